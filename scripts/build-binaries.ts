@@ -1,0 +1,87 @@
+/**
+ * Builds borg with bun:
+ *   bun scripts/build-binaries.ts                 # linux-x64 and linux-arm64 binaries in out/
+ *   bun scripts/build-binaries.ts bun-linux-x64   # one target
+ *   bun scripts/build-binaries.ts node            # dist/borg.mjs, a single-file bundle for Node >= 20.19
+ *
+ * Cross targets download bun's runtime for that platform from registry.npmjs.org
+ * (the only place bun fetches it from). For an offline build point
+ * BORG_BUN_RUNTIME_bun_linux_arm64 at an extracted `npm pack @oven/bun-linux-aarch64@<version>`.
+ */
+import type { BunPlugin } from 'bun'
+import pkg from '../package.json' with { type: 'json' }
+
+// ink imports react-devtools-core (an optional peer used only with DEV=true). Left
+// unresolved the build fails; marked external every command of the binary dies at
+// start-up. A no-op stub is the fix (toolchain.md §4).
+const stubOptionalDeps: BunPlugin = {
+  name: 'stub-optional-deps',
+  setup(build) {
+    build.onResolve({ filter: /^react-devtools-core$/ }, (args) => ({ path: args.path, namespace: 'borg-stub' }))
+    build.onLoad({ filter: /.*/, namespace: 'borg-stub' }, () => ({
+      contents: 'export default { initialize() {}, connectToDevTools() {} }',
+      loader: 'js',
+    }))
+  },
+}
+
+const KNOWN_TARGETS = ['node', 'bun-linux-x64', 'bun-linux-arm64', 'bun-linux-x64-baseline', 'bun-linux-x64-musl', 'bun-linux-arm64-musl']
+
+async function buildNodeBundle(): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: ['src/cli.ts'],
+    target: 'node',
+    format: 'esm',
+    outdir: 'dist',
+    naming: 'borg.mjs',
+    minify: true,
+    sourcemap: 'linked',
+    define: { 'process.env.BORG_BUILD_VERSION': JSON.stringify(pkg.version) },
+    plugins: [stubOptionalDeps],
+    throw: false,
+  })
+  if (!result.success) fail(result.logs)
+  console.error('built dist/borg.mjs')
+}
+
+async function buildBinary(target: string): Promise<void> {
+  const outfile = `out/borg-${target.replace(/^bun-/, '')}`
+  const executablePath = process.env[`BORG_BUN_RUNTIME_${target.replaceAll('-', '_')}`]
+  const started = performance.now()
+  const result = await Bun.build({
+    entrypoints: ['src/cli.ts'],
+    compile: {
+      target: target as Bun.Build.CompileTarget,
+      outfile,
+      ...(executablePath ? { executablePath } : {}),
+      // SECURITY: by default a compiled binary loads .env and bunfig.toml from the
+      // user's current directory (a bunfig preload runs arbitrary code). Never.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      autoloadTsconfig: false,
+      autoloadPackageJson: false,
+    },
+    minify: true,
+    bytecode: process.env.BORG_BYTECODE !== '0', // start-up ~120 ms -> ~25 ms
+    format: 'esm',
+    sourcemap: 'linked',
+    define: { 'process.env.BORG_BUILD_VERSION': JSON.stringify(pkg.version) },
+    plugins: [stubOptionalDeps],
+    throw: false,
+  })
+  if (!result.success) fail(result.logs)
+  console.error(`built ${outfile} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
+function fail(logs: unknown): never {
+  console.error(logs)
+  process.exit(1)
+}
+
+const targets = process.argv.slice(2)
+if (targets.length === 0) targets.push('bun-linux-x64', 'bun-linux-arm64')
+for (const target of targets) {
+  if (!KNOWN_TARGETS.includes(target)) fail(`unknown target ${target}; known: ${KNOWN_TARGETS.join(', ')}`)
+  if (target === 'node') await buildNodeBundle()
+  else await buildBinary(target)
+}

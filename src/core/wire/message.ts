@@ -1,0 +1,65 @@
+/**
+ * What protocol code sends and receives. Signing, encoding and verification
+ * happen at the edge (the transport), so cores only ever see verified messages.
+ * The byte layout these map onto is in docs/protocol.md and src/core/envelope/.
+ */
+import { BorgError } from '../errors.js'
+import { utf8 } from '../bytes.js'
+
+/** Body encodings; the value is the wire byte. */
+export const BodyType = { binary: 0, json: 1 } as const
+export type BodyType = (typeof BodyType)[keyof typeof BodyType]
+
+/** Who a message is addressed to; signed, so it cannot be redirected. */
+export type Target =
+  | { type: 'none' }
+  | { type: 'node'; id: Uint8Array } // 33-byte public key of the recipient
+  | { type: 'tree'; id: Uint8Array } // 32-byte tree (or group) id
+
+export const NO_TARGET: Target = { type: 'none' }
+
+/** A message a core wants sent. */
+export interface Outgoing {
+  kind: string
+  to?: Target
+  body?: Uint8Array
+  bodyType?: BodyType
+}
+
+/** A verified message a core receives. */
+export interface Incoming {
+  kind: string
+  /** Sender's 33-byte compressed public key. */
+  from: Uint8Array
+  /** Hex of `from`, handy as a map key. */
+  fromHex: string
+  to: Target
+  /** 16-byte message id. */
+  id: Uint8Array
+  /** Id of the request this replies to, or undefined. */
+  ref?: Uint8Array
+  /** Sender's network time, ms since the epoch. */
+  timestamp: number
+  body: Uint8Array
+  bodyType: BodyType
+  /** Whether the sender waits for a reply. */
+  expectsReply: boolean
+}
+
+export function jsonMessage(kind: string, value: unknown, to?: Target): Outgoing {
+  return { kind, to, body: utf8.encode(JSON.stringify(value)), bodyType: BodyType.json }
+}
+
+export function binaryMessage(kind: string, body: Uint8Array, to?: Target): Outgoing {
+  return { kind, to, body, bodyType: BodyType.binary }
+}
+
+/** Parse a JSON body; a bad body is the sender's fault, never a crash. */
+export function readJson<T = unknown>(message: Pick<Incoming, 'body' | 'bodyType' | 'kind'>): T {
+  if (message.bodyType !== BodyType.json) throw new BorgError('malformed', `${message.kind}: body is not JSON`)
+  try {
+    return JSON.parse(utf8.decode(message.body)) as T
+  } catch (error) {
+    throw new BorgError('malformed', `${message.kind}: body is not valid UTF-8 JSON`, { cause: error })
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The one interface protocol logic uses to talk to other nodes. Two
+ * implementations exist: HTTPS with pinned certificates (src/core/net/) and the
+ * deterministic simulator (src/core/sim/). Everything is callback-based rather
+ * than promise-based so the simulator can run millions of events without
+ * yielding to the microtask queue, and so runs are replayable from a seed.
+ */
+import type { BorgError, ErrorCode } from '../errors.js'
+import type { Incoming, Outgoing } from './message.js'
+
+/** Where a peer can be reached, and (when known) who it must be. */
+export interface Peer {
+  /** "host:port" for HTTPS; the node's name in the simulator. */
+  endpoint: string
+  /** Expected 33-byte public key (hex). When set, a different responder is refused. */
+  id?: string
+}
+
+export interface SendOptions {
+  /** The peer must answer with a reply; it arrives in `onResult`. */
+  expectReply?: boolean
+  /** Give up after this long (default: transport's own, 10 s for HTTPS). */
+  timeoutMs?: number
+  /**
+   * Called exactly once: with the reply (requests), with no reply once the peer
+   * acknowledged receipt (one-way), or with an error (`timeout`, `unavailable`,
+   * a rejection code sent back by the peer, ...).
+   */
+  onResult?: (error: BorgError | null, reply?: Incoming) => void
+}
+
+/** Given to a handler when the sender waits for a reply; call exactly one method once. */
+export interface Responder {
+  reply(message: Outgoing): void
+  fail(code: ErrorCode, message: string): void
+}
+
+export type MessageHandler = (message: Incoming, responder: Responder | undefined) => void
+
+export interface Transport {
+  /** Hex of this node's 33-byte public key. */
+  readonly localId: string
+  send(peer: Peer, message: Outgoing, options?: SendOptions): void
+  /** Install the handler for verified inbound messages (replaces any previous one). */
+  onMessage(handler: MessageHandler): void
+}
+
+/** Promise wrapper for code outside the cores (CLI, tests, benchmarks). */
+export function request(transport: Transport, peer: Peer, message: Outgoing, timeoutMs?: number): Promise<Incoming> {
+  return new Promise((resolve, reject) => {
+    transport.send(peer, message, {
+      expectReply: true,
+      timeoutMs,
+      onResult: (error, reply) => (error ? reject(error) : resolve(reply!)),
+    })
+  })
+}
+
+/** Promise wrapper for one-way sends: resolves when the peer acknowledged receipt. */
+export function deliver(transport: Transport, peer: Peer, message: Outgoing, timeoutMs?: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    transport.send(peer, message, { timeoutMs, onResult: (error) => (error ? reject(error) : resolve()) })
+  })
+}

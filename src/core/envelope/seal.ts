@@ -1,0 +1,109 @@
+/**
+ * Sealing (sign + encode) and opening (decode + verify the signature and body
+ * hash) of complete envelopes. Freshness, replay and recipient checks are the
+ * receiver's policy and live in verifier.ts.
+ */
+import { BorgError } from '../errors.js'
+import { concatBytes, equalBytes } from '../bytes.js'
+import { sha256 } from '../crypto/hash.js'
+import { verify } from '../crypto/secp256k1.js'
+import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Random } from '../wire/random.js'
+import { encodeSignedPart, parseHeader, type EnvelopeHeader } from './codec.js'
+import { ID_BYTES } from './layout.js'
+
+/** Anything that can sign: SHA-256(message) with secp256k1, compact low-S. */
+export interface EnvelopeSigner {
+  publicKey: Uint8Array
+  sign(message: Uint8Array): Uint8Array
+}
+
+export interface SealOptions {
+  expectsReply?: boolean
+  ref?: Uint8Array
+  timestamp: number
+  /** Defaults to 16 fresh random bytes. */
+  id?: Uint8Array
+  random: Random
+}
+
+export interface Sealed {
+  header: EnvelopeHeader
+  headerBytes: Uint8Array
+  body: Uint8Array
+}
+
+const EMPTY = new Uint8Array(0)
+
+export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOptions): Sealed {
+  const body = message.body ?? EMPTY
+  // An absent body is an empty binary body (an empty "JSON" body would not parse).
+  const bodyType = message.body ? (message.bodyType ?? BodyType.binary) : BodyType.binary
+  const unsigned = {
+    expectsReply: options.expectsReply ?? false,
+    bodyType,
+    kind: message.kind,
+    sender: signer.publicKey,
+    to: message.to ?? NO_TARGET,
+    id: options.id ?? options.random.bytes(ID_BYTES),
+    ref: options.ref,
+    timestamp: Math.floor(options.timestamp),
+    bodyLength: body.length,
+    bodyHash: sha256(body),
+  }
+  const signedPart = encodeSignedPart(unsigned)
+  const signature = signer.sign(signedPart)
+  const header = { ...unsigned, signature }
+  return { header, headerBytes: concatBytes(signedPart, signature), body }
+}
+
+export function sealToBytes(signer: EnvelopeSigner, message: Outgoing, options: SealOptions): Uint8Array {
+  const sealed = seal(signer, message, options)
+  return concatBytes(sealed.headerBytes, sealed.body)
+}
+
+/** Check the header's signature over its signed part. */
+export function verifyHeaderSignature(header: EnvelopeHeader, signedPart: Uint8Array): void {
+  if (!verify(header.signature, signedPart, header.sender)) {
+    throw new BorgError('bad-signature', `bad signature on ${header.kind} message`)
+  }
+}
+
+export function checkBodyHash(header: EnvelopeHeader, bodyHash: Uint8Array): void {
+  if (!equalBytes(bodyHash, header.bodyHash)) {
+    throw new BorgError('body-hash-mismatch', `body of ${header.kind} message does not match its signed hash`)
+  }
+}
+
+/**
+ * Decode a complete envelope (header + body, nothing after it) and verify its
+ * signature and body hash. Does not check time, replay or recipient.
+ */
+export function open(bytes: Uint8Array): { header: EnvelopeHeader; body: Uint8Array } {
+  const parsed = parseHeader(bytes)
+  if (parsed.status === 'incomplete') throw new BorgError('malformed', 'malformed envelope: truncated header')
+  const { header, headerLength, signedPart } = parsed
+  const expectedLength = headerLength + header.bodyLength
+  if (bytes.length < expectedLength) throw new BorgError('malformed', 'malformed envelope: truncated body')
+  if (bytes.length > expectedLength) throw new BorgError('malformed', 'malformed envelope: trailing bytes after body')
+  verifyHeaderSignature(header, signedPart)
+  const body = bytes.subarray(headerLength, expectedLength)
+  checkBodyHash(header, sha256(body))
+  return { header, body }
+}
+
+/** The protocol-facing view of a verified envelope. */
+export function toIncoming(header: EnvelopeHeader, body: Uint8Array, senderHex: string): Incoming {
+  return {
+    kind: header.kind,
+    from: header.sender,
+    fromHex: senderHex,
+    to: header.to,
+    id: header.id,
+    ref: header.ref,
+    timestamp: header.timestamp,
+    body,
+    bodyType: header.bodyType,
+    expectsReply: header.expectsReply,
+  }
+}

@@ -117,25 +117,27 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   const headerLength = hashEnd + SIGNATURE_BYTES
   if (bytes.length < headerLength) return { status: 'incomplete', needAtLeast: headerLength }
 
+  // Plain Uint8Array copies even when given a Buffer, so decoded fields compare equal everywhere.
+  const copy = (start: number, end: number) => new Uint8Array(bytes.subarray(start, end))
   const kindBytes = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + kindLength)
   let kind = ''
   for (const b of kindBytes) kind += String.fromCharCode(b)
   if (!isValidKind(kind)) throw malformed('invalid kind')
-  const sender = bytes.slice(PREFIX_BYTES + kindLength, targetOffset)
+  const sender = copy(PREFIX_BYTES + kindLength, targetOffset)
   if (!isValidPublicKey(sender)) throw malformed('sender is not a valid compressed secp256k1 public key')
-  const targetId = bytes.slice(targetOffset + 1, idOffset)
+  const targetId = copy(targetOffset + 1, idOffset)
   const to: Target =
     targetCode === TARGET_NODE ? { type: 'node', id: targetId } : targetCode === TARGET_TREE ? { type: 'tree', id: targetId } : { type: 'none' }
-  const id = bytes.slice(idOffset, idOffset + ID_BYTES)
-  const refBytes = bytes.slice(idOffset + ID_BYTES, idOffset + ID_BYTES * 2)
+  const id = copy(idOffset, idOffset + ID_BYTES)
+  const refBytes = copy(idOffset + ID_BYTES, idOffset + ID_BYTES * 2)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const numbersOffset = idOffset + ID_BYTES * 2
   const timestamp = readU64(view, numbersOffset)
   const bodyLength = readU64(view, numbersOffset + TIMESTAMP_BYTES)
   if (timestamp === undefined) throw malformed('timestamp exceeds 2^53-1')
   if (bodyLength === undefined) throw malformed('body length exceeds 2^53-1')
-  const bodyHash = bytes.slice(numbersOffset + TIMESTAMP_BYTES + LENGTH_BYTES, hashEnd)
-  const signature = bytes.slice(hashEnd, headerLength)
+  const bodyHash = copy(numbersOffset + TIMESTAMP_BYTES + LENGTH_BYTES, hashEnd)
+  const signature = copy(hashEnd, headerLength)
   const header: EnvelopeHeader = {
     expectsReply: (flags & FLAG_REPLY_EXPECTED) !== 0,
     bodyType: bodyType as BodyType,
@@ -149,5 +151,5 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
     bodyHash,
     signature,
   }
-  return { status: 'ok', header, headerLength, signedPart: bytes.slice(0, hashEnd) }
+  return { status: 'ok', header, headerLength, signedPart: copy(0, hashEnd) }
 }

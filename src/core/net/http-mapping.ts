@@ -1,0 +1,42 @@
+/** How envelopes ride on HTTP (docs/protocol.md §4). */
+import type { ErrorCode } from '../errors.js'
+
+export const ENVELOPE_CONTENT_TYPE = 'application/vnd.borg.envelope'
+export const MESSAGE_PATH = '/borg/v1/msg'
+export const CARD_PATH = '/borg/v1/card'
+export const ERROR_KIND = 'wire.error'
+
+/** HTTP status for a rejection; the signed error body carries the exact code. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'malformed':
+    case 'unsupported-version':
+    case 'invalid-input':
+    case 'usage':
+      return 400
+    case 'bad-signature':
+    case 'body-hash-mismatch':
+    case 'expired':
+    case 'from-future':
+      return 401
+    case 'refused':
+      return 403
+    case 'not-found':
+    case 'unknown-kind':
+      return 404
+    case 'replay':
+    case 'exists':
+      return 409
+    case 'too-large':
+      return 413
+    case 'wrong-recipient':
+      return 421
+    case 'busy':
+    case 'unavailable':
+      return 503
+    case 'timeout':
+      return 504
+    default:
+      return 500
+  }
+}

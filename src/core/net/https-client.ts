@@ -1,0 +1,260 @@
+/**
+ * Sending envelopes to other nodes over HTTPS. Before the first message to an
+ * endpoint the client fetches the node's card on a one-off connection, checks
+ * that the certificate on that very connection is the one the card binds, and
+ * pins it; every pooled keep-alive connection afterwards must present it too.
+ * Replies are envelopes as well and are verified like any inbound message, plus:
+ * signed by the pinned node, addressed to us, and naming our request id.
+ */
+import { BorgError, isErrorCode, type ErrorCode } from '../errors.js'
+import { bytesToHex, concatBytes, equalBytes } from '../bytes.js'
+import type { Logger } from '../log.js'
+import type { Clock } from '../wire/clock.js'
+import { readJson, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Random } from '../wire/random.js'
+import type { Peer, SendOptions } from '../wire/transport.js'
+import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
+import type { EnvelopeVerifier } from '../envelope/verifier.js'
+import { MAX_HEADER_BYTES } from '../envelope/layout.js'
+import { parseCard } from './card.js'
+import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH } from './http-mapping.js'
+import { PinStore, TlsPinError, pinnedConnector, recordingConnector, type Pin } from './pins.js'
+import { Agent, Client, request, type Dispatcher } from './undici.js'
+
+export interface WireClientOptions {
+  signer: EnvelopeSigner
+  clock: Clock
+  random: Random
+  /** Verifies replies (window, replay, signature, recipient = us). */
+  verifier: EnvelopeVerifier
+  log: Logger
+  pins?: PinStore
+  timeoutMs?: number
+  /** Largest reply body accepted. */
+  maxReplyBytes?: number
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000
+const MAX_CARD_BYTES = 16 * 1024
+
+export class WireClient {
+  readonly pins: PinStore
+  private readonly agent: Agent
+  private readonly cardFetches = new Map<string, Promise<Pin>>()
+  private readonly timeoutMs: number
+  private readonly maxReplyBytes: number
+
+  constructor(private readonly options: WireClientOptions) {
+    this.pins = options.pins ?? new PinStore()
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.maxReplyBytes = options.maxReplyBytes ?? options.verifier.maxBodyBytes
+    this.agent = new Agent({
+      connect: pinnedConnector(this.pins, this.timeoutMs),
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: 64,
+    })
+  }
+
+  /** Transport.send: runs in the background and reports through onResult exactly once. */
+  send(peer: Peer, message: Outgoing, options: SendOptions = {}): void {
+    this.exchange(peer, message, options).then(
+      (reply) => options.onResult?.(null, reply),
+      (error) => options.onResult?.(toBorgError(error, peer.endpoint)),
+    )
+  }
+
+  /** Send one envelope; resolves with the verified reply (requests) or undefined (one-way, acknowledged). */
+  async exchange(peer: Peer, message: Outgoing, options: SendOptions = {}): Promise<Incoming | undefined> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    const deadline = this.options.clock.monotonic() + timeoutMs
+    try {
+      return await this.attempt(peer, message, options, deadline)
+    } catch (error) {
+      // A pinned endpoint presenting another certificate may have rotated it:
+      // re-read its card once; only a card signed by the same node is accepted.
+      if (!(error instanceof TlsPinError) || !this.pins.get(error.endpoint)) throw error
+      const previous = this.pins.get(error.endpoint)!
+      this.pins.delete(error.endpoint)
+      await this.resolvePin(peer.endpoint, peer.id ?? previous.nodeId, deadline)
+      return await this.attempt(peer, message, options, deadline)
+    }
+  }
+
+  /** Learn (or recall) the pinned identity and certificate of an endpoint. */
+  async resolvePin(endpoint: string, expectedId: string | undefined, deadline = this.options.clock.monotonic() + this.timeoutMs): Promise<Pin> {
+    const key = formatEndpoint(parseEndpoint(endpoint))
+    const known = this.pins.get(key)
+    if (known && known.expiresAt > this.options.clock.now()) {
+      if (expectedId && known.nodeId !== expectedId) throw identityMismatch(key, expectedId, known.nodeId)
+      return known
+    }
+    let pending = this.cardFetches.get(key)
+    if (!pending) {
+      pending = this.fetchCard(key, deadline).finally(() => this.cardFetches.delete(key))
+      this.cardFetches.set(key, pending)
+    }
+    const pin = await pending
+    if (expectedId && pin.nodeId !== expectedId) throw identityMismatch(key, expectedId, pin.nodeId)
+    return pin
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close()
+  }
+
+  private async fetchCard(endpoint: string, deadline: number): Promise<Pin> {
+    let presented: string | undefined
+    const remaining = Math.max(1, deadline - this.options.clock.monotonic())
+    const client = new Client(originOf(parseEndpoint(endpoint)), {
+      connect: recordingConnector(remaining, (sha) => (presented = sha)),
+      pipelining: 0,
+    })
+    try {
+      const response = await client.request({ path: CARD_PATH, method: 'GET', headersTimeout: remaining, bodyTimeout: remaining })
+      const bytes = await readBody(response.body, MAX_CARD_BYTES)
+      if (response.statusCode !== 200) throw new BorgError('bad-reply', `${endpoint} answered HTTP ${response.statusCode} for its node card: not a borg node?`)
+      const card = parseCard(bytes)
+      if (card.expiresAt <= this.options.clock.now()) throw new BorgError('expired', `node card of ${endpoint} expired at ${new Date(card.expiresAt).toISOString()}`)
+      if (presented !== card.certSha256) {
+        throw new BorgError(
+          'tls-pin',
+          `${endpoint} presented TLS certificate ${presented?.slice(0, 16) ?? '(none)'}… but its node card (signed by ${card.nodeId.slice(0, 16)}…) binds ${card.certSha256.slice(0, 16)}…: refusing the connection (possible man-in-the-middle)`,
+          { details: { endpoint, presented, pinned: card.certSha256, nodeId: card.nodeId } },
+        )
+      }
+      this.options.log.debug(`pinned ${endpoint} -> node ${card.nodeId.slice(0, 16)}… cert ${card.certSha256.slice(0, 16)}…`)
+      return this.pins.set(endpoint, card)
+    } catch (error) {
+      if (error instanceof BorgError && (error.code === 'malformed' || error.code === 'bad-signature' || error.code === 'body-hash-mismatch')) {
+        throw new BorgError('bad-reply', `${endpoint} sent an invalid node card: ${error.message}`, { cause: error })
+      }
+      throw error
+    } finally {
+      void client.close().catch(() => {})
+    }
+  }
+
+  private async attempt(peer: Peer, message: Outgoing, options: SendOptions, deadline: number): Promise<Incoming | undefined> {
+    const pin = await this.resolvePin(peer.endpoint, peer.id, deadline)
+    const endpoint = parseEndpoint(peer.endpoint)
+    const expectsReply = options.expectReply ?? false
+    const { signer, clock, random } = this.options
+    const to = message.to ?? { type: 'node' as const, id: Uint8Array.from(Buffer.from(pin.nodeId, 'hex')) }
+    const sealed = seal(signer, { ...message, to }, { expectsReply, timestamp: clock.now(), random })
+    const remaining = Math.max(1, deadline - clock.monotonic())
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer from ${peer.endpoint} within ${Math.round(remaining)} ms`)), remaining)
+    try {
+      const response = await request(`${originOf(endpoint)}${MESSAGE_PATH}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': ENVELOPE_CONTENT_TYPE },
+        body: sealed.body.length === 0 ? Buffer.from(sealed.headerBytes) : Buffer.from(concatBytes(sealed.headerBytes, sealed.body)),
+        signal: controller.signal,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
+      })
+      const bytes = await readBody(response.body, MAX_HEADER_BYTES + this.maxReplyBytes)
+      return this.verifyResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response.statusCode, bytes)
+    } catch (error) {
+      throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private verifyResponse(endpoint: string, pin: Pin, requestId: Uint8Array, expectsReply: boolean, status: number, bytes: Uint8Array): Incoming | undefined {
+    if (status === 204 && bytes.length === 0) {
+      if (expectsReply) throw new BorgError('bad-reply', `${endpoint} acknowledged a request without replying`)
+      return undefined
+    }
+    let verified: ReturnType<EnvelopeVerifier['verifyBytes']>
+    try {
+      verified = this.options.verifier.verifyBytes(bytes)
+    } catch (error) {
+      const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)
+      throw new BorgError('bad-reply', `HTTP ${status} from ${endpoint} did not carry a valid borg reply (${why})`, { cause: error })
+    }
+    const { header, body, senderHex } = verified
+    if (senderHex !== pin.nodeId) throw identityMismatch(endpoint, pin.nodeId, senderHex)
+    if (header.ref && !equalBytes(header.ref, requestId)) {
+      throw new BorgError('bad-reply', `${endpoint} replied to request ${bytesToHex(header.ref)} instead of ${bytesToHex(requestId)}`)
+    }
+    const incoming = toIncoming(header, body, senderHex)
+    if (header.kind === ERROR_KIND) throw remoteError(endpoint, incoming)
+    if (!header.ref) throw new BorgError('bad-reply', `${endpoint} sent a reply that names no request`)
+    if (!expectsReply) throw new BorgError('bad-reply', `${endpoint} replied to a one-way message`)
+    return incoming
+  }
+}
+
+function identityMismatch(endpoint: string, expected: string, got: string): BorgError {
+  return new BorgError('identity-mismatch', `${endpoint} is node ${got.slice(0, 16)}…, not the expected ${expected.slice(0, 16)}…`, {
+    details: { endpoint, expected, got },
+  })
+}
+
+function remoteError(endpoint: string, message: Incoming): BorgError {
+  let code: ErrorCode = 'refused'
+  let text = 'request refused'
+  try {
+    const body = readJson<{ code?: unknown; message?: unknown }>(message)
+    if (isErrorCode(body.code)) code = body.code
+    if (typeof body.message === 'string') text = body.message
+  } catch {
+    // keep the generic refusal
+  }
+  return new BorgError(code, `${endpoint} refused: ${text}`, { details: { remote: true, endpoint } })
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      throw new BorgError('too-large', `reply exceeds ${limit} bytes`)
+    }
+    chunks.push(chunk)
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+}
+
+const NETWORK_CODES: Record<string, [ErrorCode, string]> = {
+  ECONNREFUSED: ['unavailable', 'connection refused'],
+  ECONNRESET: ['unavailable', 'connection reset'],
+  EPIPE: ['unavailable', 'connection closed'],
+  EHOSTUNREACH: ['unavailable', 'host unreachable'],
+  ENETUNREACH: ['unavailable', 'network unreachable'],
+  ENOTFOUND: ['unavailable', 'host not found'],
+  EAI_AGAIN: ['unavailable', 'name lookup failed'],
+  UND_ERR_SOCKET: ['unavailable', 'connection lost'],
+  UND_ERR_CLOSED: ['unavailable', 'connection closed'],
+  UND_ERR_CONNECT_TIMEOUT: ['timeout', 'connect timed out'],
+  UND_ERR_HEADERS_TIMEOUT: ['timeout', 'no answer in time'],
+  UND_ERR_BODY_TIMEOUT: ['timeout', 'answer stalled'],
+  UND_ERR_ABORTED: ['timeout', 'aborted'],
+}
+
+/** Map whatever the network threw to a BorgError with a clear message. */
+export function toBorgError(error: unknown, endpoint: string): BorgError {
+  if (error instanceof BorgError) return error
+  if (error instanceof TlsPinError) {
+    return new BorgError('tls-pin', `refusing ${endpoint}: ${error.message} (possible man-in-the-middle)`, {
+      details: { endpoint, presented: error.presented, pinned: error.expected },
+    })
+  }
+  const cause = (error as { cause?: unknown }).cause
+  if (cause instanceof TlsPinError || cause instanceof BorgError) return toBorgError(cause, endpoint)
+  const code = String((error as { code?: unknown }).code ?? '')
+  const known = NETWORK_CODES[code]
+  if (known) return new BorgError(known[0], `${endpoint}: ${known[1]}`, { cause: error })
+  if (/SSL|TLS|EPROTO|CERT/i.test(code) || /SSL|TLS/.test((error as Error).message ?? '')) {
+    return new BorgError('unavailable', `${endpoint}: TLS handshake failed (${(error as Error).message})`, { cause: error })
+  }
+  if ((error as Error).name === 'AbortError') return new BorgError('timeout', `${endpoint}: request timed out`, { cause: error })
+  return new BorgError('unavailable', `${endpoint}: ${(error as Error).message ?? String(error)}`, { cause: error })
+}

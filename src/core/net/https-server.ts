@@ -1,0 +1,267 @@
+/**
+ * The node's HTTPS endpoint. Every POST body is one envelope; it is verified
+ * while it streams in (header first, so bad or oversized messages are refused
+ * before their body is read) and only then handed to the protocol handler.
+ * Every response body is an envelope signed by this node, errors included.
+ */
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BorgError, type ErrorCode } from '../errors.js'
+import { concatBytes, utf8 } from '../bytes.js'
+import { sha256Stream } from '../crypto/hash.js'
+import type { Logger } from '../log.js'
+import type { Clock } from '../wire/clock.js'
+import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Random } from '../wire/random.js'
+import type { MessageHandler, Responder } from '../wire/transport.js'
+import { parseHeader, type EnvelopeHeader } from '../envelope/codec.js'
+import { MAX_HEADER_BYTES } from '../envelope/layout.js'
+import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
+import type { Admission, EnvelopeVerifier } from '../envelope/verifier.js'
+import { createCard } from './card.js'
+import type { TlsMaterial } from './cert.js'
+import { formatEndpoint, type Endpoint } from './endpoint.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, httpStatusFor } from './http-mapping.js'
+
+export interface WireServerOptions {
+  signer: EnvelopeSigner
+  clock: Clock
+  random: Random
+  tls: TlsMaterial
+  verifier: EnvelopeVerifier
+  log: Logger
+  /** Longest a request may wait for its handler's reply. */
+  maxHoldMs?: number
+  /** Endpoints to advertise in the card (default: the bound address). */
+  advertise?: string[]
+}
+
+const EMPTY = new Uint8Array(0)
+
+export class WireServer {
+  private readonly server: Server
+  private handler: MessageHandler = (message, responder) =>
+    responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
+  private cardBytes: Uint8Array = EMPTY
+  private bound?: Endpoint
+  readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0 }
+
+  constructor(private readonly options: WireServerOptions) {
+    this.server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, (req, res) => {
+      this.route(req, res).catch((error) => {
+        options.log.error(`unexpected error serving ${req.method} ${req.url}: ${(error as Error).stack ?? error}`)
+        if (!res.headersSent) this.respondError(res, 'internal', 'internal error', undefined)
+        else res.destroy()
+      })
+    })
+    this.server.keepAliveTimeout = 65_000
+    this.server.headersTimeout = 20_000
+    // Bulk bodies are bounded by size, not time; a stalled upload is cut by the socket timeout.
+    this.server.requestTimeout = 0
+    this.server.timeout = 120_000
+  }
+
+  setHandler(handler: MessageHandler): void {
+    this.handler = handler
+  }
+
+  get endpoint(): Endpoint {
+    if (!this.bound) throw new Error('server is not listening')
+    return this.bound
+  }
+
+  /** This node's signed card (available once listening). */
+  get card(): Uint8Array {
+    return this.cardBytes
+  }
+
+  async listen(host: string, port: number): Promise<Endpoint> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(error)
+      this.server.once('error', onError)
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError)
+        resolve()
+      })
+    }).catch((error: NodeJS.ErrnoException) => {
+      const code: ErrorCode = error.code === 'EADDRINUSE' ? 'exists' : error.code === 'EACCES' ? 'refused' : 'unavailable'
+      throw new BorgError(code, `cannot listen on ${formatEndpoint({ host, port })}: ${error.message}`, { cause: error })
+    })
+    const address = this.server.address() as AddressInfo
+    this.bound = { host, port: address.port }
+    const { signer, tls, clock, random, advertise } = this.options
+    this.cardBytes = createCard(
+      signer,
+      { certSha256: tls.certSha256, endpoints: advertise ?? [formatEndpoint(this.bound)], expiresAt: tls.notAfter },
+      clock.now(),
+      random,
+    )
+    return this.bound
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0]
+    if (req.method === 'GET' && path === CARD_PATH) {
+      res.writeHead(200, { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': this.cardBytes.length, 'cache-control': 'no-store' })
+      res.end(this.cardBytes)
+      return
+    }
+    if (req.method === 'POST' && path === MESSAGE_PATH) {
+      await this.receive(req, res)
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+    res.end(`borg node: POST envelopes to ${MESSAGE_PATH}, GET ${CARD_PATH} for this node's card\n`)
+  }
+
+  private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.requests++
+    const remote = req.socket?.remoteAddress ?? 'unknown address'
+    let received: { header: EnvelopeHeader; incoming: Incoming }
+    try {
+      received = await readEnvelope(req, this.options.verifier)
+    } catch (error) {
+      if (!(error instanceof BorgError)) throw error
+      const header = (error as BorgError & { header?: EnvelopeHeader }).header
+      this.options.log.warn(`rejected message from ${remote}: ${error.code}: ${error.message}`, `reject:${error.code}`)
+      this.respondError(res, error.code, error.message, header)
+      return
+    }
+    this.stats.delivered++
+    const { header, incoming } = received
+    if (!header.expectsReply) {
+      res.writeHead(204)
+      res.end()
+      this.invokeHandler(incoming, undefined)
+      return
+    }
+    let done = false
+    const hold = this.options.clock.after(this.options.maxHoldMs ?? 60_000, () => responder.fail('timeout', `no reply to ${header.kind} within the server's limit`))
+    res.on('close', () => {
+      done = true
+      hold.cancel()
+    })
+    const finish = () => {
+      if (done) return false
+      done = true
+      hold.cancel()
+      return true
+    }
+    const responder: Responder = {
+      reply: (message: Outgoing) => {
+        if (!finish()) return
+        this.stats.replied++
+        this.respondEnvelope(res, 200, message, header)
+      },
+      fail: (code: ErrorCode, text: string) => {
+        if (!finish()) return
+        this.respondError(res, code, text, header)
+      },
+    }
+    this.invokeHandler(incoming, responder)
+  }
+
+  private invokeHandler(incoming: Incoming, responder: Responder | undefined): void {
+    try {
+      this.handler(incoming, responder)
+    } catch (error) {
+      this.stats.handlerErrors++
+      this.options.log.error(`handler for ${incoming.kind} threw: ${(error as Error).stack ?? error}`)
+      if (error instanceof BorgError) responder?.fail(error.code, error.message)
+      else responder?.fail('internal', `handler for ${incoming.kind} failed`)
+    }
+  }
+
+  private respondEnvelope(res: ServerResponse, status: number, message: Outgoing, request: EnvelopeHeader | undefined): void {
+    const { signer, clock, random } = this.options
+    const to = message.to ?? (request ? { type: 'node' as const, id: request.sender } : undefined)
+    const sealed = seal(signer, { ...message, to }, { timestamp: clock.now(), random, ref: request?.id })
+    const headers: Record<string, string | number> = {
+      'content-type': ENVELOPE_CONTENT_TYPE,
+      'content-length': sealed.headerBytes.length + sealed.body.length,
+    }
+    if (status >= 400) headers.connection = 'close'
+    res.writeHead(status, headers)
+    if (sealed.body.length > 0) res.write(sealed.headerBytes)
+    res.end(sealed.body.length > 0 ? sealed.body : sealed.headerBytes)
+  }
+
+  private respondError(res: ServerResponse, code: ErrorCode, text: string, request: EnvelopeHeader | undefined): void {
+    if (res.headersSent) return void res.destroy()
+    const body = utf8.encode(JSON.stringify({ code, message: text }))
+    this.respondEnvelope(res, httpStatusFor(code), { kind: ERROR_KIND, body, bodyType: BodyType.json }, request)
+  }
+}
+
+/**
+ * Stream one envelope off the request: parse and admit the header as soon as it
+ * is complete, then hash the body into a buffer of the announced size.
+ */
+async function readEnvelope(req: IncomingMessage, verifier: EnvelopeVerifier): Promise<{ header: EnvelopeHeader; incoming: Incoming }> {
+  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
+  if (declared !== undefined && declared > MAX_HEADER_BYTES + verifier.maxBodyBytes) {
+    throw verifier.reject(new BorgError('too-large', `message of ${declared} bytes exceeds the limit of ${verifier.maxBodyBytes}`))
+  }
+  let pending: Uint8Array = EMPTY
+  let admission: Admission | undefined
+  let headerLength = 0
+  let body: Uint8Array = EMPTY
+  let filled = 0
+  const hash = sha256Stream()
+  const fail = (error: BorgError): never => {
+    if (admission) verifier.abort(admission, error)
+    else verifier.reject(error)
+    throw Object.assign(error, { header: admission?.header })
+  }
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      let data: Uint8Array = chunk
+      if (!admission) {
+        pending = pending.length === 0 ? data : concatBytes(pending, data)
+        let parsed: ReturnType<typeof parseHeader>
+        try {
+          parsed = parseHeader(pending)
+        } catch (error) {
+          throw verifier.reject(error as BorgError)
+        }
+        if (parsed.status === 'incomplete') continue
+        try {
+          admission = verifier.admit(parsed.header, parsed.signedPart)
+        } catch (error) {
+          // Keep the header so the error reply can name the request it answers.
+          throw Object.assign(error as BorgError, { header: parsed.header })
+        }
+        headerLength = parsed.headerLength
+        const total = headerLength + parsed.header.bodyLength
+        if (declared !== undefined && declared !== total) fail(new BorgError('malformed', `content-length ${declared} does not match the envelope's ${total} bytes`))
+        body = parsed.header.bodyLength === 0 ? EMPTY : Buffer.allocUnsafeSlow(parsed.header.bodyLength)
+        data = pending.subarray(headerLength)
+        pending = EMPTY
+      }
+      if (filled + data.length > body.length) fail(new BorgError('malformed', 'malformed envelope: trailing bytes after body'))
+      body.set(data, filled)
+      hash.update(data)
+      filled += data.length
+    }
+  } catch (error) {
+    if (error instanceof BorgError) throw error
+    // The peer went away mid-body.
+    fail(new BorgError('unavailable', `connection closed while receiving: ${(error as Error).message}`))
+  }
+  if (!admission) throw verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
+  if (filled < body.length) fail(new BorgError('malformed', 'malformed envelope: truncated body'))
+  try {
+    verifier.complete(admission, hash.digest())
+  } catch (error) {
+    throw Object.assign(error as BorgError, { header: admission.header })
+  }
+  return { header: admission.header, incoming: toIncoming(admission.header, body, admission.senderHex) }
+}

@@ -1,0 +1,94 @@
+/**
+ * Transport over HTTPS: a WireServer for inbound messages (optional: CLI
+ * clients do not listen) and a WireClient for outbound ones, sharing one
+ * verifier so replay protection covers both directions.
+ */
+import { bytesToHex } from '../bytes.js'
+import { createLogger, type Logger } from '../log.js'
+import { SystemClock, type Clock } from '../wire/clock.js'
+import type { Outgoing } from '../wire/message.js'
+import { cryptoRandom, type Random } from '../wire/random.js'
+import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
+import type { EnvelopeSigner } from '../envelope/seal.js'
+import { EnvelopeVerifier, type VerifierOptions } from '../envelope/verifier.js'
+import type { TlsMaterial } from './cert.js'
+import type { Endpoint } from './endpoint.js'
+import { WireClient } from './https-client.js'
+import { WireServer } from './https-server.js'
+import type { PinStore } from './pins.js'
+
+export interface HttpsTransportOptions {
+  signer: EnvelopeSigner
+  clock?: Clock
+  random?: Random
+  log?: Logger
+  /** Needed only to listen. */
+  tls?: TlsMaterial
+  pins?: PinStore
+  timeoutMs?: number
+  verifier?: Omit<VerifierOptions, 'localId' | 'clock' | 'onReject'>
+  maxHoldMs?: number
+  advertise?: string[]
+}
+
+export class HttpsTransport implements Transport {
+  readonly localId: string
+  readonly verifier: EnvelopeVerifier
+  readonly client: WireClient
+  private server?: WireServer
+  private handler?: MessageHandler
+
+  constructor(private readonly options: HttpsTransportOptions) {
+    const clock = options.clock ?? new SystemClock()
+    const log = options.log ?? createLogger('wire')
+    this.localId = bytesToHex(options.signer.publicKey)
+    this.verifier = new EnvelopeVerifier({ ...options.verifier, localId: options.signer.publicKey, clock })
+    this.client = new WireClient({
+      signer: options.signer,
+      clock,
+      random: options.random ?? cryptoRandom,
+      verifier: this.verifier,
+      log,
+      pins: options.pins,
+      timeoutMs: options.timeoutMs,
+    })
+  }
+
+  async listen(host: string, port: number): Promise<Endpoint> {
+    const { tls, signer } = this.options
+    if (!tls) throw new Error('HttpsTransport.listen needs TLS material')
+    this.server = new WireServer({
+      signer,
+      clock: this.options.clock ?? new SystemClock(),
+      random: this.options.random ?? cryptoRandom,
+      tls,
+      verifier: this.verifier,
+      log: this.options.log ?? createLogger('wire'),
+      maxHoldMs: this.options.maxHoldMs,
+      advertise: this.options.advertise,
+    })
+    if (this.handler) this.server.setHandler(this.handler)
+    return this.server.listen(host, port)
+  }
+
+  get card(): Uint8Array | undefined {
+    return this.server?.card
+  }
+
+  get serverStats(): WireServer['stats'] | undefined {
+    return this.server?.stats
+  }
+
+  send(peer: Peer, message: Outgoing, options?: SendOptions): void {
+    this.client.send(peer, message, options)
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler
+    this.server?.setHandler(handler)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.server?.close(), this.client.close()])
+  }
+}

@@ -19,11 +19,13 @@ export const TOPICS = {
 export const PJSON = {
   name: pkg.name,
   version: pkg.version,
+  description: pkg.description,
   type: 'module',
   oclif: {
     bin: 'borg',
     dirname: 'borg',
     topicSeparator: ' ',
+    additionalHelpFlags: ['-h'], // borg routes help itself (src/cli/route.ts); this keeps oclif in agreement
     // Never imported (the command table is pre-loaded in main.ts) but oclif requires it to exist.
     commands: { strategy: 'explicit', target: './src/commands/index.ts', identifier: 'COMMANDS' },
     topics: TOPICS,

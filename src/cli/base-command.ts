@@ -4,8 +4,8 @@
  * data on stdout and everything else on stderr.
  */
 import { Command, Errors, Flags } from '@oclif/core'
-import { BorgError, ExitCode } from '../core/errors.js'
-import { logInfo, printData, printJson, style } from './output.js'
+import { logInfo, printData, printJson } from './output.js'
+import { reportError } from './report-error.js'
 
 export abstract class BorgCommand extends Command {
   static override baseFlags = {
@@ -38,28 +38,6 @@ export abstract class BorgCommand extends Command {
   override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own control-flow errors (exit(), --help, --version) pass through untouched.
     if (error instanceof Errors.ExitError) throw error
-    const { code, message, exit, details } = classify(error)
-    if (this.jsonOutput) {
-      printJson({ error: details ? { code, message, details } : { code, message } })
-    } else {
-      process.stderr.write(`${style('error:', 'red', process.stderr)} ${message}\n`)
-      if (process.env.BORG_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
-    }
-    return this.exit(exit)
+    return this.exit(reportError(error, this.jsonOutput))
   }
-}
-
-function classify(error: Error & { oclif?: { exit?: number } }): {
-  code: string
-  message: string
-  exit: number
-  details?: Record<string, unknown>
-} {
-  if (error instanceof BorgError) return { code: error.code, message: error.message, exit: error.exitCode, details: error.details }
-  // oclif parser errors (missing args, bad flags) carry exit 2.
-  if (error.oclif?.exit === ExitCode.usage) return { code: 'usage', message: error.message, exit: ExitCode.usage }
-  const nodeCode = (error as { code?: unknown }).code
-  if (nodeCode === 'ENOENT') return { code: 'not-found', message: error.message, exit: ExitCode.notFound }
-  if (nodeCode === 'EACCES' || nodeCode === 'EPERM') return { code: 'refused', message: error.message, exit: ExitCode.refused }
-  return { code: 'internal', message: `internal error: ${error.message}`, exit: ExitCode.internal }
 }

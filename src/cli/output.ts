@@ -5,7 +5,8 @@
  */
 export function colorEnabled(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
+  // As in node and supports-color: FORCE_COLOR=0/false turns colour off, any other value on.
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   return Boolean(stream.isTTY) && env.TERM !== 'dumb'
 }
 

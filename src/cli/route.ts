@@ -1,0 +1,74 @@
+/**
+ * Decides, before oclif sees argv, whether an invocation is a help request, a
+ * command, or a mistake. oclif's own `run` would show help with its stock Help
+ * class (a custom helpClass is loaded by file path, which the bun binary cannot
+ * do), so help is routed to BorgHelp here and only real commands reach `run`.
+ */
+import type { Interfaces } from '@oclif/core'
+
+type Config = Interfaces.Config
+import { BorgError } from '../core/errors.js'
+
+/** `-h` is help everywhere, so no command may use it as a flag letter (test/cli/oclif.test.ts). */
+export const HELP_FLAGS: readonly string[] = ['--help', '-h']
+
+export type Target =
+  | { kind: 'root' }
+  | { kind: 'command'; id: string }
+  | { kind: 'topic'; name: string }
+  | { kind: 'unknown'; words: string[] }
+
+export type Route = { kind: 'help'; target: Target } | { kind: 'run' } | { kind: 'error'; error: BorgError }
+
+export function route(argv: readonly string[], config: Config): Route {
+  const end = argv.indexOf('--')
+  const head = end === -1 ? argv : argv.slice(0, end)
+  if (argv[0] === '--version') return { kind: 'run' } // oclif prints the version, as it would first
+  const asksHelp = argv.length === 0 || head.some((a) => HELP_FLAGS.includes(a)) || argv[0] === 'help'
+  const words = leadingWords(argv[0] === 'help' ? head.slice(1) : head)
+  const target = resolveWords(words, config)
+  if (asksHelp) return target.kind === 'unknown' ? { kind: 'error', error: unknownCommand(words, config) } : { kind: 'help', target }
+  switch (target.kind) {
+    case 'command':
+      return { kind: 'run' }
+    case 'topic':
+      return { kind: 'help', target } // `borg id`, `borg shard`
+    case 'unknown':
+      return { kind: 'error', error: unknownCommand(words, config) }
+    case 'root': // only flags, e.g. `borg --json`: oclif would call it a command named "--json"
+      return { kind: 'error', error: new BorgError('usage', `unknown flag ${JSON.stringify(argv[0])}: flags go after the command; run "${config.bin} --help"`) }
+  }
+}
+
+/** The words before the first flag: the command id plus its positional arguments. */
+function leadingWords(argv: readonly string[]): string[] {
+  const firstFlag = argv.findIndex((a) => a.startsWith('-'))
+  return [...(firstFlag === -1 ? argv : argv.slice(0, firstFlag))]
+}
+
+/** The longest leading run of words that names a command wins; the rest are its arguments. */
+export function resolveWords(words: readonly string[], config: Config): Target {
+  if (words.length === 0) return { kind: 'root' }
+  for (let n = words.length; n > 0; n--) {
+    const id = words.slice(0, n).join(':')
+    if (config.findCommand(id)) return { kind: 'command', id }
+  }
+  const name = words.join(':')
+  if (config.findTopic(name)) return { kind: 'topic', name }
+  return { kind: 'unknown', words: [...words] }
+}
+
+/** True when the topic has at least one (visible) command in this build. */
+export function topicHasCommands(name: string, config: Config): boolean {
+  return config.commands.some((c) => !c.hidden && c.id.startsWith(`${name}:`))
+}
+
+function unknownCommand(words: readonly string[], config: Config): BorgError {
+  const typed = words.join(' ')
+  const topic = words[0] && config.findTopic(words[0]) ? words[0] : undefined
+  if (topic && !topicHasCommands(topic, config)) {
+    return new BorgError('usage', `unknown command "${typed}": the ${topic} topic has no commands in ${config.bin} ${config.version}`)
+  }
+  const helpFor = topic ? `${config.bin} ${topic} --help` : `${config.bin} --help`
+  return new BorgError('usage', `unknown command "${typed}"; run "${helpFor}" to see the commands`)
+}

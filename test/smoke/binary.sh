@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Smoke test of a compiled borg binary: usage: test/smoke/binary.sh BINARY
+#
+# It uses only the binary and standard shell tools (no node, npm or jq), so it shows
+# what a user who downloaded the binary gets. Run it from a directory with no
+# node_modules above it, where nothing can be resolved from a source tree.
+# Every check prints "ok - ..." or stops with "FAIL: ..." and exit 1.
+set -euo pipefail
+
+[[ $# -eq 1 ]] || { echo "usage: $0 BINARY" >&2; exit 64; }
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+[[ -x $BIN ]] || { echo "FAIL: $1 is not an executable file" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Each run gets its own homes; HOME too, so nothing touches the real ~/.config or ~/.local.
+export HOME=$WORK/home BORG_PASSPHRASE=smoke-test-passphrase BORG_KDF_FAST=1 NO_COLOR=1
+unset BORG_HOME BORG_MNEMONIC_PASSPHRASE XDG_DATA_HOME XDG_CONFIG_HOME FORCE_COLOR
+mkdir -p "$HOME"
+cd "$WORK"
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -s $WORK/out ]]; then echo "--- stdout:" >&2; tail -n 20 "$WORK/out" >&2; fi
+  if [[ -s $WORK/err ]]; then echo "--- stderr:" >&2; tail -n 20 "$WORK/err" >&2; fi
+  exit 1
+}
+ok() { echo "ok - $*"; }
+
+# borg_in HOME_DIR EXPECTED_STATUS ARGS...: runs the binary (stdin from $STDIN, default
+# /dev/null), leaves its output in $OUT and $WORK/{out,err}, and fails on any other status.
+borg_in() {
+  local home=$1 expected=$2 status=0
+  shift 2
+  BORG_HOME=$home "$BIN" "$@" <"${STDIN:-/dev/null}" >"$WORK/out" 2>"$WORK/err" || status=$?
+  OUT=$(cat "$WORK/out")
+  [[ $status -eq $expected ]] || fail "borg $* exited $status, expected $expected"
+}
+
+# json_string FIELD: the first "FIELD": "value" in $OUT (pretty or compact JSON, flat strings only).
+json_string() {
+  grep -o "\"$1\": *\"[^\"]*\"" <<<"$OUT" | head -n 1 | sed -e 's/^[^:]*: *"//' -e 's/"$//'
+}
+
+A=$WORK/a B=$WORK/b S=$WORK/server
+
+# --- help, version, usage errors --------------------------------------------
+borg_in "$A" 0 --help
+for topic in id node shard stream wallet trade mail agent bench; do
+  grep -qE "^  $topic +" <<<"$OUT" || fail "--help does not list the $topic topic"
+done
+grep -q $'\e' "$WORK/out" && fail "--help printed escape sequences although NO_COLOR=1"
+ok "--help exits 0 and lists every topic"
+
+borg_in "$A" 0 --version
+grep -qE '^borg/[0-9]+\.[0-9]+\.[0-9]+' <<<"$OUT" || fail "--version printed '$OUT'"
+ok "--version: $OUT"
+
+borg_in "$A" 2 frobnicate
+grep -q 'unknown command' "$WORK/err" || fail "an unknown command gave no clear message"
+ok "an unknown command exits 2"
+
+# --- identity ---------------------------------------------------------------
+borg_in "$A" 0 id new --json
+MNEMONIC=$(json_string mnemonic)
+ADDRESS=$(json_string address)
+read -r -a WORDS <<<"$MNEMONIC"
+[[ ${#WORDS[@]} -eq 24 ]] || fail "id new gave ${#WORDS[@]} words, expected 24"
+[[ $ADDRESS == D* ]] || fail "id new gave address '$ADDRESS', expected one starting with D"
+grep -qF "$MNEMONIC" "$WORK/err" && fail "id new --json leaked the words to stderr"
+ok "id new --json: 24 words, address $ADDRESS"
+
+borg_in "$A" 0 id show --json
+[[ $(json_string address) == "$ADDRESS" ]] || fail "id show gave address '$(json_string address)', expected $ADDRESS"
+ok "id show --json gives the same address"
+
+printf '%s\n' "$MNEMONIC" >"$WORK/words"
+STDIN=$WORK/words borg_in "$B" 0 id restore --json
+[[ $(json_string address) == "$ADDRESS" ]] || fail "id restore gave address '$(json_string address)', expected $ADDRESS"
+ok "id restore from stdin in another BORG_HOME gives the same address"
+
+BORG_PASSPHRASE=not-the-passphrase borg_in "$A" 5 id show --verify
+ok "id show --verify with a wrong passphrase exits 5"
+
+# --- signed HTTPS round trip between two processes --------------------------
+BORG_HOME=$S "$BIN" node serve --host 127.0.0.1 --port 0 --json >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+SERVER_PID=$!
+for _ in $(seq 150); do # 15 s
+  grep -q '"endpoint"' "$WORK/serve.out" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cp "$WORK/serve.out" "$WORK/out"; cp "$WORK/serve.err" "$WORK/err"; fail "node serve exited before listening"; }
+  sleep 0.1
+done
+OUT=$(head -n 1 "$WORK/serve.out")
+ENDPOINT=$(json_string endpoint)
+NODE_ID=$(json_string nodeId)
+[[ -n $ENDPOINT && -n $NODE_ID ]] || { cp "$WORK/serve.out" "$WORK/out"; cp "$WORK/serve.err" "$WORK/err"; fail "node serve printed no endpoint and node id within 15 s"; }
+[[ $ENDPOINT == 127.0.0.1:* ]] || fail "node serve listens on '$ENDPOINT', expected 127.0.0.1:PORT"
+ok "node serve listening on $ENDPOINT as node ${NODE_ID:0:16}..."
+
+borg_in "$A" 0 node ping "$ENDPOINT" --count 3 --json
+[[ $(json_string peer) == "$NODE_ID" ]] || fail "node ping reached peer '$(json_string peer)', expected $NODE_ID"
+grep -qE '"ok": *true' <<<"$OUT" || fail "node ping did not report ok: true"
+RTT=$(tr -d ' \n' <<<"$OUT" | grep -o '"rtt":\[[^]]*\]' || true)
+[[ $RTT =~ \[[0-9.]+(,[0-9.]+)*\] ]] || fail "node ping gave no rtt array of numbers ('$RTT')"
+ok "node ping --count 3: peer matches, ${RTT#\"rtt\":} ms"
+
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+borg_in "$A" 4 node ping "$ENDPOINT" --json
+ok "node ping to a closed port exits 4"
+
+# --- start-up time ----------------------------------------------------------
+best=
+for _ in 1 2 3 4 5; do
+  start=$(date +%s%N)
+  "$BIN" --help >/dev/null
+  ms=$((($(date +%s%N) - start) / 1000000))
+  if [[ -z $best || $ms -lt $best ]]; then best=$ms; fi
+done
+echo "startup_help_ms=$best"
+echo "smoke test passed: $BIN"

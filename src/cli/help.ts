@@ -9,7 +9,7 @@ import { Help, type Config, type Interfaces } from '@oclif/core'
 import { stripVTControlCharacters } from 'node:util'
 import { TOPICS } from '../oclif-pjson.js'
 import { colorEnabled } from './output.js'
-import { HELP_FLAGS, resolveWords, topicHasCommands, type Target } from './route.js'
+import { HELP_FLAGS, leadingWords, resolveWords, topicHasCommands, unknownCommand, type Target } from './route.js'
 
 export const COMING_LATER = '(coming in a later release)'
 
@@ -25,9 +25,7 @@ export class BorgHelp extends Help {
   /** Accepts what the user typed, e.g. ['help', 'id', 'new'] or ['id', '--help']. */
   override async showHelp(argv: string[]): Promise<void> {
     const rest = argv[0] === 'help' ? argv.slice(1) : argv
-    const words = rest.filter((a) => !HELP_FLAGS.includes(a))
-    const firstFlag = words.findIndex((a) => a.startsWith('-'))
-    await this.show(resolveWords(firstFlag === -1 ? words : words.slice(0, firstFlag), this.config))
+    await this.show(resolveWords(leadingWords(rest.filter((a) => !HELP_FLAGS.includes(a))), this.config))
   }
 
   async show(target: Target): Promise<void> {
@@ -36,12 +34,11 @@ export class BorgHelp extends Help {
         return this.showRootHelp()
       case 'topic':
         return this.showTopicHelp(this.config.findTopic(target.name) ?? { name: target.name })
-      case 'command': {
+      case 'command':
         // Help.showHelp handles commands with dynamic flag defaults; hand it the bare id.
         return super.showHelp([target.id])
-      }
       case 'unknown':
-        throw new Error(`no help for unknown command ${target.words.join(' ')}`) // route.ts reports these first
+        throw unknownCommand(target.words, this.config)
     }
   }
 

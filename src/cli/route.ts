@@ -41,7 +41,7 @@ export function route(argv: readonly string[], config: Config): Route {
 }
 
 /** The words before the first flag: the command id plus its positional arguments. */
-function leadingWords(argv: readonly string[]): string[] {
+export function leadingWords(argv: readonly string[]): string[] {
   const firstFlag = argv.findIndex((a) => a.startsWith('-'))
   return [...(firstFlag === -1 ? argv : argv.slice(0, firstFlag))]
 }
@@ -63,7 +63,8 @@ export function topicHasCommands(name: string, config: Config): boolean {
   return config.commands.some((c) => !c.hidden && c.id.startsWith(`${name}:`))
 }
 
-function unknownCommand(words: readonly string[], config: Config): BorgError {
+/** The usage error for words that name no command or topic, with a hint where to look. */
+export function unknownCommand(words: readonly string[], config: Config): BorgError {
   const typed = words.join(' ')
   const topic = words[0] && config.findTopic(words[0]) ? words[0] : undefined
   if (topic && !topicHasCommands(topic, config)) {

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { COMING_LATER } from '../../src/cli/help.js'
+import { BorgHelp, COMING_LATER } from '../../src/cli/help.js'
 import { route } from '../../src/cli/route.js'
 import { BorgError } from '../../src/core/errors.js'
 import { dispatch, loadConfig } from '../../src/main.js'
@@ -68,6 +68,13 @@ describe('command help', () => {
       expect(out).toMatch(/--json/)
     },
   )
+
+  it('BorgHelp.showHelp takes raw argv too', async () => {
+    const config = await loadConfig(PROBE_TABLE)
+    const result = await capture(() => new BorgHelp(config).showHelp(['help', 'id', 'probe', '-h']))
+    expect(result.error).toBeUndefined()
+    expect(result.stdout).toContain('$ borg id probe')
+  })
 
   it('help for an unknown command is a usage error', async () => {
     const config = await loadConfig(PROBE_TABLE)

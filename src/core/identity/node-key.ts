@@ -1,0 +1,100 @@
+/**
+ * The node signing key, `$BORG_HOME/node/node-key.json`: a random secp256k1
+ * key a running node signs its wire traffic with. Its public key is the node id.
+ *
+ * Why it is a separate, unencrypted key (like ssh host keys or IPFS peer keys):
+ * - a node must restart unattended (after a crash, on boot) with nobody there
+ *   to type a passphrase;
+ * - it holds no funds and owns no data, so losing it costs only the node's
+ *   reputation: delete the file and the node comes back with a new id;
+ * - the user's identity, which does own data and funds, stays encrypted in
+ *   identity.json and is unlocked only when the user acts.
+ * Protection is file permissions: mode 0600, and borg refuses to use the key
+ * when the file is readable by group or others.
+ */
+import { readFile, stat } from 'node:fs/promises'
+import { bytesToHex, equalBytes, parseHex } from '../bytes.js'
+import { generateKeyPair, isValidSecretKey, publicKeyOf } from '../crypto/secp256k1.js'
+import { BorgError } from '../errors.js'
+import { paths } from '../store/paths.js'
+import { writeFileExclusive } from './exclusive-file.js'
+
+export const NODE_KEY_VERSION = 1
+
+export interface NodeKey {
+  secretKey: Uint8Array // 32 bytes
+  publicKey: Uint8Array // 33-byte compressed; the node id
+  created: string // ISO 8601
+}
+
+interface NodeKeyFile {
+  version: number
+  secretKey: string
+  publicKey: string
+  created: string
+}
+
+function corrupt(path: string, why: string): BorgError {
+  return new BorgError('corrupt-keystore', `node key ${path} is damaged: ${why}; move it away and a new node id will be created`)
+}
+
+function decode(path: string, text: string): NodeKey {
+  let raw: Partial<NodeKeyFile>
+  try {
+    raw = JSON.parse(text) as Partial<NodeKeyFile>
+  } catch {
+    throw corrupt(path, 'not valid JSON')
+  }
+  if (typeof raw !== 'object' || raw === null) throw corrupt(path, 'not a JSON object')
+  if (raw.version !== NODE_KEY_VERSION) throw corrupt(path, `unsupported version ${JSON.stringify(raw.version)}`)
+  if (typeof raw.secretKey !== 'string' || !/^[0-9a-f]{64}$/.test(raw.secretKey)) throw corrupt(path, 'secretKey must be 32 bytes of hex')
+  if (typeof raw.publicKey !== 'string' || !/^[0-9a-f]{66}$/.test(raw.publicKey)) throw corrupt(path, 'publicKey must be 33 bytes of hex')
+  if (typeof raw.created !== 'string' || raw.created === '') throw corrupt(path, 'created is missing')
+  const secretKey = parseHex(raw.secretKey)
+  if (!isValidSecretKey(secretKey)) throw corrupt(path, 'secretKey is not a valid secp256k1 scalar')
+  const publicKey = parseHex(raw.publicKey)
+  if (!equalBytes(publicKeyOf(secretKey), publicKey)) throw corrupt(path, 'publicKey does not match secretKey')
+  return { secretKey, publicKey, created: raw.created }
+}
+
+function encode(key: NodeKey): string {
+  const file: NodeKeyFile = {
+    version: NODE_KEY_VERSION,
+    secretKey: bytesToHex(key.secretKey),
+    publicKey: bytesToHex(key.publicKey),
+    created: key.created,
+  }
+  return `${JSON.stringify(file, null, 2)}\n`
+}
+
+/** The node key, or undefined when this home has none yet. 'refused' if the file is group/world-readable. */
+export async function loadNodeKey(home: string): Promise<NodeKey | undefined> {
+  const path = paths.nodeKey(home)
+  let text: string
+  try {
+    const info = await stat(path)
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+      throw new BorgError(
+        'refused',
+        `node key ${path} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run \`chmod 600 ${path}\``,
+      )
+    }
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  return decode(path, text)
+}
+
+/** The node key, created (mode 0600) on first use. Safe when several processes start at once: one key wins. */
+export async function loadOrCreateNodeKey(home: string, now: () => Date = () => new Date()): Promise<NodeKey> {
+  const existing = await loadNodeKey(home)
+  if (existing) return existing
+  const { secretKey, publicKey } = generateKeyPair()
+  const key: NodeKey = { secretKey, publicKey, created: now().toISOString() }
+  if (await writeFileExclusive(paths.nodeKey(home), encode(key), 0o600)) return key
+  const winner = await loadNodeKey(home) // another process created it first
+  if (!winner) throw new BorgError('internal', `node key ${paths.nodeKey(home)} vanished while being created`)
+  return winner
+}

@@ -6,8 +6,9 @@
  * Replies are envelopes as well and are verified like any inbound message, plus:
  * signed by the pinned node, addressed to us, and naming our request id.
  */
+import { Readable } from 'node:stream'
 import { BorgError, isErrorCode, type ErrorCode } from '../errors.js'
-import { bytesToHex, concatBytes, equalBytes } from '../bytes.js'
+import { bytesToHex, equalBytes } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
 import { readJson, type Incoming, type Outgoing } from '../wire/message.js'
@@ -15,7 +16,8 @@ import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
 import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
-import { MAX_HEADER_BYTES } from '../envelope/layout.js'
+import type { EnvelopeHeader } from '../envelope/codec.js'
+import { readEnvelopeStream } from '../envelope/reader.js'
 import { parseCard } from './card.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
 import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH } from './http-mapping.js'
@@ -31,8 +33,6 @@ export interface WireClientOptions {
   log: Logger
   pins?: PinStore
   timeoutMs?: number
-  /** Largest reply body accepted. */
-  maxReplyBytes?: number
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -43,12 +43,10 @@ export class WireClient {
   private readonly agent: Agent
   private readonly cardFetches = new Map<string, Promise<Pin>>()
   private readonly timeoutMs: number
-  private readonly maxReplyBytes: number
 
   constructor(private readonly options: WireClientOptions) {
     this.pins = options.pins ?? new PinStore()
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    this.maxReplyBytes = options.maxReplyBytes ?? options.verifier.maxBodyBytes
     this.agent = new Agent({
       connect: pinnedConnector(this.pins, this.timeoutMs),
       keepAliveTimeout: 30_000,
@@ -150,14 +148,14 @@ export class WireClient {
       const response = await request(`${originOf(endpoint)}${MESSAGE_PATH}`, {
         method: 'POST',
         dispatcher: this.agent,
-        headers: { 'content-type': ENVELOPE_CONTENT_TYPE },
-        body: sealed.body.length === 0 ? Buffer.from(sealed.headerBytes) : Buffer.from(concatBytes(sealed.headerBytes, sealed.body)),
+        headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealed.headerBytes.length + sealed.body.length) },
+        // Header and body go out as two chunks: no copy of a bulk body.
+        body: sealed.body.length === 0 ? Buffer.from(sealed.headerBytes) : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body)], { objectMode: false }),
         signal: controller.signal,
         headersTimeout: remaining,
         bodyTimeout: remaining,
       })
-      const bytes = await readBody(response.body, MAX_HEADER_BYTES + this.maxReplyBytes)
-      return this.verifyResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response.statusCode, bytes)
+      return await this.readResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response)
     } catch (error) {
       throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
     } finally {
@@ -165,29 +163,42 @@ export class WireClient {
     }
   }
 
-  private verifyResponse(endpoint: string, pin: Pin, requestId: Uint8Array, expectsReply: boolean, status: number, bytes: Uint8Array): Incoming | undefined {
-    if (status === 204 && bytes.length === 0) {
+  private async readResponse(
+    endpoint: string,
+    pin: Pin,
+    requestId: Uint8Array,
+    expectsReply: boolean,
+    response: Dispatcher.ResponseData,
+  ): Promise<Incoming | undefined> {
+    const status = response.statusCode
+    const declared = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length'])
+    if (status === 204) {
+      await response.body.dump()
       if (expectsReply) throw new BorgError('bad-reply', `${endpoint} acknowledged a request without replying`)
       return undefined
     }
-    let verified: ReturnType<EnvelopeVerifier['verifyBytes']>
+    let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
-      verified = this.options.verifier.verifyBytes(bytes)
+      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, declared)
     } catch (error) {
+      response.body.destroy()
       const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)
       throw new BorgError('bad-reply', `HTTP ${status} from ${endpoint} did not carry a valid borg reply (${why})`, { cause: error })
     }
-    const { header, body, senderHex } = verified
-    if (senderHex !== pin.nodeId) throw identityMismatch(endpoint, pin.nodeId, senderHex)
+    const { header, incoming } = received
+    if (incoming.fromHex !== pin.nodeId) throw identityMismatch(endpoint, pin.nodeId, incoming.fromHex)
     if (header.ref && !equalBytes(header.ref, requestId)) {
       throw new BorgError('bad-reply', `${endpoint} replied to request ${bytesToHex(header.ref)} instead of ${bytesToHex(requestId)}`)
     }
-    const incoming = toIncoming(header, body, senderHex)
     if (header.kind === ERROR_KIND) throw remoteError(endpoint, incoming)
     if (!header.ref) throw new BorgError('bad-reply', `${endpoint} sent a reply that names no request`)
     if (!expectsReply) throw new BorgError('bad-reply', `${endpoint} replied to a one-way message`)
     return incoming
   }
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 function identityMismatch(endpoint: string, expected: string, got: string): BorgError {

@@ -8,17 +8,16 @@ import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BorgError, type ErrorCode } from '../errors.js'
-import { concatBytes, utf8 } from '../bytes.js'
-import { sha256Stream } from '../crypto/hash.js'
+import { utf8 } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
-import { parseHeader, type EnvelopeHeader } from '../envelope/codec.js'
-import { MAX_HEADER_BYTES } from '../envelope/layout.js'
-import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
-import type { Admission, EnvelopeVerifier } from '../envelope/verifier.js'
+import type { EnvelopeHeader } from '../envelope/codec.js'
+import { readEnvelopeStream, type ReadError } from '../envelope/reader.js'
+import { seal, type EnvelopeSigner } from '../envelope/seal.js'
+import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import { createCard } from './card.js'
 import type { TlsMaterial } from './cert.js'
 import { formatEndpoint, type Endpoint } from './endpoint.js'
@@ -127,10 +126,11 @@ export class WireServer {
     const remote = req.socket?.remoteAddress ?? 'unknown address'
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
-      received = await readEnvelope(req, this.options.verifier)
+      const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
+      received = await readEnvelopeStream(req, this.options.verifier, declared)
     } catch (error) {
       if (!(error instanceof BorgError)) throw error
-      const header = (error as BorgError & { header?: EnvelopeHeader }).header
+      const header = (error as ReadError).header
       this.options.log.warn(`rejected message from ${remote}: ${error.code}: ${error.message}`, `reject:${error.code}`)
       this.respondError(res, error.code, error.message, header)
       return
@@ -199,69 +199,4 @@ export class WireServer {
     const body = utf8.encode(JSON.stringify({ code, message: text }))
     this.respondEnvelope(res, httpStatusFor(code), { kind: ERROR_KIND, body, bodyType: BodyType.json }, request)
   }
-}
-
-/**
- * Stream one envelope off the request: parse and admit the header as soon as it
- * is complete, then hash the body into a buffer of the announced size.
- */
-async function readEnvelope(req: IncomingMessage, verifier: EnvelopeVerifier): Promise<{ header: EnvelopeHeader; incoming: Incoming }> {
-  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
-  if (declared !== undefined && declared > MAX_HEADER_BYTES + verifier.maxBodyBytes) {
-    throw verifier.reject(new BorgError('too-large', `message of ${declared} bytes exceeds the limit of ${verifier.maxBodyBytes}`))
-  }
-  let pending: Uint8Array = EMPTY
-  let admission: Admission | undefined
-  let headerLength = 0
-  let body: Uint8Array = EMPTY
-  let filled = 0
-  const hash = sha256Stream()
-  const fail = (error: BorgError): never => {
-    if (admission) verifier.abort(admission, error)
-    else verifier.reject(error)
-    throw Object.assign(error, { header: admission?.header })
-  }
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      let data: Uint8Array = chunk
-      if (!admission) {
-        pending = pending.length === 0 ? data : concatBytes(pending, data)
-        let parsed: ReturnType<typeof parseHeader>
-        try {
-          parsed = parseHeader(pending)
-        } catch (error) {
-          throw verifier.reject(error as BorgError)
-        }
-        if (parsed.status === 'incomplete') continue
-        try {
-          admission = verifier.admit(parsed.header, parsed.signedPart)
-        } catch (error) {
-          // Keep the header so the error reply can name the request it answers.
-          throw Object.assign(error as BorgError, { header: parsed.header })
-        }
-        headerLength = parsed.headerLength
-        const total = headerLength + parsed.header.bodyLength
-        if (declared !== undefined && declared !== total) fail(new BorgError('malformed', `content-length ${declared} does not match the envelope's ${total} bytes`))
-        body = parsed.header.bodyLength === 0 ? EMPTY : Buffer.allocUnsafeSlow(parsed.header.bodyLength)
-        data = pending.subarray(headerLength)
-        pending = EMPTY
-      }
-      if (filled + data.length > body.length) fail(new BorgError('malformed', 'malformed envelope: trailing bytes after body'))
-      body.set(data, filled)
-      hash.update(data)
-      filled += data.length
-    }
-  } catch (error) {
-    if (error instanceof BorgError) throw error
-    // The peer went away mid-body.
-    fail(new BorgError('unavailable', `connection closed while receiving: ${(error as Error).message}`))
-  }
-  if (!admission) throw verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
-  if (filled < body.length) fail(new BorgError('malformed', 'malformed envelope: truncated body'))
-  try {
-    verifier.complete(admission, hash.digest())
-  } catch (error) {
-    throw Object.assign(error as BorgError, { header: admission.header })
-  }
-  return { header: admission.header, incoming: toIncoming(admission.header, body, admission.senderHex) }
 }

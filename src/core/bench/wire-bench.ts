@@ -1,0 +1,206 @@
+/**
+ * `borg bench wire`: what the signed wire costs, each figure next to a
+ * baseline measured in the same run (these machines are noisy; only ratios are
+ * stable). The far side runs in a second process (`borg bench serve`).
+ */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https'
+import { cpus } from 'node:os'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { BorgError } from '../errors.js'
+import { silentLogger } from '../log.js'
+import { sha256 } from '../crypto/hash.js'
+import { generateKeyPair, sign, verifyBackend } from '../crypto/secp256k1.js'
+import { sealToBytes } from '../envelope/seal.js'
+import { EnvelopeVerifier } from '../envelope/verifier.js'
+import { SystemClock } from '../wire/clock.js'
+import { binaryMessage, jsonMessage } from '../wire/message.js'
+import { cryptoRandom } from '../wire/random.js'
+import { deliver, request } from '../wire/transport.js'
+import { HttpsTransport } from '../net/https-transport.js'
+import { runtimeName, selfCommand } from '../process/self-command.js'
+import { BLOB_KIND, MAX_BENCH_BYTES, SINK_KIND, type BenchServerInfo } from './bench-server.js'
+import { median, opsPerSecond, percentile } from './stats.js'
+
+export interface WireBenchOptions {
+  /** Seconds per rate measurement. */
+  seconds: number
+  bulkBytes: number
+  bulkRounds: number
+  concurrency: number
+  progress: (line: string) => void
+}
+
+export interface Comparison {
+  borg: number
+  baseline: number
+  ratio: number
+  unit: string
+}
+
+export interface WireBenchReport {
+  runtime: string
+  cpus: number
+  verifyBackend: string
+  sign: Comparison
+  verify: Comparison
+  requestReply: Comparison & { p50Ms: number; p99Ms: number; baselineP50Ms: number; concurrency: number }
+  upload: Comparison & { bytes: number }
+  download: Comparison & { bytes: number }
+}
+
+const compare = (borg: number, baseline: number, unit: string): Comparison => ({ borg, baseline, ratio: borg / baseline, unit })
+
+export async function runWireBench(options: WireBenchOptions): Promise<WireBenchReport> {
+  const { progress } = options
+  progress(`crypto: ${options.seconds} s per figure`)
+  const cryptoFigures = measureCrypto(options.seconds * 1000)
+  progress('starting the far side (borg bench serve) in a second process')
+  const server = await spawnBenchServer()
+  const client = new HttpsTransport({
+    signer: (() => {
+      const key = generateKeyPair()
+      return { publicKey: key.publicKey, sign: (m: Uint8Array) => sign(m, key.secretKey) }
+    })(),
+    log: silentLogger,
+    timeoutMs: 120_000,
+    verifier: { maxBodyBytes: MAX_BENCH_BYTES },
+  })
+  const plainAgent = new HttpsAgent({ keepAlive: true, rejectUnauthorized: false, maxSockets: options.concurrency })
+  try {
+    const peer = { endpoint: server.info.borg, id: server.info.nodeId }
+    progress(`signed request/reply: ${options.concurrency} in flight for ${options.seconds} s, then plain https`)
+    const small = { hello: 'borg', n: 12345, padding: 'x'.repeat(100) }
+    const borgRR = await closedLoop(options, () => request(client, peer, jsonMessage('bench.echo', small)).then(() => {}))
+    const plainRR = await closedLoop(options, () => plainPost(plainAgent, server.info.plain, Buffer.from(JSON.stringify(small))).then(() => {}))
+    const payload = new Uint8Array(options.bulkBytes).map((_, i) => (i * 7) & 0xff)
+    const mb = options.bulkBytes / 1e6
+    progress(`bulk: ${options.bulkRounds} x ${mb} MB up and down, borg and plain https interleaved`)
+    const up = { borg: [] as number[], plain: [] as number[] }
+    const down = { borg: [] as number[], plain: [] as number[] }
+    await deliver(client, peer, binaryMessage(SINK_KIND, payload)) // warm-up: connection, JIT
+    await plainPost(plainAgent, server.info.plain, payload)
+    for (let round = 0; round < options.bulkRounds; round++) {
+      up.borg.push(mb / (await timed(() => deliver(client, peer, binaryMessage(SINK_KIND, payload)))))
+      up.plain.push(mb / (await timed(() => plainPost(plainAgent, server.info.plain, payload))))
+      down.borg.push(
+        mb /
+          (await timed(async () => {
+            const reply = await request(client, peer, jsonMessage(BLOB_KIND, { size: options.bulkBytes }), 120_000)
+            if (reply.body.length !== options.bulkBytes) throw new BorgError('bad-reply', 'short blob')
+          })),
+      )
+      down.plain.push(mb / (await timed(() => plainGet(plainAgent, server.info.plain, options.bulkBytes))))
+    }
+    return {
+      runtime: runtimeName(),
+      cpus: cpus().length,
+      verifyBackend: verifyBackend(),
+      ...cryptoFigures,
+      requestReply: {
+        ...compare(borgRR.rate, plainRR.rate, 'req/s'),
+        p50Ms: percentile(borgRR.latencies, 50),
+        p99Ms: percentile(borgRR.latencies, 99),
+        baselineP50Ms: percentile(plainRR.latencies, 50),
+        concurrency: options.concurrency,
+      },
+      upload: { ...compare(median(up.borg), median(up.plain), 'MB/s'), bytes: options.bulkBytes },
+      download: { ...compare(median(down.borg), median(down.plain), 'MB/s'), bytes: options.bulkBytes },
+    }
+  } finally {
+    plainAgent.destroy()
+    await client.close()
+    server.stop()
+  }
+}
+
+function measureCrypto(ms: number): Pick<WireBenchReport, 'sign' | 'verify'> {
+  const key = generateKeyPair()
+  const body = new TextEncoder().encode(JSON.stringify({ hello: 'borg', n: 12345, padding: 'x'.repeat(100) }))
+  const digest = sha256(body)
+  const signer = { publicKey: key.publicKey, sign: (m: Uint8Array) => sign(m, key.secretKey) }
+  const clock = new SystemClock()
+  const message = jsonMessage('bench.echo', {})
+  message.body = body
+  const bareSign = opsPerSecond(() => void secp256k1.sign(digest, key.secretKey, { prehash: false }), ms)
+  const envelopeSign = opsPerSecond(() => void sealToBytes(signer, message, { timestamp: clock.now(), random: cryptoRandom }), ms)
+  const signature = secp256k1.sign(digest, key.secretKey, { prehash: false })
+  const bareVerify = opsPerSecond(() => void secp256k1.verify(signature, digest, key.publicKey, { prehash: false }), ms)
+  // Distinct envelopes so the replay cache does its real work.
+  const pool = Array.from({ length: 4000 }, () => sealToBytes(signer, message, { timestamp: clock.now(), random: cryptoRandom }))
+  const verifier = new EnvelopeVerifier({ localId: generateKeyPair().publicKey, clock, replayCapacity: 1_000_000 })
+  let i = 0
+  const envelopeVerify = opsPerSecond(() => {
+    if (i >= pool.length) throw new Error('verify pool exhausted')
+    verifier.verifyBytes(pool[i++]!)
+  }, Math.min(ms, 1000), 0)
+  return { sign: compare(envelopeSign, bareSign, 'ops/s'), verify: compare(envelopeVerify, bareVerify, 'ops/s') }
+}
+
+async function closedLoop(options: WireBenchOptions, once: () => Promise<void>): Promise<{ rate: number; latencies: number[] }> {
+  for (let i = 0; i < 20; i++) await once() // warm-up
+  const latencies: number[] = []
+  const end = performance.now() + options.seconds * 1000
+  const start = performance.now()
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t = performance.now()
+      await once()
+      latencies.push(performance.now() - t)
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker))
+  return { rate: (latencies.length * 1000) / (performance.now() - start), latencies }
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now()
+  await fn()
+  return (performance.now() - t) / 1000
+}
+
+function plainPost(agent: HttpsAgent, endpoint: string, body: Uint8Array): Promise<Buffer> {
+  const [host, port] = endpoint.split(':')
+  return plainExchange({ agent, host, port, method: 'POST', path: '/', headers: { 'content-length': body.length } }, body)
+}
+
+function plainGet(agent: HttpsAgent, endpoint: string, size: number): Promise<Buffer> {
+  const [host, port] = endpoint.split(':')
+  return plainExchange({ agent, host, port, method: 'GET', path: `/?size=${size}` }).then((b) => {
+    if (b.length !== size) throw new Error('short plain body')
+    return b
+  })
+}
+
+function plainExchange(options: RequestOptions, body?: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(options, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve(Buffer.concat(chunks)))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function spawnBenchServer(): Promise<{ info: BenchServerInfo; stop(): void }> {
+  const self = selfCommand()
+  const child = spawn(self.command, [...self.args, 'bench', 'serve', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })
+  const info = await new Promise<BenchServerInfo>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BorgError('timeout', 'bench server did not start within 30 s')), 30_000)
+    child.once('exit', (code) => reject(new BorgError('unavailable', `bench server exited with ${code}`)))
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      try {
+        resolve(JSON.parse(line) as BenchServerInfo)
+      } catch {
+        reject(new BorgError('bad-reply', `bench server printed ${line}`))
+      }
+    })
+  })
+  return { info, stop: () => void child.kill('SIGTERM') }
+}

@@ -109,3 +109,13 @@ describe('HTTPS transport', () => {
     expect(replies.map((r) => (readJson(r) as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 })
+
+describe('first contact failures', () => {
+  it('maps a refused connection during the card fetch to unavailable', async () => {
+    const client = startClient()
+    closers.push(() => client.transport.close())
+    const error = await client.transport.client.resolvePin('127.0.0.1:1', undefined).catch((e) => e)
+    expect(error).toBeInstanceOf(BorgError)
+    expect(error.code).toBe('unavailable')
+  })
+})

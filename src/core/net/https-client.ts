@@ -128,7 +128,7 @@ export class WireClient {
       if (error instanceof BorgError && (error.code === 'malformed' || error.code === 'bad-signature' || error.code === 'body-hash-mismatch')) {
         throw new BorgError('bad-reply', `${endpoint} sent an invalid node card: ${error.message}`, { cause: error })
       }
-      throw error
+      throw toBorgError(error, endpoint)
     } finally {
       void client.close().catch(() => {})
     }

@@ -1,0 +1,11 @@
+/** Deterministic in-memory network simulator: the Transport/Clock/Random that protocol cores run on in tests. */
+export { Simulator, DEFAULT_EPOCH_MS, type SimulatorOptions, type RunOptions } from './simulator.js'
+export { SimNetwork, type SimNetworkOptions, type AddNodeOptions, type SimNode } from './sim-network.js'
+export { SimTransport } from './sim-transport.js'
+export { SimClock, type ClockModel } from './sim-clock.js'
+export { SeededRandom, mix32, type Seed } from './seeded-random.js'
+export { DEFAULT_LINK, type LinkModel, type LinkOptions, type LinkFunction } from './link-model.js'
+export { SimMetrics, type DropReason, type KindMetrics } from './sim-metrics.js'
+export { SimTrace } from './sim-trace.js'
+export { EventQueue, type EventRef, type EventSink } from './event-queue.js'
+export { simSeed, replayHint, withSeedOnFailure, formatSeed, SEED_ENV } from './seed.js'

@@ -1,0 +1,73 @@
+/**
+ * What the network remembers about a node across crashes: its identity,
+ * endpoint, clock hardware and place in the topology. Everything a process
+ * holds in memory lives in its SimTransport instead and dies with it.
+ */
+import type { LinkOptions } from './link-model.js'
+import type { SeededRandom } from './seeded-random.js'
+import type { SimTransport } from './sim-transport.js'
+
+export class SimNodeRecord {
+  /** Partition group; only meaningful while the network is partitioned. */
+  group = 0
+  /** Messages this node has sent (all incarnations): the counter behind their link fates. */
+  sendCounter = 0
+  /** Incarnations started so far; the running one is generation - 1. */
+  generation = 0
+  /** Per-destination link overrides (rare, so allocated on first use). */
+  links: Map<SimNodeRecord, LinkOptions> | undefined = undefined
+  /** The running process, or undefined while crashed. */
+  instance: SimTransport | undefined = undefined
+  private idBytesCache: Uint8Array | undefined = undefined
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    readonly endpoint: string,
+    readonly offsetMs: number,
+    readonly driftPpm: number,
+  ) {}
+
+  /** The 33 id bytes, shared by every message from this node (built on first send to save memory). */
+  get idBytes(): Uint8Array {
+    return (this.idBytesCache ??= hexDecodeId(this.id))
+  }
+}
+
+// Id bytes are carved out of shared 64 KiB buffers: a Uint8Array of its own
+// would also cost an ArrayBuffer object (~90 B per node at a million nodes).
+const ARENA_BYTES = 65_536
+let arena = new ArrayBuffer(ARENA_BYTES)
+let arenaUsed = 0
+
+function hexDecodeId(hex: string): Uint8Array {
+  const length = hex.length >>> 1
+  if (arenaUsed + length > ARENA_BYTES) {
+    arena = new ArrayBuffer(ARENA_BYTES)
+    arenaUsed = 0
+  }
+  const out = new Uint8Array(arena, arenaUsed, length)
+  arenaUsed += length
+  for (let i = 0; i < length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1))
+  return out
+}
+
+/** A deterministic stand-in for a compressed secp256k1 public key (not a valid curve point). */
+export function fakeNodeId(random: SeededRandom): string {
+  const bytes = random.bytes(33)
+  bytes[0] = 2 + (bytes[0]! & 1)
+  // Buffer's hex is one flat string; bytes.ts's bytesToHex builds a 33-piece rope (~900 B per id at scale).
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
+}
+
+function nibble(code: number): number {
+  return code <= 57 ? code - 48 : (code | 32) - 87
+}
+
+const NODE_ID = /^0[23][0-9a-f]{64}$/
+
+export function normaliseNodeId(id: string): string {
+  const lower = id.toLowerCase()
+  if (!NODE_ID.test(lower)) throw new RangeError(`node id must be 33 bytes of hex starting 02 or 03, got ${JSON.stringify(id)}`)
+  return lower
+}

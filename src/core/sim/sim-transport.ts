@@ -1,0 +1,48 @@
+/**
+ * One running process of a simulated node: its transport, clock and
+ * randomness. crash() marks it dead, after which none of its timers fire, no
+ * message reaches its handler and no callback of its sends runs; a restart
+ * builds a new SimTransport for the same SimNodeRecord.
+ */
+import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
+import type { Outgoing } from '../wire/message.js'
+import { SimClock, type ClockOwner } from './sim-clock.js'
+import type { Courier } from './courier.js'
+import type { SeededRandom } from './seeded-random.js'
+import type { SimNodeRecord } from './sim-node.js'
+import type { Simulator } from './simulator.js'
+
+export class SimTransport implements Transport, ClockOwner {
+  alive = true
+  handler: MessageHandler | undefined = undefined
+  readonly clock: SimClock
+
+  constructor(
+    private readonly courier: Courier,
+    readonly node: SimNodeRecord,
+    sim: Simulator,
+    readonly random: SeededRandom,
+  ) {
+    this.clock = new SimClock(sim, this, node)
+  }
+
+  get localId(): string {
+    return this.node.id
+  }
+
+  get label(): string {
+    return this.node.endpoint
+  }
+
+  /**
+   * Body bytes travel by reference, not copied: neither sender nor handler may
+   * mutate a body (or `from`/`id`) after sending or on receipt.
+   */
+  send(peer: Peer, message: Outgoing, options?: SendOptions): void {
+    this.courier.send(this, peer, message, options)
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler
+  }
+}

@@ -51,3 +51,21 @@ describe('secp256k1 verification backends agree', () => {
     )
   })
 })
+
+describe('the cached-point pure-JS verifier', () => {
+  it('agrees with noble\'s reference verify on valid, tampered and foreign signatures, cold and warm', () => {
+    const keys = [generateKeyPair(), generateKeyPair()]
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(1), fc.nat(63), fc.integer({ min: 0, max: 255 }), (message, who, index, xor) => {
+        const key = keys[who]!
+        const signature = sign(message, key.secretKey)
+        signature[index]! ^= xor
+        for (const publicKey of [key.publicKey, keys[1 - who]!.publicKey]) {
+          const reference = secp256k1.verify(signature, sha256(message), publicKey, { prehash: false, lowS: true })
+          expect(noble(signature, message, publicKey)).toBe(reference)
+        }
+      }),
+      { numRuns: 150 },
+    )
+  })
+})

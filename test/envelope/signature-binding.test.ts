@@ -4,6 +4,7 @@ import { BorgError } from '../../src/core/errors.js'
 import { cryptoRandom } from '../../src/core/wire/random.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { open, sealToBytes } from '../../src/core/envelope/seal.js'
+import { sha256 } from '../../src/core/crypto/hash.js'
 import { testSigner } from '../helpers/keys.js'
 
 const signer = testSigner()
@@ -56,5 +57,15 @@ describe('the signature binds every bit', () => {
     const copy = forged.slice()
     copy.set(signer.publicKey, 8 + 'tree.join'.length)
     expect(() => open(copy)).toThrow(expect.objectContaining({ code: 'bad-signature' }))
+  })
+})
+
+describe('precomputed body hashes', () => {
+  it('are used as given, and a wrong one gets the message refused', () => {
+    const body = new Uint8Array([1, 2, 3])
+    const good = sealToBytes(signer, { kind: 'x.y', body, bodyHash: sha256(body) }, { timestamp: 1, random: cryptoRandom })
+    expect(open(good).body).toEqual(body)
+    const wrong = sealToBytes(signer, { kind: 'x.y', body, bodyHash: sha256(new Uint8Array([9])) }, { timestamp: 1, random: cryptoRandom })
+    expect(() => open(wrong)).toThrow(expect.objectContaining({ code: 'body-hash-mismatch' }))
   })
 })

@@ -46,6 +46,8 @@ function renderReport(r: WireBenchReport): string[] {
     row('envelope verify', r.verify, 'bare noble verify'),
     row('signed request/reply', r.requestReply, 'plain node:https POST', `  (p50 ${r.requestReply.p50Ms.toFixed(2)} ms, p99 ${r.requestReply.p99Ms.toFixed(2)} ms vs ${r.requestReply.baselineP50Ms.toFixed(2)} ms; ${r.requestReply.concurrency} in flight)`),
     row(`upload ${mb} MB (one-way)`, r.upload, 'plain node:https POST'),
+    row(`  same, body hash known`, r.uploadKnownHash, 'plain node:https POST'),
     row(`download ${mb} MB (reply)`, r.download, 'plain node:https GET'),
+    `context: SHA-256 on this CPU runs at ${r.sha256MBps.toFixed(0)} MB/s; each side hashes every signed byte once.`,
   ]
 }

@@ -15,6 +15,7 @@ import { toIncoming } from './seal.js'
 import type { Admission, EnvelopeVerifier } from './verifier.js'
 
 const EMPTY = new Uint8Array(0)
+const HASH_SLICE = 1 << 20
 
 /** A rejection, with the header when it was readable (so a reply can name the request). */
 export type ReadError = BorgError & { header?: EnvelopeHeader }
@@ -24,6 +25,7 @@ export class EnvelopeReader {
   private admission?: Admission
   private body: Uint8Array = EMPTY
   private filled = 0
+  private hashed = 0
   private readonly hash = sha256Stream()
 
   /** `declaredLength`: the transport's own length (Content-Length) when it has one. */
@@ -67,8 +69,15 @@ export class EnvelopeReader {
     }
     if (this.filled + data.length > this.body.length) this.fail(new BorgError('malformed', 'malformed envelope: trailing bytes after body'))
     this.body.set(data, this.filled)
-    this.hash.update(data)
     this.filled += data.length
+    // Hash in large slices of the body buffer: per-call overhead on 16-64 KiB
+    // network chunks costs ~35% of SHA-256 throughput.
+    if (this.filled - this.hashed >= HASH_SLICE) this.hashFilled()
+  }
+
+  private hashFilled(): void {
+    this.hash.update(this.body.subarray(this.hashed, this.filled))
+    this.hashed = this.filled
   }
 
   /** All bytes are in: check completeness and the body hash, commit to the replay cache. */
@@ -76,6 +85,7 @@ export class EnvelopeReader {
     const admission = this.admission
     if (!admission) throw this.verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
     if (this.filled < this.body.length) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
+    this.hashFilled()
     try {
       this.verifier.complete(admission, this.hash.digest())
     } catch (error) {

@@ -49,7 +49,7 @@ export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOpt
     ref: options.ref,
     timestamp: Math.floor(options.timestamp),
     bodyLength: body.length,
-    bodyHash: sha256(body),
+    bodyHash: message.bodyHash ?? sha256(body),
   }
   const signedPart = encodeSignedPart(unsigned)
   const signature = signer.sign(signedPart)

@@ -24,6 +24,13 @@ export interface Outgoing {
   to?: Target
   body?: Uint8Array
   bodyType?: BodyType
+  /**
+   * SHA-256 of `body` when the caller already has it (content-addressed data:
+   * a chunk's name is its hash), so bulk bodies are not hashed twice. The
+   * receiver verifies it like any body hash; a wrong one only gets the message
+   * refused.
+   */
+  bodyHash?: Uint8Array
 }
 
 /** A verified message a core receives. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Independent check of a borg envelope (docs/protocol.md section 2), written from
 the document alone in plain Python 3 (standard library only, no borg code).
+Handles both signature algorithms: secp256k1 ECDSA (key algorithm 0x01) and
+Ed25519 (0xed, RFC 8032).
 
 usage: verify_envelope.py HEX_OF_WHOLE_MESSAGE
 Prints the decoded fields and exits 0 when the signature and body hash verify.
@@ -63,6 +65,74 @@ def ecdsa_verify(pub, digest, sig):
     return point is not None and point[0] % N == r
 
 
+# Ed25519 (RFC 8032), twisted Edwards curve over GF(2^255 - 19), extended coordinates
+EP = 2**255 - 19
+EL = 2**252 + 27742317777372353535851937790883648493
+ED = -121665 * pow(121666, -1, EP) % EP
+SQRT_M1 = pow(2, (EP - 1) // 4, EP)
+
+
+def ed_add(a, b):
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    e1 = (y1 - x1) * (y2 - x2) % EP
+    e2 = (y1 + x1) * (y2 + x2) % EP
+    e3 = 2 * t1 * t2 * ED % EP
+    e4 = 2 * z1 * z2 % EP
+    e, f, g, h = e2 - e1, e4 - e3, e4 + e3, e2 + e1
+    return (e * f % EP, g * h % EP, f * g % EP, e * h % EP)
+
+
+def ed_mul(k, point):
+    result = (0, 1, 1, 0)
+    while k:
+        if k & 1:
+            result = ed_add(result, point)
+        point = ed_add(point, point)
+        k >>= 1
+    return result
+
+
+def ed_equal(a, b):
+    return (a[0] * b[2] - b[0] * a[2]) % EP == 0 and (a[1] * b[2] - b[1] * a[2]) % EP == 0
+
+
+def ed_decompress(data):
+    if len(data) != 32:
+        return None
+    y = int.from_bytes(data, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    if y >= EP:
+        return None
+    x2 = (y * y - 1) * pow(ED * y * y + 1, -1, EP) % EP
+    x = pow(x2, (EP + 3) // 8, EP)
+    if (x * x - x2) % EP:
+        x = x * SQRT_M1 % EP
+    if (x * x - x2) % EP:
+        return None
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = EP - x
+    return (x, y, 1, x * y % EP)
+
+
+ED_G = ed_decompress(bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666"))
+
+
+def ed25519_verify(pub, message, sig):
+    a, r = ed_decompress(pub), ed_decompress(sig[:32])
+    s = int.from_bytes(sig[32:], "little")
+    if a is None or r is None or s >= EL:
+        return False
+    h = int.from_bytes(hashlib.sha512(sig[:32] + pub + message).digest(), "little") % EL
+    return ed_equal(ed_mul(s, ED_G), ed_add(r, ed_mul(h, a)))
+
+
+KEY_BYTES = {0x01: 33, 0xED: 32}
+
+
 def main(hex_text):
     m = bytes.fromhex("".join(hex_text.split()))
     assert m[0:4] == b"BORG", "bad magic"
@@ -70,9 +140,10 @@ def main(hex_text):
     assert version == 1 and flags & ~1 == 0 and body_type in (0, 1) and 1 <= kind_len <= 64
     o = 8
     kind = m[o:o + kind_len].decode("ascii"); o += kind_len
-    sender = m[o:o + 33]; o += 33
+    sender = m[o:o + 1 + KEY_BYTES[m[o]]]; o += len(sender)
     target_type = m[o]; o += 1
-    target = m[o:o + {0: 0, 1: 33, 2: 32}[target_type]]; o += len(target)
+    target_len = {0: 0, 2: 32}.get(target_type) or 1 + KEY_BYTES[m[o]]
+    target = m[o:o + target_len]; o += target_len
     msg_id = m[o:o + 16]; o += 16
     ref = m[o:o + 16]; o += 16
     timestamp, body_len = struct.unpack(">QQ", m[o:o + 16]); o += 16
@@ -84,7 +155,7 @@ def main(hex_text):
     digest = hashlib.sha256(signed_part).digest()
     print(f"kind        {kind}")
     print(f"flags       reply expected={bool(flags & 1)}  body type={'json' if body_type else 'binary'}")
-    print(f"sender      {sender.hex()}")
+    print(f"sender      {sender.hex()} ({'secp256k1' if sender[0] == 1 else 'Ed25519'})")
     print(f"target      type {target_type} {target.hex()}")
     print(f"id          {msg_id.hex()}")
     print(f"ref         {ref.hex()}")
@@ -92,7 +163,10 @@ def main(hex_text):
     print(f"body        {body!r}")
     print(f"digest      {digest.hex()}")
     ok_hash = hashlib.sha256(body).digest() == body_hash
-    ok_sig = ecdsa_verify(sender, digest, signature)
+    if sender[0] == 0x01:
+        ok_sig = ecdsa_verify(sender[1:], digest, signature)  # ECDSA over SHA-256(signed part)
+    else:
+        ok_sig = ed25519_verify(sender[1:], signed_part, signature)  # Ed25519 over the signed part itself
     print(f"body hash   {'ok' if ok_hash else 'MISMATCH'}")
     print(f"signature   {'ok' if ok_sig else 'INVALID'}")
     return 0 if ok_hash and ok_sig else 1

@@ -10,15 +10,19 @@ import { MAX_HEADER_BYTES } from '../../src/core/envelope/layout.js'
 import { testSigner } from '../helpers/keys.js'
 
 const signer = testSigner()
+const signers = [signer, testSigner('secp256k1')]
 const other = testSigner()
+const otherIdentity = testSigner('secp256k1')
 
 const kindArb = fc.stringMatching(/^[a-z][a-z0-9]{0,10}(?:[._/-][a-z0-9]{1,8}){0,3}$/).filter((k) => k.length <= 64)
 const targetArb: fc.Arbitrary<Target> = fc.oneof(
   fc.constant<Target>({ type: 'none' }),
-  fc.constant<Target>({ type: 'node', id: other.publicKey }),
+  fc.constant<Target>({ type: 'node', id: other.keyId }),
+  fc.constant<Target>({ type: 'node', id: otherIdentity.keyId }),
   fc.uint8Array({ minLength: 32, maxLength: 32 }).map((id): Target => ({ type: 'tree', id })),
 )
 const messageArb = fc.record({
+  signer: fc.constantFrom(...signers),
   kind: kindArb,
   to: targetArb,
   body: fc.uint8Array({ maxLength: 300 }),
@@ -32,7 +36,7 @@ describe('envelope codec', () => {
   it('round-trips every field', () => {
     fc.assert(
       fc.property(messageArb, (m) => {
-        const sealed = seal(signer, { kind: m.kind, to: m.to, body: m.body, bodyType: m.bodyType }, {
+        const sealed = seal(m.signer, { kind: m.kind, to: m.to, body: m.body, bodyType: m.bodyType }, {
           expectsReply: m.expectsReply,
           ref: m.ref,
           timestamp: m.timestamp,
@@ -98,7 +102,8 @@ describe('envelope codec', () => {
     expect(() => open(mutate(4, 2))).toThrow(expect.objectContaining({ code: 'unsupported-version' }))
     expect(() => open(mutate(5, 0x80))).toThrow(expect.objectContaining({ code: 'malformed' }))
     expect(() => open(mutate(6, 7))).toThrow(expect.objectContaining({ code: 'malformed' }))
-    expect(() => open(mutate(8 + 1 + 33, 9))).toThrow(expect.objectContaining({ code: 'malformed' }))
+    expect(() => open(mutate(8 + 1 + 33, 9))).toThrow(expect.objectContaining({ code: 'malformed' })) // target type (Ed25519 sender: 1+32 bytes)
+    expect(() => open(mutate(8 + 1, 0x02))).toThrow(/unknown key algorithm/)
     expect(() => open(mutate(0, 0x41))).toThrow(/bad magic/)
     expect(() => open(concatBytes(bytes, new Uint8Array([0])))).toThrow(/trailing bytes/)
   })

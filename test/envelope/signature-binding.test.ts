@@ -5,16 +5,15 @@ import { cryptoRandom } from '../../src/core/wire/random.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { open, sealToBytes } from '../../src/core/envelope/seal.js'
 import { sha256 } from '../../src/core/crypto/hash.js'
-import { testSigner } from '../helpers/keys.js'
+import { ALGORITHMS, testSigner } from '../helpers/keys.js'
 
-const signer = testSigner()
-const recipient = testSigner()
-
-describe('the signature binds every bit', () => {
+describe.each(ALGORITHMS)('the signature binds every bit (%s sender)', (algorithm) => {
+  const signer = testSigner(algorithm)
+  const recipient = testSigner()
   const body = new TextEncoder().encode(JSON.stringify({ hello: 'world', n: 42 }))
   const bytes = sealToBytes(
     signer,
-    { kind: 'tree.join', to: { type: 'node', id: recipient.publicKey }, body, bodyType: BodyType.json },
+    { kind: 'tree.join', to: { type: 'node', id: recipient.keyId }, body, bodyType: BodyType.json },
     { expectsReply: true, ref: new Uint8Array(16).fill(7), timestamp: 1_700_000_000_123, random: cryptoRandom },
   )
 
@@ -52,15 +51,16 @@ describe('the signature binds every bit', () => {
   })
 
   it('rejects a valid header re-signed by someone else', () => {
-    const forged = sealToBytes(testSigner(), { kind: 'tree.join', body, bodyType: BodyType.json }, { timestamp: 1, random: cryptoRandom })
+    const forged = sealToBytes(testSigner(algorithm), { kind: 'tree.join', body, bodyType: BodyType.json }, { timestamp: 1, random: cryptoRandom })
     // Splice the real sender's key into the forger's message: signature no longer matches.
     const copy = forged.slice()
-    copy.set(signer.publicKey, 8 + 'tree.join'.length)
+    copy.set(signer.keyId, 8 + 'tree.join'.length)
     expect(() => open(copy)).toThrow(expect.objectContaining({ code: 'bad-signature' }))
   })
 })
 
 describe('precomputed body hashes', () => {
+  const signer = testSigner()
   it('are used as given, and a wrong one gets the message refused', () => {
     const body = new Uint8Array([1, 2, 3])
     const good = sealToBytes(signer, { kind: 'x.y', body, bodyHash: sha256(body) }, { timestamp: 1, random: cryptoRandom })

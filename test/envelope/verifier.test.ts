@@ -15,14 +15,14 @@ const T0 = 1_700_000_000_000
 function setup(options: Partial<ConstructorParameters<typeof EnvelopeVerifier>[0]> = {}) {
   const clock = manualClock(T0)
   const rejects: string[] = []
-  const verifier = new EnvelopeVerifier({ localId: me.publicKey, clock, onReject: (e) => rejects.push(e.code), ...options })
+  const verifier = new EnvelopeVerifier({ localId: me.keyId, clock, onReject: (e) => rejects.push(e.code), ...options })
   return { clock, verifier, rejects }
 }
 
 function message(overrides: { timestamp?: number; body?: Uint8Array; kind?: string; to?: Parameters<typeof sealToBytes>[1]['to']; id?: Uint8Array } = {}) {
   return sealToBytes(
     sender,
-    { kind: overrides.kind ?? 'wire.ping', body: overrides.body, to: overrides.to ?? { type: 'node', id: me.publicKey } },
+    { kind: overrides.kind ?? 'wire.ping', body: overrides.body, to: overrides.to ?? { type: 'node', id: me.keyId } },
     { timestamp: overrides.timestamp ?? T0, random: cryptoRandom, id: overrides.id },
   )
 }
@@ -102,7 +102,7 @@ describe('EnvelopeVerifier', () => {
   it('checks the recipient and tree membership', () => {
     const tree = new Uint8Array(32).fill(9)
     const { verifier } = setup({ acceptTree: (id) => id[0] === 9 })
-    expect(codeOf(() => verifier.verifyBytes(message({ to: { type: 'node', id: testSigner().publicKey } })))).toBe('wrong-recipient')
+    expect(codeOf(() => verifier.verifyBytes(message({ to: { type: 'node', id: testSigner().keyId } })))).toBe('wrong-recipient')
     expect(codeOf(() => verifier.verifyBytes(message({ to: { type: 'tree', id: tree } })))).toBeUndefined()
     expect(codeOf(() => verifier.verifyBytes(message({ to: { type: 'tree', id: new Uint8Array(32) } })))).toBe('wrong-recipient')
     expect(codeOf(() => verifier.verifyBytes(message({ to: { type: 'none' } })))).toBeUndefined()

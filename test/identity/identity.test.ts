@@ -139,7 +139,7 @@ describe('showIdentity and unlockIdentity', () => {
       kdf: { name: 'scrypt', N: 1024, r: 8, p: 1 },
     })
     const nodeKey = await loadOrCreateNodeKey(home)
-    expect((await showIdentity(home)).nodeId).toBe(bytesToHex(nodeKey.publicKey))
+    expect((await showIdentity(home)).nodeId).toBe(bytesToHex(nodeKey.id))
   })
 
   it('--verify unlocks: right passphrase verifies, wrong one is wrong-passphrase', async () => {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { bytesToHex } from '../../src/core/bytes.js'
-import { generateKeyPair, verify } from '../../src/core/crypto/secp256k1.js'
+import { generateKeyPair } from '../../src/core/crypto/secp256k1.js'
+import { ed25519PublicKeyOf, generateEd25519SecretKey } from '../../src/core/crypto/ed25519.js'
+import { verifyByKeyId } from '../../src/core/crypto/key-id.js'
 import { BorgError } from '../../src/core/errors.js'
 import { deriveIdentityKey } from '../../src/core/identity/derive.js'
 import { mnemonicToSeed } from '../../src/core/identity/mnemonic.js'
@@ -32,8 +34,15 @@ describe('node key', () => {
     const path = paths.nodeKey(home)
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     const file = JSON.parse(await readFile(path, 'utf8'))
-    expect(file).toEqual({ version: 1, secretKey: bytesToHex(created.secretKey), publicKey: bytesToHex(created.publicKey), created: created.created })
-    expect(created.publicKey).toHaveLength(33)
+    expect(file).toEqual({
+      version: 2,
+      algorithm: 'ed25519',
+      secretKey: bytesToHex(created.secretKey),
+      publicKey: bytesToHex(created.publicKey),
+      created: created.created,
+    })
+    expect(created.publicKey).toHaveLength(32)
+    expect(bytesToHex(created.id)).toBe(`ed${bytesToHex(created.publicKey)}`)
     const again = await loadOrCreateNodeKey(home)
     expect(again.publicKey).toEqual(created.publicKey)
     expect((await loadNodeKey(home))?.publicKey).toEqual(created.publicKey)
@@ -56,16 +65,19 @@ describe('node key', () => {
   it('validates the key on load', async () => {
     const path = paths.nodeKey(home)
     await mkdir(join(home, 'node'), { recursive: true })
-    const good = generateKeyPair()
-    const other = generateKeyPair()
+    const secret = generateEd25519SecretKey()
+    const good = { secretKey: secret, publicKey: ed25519PublicKeyOf(secret) }
+    const other = ed25519PublicKeyOf(generateEd25519SecretKey())
+    const legacy = generateKeyPair()
     const write = (value: unknown) => writeFile(path, typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 })
-    const base = { version: 1, secretKey: bytesToHex(good.secretKey), publicKey: bytesToHex(good.publicKey), created: '2025-01-01T00:00:00Z' }
+    const base = { version: 2, algorithm: 'ed25519', secretKey: bytesToHex(good.secretKey), publicKey: bytesToHex(good.publicKey), created: '2025-01-01T00:00:00Z' }
     const bad: unknown[] = [
-      '{"version":1,"secr',
-      { ...base, version: 2 },
-      { ...base, publicKey: bytesToHex(other.publicKey) },
+      '{"version":2,"secr',
+      { ...base, version: 3 },
+      { version: 1, secretKey: bytesToHex(legacy.secretKey), publicKey: bytesToHex(legacy.publicKey), created: base.created }, // pre-release secp256k1 key
+      { ...base, algorithm: 'secp256k1' },
+      { ...base, publicKey: bytesToHex(other) },
       { ...base, secretKey: '00'.repeat(32) },
-      { ...base, secretKey: 'ff'.repeat(32) }, // above the curve order
       { ...base, secretKey: 'zz' },
       { ...base, created: undefined },
     ]
@@ -85,23 +97,25 @@ describe('signers', () => {
     const key = await loadOrCreateNodeKey(home)
     const signer = nodeSigner(key)
     expect(signer.publicKey).toEqual(key.publicKey)
+    expect(signer.keyId).toEqual(key.id)
     const signature = signer.sign(message)
     expect(signature).toHaveLength(64)
-    expect(verify(signature, message, signer.publicKey)).toBe(true)
-    expect(verify(signature, new TextEncoder().encode('other'), signer.publicKey)).toBe(false)
+    expect(verifyByKeyId(signer.keyId, signature, message)).toBe(true)
+    expect(verifyByKeyId(signer.keyId, signature, new TextEncoder().encode('other'))).toBe(false)
   })
 
   it('identity signer signs with the m/44\'/3\'/0\'/0/0 key', async () => {
     const key = deriveIdentityKey(await mnemonicToSeed(ABANDON_ABOUT))
     const signer = identitySigner(key)
     expect(bytesToHex(signer.publicKey)).toBe('02cc6b0dc33aabcf3a23643e5e2919a80c50fb3dd2129ce409bbc5f0d4643d05e0')
-    expect(verify(signer.sign(message), message, signer.publicKey)).toBe(true)
+    expect(bytesToHex(signer.keyId)).toBe('0102cc6b0dc33aabcf3a23643e5e2919a80c50fb3dd2129ce409bbc5f0d4643d05e0')
+    expect(verifyByKeyId(signer.keyId, signer.sign(message), message)).toBe(true)
   })
 
   it('exposes no secret and is not affected by later changes to the caller\'s buffers', () => {
     const { secretKey, publicKey } = generateKeyPair()
     const signer = signerFromSecretKey(secretKey)
-    expect(Object.keys(signer).sort()).toEqual(['publicKey', 'sign'])
+    expect(Object.keys(signer).sort()).toEqual(['keyId', 'publicKey', 'sign'])
     expect(JSON.stringify(signer)).not.toContain(bytesToHex(secretKey))
     const signature = signer.sign(message)
     secretKey.fill(1)

@@ -30,7 +30,7 @@ describe('HTTPS transport', () => {
     expect(reply.fromHex).toBe(server.id)
     expect(readJson(reply)).toEqual({ echo: { n: 1 } })
     expect(seen).toEqual([client.id])
-    expect(reply.to).toEqual({ type: 'node', id: client.signer.publicKey })
+    expect(reply.to).toEqual({ type: 'node', id: client.signer.keyId })
   })
 
   it('carries binary bodies as raw bytes and acknowledges one-way messages', async () => {

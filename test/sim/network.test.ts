@@ -7,10 +7,10 @@ describe('SimNetwork nodes', () => {
   simIt('generates deterministic fake ids, accepts given ones, and refuses clashes', 81, ({ create }) => {
     const { net } = create()
     const a = net.addNode()
-    expect(a.id).toMatch(/^0[23][0-9a-f]{64}$/)
+    expect(a.id).toMatch(/^ed[0-9a-f]{64}$/)
     expect(a.endpoint).toBe('n0')
     expect(create().net.addNode().id).toBe(a.id) // same seed, same ids
-    const given = `02${'AB'.repeat(32)}`
+    const given = `ED${'AB'.repeat(32)}`
     const b = net.addNode(given, { endpoint: 'relay.example:4433' })
     expect(b.id).toBe(given.toLowerCase())
     expect(net.node('relay.example:4433')!.id).toBe(b.id)

@@ -6,7 +6,7 @@ export default class BenchWire extends BorgCommand {
   static override summary = 'Measure the signed wire against bare crypto and plain HTTPS in the same run'
 
   static override description = `Prints, from one run:
-  - envelope sign and verify rates next to bare noble secp256k1 sign/verify;
+  - envelope sign and verify rates next to the bare primitive: noble secp256k1 for identities, Ed25519 for node keys;
   - signed request/reply rate over pinned HTTPS between two processes next to plain node:https with the same concurrency;
   - bulk throughput of a binary body (default 30 MB) up and down next to a plain node:https server/client moving the same bytes.
 A second borg process is started for the far side. Progress goes to stderr, the report to stdout.`
@@ -35,15 +35,17 @@ A second borg process is started for the far side. Progress goes to stderr, the 
 
 function row(label: string, c: Comparison, baselineLabel: string, extra = ''): string {
   const n = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1))
-  return `${label.padEnd(26)} ${n(c.borg).padStart(9)} ${c.unit.padEnd(6)} ${baselineLabel.padEnd(30)} ${n(c.baseline).padStart(9)} ${c.unit.padEnd(6)} ratio ${c.ratio.toFixed(2)}${extra}`
+  return `${label.padEnd(38)} ${n(c.borg).padStart(9)} ${c.unit.padEnd(6)} ${baselineLabel.padEnd(38)} ${n(c.baseline).padStart(9)} ${c.unit.padEnd(6)} ratio ${c.ratio.toFixed(2)}${extra}`
 }
 
 function renderReport(r: WireBenchReport): string[] {
   const mb = (r.upload.bytes / 1e6).toFixed(0)
   return [
-    `borg bench wire: ${r.runtime}, ${r.cpus} CPUs, envelope verify backend ${r.verifyBackend}`,
-    row('envelope sign', r.sign, 'bare noble sign'),
-    row('envelope verify', r.verify, 'bare noble verify'),
+    `borg bench wire: ${r.runtime}, ${r.cpus} CPUs; secp256k1 verify: ${r.verifyBackend}, Ed25519: ${r.ed25519Backend}`,
+    ...r.crypto.flatMap((c) => [
+      row(`envelope sign, ${c.algorithm}`, c.sign, `${c.baseline} sign`),
+      row(`envelope verify, ${c.algorithm}`, c.verify, `${c.baseline} verify`),
+    ]),
     row('signed request/reply', r.requestReply, 'plain node:https POST', `  (p50 ${r.requestReply.p50Ms.toFixed(2)} ms, p99 ${r.requestReply.p99Ms.toFixed(2)} ms vs ${r.requestReply.baselineP50Ms.toFixed(2)} ms; ${r.requestReply.concurrency} in flight)`),
     row(`upload ${mb} MB (one-way)`, r.upload, 'plain node:https POST'),
     row(`  same, body hash known`, r.uploadKnownHash, 'plain node:https POST'),

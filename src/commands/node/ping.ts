@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
-import { BorgError } from '../../core/errors.js'
+import { parseKeyIdHex } from '../../core/crypto/key-id.js'
 import { loadOrCreateNodeKey } from '../../core/identity/node-key.js'
 import { unlockIdentity } from '../../core/identity/identity.js'
 import { keystorePassphrase } from '../../core/identity/secret-input.js'
@@ -25,7 +25,7 @@ Pings are signed with this home's node key by default; --identity signs with you
   static override examples = [
     '<%= config.bin %> node ping 127.0.0.1:13300',
     '<%= config.bin %> node ping 10.0.0.7:13300 --count 5 --json',
-    { description: 'Refuse anything but a specific node:', command: '<%= config.bin %> node ping 10.0.0.7:13300 --expect 02ab…' },
+    { description: 'Refuse anything but a specific node:', command: '<%= config.bin %> node ping 10.0.0.7:13300 --expect ed3f…' },
   ]
 
   static override args = {
@@ -36,23 +36,21 @@ Pings are signed with this home's node key by default; --identity signs with you
     count: Flags.integer({ char: 'c', description: 'Number of pings.', default: 1, min: 1, max: 100_000 }),
     interval: Flags.integer({ description: 'Milliseconds between pings.', default: 200, min: 0 }),
     timeout: Flags.integer({ description: 'Milliseconds to wait for each reply.', default: 10_000, min: 1 }),
-    expect: Flags.string({ description: 'Node id (33-byte public key, hex) the peer must have.' }),
+    expect: Flags.string({ description: 'Node id the peer must have (hex key id, "ed" + 64 hex digits).' }),
     identity: Flags.boolean({ description: 'Sign with your identity instead of the node key.', default: false }),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NodePing)
     const endpoint = formatEndpoint(parseEndpoint(args.endpoint))
-    if (flags.expect !== undefined && !/^(02|03)[0-9a-f]{64}$/.test(flags.expect)) {
-      throw new BorgError('usage', '--expect must be a 33-byte compressed public key in hex (66 characters, starting 02 or 03)')
-    }
+    const expect = flags.expect === undefined ? undefined : bytesToHex(parseKeyIdHex(flags.expect, '--expect'))
     const home = borgHome()
     const signer = await this.signer(home, flags.identity)
     const clock = new SystemClock()
     const transport = new HttpsTransport({ signer, clock, timeoutMs: flags.timeout, log: createLogger('ping') })
     const results: PingResult[] = []
     try {
-      const pin = await transport.client.resolvePin(endpoint, flags.expect)
+      const pin = await transport.client.resolvePin(endpoint, expect)
       this.note(`${endpoint} is node ${pin.nodeId} (certificate sha256:${pin.certSha256.slice(0, 16)}… pinned)`)
       for (let seq = 1; seq <= flags.count; seq++) {
         const result = await ping(transport, { endpoint, id: pin.nodeId }, clock, seq, flags.timeout)
@@ -60,14 +58,14 @@ Pings are signed with this home's node key by default; --identity signs with you
         if (!this.jsonOutput) this.log(`signed pong from ${endpoint}: seq=${seq} time=${result.rttMs.toFixed(2)} ms`)
         if (seq < flags.count && flags.interval > 0) await new Promise((resolve) => setTimeout(resolve, flags.interval))
       }
-      const signedAs = { publicKey: bytesToHex(signer.publicKey), ...(flags.identity ? { address: p2pkhAddress(signer.publicKey) } : {}) }
+      const signedAs = { keyId: bytesToHex(signer.keyId), ...(flags.identity ? { address: p2pkhAddress(signer.publicKey) } : {}) }
       const rtt = results.map((r) => Number(r.rttMs.toFixed(3)))
       if (this.jsonOutput) {
         this.emit({ ok: true, endpoint, peer: pin.nodeId, certSha256: pin.certSha256, signedAs, rtt, peerVersion: results[0]!.pong.version }, () => '')
       } else {
         const sorted = [...rtt].sort((a, b) => a - b)
         this.log(`${results.length} signed round trips, rtt min/median/max = ${sorted[0]}/${sorted[Math.floor(sorted.length / 2)]}/${sorted.at(-1)} ms`)
-        this.log(`signed as ${flags.identity ? `identity ${signedAs.address}` : `node ${signedAs.publicKey}`}; the peer verified that key`)
+        this.log(`signed as ${flags.identity ? `identity ${signedAs.address}` : `node ${signedAs.keyId}`}; the peer verified that key`)
       }
     } finally {
       await transport.close()

@@ -5,7 +5,7 @@
  */
 import { BorgError } from '../errors.js'
 import { concatBytes, equalBytes, readU64, writeU64 } from '../bytes.js'
-import { isValidPublicKey } from '../crypto/secp256k1.js'
+import { isValidKeyId, keyIdLength } from '../crypto/key-id.js'
 import { BodyType, type Target } from '../wire/message.js'
 import {
   FLAG_REPLY_EXPECTED,
@@ -15,13 +15,12 @@ import {
   LENGTH_BYTES,
   MAGIC,
   PREFIX_BYTES,
-  SENDER_BYTES,
   SIGNATURE_BYTES,
-  TARGET_ID_BYTES,
   TARGET_NODE,
   TARGET_NONE,
   TARGET_TREE,
   TIMESTAMP_BYTES,
+  TREE_ID_BYTES,
   VERSION,
   isValidKind,
 } from './layout.js'
@@ -30,6 +29,7 @@ export interface EnvelopeHeader {
   expectsReply: boolean
   bodyType: BodyType
   kind: string
+  /** Key id of the signer: algorithm byte + public key. */
   sender: Uint8Array
   to: Target
   id: Uint8Array
@@ -44,23 +44,33 @@ export interface EnvelopeHeader {
 export type UnsignedHeader = Omit<EnvelopeHeader, 'signature'>
 
 const ZERO_ID = new Uint8Array(ID_BYTES)
-const TARGET_CODE = { none: TARGET_NONE, node: TARGET_NODE, tree: TARGET_TREE } as const
+const TAIL_BYTES = ID_BYTES * 2 + TIMESTAMP_BYTES + LENGTH_BYTES + HASH_BYTES
 
 function malformed(why: string): BorgError {
   return new BorgError('malformed', `malformed envelope: ${why}`)
 }
 
+function checkKeyIdShape(id: Uint8Array, what: string): void {
+  if (id.length === 0 || keyIdLength(id[0]!) !== id.length) throw new BorgError('invalid-input', `${what} is not a key id`)
+}
+
 /** The bytes the signature covers: the whole header except the signature. */
 export function encodeSignedPart(h: UnsignedHeader): Uint8Array {
   if (!isValidKind(h.kind)) throw new BorgError('invalid-input', `invalid message kind ${JSON.stringify(h.kind)}`)
-  if (h.sender.length !== SENDER_BYTES) throw new BorgError('invalid-input', 'sender must be a 33-byte public key')
+  checkKeyIdShape(h.sender, 'sender')
   if (h.id.length !== ID_BYTES) throw new BorgError('invalid-input', 'message id must be 16 bytes')
   if (h.ref && h.ref.length !== ID_BYTES) throw new BorgError('invalid-input', 'ref must be 16 bytes')
   if (h.bodyHash.length !== HASH_BYTES) throw new BorgError('invalid-input', 'body hash must be 32 bytes')
   if (h.bodyType !== BodyType.binary && h.bodyType !== BodyType.json) throw new BorgError('invalid-input', 'unknown body type')
-  const targetCode = TARGET_CODE[h.to.type]
-  const targetId = h.to.type === 'none' ? new Uint8Array(0) : h.to.id
-  if (targetId.length !== TARGET_ID_BYTES[targetCode]) throw new BorgError('invalid-input', `${h.to.type} target id has the wrong length`)
+  let target: Uint8Array
+  if (h.to.type === 'none') target = Uint8Array.of(TARGET_NONE)
+  else if (h.to.type === 'node') {
+    checkKeyIdShape(h.to.id, 'node target')
+    target = concatBytes(Uint8Array.of(TARGET_NODE), h.to.id)
+  } else {
+    if (h.to.id.length !== TREE_ID_BYTES) throw new BorgError('invalid-input', 'tree id must be 32 bytes')
+    target = concatBytes(Uint8Array.of(TARGET_TREE), h.to.id)
+  }
   const kindBytes = new TextEncoder().encode(h.kind)
   const numbers = new Uint8Array(TIMESTAMP_BYTES + LENGTH_BYTES)
   const view = new DataView(numbers.buffer)
@@ -71,8 +81,7 @@ export function encodeSignedPart(h: UnsignedHeader): Uint8Array {
     Uint8Array.of(VERSION, h.expectsReply ? FLAG_REPLY_EXPECTED : 0, h.bodyType, kindBytes.length),
     kindBytes,
     h.sender,
-    Uint8Array.of(targetCode),
-    targetId,
+    target,
     h.id,
     h.ref ?? ZERO_ID,
     numbers,
@@ -89,15 +98,24 @@ export type HeaderParse =
   | { status: 'ok'; header: EnvelopeHeader; headerLength: number; signedPart: Uint8Array }
   | { status: 'incomplete'; needAtLeast: number }
 
+function keyIdAt(bytes: Uint8Array, offset: number, what: string): number | 'incomplete' {
+  if (bytes.length <= offset) return 'incomplete'
+  const length = keyIdLength(bytes[offset]!)
+  if (length === undefined) throw malformed(`${what} uses unknown key algorithm 0x${bytes[offset]!.toString(16)}`)
+  return length
+}
+
 /**
  * Parse a header from the start of `bytes`. Returns 'incomplete' when more
  * bytes are needed (streamed bodies), throws BorgError on anything invalid.
  */
 export function parseHeader(bytes: Uint8Array): HeaderParse {
+  const incomplete = (needAtLeast: number): HeaderParse => ({ status: 'incomplete', needAtLeast })
   if (bytes.length < PREFIX_BYTES) {
-    // Reject wrong magic as early as possible, even on a short prefix.
-    if (!equalBytes(bytes.subarray(0, Math.min(bytes.length, 4)), MAGIC.subarray(0, Math.min(bytes.length, 4)))) throw malformed('bad magic')
-    return { status: 'incomplete', needAtLeast: PREFIX_BYTES }
+    // Reject a wrong magic as early as possible, even on a short prefix.
+    const n = Math.min(bytes.length, 4)
+    if (!equalBytes(bytes.subarray(0, n), MAGIC.subarray(0, n))) throw malformed('bad magic (not a borg envelope)')
+    return incomplete(PREFIX_BYTES)
   }
   if (!equalBytes(bytes.subarray(0, 4), MAGIC)) throw malformed('bad magic (not a borg envelope)')
   const version = bytes[4]!
@@ -107,25 +125,35 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   const bodyType = bytes[6]!
   if (bodyType !== BodyType.binary && bodyType !== BodyType.json) throw malformed(`unknown body type ${bodyType}`)
   const kindLength = bytes[7]!
-  const targetOffset = PREFIX_BYTES + kindLength + SENDER_BYTES
-  if (bytes.length < targetOffset + 1) return { status: 'incomplete', needAtLeast: targetOffset + 1 }
+
+  const senderOffset = PREFIX_BYTES + kindLength
+  const senderLength = keyIdAt(bytes, senderOffset, 'sender')
+  if (senderLength === 'incomplete') return incomplete(senderOffset + 1)
+  const targetOffset = senderOffset + senderLength
+  if (bytes.length <= targetOffset) return incomplete(targetOffset + 1)
   const targetCode = bytes[targetOffset]!
-  const targetLength = TARGET_ID_BYTES[targetCode]
-  if (targetLength === undefined) throw malformed(`unknown target type ${targetCode}`)
+  let targetLength: number
+  if (targetCode === TARGET_NONE) targetLength = 0
+  else if (targetCode === TARGET_TREE) targetLength = TREE_ID_BYTES
+  else if (targetCode === TARGET_NODE) {
+    const length = keyIdAt(bytes, targetOffset + 1, 'node target')
+    if (length === 'incomplete') return incomplete(targetOffset + 2)
+    targetLength = length
+  } else throw malformed(`unknown target type ${targetCode}`)
   const idOffset = targetOffset + 1 + targetLength
-  const hashEnd = idOffset + ID_BYTES * 2 + TIMESTAMP_BYTES + LENGTH_BYTES + HASH_BYTES
+  const hashEnd = idOffset + TAIL_BYTES
   const headerLength = hashEnd + SIGNATURE_BYTES
-  if (bytes.length < headerLength) return { status: 'incomplete', needAtLeast: headerLength }
+  if (bytes.length < headerLength) return incomplete(headerLength)
 
   // Plain Uint8Array copies even when given a Buffer, so decoded fields compare equal everywhere.
   const copy = (start: number, end: number) => new Uint8Array(bytes.subarray(start, end))
-  const kindBytes = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + kindLength)
   let kind = ''
-  for (const b of kindBytes) kind += String.fromCharCode(b)
+  for (let i = PREFIX_BYTES; i < senderOffset; i++) kind += String.fromCharCode(bytes[i]!)
   if (!isValidKind(kind)) throw malformed('invalid kind')
-  const sender = copy(PREFIX_BYTES + kindLength, targetOffset)
-  if (!isValidPublicKey(sender)) throw malformed('sender is not a valid compressed secp256k1 public key')
+  const sender = copy(senderOffset, targetOffset)
+  if (!isValidKeyId(sender)) throw malformed('sender is not a valid public key')
   const targetId = copy(targetOffset + 1, idOffset)
+  if (targetCode === TARGET_NODE && !isValidKeyId(targetId)) throw malformed('node target is not a valid public key')
   const to: Target =
     targetCode === TARGET_NODE ? { type: 'node', id: targetId } : targetCode === TARGET_TREE ? { type: 'tree', id: targetId } : { type: 'none' }
   const id = copy(idOffset, idOffset + ID_BYTES)
@@ -136,8 +164,6 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   const bodyLength = readU64(view, numbersOffset + TIMESTAMP_BYTES)
   if (timestamp === undefined) throw malformed('timestamp exceeds 2^53-1')
   if (bodyLength === undefined) throw malformed('body length exceeds 2^53-1')
-  const bodyHash = copy(numbersOffset + TIMESTAMP_BYTES + LENGTH_BYTES, hashEnd)
-  const signature = copy(hashEnd, headerLength)
   const header: EnvelopeHeader = {
     expectsReply: (flags & FLAG_REPLY_EXPECTED) !== 0,
     bodyType: bodyType as BodyType,
@@ -148,8 +174,8 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
     ref: equalBytes(refBytes, ZERO_ID) ? undefined : refBytes,
     timestamp,
     bodyLength,
-    bodyHash,
-    signature,
+    bodyHash: copy(numbersOffset + TIMESTAMP_BYTES + LENGTH_BYTES, hashEnd),
+    signature: copy(hashEnd, headerLength),
   }
-  return { status: 'ok', header, headerLength, signedPart: copy(0, hashEnd) }
+  return { status: 'ok', header, headerLength, signedPart: bytes.subarray(0, hashEnd) }
 }

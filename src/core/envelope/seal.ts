@@ -6,15 +6,17 @@
 import { BorgError } from '../errors.js'
 import { concatBytes, equalBytes } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
-import { verify } from '../crypto/secp256k1.js'
+import { verifyByKeyId } from '../crypto/key-id.js'
 import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import { encodeSignedPart, parseHeader, type EnvelopeHeader } from './codec.js'
 import { ID_BYTES } from './layout.js'
 
-/** Anything that can sign: SHA-256(message) with secp256k1, compact low-S. */
+/** Anything that can sign envelopes: its key id and a signature function for that algorithm. */
 export interface EnvelopeSigner {
-  publicKey: Uint8Array
+  /** Algorithm byte + public key (src/core/crypto/key-id.ts). */
+  keyId: Uint8Array
+  /** 64-byte signature over `message` as the key id's algorithm defines it. */
   sign(message: Uint8Array): Uint8Array
 }
 
@@ -43,7 +45,7 @@ export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOpt
     expectsReply: options.expectsReply ?? false,
     bodyType,
     kind: message.kind,
-    sender: signer.publicKey,
+    sender: signer.keyId,
     to: message.to ?? NO_TARGET,
     id: options.id ?? options.random.bytes(ID_BYTES),
     ref: options.ref,
@@ -64,7 +66,7 @@ export function sealToBytes(signer: EnvelopeSigner, message: Outgoing, options: 
 
 /** Check the header's signature over its signed part. */
 export function verifyHeaderSignature(header: EnvelopeHeader, signedPart: Uint8Array): void {
-  if (!verify(header.signature, signedPart, header.sender)) {
+  if (!verifyByKeyId(header.sender, header.signature, signedPart)) {
     throw new BorgError('bad-signature', `bad signature on ${header.kind} message`)
   }
 }

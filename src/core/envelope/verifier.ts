@@ -21,7 +21,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 export const DEFAULT_REPLAY_CAPACITY = 200_000
 
 export interface VerifierOptions {
-  /** Our own 33-byte public key: node-targeted messages must name it. */
+  /** Our own key id: node-targeted messages must name it. */
   localId: Uint8Array
   clock: Clock
   windowMs?: number

@@ -33,7 +33,7 @@ export interface IdentitySummary {
   publicKey: string // hex, 33-byte compressed
   path: string
   created: string
-  nodeId: string | null // hex public key of node-key.json, if this home has one
+  nodeId: string | null // hex key id (0xed + Ed25519 public key) of node-key.json, if this home has one
   keystore: string // file path
   kdf: { name: 'scrypt' } & ScryptParams
 }
@@ -86,7 +86,7 @@ async function summarize(home: string, header: KeystoreHeader, kdf: ScryptParams
   const nodeKey = await loadNodeKey(home)
   return {
     ...header,
-    nodeId: nodeKey ? bytesToHex(nodeKey.publicKey) : null,
+    nodeId: nodeKey ? bytesToHex(nodeKey.id) : null,
     keystore: paths.identity(home),
     kdf: { name: 'scrypt', N: kdf.N, r: kdf.r, p: kdf.p },
   }

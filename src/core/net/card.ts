@@ -13,7 +13,7 @@ import { open, sealToBytes, type EnvelopeSigner } from '../envelope/seal.js'
 export const CARD_KIND = 'wire.card'
 
 export interface NodeCard {
-  /** Hex 33-byte public key of the node (the card's signer). */
+  /** Hex key id of the node (the card's signer). */
   nodeId: string
   /** Hex SHA-256 of the DER certificate the node presents. */
   certSha256: string

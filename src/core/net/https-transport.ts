@@ -41,8 +41,8 @@ export class HttpsTransport implements Transport {
   constructor(private readonly options: HttpsTransportOptions) {
     const clock = options.clock ?? new SystemClock()
     const log = options.log ?? createLogger('wire')
-    this.localId = bytesToHex(options.signer.publicKey)
-    this.verifier = new EnvelopeVerifier({ ...options.verifier, localId: options.signer.publicKey, clock })
+    this.localId = bytesToHex(options.signer.keyId)
+    this.verifier = new EnvelopeVerifier({ ...options.verifier, localId: options.signer.keyId, clock })
     this.client = new WireClient({
       signer: options.signer,
       clock,

@@ -38,7 +38,7 @@ export interface WireNode {
 export async function startWireNode(options: WireNodeOptions): Promise<WireNode> {
   const log = options.log ?? createLogger('node')
   const key = await loadOrCreateNodeKey(options.home)
-  const nodeId = bytesToHex(key.publicKey)
+  const nodeId = bytesToHex(key.id)
   const tls = await loadOrCreateTlsMaterial(paths.tlsDir(options.home), `borg node ${nodeId.slice(0, 16)}`)
   const clock = new SystemClock()
   const router = new MessageRouter()

@@ -79,7 +79,7 @@ export class SimNetwork implements CourierNetwork {
     return this.records.length
   }
 
-  /** Add and start a node; `id` is its 33-byte public key in hex (a deterministic fake when absent). */
+  /** Add and start a node; `id` is its key id in hex (a deterministic fake Ed25519 one when absent). */
   addNode(id?: string, options: AddNodeOptions = {}): SimNode {
     let nodeId: string
     if (id === undefined) {

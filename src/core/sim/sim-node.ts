@@ -28,7 +28,7 @@ export class SimNodeRecord {
     readonly driftPpm: number,
   ) {}
 
-  /** The 33 id bytes, shared by every message from this node (built on first send to save memory). */
+  /** The key id bytes, shared by every message from this node (built on first send to save memory). */
   get idBytes(): Uint8Array {
     return (this.idBytesCache ??= hexDecodeId(this.id))
   }
@@ -52,10 +52,10 @@ function hexDecodeId(hex: string): Uint8Array {
   return out
 }
 
-/** A deterministic stand-in for a compressed secp256k1 public key (not a valid curve point). */
+/** A deterministic stand-in for an Ed25519 node key id (0xed + 32 bytes; not a checked curve point). */
 export function fakeNodeId(random: SeededRandom): string {
   const bytes = random.bytes(33)
-  bytes[0] = 2 + (bytes[0]! & 1)
+  bytes[0] = 0xed
   // Buffer's hex is one flat string; bytes.ts's bytesToHex builds a 33-piece rope (~900 B per id at scale).
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
 }
@@ -64,10 +64,11 @@ function nibble(code: number): number {
   return code <= 57 ? code - 48 : (code | 32) - 87
 }
 
-const NODE_ID = /^0[23][0-9a-f]{64}$/
+// Key ids (src/core/crypto/key-id.ts): Ed25519 node keys, or secp256k1 identities.
+const NODE_ID = /^(?:ed[0-9a-f]{64}|01(?:02|03)[0-9a-f]{64})$/
 
 export function normaliseNodeId(id: string): string {
   const lower = id.toLowerCase()
-  if (!NODE_ID.test(lower)) throw new RangeError(`node id must be 33 bytes of hex starting 02 or 03, got ${JSON.stringify(id)}`)
+  if (!NODE_ID.test(lower)) throw new RangeError(`node id must be a key id in hex ("ed" + 64 hex digits), got ${JSON.stringify(id)}`)
   return lower
 }

@@ -13,7 +13,7 @@ export type BodyType = (typeof BodyType)[keyof typeof BodyType]
 /** Who a message is addressed to; signed, so it cannot be redirected. */
 export type Target =
   | { type: 'none' }
-  | { type: 'node'; id: Uint8Array } // 33-byte public key of the recipient
+  | { type: 'node'; id: Uint8Array } // key id of the recipient (src/core/crypto/key-id.ts)
   | { type: 'tree'; id: Uint8Array } // 32-byte tree (or group) id
 
 export const NO_TARGET: Target = { type: 'none' }
@@ -36,7 +36,7 @@ export interface Outgoing {
 /** A verified message a core receives. */
 export interface Incoming {
   kind: string
-  /** Sender's 33-byte compressed public key. */
+  /** Sender's key id: algorithm byte + public key. */
   from: Uint8Array
   /** Hex of `from`, handy as a map key. */
   fromHex: string

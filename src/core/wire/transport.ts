@@ -12,7 +12,7 @@ import type { Incoming, Outgoing } from './message.js'
 export interface Peer {
   /** "host:port" for HTTPS; the node's name in the simulator. */
   endpoint: string
-  /** Expected 33-byte public key (hex). When set, a different responder is refused. */
+  /** Expected node id (hex key id). When set, a different responder is refused. */
   id?: string
 }
 
@@ -38,7 +38,7 @@ export interface Responder {
 export type MessageHandler = (message: Incoming, responder: Responder | undefined) => void
 
 export interface Transport {
-  /** Hex of this node's 33-byte public key. */
+  /** Hex of this node's key id (algorithm byte + public key). */
   readonly localId: string
   send(peer: Peer, message: Outgoing, options?: SendOptions): void
   /** Install the handler for verified inbound messages (replaces any previous one). */

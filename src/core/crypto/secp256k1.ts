@@ -34,23 +34,14 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   return secp256k1.getPublicKey(secretKey, true)
 }
 
-// Decoding a point costs a square root; every envelope header is checked, and
-// peers reuse their keys, so valid keys are remembered (bounded).
-const validKeys = new Set<string>()
-const VALID_KEY_CACHE_LIMIT = 4096
-
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES) return false
-  const id = bytesToHex(publicKey)
-  if (validKeys.has(id)) return true
   try {
     secp256k1.Point.fromBytes(publicKey)
+    return true
   } catch {
     return false
   }
-  if (validKeys.size >= VALID_KEY_CACHE_LIMIT) validKeys.delete(validKeys.values().next().value!)
-  validKeys.add(id)
-  return true
 }
 
 export function isValidSecretKey(secretKey: Uint8Array): boolean {

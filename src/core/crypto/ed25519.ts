@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { bytesToHex } from '../bytes.js'
+import { KeyCache } from './key-cache.js'
 
 export const ED25519_PUBLIC_KEY_BYTES = 32
 export const ED25519_SECRET_KEY_BYTES = 32
@@ -53,30 +53,21 @@ export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
   return new Uint8Array(nodeSign(null, message, key))
 }
 
-// Peers reuse their keys: parsed public keys are cached (bounded, insertion order).
-const publicKeys = new Map<string, KeyObject | null>()
-const KEY_CACHE_LIMIT = 4096
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
-  const id = bytesToHex(publicKey)
-  let key = publicKeys.get(id)
-  if (key !== undefined) return key
+// Peers reuse their keys: parsed public keys are cached.
+const publicKeyObjects = new KeyCache<KeyObject | null>(4096, (publicKey) => {
   try {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
   } catch {
-    key = null
+    return null
   }
-  if (publicKeys.size >= KEY_CACHE_LIMIT) publicKeys.delete(publicKeys.keys().next().value!)
-  publicKeys.set(id, key)
-  return key
-}
+})
 
 /** Never throws. Strict RFC 8032 verification (no ZIP-215 leniency in the fallback either). */
 export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== ED25519_SIGNATURE_BYTES || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return false
   try {
     if (!nativeAvailable()) return ed25519.verify(signature, message, publicKey, { zip215: false })
-    const key = publicKeyObject(publicKey)
+    const key = publicKeyObjects.get(publicKey)
     return key !== null && nodeVerify(null, message, key, signature)
   } catch {
     return false

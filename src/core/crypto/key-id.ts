@@ -9,6 +9,7 @@
  */
 import { BorgError } from '../errors.js'
 import { bytesToHex, concatBytes } from '../bytes.js'
+import { KeyCache } from './key-cache.js'
 import { sha256 } from './hash.js'
 import { isValidPublicKey, verify as secp256k1Verify } from './secp256k1.js'
 import { ed25519Verify, isValidEd25519PublicKey } from './ed25519.js'
@@ -32,21 +33,16 @@ export function keyIdLength(algorithm: number): number | undefined {
 }
 
 // Decoding a point costs a square root in pure JS (~0.2 ms under node); every
-// envelope header is checked and peers reuse their keys, so valid ids are remembered.
-const validIds = new Set<string>()
-const VALID_ID_CACHE_LIMIT = 4096
+// envelope header is checked and peers reuse their keys, so verdicts are remembered.
+const validity = new KeyCache<boolean>(4096, (id) =>
+  id[0] === ALG_SECP256K1 ? isValidPublicKey(id.subarray(1)) : isValidEd25519PublicKey(id.subarray(1)),
+)
 
 /** The key id is well formed: known algorithm, right length, a valid point. */
 export function isValidKeyId(id: Uint8Array): boolean {
   const algorithm = id[0]
   if (algorithm === undefined || id.length !== keyIdLength(algorithm)) return false
-  const hex = bytesToHex(id)
-  if (validIds.has(hex)) return true
-  const key = id.subarray(1)
-  if (!(algorithm === ALG_SECP256K1 ? isValidPublicKey(key) : isValidEd25519PublicKey(key))) return false
-  if (validIds.size >= VALID_ID_CACHE_LIMIT) validIds.delete(validIds.values().next().value!)
-  validIds.add(hex)
-  return true
+  return validity.get(id)
 }
 
 /**

@@ -11,6 +11,7 @@ import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:cryp
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToHex } from '../bytes.js'
 import { sha256 } from './hash.js'
+import { KeyCache } from './key-cache.js'
 
 export const PUBLIC_KEY_BYTES = 33
 export const SECRET_KEY_BYTES = 32
@@ -99,27 +100,18 @@ function nobleVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint
 }
 
 // Parsed public keys are cached: peers sign many messages with the same key.
-const keyObjects = new Map<string, KeyObject | null>()
-const KEY_CACHE_LIMIT = 4096
-
-function keyObjectFor(publicKey: Uint8Array): KeyObject | null {
-  const id = bytesToHex(publicKey)
-  let key = keyObjects.get(id)
-  if (key !== undefined) return key
+const keyObjects = new KeyCache<KeyObject | null>(4096, (publicKey) => {
   try {
-    if (!isValidPublicKey(publicKey)) throw new Error('invalid point')
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    if (!isValidPublicKey(publicKey)) return null
+    return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
   } catch {
-    key = null
+    return null
   }
-  if (keyObjects.size >= KEY_CACHE_LIMIT) keyObjects.delete(keyObjects.keys().next().value!)
-  keyObjects.set(id, key)
-  return key
-}
+})
 
 function opensslVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES || !isLowS(signature)) return false
-  const key = keyObjectFor(publicKey)
+  const key = keyObjects.get(publicKey)
   if (!key) return false
   try {
     return nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature)

@@ -88,6 +88,18 @@ ok "id restore from stdin in another BORG_HOME gives the same address"
 BORG_PASSPHRASE=not-the-passphrase borg_in "$A" 5 id show --verify
 ok "id show --verify with a wrong passphrase exits 5"
 
+# --- the binary must not autoload .env or bunfig.toml from the user's directory ---
+mkdir -p "$WORK/hostile"
+printf 'BORG_HOME=%s\n' "$WORK/from-dotenv" >"$WORK/hostile/.env"
+printf 'require("fs").writeFileSync("%s", "ran")\n' "$WORK/preload-ran" >"$WORK/hostile/evil.js"
+printf 'preload = ["./evil.js"]\n' >"$WORK/hostile/bunfig.toml"
+(cd "$WORK/hostile" && BORG_HOME=$A "$BIN" id show --json >"$WORK/out" 2>"$WORK/err") || fail "id show failed in a directory with .env and bunfig.toml"
+OUT=$(cat "$WORK/out")
+[[ ! -e $WORK/preload-ran ]] || fail "the binary ran a bunfig.toml preload from the current directory"
+[[ ! -e $WORK/from-dotenv ]] || fail "the binary took BORG_HOME from a .env file in the current directory"
+[[ $(json_string address) == "$ADDRESS" ]] || fail "id show in a directory with a .env file gave another identity"
+ok "a .env and a bunfig.toml preload in the current directory are ignored"
+
 # --- signed HTTPS round trip between two processes --------------------------
 BORG_HOME=$S "$BIN" node serve --host 127.0.0.1 --port 0 --json >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
 SERVER_PID=$!
@@ -109,6 +121,10 @@ grep -qE '"ok": *true' <<<"$OUT" || fail "node ping did not report ok: true"
 RTT=$(tr -d ' \n' <<<"$OUT" | grep -o '"rtt":\[[^]]*\]' || true)
 [[ $RTT =~ \[[0-9.]+(,[0-9.]+)*\] ]] || fail "node ping gave no rtt array of numbers ('$RTT')"
 ok "node ping --count 3: peer matches, ${RTT#\"rtt\":} ms"
+
+borg_in "$A" 0 node ping "$ENDPOINT" --identity --expect "$NODE_ID" --json
+[[ $(json_string address) == "$ADDRESS" ]] || fail "node ping --identity signed as '$(json_string address)', expected $ADDRESS"
+ok "node ping --identity: signed as the identity $ADDRESS, peer pinned to the expected node id"
 
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true

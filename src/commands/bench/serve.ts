@@ -1,5 +1,4 @@
 import { BorgCommand } from '../../cli/base-command.js'
-import { startBenchServer } from '../../core/bench/bench-server.js'
 
 export default class BenchServe extends BorgCommand {
   static override summary = 'The far side of `borg bench wire` (started by it in a second process)'
@@ -7,6 +6,7 @@ export default class BenchServe extends BorgCommand {
 
   async run(): Promise<void> {
     await this.parse(BenchServe)
+    const { startBenchServer } = await import('../../core/bench/bench-server.js')
     const server = await startBenchServer()
     process.stdout.write(`${JSON.stringify({ borg: server.borg, plain: server.plain, nodeId: server.nodeId })}\n`)
     await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
-import { runWireBench, type Comparison, type WireBenchReport } from '../../core/bench/wire-bench.js'
+import type { Comparison, WireBenchReport } from '../../core/bench/wire-bench.js'
 
 export default class BenchWire extends BorgCommand {
   static override summary = 'Measure the signed wire against bare crypto and plain HTTPS in the same run'
@@ -22,6 +22,7 @@ A second borg process is started for the far side. Progress goes to stderr, the 
 
   async run(): Promise<void> {
     const { flags } = await this.parse(BenchWire)
+    const { runWireBench } = await import('../../core/bench/wire-bench.js')
     const report = await runWireBench({
       seconds: flags.seconds,
       bulkBytes: flags['bulk-mb'] * 1_000_000,

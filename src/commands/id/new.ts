@@ -2,9 +2,7 @@ import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
 import { logWarn } from '../../cli/output.js'
 import { terminal } from '../../cli/prompt.js'
-import { createIdentity } from '../../core/identity/identity.js'
 import { borgHome } from '../../core/store/paths.js'
-import { identityLines, mnemonicLines } from './render.js'
 
 export default class IdNew extends BorgCommand {
   static override summary = 'Create a new identity and show its 24 recovery words once'
@@ -33,6 +31,8 @@ Environment: BORG_HOME (where identity.json lives), BORG_PASSPHRASE, BORG_MNEMON
 
   async run(): Promise<void> {
     const { flags } = await this.parse(IdNew)
+    // Loaded on use, so `--help` and other commands do not pay for the key and cipher code.
+    const [{ createIdentity }, { identityLines, mnemonicLines }] = await Promise.all([import('../../core/identity/identity.js'), import('./render.js')])
     const { mnemonic, identity, bip39Passphrase } = await createIdentity({
       home: borgHome(),
       input: terminal.open(),

@@ -1,9 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
-import { restoreIdentity } from '../../core/identity/identity.js'
 import { borgHome } from '../../core/store/paths.js'
-import { identityLines } from './render.js'
 
 export default class IdRestore extends BorgCommand {
   static override summary = 'Restore your identity from its 12-24 recovery words'
@@ -35,6 +33,8 @@ Environment: BORG_HOME, BORG_PASSPHRASE, BORG_MNEMONIC_PASSPHRASE, BORG_KDF_FAST
 
   async run(): Promise<void> {
     const { flags } = await this.parse(IdRestore)
+    // Loaded on use, so `--help` and other commands do not pay for the key and cipher code.
+    const [{ restoreIdentity }, { identityLines }] = await Promise.all([import('../../core/identity/identity.js'), import('./render.js')])
     const { identity, bip39Passphrase } = await restoreIdentity({
       home: borgHome(),
       input: terminal.open(),

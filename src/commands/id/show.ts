@@ -1,9 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
-import { showIdentity } from '../../core/identity/identity.js'
 import { borgHome } from '../../core/store/paths.js'
-import { identityLines } from './render.js'
 
 export default class IdShow extends BorgCommand {
   static override summary = 'Show your address, public key and node id (no passphrase needed)'
@@ -24,6 +22,8 @@ export default class IdShow extends BorgCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(IdShow)
+    // Loaded on use, so `--help` and other commands do not pay for the key and cipher code.
+    const [{ showIdentity }, { identityLines }] = await Promise.all([import('../../core/identity/identity.js'), import('./render.js')])
     const identity = await showIdentity(borgHome(), flags.verify ? { input: terminal.open() } : undefined)
     this.emit(identity, () => identityLines(flags.verify ? identity : { ...identity, verified: undefined }))
   }

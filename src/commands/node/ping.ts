@@ -1,19 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
-import { parseKeyIdHex } from '../../core/crypto/key-id.js'
-import { loadOrCreateNodeKey } from '../../core/identity/node-key.js'
-import { unlockIdentity } from '../../core/identity/identity.js'
-import { keystorePassphrase } from '../../core/identity/secret-input.js'
-import { p2pkhAddress } from '../../core/identity/address.js'
-import { identitySigner, nodeSigner, type Signer } from '../../core/identity/signer.js'
-import { createLogger } from '../../core/log.js'
-import { formatEndpoint, parseEndpoint } from '../../core/net/endpoint.js'
-import { HttpsTransport } from '../../core/net/https-transport.js'
-import { ping, type PingResult } from '../../core/node/ping.js'
 import { borgHome } from '../../core/store/paths.js'
-import { SystemClock } from '../../core/wire/clock.js'
-import { bytesToHex } from '../../core/bytes.js'
 
 export default class NodePing extends BorgCommand {
   static override summary = 'Send signed pings to a node over pinned HTTPS and report round-trip times'
@@ -42,41 +30,28 @@ Pings are signed with this home's node key by default; --identity signs with you
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NodePing)
-    const endpoint = formatEndpoint(parseEndpoint(args.endpoint))
-    const expect = flags.expect === undefined ? undefined : bytesToHex(parseKeyIdHex(flags.expect, '--expect'))
-    const home = borgHome()
-    const signer = await this.signer(home, flags.identity)
-    const clock = new SystemClock()
-    const transport = new HttpsTransport({ signer, clock, timeoutMs: flags.timeout, log: createLogger('ping') })
-    const results: PingResult[] = []
-    try {
-      const pin = await transport.client.resolvePin(endpoint, expect)
-      this.note(`${endpoint} is node ${pin.nodeId} (certificate sha256:${pin.certSha256.slice(0, 16)}… pinned)`)
-      for (let seq = 1; seq <= flags.count; seq++) {
-        const result = await ping(transport, { endpoint, id: pin.nodeId }, clock, seq, flags.timeout)
-        results.push(result)
-        if (!this.jsonOutput) this.log(`signed pong from ${endpoint}: seq=${seq} time=${result.rttMs.toFixed(2)} ms`)
-        if (seq < flags.count && flags.interval > 0) await new Promise((resolve) => setTimeout(resolve, flags.interval))
-      }
-      const signedAs = { keyId: bytesToHex(signer.keyId), ...(flags.identity ? { address: p2pkhAddress(signer.publicKey) } : {}) }
-      const rtt = results.map((r) => Number(r.rttMs.toFixed(3)))
-      if (this.jsonOutput) {
-        this.emit({ ok: true, endpoint, peer: pin.nodeId, certSha256: pin.certSha256, signedAs, rtt, peerVersion: results[0]!.pong.version }, () => '')
-      } else {
-        const sorted = [...rtt].sort((a, b) => a - b)
-        this.log(`${results.length} signed round trips, rtt min/median/max = ${sorted[0]}/${sorted[Math.floor(sorted.length / 2)]}/${sorted.at(-1)} ms`)
-        this.log(`signed as ${flags.identity ? `identity ${signedAs.address}` : `node ${signedAs.keyId}`}; the peer verified that key`)
-      }
-    } finally {
-      await transport.close()
-    }
-  }
-
-  private async signer(home: string, useIdentity: boolean): Promise<Signer> {
-    if (!useIdentity) return nodeSigner(await loadOrCreateNodeKey(home))
-    const passphrase = await keystorePassphrase(terminal.open(), process.env, { confirm: false })
-    const unlocked = await unlockIdentity(home, passphrase)
-    unlocked.seed.fill(0)
-    return identitySigner(unlocked.key)
+    // Loaded on use: keys, TLS and undici are heavy and every other command starts faster without them.
+    const [{ loadSigner }, { runPings }] = await Promise.all([import('../../core/identity/load-signer.js'), import('../../core/node/ping-run.js')])
+    const { signer, address } = await loadSigner(borgHome(), flags.identity ? 'identity' : 'node', terminal.open())
+    const report = await runPings({
+      endpoint: args.endpoint,
+      expect: flags.expect,
+      count: flags.count,
+      intervalMs: flags.interval,
+      timeoutMs: flags.timeout,
+      signer,
+      onPinned: (pin) => this.note(`${args.endpoint} is node ${pin.nodeId} (certificate sha256:${pin.certSha256.slice(0, 16)}… pinned)`),
+      onPong: (r) => {
+        if (!this.jsonOutput) this.log(`signed pong from ${args.endpoint}: seq=${r.seq} time=${r.rttMs.toFixed(2)} ms`)
+      },
+    })
+    const signedAs = { keyId: report.signedAs, ...(address ? { address } : {}) }
+    this.emit({ ok: true, ...report, signedAs }, () => {
+      const sorted = [...report.rtt].sort((a, b) => a - b)
+      return [
+        `${report.rtt.length} signed round trips, rtt min/median/max = ${sorted[0]}/${sorted[Math.floor(sorted.length / 2)]}/${sorted.at(-1)} ms`,
+        `signed as ${address ? `identity ${address}` : `node ${report.signedAs}`}; the peer verified that key`,
+      ]
+    })
   }
 }

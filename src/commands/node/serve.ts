@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
-import { startWireNode } from '../../core/node/wire-node.js'
 import { borgHome } from '../../core/store/paths.js'
 
 export default class NodeServe extends BorgCommand {
@@ -23,6 +22,8 @@ When it is listening it prints the endpoint, the node id and the certificate's S
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NodeServe)
+    // Loaded on use: TLS, undici and x509 are heavy and every other command starts faster without them.
+    const { startWireNode } = await import('../../core/node/wire-node.js')
     const node = await startWireNode({ home: borgHome(), host: flags.host, port: flags.port, advertise: flags.advertise })
     const ready = { endpoint: node.endpoint, nodeId: node.nodeId, certSha256: node.certSha256 }
     if (this.jsonOutput) process.stdout.write(`${JSON.stringify(ready)}\n`)

@@ -3,8 +3,7 @@
  * (no openssl binary), kept in $BORG_HOME/node/tls. Its trust comes only from
  * the node card (card.ts), which binds its SHA-256 to the node's identity key.
  */
-import 'reflect-metadata' // must precede @peculiar/x509: its DI container needs the polyfill
-import * as x509 from '@peculiar/x509'
+import type * as X509 from '@peculiar/x509'
 import { webcrypto, X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,7 +12,19 @@ import { bytesToHex } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
 import { writeFileAtomic } from '../store/atomic-file.js'
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+// @peculiar/x509's DI container (tsyringe) needs the reflect-metadata polyfill
+// evaluated first. A static import order is not enough: the bundler may hoist or
+// reorder side-effect-only imports inside lazily loaded chunks (the binary broke
+// exactly so), so the order is made explicit here.
+let x509Module: Promise<typeof X509> | undefined
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= import('reflect-metadata').then(async () => {
+    const x509 = await import('@peculiar/x509')
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+    return x509
+  })
+  return x509Module
+}
 
 export interface TlsMaterial {
   keyPem: string
@@ -27,6 +38,7 @@ const VALIDITY_MS = 10 * 365 * 86_400_000
 const RENEW_BEFORE_MS = 30 * 86_400_000
 
 export async function generateTlsMaterial(commonName: string, now = Date.now()): Promise<TlsMaterial> {
+  const x509 = await loadX509()
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const serial = webcrypto.getRandomValues(new Uint8Array(12))

@@ -1,0 +1,52 @@
+/**
+ * Flooding along tree edges with duplicate suppression. A node that sees a
+ * broadcast id for the first time delivers it and forwards it to every tree
+ * neighbour except the one it came from, so a stable tree of N nodes carries
+ * exactly N-1 copies. Recent broadcasts are kept so they can be resent over a
+ * link that was just repaired (the receiver drops what it already has).
+ */
+import type { Broadcast } from './codec.js'
+
+interface Recent {
+  broadcast: Broadcast
+  at: number
+}
+
+export class BroadcastMemory {
+  private readonly seen = new Map<string, number>()
+  private readonly recent: Recent[] = []
+  stats = { originated: 0, delivered: 0, duplicates: 0, forwarded: 0, routedAround: 0, resent: 0 }
+
+  constructor(
+    private readonly memoryMs: number,
+    private readonly keepRecent: number,
+  ) {}
+
+  /** True the first time a broadcast id is seen (and remembers it). */
+  firstSight(broadcast: Broadcast, now: number): boolean {
+    if (this.seen.has(broadcast.bid)) {
+      this.stats.duplicates++
+      return false
+    }
+    this.seen.set(broadcast.bid, now + this.memoryMs)
+    this.recent.push({ broadcast, at: now })
+    if (this.recent.length > this.keepRecent) this.recent.shift()
+    return true
+  }
+
+  has(bid: string): boolean {
+    return this.seen.has(bid)
+  }
+
+  /** Broadcasts worth resending over a new link. */
+  recentSince(now: number, windowMs: number): Broadcast[] {
+    return this.recent.filter((r) => now - r.at <= windowMs).map((r) => r.broadcast)
+  }
+
+  prune(now: number): void {
+    for (const [bid, expires] of this.seen) {
+      if (expires > now) break // insertion order is expiry order
+      this.seen.delete(bid)
+    }
+  }
+}

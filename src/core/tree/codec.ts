@@ -1,0 +1,306 @@
+/**
+ * Tree message bodies (JSON) and strict validation of what peers send: a
+ * malformed body is a BorgError('malformed'), never a crash or a half-applied
+ * state change. docs/protocol.md §6 lists every kind and field.
+ */
+import { BorgError } from '../errors.js'
+import { utf8 } from '../bytes.js'
+import { BodyType, readJson, type Incoming, type Outgoing } from '../wire/message.js'
+import type { RosterOp } from './roster.js'
+import type { Epoch, Member, Placed, View } from './types.js'
+
+export const KIND = {
+  join: 'tree.join',
+  joinReply: 'tree.join.reply',
+  hb: 'tree.hb',
+  hbReply: 'tree.hb.reply',
+  probe: 'tree.probe',
+  probeReply: 'tree.probe.reply',
+  whereami: 'tree.whereami',
+  whereamiReply: 'tree.whereami.reply',
+  whois: 'tree.whois',
+  whoisReply: 'tree.whois.reply',
+  sync: 'tree.sync',
+  syncReply: 'tree.sync.reply',
+  leave: 'tree.leave',
+  leaveReply: 'tree.leave.reply',
+  assign: 'tree.assign',
+  suspect: 'tree.suspect',
+  promote: 'tree.promote',
+  merge: 'tree.merge',
+  bcast: 'tree.bcast',
+  route: 'tree.route',
+} as const
+
+/** Facts about the whole tree that flow down with heartbeat replies. */
+export interface TreeInfo {
+  treeId: string
+  epoch: Epoch
+  size: number
+  root: Member
+  deputies: Placed[]
+  last: Placed
+}
+
+export interface JoinRequest {
+  member: Member
+}
+export interface JoinReply {
+  /** queued: wait for an assignment; redirect: ask `root`; try: the contact is joining too, ask these. */
+  status: 'queued' | 'redirect' | 'try'
+  treeId?: string
+  root?: Member
+  size?: number
+  endpoints?: string[]
+}
+export interface Heartbeat {
+  treeId: string
+  epoch: Epoch
+  position: number
+  children: Placed[]
+}
+export interface HeartbeatReply {
+  /** Whether the sender is this node's child at the position it claims. */
+  childOk: boolean
+  /** The parent's own placement epoch, so a stale side can tell. */
+  epoch: Epoch
+  info?: TreeInfo
+  contacts: Member[]
+}
+export interface ProbeReply {
+  state: string
+  treeId?: string
+  position?: number
+  epoch?: Epoch
+  root?: Member
+}
+export interface WhoisReply {
+  state: string
+  treeId?: string
+  epoch?: Epoch
+  root?: Member
+  size?: number
+}
+export interface SyncRequest {
+  treeId: string
+  epoch: Epoch
+  base?: Epoch
+  ops?: RosterOp[]
+  snapshot?: Member[]
+  maxChildren: number
+}
+export interface Suspect {
+  treeId: string
+  position: number
+  id: string
+}
+export interface Promote {
+  treeId: string
+  epoch: Epoch
+  snapshot: Member[]
+}
+export interface MergeHint {
+  treeId: string
+  epoch?: Epoch
+  root: Member
+  size: number
+}
+export interface Broadcast {
+  /** The tree this broadcast belongs to: it never crosses into another. */
+  treeId: string
+  bid: string
+  origin: string
+  kind: string
+  body: string // base64
+  bodyType: BodyType
+}
+export interface Route {
+  /** Positions only mean something within one tree. */
+  treeId?: string
+  dst: { position?: number; node?: string }
+  src: Member
+  kind: string
+  body: string // base64
+  bodyType: BodyType
+  hops: number
+}
+export interface LeaveRequest {
+  treeId: string
+  member: Member
+  position: number
+}
+
+export function message(kind: string, value: unknown): Outgoing {
+  return { kind, body: utf8.encode(JSON.stringify(value)), bodyType: BodyType.json }
+}
+
+// ---- validation -------------------------------------------------------------
+
+function bad(what: string): never {
+  throw new BorgError('malformed', `tree message: ${what}`)
+}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown, what: string, max = 512): string => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : bad(what))
+const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
+const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
+
+export function asMember(v: unknown, what = 'member'): Member {
+  if (!isObject(v)) bad(what)
+  return { id: str(v.id, `${what}.id`, 130), endpoint: str(v.endpoint, `${what}.endpoint`, 300) }
+}
+export function asPlaced(v: unknown, what = 'member'): Placed {
+  if (!isObject(v)) bad(what)
+  return { ...asMember(v, what), position: int(v.position, `${what}.position`, 1) }
+}
+export function asEpoch(v: unknown, what = 'epoch'): Epoch {
+  if (!isObject(v)) bad(what)
+  return { term: int(v.term, `${what}.term`), seq: int(v.seq, `${what}.seq`) }
+}
+function asInfo(v: unknown): TreeInfo {
+  if (!isObject(v)) bad('info')
+  return {
+    treeId: str(v.treeId, 'info.treeId'),
+    epoch: asEpoch(v.epoch),
+    size: int(v.size, 'info.size', 1),
+    root: asMember(v.root, 'info.root'),
+    deputies: arr(v.deputies, 'info.deputies', 64).map((d) => asPlaced(d, 'deputy')),
+    last: asPlaced(v.last, 'info.last'),
+  }
+}
+export function asView(v: unknown): View {
+  if (!isObject(v)) bad('view')
+  return {
+    treeId: str(v.treeId, 'treeId'),
+    epoch: asEpoch(v.epoch),
+    position: int(v.position, 'position', 1),
+    size: int(v.size, 'size', 1),
+    root: asMember(v.root, 'root'),
+    parent: v.parent === undefined ? undefined : asMember(v.parent, 'parent'),
+    children: arr(v.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+    deputies: arr(v.deputies, 'deputies', 64).map((d) => asPlaced(d, 'deputy')),
+    last: asPlaced(v.last, 'last'),
+  }
+}
+function asOp(v: unknown): RosterOp {
+  if (!isObject(v)) bad('op')
+  if (v.op === 'set') return { op: 'set', position: int(v.position, 'op.position', 1), member: asMember(v.member, 'op.member') }
+  if (v.op === 'truncate') return { op: 'truncate', size: int(v.size, 'op.size') }
+  return bad('op.op')
+}
+
+function body(message: Incoming): Record<string, unknown> {
+  const value = readJson(message)
+  return isObject(value) ? value : bad('body is not an object')
+}
+
+export const decode = {
+  join(m: Incoming): JoinRequest {
+    return { member: asMember(body(m).member) }
+  },
+  joinReply(m: Incoming): JoinReply {
+    const b = body(m)
+    if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
+    if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
+    return { status: b.status, treeId: str(b.treeId, 'treeId'), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
+  },
+  heartbeat(m: Incoming): Heartbeat {
+    const b = body(m)
+    return {
+      treeId: str(b.treeId, 'treeId'),
+      epoch: asEpoch(b.epoch),
+      position: int(b.position, 'position', 1),
+      children: arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+    }
+  },
+  heartbeatReply(m: Incoming): HeartbeatReply {
+    const b = body(m)
+    return {
+      childOk: b.childOk === true,
+      epoch: asEpoch(b.epoch),
+      info: b.info === undefined ? undefined : asInfo(b.info),
+      contacts: arr(b.contacts ?? [], 'contacts', 64).map((c) => asMember(c, 'contact')),
+    }
+  },
+  probeReply(m: Incoming): ProbeReply {
+    const b = body(m)
+    return {
+      state: str(b.state, 'state', 16),
+      treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'),
+      position: b.position === undefined ? undefined : int(b.position, 'position', 1),
+      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+      root: b.root === undefined ? undefined : asMember(b.root, 'root'),
+    }
+  },
+  whereami(m: Incoming): { treeId: string; member: Member } {
+    const b = body(m)
+    return { treeId: str(b.treeId, 'treeId'), member: asMember(b.member) }
+  },
+  whereamiReply(m: Incoming): { view?: View } {
+    const b = body(m)
+    return { view: b.view === undefined ? undefined : asView(b.view) }
+  },
+  whoisReply(m: Incoming): WhoisReply {
+    const b = body(m)
+    return {
+      state: str(b.state, 'state', 16),
+      treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'),
+      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+      root: b.root === undefined ? undefined : asMember(b.root, 'root'),
+      size: b.size === undefined ? undefined : int(b.size, 'size', 1),
+    }
+  },
+  sync(m: Incoming): SyncRequest {
+    const b = body(m)
+    return {
+      treeId: str(b.treeId, 'treeId'),
+      epoch: asEpoch(b.epoch),
+      base: b.base === undefined ? undefined : asEpoch(b.base, 'base'),
+      ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
+      snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
+      maxChildren: int(b.maxChildren, 'maxChildren', 1),
+    }
+  },
+  syncReply(m: Incoming): { ok: boolean } {
+    return { ok: body(m).ok === true }
+  },
+  assign(m: Incoming): View {
+    return asView(body(m))
+  },
+  suspect(m: Incoming): Suspect {
+    const b = body(m)
+    return { treeId: str(b.treeId, 'treeId'), position: int(b.position, 'position', 1), id: str(b.id, 'id', 130) }
+  },
+  promote(m: Incoming): Promote {
+    const b = body(m)
+    return { treeId: str(b.treeId, 'treeId'), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)) }
+  },
+  merge(m: Incoming): MergeHint {
+    const b = body(m)
+    return {
+      treeId: str(b.treeId, 'treeId'),
+      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+      root: asMember(b.root, 'root'),
+      size: int(b.size, 'size', 1),
+    }
+  },
+  broadcast(m: Incoming): Broadcast {
+    const b = body(m)
+    const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
+    return { treeId: str(b.treeId, 'treeId'), bid: str(b.bid, 'bid', 200), origin: str(b.origin, 'origin', 130), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType }
+  },
+  route(m: Incoming): Route {
+    const b = body(m)
+    if (!isObject(b.dst)) bad('dst')
+    const dst = {
+      position: b.dst.position === undefined ? undefined : int(b.dst.position, 'dst.position', 1),
+      node: b.dst.node === undefined ? undefined : str(b.dst.node, 'dst.node', 130),
+    }
+    if (dst.position === undefined && dst.node === undefined) bad('dst is empty')
+    const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
+    return { treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'), dst, src: asMember(b.src, 'src'), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops') }
+  },
+  leave(m: Incoming): LeaveRequest {
+    const b = body(m)
+    return { treeId: str(b.treeId, 'treeId'), member: asMember(b.member), position: int(b.position, 'position', 1) }
+  },
+}

@@ -1,0 +1,95 @@
+/**
+ * The root's authoritative list of who holds which position, and the views it
+ * derives for each member. Deputies hold replicas (kept up to date with the
+ * same operations), so the root can be replaced.
+ */
+import { childrenOf, parentOf } from './position.js'
+import type { Epoch, Member, Placed, View } from './types.js'
+
+export type RosterOp = { op: 'set'; position: number; member: Member } | { op: 'truncate'; size: number }
+
+export class Roster {
+  private readonly members: Member[] = []
+  private readonly positions = new Map<string, number>()
+
+  constructor(
+    readonly treeId: string,
+    public epoch: Epoch,
+    readonly maxChildren: number,
+    readonly deputyCount: number,
+  ) {}
+
+  static fromSnapshot(treeId: string, epoch: Epoch, maxChildren: number, deputyCount: number, members: Member[]): Roster {
+    const roster = new Roster(treeId, epoch, maxChildren, deputyCount)
+    members.forEach((m, i) => roster.set(i + 1, m))
+    return roster
+  }
+
+  get size(): number {
+    return this.members.length
+  }
+
+  at(position: number): Member | undefined {
+    return this.members[position - 1]
+  }
+
+  positionOf(id: string): number | undefined {
+    return this.positions.get(id)
+  }
+
+  snapshot(): Member[] {
+    return this.members.slice()
+  }
+
+  /** Apply one operation (on the root, and on deputies replaying the root's log). */
+  apply(op: RosterOp): void {
+    if (op.op === 'set') this.set(op.position, op.member)
+    else this.truncate(op.size)
+  }
+
+  placed(position: number): Placed {
+    const m = this.members[position - 1]
+    if (!m) throw new RangeError(`no member at position ${position}`)
+    return { id: m.id, endpoint: m.endpoint, position }
+  }
+
+  deputies(): Placed[] {
+    const out: Placed[] = []
+    for (let p = 2; p <= Math.min(this.size, 1 + this.deputyCount); p++) out.push(this.placed(p))
+    return out
+  }
+
+  /** The view the node at `position` should hold. */
+  viewFor(position: number): View {
+    return {
+      treeId: this.treeId,
+      epoch: { ...this.epoch },
+      position,
+      size: this.size,
+      root: this.placed(1),
+      parent: position > 1 ? this.placed(parentOf(position, this.maxChildren)) : undefined,
+      children: childrenOf(position, this.maxChildren, this.size).map((c) => this.placed(c)),
+      deputies: this.deputies(),
+      last: this.placed(this.size),
+    }
+  }
+
+  private set(position: number, member: Member): void {
+    if (position < 1 || position > this.members.length + 1) throw new RangeError(`position ${position} would leave a gap`)
+    const previous = this.members[position - 1]
+    if (previous && this.positions.get(previous.id) === position) this.positions.delete(previous.id)
+    const old = this.positions.get(member.id)
+    if (old !== undefined && old !== position && this.members[old - 1]?.id === member.id) {
+      throw new RangeError(`member ${member.id.slice(0, 12)} already holds position ${old}`)
+    }
+    this.members[position - 1] = { id: member.id, endpoint: member.endpoint }
+    this.positions.set(member.id, position)
+  }
+
+  private truncate(size: number): void {
+    while (this.members.length > size) {
+      const m = this.members.pop()!
+      if (this.positions.get(m.id) === this.members.length + 1) this.positions.delete(m.id)
+    }
+  }
+}

@@ -1,0 +1,1141 @@
+/**
+ * One node's membership in one tree (one cell type): joining, heartbeats and
+ * failure detection, the root's and the deputies' duties, repair by moving the
+ * last node into a hole, root failover, orphaning, merging of split trees,
+ * broadcast and routed messages. Sans-I/O: it sees only Transport, Clock and
+ * Random, so the same code runs over HTTPS and in the simulator.
+ *
+ * The root is the single sequencer of its tree: it holds the roster (position
+ * → member) and every change to positions is its decision, stamped with an
+ * epoch (term, seq). Deputies (positions 2 … 1+D) hold replicas so the root can
+ * be replaced; the last node fills any hole, the root's included.
+ */
+import { BorgError } from '../errors.js'
+import { bytesToHex } from '../bytes.js'
+import { createLogger, type Logger } from '../log.js'
+import type { Clock, Timer } from '../wire/clock.js'
+import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Random } from '../wire/random.js'
+import type { MessageRouter } from '../wire/router.js'
+import type { Responder, Transport } from '../wire/transport.js'
+import { BroadcastMemory } from './broadcaster.js'
+import {
+  KIND,
+  decode,
+  message,
+  type Broadcast,
+  type HeartbeatReply,
+  type Route,
+  type TreeInfo,
+  type WhoisReply,
+} from './codec.js'
+import type { TreeConfig } from './config.js'
+import { ContactBook } from './contacts.js'
+import { Liveness } from './liveness.js'
+import { Outbox, nodeDestination, positionDestination, type OutboxPersistence, type QueuedMessage } from './outbox.js'
+import { childrenOf, nextHop, parentOf } from './position.js'
+import { Roster, type RosterOp } from './roster.js'
+import { compareEpoch, type Epoch, type Member, type NodeState, type Placed, type View } from './types.js'
+
+/** Internal broadcast kind: "this tree dissolves into another". */
+const DISSOLVE_KIND = 'tree.dissolve'
+const MAX_ROUTE_HOPS = 128
+const OP_LOG_LIMIT = 4096
+
+export interface TreeNodeDeps {
+  transport: Transport
+  router: MessageRouter
+  clock: Clock
+  random: Random
+  self: Member
+  config: TreeConfig
+  /** Used in log lines and status. */
+  cell?: string
+  log?: Logger
+  outboxPersistence?: OutboxPersistence
+}
+
+/** A broadcast or routed message handed to the application (the cell's organs). */
+export interface Delivery {
+  kind: string
+  body: Uint8Array
+  bodyType: BodyType
+  /** Node id of the originator. */
+  origin: string
+  via: 'broadcast' | 'direct'
+  bid?: string
+}
+
+export interface TreeStatus {
+  cell: string
+  id: string
+  endpoint: string
+  state: NodeState
+  treeId?: string
+  position?: number
+  treeSize?: number
+  epoch?: Epoch
+  placedAt?: Epoch
+  root?: Member
+  parent?: Member
+  children: Placed[]
+  lastNode?: Placed
+  deputies: Placed[]
+  isDeputy: boolean
+  queues: { join: number; repairs: number; outbox: number; outboxByDestination: Record<string, number>; outboxOverflowed: number }
+  peersKnown: number
+  broadcasts: BroadcastMemory['stats']
+  routed: { delivered: number; forwarded: number; queued: number; dropped: number }
+  events: { joins: number; repairs: number; failovers: number; orphaned: number; merges: number; dissolved: number }
+}
+
+export class TreeNode {
+  state: NodeState = 'stopped'
+  view?: View
+  info?: TreeInfo
+  /** The authoritative roster (root) or a replica (deputy). */
+  roster?: Roster
+  readonly contacts: ContactBook
+  readonly outbox: Outbox
+  readonly broadcasts: BroadcastMemory
+  private readonly liveness: Liveness
+  private readonly log: Logger
+  private readonly config: TreeConfig
+  private readonly self: Member
+  private deliveryHandler: (delivery: Delivery) => void = () => {}
+  private timers: Timer[] = []
+  private tickTimer?: Timer
+
+  // joining
+  private bootstrap: string[] = []
+  private rootHint?: Member
+  private joinInFlight = false
+  private joinQueuedAt = -Infinity
+  private lastJoinProgressAt = 0
+
+  // member
+  private readonly grandchildren = new Map<string, Placed[]>()
+  private readonly suspectSentAt = new Map<string, number>()
+  private orphanCheckInFlight = false
+  private failoverInFlight = false
+
+  // root
+  private readonly joinQueue = new Map<string, Member>()
+  private joinTimer?: Timer
+  private readonly pendingDead = new Set<number>()
+  private repairing = false
+  private readonly opLog: { epoch: Epoch; ops: RosterOp[] }[] = []
+  private readonly deputySynced = new Map<string, Epoch>()
+  private lastMergeProbeAt = 0
+
+  readonly routed = { delivered: 0, forwarded: 0, queued: 0, dropped: 0 }
+  readonly events = { joins: 0, repairs: 0, failovers: 0, orphaned: 0, merges: 0, dissolved: 0 }
+
+  constructor(private readonly deps: TreeNodeDeps) {
+    this.config = deps.config
+    this.self = { id: deps.self.id, endpoint: deps.self.endpoint }
+    this.log = deps.log ?? createLogger(`tree${deps.cell ? `:${deps.cell}` : ''}`)
+    this.contacts = new ContactBook(deps.config.maxContacts)
+    this.broadcasts = new BroadcastMemory(deps.config.broadcastMemoryMs, deps.config.recentBroadcasts)
+    this.liveness = new Liveness(deps.config.heartbeatMs, deps.config.minFailTimeoutMs, deps.config.maxFailTimeoutMs)
+    this.outbox = new Outbox(deps.config.outboxPerDestination, deps.config.outboxTotal, deps.outboxPersistence, (destination) =>
+      this.log.warn(`outbox for ${destination} overflowed: oldest message dropped (${this.outbox.overflowed} so far)`, 'outbox-overflow'),
+    )
+    this.registerHandlers(deps.router)
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Join through any of these endpoints; with none reachable (or none given) found a tree alone. */
+  start(bootstrap: string[] = [], known: Member[] = []): void {
+    this.bootstrap = [...new Set(bootstrap.filter((e) => e !== this.self.endpoint))]
+    for (const m of known) this.contacts.add(m, this.self.id)
+    this.scheduleTick()
+    if (this.bootstrap.length === 0 && this.contacts.size === 0) this.foundTree()
+    else this.resetToJoin(undefined)
+  }
+
+  stop(): void {
+    this.state = 'stopped'
+    this.tickTimer?.cancel()
+    this.joinTimer?.cancel()
+    for (const t of this.timers) t.cancel()
+    this.timers = []
+  }
+
+  /** Hand this node's position over gracefully, then stop. */
+  leave(done?: (error: BorgError | null) => void): void {
+    const view = this.view
+    if (!view || this.state === 'joining') {
+      this.stop()
+      return done?.(null)
+    }
+    if (this.state === 'root') {
+      this.rootLeave(done)
+      return
+    }
+    this.request(view.root, message(KIND.leave, { treeId: view.treeId, member: this.self, position: view.position }), (error) => {
+      this.stop()
+      done?.(error)
+    })
+  }
+
+  onDeliver(handler: (delivery: Delivery) => void): void {
+    this.deliveryHandler = handler
+  }
+
+  // ------------------------------------------------------------------- status
+
+  status(): TreeStatus {
+    const view = this.view
+    const info = this.info
+    return {
+      cell: this.deps.cell ?? 'tree',
+      id: this.self.id,
+      endpoint: this.self.endpoint,
+      state: this.state,
+      treeId: view?.treeId,
+      position: view?.position,
+      treeSize: this.roster && this.state === 'root' ? this.roster.size : info?.size,
+      epoch: this.state === 'root' ? this.roster?.epoch : info?.epoch,
+      placedAt: view?.epoch,
+      root: info?.root ?? view?.root,
+      parent: view?.parent,
+      children: view?.children ?? [],
+      lastNode: this.state === 'root' && this.roster ? this.roster.placed(this.roster.size) : info?.last,
+      deputies: info?.deputies ?? view?.deputies ?? [],
+      isDeputy: this.isDeputy(),
+      queues: {
+        join: this.joinQueue.size,
+        repairs: this.pendingDead.size,
+        outbox: this.outbox.depth,
+        outboxByDestination: this.outbox.byDestination(),
+        outboxOverflowed: this.outbox.overflowed,
+      },
+      peersKnown: this.contacts.size,
+      broadcasts: { ...this.broadcasts.stats },
+      routed: { ...this.routed },
+      events: { ...this.events },
+    }
+  }
+
+  // ------------------------------------------------------------ messaging API
+
+  /** Send a payload to every node of the tree (exactly once each). Returns the broadcast id. */
+  broadcast(kind: string, body: Uint8Array, bodyType: BodyType = BodyType.binary): string {
+    const bid = `${this.self.id.slice(0, 16)}:${bytesToHex(this.deps.random.bytes(8))}`
+    const treeId = this.view?.treeId ?? ''
+    const b: Broadcast = { treeId, bid, origin: this.self.id, kind, body: Buffer.from(body).toString('base64'), bodyType }
+    this.broadcasts.stats.originated++
+    this.handleBroadcast(b, undefined)
+    return bid
+  }
+
+  /** Send a payload to one position or node, routed along the tree; queued while undeliverable. */
+  sendTo(dst: { position?: number; node?: string }, kind: string, body: Uint8Array, bodyType: BodyType = BodyType.binary): void {
+    this.routeMessage({ treeId: this.view?.treeId, dst, src: this.self, kind, body: Buffer.from(body).toString('base64'), bodyType, hops: 0 })
+  }
+
+  // --------------------------------------------------------------- transport
+
+  private send(to: Member, msg: Outgoing, onResult?: (error: BorgError | null, reply?: Incoming) => void, expectReply = false): void {
+    this.deps.transport.send({ endpoint: to.endpoint, id: to.id }, msg, {
+      expectReply,
+      timeoutMs: this.config.requestTimeoutMs,
+      onResult: onResult ? (error, reply) => this.guard(() => onResult(error, reply)) : undefined,
+    })
+  }
+
+  private request(to: Member, msg: Outgoing, onResult: (error: BorgError | null, reply?: Incoming) => void): void {
+    this.send(to, msg, onResult, true)
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const timer = this.deps.clock.after(ms, () => {
+      this.timers = this.timers.filter((t) => t !== timer)
+      if (this.state !== 'stopped') this.guard(fn)
+    })
+    this.timers.push(timer)
+  }
+
+  /** Protocol callbacks must never take the process down: log and carry on. */
+  private guard(fn: () => void): void {
+    try {
+      fn()
+    } catch (error) {
+      if (error instanceof BorgError) this.log.warn(`${error.code}: ${error.message}`, `guard:${error.code}`)
+      else this.log.error(`tree protocol error: ${(error as Error).stack ?? error}`)
+    }
+  }
+
+  private now(): number {
+    return this.deps.clock.monotonic()
+  }
+
+  private registerHandlers(router: MessageRouter): void {
+    const on = (kind: string, handler: (m: Incoming, r: Responder | undefined) => void) =>
+      router.on(kind, (m, r) => {
+        if (this.state === 'stopped') return r?.fail('unavailable', 'node is stopped')
+        try {
+          handler(m, r)
+        } catch (error) {
+          if (error instanceof BorgError) r?.fail(error.code, error.message)
+          else {
+            this.log.error(`handler for ${m.kind} failed: ${(error as Error).stack ?? error}`)
+            r?.fail('internal', `handler for ${m.kind} failed`)
+          }
+        }
+      })
+    on(KIND.join, (m, r) => this.onJoin(m, r))
+    on(KIND.hb, (m, r) => this.onHeartbeat(m, r))
+    on(KIND.probe, (_m, r) =>
+      r?.reply(message(KIND.probeReply, { state: this.state, treeId: this.view?.treeId, position: this.view?.position, epoch: this.info?.epoch, root: this.info?.root })),
+    )
+    on(KIND.whereami, (m, r) => this.onWhereami(m, r))
+    on(KIND.whois, (_m, r) => r?.reply(message(KIND.whoisReply, this.whois())))
+    on(KIND.sync, (m, r) => this.onSync(m, r))
+    on(KIND.leave, (m, r) => this.onLeave(m, r))
+    on(KIND.assign, (m) => this.adoptView(decode.assign(m), 'assign'))
+    on(KIND.suspect, (m) => this.onSuspect(m))
+    on(KIND.promote, (m) => this.onPromote(m))
+    on(KIND.merge, (m) => this.onMergeHint(m))
+    on(KIND.bcast, (m) => this.handleBroadcast(decode.broadcast(m), m.fromHex))
+    on(KIND.route, (m) => this.routeMessage(decode.route(m)))
+  }
+
+  // -------------------------------------------------------------------- ticks
+
+  private scheduleTick(): void {
+    const jitter = 0.9 + 0.2 * this.deps.random.float()
+    this.tickTimer = this.deps.clock.after(this.config.heartbeatMs * jitter, () => {
+      if (this.state === 'stopped') return
+      this.guard(() => this.tick())
+      this.scheduleTick()
+    })
+  }
+
+  private tick(): void {
+    const now = this.now()
+    this.broadcasts.prune(now)
+    if (this.state === 'joining') return this.joinTick(now)
+    const view = this.view
+    if (!view) return
+    if (view.parent) this.heartbeatParent(view, now)
+    for (const child of view.children) {
+      if (this.liveness.isSuspected(child.id, now)) this.reportSuspect(child, now)
+    }
+    if (this.state === 'root') this.rootTick(now)
+  }
+
+  // ------------------------------------------------------------------ joining
+
+  private resetToJoin(target: Member | undefined): void {
+    this.leaveRootDuties()
+    this.view = undefined
+    this.info = undefined
+    this.roster = undefined
+    this.grandchildren.clear()
+    this.suspectSentAt.clear()
+    this.liveness.retain(new Set())
+    this.state = 'joining'
+    this.rootHint = target
+    this.joinQueuedAt = -Infinity
+    this.lastJoinProgressAt = this.now()
+    if (target) this.contacts.add(target, this.self.id)
+    this.attemptJoin()
+  }
+
+  private joinTick(now: number): void {
+    const waitingForAssignment = now - this.joinQueuedAt < this.config.joinRetryMs
+    if (!this.joinInFlight && !waitingForAssignment) this.attemptJoin()
+    if (now - this.lastJoinProgressAt > this.config.aloneAfterMs) {
+      this.log.info(`no contact answered for ${this.config.aloneAfterMs} ms: founding a tree alone`)
+      this.foundTree()
+    }
+  }
+
+  private joinCandidates(): { endpoint: string; id?: string }[] {
+    const out: { endpoint: string; id?: string }[] = []
+    if (this.rootHint) out.push(this.rootHint)
+    for (const c of this.contacts.random(this.deps.random, 4)) out.push(c)
+    for (const e of this.bootstrap) out.push({ endpoint: e })
+    return out
+  }
+
+  private joinAttempt = 0
+
+  private attemptJoin(): void {
+    if (this.state !== 'joining' || this.joinInFlight) return
+    const candidates = this.joinCandidates()
+    if (candidates.length === 0) return
+    const target = candidates[this.joinAttempt++ % candidates.length]!
+    this.joinInFlight = true
+    this.deps.transport.send(target, message(KIND.join, { member: this.self }), {
+      expectReply: true,
+      timeoutMs: this.config.requestTimeoutMs,
+      onResult: (error, reply) =>
+        this.guard(() => {
+          this.joinInFlight = false
+          if (this.state !== 'joining') return
+          if (error || !reply) {
+            if (this.rootHint && target.endpoint === this.rootHint.endpoint) this.rootHint = undefined
+            return this.after(this.config.joinTickMs, () => this.attemptJoin()) // next candidate soon
+          }
+          const r = decode.joinReply(reply)
+          this.lastJoinProgressAt = this.now()
+          if (r.status === 'try') {
+            // The contact is joining too: follow its hints (towards whoever it is waiting on).
+            for (const e of r.endpoints ?? []) if (e !== this.self.endpoint && !this.bootstrap.includes(e)) this.bootstrap.unshift(e)
+            this.bootstrap.length = Math.min(this.bootstrap.length, this.config.maxContacts)
+            return this.after(this.config.joinTickMs, () => this.attemptJoin())
+          }
+          this.contacts.add(r.root!, this.self.id)
+          this.rootHint = r.root
+          if (r.status === 'queued') this.joinQueuedAt = this.now()
+          else if (r.root!.id !== this.self.id) this.attemptJoin() // redirected: ask the root itself now
+        }),
+    })
+  }
+
+  private onJoin(m: Incoming, r: Responder | undefined): void {
+    const { member } = decode.join(m)
+    if (member.id !== m.fromHex) throw new BorgError('refused', 'a node can only ask to join for itself')
+    if (this.state === 'root' && this.roster && this.view) {
+      this.enqueueJoiner(member)
+      return r?.reply(message(KIND.joinReply, { status: 'queued', treeId: this.view.treeId, root: this.self, size: this.roster.size }))
+    }
+    const root = this.info?.root ?? this.view?.root
+    if (this.state === 'member' && root && this.view) {
+      return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: this.view.treeId, root, size: this.info?.size ?? this.view.size }))
+    }
+    // Joining ourselves: point the asker where we are looking (towards a root).
+    const endpoints = [...(this.rootHint ? [this.rootHint.endpoint] : []), ...this.bootstrap, ...this.contacts.random(this.deps.random, 4).map((c) => c.endpoint)]
+    r?.reply(message(KIND.joinReply, { status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
+  }
+
+  /** Start a new tree with this node as its root. */
+  private foundTree(): void {
+    const treeId = bytesToHex(this.deps.random.bytes(16))
+    this.roster = new Roster(treeId, { term: 1, seq: 0 }, this.config.maxChildren, this.config.deputies)
+    this.roster.apply({ op: 'set', position: 1, member: this.self })
+    this.becomeRoot()
+  }
+
+  private becomeRoot(): void {
+    const roster = this.roster!
+    this.state = 'root'
+    this.view = roster.viewFor(1)
+    this.info = this.infoFromRoster()
+    this.deputySynced.clear()
+    this.opLog.length = 0
+    this.lastMergeProbeAt = this.now()
+    for (const child of this.view.children) this.liveness.watch(child.id, this.now())
+    this.log.info(`root of tree ${roster.treeId.slice(0, 8)} (size ${roster.size}, term ${roster.epoch.term})`)
+  }
+
+  // -------------------------------------------------------------------- views
+
+  private infoFromRoster(): TreeInfo {
+    const roster = this.roster!
+    return {
+      treeId: roster.treeId,
+      epoch: { ...roster.epoch },
+      size: roster.size,
+      root: roster.placed(1),
+      deputies: roster.deputies(),
+      last: roster.placed(roster.size),
+    }
+  }
+
+  /** Take on an assignment from the root (or a whereami answer). */
+  private adoptView(view: View, source: string): void {
+    if (this.state === 'stopped') return
+    const current = this.view
+    if (current && current.treeId === view.treeId) {
+      if (compareEpoch(view.epoch, current.epoch) <= 0) return // stale
+    } else if (this.state !== 'joining') {
+      return // an assignment from a tree we are not joining
+    }
+    if (view.position === 1 && !(this.roster && this.roster.treeId === view.treeId && this.roster.at(1)?.id === this.self.id)) {
+      return // only a promote makes a node root: it needs the roster
+    }
+    const previousNeighbours = new Set(this.neighbours().map((n) => n.id))
+    const wasJoining = this.state === 'joining'
+    this.view = view
+    if (this.state !== 'root') this.state = view.position === 1 ? 'root' : 'member'
+    if (!this.info || this.info.treeId !== view.treeId || compareEpoch(view.epoch, this.info.epoch) > 0) {
+      this.info = { treeId: view.treeId, epoch: view.epoch, size: view.size, root: view.root, deputies: view.deputies, last: view.last }
+    }
+    if (wasJoining) {
+      this.events.joins++
+      this.log.debug(`joined tree ${view.treeId.slice(0, 8)} at position ${view.position} (${source})`)
+    }
+    // Deputies that no longer are drop their replica.
+    if (this.state !== 'root' && !this.isDeputy()) this.roster = undefined
+    const now = this.now()
+    const keep = new Set<string>()
+    for (const n of this.neighbours()) {
+      keep.add(n.id)
+      this.liveness.watch(n.id, now)
+      this.contacts.add(n, this.self.id)
+    }
+    this.liveness.retain(keep)
+    for (const id of this.grandchildren.keys()) if (!keep.has(id)) this.grandchildren.delete(id)
+    for (const m of [view.root, ...view.deputies]) this.contacts.add(m, this.self.id)
+    // Repaired links: resend what the new neighbour may have missed, flush queued messages.
+    for (const n of this.placedNeighbours()) {
+      if (!previousNeighbours.has(n.id)) this.resendRecent(n)
+      this.flushPosition(n)
+    }
+  }
+
+  private neighbours(): Member[] {
+    const v = this.view
+    if (!v) return []
+    return v.parent ? [v.parent, ...v.children] : [...v.children]
+  }
+
+  private placedNeighbours(): Placed[] {
+    const v = this.view
+    if (!v) return []
+    const out: Placed[] = [...v.children]
+    if (v.parent) out.push({ ...v.parent, position: parentOf(v.position, this.config.maxChildren) })
+    return out
+  }
+
+  private isDeputy(): boolean {
+    const v = this.view
+    return !!v && v.position >= 2 && v.position <= 1 + this.config.deputies
+  }
+
+  // --------------------------------------------------------------- heartbeats
+
+  private heartbeatParent(view: View, now: number): void {
+    const parent = view.parent!
+    const parentPosition = parentOf(view.position, this.config.maxChildren)
+    this.request(parent, message(KIND.hb, { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children }), (error, reply) => {
+      if (error || !reply || this.view !== view) return
+      this.liveness.heard(parent.id, this.now())
+      this.onHeartbeatReply(view, decode.heartbeatReply(reply))
+      this.flushPosition({ ...parent, position: parentPosition })
+    })
+    if (!this.liveness.isSuspected(parent.id, now)) return
+    const placedParent = { ...parent, position: parentPosition }
+    if (parentPosition === 1 && this.isDeputy()) this.considerFailover(view)
+    else this.reportSuspect(placedParent, now)
+    if (this.liveness.silence(parent.id, now) > this.config.orphanAfterMs) this.orphanCheck(view)
+  }
+
+  private onHeartbeatReply(view: View, reply: HeartbeatReply): void {
+    for (const c of reply.contacts) this.contacts.add(c, this.self.id)
+    const info = reply.info
+    if (info && info.treeId !== view.treeId) {
+      // The parent now belongs to another tree (ours dissolved or it was orphaned): follow it.
+      this.log.info(`parent moved to tree ${info.treeId.slice(0, 8)}: rejoining there`)
+      return this.resetToJoin(info.root)
+    }
+    if (info && (!this.info || compareEpoch(info.epoch, this.info.epoch) > 0)) this.info = info
+    if (!reply.childOk) {
+      // Either we are stale (ask the root where we are) or the parent is (its assignment is on the way).
+      if (compareEpoch(reply.epoch, view.epoch) >= 0) this.whereami(view)
+    }
+  }
+
+  private onHeartbeat(m: Incoming, r: Responder | undefined): void {
+    const hb = decode.heartbeat(m)
+    const view = this.view
+    const child = view?.children.find((c) => c.id === m.fromHex)
+    const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
+    if (childOk) {
+      this.liveness.heard(m.fromHex, this.now())
+      this.grandchildren.set(m.fromHex, hb.children)
+      this.flushPosition(child!)
+    }
+    const info = this.state === 'root' && this.roster ? this.infoFromRoster() : this.info
+    const contacts = this.contacts.random(this.deps.random, 3, (c) => c.id === m.fromHex)
+    r?.reply(message(KIND.hbReply, { childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+  }
+
+  private reportSuspect(peer: Placed, now: number): void {
+    const key = `${peer.position}:${peer.id}`
+    if (now - (this.suspectSentAt.get(key) ?? -Infinity) < this.config.minFailTimeoutMs) return
+    this.suspectSentAt.set(key, now)
+    const view = this.view!
+    if (this.state === 'root') return this.handleSuspect(peer.position, peer.id)
+    const root = this.info?.root ?? view.root
+    this.send(root, message(KIND.suspect, { treeId: view.treeId, position: peer.position, id: peer.id }))
+  }
+
+  /** Parent silent for long: is the tree still there for us? */
+  private orphanCheck(view: View): void {
+    if (this.orphanCheckInFlight) return
+    this.orphanCheckInFlight = true
+    const root = this.info?.root ?? view.root
+    this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
+      if (!error && reply) {
+        this.orphanCheckInFlight = false
+        const answer = decode.whereamiReply(reply)
+        if (answer.view) this.adoptView(answer.view, 'whereami')
+        else this.resetToJoin(root)
+        return
+      }
+      // Root unreachable: if a deputy answers, a failover is under way; otherwise we are cut off.
+      const deputies = (this.info?.deputies ?? view.deputies).filter((d) => d.id !== this.self.id)
+      this.anyAlive(deputies, (alive) => {
+        this.orphanCheckInFlight = false
+        if (alive || this.view !== view) return
+        this.events.orphaned++
+        this.log.info(`cut off from parent, root and deputies of tree ${view.treeId.slice(0, 8)}: founding a tree alone`)
+        for (const n of this.neighbours()) this.contacts.add(n, this.self.id)
+        this.foundTree()
+      })
+    })
+  }
+
+  private anyAlive(members: Member[], done: (alive: boolean) => void, index = 0): void {
+    if (index >= members.length) return done(false)
+    this.request(members[index]!, message(KIND.probe, {}), (error) => (error ? this.anyAlive(members, done, index + 1) : done(true)))
+  }
+
+  private whereami(view: View): void {
+    const root = this.info?.root ?? view.root
+    this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
+      if (error || !reply || this.view !== view) return
+      const answer = decode.whereamiReply(reply)
+      if (answer.view) this.adoptView(answer.view, 'whereami')
+      else {
+        this.log.info(`root no longer lists us in tree ${view.treeId.slice(0, 8)}: rejoining`)
+        this.resetToJoin(root)
+      }
+    })
+  }
+
+  private onWhereami(m: Incoming, r: Responder | undefined): void {
+    const { member } = decode.whereami(m)
+    if (member.id !== m.fromHex) throw new BorgError('refused', 'whereami is only answered for the asking node')
+    if (this.state !== 'root' || !this.roster) return r?.fail('unavailable', 'not the root')
+    const position = this.roster.positionOf(member.id)
+    if (position === undefined) return r?.reply(message(KIND.whereamiReply, {}))
+    if (this.roster.at(position)!.endpoint !== member.endpoint) this.commit([{ op: 'set', position, member }], [position])
+    r?.reply(message(KIND.whereamiReply, { view: this.roster.viewFor(position) }))
+  }
+
+  private whois(): WhoisReply {
+    if (this.state === 'root' && this.roster) {
+      return { state: 'root', treeId: this.roster.treeId, epoch: this.roster.epoch, root: this.self, size: this.roster.size }
+    }
+    if (this.state === 'member' && this.info) {
+      return { state: 'member', treeId: this.info.treeId, epoch: this.info.epoch, root: this.info.root, size: this.info.size }
+    }
+    return { state: this.state }
+  }
+
+  // --------------------------------------------------------------- root duties
+
+  private rootTick(now: number): void {
+    const roster = this.roster!
+    // A deputy whose last sync failed gets another (a stale replica makes a poor failover).
+    if (roster.deputies().some((d) => d.id !== this.self.id && compareEpoch(this.deputySynced.get(d.id) ?? { term: 0, seq: 0 }, roster.epoch) !== 0)) {
+      this.syncDeputies()
+    }
+    if (this.joinQueue.size > 0) this.scheduleJoinRound()
+    if (this.pendingDead.size > 0) this.runRepairs()
+    if (now - this.lastMergeProbeAt >= this.config.mergeProbeMs) {
+      this.lastMergeProbeAt = now
+      this.mergeProbe()
+    }
+  }
+
+  private leaveRootDuties(): void {
+    this.joinTimer?.cancel()
+    this.joinTimer = undefined
+    this.joinQueue.clear()
+    this.pendingDead.clear()
+    this.repairing = false
+  }
+
+  private enqueueJoiner(member: Member): void {
+    this.joinQueue.set(member.id, member)
+    this.scheduleJoinRound()
+  }
+
+  private scheduleJoinRound(): void {
+    if (this.joinTimer) return
+    this.joinTimer = this.deps.clock.after(this.config.joinTickMs, () => {
+      this.joinTimer = undefined
+      if (this.state !== 'root') return
+      this.guard(() => this.joinRounds())
+      if (this.joinQueue.size > 0) this.scheduleJoinRound()
+    })
+  }
+
+  /** Admit queued joiners: each round fills the free slots of one parent. */
+  private joinRounds(): void {
+    const roster = this.roster!
+    if (this.repairing || this.pendingDead.size > 0) return // the last position is about to move: wait
+    const m = this.config.maxChildren
+    const ops: RosterOp[] = []
+    const affected = new Set<number>()
+    const rejoined: number[] = []
+    let size = roster.size
+    for (let round = 0; round < this.config.roundsPerTick && this.joinQueue.size > 0; round++) {
+      const parent = parentOf(size + 1, m)
+      const slots = parent * m + 1 - size // positions size+1 … parent·m+1 are free under `parent`
+      let taken = 0
+      for (const [id, member] of this.joinQueue) {
+        if (taken >= slots) break
+        this.joinQueue.delete(id)
+        const existing = roster.positionOf(id)
+        if (existing !== undefined) {
+          // A known node restarted or lost its assignment: it keeps its position.
+          if (roster.at(existing)!.endpoint !== member.endpoint) ops.push({ op: 'set', position: existing, member })
+          rejoined.push(existing)
+          continue
+        }
+        size++
+        ops.push({ op: 'set', position: size, member })
+        affected.add(size)
+        taken++
+      }
+      if (taken > 0) affected.add(parent)
+    }
+    if (ops.length > 0 || rejoined.length > 0) this.commit(ops, [...affected, ...rejoined])
+  }
+
+  /** Apply roster operations, bump the epoch, tell every affected node and the deputies. */
+  private commit(ops: RosterOp[], affectedPositions: number[]): void {
+    const roster = this.roster!
+    for (const op of ops) roster.apply(op)
+    roster.epoch = { term: roster.epoch.term, seq: roster.epoch.seq + 1 }
+    this.opLog.push({ epoch: { ...roster.epoch }, ops })
+    if (this.opLog.length > OP_LOG_LIMIT) this.opLog.shift()
+    this.info = this.infoFromRoster()
+    const positions = new Set(affectedPositions.filter((p) => p >= 1 && p <= roster.size))
+    for (const position of positions) {
+      const member = roster.at(position)!
+      const view = roster.viewFor(position)
+      if (member.id === this.self.id) this.adoptOwnView(view)
+      else this.send(member, message(KIND.assign, view))
+      this.flushNode(member)
+    }
+    this.syncDeputies()
+  }
+
+  /** The root's own view changes with its children. */
+  private adoptOwnView(view: View): void {
+    const previous = new Set(this.neighbours().map((n) => n.id))
+    this.view = view
+    const now = this.now()
+    for (const child of view.children) {
+      this.liveness.watch(child.id, now)
+      this.contacts.add(child, this.self.id)
+      if (!previous.has(child.id)) this.resendRecent(child)
+      this.flushPosition(child)
+    }
+    this.liveness.retain(new Set(view.children.map((c) => c.id)))
+  }
+
+  private syncDeputies(): void {
+    const roster = this.roster!
+    for (const deputy of roster.deputies()) {
+      if (deputy.id === this.self.id) continue
+      const synced = this.deputySynced.get(deputy.id)
+      let body: Record<string, unknown>
+      const start = synced ? this.opLog.findIndex((e) => compareEpoch(e.epoch, synced) > 0) : -1
+      const contiguous = synced && start > 0 && compareEpoch(this.opLog[start - 1]!.epoch, synced) === 0
+      if (synced && contiguous) {
+        body = { treeId: roster.treeId, epoch: roster.epoch, base: synced, ops: this.opLog.slice(start).flatMap((e) => e.ops), maxChildren: roster.maxChildren }
+      } else {
+        body = { treeId: roster.treeId, epoch: roster.epoch, snapshot: roster.snapshot(), maxChildren: roster.maxChildren }
+      }
+      const epoch = { ...roster.epoch }
+      this.request(deputy, message(KIND.sync, body), (error, reply) => {
+        if (error || !reply) return this.deputySynced.delete(deputy.id)
+        if (decode.syncReply(reply).ok) this.deputySynced.set(deputy.id, epoch)
+        else this.deputySynced.delete(deputy.id) // next commit sends a snapshot
+      })
+    }
+  }
+
+  private onSync(m: Incoming, r: Responder | undefined): void {
+    const s = decode.sync(m)
+    const view = this.view
+    const knownRoot = this.info?.root.id ?? view?.root.id
+    const newerTerm = !!this.info && s.epoch.term > this.info.epoch.term
+    if (!view || view.treeId !== s.treeId || (m.fromHex !== knownRoot && !newerTerm)) {
+      return r?.reply(message(KIND.syncReply, { ok: false }))
+    }
+    if (s.snapshot) {
+      this.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, this.config.deputies, s.snapshot)
+      return r?.reply(message(KIND.syncReply, { ok: true }))
+    }
+    const replica = this.roster
+    if (!replica || !s.base || compareEpoch(replica.epoch, s.base) !== 0 || !s.ops) return r?.reply(message(KIND.syncReply, { ok: false }))
+    for (const op of s.ops) replica.apply(op)
+    replica.epoch = s.epoch
+    r?.reply(message(KIND.syncReply, { ok: true }))
+  }
+
+  private onSuspect(m: Incoming): void {
+    const s = decode.suspect(m)
+    if (this.state !== 'root' || !this.roster || s.treeId !== this.roster.treeId) return
+    this.handleSuspect(s.position, s.id)
+  }
+
+  private handleSuspect(position: number, id: string): void {
+    const roster = this.roster!
+    if (roster.at(position)?.id !== id || this.pendingDead.has(position) || id === this.self.id) return
+    const member = roster.at(position)!
+    this.request(member, message(KIND.probe, {}), (error, reply) => {
+      if (this.state !== 'root' || this.roster !== roster || roster.at(position)?.id !== id) return
+      if (!error && reply) {
+        const probe = decode.probeReply(reply)
+        if (probe.treeId === roster.treeId && probe.epoch && probe.root && probe.epoch.term > roster.epoch.term) {
+          // The tree moved on without us (we were taken for dead): step down.
+          return this.stepDown(probe.root)
+        }
+        if (probe.treeId === roster.treeId && probe.position === position) return // alive and in place: false alarm
+      }
+      this.pendingDead.add(position)
+      this.runRepairs()
+    })
+  }
+
+  /** Fill holes one by one: the last node moves into the lowest dead position. */
+  private runRepairs(): void {
+    const roster = this.roster
+    if (!roster || this.repairing || this.state !== 'root') return
+    while (this.pendingDead.size > 0) {
+      const size = roster.size
+      for (const p of this.pendingDead) if (p > size) this.pendingDead.delete(p)
+      if (this.pendingDead.size === 0) break
+      if (this.pendingDead.has(size)) {
+        // The last position is dead: the tree just shrinks.
+        this.pendingDead.delete(size)
+        this.events.repairs++
+        this.commit([{ op: 'truncate', size: size - 1 }], size > 1 ? [parentOf(size, this.config.maxChildren)] : [])
+        continue
+      }
+      const hole = Math.min(...this.pendingDead)
+      const last = roster.at(size)!
+      if (last.id === this.self.id) break // cannot happen while a lower position exists
+      this.repairing = true
+      this.request(last, message(KIND.probe, {}), (error) => {
+        this.repairing = false
+        if (this.state !== 'root' || this.roster !== roster) return
+        if (error) this.pendingDead.add(size)
+        else if (roster.size === size && roster.at(size)?.id === last.id && this.pendingDead.has(hole)) this.moveLastInto(hole)
+        this.runRepairs()
+      })
+      return
+    }
+    if (this.joinQueue.size > 0) this.scheduleJoinRound()
+  }
+
+  private moveLastInto(hole: number): void {
+    const roster = this.roster!
+    const m = this.config.maxChildren
+    const size = roster.size
+    const last = roster.at(size)!
+    this.pendingDead.delete(hole)
+    this.events.repairs++
+    const newSize = size - 1
+    const affected = [hole, ...childrenOf(hole, m, newSize), parentOf(size, m)]
+    if (hole > 1) affected.push(parentOf(hole, m))
+    this.commit(
+      [
+        { op: 'truncate', size: newSize },
+        { op: 'set', position: hole, member: last },
+      ],
+      affected,
+    )
+    // The outbox held for the dead position now belongs to its new occupant.
+    this.flushPosition({ ...last, position: hole })
+  }
+
+  private onLeave(m: Incoming, r: Responder | undefined): void {
+    const request = decode.leave(m)
+    if (request.member.id !== m.fromHex) throw new BorgError('refused', 'a node can only leave for itself')
+    const roster = this.roster
+    if (this.state !== 'root' || !roster || request.treeId !== roster.treeId) return r?.fail('unavailable', 'not the root of that tree')
+    const position = roster.positionOf(request.member.id)
+    if (position !== undefined) {
+      this.pendingDead.add(position)
+      this.runRepairs()
+    }
+    r?.reply(message(KIND.leaveReply, {}))
+  }
+
+  private rootLeave(done?: (error: BorgError | null) => void): void {
+    const roster = this.roster!
+    if (roster.size === 1) {
+      this.stop()
+      return done?.(null)
+    }
+    // Hand the roster to the last node, which fills position 1 (as in a failover, without the wait).
+    const last = roster.at(roster.size)!
+    const snapshot = roster.snapshot()
+    snapshot.pop()
+    snapshot[0] = last
+    const epoch = { term: roster.epoch.term + 1, seq: 0 }
+    this.send(last, message(KIND.promote, { treeId: roster.treeId, epoch, snapshot }), (error) => {
+      this.stop()
+      done?.(error)
+    })
+  }
+
+  // ----------------------------------------------------------------- failover
+
+  /** A deputy whose parent (the root) went silent: the lowest live deputy replaces the root. */
+  private considerFailover(view: View): void {
+    if (this.failoverInFlight || !this.roster) return
+    this.failoverInFlight = true
+    const lower = (this.info?.deputies ?? view.deputies).filter((d) => d.position < view.position && d.id !== this.self.id)
+    this.anyAlive(lower, (alive) => {
+      if (alive || this.view !== view || this.state !== 'member') {
+        this.failoverInFlight = false
+        return
+      }
+      this.promoteLast(view, 0)
+    })
+  }
+
+  private promoteLast(view: View, attempt: number): void {
+    const replica = this.roster
+    if (!replica || attempt > 16 || replica.size < 2) {
+      this.failoverInFlight = false
+      return
+    }
+    const size = replica.size
+    const last = replica.at(size)!
+    const promote = () => {
+      const snapshot = replica.snapshot()
+      snapshot.pop()
+      snapshot[0] = last
+      const epoch = { term: Math.max(replica.epoch.term, this.info?.epoch.term ?? 0) + 1, seq: 0 }
+      this.events.failovers++
+      this.log.info(`root of tree ${replica.treeId.slice(0, 8)} is gone: promoting the last node (position ${size}) to root, term ${epoch.term}`)
+      const body = { treeId: replica.treeId, epoch, snapshot }
+      if (last.id === this.self.id) this.onPromoteBody(body)
+      else this.send(last, message(KIND.promote, body))
+      this.after(this.config.requestTimeoutMs * 2, () => (this.failoverInFlight = false))
+    }
+    if (last.id === this.self.id) return promote()
+    this.request(last, message(KIND.probe, {}), (error) => {
+      if (this.view !== view) {
+        this.failoverInFlight = false
+        return
+      }
+      if (!error) return promote()
+      replica.apply({ op: 'truncate', size: size - 1 }) // the last node is gone too
+      this.promoteLast(view, attempt + 1)
+    })
+  }
+
+  private onPromote(m: Incoming): void {
+    const body = decode.promote(m)
+    const known = this.info ?? this.view
+    if (known && known.treeId === body.treeId && compareEpoch(body.epoch, known.epoch) <= 0) return // stale promote
+    this.onPromoteBody(body)
+  }
+
+  private onPromoteBody(body: { treeId: string; epoch: Epoch; snapshot: Member[] }): void {
+    if (body.snapshot[0]?.id !== this.self.id) return
+    const oldPosition = this.view?.position
+    this.leaveRootDuties()
+    this.roster = Roster.fromSnapshot(body.treeId, body.epoch, this.config.maxChildren, this.config.deputies, body.snapshot)
+    this.becomeRoot()
+    // Everyone whose links changed: the new root's children, and the parent of the position it left.
+    const m = this.config.maxChildren
+    const affected = childrenOf(1, m, this.roster.size)
+    if (oldPosition && oldPosition > 1) affected.push(parentOf(oldPosition, m))
+    this.commit([], affected)
+  }
+
+  // -------------------------------------------------------------------- merge
+
+  private mergeProbe(): void {
+    const roster = this.roster!
+    // Any contact will do: our own members answer with our root (nothing to do),
+    // others reveal another tree, or a newer root of ours after a failover we missed.
+    const pool: { endpoint: string; id?: string }[] = [...this.contacts.random(this.deps.random, 2), ...this.bootstrap.map((endpoint) => ({ endpoint }))]
+    const target = pool.length > 0 ? pool[this.deps.random.int(pool.length)] : undefined
+    if (!target || target.endpoint === this.self.endpoint) return
+    this.deps.transport.send(target, message(KIND.whois, {}), {
+      expectReply: true,
+      timeoutMs: this.config.requestTimeoutMs,
+      onResult: (error, reply) =>
+        this.guard(() => {
+          if (error || !reply || this.state !== 'root' || this.roster !== roster) return
+          const other = decode.whoisReply(reply)
+          if (!other.root || !other.size || !other.treeId) return
+          this.contacts.add(other.root, this.self.id)
+          this.compareTrees(other.treeId, other.epoch, other.root, other.size)
+        }),
+    })
+  }
+
+  private onMergeHint(m: Incoming): void {
+    const hint = decode.merge(m)
+    if (this.state !== 'root' || !this.roster || hint.root.id !== m.fromHex) return
+    this.contacts.add(hint.root, this.self.id)
+    this.compareTrees(hint.treeId, hint.epoch, hint.root, hint.size)
+  }
+
+  /**
+   * Two roots met. Of one tree: the higher term is the real root and the other
+   * steps down. Of two trees: the smaller dissolves into the larger; equal
+   * sizes are broken by the lower root id, so two halves always merge.
+   */
+  private compareTrees(treeId: string, epoch: Epoch | undefined, root: Member, size: number): void {
+    const roster = this.roster!
+    if (root.id === this.self.id) return
+    const mine = roster.size
+    const hint = () => this.send(root, message(KIND.merge, { treeId: roster.treeId, epoch: roster.epoch, root: this.self, size: mine }))
+    if (treeId === roster.treeId && epoch && epoch.term !== roster.epoch.term) {
+      if (epoch.term > roster.epoch.term) return this.stepDown(root)
+      return hint()
+    }
+    const otherWins = size > mine || (size === mine && root.id < this.self.id)
+    if (!otherWins) return hint()
+    this.events.merges++
+    this.log.info(`tree ${roster.treeId.slice(0, 8)} (size ${mine}) dissolves into tree ${treeId.slice(0, 8)} (size ${size}) of root ${root.id.slice(0, 12)}`)
+    this.broadcastInternal(DISSOLVE_KIND, { root })
+  }
+
+  /** A stale root (the tree failed over without it) rejoins under the real one. */
+  private stepDown(root: Member): void {
+    this.log.info(`tree ${this.roster?.treeId.slice(0, 8)} has a newer root ${root.id.slice(0, 12)}: stepping down and rejoining`)
+    this.events.merges++
+    this.resetToJoin(root)
+  }
+
+  private broadcastInternal(kind: string, value: unknown): void {
+    this.broadcast(kind, new TextEncoder().encode(JSON.stringify(value)), BodyType.json)
+  }
+
+  // ---------------------------------------------------------------- broadcast
+
+  private handleBroadcast(b: Broadcast, fromId: string | undefined): void {
+    // Broadcasts belong to one tree: a straggler from a tree this node has left stops here.
+    if (fromId !== undefined && b.treeId !== this.view?.treeId) return
+    const now = this.now()
+    if (!this.broadcasts.firstSight(b, now)) return
+    if (b.kind !== DISSOLVE_KIND) {
+      this.broadcasts.stats.delivered++
+      this.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid })
+    }
+    for (const n of this.placedNeighbours()) if (n.id !== fromId) this.forwardBroadcast(n, b, true)
+    if (b.kind === DISSOLVE_KIND) this.onDissolve(b)
+  }
+
+  private forwardBroadcast(to: Placed, b: Broadcast, fallback: boolean): void {
+    this.broadcasts.stats.forwarded++
+    const msg = message(KIND.bcast, b)
+    this.send(to, msg, (error) => {
+      if (!error || !fallback) return
+      this.queue(positionDestination(to.position), msg)
+      // Route around a dead child until it is replaced.
+      const grandchildren = this.grandchildren.get(to.id) ?? []
+      for (const gc of grandchildren) {
+        this.broadcasts.stats.routedAround++
+        this.forwardBroadcast(gc, b, false)
+      }
+    })
+  }
+
+  private resendRecent(to: Placed): void {
+    for (const b of this.broadcasts.recentSince(this.now(), this.config.broadcastMemoryMs)) {
+      if (b.treeId !== this.view?.treeId) continue
+      this.broadcasts.stats.resent++
+      this.send(to, message(KIND.bcast, b))
+    }
+  }
+
+  private onDissolve(b: Broadcast): void {
+    let root: Member
+    try {
+      root = JSON.parse(Buffer.from(b.body, 'base64').toString('utf8')).root as Member
+    } catch {
+      return
+    }
+    if (!root?.id || root.id === this.self.id) return
+    this.events.dissolved++
+    // Give the forwards a moment to leave, and spread the rejoin storm a little.
+    this.after(this.deps.random.int(this.config.joinTickMs * 5) + 1, () => this.resetToJoin(root))
+  }
+
+  // -------------------------------------------------------------------- route
+
+  private routeMessage(r: Route): void {
+    const view = this.view
+    const forMe = r.dst.node === this.self.id || (r.dst.node === undefined && view && r.dst.position === view.position)
+    if (forMe) {
+      this.routed.delivered++
+      return this.deliver({ kind: r.kind, body: Buffer.from(r.body, 'base64'), bodyType: r.bodyType, origin: r.src.id, via: 'direct' })
+    }
+    if (r.hops >= MAX_ROUTE_HOPS) {
+      this.routed.dropped++
+      return this.log.warn(`dropping a routed ${r.kind} after ${r.hops} hops (routing loop?)`, 'route-loop')
+    }
+    const msg = message(KIND.route, { ...r, treeId: r.dst.node === undefined ? r.treeId : undefined, hops: r.hops + 1 })
+    if (!view || this.state === 'joining') return this.queue(r.dst.node ? nodeDestination(r.dst.node) : positionDestination(r.dst.position!), msg)
+    if (r.treeId && r.treeId !== view.treeId && r.dst.node === undefined) {
+      this.routed.dropped++
+      return this.log.warn(`dropping a ${r.kind} routed to a position of tree ${r.treeId.slice(0, 8)}, which this node has left`, 'route-tree')
+    }
+    let target = r.dst.position
+    if (r.dst.node !== undefined) {
+      if (this.state === 'root' && this.roster) {
+        target = this.roster.positionOf(r.dst.node)
+        if (target === undefined) return this.queue(nodeDestination(r.dst.node), msg) // flushed when it (re)joins
+      } else target = 1
+    }
+    const hop = nextHop(view.position, target!, this.config.maxChildren)
+    const neighbour = this.placedNeighbours().find((n) => n.position === hop)
+    if (!neighbour) return this.queue(positionDestination(hop), msg)
+    this.routed.forwarded++
+    this.send(neighbour, msg, (error) => {
+      if (error) this.queue(positionDestination(hop), msg)
+    })
+  }
+
+  // ------------------------------------------------------------------- outbox
+
+  private queue(destination: string, msg: Outgoing): void {
+    this.routed.queued += msg.kind === KIND.route ? 1 : 0
+    this.outbox.enqueue(destination, { kind: msg.kind, body: msg.body!, bodyType: msg.bodyType ?? BodyType.json, queuedAt: this.deps.clock.now() })
+  }
+
+  /** A neighbour at `to.position` answered or was (re)assigned: hand it what waited for that position. */
+  private flushPosition(to: Placed): void {
+    const destination = positionDestination(to.position)
+    if (this.outbox.depthOf(destination) === 0) return
+    for (const item of this.outbox.take(destination)) this.redeliver(item, to)
+  }
+
+  /** A node joined or came back: route what waited for it. */
+  private flushNode(member: Member): void {
+    const destination = nodeDestination(member.id)
+    if (this.outbox.depthOf(destination) === 0) return
+    for (const item of this.outbox.take(destination)) this.redeliver(item, undefined)
+  }
+
+  private redeliver(item: QueuedMessage, to: Placed | undefined): void {
+    const incoming = { kind: item.kind, body: item.body, bodyType: item.bodyType } as Incoming
+    if (item.kind === KIND.route) return this.routeMessage(decode.route(incoming))
+    if (item.kind === KIND.bcast && to) {
+      this.send(to, { kind: item.kind, body: item.body, bodyType: item.bodyType }, (error) => {
+        if (error) this.queue(positionDestination(to.position), { kind: item.kind, body: item.body, bodyType: item.bodyType })
+      })
+    }
+  }
+
+  private deliver(delivery: Delivery): void {
+    try {
+      this.deliveryHandler(delivery)
+    } catch (error) {
+      this.log.error(`delivery handler for ${delivery.kind} failed: ${(error as Error).stack ?? error}`)
+    }
+  }
+}

@@ -109,3 +109,22 @@ export class SimOrganism {
     return this.live().filter((n) => n.tree.state === 'root')
   }
 }
+
+/** Nodes that did not receive `bid` exactly once (text lines; empty when all good). */
+export function deliveryProblems(nodes: OrganismNode[], bid: string): string[] {
+  const problems: string[] = []
+  for (const n of nodes) {
+    const count = n.deliveries.get(bid) ?? 0
+    if (count !== 1) problems.push(`node ${n.index} (${n.sim.id.slice(0, 10)}) got broadcast ${bid} ${count} times`)
+  }
+  return problems
+}
+
+/** Build an organism by a join storm: all nodes start at once, each knowing one earlier node. */
+export function joinStorm(options: SimOrganismOptions, maxMs = 60_000): { organism: SimOrganism; convergedMs: number } {
+  const organism = new SimOrganism(options)
+  organism.add([])
+  for (let i = 1; i < options.nodes; i++) organism.add([organism.sim.random.int(i)])
+  const convergedMs = organism.runUntilConverged(maxMs, undefined, 500)
+  return { organism, convergedMs }
+}

@@ -34,6 +34,14 @@ export class BroadcastMemory {
     return true
   }
 
+  /** Re-home a known broadcast into another tree (it stays seen; the new copy is resent from here). */
+  adopt(broadcast: Broadcast, now: number): void {
+    const existing = this.recent.findIndex((r) => r.broadcast.bid === broadcast.bid && r.broadcast.treeId === broadcast.treeId)
+    if (existing >= 0) return
+    this.recent.push({ broadcast, at: now })
+    if (this.recent.length > this.keepRecent) this.recent.shift()
+  }
+
   has(bid: string): boolean {
     return this.seen.has(bid)
   }

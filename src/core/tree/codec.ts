@@ -28,6 +28,8 @@ export const KIND = {
   suspect: 'tree.suspect',
   promote: 'tree.promote',
   merge: 'tree.merge',
+  shuffle: 'tree.shuffle',
+  shuffleReply: 'tree.shuffle.reply',
   bcast: 'tree.bcast',
   route: 'tree.route',
 } as const
@@ -75,6 +77,10 @@ export interface ProbeReply {
   root?: Member
 }
 export interface WhoisReply {
+  /** A few nodes the answering node knows: probes double as contact gossip. */
+  contacts?: Member[]
+  /** The largest tree the answering node has heard of lately. */
+  best?: { treeId: string; root: Member; size: number }
   state: string
   treeId?: string
   epoch?: Epoch
@@ -247,6 +253,8 @@ export const decode = {
       epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
       root: b.root === undefined ? undefined : asMember(b.root, 'root'),
       size: b.size === undefined ? undefined : int(b.size, 'size', 1),
+      contacts: arr(b.contacts ?? [], 'contacts', 16).map((c) => asMember(c, 'contact')),
+      best: isObject(b.best) ? { treeId: str(b.best.treeId, 'best.treeId'), root: asMember(b.best.root, 'best.root'), size: int(b.best.size, 'best.size', 1) } : undefined,
     }
   },
   sync(m: Incoming): SyncRequest {
@@ -298,6 +306,9 @@ export const decode = {
     if (dst.position === undefined && dst.node === undefined) bad('dst is empty')
     const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
     return { treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'), dst, src: asMember(b.src, 'src'), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops') }
+  },
+  shuffle(m: Incoming): { contacts: Member[] } {
+    return { contacts: arr(body(m).contacts, 'contacts', 16).map((c) => asMember(c, 'contact')) }
   },
   leave(m: Incoming): LeaveRequest {
     const b = body(m)

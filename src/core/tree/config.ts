@@ -32,12 +32,14 @@ export interface TreeConfig {
   outboxTotal: number
   /** Contacts remembered for rejoining and merge discovery. */
   maxContacts: number
+  /** Every node trades a few contacts with a random one this often (peer sampling). */
+  shuffleMs: number
 }
 
 export function treeConfig(overrides: Partial<TreeConfig> & { maxChildren: number }): TreeConfig {
   const heartbeatMs = overrides.heartbeatMs ?? 1000
   return {
-    deputies: 2,
+    deputies: 3,
     heartbeatMs,
     minFailTimeoutMs: 3 * heartbeatMs,
     maxFailTimeoutMs: 15 * heartbeatMs,
@@ -53,6 +55,7 @@ export function treeConfig(overrides: Partial<TreeConfig> & { maxChildren: numbe
     outboxPerDestination: 256,
     outboxTotal: 4096,
     maxContacts: 64,
+    shuffleMs: 5 * heartbeatMs,
     ...overrides,
   }
 }

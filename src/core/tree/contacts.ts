@@ -1,9 +1,15 @@
-/** A bounded set of known nodes: for rejoining, and for roots to discover other trees. */
+/**
+ * A bounded set of known nodes: for rejoining, and for roots to discover other
+ * trees. When full, a random entry makes room (not the oldest): gossip keeps
+ * re-adding the same few nearby nodes, and LRU eviction would soon forget
+ * everyone else, which is exactly who a split needs to find again.
+ */
 import type { Random } from '../wire/random.js'
 import type { Member } from './types.js'
 
 export class ContactBook {
   private readonly byId = new Map<string, Member>()
+  private evictions = 0
 
   constructor(private readonly max: number) {}
 
@@ -13,9 +19,17 @@ export class ContactBook {
 
   add(member: Member | undefined, selfId?: string): void {
     if (!member || member.id === selfId || !member.endpoint) return
-    this.byId.delete(member.id) // re-insert: newest last
+    const known = this.byId.get(member.id)
+    if (known) {
+      known.endpoint = member.endpoint
+      return
+    }
+    if (this.byId.size >= this.max) {
+      // Deterministic pseudo-random victim (no Random here: the book must not perturb protocol randomness).
+      const keys = [...this.byId.keys()]
+      this.byId.delete(keys[(Math.imul(++this.evictions, 0x9e3779b1) >>> 0) % keys.length]!)
+    }
     this.byId.set(member.id, { id: member.id, endpoint: member.endpoint })
-    if (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value!)
   }
 
   remove(id: string): void {

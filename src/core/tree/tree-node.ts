@@ -107,7 +107,10 @@ export class TreeNode {
   private tickTimer?: Timer
 
   // joining
-  private bootstrap: string[] = []
+  /** The endpoints this node was started with: never forgotten, the last resort for finding the network. */
+  private seeds: string[] = []
+  /** Endpoints other joiners pointed us to. */
+  private hints: string[] = []
   private rootHint?: Member
   private joinInFlight = false
   private joinQueuedAt = -Infinity
@@ -148,10 +151,10 @@ export class TreeNode {
 
   /** Join through any of these endpoints; with none reachable (or none given) found a tree alone. */
   start(bootstrap: string[] = [], known: Member[] = []): void {
-    this.bootstrap = [...new Set(bootstrap.filter((e) => e !== this.self.endpoint))]
+    this.seeds = [...new Set(bootstrap.filter((e) => e !== this.self.endpoint))]
     for (const m of known) this.contacts.add(m, this.self.id)
     this.scheduleTick()
-    if (this.bootstrap.length === 0 && this.contacts.size === 0) this.foundTree()
+    if (this.seeds.length === 0 && this.contacts.size === 0) this.foundTree()
     else this.resetToJoin(undefined)
   }
 
@@ -292,7 +295,14 @@ export class TreeNode {
       r?.reply(message(KIND.probeReply, { state: this.state, treeId: this.view?.treeId, position: this.view?.position, epoch: this.info?.epoch, root: this.info?.root })),
     )
     on(KIND.whereami, (m, r) => this.onWhereami(m, r))
-    on(KIND.whois, (_m, r) => r?.reply(message(KIND.whoisReply, this.whois())))
+    on(KIND.shuffle, (m, r) => {
+      // Peer sampling: trade a few contacts both ways, so every node's book
+      // stays a random sample of the live network and not just of its own tree.
+      const offered = decode.shuffle(m)
+      r?.reply(message(KIND.shuffleReply, { contacts: this.contacts.random(this.deps.random, 4, (c) => c.id === m.fromHex) }))
+      for (const c of offered.contacts) this.contacts.add(c, this.self.id)
+    })
+    on(KIND.whois, (m, r) => r?.reply(message(KIND.whoisReply, { ...this.whois(), contacts: this.contacts.random(this.deps.random, 4, (c) => c.id === m.fromHex) })))
     on(KIND.sync, (m, r) => this.onSync(m, r))
     on(KIND.leave, (m, r) => this.onLeave(m, r))
     on(KIND.assign, (m) => this.adoptView(decode.assign(m), 'assign'))
@@ -314,9 +324,24 @@ export class TreeNode {
     })
   }
 
+  private lastShuffleAt = 0
+
+  private shuffle(now: number): void {
+    if (now - this.lastShuffleAt < this.config.shuffleMs) return
+    this.lastShuffleAt = now
+    const target = this.contacts.random(this.deps.random, 1)[0]
+    if (!target) return
+    const offer = [this.self, ...this.contacts.random(this.deps.random, 3, (c) => c.id === target.id)]
+    this.request(target, message(KIND.shuffle, { contacts: offer }), (error, reply) => {
+      if (error || !reply) return this.contacts.remove(target.id) // gone: make room for someone alive
+      for (const c of decode.shuffle(reply).contacts) this.contacts.add(c, this.self.id)
+    })
+  }
+
   private tick(): void {
     const now = this.now()
     this.broadcasts.prune(now)
+    this.shuffle(now)
     if (this.state === 'joining') return this.joinTick(now)
     const view = this.view
     if (!view) return
@@ -349,8 +374,58 @@ export class TreeNode {
     const waitingForAssignment = now - this.joinQueuedAt < this.config.joinRetryMs
     if (!this.joinInFlight && !waitingForAssignment) this.attemptJoin()
     if (now - this.lastJoinProgressAt > this.config.aloneAfterMs) {
-      this.log.info(`no contact answered for ${this.config.aloneAfterMs} ms: founding a tree alone`)
+      this.lastJoinProgressAt = now
+      this.seekRootOrFound(`no contact admitted us for ${this.config.aloneAfterMs} ms`)
+    }
+  }
+
+  /**
+   * Before founding a tree alone, ask a few known nodes who their root is and
+   * join the largest tree heard of: far fewer one-node trees to merge later.
+   */
+  private seekInFlight = false
+
+  private seekRootOrFound(why: string): void {
+    if (this.seekInFlight) return
+    this.seekInFlight = true
+    const view = this.view
+    const excludeTree = view?.treeId
+    const candidates: { endpoint: string; id?: string }[] = [
+      ...this.contacts.random(this.deps.random, 6),
+      ...this.seeds.slice(0, 2).map((endpoint) => ({ endpoint })),
+    ]
+    let pending = candidates.length
+    let best: { root: Member; size: number } | undefined
+    const finish = () => {
+      if (--pending > 0) return
+      this.seekInFlight = false
+      if (this.state === 'stopped' || this.view !== view) return
+      if (best) {
+        this.log.info(`${why}: joining the tree of root ${best.root.id.slice(0, 12)} (size ${best.size})`)
+        return this.resetToJoin(best.root)
+      }
+      this.log.info(`${why}: founding a tree alone`)
       this.foundTree()
+    }
+    if (pending === 0) return void (pending = 1, finish())
+    for (const c of candidates) {
+      this.deps.transport.send(c, message(KIND.whois, {}), {
+        expectReply: true,
+        timeoutMs: this.config.requestTimeoutMs,
+        onResult: (error, reply) =>
+          this.guard(() => {
+            try {
+              if (error || !reply) return
+              const w = decode.whoisReply(reply)
+              for (const option of [w.root && w.size && w.treeId ? { root: w.root, size: w.size, treeId: w.treeId } : undefined, w.best]) {
+                if (!option || option.root.id === this.self.id || option.treeId === excludeTree) continue
+                if (!best || option.size > best.size || (option.size === best.size && option.root.id < best.root.id)) best = { root: option.root, size: option.size }
+              }
+            } finally {
+              finish()
+            }
+          }),
+      })
     }
   }
 
@@ -358,7 +433,7 @@ export class TreeNode {
     const out: { endpoint: string; id?: string }[] = []
     if (this.rootHint) out.push(this.rootHint)
     for (const c of this.contacts.random(this.deps.random, 4)) out.push(c)
-    for (const e of this.bootstrap) out.push({ endpoint: e })
+    for (const e of [...this.hints, ...this.seeds]) out.push({ endpoint: e })
     return out
   }
 
@@ -366,9 +441,10 @@ export class TreeNode {
 
   private attemptJoin(): void {
     if (this.state !== 'joining' || this.joinInFlight) return
+    // The root we were pointed at first; otherwise take turns among what we know.
     const candidates = this.joinCandidates()
     if (candidates.length === 0) return
-    const target = candidates[this.joinAttempt++ % candidates.length]!
+    const target = this.rootHint ?? candidates[this.joinAttempt++ % candidates.length]!
     this.joinInFlight = true
     this.deps.transport.send(target, message(KIND.join, { member: this.self }), {
       expectReply: true,
@@ -385,8 +461,8 @@ export class TreeNode {
           this.lastJoinProgressAt = this.now()
           if (r.status === 'try') {
             // The contact is joining too: follow its hints (towards whoever it is waiting on).
-            for (const e of r.endpoints ?? []) if (e !== this.self.endpoint && !this.bootstrap.includes(e)) this.bootstrap.unshift(e)
-            this.bootstrap.length = Math.min(this.bootstrap.length, this.config.maxContacts)
+            for (const e of r.endpoints ?? []) if (e !== this.self.endpoint && !this.hints.includes(e)) this.hints.unshift(e)
+            this.hints.length = Math.min(this.hints.length, 16)
             return this.after(this.config.joinTickMs, () => this.attemptJoin())
           }
           this.contacts.add(r.root!, this.self.id)
@@ -409,7 +485,7 @@ export class TreeNode {
       return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: this.view.treeId, root, size: this.info?.size ?? this.view.size }))
     }
     // Joining ourselves: point the asker where we are looking (towards a root).
-    const endpoints = [...(this.rootHint ? [this.rootHint.endpoint] : []), ...this.bootstrap, ...this.contacts.random(this.deps.random, 4).map((c) => c.endpoint)]
+    const endpoints = [...(this.rootHint ? [this.rootHint.endpoint] : []), ...this.hints.slice(0, 4), ...this.seeds, ...this.contacts.random(this.deps.random, 4).map((c) => c.endpoint)]
     r?.reply(message(KIND.joinReply, { status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
   }
 
@@ -423,13 +499,18 @@ export class TreeNode {
 
   private becomeRoot(): void {
     const roster = this.roster!
+    const previous = new Set(this.neighbours().map((n) => n.id))
     this.state = 'root'
     this.view = roster.viewFor(1)
     this.info = this.infoFromRoster()
     this.deputySynced.clear()
     this.opLog.length = 0
     this.lastMergeProbeAt = this.now()
-    for (const child of this.view.children) this.liveness.watch(child.id, this.now())
+    for (const child of this.view.children) {
+      this.liveness.watch(child.id, this.now())
+      // New links (a promoted last node has all-new children): resend what they may have missed.
+      if (!previous.has(child.id)) this.resendRecent(child)
+    }
     this.log.info(`root of tree ${roster.treeId.slice(0, 8)} (size ${roster.size}, term ${roster.epoch.term})`)
   }
 
@@ -470,6 +551,7 @@ export class TreeNode {
       this.events.joins++
       this.log.debug(`joined tree ${view.treeId.slice(0, 8)} at position ${view.position} (${source})`)
     }
+    const carried = wasJoining ? this.carryOverBroadcasts(view.treeId) : 0
     // Deputies that no longer are drop their replica.
     if (this.state !== 'root' && !this.isDeputy()) this.roster = undefined
     const now = this.now()
@@ -484,9 +566,24 @@ export class TreeNode {
     for (const m of [view.root, ...view.deputies]) this.contacts.add(m, this.self.id)
     // Repaired links: resend what the new neighbour may have missed, flush queued messages.
     for (const n of this.placedNeighbours()) {
-      if (!previousNeighbours.has(n.id)) this.resendRecent(n)
+      if (!previousNeighbours.has(n.id) || carried > 0) this.resendRecent(n)
       this.flushPosition(n)
     }
+  }
+
+  /**
+   * A node that moved to another tree (its own dissolved, or it was orphaned and
+   * rejoined) brings along what was broadcast recently in the old one, so a
+   * broadcast survives splits and merges. Ids are kept, so nobody delivers twice.
+   */
+  private carryOverBroadcasts(treeId: string): number {
+    let carried = 0
+    for (const b of this.broadcasts.recentSince(this.now(), this.config.broadcastMemoryMs)) {
+      if (b.treeId === treeId || b.kind === DISSOLVE_KIND) continue
+      this.broadcasts.adopt({ ...b, treeId }, this.now())
+      carried++
+    }
+    return carried
   }
 
   private neighbours(): Member[] {
@@ -546,6 +643,10 @@ export class TreeNode {
     const view = this.view
     const child = view?.children.find((c) => c.id === m.fromHex)
     const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
+    if (!childOk && view && view.treeId === hb.treeId && compareEpoch(hb.epoch, view.epoch) > 0 && this.state === 'member') {
+      // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.
+      this.refreshView(view)
+    }
     if (childOk) {
       this.liveness.heard(m.fromHex, this.now())
       this.grandchildren.set(m.fromHex, hb.children)
@@ -570,31 +671,59 @@ export class TreeNode {
   private orphanCheck(view: View): void {
     if (this.orphanCheckInFlight) return
     this.orphanCheckInFlight = true
-    const root = this.info?.root ?? view.root
-    this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
-      if (!error && reply) {
-        this.orphanCheckInFlight = false
-        const answer = decode.whereamiReply(reply)
-        if (answer.view) this.adoptView(answer.view, 'whereami')
-        else this.resetToJoin(root)
-        return
+    // Who is our root now? The one we know of, or whoever the deputies and
+    // contacts of our tree say (a failover may have happened out of our sight).
+    const asked = [this.info?.root ?? view.root, ...(this.info?.deputies ?? view.deputies), ...this.contacts.random(this.deps.random, 3)].filter(
+      (m, i, all) => m.id !== this.self.id && all.findIndex((x) => x.id === m.id) === i,
+    )
+    this.findRootOf(view.treeId, asked, 0, (root) => {
+      if (this.view !== view) return void (this.orphanCheckInFlight = false)
+      if (root) {
+        return this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
+          this.orphanCheckInFlight = false
+          if (error || !reply || this.view !== view) return
+          const answer = decode.whereamiReply(reply)
+          if (answer.view) this.adoptView(answer.view, 'whereami')
+          else this.resetToJoin(root)
+        })
       }
-      // Root unreachable: if a deputy answers, a failover is under way; otherwise we are cut off.
-      const deputies = (this.info?.deputies ?? view.deputies).filter((d) => d.id !== this.self.id)
-      this.anyAlive(deputies, (alive) => {
+      this.events.orphaned++
+      for (const n of this.neighbours()) this.contacts.add(n, this.self.id)
+      // Orphans of one failure all notice at about the same time. A random
+      // delay lets the first few found trees that the others then find and join.
+      this.after(this.deps.random.int(this.config.orphanAfterMs / 2) + 1, () => {
         this.orphanCheckInFlight = false
-        if (alive || this.view !== view) return
-        this.events.orphaned++
-        this.log.info(`cut off from parent, root and deputies of tree ${view.treeId.slice(0, 8)}: founding a tree alone`)
-        for (const n of this.neighbours()) this.contacts.add(n, this.self.id)
-        this.foundTree()
+        if (this.view === view) this.seekRootOrFound(`cut off from the root of tree ${view.treeId.slice(0, 8)}`)
       })
+    })
+  }
+
+  /** Ask one after another who the root of `treeId` is; undefined if nobody reachable knows. */
+  private findRootOf(treeId: string, asked: Member[], index: number, done: (root: Member | undefined) => void): void {
+    if (index >= asked.length) return done(undefined)
+    this.request(asked[index]!, message(KIND.whois, {}), (error, reply) => {
+      if (!error && reply) {
+        const w = decode.whoisReply(reply)
+        if (w.treeId === treeId && w.root && (w.state === 'root' || w.root.id !== this.info?.root.id || index > 0)) {
+          return done(w.state === 'root' ? asked[index]! : w.root)
+        }
+      }
+      this.findRootOf(treeId, asked, index + 1, done)
     })
   }
 
   private anyAlive(members: Member[], done: (alive: boolean) => void, index = 0): void {
     if (index >= members.length) return done(false)
     this.request(members[index]!, message(KIND.probe, {}), (error) => (error ? this.anyAlive(members, done, index + 1) : done(true)))
+  }
+
+  private lastRefreshAt = -Infinity
+
+  private refreshView(view: View): void {
+    const now = this.now()
+    if (now - this.lastRefreshAt < this.config.heartbeatMs) return
+    this.lastRefreshAt = now
+    this.whereami(view)
   }
 
   private whereami(view: View): void {
@@ -621,13 +750,35 @@ export class TreeNode {
   }
 
   private whois(): WhoisReply {
+    const best = this.bestRoot(this.now())
+    const rumour = best ? { best: { treeId: best.treeId, root: best.root, size: best.size } } : {}
     if (this.state === 'root' && this.roster) {
-      return { state: 'root', treeId: this.roster.treeId, epoch: this.roster.epoch, root: this.self, size: this.roster.size }
+      return { state: 'root', treeId: this.roster.treeId, epoch: this.roster.epoch, root: this.self, size: this.roster.size, ...rumour }
     }
     if (this.state === 'member' && this.info) {
-      return { state: 'member', treeId: this.info.treeId, epoch: this.info.epoch, root: this.info.root, size: this.info.size }
+      return { state: 'member', treeId: this.info.treeId, epoch: this.info.epoch, root: this.info.root, size: this.info.size, ...rumour }
     }
-    return { state: this.state }
+    return { state: this.state, ...rumour }
+  }
+
+  /**
+   * The largest tree heard of lately (a rumour spread by whois answers), so
+   * small trees left by a split dissolve straight into the largest one
+   * instead of merging pairwise.
+   */
+  private best?: { treeId: string; root: Member; size: number; at: number }
+
+  private hearOfTree(treeId: string, root: Member, size: number): void {
+    const now = this.now()
+    const current = this.bestRoot(now)
+    if (!current || size > current.size || (size === current.size && root.id < current.root.id) || current.root.id === root.id) {
+      this.best = { treeId, root, size, at: now }
+    }
+  }
+
+  private bestRoot(now: number): { treeId: string; root: Member; size: number } | undefined {
+    if (this.best && now - this.best.at > 10 * this.config.mergeProbeMs) this.best = undefined
+    return this.best
   }
 
   // --------------------------------------------------------------- root duties
@@ -640,7 +791,9 @@ export class TreeNode {
     }
     if (this.joinQueue.size > 0) this.scheduleJoinRound()
     if (this.pendingDead.size > 0) this.runRepairs()
-    if (now - this.lastMergeProbeAt >= this.config.mergeProbeMs) {
+    // Small trees look for company every beat; large ones at the configured pace.
+    const probeEvery = roster.size < 32 ? this.config.heartbeatMs : this.config.mergeProbeMs
+    if (now - this.lastMergeProbeAt >= probeEvery) {
       this.lastMergeProbeAt = now
       this.mergeProbe()
     }
@@ -652,6 +805,8 @@ export class TreeNode {
     this.joinQueue.clear()
     this.pendingDead.clear()
     this.repairing = false
+    this.sweeping = false
+    this.aliveAt.clear()
   }
 
   private enqueueJoiner(member: Member): void {
@@ -713,12 +868,22 @@ export class TreeNode {
     const positions = new Set(affectedPositions.filter((p) => p >= 1 && p <= roster.size))
     for (const position of positions) {
       const member = roster.at(position)!
-      const view = roster.viewFor(position)
-      if (member.id === this.self.id) this.adoptOwnView(view)
-      else this.send(member, message(KIND.assign, view))
+      if (member.id === this.self.id) this.adoptOwnView(roster.viewFor(position))
+      else this.sendAssign(member, position, 0)
       this.flushNode(member)
     }
     this.syncDeputies()
+  }
+
+  /** Assignments must arrive: resend (the current view) a few times while the position is still that member's. */
+  private sendAssign(member: Member, position: number, attempt: number): void {
+    const roster = this.roster!
+    this.send(member, message(KIND.assign, roster.viewFor(position)), (error) => {
+      if (!error || attempt >= 4) return
+      this.after(this.config.joinTickMs * 2 ** attempt, () => {
+        if (this.state === 'root' && this.roster === roster && roster.at(position)?.id === member.id) this.sendAssign(member, position, attempt + 1)
+      })
+    })
   }
 
   /** The root's own view changes with its children. */
@@ -797,61 +962,115 @@ export class TreeNode {
         if (probe.treeId === roster.treeId && probe.position === position) return // alive and in place: false alarm
       }
       this.pendingDead.add(position)
+      if (this.pendingDead.size > Math.max(3, roster.size / 50)) this.sweep()
       this.runRepairs()
     })
   }
 
-  /** Fill holes one by one: the last node moves into the lowest dead position. */
+  /**
+   * Fill holes. With D dead positions the tree shrinks to S' = S - |D|; the
+   * live nodes beyond S' (the last ones) move into the dead positions at or
+   * below S', lowest hole first. The movers are probed first, all at once; a
+   * mover that does not answer is dead too and the plan is recomputed. One
+   * commit applies the whole batch, so many failures cost one round of probes.
+   */
   private runRepairs(): void {
     const roster = this.roster
     if (!roster || this.repairing || this.state !== 'root') return
-    while (this.pendingDead.size > 0) {
-      const size = roster.size
-      for (const p of this.pendingDead) if (p > size) this.pendingDead.delete(p)
-      if (this.pendingDead.size === 0) break
-      if (this.pendingDead.has(size)) {
-        // The last position is dead: the tree just shrinks.
-        this.pendingDead.delete(size)
-        this.events.repairs++
-        this.commit([{ op: 'truncate', size: size - 1 }], size > 1 ? [parentOf(size, this.config.maxChildren)] : [])
-        continue
-      }
-      const hole = Math.min(...this.pendingDead)
-      const last = roster.at(size)!
-      if (last.id === this.self.id) break // cannot happen while a lower position exists
-      this.repairing = true
-      this.request(last, message(KIND.probe, {}), (error) => {
-        this.repairing = false
-        if (this.state !== 'root' || this.roster !== roster) return
-        if (error) this.pendingDead.add(size)
-        else if (roster.size === size && roster.at(size)?.id === last.id && this.pendingDead.has(hole)) this.moveLastInto(hole)
-        this.runRepairs()
-      })
+    for (const p of this.pendingDead) if (p > roster.size || p === 1) this.pendingDead.delete(p)
+    if (this.pendingDead.size === 0) {
+      if (this.joinQueue.size > 0) this.scheduleJoinRound()
       return
     }
+    const plan = this.repairPlan(roster)
+    const unverified = plan.movers.filter((p) => !this.recentlyAlive(roster.at(p)!.id))
+    if (unverified.length === 0) return this.applyRepairPlan(plan)
+    this.repairing = true
+    let pending = unverified.length
+    for (const position of unverified) {
+      const member = roster.at(position)!
+      this.request(member, message(KIND.probe, {}), (error, reply) => {
+        if (this.roster !== roster || roster.at(position)?.id !== member.id) return this.repairDone(--pending)
+        const answered = !error && reply && decode.probeReply(reply).treeId === roster.treeId
+        if (answered) this.aliveAt.set(member.id, this.now())
+        else this.pendingDead.add(position)
+        this.repairDone(--pending)
+      })
+    }
+  }
+
+  private repairDone(pending: number): void {
+    if (pending > 0) return
+    this.repairing = false
+    if (this.state === 'root') this.runRepairs()
+  }
+
+  private readonly aliveAt = new Map<string, number>()
+
+  private recentlyAlive(id: string): boolean {
+    return this.now() - (this.aliveAt.get(id) ?? -Infinity) < this.config.requestTimeoutMs
+  }
+
+  private repairPlan(roster: Roster): { newSize: number; holes: number[]; movers: number[] } {
+    const newSize = roster.size - this.pendingDead.size
+    const holes = [...this.pendingDead].filter((p) => p <= newSize).sort((a, b) => a - b)
+    const movers: number[] = []
+    for (let p = newSize + 1; p <= roster.size; p++) if (!this.pendingDead.has(p)) movers.push(p)
+    return { newSize, holes, movers }
+  }
+
+  private applyRepairPlan(plan: { newSize: number; holes: number[]; movers: number[] }): void {
+    const roster = this.roster!
+    const m = this.config.maxChildren
+    const moving = plan.movers.map((p) => roster.at(p)!)
+    const oldSize = roster.size
+    const ops: RosterOp[] = [{ op: 'truncate', size: plan.newSize }]
+    const affected = new Set<number>()
+    plan.holes.forEach((hole, i) => {
+      ops.push({ op: 'set', position: hole, member: moving[i]! })
+      affected.add(hole)
+      for (const c of childrenOf(hole, m, plan.newSize)) affected.add(c)
+      if (hole > 1) affected.add(parentOf(hole, m))
+    })
+    // Parents that lost children at the end of the tree.
+    for (let p = plan.newSize + 1; p <= oldSize; p++) affected.add(parentOf(p, m))
+    this.events.repairs += this.pendingDead.size
+    this.pendingDead.clear()
+    this.commit(ops, [...affected])
+    // Messages held for a dead position now belong to its new occupant.
+    plan.holes.forEach((hole, i) => this.flushPosition({ ...moving[i]!, position: hole }))
     if (this.joinQueue.size > 0) this.scheduleJoinRound()
   }
 
-  private moveLastInto(hole: number): void {
-    const roster = this.roster!
-    const m = this.config.maxChildren
-    const size = roster.size
-    const last = roster.at(size)!
-    this.pendingDead.delete(hole)
-    this.events.repairs++
-    const newSize = size - 1
-    const affected = [hole, ...childrenOf(hole, m, newSize), parentOf(size, m)]
-    if (hole > 1) affected.push(parentOf(hole, m))
-    this.commit(
-      [
-        { op: 'truncate', size: newSize },
-        { op: 'set', position: hole, member: last },
-      ],
-      affected,
-    )
-    // The outbox held for the dead position now belongs to its new occupant.
-    this.flushPosition({ ...last, position: hole })
+  /**
+   * Many positions failing at once (a partition, a failover) is cheaper to
+   * settle by asking everyone at once than by waiting for each parent to notice.
+   */
+  private sweep(): void {
+    const roster = this.roster
+    if (!roster || this.sweeping) return
+    this.sweeping = true
+    let pending = roster.size - 1
+    const done = () => {
+      if (--pending > 0) return
+      this.sweeping = false
+      if (this.state === 'root') this.runRepairs()
+    }
+    if (pending === 0) return done()
+    for (let position = 2; position <= roster.size; position++) {
+      const member = roster.at(position)!
+      this.request(member, message(KIND.probe, {}), (error, reply) => {
+        if (this.roster === roster && roster.at(position)?.id === member.id) {
+          const probe = !error && reply ? decode.probeReply(reply) : undefined
+          if (probe && probe.treeId === roster.treeId) this.aliveAt.set(member.id, this.now())
+          else this.pendingDead.add(position)
+        }
+        done()
+      })
+    }
   }
+
+  private sweeping = false
 
   private onLeave(m: Incoming, r: Responder | undefined): void {
     const request = decode.leave(m)
@@ -950,6 +1169,8 @@ export class TreeNode {
     const affected = childrenOf(1, m, this.roster.size)
     if (oldPosition && oldPosition > 1) affected.push(parentOf(oldPosition, m))
     this.commit([], affected)
+    // The old root may not have been the only casualty: find out who else is gone, at once.
+    this.sweep()
   }
 
   // -------------------------------------------------------------------- merge
@@ -958,7 +1179,11 @@ export class TreeNode {
     const roster = this.roster!
     // Any contact will do: our own members answer with our root (nothing to do),
     // others reveal another tree, or a newer root of ours after a failover we missed.
-    const pool: { endpoint: string; id?: string }[] = [...this.contacts.random(this.deps.random, 2), ...this.bootstrap.map((endpoint) => ({ endpoint }))]
+    const outsiders = this.contacts.random(this.deps.random, 2, (c) => roster.positionOf(c.id) !== undefined)
+    const pool: { endpoint: string; id?: string }[] =
+      outsiders.length > 0 && this.deps.random.float() < 0.5
+        ? outsiders
+        : [...this.contacts.random(this.deps.random, 2), ...this.seeds.map((endpoint) => ({ endpoint }))]
     const target = pool.length > 0 ? pool[this.deps.random.int(pool.length)] : undefined
     if (!target || target.endpoint === this.self.endpoint) return
     this.deps.transport.send(target, message(KIND.whois, {}), {
@@ -966,11 +1191,34 @@ export class TreeNode {
       timeoutMs: this.config.requestTimeoutMs,
       onResult: (error, reply) =>
         this.guard(() => {
-          if (error || !reply || this.state !== 'root' || this.roster !== roster) return
+          if (error || !reply) {
+            if (target.id) this.contacts.remove(target.id) // unreachable: make room for live ones
+            return
+          }
+          if (this.state !== 'root' || this.roster !== roster) return
           const other = decode.whoisReply(reply)
+          for (const c of other.contacts ?? []) this.contacts.add(c, this.self.id) // contacts spread with every probe
           if (!other.root || !other.size || !other.treeId) return
           this.contacts.add(other.root, this.self.id)
-          this.compareTrees(other.treeId, other.epoch, other.root, other.size)
+          if (other.root.id !== this.self.id) this.hearOfTree(other.treeId, other.root, other.size)
+          if (other.best && other.best.root.id !== this.self.id) this.hearOfTree(other.best.treeId, other.best.root, other.best.size)
+          // The largest tree rumoured beats the one this probe happened to hit.
+          const best = this.bestRoot(this.now())
+          if (best && best.root.id !== other.root.id && best.treeId !== roster.treeId && best.size > other.size) {
+            return this.request(best.root, message(KIND.whois, {}), (e, r) => {
+              if (e || !r || this.state !== 'root' || this.roster !== roster) return
+              const w = decode.whoisReply(r)
+              if (w.state === 'root' && w.root && w.size && w.treeId) this.compareTrees(w.treeId, w.epoch, w.root, w.size)
+            })
+          }
+          if (other.state === 'root' || other.root.id === this.self.id) return this.compareTrees(other.treeId, other.epoch, other.root, other.size)
+          // A member's idea of its tree may lag: ask its root itself before deciding anything.
+          if (other.treeId === roster.treeId && (other.epoch?.term ?? 0) <= roster.epoch.term) return
+          this.request(other.root, message(KIND.whois, {}), (error2, reply2) => {
+            if (error2 || !reply2 || this.state !== 'root' || this.roster !== roster) return
+            const root = decode.whoisReply(reply2)
+            if (root.state === 'root' && root.root && root.size && root.treeId) this.compareTrees(root.treeId, root.epoch, root.root, root.size)
+          })
         }),
     })
   }
@@ -1048,7 +1296,10 @@ export class TreeNode {
     for (const b of this.broadcasts.recentSince(this.now(), this.config.broadcastMemoryMs)) {
       if (b.treeId !== this.view?.treeId) continue
       this.broadcasts.stats.resent++
-      this.send(to, message(KIND.bcast, b))
+      const msg = message(KIND.bcast, b)
+      this.send(to, msg, (error) => {
+        if (error) this.queue(positionDestination(to.position), msg) // lost too: keep it for that position
+      })
     }
   }
 

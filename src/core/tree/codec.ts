@@ -80,7 +80,7 @@ export interface WhoisReply {
   /** A few nodes the answering node knows: probes double as contact gossip. */
   contacts?: Member[]
   /** The largest tree the answering node has heard of lately. */
-  best?: { treeId: string; root: Member; size: number }
+  best?: { treeId: string; root: Member; size: number; age?: number }
   state: string
   treeId?: string
   epoch?: Epoch
@@ -254,7 +254,14 @@ export const decode = {
       root: b.root === undefined ? undefined : asMember(b.root, 'root'),
       size: b.size === undefined ? undefined : int(b.size, 'size', 1),
       contacts: arr(b.contacts ?? [], 'contacts', 16).map((c) => asMember(c, 'contact')),
-      best: isObject(b.best) ? { treeId: str(b.best.treeId, 'best.treeId'), root: asMember(b.best.root, 'best.root'), size: int(b.best.size, 'best.size', 1) } : undefined,
+      best: isObject(b.best)
+        ? {
+            treeId: str(b.best.treeId, 'best.treeId'),
+            root: asMember(b.best.root, 'best.root'),
+            size: int(b.best.size, 'best.size', 1),
+            age: b.best.age === undefined ? undefined : int(b.best.age, 'best.age'),
+          }
+        : undefined,
     }
   },
   sync(m: Incoming): SyncRequest {

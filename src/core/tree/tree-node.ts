@@ -750,8 +750,9 @@ export class TreeNode {
   }
 
   private whois(): WhoisReply {
-    const best = this.bestRoot(this.now())
-    const rumour = best ? { best: { treeId: best.treeId, root: best.root, size: best.size } } : {}
+    const now = this.now()
+    const best = this.bestRoot(now)
+    const rumour = best ? { best: { treeId: best.treeId, root: best.root, size: best.size, age: Math.round(now - best.at) } } : {}
     if (this.state === 'root' && this.roster) {
       return { state: 'root', treeId: this.roster.treeId, epoch: this.roster.epoch, root: this.self, size: this.roster.size, ...rumour }
     }
@@ -768,15 +769,22 @@ export class TreeNode {
    */
   private best?: { treeId: string; root: Member; size: number; at: number }
 
-  private hearOfTree(treeId: string, root: Member, size: number): void {
+  /** `ageMs`: how old the news is. Relays pass the age on, so a rumour about a vanished tree dies out. */
+  private hearOfTree(treeId: string, root: Member, size: number, ageMs = 0): void {
     const now = this.now()
+    const at = now - Math.max(0, ageMs)
     const current = this.bestRoot(now)
-    if (!current || size > current.size || (size === current.size && root.id < current.root.id) || current.root.id === root.id) {
-      this.best = { treeId, root, size, at: now }
-    }
+    const better = !current || size > current.size || (size === current.size && root.id < current.root.id)
+    const fresher = !!current && current.root.id === root.id && at > current.at
+    if (better || fresher) this.best = { treeId, root, size, at }
+    this.bestRoot(now) // drop it at once if already too old
   }
 
-  private bestRoot(now: number): { treeId: string; root: Member; size: number } | undefined {
+  private forgetTree(rootId: string): void {
+    if (this.best?.root.id === rootId) this.best = undefined
+  }
+
+  private bestRoot(now: number): { treeId: string; root: Member; size: number; at: number } | undefined {
     if (this.best && now - this.best.at > 10 * this.config.mergeProbeMs) this.best = undefined
     return this.best
   }
@@ -1201,12 +1209,13 @@ export class TreeNode {
           if (!other.root || !other.size || !other.treeId) return
           this.contacts.add(other.root, this.self.id)
           if (other.root.id !== this.self.id) this.hearOfTree(other.treeId, other.root, other.size)
-          if (other.best && other.best.root.id !== this.self.id) this.hearOfTree(other.best.treeId, other.best.root, other.best.size)
+          if (other.best && other.best.root.id !== this.self.id) this.hearOfTree(other.best.treeId, other.best.root, other.best.size, other.best.age)
           // The largest tree rumoured beats the one this probe happened to hit.
           const best = this.bestRoot(this.now())
           if (best && best.root.id !== other.root.id && best.treeId !== roster.treeId && best.size > other.size) {
             return this.request(best.root, message(KIND.whois, {}), (e, r) => {
-              if (e || !r || this.state !== 'root' || this.roster !== roster) return
+              if (e || !r) return this.forgetTree(best.root.id) // unreachable: the rumour is dead
+              if (this.state !== 'root' || this.roster !== roster) return
               const w = decode.whoisReply(r)
               if (w.state === 'root' && w.root && w.size && w.treeId) this.compareTrees(w.treeId, w.epoch, w.root, w.size)
             })

@@ -119,3 +119,14 @@ describe('first contact failures', () => {
     expect(error.code).toBe('unavailable')
   })
 })
+
+describe('replies and the kind filter', () => {
+  it('a transport that only accepts known kinds still reads replies of any kind', async () => {
+    const server = await startNode()
+    server.transport.onMessage((_, responder) => responder!.reply(jsonMessage('test.some-reply-kind', { ok: 1 })))
+    const client = await startNode({ verifier: { acceptKind: (kind) => kind === 'only.this' } })
+    closers.push(() => server.transport.close(), () => client.transport.close())
+    const reply = await request(client.transport, { endpoint: server.endpoint }, jsonMessage('test.ask', {}))
+    expect(reply.kind).toBe('test.some-reply-kind')
+  })
+})

@@ -28,10 +28,11 @@ export class EnvelopeReader {
   private hashed = 0
   private readonly hash = sha256Stream()
 
-  /** `declaredLength`: the transport's own length (Content-Length) when it has one. */
+  /** `declaredLength`: the transport's own length (Content-Length) when it has one; `asReply`: see EnvelopeVerifier.admit. */
   constructor(
     private readonly verifier: EnvelopeVerifier,
     private readonly declaredLength?: number,
+    private readonly asReply = false,
   ) {
     if (declaredLength !== undefined && declaredLength > MAX_HEADER_BYTES + verifier.maxBodyBytes) {
       throw verifier.reject(new BorgError('too-large', `message of ${declaredLength} bytes exceeds the limit of ${verifier.maxBodyBytes}`))
@@ -54,7 +55,7 @@ export class EnvelopeReader {
       }
       if (parsed.status === 'incomplete') return
       try {
-        this.admission = this.verifier.admit(parsed.header, parsed.signedPart)
+        this.admission = this.verifier.admit(parsed.header, parsed.signedPart, this.asReply)
       } catch (error) {
         throw withHeader(error as BorgError, parsed.header)
       }
@@ -115,8 +116,9 @@ export async function readEnvelopeStream(
   chunks: AsyncIterable<Uint8Array>,
   verifier: EnvelopeVerifier,
   declaredLength?: number,
+  asReply = false,
 ): Promise<{ header: EnvelopeHeader; incoming: Incoming }> {
-  const reader = new EnvelopeReader(verifier, declaredLength)
+  const reader = new EnvelopeReader(verifier, declaredLength, asReply)
   try {
     for await (const chunk of chunks) reader.push(chunk)
   } catch (error) {

@@ -70,15 +70,16 @@ export class EnvelopeVerifier {
   }
 
   /** Phase 1: everything that can be checked from the header alone. Throws BorgError. */
-  admit(header: EnvelopeHeader, signedPart: Uint8Array): Admission {
+  /** `asReply`: a reply read by the client that sent the request; its kind is not a handler's business. */
+  admit(header: EnvelopeHeader, signedPart: Uint8Array, asReply = false): Admission {
     try {
-      return this.admitUnchecked(header, signedPart)
+      return this.admitUnchecked(header, signedPart, asReply)
     } catch (error) {
       throw error instanceof BorgError ? this.reject(error, header) : error
     }
   }
 
-  private admitUnchecked(header: EnvelopeHeader, signedPart: Uint8Array): Admission {
+  private admitUnchecked(header: EnvelopeHeader, signedPart: Uint8Array, asReply: boolean): Admission {
     if (header.bodyLength > this.maxBodyBytes) {
       throw new BorgError('too-large', `${header.kind} body of ${header.bodyLength} bytes exceeds the limit of ${this.maxBodyBytes}`)
     }
@@ -94,7 +95,7 @@ export class EnvelopeVerifier {
     const replayKey = senderHex + bytesToHex(header.id)
     this.checkReplay(header, this.replay.check(replayKey, header.timestamp))
     verifyHeaderSignature(header, signedPart)
-    if (this.options.acceptKind && !this.options.acceptKind(header.kind)) {
+    if (!asReply && this.options.acceptKind && !this.options.acceptKind(header.kind)) {
       throw new BorgError('unknown-kind', `no handler for message kind ${header.kind}`)
     }
     this.checkReplay(header, this.replay.reserve(replayKey, header.timestamp))
@@ -120,7 +121,7 @@ export class EnvelopeVerifier {
   }
 
   /** Verify a complete envelope held in memory. Throws BorgError. */
-  verifyBytes(bytes: Uint8Array): { header: EnvelopeHeader; body: Uint8Array; senderHex: string } {
+  verifyBytes(bytes: Uint8Array, asReply = false): { header: EnvelopeHeader; body: Uint8Array; senderHex: string } {
     let parsed: ReturnType<typeof parseHeader>
     try {
       parsed = parseHeader(bytes)
@@ -132,7 +133,7 @@ export class EnvelopeVerifier {
     } catch (error) {
       throw error instanceof BorgError ? this.reject(error) : error
     }
-    const admission = this.admit(parsed.header, parsed.signedPart)
+    const admission = this.admit(parsed.header, parsed.signedPart, asReply)
     const body = bytes.subarray(parsed.headerLength)
     this.complete(admission, sha256(body))
     return { header: parsed.header, body, senderHex: admission.senderHex }

@@ -98,6 +98,33 @@ export class WireClient {
     return pin
   }
 
+  /**
+   * GET a JSON document from a node's read-only monitor endpoint, over the same
+   * pinned TLS as everything else (the monitor serves the node's card too).
+   */
+  async getJson<T = unknown>(endpoint: string, path: string, expectedId?: string): Promise<T> {
+    const key = formatEndpoint(parseEndpoint(endpoint))
+    try {
+      await this.resolvePin(key, expectedId)
+      const response = await request(`${originOf(parseEndpoint(key))}${path}`, {
+        method: 'GET',
+        dispatcher: this.agent,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      })
+      const text = await response.body.text()
+      if (response.statusCode === 404) throw new BorgError('not-found', `${key}${path}: not found`)
+      if (response.statusCode !== 200) throw new BorgError('unavailable', `${key}${path} answered HTTP ${response.statusCode}`)
+      try {
+        return JSON.parse(text) as T
+      } catch {
+        throw new BorgError('bad-reply', `${key}${path} did not return JSON`)
+      }
+    } catch (error) {
+      throw toBorgError(error, key)
+    }
+  }
+
   async close(): Promise<void> {
     await this.agent.close()
   }
@@ -179,7 +206,7 @@ export class WireClient {
     }
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
-      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, declared)
+      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, declared, true)
     } catch (error) {
       response.body.destroy()
       const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)

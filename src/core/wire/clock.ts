@@ -16,11 +16,18 @@ export interface Clock {
   after(ms: number, fn: () => void): Timer
 }
 
+/** A clock whose offset from the local clock can be set: network time (the crono cell sets it). */
+export interface AdjustableClock extends Clock {
+  /** Offset of network time from the local clock, ms. */
+  readonly offset: number
+  setOffset(offsetMs: number): void
+}
+
 /**
  * The operating system's clock plus a correction. The correction is where the
  * crono cell will plug network time in; the OS clock itself is never touched.
  */
-export class SystemClock implements Clock {
+export class SystemClock implements AdjustableClock {
   private offsetMs = 0
 
   now(): number {

@@ -1,0 +1,12 @@
+import { BorgError } from '../core/errors.js'
+import type { CellType } from './types.js'
+
+/** A cell's ports shifted by --port-base (so many nodes fit on one machine). */
+export function cellPorts(cell: CellType, portBase: number): { net: number; recp: number; mon: number } {
+  const { netPort, recpPort, monPort } = cell.dna
+  const shifted = { net: netPort + portBase, recp: recpPort + portBase, mon: monPort + portBase }
+  for (const port of Object.values(shifted)) {
+    if (port < 1 || port > 65535) throw new BorgError('usage', `--port-base ${portBase} puts a ${cell.dna.name} port at ${port}, outside 1..65535`)
+  }
+  return shifted
+}

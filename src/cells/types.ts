@@ -1,0 +1,60 @@
+/**
+ * What a cell type is: its DNA, its receptor API and its organs. A node hosts
+ * one instance of each cell type it runs; each cell type forms its own tree.
+ * Adding a cell type touches src/cells/<name>/ and one line in registry.ts.
+ */
+import type { Logger } from '../core/log.js'
+import type { AdjustableClock } from '../core/wire/clock.js'
+import type { Random } from '../core/wire/random.js'
+import type { MessageRouter } from '../core/wire/router.js'
+import type { Transport } from '../core/wire/transport.js'
+import type { Delivery, TreeNode } from '../core/tree/tree-node.js'
+import type { Member } from '../core/tree/types.js'
+
+export interface CellDna {
+  name: string
+  /** Node-to-node traffic: tree membership and the cell's own node-to-node kinds. */
+  netPort: number
+  /** The receptor: the cell's API for clients (signed requests). */
+  recpPort: number
+  /** Read-only status and metrics (HTTPS GET). */
+  monPort: number
+  maxChildren: number
+}
+
+/** What an organ gets to work with. Everything is injected: organs run in the simulator too. */
+export interface OrganContext {
+  cell: string
+  dna: CellDna
+  tree: TreeNode
+  /** Register node-to-node message kinds (namespaced `<cell>.`). */
+  net: MessageRouter
+  /** Register receptor kinds (client requests). */
+  receptor: MessageRouter
+  /** Send node-to-node messages. */
+  transport: Transport
+  /** The node's network clock; the crono cell is the one that sets its offset. */
+  clock: AdjustableClock
+  random: Random
+  log: Logger
+  self: Member
+  /** A directory of its own when the node has a data directory. */
+  dataDir?: string
+  /** Receive tree broadcasts and routed messages of one kind. */
+  onDelivery(kind: string, handler: (delivery: Delivery) => void): void
+}
+
+export interface Organ {
+  readonly name: string
+  start(): void
+  stop(): void
+  /** Shown in `borg node status`; must hold no secrets. */
+  status?(): Record<string, unknown>
+}
+
+export interface CellType {
+  dna: CellDna
+  /** One line for `borg node status` and docs. */
+  summary: string
+  organs(context: OrganContext): Organ[]
+}

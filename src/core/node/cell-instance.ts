@@ -1,0 +1,176 @@
+/**
+ * One cell type running on this node: its three ports (net: tree and
+ * node-to-node traffic; receptor: signed client requests; monitor: read-only
+ * status), its TreeNode, and its organs.
+ */
+import { join } from 'node:path'
+import type { CellType, Organ, OrganContext } from '../../cells/types.js'
+import { cellPorts } from '../../cells/ports.js'
+import { createLogger, type Logger } from '../log.js'
+import type { TlsMaterial } from '../net/cert.js'
+import { formatEndpoint } from '../net/endpoint.js'
+import { HttpsTransport } from '../net/https-transport.js'
+import type { EnvelopeSigner } from '../envelope/seal.js'
+import type { SystemClock } from '../wire/clock.js'
+import { cryptoRandom } from '../wire/random.js'
+import { MessageRouter } from '../wire/router.js'
+import { treeConfig, type TreeConfig } from '../tree/config.js'
+import { TreeNode, type Delivery } from '../tree/tree-node.js'
+import { MonitorServer } from './monitor-server.js'
+import { NOTE_KIND, NoteLog } from './notes.js'
+import { outboxFile } from './outbox-file.js'
+import type { RunningCell } from './running-file.js'
+
+export interface CellInstanceOptions {
+  cell: CellType
+  home: string
+  bindHost: string
+  advertiseHost: string
+  portBase: number
+  nodeId: string
+  signer: EnvelopeSigner
+  tls: TlsMaterial
+  clock: SystemClock
+  tree?: Partial<TreeConfig>
+}
+
+export class CellInstance {
+  readonly name: string
+  readonly net: HttpsTransport
+  readonly receptor: HttpsTransport
+  readonly netRouter = new MessageRouter()
+  readonly receptorRouter = new MessageRouter()
+  readonly tree: TreeNode
+  readonly notes = new NoteLog()
+  readonly endpoints: RunningCell
+  private readonly monitor: MonitorServer
+  private readonly organs: Organ[]
+  private readonly deliveries = new Map<string, (delivery: Delivery) => void>()
+  private readonly outboxStore: ReturnType<typeof outboxFile>
+  private readonly log: Logger
+  private readonly ports: { net: number; recp: number; mon: number }
+
+  constructor(private readonly options: CellInstanceOptions) {
+    const { cell, signer, tls, clock, advertiseHost, nodeId } = options
+    this.name = cell.dna.name
+    this.log = createLogger(`cell:${this.name}`)
+    this.ports = cellPorts(cell, options.portBase)
+    const at = (port: number) => formatEndpoint({ host: advertiseHost, port })
+    this.endpoints = { net: at(this.ports.net), recp: at(this.ports.recp), mon: at(this.ports.mon) }
+    const netLog = createLogger(`wire:${this.name}`)
+    this.net = new HttpsTransport({
+      signer,
+      clock,
+      tls,
+      log: netLog,
+      advertise: [this.endpoints.net],
+      verifier: { acceptKind: (kind) => this.netRouter.has(kind) },
+    })
+    this.net.onMessage(this.netRouter.handle)
+    this.receptor = new HttpsTransport({
+      signer,
+      clock,
+      tls,
+      log: netLog,
+      advertise: [this.endpoints.recp],
+      verifier: { acceptKind: (kind) => this.receptorRouter.has(kind) },
+    })
+    this.receptor.onMessage(this.receptorRouter.handle)
+    this.outboxStore = outboxFile(join(options.home, 'node', 'cells', this.name, 'outbox.json'), this.log)
+    this.tree = new TreeNode({
+      transport: this.net,
+      router: this.netRouter,
+      clock,
+      random: cryptoRandom,
+      self: { id: nodeId, endpoint: this.endpoints.net },
+      config: treeConfig({ maxChildren: cell.dna.maxChildren, ...options.tree }),
+      cell: this.name,
+      log: createLogger(`tree:${this.name}`),
+      outboxPersistence: this.outboxStore,
+    })
+    this.tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
+    this.deliveries.set(NOTE_KIND, (delivery) => this.notes.record(delivery, clock.now()))
+    const context: OrganContext = {
+      cell: this.name,
+      dna: cell.dna,
+      tree: this.tree,
+      net: this.netRouter,
+      receptor: this.receptorRouter,
+      transport: this.net,
+      clock,
+      random: cryptoRandom,
+      log: this.log,
+      self: { id: nodeId, endpoint: this.endpoints.net },
+      dataDir: join(options.home, 'node', 'cells', this.name),
+      onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
+    }
+    this.organs = cell.organs(context)
+    this.monitor = new MonitorServer(
+      tls,
+      { card: () => this.net.card ?? new Uint8Array(0), status: () => this.status(), tree: () => this.treeSnapshot(), metrics: () => this.metrics() },
+      this.log,
+    )
+  }
+
+  async listen(): Promise<void> {
+    const host = this.options.bindHost
+    await this.net.listen(host, this.ports.net)
+    await this.receptor.listen(host, this.ports.recp)
+    await this.monitor.listen(host, this.ports.mon)
+  }
+
+  start(seeds: string[]): void {
+    this.tree.start(seeds)
+    for (const organ of this.organs) organ.start()
+  }
+
+  status(): Record<string, unknown> {
+    const tree = this.tree.status()
+    const organs = Object.fromEntries(this.organs.filter((o) => o.status).map((o) => [o.name, o.status!()]))
+    return {
+      ...tree,
+      name: this.name,
+      endpoints: this.endpoints,
+      maxChildren: this.options.cell.dna.maxChildren,
+      summary: this.options.cell.summary,
+      organs,
+      notes: this.notes.snapshot(),
+      wire: { accepted: this.net.verifier.accepted, rejected: this.net.verifier.rejected },
+    }
+  }
+
+  /** The tree as this node knows it: the full roster at the root, the local neighbourhood elsewhere. */
+  private treeSnapshot(): unknown {
+    const t = this.tree
+    if (t.state === 'root' && t.roster) {
+      const members = []
+      for (let p = 1; p <= Math.min(t.roster.size, 100_000); p++) members.push({ position: p, ...t.roster.at(p)! })
+      return { cell: this.name, isRoot: true, treeId: t.roster.treeId, epoch: t.roster.epoch, maxChildren: t.roster.maxChildren, size: t.roster.size, members }
+    }
+    const s = t.status()
+    return { cell: this.name, isRoot: false, treeId: s.treeId, root: s.root, position: s.position, size: s.treeSize }
+  }
+
+  private metrics(): string {
+    const s = this.tree.status()
+    const label = `cell="${this.name}"`
+    const lines = [
+      `borg_tree_size{${label}} ${s.treeSize ?? 0}`,
+      `borg_tree_position{${label}} ${s.position ?? 0}`,
+      `borg_tree_outbox{${label}} ${s.queues.outbox}`,
+      `borg_tree_outbox_overflowed_total{${label}} ${s.queues.outboxOverflowed}`,
+      `borg_tree_broadcasts_delivered_total{${label}} ${s.broadcasts.delivered}`,
+      `borg_tree_broadcasts_duplicates_total{${label}} ${s.broadcasts.duplicates}`,
+      `borg_wire_accepted_total{${label}} ${this.net.verifier.accepted}`,
+    ]
+    for (const [code, count] of Object.entries(this.net.verifier.rejected)) lines.push(`borg_wire_rejected_total{${label},code="${code}"} ${count}`)
+    return `${lines.join('\n')}\n`
+  }
+
+  async stop(): Promise<void> {
+    for (const organ of this.organs) organ.stop()
+    this.tree.stop()
+    await this.outboxStore.flush()
+    await Promise.all([this.net.close(), this.receptor.close(), this.monitor.close()])
+  }
+}

@@ -1,0 +1,40 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { OrganismNode } from '../../src/core/node/organism-node.js'
+import { shardCell } from '../../src/cells/shard/index.js'
+
+const homes: string[] = []
+const nodes: OrganismNode[] = []
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
+  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
+})
+
+async function start(portBase: number, contacts: string[]) {
+  const home = await mkdtemp(join(tmpdir(), 'borg-node-'))
+  homes.push(home)
+  const node = await OrganismNode.start({ home, cells: [shardCell], contacts, portBase, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 })
+  nodes.push(node)
+  return node
+}
+
+describe('organism nodes in one process over real HTTPS', () => {
+  it('three nodes form one shard tree', async () => {
+    const base = 20000 + Math.floor(Math.random() * 20000)
+    const a = await start(base, [])
+    const b = await start(base + 100, [a.cells[0]!.endpoints.net])
+    const c = await start(base + 200, [b.cells[0]!.endpoints.recp])
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline) {
+      const sizes = [a, b, c].map((n) => n.cells[0]!.tree.status().treeSize)
+      if (sizes.every((s) => s === 3) && [a, b, c].filter((n) => n.cells[0]!.tree.state === 'root').length === 1) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    const states = [a, b, c].map((n) => n.cells[0]!.tree.status())
+    expect(states.map((s) => s.treeSize)).toEqual([3, 3, 3])
+    expect(states.filter((s) => s.state === 'root')).toHaveLength(1)
+    expect(new Set(states.map((s) => s.position))).toEqual(new Set([1, 2, 3]))
+  }, 30_000)
+})

@@ -13,8 +13,15 @@ interface Recent {
 }
 
 export class BroadcastMemory {
-  private readonly seen = new Map<string, number>()
-  private readonly recent: Recent[] = []
+  // Allocated with the first broadcast: most simulated nodes never see one.
+  private seenMap?: Map<string, number>
+  private recentList?: Recent[]
+  private get seen(): Map<string, number> {
+    return (this.seenMap ??= new Map())
+  }
+  private get recent(): Recent[] {
+    return (this.recentList ??= [])
+  }
   stats = { originated: 0, delivered: 0, duplicates: 0, forwarded: 0, routedAround: 0, resent: 0 }
 
   constructor(
@@ -43,18 +50,21 @@ export class BroadcastMemory {
   }
 
   has(bid: string): boolean {
-    return this.seen.has(bid)
+    return this.seenMap?.has(bid) ?? false
   }
 
   /** Broadcasts worth resending over a new link. */
   recentSince(now: number, windowMs: number): Broadcast[] {
-    return this.recent.filter((r) => now - r.at <= windowMs).map((r) => r.broadcast)
+    const recent = this.recentList
+    return recent ? recent.filter((r) => now - r.at <= windowMs).map((r) => r.broadcast) : []
   }
 
   prune(now: number): void {
-    for (const [bid, expires] of this.seen) {
+    const seen = this.seenMap
+    if (!seen) return
+    for (const [bid, expires] of seen) {
       if (expires > now) break // insertion order is expiry order
-      this.seen.delete(bid)
+      seen.delete(bid)
     }
   }
 }

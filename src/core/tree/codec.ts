@@ -4,8 +4,8 @@
  * state change. docs/protocol.md §6 lists every kind and field.
  */
 import { BorgError } from '../errors.js'
-import { utf8 } from '../bytes.js'
-import { BodyType, readJson, type Incoming, type Outgoing } from '../wire/message.js'
+import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
+import { plainMember, type Canon, type MemberTable } from './members.js'
 import type { RosterOp } from './roster.js'
 import type { Epoch, Member, Placed, View } from './types.js'
 
@@ -119,6 +119,12 @@ export interface Broadcast {
   kind: string
   body: string // base64
   bodyType: BodyType
+  /**
+   * Links this copy has crossed since the origin: the origin sends 1, every
+   * forward (and every resend over a repaired link) sends what it got plus one.
+   * Informational (depth measurements); duplicates are suppressed by `bid`.
+   */
+  hops: number
 }
 export interface Route {
   /** Positions only mean something within one tree. */
@@ -136,8 +142,11 @@ export interface LeaveRequest {
   position: number
 }
 
+const encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+
 export function message(kind: string, value: unknown): Outgoing {
-  return { kind, body: utf8.encode(JSON.stringify(value)), bodyType: BodyType.json }
+  return { kind, body: encoder.encode(JSON.stringify(value)), bodyType: BodyType.json }
 }
 
 // ---- validation -------------------------------------------------------------
@@ -150,44 +159,11 @@ const str = (v: unknown, what: string, max = 512): string => (typeof v === 'stri
 const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
 const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
 
-export function asMember(v: unknown, what = 'member'): Member {
-  if (!isObject(v)) bad(what)
-  return { id: str(v.id, `${what}.id`, 130), endpoint: str(v.endpoint, `${what}.endpoint`, 300) }
-}
-export function asPlaced(v: unknown, what = 'member'): Placed {
-  if (!isObject(v)) bad(what)
-  return { ...asMember(v, what), position: int(v.position, `${what}.position`, 1) }
-}
 export function asEpoch(v: unknown, what = 'epoch'): Epoch {
   if (!isObject(v)) bad(what)
   return { term: int(v.term, `${what}.term`), seq: int(v.seq, `${what}.seq`) }
 }
-function asInfo(v: unknown): TreeInfo {
-  if (!isObject(v)) bad('info')
-  return {
-    treeId: str(v.treeId, 'info.treeId'),
-    epoch: asEpoch(v.epoch),
-    size: int(v.size, 'info.size', 1),
-    root: asMember(v.root, 'info.root'),
-    deputies: arr(v.deputies, 'info.deputies', 64).map((d) => asPlaced(d, 'deputy')),
-    last: asPlaced(v.last, 'info.last'),
-  }
-}
-export function asView(v: unknown): View {
-  if (!isObject(v)) bad('view')
-  return {
-    treeId: str(v.treeId, 'treeId'),
-    epoch: asEpoch(v.epoch),
-    position: int(v.position, 'position', 1),
-    size: int(v.size, 'size', 1),
-    root: asMember(v.root, 'root'),
-    parent: v.parent === undefined ? undefined : asMember(v.parent, 'parent'),
-    children: arr(v.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
-    deputies: arr(v.deputies, 'deputies', 64).map((d) => asPlaced(d, 'deputy')),
-    last: asPlaced(v.last, 'last'),
-  }
-}
-function asOp(v: unknown): RosterOp {
+function asOpWith(v: unknown, asMember: (v: unknown, what?: string) => Member): RosterOp {
   if (!isObject(v)) bad('op')
   if (v.op === 'set') return { op: 'set', position: int(v.position, 'op.position', 1), member: asMember(v.member, 'op.member') }
   if (v.op === 'truncate') return { op: 'truncate', size: int(v.size, 'op.size') }
@@ -195,130 +171,204 @@ function asOp(v: unknown): RosterOp {
 }
 
 function body(message: Incoming): Record<string, unknown> {
-  const value = readJson(message)
+  // As wire/message.ts readJson, with one shared (fatal) decoder instead of one per message.
+  if (message.bodyType !== BodyType.json) throw new BorgError('malformed', `${message.kind}: body is not JSON`)
+  let value: unknown
+  try {
+    value = JSON.parse(utf8Decoder.decode(message.body))
+  } catch (error) {
+    throw new BorgError('malformed', `${message.kind}: body is not valid UTF-8 JSON`, { cause: error })
+  }
   return isObject(value) ? value : bad('body is not an object')
 }
 
-export const decode = {
-  join(m: Incoming): JoinRequest {
-    return { member: asMember(body(m).member) }
-  },
-  joinReply(m: Incoming): JoinReply {
-    const b = body(m)
-    if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
-    if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
-    return { status: b.status, treeId: str(b.treeId, 'treeId'), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
-  },
-  heartbeat(m: Incoming): Heartbeat {
-    const b = body(m)
+/**
+ * Decoders for every tree message. With a MemberTable, the members they
+ * return are its shared objects (and tree ids its shared strings); without,
+ * plain fresh objects.
+ */
+export function treeDecoder(table?: MemberTable) {
+  const canon: Canon = table?.member ?? plainMember
+  const text = table ? (s: string) => table.text(s) : (s: string) => s
+  const treeId = (v: unknown, what = 'treeId'): string => text(str(v, what))
+  const asMember = (v: unknown, what = 'member'): Member => {
+    if (!isObject(v)) bad(what)
+    return canon(str(v.id, `${what}.id`, 130), str(v.endpoint, `${what}.endpoint`, 300))
+  }
+  const asPlaced = (v: unknown, what = 'member'): Placed => {
+    const m = asMember(v, what)
+    return { id: m.id, endpoint: m.endpoint, position: int((v as Record<string, unknown>).position, `${what}.position`, 1) }
+  }
+  const asInfo = (v: unknown): TreeInfo => {
+    if (!isObject(v)) bad('info')
     return {
-      treeId: str(b.treeId, 'treeId'),
-      epoch: asEpoch(b.epoch),
-      position: int(b.position, 'position', 1),
-      children: arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+      treeId: treeId(v.treeId, 'info.treeId'),
+      epoch: asEpoch(v.epoch),
+      size: int(v.size, 'info.size', 1),
+      root: asMember(v.root, 'info.root'),
+      deputies: arr(v.deputies, 'info.deputies', 64).map((d) => asPlaced(d, 'deputy')),
+      last: asPlaced(v.last, 'info.last'),
     }
-  },
-  heartbeatReply(m: Incoming): HeartbeatReply {
-    const b = body(m)
+  }
+  const asView = (v: unknown): View => {
+    if (!isObject(v)) bad('view')
     return {
-      childOk: b.childOk === true,
-      epoch: asEpoch(b.epoch),
-      info: b.info === undefined ? undefined : asInfo(b.info),
-      contacts: arr(b.contacts ?? [], 'contacts', 64).map((c) => asMember(c, 'contact')),
+      treeId: treeId(v.treeId),
+      epoch: asEpoch(v.epoch),
+      position: int(v.position, 'position', 1),
+      size: int(v.size, 'size', 1),
+      root: asMember(v.root, 'root'),
+      parent: v.parent === undefined ? undefined : asMember(v.parent, 'parent'),
+      children: arr(v.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+      deputies: arr(v.deputies, 'deputies', 64).map((d) => asPlaced(d, 'deputy')),
+      last: asPlaced(v.last, 'last'),
     }
-  },
-  probeReply(m: Incoming): ProbeReply {
-    const b = body(m)
-    return {
-      state: str(b.state, 'state', 16),
-      treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'),
-      position: b.position === undefined ? undefined : int(b.position, 'position', 1),
-      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
-      root: b.root === undefined ? undefined : asMember(b.root, 'root'),
-    }
-  },
-  whereami(m: Incoming): { treeId: string; member: Member } {
-    const b = body(m)
-    return { treeId: str(b.treeId, 'treeId'), member: asMember(b.member) }
-  },
-  whereamiReply(m: Incoming): { view?: View } {
-    const b = body(m)
-    return { view: b.view === undefined ? undefined : asView(b.view) }
-  },
-  whoisReply(m: Incoming): WhoisReply {
-    const b = body(m)
-    return {
-      state: str(b.state, 'state', 16),
-      treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'),
-      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
-      root: b.root === undefined ? undefined : asMember(b.root, 'root'),
-      size: b.size === undefined ? undefined : int(b.size, 'size', 1),
-      contacts: arr(b.contacts ?? [], 'contacts', 16).map((c) => asMember(c, 'contact')),
-      best: isObject(b.best)
-        ? {
-            treeId: str(b.best.treeId, 'best.treeId'),
-            root: asMember(b.best.root, 'best.root'),
-            size: int(b.best.size, 'best.size', 1),
-            age: b.best.age === undefined ? undefined : int(b.best.age, 'best.age'),
-          }
-        : undefined,
-    }
-  },
-  sync(m: Incoming): SyncRequest {
-    const b = body(m)
-    return {
-      treeId: str(b.treeId, 'treeId'),
-      epoch: asEpoch(b.epoch),
-      base: b.base === undefined ? undefined : asEpoch(b.base, 'base'),
-      ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
-      snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
-      maxChildren: int(b.maxChildren, 'maxChildren', 1),
-    }
-  },
-  syncReply(m: Incoming): { ok: boolean } {
-    return { ok: body(m).ok === true }
-  },
-  assign(m: Incoming): View {
-    return asView(body(m))
-  },
-  suspect(m: Incoming): Suspect {
-    const b = body(m)
-    return { treeId: str(b.treeId, 'treeId'), position: int(b.position, 'position', 1), id: str(b.id, 'id', 130) }
-  },
-  promote(m: Incoming): Promote {
-    const b = body(m)
-    return { treeId: str(b.treeId, 'treeId'), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)) }
-  },
-  merge(m: Incoming): MergeHint {
-    const b = body(m)
-    return {
-      treeId: str(b.treeId, 'treeId'),
-      epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
-      root: asMember(b.root, 'root'),
-      size: int(b.size, 'size', 1),
-    }
-  },
-  broadcast(m: Incoming): Broadcast {
-    const b = body(m)
-    const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
-    return { treeId: str(b.treeId, 'treeId'), bid: str(b.bid, 'bid', 200), origin: str(b.origin, 'origin', 130), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType }
-  },
-  route(m: Incoming): Route {
-    const b = body(m)
-    if (!isObject(b.dst)) bad('dst')
-    const dst = {
-      position: b.dst.position === undefined ? undefined : int(b.dst.position, 'dst.position', 1),
-      node: b.dst.node === undefined ? undefined : str(b.dst.node, 'dst.node', 130),
-    }
-    if (dst.position === undefined && dst.node === undefined) bad('dst is empty')
-    const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
-    return { treeId: b.treeId === undefined ? undefined : str(b.treeId, 'treeId'), dst, src: asMember(b.src, 'src'), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops') }
-  },
-  shuffle(m: Incoming): { contacts: Member[] } {
-    return { contacts: arr(body(m).contacts, 'contacts', 16).map((c) => asMember(c, 'contact')) }
-  },
-  leave(m: Incoming): LeaveRequest {
-    const b = body(m)
-    return { treeId: str(b.treeId, 'treeId'), member: asMember(b.member), position: int(b.position, 'position', 1) }
-  },
+  }
+  const asOp = (v: unknown): RosterOp => asOpWith(v, asMember)
+  const members = (v: unknown, what: string, max: number): Member[] => arr(v, what, max).map((c) => asMember(c, what.replace(/s$/, '')))
+
+  return {
+    asMember,
+    asPlaced,
+    asView,
+    join(m: Incoming): JoinRequest {
+      return { member: asMember(body(m).member) }
+    },
+    joinReply(m: Incoming): JoinReply {
+      const b = body(m)
+      if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
+      if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
+      return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
+    },
+    heartbeat(m: Incoming): Heartbeat {
+      const b = body(m)
+      return {
+        treeId: treeId(b.treeId),
+        epoch: asEpoch(b.epoch),
+        position: int(b.position, 'position', 1),
+        children: arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+      }
+    },
+    heartbeatReply(m: Incoming): HeartbeatReply {
+      const b = body(m)
+      return {
+        childOk: b.childOk === true,
+        epoch: asEpoch(b.epoch),
+        info: b.info === undefined ? undefined : asInfo(b.info),
+        contacts: members(b.contacts ?? [], 'contacts', 64),
+      }
+    },
+    probeReply(m: Incoming): ProbeReply {
+      const b = body(m)
+      return {
+        state: str(b.state, 'state', 16),
+        treeId: b.treeId === undefined ? undefined : treeId(b.treeId),
+        position: b.position === undefined ? undefined : int(b.position, 'position', 1),
+        epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+        root: b.root === undefined ? undefined : asMember(b.root, 'root'),
+      }
+    },
+    whereami(m: Incoming): { treeId: string; member: Member } {
+      const b = body(m)
+      return { treeId: treeId(b.treeId), member: asMember(b.member) }
+    },
+    whereamiReply(m: Incoming): { view?: View } {
+      const b = body(m)
+      return { view: b.view === undefined ? undefined : asView(b.view) }
+    },
+    whoisReply(m: Incoming): WhoisReply {
+      const b = body(m)
+      return {
+        state: str(b.state, 'state', 16),
+        treeId: b.treeId === undefined ? undefined : treeId(b.treeId),
+        epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+        root: b.root === undefined ? undefined : asMember(b.root, 'root'),
+        size: b.size === undefined ? undefined : int(b.size, 'size', 1),
+        contacts: members(b.contacts ?? [], 'contacts', 16),
+        best: isObject(b.best)
+          ? {
+              treeId: treeId(b.best.treeId, 'best.treeId'),
+              root: asMember(b.best.root, 'best.root'),
+              size: int(b.best.size, 'best.size', 1),
+              age: b.best.age === undefined ? undefined : int(b.best.age, 'best.age'),
+            }
+          : undefined,
+      }
+    },
+    sync(m: Incoming): SyncRequest {
+      const b = body(m)
+      return {
+        treeId: treeId(b.treeId),
+        epoch: asEpoch(b.epoch),
+        base: b.base === undefined ? undefined : asEpoch(b.base, 'base'),
+        ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
+        snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
+        maxChildren: int(b.maxChildren, 'maxChildren', 1),
+      }
+    },
+    syncReply(m: Incoming): { ok: boolean } {
+      return { ok: body(m).ok === true }
+    },
+    assign(m: Incoming): View {
+      return asView(body(m))
+    },
+    suspect(m: Incoming): Suspect {
+      const b = body(m)
+      return { treeId: treeId(b.treeId), position: int(b.position, 'position', 1), id: str(b.id, 'id', 130) }
+    },
+    promote(m: Incoming): Promote {
+      const b = body(m)
+      return { treeId: treeId(b.treeId), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)) }
+    },
+    merge(m: Incoming): MergeHint {
+      const b = body(m)
+      return {
+        treeId: treeId(b.treeId),
+        epoch: b.epoch === undefined ? undefined : asEpoch(b.epoch),
+        root: asMember(b.root, 'root'),
+        size: int(b.size, 'size', 1),
+      }
+    },
+    broadcast(m: Incoming): Broadcast {
+      const b = body(m)
+      const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
+      return { treeId: treeId(b.treeId), bid: str(b.bid, 'bid', 200), origin: str(b.origin, 'origin', 130), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops', 1) }
+    },
+    route(m: Incoming): Route {
+      const b = body(m)
+      if (!isObject(b.dst)) bad('dst')
+      const dst = {
+        position: b.dst.position === undefined ? undefined : int(b.dst.position, 'dst.position', 1),
+        node: b.dst.node === undefined ? undefined : str(b.dst.node, 'dst.node', 130),
+      }
+      if (dst.position === undefined && dst.node === undefined) bad('dst is empty')
+      const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
+      return { treeId: b.treeId === undefined ? undefined : treeId(b.treeId), dst, src: asMember(b.src, 'src'), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops') }
+    },
+    shuffle(m: Incoming): { contacts: Member[] } {
+      return { contacts: members(body(m).contacts, 'contacts', 16) }
+    },
+    leave(m: Incoming): LeaveRequest {
+      const b = body(m)
+      return { treeId: treeId(b.treeId), member: asMember(b.member), position: int(b.position, 'position', 1) }
+    },
+  }
 }
+
+export type TreeDecoder = ReturnType<typeof treeDecoder>
+
+/** Decoders that return plain fresh objects. */
+export const decode: TreeDecoder = treeDecoder()
+const tableDecoders = new WeakMap<MemberTable, TreeDecoder>()
+
+/** The decoder for a table (one per table, shared by all its nodes). */
+export function decoderFor(table: MemberTable | undefined): TreeDecoder {
+  if (!table) return decode
+  let d = tableDecoders.get(table)
+  if (!d) tableDecoders.set(table, (d = treeDecoder(table)))
+  return d
+}
+
+export const asMember = decode.asMember
+export const asPlaced = decode.asPlaced
+export const asView = decode.asView

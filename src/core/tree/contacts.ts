@@ -3,47 +3,93 @@
  * trees. When full, a random entry makes room (not the oldest): gossip keeps
  * re-adding the same few nearby nodes, and LRU eviction would soon forget
  * everyone else, which is exactly who a split needs to find again.
+ *
+ * Stored as a plain array in insertion order (64 pointers, scanned linearly):
+ * far smaller than a Map per node, and with a MemberTable the entries are
+ * shared objects, so a simulated million nodes' books cost ~0.5 KB each.
  */
 import type { Random } from '../wire/random.js'
+import { plainMember, type Canon } from './members.js'
 import type { Member } from './types.js'
 
+/** Marks for random(): reused, since a draw never re-enters. */
+let taken = new Uint8Array(64)
+
 export class ContactBook {
-  private readonly byId = new Map<string, Member>()
+  private list: Member[] | undefined
   private evictions = 0
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    /** Makes the Member kept for an (id, endpoint): never the caller's object, which may be a larger Placed. */
+    private readonly canon: Canon = plainMember,
+  ) {}
 
   get size(): number {
-    return this.byId.size
+    return this.list?.length ?? 0
   }
 
   add(member: Member | undefined, selfId?: string): void {
     if (!member || member.id === selfId || !member.endpoint) return
-    const known = this.byId.get(member.id)
-    if (known) {
-      known.endpoint = member.endpoint
+    const list = (this.list ??= [])
+    const i = this.indexOf(member.id)
+    if (i >= 0) {
+      if (list[i]!.endpoint !== member.endpoint) list[i] = this.canon(member.id, member.endpoint)
       return
     }
-    if (this.byId.size >= this.max) {
+    if (list.length >= this.max) {
       // Deterministic pseudo-random victim (no Random here: the book must not perturb protocol randomness).
-      const keys = [...this.byId.keys()]
-      this.byId.delete(keys[(Math.imul(++this.evictions, 0x9e3779b1) >>> 0) % keys.length]!)
+      list.splice((Math.imul(++this.evictions, 0x9e3779b1) >>> 0) % list.length, 1)
     }
-    this.byId.set(member.id, { id: member.id, endpoint: member.endpoint })
+    list.push(this.canon(member.id, member.endpoint))
   }
 
   remove(id: string): void {
-    this.byId.delete(id)
+    const i = this.indexOf(id)
+    if (i >= 0) this.list!.splice(i, 1)
   }
 
   all(): Member[] {
-    return [...this.byId.values()]
+    return this.list ? this.list.slice() : []
   }
 
-  random(random: Random, count: number, exclude?: (m: Member) => boolean): Member[] {
-    const pool = this.all().filter((m) => !exclude?.(m))
+  /**
+   * Up to `count` distinct entries drawn uniformly, skipping `exclude` (an id,
+   * or a predicate). Draws as if from a shrinking pool of the eligible entries
+   * in insertion order, without building that pool.
+   */
+  random(random: Random, count: number, exclude?: string | ((m: Member) => boolean)): Member[] {
     const out: Member[] = []
-    while (out.length < count && pool.length > 0) out.push(pool.splice(random.int(pool.length), 1)[0]!)
+    const list = this.list
+    if (!list || count <= 0) return out
+    const n = list.length
+    if (taken.length < n) taken = new Uint8Array(n)
+    let eligible = 0
+    for (let i = 0; i < n; i++) {
+      const m = list[i]!
+      const skip = exclude === undefined ? false : typeof exclude === 'string' ? m.id === exclude : exclude(m)
+      taken[i] = skip ? 1 : 0
+      if (!skip) eligible++
+    }
+    while (out.length < count && eligible > 0) {
+      let k = random.int(eligible)
+      for (let i = 0; i < n; i++) {
+        if (taken[i] !== 0) continue
+        if (k-- === 0) {
+          taken[i] = 1
+          out.push(list[i]!)
+          break
+        }
+      }
+      eligible--
+    }
     return out
+  }
+
+  private indexOf(id: string): number {
+    const list = this.list
+    if (!list) return -1
+    for (let i = 0; i < list.length; i++) if (list[i]!.id === id) return i
+    return -1
   }
 }

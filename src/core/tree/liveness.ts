@@ -3,9 +3,17 @@
  * deviation of the gaps between messages heard; a peer is suspected once the
  * silence exceeds mean + 4·deviation (clamped), so a slow link or a busy peer
  * gets a longer timeout than a fast, regular one.
+ *
+ * A node watches its parent and children only (a dozen peers), so they sit in
+ * two small arrays scanned linearly: the ids, and (last heard, mean gap,
+ * deviation) per peer as unboxed doubles. A Map of objects costs ~100 B more
+ * per peer in boxed numbers alone.
  */
+const STRIDE = 3 // last, mean, dev
+
 export class Liveness {
-  private readonly peers = new Map<string, { last: number; mean: number; dev: number }>()
+  private ids: string[] | undefined
+  private values: number[] | undefined
 
   constructor(
     private readonly expectedGapMs: number,
@@ -15,28 +23,30 @@ export class Liveness {
 
   /** Start watching a peer as if just heard from (a new child or parent). */
   watch(id: string, now: number): void {
-    if (!this.peers.has(id)) this.peers.set(id, { last: now, mean: this.expectedGapMs, dev: this.expectedGapMs / 2 })
+    if (this.indexOf(id) < 0) this.add(id, now)
   }
 
   heard(id: string, now: number): void {
-    const p = this.peers.get(id)
-    if (!p) return void this.peers.set(id, { last: now, mean: this.expectedGapMs, dev: this.expectedGapMs / 2 })
-    const gap = now - p.last
-    p.last = now
-    const error = gap - p.mean
-    p.mean += 0.125 * error
-    p.dev += 0.25 * (Math.abs(error) - p.dev)
+    const i = this.indexOf(id)
+    if (i < 0) return this.add(id, now)
+    const v = this.values!
+    const at = i * STRIDE
+    const gap = now - v[at]!
+    v[at] = now
+    const error = gap - v[at + 1]!
+    v[at + 1] = v[at + 1]! + 0.125 * error
+    v[at + 2] = v[at + 2]! + 0.25 * (Math.abs(error) - v[at + 2]!)
   }
 
   timeoutOf(id: string): number {
-    const p = this.peers.get(id)
-    const raw = p ? p.mean + 4 * p.dev : this.minTimeoutMs
+    const i = this.indexOf(id)
+    const raw = i >= 0 ? this.values![i * STRIDE + 1]! + 4 * this.values![i * STRIDE + 2]! : this.minTimeoutMs
     return Math.min(this.maxTimeoutMs, Math.max(this.minTimeoutMs, raw))
   }
 
   silence(id: string, now: number): number {
-    const p = this.peers.get(id)
-    return p ? now - p.last : Infinity
+    const i = this.indexOf(id)
+    return i >= 0 ? now - this.values![i * STRIDE]! : Infinity
   }
 
   isSuspected(id: string, now: number): boolean {
@@ -44,10 +54,36 @@ export class Liveness {
   }
 
   forget(id: string): void {
-    this.peers.delete(id)
+    const i = this.indexOf(id)
+    if (i < 0) return
+    this.ids!.splice(i, 1)
+    this.values!.splice(i * STRIDE, STRIDE)
   }
 
   retain(ids: Set<string>): void {
-    for (const id of this.peers.keys()) if (!ids.has(id)) this.peers.delete(id)
+    const list = this.ids
+    if (!list) return
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (ids.has(list[i]!)) continue
+      list.splice(i, 1)
+      this.values!.splice(i * STRIDE, STRIDE)
+    }
+  }
+
+  clear(): void {
+    this.ids = undefined
+    this.values = undefined
+  }
+
+  private add(id: string, now: number): void {
+    ;(this.ids ??= []).push(id)
+    ;(this.values ??= []).push(now, this.expectedGapMs, this.expectedGapMs / 2)
+  }
+
+  private indexOf(id: string): number {
+    const ids = this.ids
+    if (!ids) return -1
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return i
+    return -1
   }
 }

@@ -22,7 +22,11 @@ export interface OutboxPersistence {
 }
 
 export class Outbox {
-  private readonly queues = new Map<string, QueuedMessage[]>()
+  /** Allocated with the first queued message: most nodes never queue anything. */
+  private queueMap?: Map<string, QueuedMessage[]>
+  private get queues(): Map<string, QueuedMessage[]> {
+    return (this.queueMap ??= new Map())
+  }
   private total = 0
   overflowed = 0
 
@@ -42,15 +46,15 @@ export class Outbox {
   }
 
   depthOf(destination: string): number {
-    return this.queues.get(destination)?.length ?? 0
+    return this.queueMap?.get(destination)?.length ?? 0
   }
 
   destinations(): string[] {
-    return [...this.queues.keys()]
+    return this.queueMap ? [...this.queueMap.keys()] : []
   }
 
   byDestination(): Record<string, number> {
-    return Object.fromEntries([...this.queues].map(([d, q]) => [d, q.length]))
+    return this.queueMap ? Object.fromEntries([...this.queueMap].map(([d, q]) => [d, q.length])) : {}
   }
 
   enqueue(destination: string, message: QueuedMessage): void {
@@ -60,7 +64,7 @@ export class Outbox {
 
   /** Remove and return everything queued for a destination. */
   take(destination: string): QueuedMessage[] {
-    const items = this.queues.get(destination)
+    const items = this.queueMap?.get(destination)
     if (!items) return []
     this.queues.delete(destination)
     this.total -= items.length
@@ -74,7 +78,7 @@ export class Outbox {
   }
 
   snapshot(): Record<string, QueuedMessage[]> {
-    return Object.fromEntries(this.queues)
+    return this.queueMap ? Object.fromEntries(this.queueMap) : {}
   }
 
   private push(destination: string, message: QueuedMessage): void {

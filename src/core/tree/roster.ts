@@ -3,6 +3,7 @@
  * derives for each member. Deputies hold replicas (kept up to date with the
  * same operations), so the root can be replaced.
  */
+import { plainMember, type Canon } from './members.js'
 import { childrenOf, parentOf } from './position.js'
 import type { Epoch, Member, Placed, View } from './types.js'
 
@@ -17,10 +18,12 @@ export class Roster {
     public epoch: Epoch,
     readonly maxChildren: number,
     readonly deputyCount: number,
+    /** Makes the Member stored for an (id, endpoint) (shared through a MemberTable, or a plain copy). */
+    private readonly canon: Canon = plainMember,
   ) {}
 
-  static fromSnapshot(treeId: string, epoch: Epoch, maxChildren: number, deputyCount: number, members: Member[]): Roster {
-    const roster = new Roster(treeId, epoch, maxChildren, deputyCount)
+  static fromSnapshot(treeId: string, epoch: Epoch, maxChildren: number, deputyCount: number, members: Member[], canon?: Canon): Roster {
+    const roster = new Roster(treeId, epoch, maxChildren, deputyCount, canon)
     members.forEach((m, i) => roster.set(i + 1, m))
     return roster
   }
@@ -82,7 +85,7 @@ export class Roster {
     if (old !== undefined && old !== position && this.members[old - 1]?.id === member.id) {
       throw new RangeError(`member ${member.id.slice(0, 12)} already holds position ${old}`)
     }
-    this.members[position - 1] = { id: member.id, endpoint: member.endpoint }
+    this.members[position - 1] = this.canon(member.id, member.endpoint)
     this.positions.set(member.id, position)
   }
 

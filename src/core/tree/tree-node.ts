@@ -21,9 +21,10 @@ import type { Responder, Transport } from '../wire/transport.js'
 import { BroadcastMemory } from './broadcaster.js'
 import {
   KIND,
-  decode,
+  decoderFor,
   message,
   type Broadcast,
+  type TreeDecoder,
   type HeartbeatReply,
   type Route,
   type TreeInfo,
@@ -32,6 +33,7 @@ import {
 import type { TreeConfig } from './config.js'
 import { ContactBook } from './contacts.js'
 import { Liveness } from './liveness.js'
+import { plainMember, type Canon, type MemberTable } from './members.js'
 import { Outbox, nodeDestination, positionDestination, type OutboxPersistence, type QueuedMessage } from './outbox.js'
 import { childrenOf, nextHop, parentOf } from './position.js'
 import { Roster, type RosterOp } from './roster.js'
@@ -53,7 +55,19 @@ export interface TreeNodeDeps {
   cell?: string
   log?: Logger
   outboxPersistence?: OutboxPersistence
+  /** Share decoded members through this table (the simulator's many nodes share one); unset: plain copies. */
+  members?: MemberTable
 }
+
+/** Bodies that never change are encoded once. */
+const EMPTY_BODY = {}
+const PROBE = message(KIND.probe, EMPTY_BODY)
+const WHOIS = message(KIND.whois, EMPTY_BODY)
+const SYNC_OK = message(KIND.syncReply, { ok: true })
+const SYNC_NOT_OK = message(KIND.syncReply, { ok: false })
+const LEAVE_OK = message(KIND.leaveReply, EMPTY_BODY)
+const WHEREAMI_UNKNOWN = message(KIND.whereamiReply, EMPTY_BODY)
+const HANDLED = [KIND.join, KIND.hb, KIND.probe, KIND.whereami, KIND.shuffle, KIND.whois, KIND.sync, KIND.leave, KIND.assign, KIND.suspect, KIND.promote, KIND.merge, KIND.bcast, KIND.route]
 
 /** A broadcast or routed message handed to the application (the cell's organs). */
 export interface Delivery {
@@ -64,6 +78,8 @@ export interface Delivery {
   origin: string
   via: 'broadcast' | 'direct'
   bid?: string
+  /** Broadcasts: links the copy crossed from the origin (0 at the origin itself). */
+  hops?: number
 }
 
 export interface TreeStatus {
@@ -86,7 +102,7 @@ export interface TreeStatus {
   peersKnown: number
   broadcasts: BroadcastMemory['stats']
   routed: { delivered: number; forwarded: number; queued: number; dropped: number }
-  events: { joins: number; repairs: number; failovers: number; orphaned: number; merges: number; dissolved: number }
+  events: { joins: number; repairs: number; failovers: number; orphaned: number; merges: number; dissolved: number; joinRounds: number }
 }
 
 export class TreeNode {
@@ -99,6 +115,8 @@ export class TreeNode {
   readonly outbox: Outbox
   readonly broadcasts: BroadcastMemory
   private readonly liveness: Liveness
+  private readonly decode: TreeDecoder
+  private readonly canon: Canon
   private readonly log: Logger
   private readonly config: TreeConfig
   private readonly self: Member
@@ -117,28 +135,52 @@ export class TreeNode {
   private lastJoinProgressAt = 0
 
   // member
-  private readonly grandchildren = new Map<string, Placed[]>()
-  private readonly suspectSentAt = new Map<string, number>()
+  // Maps and sets below are allocated on first use: most nodes are leaves and
+  // never need most of them, and an empty Map costs ~170 B (a simulated
+  // million nodes would spend gigabytes on nothing).
+  private grandchildrenMap?: Map<string, Placed[]>
+  private get grandchildren(): Map<string, Placed[]> {
+    return (this.grandchildrenMap ??= new Map())
+  }
+  private suspectSentAtMap?: Map<string, number>
+  private get suspectSentAt(): Map<string, number> {
+    return (this.suspectSentAtMap ??= new Map())
+  }
   private orphanCheckInFlight = false
   private failoverInFlight = false
 
   // root
-  private readonly joinQueue = new Map<string, Member>()
+  private joinQueueMap?: Map<string, Member>
+  private get joinQueue(): Map<string, Member> {
+    return (this.joinQueueMap ??= new Map())
+  }
   private joinTimer?: Timer
-  private readonly pendingDead = new Set<number>()
+  private pendingDeadSet?: Set<number>
+  private get pendingDead(): Set<number> {
+    return (this.pendingDeadSet ??= new Set())
+  }
   private repairing = false
-  private readonly opLog: { epoch: Epoch; ops: RosterOp[] }[] = []
-  private readonly deputySynced = new Map<string, Epoch>()
+  private opLogList?: { epoch: Epoch; ops: RosterOp[] }[]
+  private get opLog(): { epoch: Epoch; ops: RosterOp[] }[] {
+    return (this.opLogList ??= [])
+  }
+  private deputySyncedMap?: Map<string, Epoch>
+  private get deputySynced(): Map<string, Epoch> {
+    return (this.deputySyncedMap ??= new Map())
+  }
   private lastMergeProbeAt = 0
 
   readonly routed = { delivered: 0, forwarded: 0, queued: 0, dropped: 0 }
-  readonly events = { joins: 0, repairs: 0, failovers: 0, orphaned: 0, merges: 0, dissolved: 0 }
+  /** joinRounds: rounds (one parent's free slots) that admitted at least one joiner, while root. */
+  readonly events = { joins: 0, repairs: 0, failovers: 0, orphaned: 0, merges: 0, dissolved: 0, joinRounds: 0 }
 
   constructor(private readonly deps: TreeNodeDeps) {
     this.config = deps.config
-    this.self = { id: deps.self.id, endpoint: deps.self.endpoint }
+    this.decode = decoderFor(deps.members)
+    this.canon = deps.members?.member ?? plainMember
+    this.self = this.canon(deps.self.id, deps.self.endpoint)
     this.log = deps.log ?? createLogger(`tree${deps.cell ? `:${deps.cell}` : ''}`)
-    this.contacts = new ContactBook(deps.config.maxContacts)
+    this.contacts = new ContactBook(deps.config.maxContacts, this.canon)
     this.broadcasts = new BroadcastMemory(deps.config.broadcastMemoryMs, deps.config.recentBroadcasts)
     this.liveness = new Liveness(deps.config.heartbeatMs, deps.config.minFailTimeoutMs, deps.config.maxFailTimeoutMs)
     this.outbox = new Outbox(deps.config.outboxPerDestination, deps.config.outboxTotal, deps.outboxPersistence, (destination) =>
@@ -209,8 +251,8 @@ export class TreeNode {
       deputies: info?.deputies ?? view?.deputies ?? [],
       isDeputy: this.isDeputy(),
       queues: {
-        join: this.joinQueue.size,
-        repairs: this.pendingDead.size,
+        join: this.joinQueueMap?.size ?? 0,
+        repairs: this.pendingDeadSet?.size ?? 0,
         outbox: this.outbox.depth,
         outboxByDestination: this.outbox.byDestination(),
         outboxOverflowed: this.outbox.overflowed,
@@ -228,7 +270,7 @@ export class TreeNode {
   broadcast(kind: string, body: Uint8Array, bodyType: BodyType = BodyType.binary): string {
     const bid = `${this.self.id.slice(0, 16)}:${bytesToHex(this.deps.random.bytes(8))}`
     const treeId = this.view?.treeId ?? ''
-    const b: Broadcast = { treeId, bid, origin: this.self.id, kind, body: Buffer.from(body).toString('base64'), bodyType }
+    const b: Broadcast = { treeId, bid, origin: this.self.id, kind, body: Buffer.from(body).toString('base64'), bodyType, hops: 0 }
     this.broadcasts.stats.originated++
     this.handleBroadcast(b, undefined)
     return bid
@@ -255,7 +297,8 @@ export class TreeNode {
 
   private after(ms: number, fn: () => void): void {
     const timer = this.deps.clock.after(ms, () => {
-      this.timers = this.timers.filter((t) => t !== timer)
+      const i = this.timers.indexOf(timer)
+      if (i >= 0) this.timers.splice(i, 1)
       if (this.state !== 'stopped') this.guard(fn)
     })
     this.timers.push(timer)
@@ -276,41 +319,61 @@ export class TreeNode {
   }
 
   private registerHandlers(router: MessageRouter): void {
-    const on = (kind: string, handler: (m: Incoming, r: Responder | undefined) => void) =>
-      router.on(kind, (m, r) => {
-        if (this.state === 'stopped') return r?.fail('unavailable', 'node is stopped')
-        try {
-          handler(m, r)
-        } catch (error) {
-          if (error instanceof BorgError) r?.fail(error.code, error.message)
-          else {
-            this.log.error(`handler for ${m.kind} failed: ${(error as Error).stack ?? error}`)
-            r?.fail('internal', `handler for ${m.kind} failed`)
-          }
-        }
-      })
-    on(KIND.join, (m, r) => this.onJoin(m, r))
-    on(KIND.hb, (m, r) => this.onHeartbeat(m, r))
-    on(KIND.probe, (_m, r) =>
-      r?.reply(message(KIND.probeReply, { state: this.state, treeId: this.view?.treeId, position: this.view?.position, epoch: this.info?.epoch, root: this.info?.root })),
-    )
-    on(KIND.whereami, (m, r) => this.onWhereami(m, r))
-    on(KIND.shuffle, (m, r) => {
-      // Peer sampling: trade a few contacts both ways, so every node's book
-      // stays a random sample of the live network and not just of its own tree.
-      const offered = decode.shuffle(m)
-      r?.reply(message(KIND.shuffleReply, { contacts: this.contacts.random(this.deps.random, 4, (c) => c.id === m.fromHex) }))
-      for (const c of offered.contacts) this.contacts.add(c, this.self.id)
-    })
-    on(KIND.whois, (m, r) => r?.reply(message(KIND.whoisReply, { ...this.whois(), contacts: this.contacts.random(this.deps.random, 4, (c) => c.id === m.fromHex) })))
-    on(KIND.sync, (m, r) => this.onSync(m, r))
-    on(KIND.leave, (m, r) => this.onLeave(m, r))
-    on(KIND.assign, (m) => this.adoptView(decode.assign(m), 'assign'))
-    on(KIND.suspect, (m) => this.onSuspect(m))
-    on(KIND.promote, (m) => this.onPromote(m))
-    on(KIND.merge, (m) => this.onMergeHint(m))
-    on(KIND.bcast, (m) => this.handleBroadcast(decode.broadcast(m), m.fromHex))
-    on(KIND.route, (m) => this.routeMessage(decode.route(m)))
+    // One bound function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
+    const handle = this.dispatch.bind(this)
+    for (const kind of HANDLED) router.on(kind, handle)
+  }
+
+  private dispatch(m: Incoming, r: Responder | undefined): void {
+    if (this.state === 'stopped') return r?.fail('unavailable', 'node is stopped')
+    try {
+      this.handle(m, r)
+    } catch (error) {
+      if (error instanceof BorgError) r?.fail(error.code, error.message)
+      else {
+        this.log.error(`handler for ${m.kind} failed: ${(error as Error).stack ?? error}`)
+        r?.fail('internal', `handler for ${m.kind} failed`)
+      }
+    }
+  }
+
+  private handle(m: Incoming, r: Responder | undefined): void {
+    switch (m.kind) {
+      case KIND.join:
+        return this.onJoin(m, r)
+      case KIND.hb:
+        return this.onHeartbeat(m, r)
+      case KIND.probe:
+        return r?.reply(message(KIND.probeReply, { state: this.state, treeId: this.view?.treeId, position: this.view?.position, epoch: this.info?.epoch, root: this.info?.root }))
+      case KIND.whereami:
+        return this.onWhereami(m, r)
+      case KIND.shuffle: {
+        // Peer sampling: trade a few contacts both ways, so every node's book
+        // stays a random sample of the live network and not just of its own tree.
+        const offered = this.decode.shuffle(m)
+        r?.reply(message(KIND.shuffleReply, { contacts: this.contacts.random(this.deps.random, 4, m.fromHex) }))
+        for (const c of offered.contacts) this.contacts.add(c, this.self.id)
+        return
+      }
+      case KIND.whois:
+        return r?.reply(message(KIND.whoisReply, { ...this.whois(), contacts: this.contacts.random(this.deps.random, 4, m.fromHex) }))
+      case KIND.sync:
+        return this.onSync(m, r)
+      case KIND.leave:
+        return this.onLeave(m, r)
+      case KIND.assign:
+        return this.adoptView(this.decode.assign(m), 'assign')
+      case KIND.suspect:
+        return this.onSuspect(m)
+      case KIND.promote:
+        return this.onPromote(m)
+      case KIND.merge:
+        return this.onMergeHint(m)
+      case KIND.bcast:
+        return this.handleBroadcast(this.decode.broadcast(m), m.fromHex)
+      case KIND.route:
+        return this.routeMessage(this.decode.route(m))
+    }
   }
 
   // -------------------------------------------------------------------- ticks
@@ -331,10 +394,10 @@ export class TreeNode {
     this.lastShuffleAt = now
     const target = this.contacts.random(this.deps.random, 1)[0]
     if (!target) return
-    const offer = [this.self, ...this.contacts.random(this.deps.random, 3, (c) => c.id === target.id)]
+    const offer = [this.self, ...this.contacts.random(this.deps.random, 3, target.id)]
     this.request(target, message(KIND.shuffle, { contacts: offer }), (error, reply) => {
       if (error || !reply) return this.contacts.remove(target.id) // gone: make room for someone alive
-      for (const c of decode.shuffle(reply).contacts) this.contacts.add(c, this.self.id)
+      for (const c of this.decode.shuffle(reply).contacts) this.contacts.add(c, this.self.id)
     })
   }
 
@@ -359,9 +422,9 @@ export class TreeNode {
     this.view = undefined
     this.info = undefined
     this.roster = undefined
-    this.grandchildren.clear()
-    this.suspectSentAt.clear()
-    this.liveness.retain(new Set())
+    this.grandchildrenMap = undefined
+    this.suspectSentAtMap = undefined
+    this.liveness.clear()
     this.state = 'joining'
     this.rootHint = target
     this.joinQueuedAt = -Infinity
@@ -409,14 +472,14 @@ export class TreeNode {
     }
     if (pending === 0) return void (pending = 1, finish())
     for (const c of candidates) {
-      this.deps.transport.send(c, message(KIND.whois, {}), {
+      this.deps.transport.send(c, WHOIS, {
         expectReply: true,
         timeoutMs: this.config.requestTimeoutMs,
         onResult: (error, reply) =>
           this.guard(() => {
             try {
               if (error || !reply) return
-              const w = decode.whoisReply(reply)
+              const w = this.decode.whoisReply(reply)
               for (const option of [w.root && w.size && w.treeId ? { root: w.root, size: w.size, treeId: w.treeId } : undefined, w.best]) {
                 if (!option || option.root.id === this.self.id || option.treeId === excludeTree) continue
                 if (!best || option.size > best.size || (option.size === best.size && option.root.id < best.root.id)) best = { root: option.root, size: option.size }
@@ -457,7 +520,7 @@ export class TreeNode {
             if (this.rootHint && target.endpoint === this.rootHint.endpoint) this.rootHint = undefined
             return this.after(this.config.joinTickMs, () => this.attemptJoin()) // next candidate soon
           }
-          const r = decode.joinReply(reply)
+          const r = this.decode.joinReply(reply)
           this.lastJoinProgressAt = this.now()
           if (r.status === 'try') {
             // The contact is joining too: follow its hints (towards whoever it is waiting on).
@@ -474,7 +537,7 @@ export class TreeNode {
   }
 
   private onJoin(m: Incoming, r: Responder | undefined): void {
-    const { member } = decode.join(m)
+    const { member } = this.decode.join(m)
     if (member.id !== m.fromHex) throw new BorgError('refused', 'a node can only ask to join for itself')
     if (this.state === 'root' && this.roster && this.view) {
       this.enqueueJoiner(member)
@@ -492,7 +555,7 @@ export class TreeNode {
   /** Start a new tree with this node as its root. */
   private foundTree(): void {
     const treeId = bytesToHex(this.deps.random.bytes(16))
-    this.roster = new Roster(treeId, { term: 1, seq: 0 }, this.config.maxChildren, this.config.deputies)
+    this.roster = new Roster(treeId, { term: 1, seq: 0 }, this.config.maxChildren, this.config.deputies, this.canon)
     this.roster.apply({ op: 'set', position: 1, member: this.self })
     this.becomeRoot()
   }
@@ -503,8 +566,8 @@ export class TreeNode {
     this.state = 'root'
     this.view = roster.viewFor(1)
     this.info = this.infoFromRoster()
-    this.deputySynced.clear()
-    this.opLog.length = 0
+    this.deputySyncedMap = undefined
+    this.opLogList = undefined
     this.lastMergeProbeAt = this.now()
     for (const child of this.view.children) {
       this.liveness.watch(child.id, this.now())
@@ -562,7 +625,8 @@ export class TreeNode {
       this.contacts.add(n, this.self.id)
     }
     this.liveness.retain(keep)
-    for (const id of this.grandchildren.keys()) if (!keep.has(id)) this.grandchildren.delete(id)
+    const grandchildren = this.grandchildrenMap
+    if (grandchildren) for (const id of grandchildren.keys()) if (!keep.has(id)) grandchildren.delete(id)
     for (const m of [view.root, ...view.deputies]) this.contacts.add(m, this.self.id)
     // Repaired links: resend what the new neighbour may have missed, flush queued messages.
     for (const n of this.placedNeighbours()) {
@@ -613,7 +677,7 @@ export class TreeNode {
     this.request(parent, message(KIND.hb, { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children }), (error, reply) => {
       if (error || !reply || this.view !== view) return
       this.liveness.heard(parent.id, this.now())
-      this.onHeartbeatReply(view, decode.heartbeatReply(reply))
+      this.onHeartbeatReply(view, this.decode.heartbeatReply(reply))
       this.flushPosition({ ...parent, position: parentPosition })
     })
     if (!this.liveness.isSuspected(parent.id, now)) return
@@ -639,7 +703,7 @@ export class TreeNode {
   }
 
   private onHeartbeat(m: Incoming, r: Responder | undefined): void {
-    const hb = decode.heartbeat(m)
+    const hb = this.decode.heartbeat(m)
     const view = this.view
     const child = view?.children.find((c) => c.id === m.fromHex)
     const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
@@ -653,7 +717,7 @@ export class TreeNode {
       this.flushPosition(child!)
     }
     const info = this.state === 'root' && this.roster ? this.infoFromRoster() : this.info
-    const contacts = this.contacts.random(this.deps.random, 3, (c) => c.id === m.fromHex)
+    const contacts = this.contacts.random(this.deps.random, 3, m.fromHex)
     r?.reply(message(KIND.hbReply, { childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
   }
 
@@ -682,7 +746,7 @@ export class TreeNode {
         return this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
           this.orphanCheckInFlight = false
           if (error || !reply || this.view !== view) return
-          const answer = decode.whereamiReply(reply)
+          const answer = this.decode.whereamiReply(reply)
           if (answer.view) this.adoptView(answer.view, 'whereami')
           else this.resetToJoin(root)
         })
@@ -701,9 +765,9 @@ export class TreeNode {
   /** Ask one after another who the root of `treeId` is; undefined if nobody reachable knows. */
   private findRootOf(treeId: string, asked: Member[], index: number, done: (root: Member | undefined) => void): void {
     if (index >= asked.length) return done(undefined)
-    this.request(asked[index]!, message(KIND.whois, {}), (error, reply) => {
+    this.request(asked[index]!, WHOIS, (error, reply) => {
       if (!error && reply) {
-        const w = decode.whoisReply(reply)
+        const w = this.decode.whoisReply(reply)
         if (w.treeId === treeId && w.root && (w.state === 'root' || w.root.id !== this.info?.root.id || index > 0)) {
           return done(w.state === 'root' ? asked[index]! : w.root)
         }
@@ -714,7 +778,7 @@ export class TreeNode {
 
   private anyAlive(members: Member[], done: (alive: boolean) => void, index = 0): void {
     if (index >= members.length) return done(false)
-    this.request(members[index]!, message(KIND.probe, {}), (error) => (error ? this.anyAlive(members, done, index + 1) : done(true)))
+    this.request(members[index]!, PROBE, (error) => (error ? this.anyAlive(members, done, index + 1) : done(true)))
   }
 
   private lastRefreshAt = -Infinity
@@ -730,7 +794,7 @@ export class TreeNode {
     const root = this.info?.root ?? view.root
     this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
       if (error || !reply || this.view !== view) return
-      const answer = decode.whereamiReply(reply)
+      const answer = this.decode.whereamiReply(reply)
       if (answer.view) this.adoptView(answer.view, 'whereami')
       else {
         this.log.info(`root no longer lists us in tree ${view.treeId.slice(0, 8)}: rejoining`)
@@ -740,11 +804,11 @@ export class TreeNode {
   }
 
   private onWhereami(m: Incoming, r: Responder | undefined): void {
-    const { member } = decode.whereami(m)
+    const { member } = this.decode.whereami(m)
     if (member.id !== m.fromHex) throw new BorgError('refused', 'whereami is only answered for the asking node')
     if (this.state !== 'root' || !this.roster) return r?.fail('unavailable', 'not the root')
     const position = this.roster.positionOf(member.id)
-    if (position === undefined) return r?.reply(message(KIND.whereamiReply, {}))
+    if (position === undefined) return r?.reply(WHEREAMI_UNKNOWN)
     if (this.roster.at(position)!.endpoint !== member.endpoint) this.commit([{ op: 'set', position, member }], [position])
     r?.reply(message(KIND.whereamiReply, { view: this.roster.viewFor(position) }))
   }
@@ -810,11 +874,11 @@ export class TreeNode {
   private leaveRootDuties(): void {
     this.joinTimer?.cancel()
     this.joinTimer = undefined
-    this.joinQueue.clear()
-    this.pendingDead.clear()
+    this.joinQueueMap = undefined
+    this.pendingDeadSet = undefined
     this.repairing = false
     this.sweeping = false
-    this.aliveAt.clear()
+    this.aliveAtMap = undefined
   }
 
   private enqueueJoiner(member: Member): void {
@@ -860,7 +924,10 @@ export class TreeNode {
         affected.add(size)
         taken++
       }
-      if (taken > 0) affected.add(parent)
+      if (taken > 0) {
+        affected.add(parent)
+        this.events.joinRounds++
+      }
     }
     if (ops.length > 0 || rejoined.length > 0) this.commit(ops, [...affected, ...rejoined])
   }
@@ -924,33 +991,33 @@ export class TreeNode {
       const epoch = { ...roster.epoch }
       this.request(deputy, message(KIND.sync, body), (error, reply) => {
         if (error || !reply) return this.deputySynced.delete(deputy.id)
-        if (decode.syncReply(reply).ok) this.deputySynced.set(deputy.id, epoch)
+        if (this.decode.syncReply(reply).ok) this.deputySynced.set(deputy.id, epoch)
         else this.deputySynced.delete(deputy.id) // next commit sends a snapshot
       })
     }
   }
 
   private onSync(m: Incoming, r: Responder | undefined): void {
-    const s = decode.sync(m)
+    const s = this.decode.sync(m)
     const view = this.view
     const knownRoot = this.info?.root.id ?? view?.root.id
     const newerTerm = !!this.info && s.epoch.term > this.info.epoch.term
     if (!view || view.treeId !== s.treeId || (m.fromHex !== knownRoot && !newerTerm)) {
-      return r?.reply(message(KIND.syncReply, { ok: false }))
+      return r?.reply(SYNC_NOT_OK)
     }
     if (s.snapshot) {
-      this.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, this.config.deputies, s.snapshot)
-      return r?.reply(message(KIND.syncReply, { ok: true }))
+      this.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, this.config.deputies, s.snapshot, this.canon)
+      return r?.reply(SYNC_OK)
     }
     const replica = this.roster
-    if (!replica || !s.base || compareEpoch(replica.epoch, s.base) !== 0 || !s.ops) return r?.reply(message(KIND.syncReply, { ok: false }))
+    if (!replica || !s.base || compareEpoch(replica.epoch, s.base) !== 0 || !s.ops) return r?.reply(SYNC_NOT_OK)
     for (const op of s.ops) replica.apply(op)
     replica.epoch = s.epoch
-    r?.reply(message(KIND.syncReply, { ok: true }))
+    r?.reply(SYNC_OK)
   }
 
   private onSuspect(m: Incoming): void {
-    const s = decode.suspect(m)
+    const s = this.decode.suspect(m)
     if (this.state !== 'root' || !this.roster || s.treeId !== this.roster.treeId) return
     this.handleSuspect(s.position, s.id)
   }
@@ -959,10 +1026,10 @@ export class TreeNode {
     const roster = this.roster!
     if (roster.at(position)?.id !== id || this.pendingDead.has(position) || id === this.self.id) return
     const member = roster.at(position)!
-    this.request(member, message(KIND.probe, {}), (error, reply) => {
+    this.request(member, PROBE, (error, reply) => {
       if (this.state !== 'root' || this.roster !== roster || roster.at(position)?.id !== id) return
       if (!error && reply) {
-        const probe = decode.probeReply(reply)
+        const probe = this.decode.probeReply(reply)
         if (probe.treeId === roster.treeId && probe.epoch && probe.root && probe.epoch.term > roster.epoch.term) {
           // The tree moved on without us (we were taken for dead): step down.
           return this.stepDown(probe.root)
@@ -997,9 +1064,9 @@ export class TreeNode {
     let pending = unverified.length
     for (const position of unverified) {
       const member = roster.at(position)!
-      this.request(member, message(KIND.probe, {}), (error, reply) => {
+      this.request(member, PROBE, (error, reply) => {
         if (this.roster !== roster || roster.at(position)?.id !== member.id) return this.repairDone(--pending)
-        const answered = !error && reply && decode.probeReply(reply).treeId === roster.treeId
+        const answered = !error && reply && this.decode.probeReply(reply).treeId === roster.treeId
         if (answered) this.aliveAt.set(member.id, this.now())
         else this.pendingDead.add(position)
         this.repairDone(--pending)
@@ -1013,7 +1080,10 @@ export class TreeNode {
     if (this.state === 'root') this.runRepairs()
   }
 
-  private readonly aliveAt = new Map<string, number>()
+  private aliveAtMap?: Map<string, number>
+  private get aliveAt(): Map<string, number> {
+    return (this.aliveAtMap ??= new Map())
+  }
 
   private recentlyAlive(id: string): boolean {
     return this.now() - (this.aliveAt.get(id) ?? -Infinity) < this.config.requestTimeoutMs
@@ -1067,9 +1137,9 @@ export class TreeNode {
     if (pending === 0) return done()
     for (let position = 2; position <= roster.size; position++) {
       const member = roster.at(position)!
-      this.request(member, message(KIND.probe, {}), (error, reply) => {
+      this.request(member, PROBE, (error, reply) => {
         if (this.roster === roster && roster.at(position)?.id === member.id) {
-          const probe = !error && reply ? decode.probeReply(reply) : undefined
+          const probe = !error && reply ? this.decode.probeReply(reply) : undefined
           if (probe && probe.treeId === roster.treeId) this.aliveAt.set(member.id, this.now())
           else this.pendingDead.add(position)
         }
@@ -1081,7 +1151,7 @@ export class TreeNode {
   private sweeping = false
 
   private onLeave(m: Incoming, r: Responder | undefined): void {
-    const request = decode.leave(m)
+    const request = this.decode.leave(m)
     if (request.member.id !== m.fromHex) throw new BorgError('refused', 'a node can only leave for itself')
     const roster = this.roster
     if (this.state !== 'root' || !roster || request.treeId !== roster.treeId) return r?.fail('unavailable', 'not the root of that tree')
@@ -1090,7 +1160,7 @@ export class TreeNode {
       this.pendingDead.add(position)
       this.runRepairs()
     }
-    r?.reply(message(KIND.leaveReply, {}))
+    r?.reply(LEAVE_OK)
   }
 
   private rootLeave(done?: (error: BorgError | null) => void): void {
@@ -1148,7 +1218,7 @@ export class TreeNode {
       this.after(this.config.requestTimeoutMs * 2, () => (this.failoverInFlight = false))
     }
     if (last.id === this.self.id) return promote()
-    this.request(last, message(KIND.probe, {}), (error) => {
+    this.request(last, PROBE, (error) => {
       if (this.view !== view) {
         this.failoverInFlight = false
         return
@@ -1160,7 +1230,7 @@ export class TreeNode {
   }
 
   private onPromote(m: Incoming): void {
-    const body = decode.promote(m)
+    const body = this.decode.promote(m)
     const known = this.info ?? this.view
     if (known && known.treeId === body.treeId && compareEpoch(body.epoch, known.epoch) <= 0) return // stale promote
     this.onPromoteBody(body)
@@ -1170,7 +1240,7 @@ export class TreeNode {
     if (body.snapshot[0]?.id !== this.self.id) return
     const oldPosition = this.view?.position
     this.leaveRootDuties()
-    this.roster = Roster.fromSnapshot(body.treeId, body.epoch, this.config.maxChildren, this.config.deputies, body.snapshot)
+    this.roster = Roster.fromSnapshot(body.treeId, body.epoch, this.config.maxChildren, this.config.deputies, body.snapshot, this.canon)
     this.becomeRoot()
     // Everyone whose links changed: the new root's children, and the parent of the position it left.
     const m = this.config.maxChildren
@@ -1194,7 +1264,7 @@ export class TreeNode {
         : [...this.contacts.random(this.deps.random, 2), ...this.seeds.map((endpoint) => ({ endpoint }))]
     const target = pool.length > 0 ? pool[this.deps.random.int(pool.length)] : undefined
     if (!target || target.endpoint === this.self.endpoint) return
-    this.deps.transport.send(target, message(KIND.whois, {}), {
+    this.deps.transport.send(target, WHOIS, {
       expectReply: true,
       timeoutMs: this.config.requestTimeoutMs,
       onResult: (error, reply) =>
@@ -1204,7 +1274,7 @@ export class TreeNode {
             return
           }
           if (this.state !== 'root' || this.roster !== roster) return
-          const other = decode.whoisReply(reply)
+          const other = this.decode.whoisReply(reply)
           for (const c of other.contacts ?? []) this.contacts.add(c, this.self.id) // contacts spread with every probe
           if (!other.root || !other.size || !other.treeId) return
           this.contacts.add(other.root, this.self.id)
@@ -1213,19 +1283,19 @@ export class TreeNode {
           // The largest tree rumoured beats the one this probe happened to hit.
           const best = this.bestRoot(this.now())
           if (best && best.root.id !== other.root.id && best.treeId !== roster.treeId && best.size > other.size) {
-            return this.request(best.root, message(KIND.whois, {}), (e, r) => {
+            return this.request(best.root, WHOIS, (e, r) => {
               if (e || !r) return this.forgetTree(best.root.id) // unreachable: the rumour is dead
               if (this.state !== 'root' || this.roster !== roster) return
-              const w = decode.whoisReply(r)
+              const w = this.decode.whoisReply(r)
               if (w.state === 'root' && w.root && w.size && w.treeId) this.compareTrees(w.treeId, w.epoch, w.root, w.size)
             })
           }
           if (other.state === 'root' || other.root.id === this.self.id) return this.compareTrees(other.treeId, other.epoch, other.root, other.size)
           // A member's idea of its tree may lag: ask its root itself before deciding anything.
           if (other.treeId === roster.treeId && (other.epoch?.term ?? 0) <= roster.epoch.term) return
-          this.request(other.root, message(KIND.whois, {}), (error2, reply2) => {
+          this.request(other.root, WHOIS, (error2, reply2) => {
             if (error2 || !reply2 || this.state !== 'root' || this.roster !== roster) return
-            const root = decode.whoisReply(reply2)
+            const root = this.decode.whoisReply(reply2)
             if (root.state === 'root' && root.root && root.size && root.treeId) this.compareTrees(root.treeId, root.epoch, root.root, root.size)
           })
         }),
@@ -1233,7 +1303,7 @@ export class TreeNode {
   }
 
   private onMergeHint(m: Incoming): void {
-    const hint = decode.merge(m)
+    const hint = this.decode.merge(m)
     if (this.state !== 'root' || !this.roster || hint.root.id !== m.fromHex) return
     this.contacts.add(hint.root, this.self.id)
     this.compareTrees(hint.treeId, hint.epoch, hint.root, hint.size)
@@ -1280,7 +1350,7 @@ export class TreeNode {
     if (!this.broadcasts.firstSight(b, now)) return
     if (b.kind !== DISSOLVE_KIND) {
       this.broadcasts.stats.delivered++
-      this.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid })
+      this.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid, hops: b.hops })
     }
     for (const n of this.placedNeighbours()) if (n.id !== fromId) this.forwardBroadcast(n, b, true)
     if (b.kind === DISSOLVE_KIND) this.onDissolve(b)
@@ -1288,12 +1358,12 @@ export class TreeNode {
 
   private forwardBroadcast(to: Placed, b: Broadcast, fallback: boolean): void {
     this.broadcasts.stats.forwarded++
-    const msg = message(KIND.bcast, b)
+    const msg = message(KIND.bcast, { ...b, hops: b.hops + 1 })
     this.send(to, msg, (error) => {
       if (!error || !fallback) return
       this.queue(positionDestination(to.position), msg)
       // Route around a dead child until it is replaced.
-      const grandchildren = this.grandchildren.get(to.id) ?? []
+      const grandchildren = this.grandchildrenMap?.get(to.id) ?? []
       for (const gc of grandchildren) {
         this.broadcasts.stats.routedAround++
         this.forwardBroadcast(gc, b, false)
@@ -1305,7 +1375,7 @@ export class TreeNode {
     for (const b of this.broadcasts.recentSince(this.now(), this.config.broadcastMemoryMs)) {
       if (b.treeId !== this.view?.treeId) continue
       this.broadcasts.stats.resent++
-      const msg = message(KIND.bcast, b)
+      const msg = message(KIND.bcast, { ...b, hops: b.hops + 1 })
       this.send(to, msg, (error) => {
         if (error) this.queue(positionDestination(to.position), msg) // lost too: keep it for that position
       })
@@ -1383,7 +1453,7 @@ export class TreeNode {
 
   private redeliver(item: QueuedMessage, to: Placed | undefined): void {
     const incoming = { kind: item.kind, body: item.body, bodyType: item.bodyType } as Incoming
-    if (item.kind === KIND.route) return this.routeMessage(decode.route(incoming))
+    if (item.kind === KIND.route) return this.routeMessage(this.decode.route(incoming))
     if (item.kind === KIND.bcast && to) {
       this.send(to, { kind: item.kind, body: item.body, bodyType: item.bodyType }, (error) => {
         if (error) this.queue(positionDestination(to.position), { kind: item.kind, body: item.body, bodyType: item.bodyType })

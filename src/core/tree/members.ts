@@ -1,0 +1,44 @@
+/**
+ * Canonical Member objects. Every decoded message makes fresh strings for the
+ * ids and endpoints it carries; a node that keeps them (contacts, views,
+ * rosters) would hold its own copy of every 66-character id it has heard of.
+ * A MemberTable hands out one shared, never-mutated Member per (id, endpoint)
+ * instead, so all the places (and, in the simulator, all the nodes) that know
+ * a member share one object.
+ *
+ * The table only grows: it suits the simulator, where one table serves a whole
+ * organism. A real node does without (TreeNodeDeps.members unset) and keeps
+ * plain copies.
+ */
+import type { Member } from './types.js'
+
+export class MemberTable {
+  private readonly byId = new Map<string, Member>()
+  private readonly texts = new Map<string, string>()
+
+  /** The shared Member for (id, endpoint); a changed endpoint replaces the entry (old holders keep theirs). */
+  readonly member: Canon = (id, endpoint) => {
+    const known = this.byId.get(id)
+    if (known !== undefined && known.endpoint === endpoint) return known
+    const fresh: Member = Object.freeze({ id: known?.id ?? id, endpoint })
+    this.byId.set(fresh.id, fresh)
+    return fresh
+  }
+
+  /** One shared copy of a short string that recurs everywhere (tree ids, endpoints). */
+  text(value: string): string {
+    const known = this.texts.get(value)
+    if (known !== undefined) return known
+    this.texts.set(value, value)
+    return value
+  }
+
+  get size(): number {
+    return this.byId.size
+  }
+}
+
+/** How a node turns (id, endpoint) into the Member it keeps: shared through a table, or a plain copy. */
+export type Canon = (id: string, endpoint: string) => Member
+
+export const plainMember: Canon = (id, endpoint) => ({ id, endpoint })

@@ -1,0 +1,211 @@
+/**
+ * A simulated organism: N TreeNodes on the deterministic network, plus the
+ * bookkeeping tests and scripts/sim-tree.ts need (deliveries per broadcast,
+ * invariant checks, join storms). Only the simulator and the tree core are
+ * used: no I/O, no real time.
+ */
+import { Simulator } from '../sim/simulator.js'
+import { SimNetwork, type SimNode } from '../sim/sim-network.js'
+import type { LinkOptions } from '../sim/link-model.js'
+import { MessageRouter } from '../wire/router.js'
+import { TreeNode, type Delivery } from './tree-node.js'
+import { treeConfig, type TreeConfig } from './config.js'
+import { checkTreeInvariants, type ObservedNode } from './invariants.js'
+import { MemberTable } from './members.js'
+import { silentLogger } from '../log.js'
+
+export interface SimOrganismOptions {
+  seed: number | string
+  nodes: number
+  maxChildren: number
+  link?: LinkOptions
+  config?: Partial<TreeConfig>
+}
+
+/** What the organism saw of one broadcast id. */
+export interface BroadcastRecord {
+  /** Deliveries so far (all nodes, duplicates included). */
+  delivered: number
+  /** Most links any copy crossed before it was delivered. */
+  maxHops: number
+  /** Virtual time (epoch ms) of the latest delivery. */
+  lastAt: number
+  /** Deliveries per node index (node indexes past the end: none yet). */
+  counts: Uint16Array
+}
+
+export class OrganismNode {
+  alive = true
+
+  constructor(
+    private readonly organism: SimOrganism,
+    readonly index: number,
+    public sim: SimNode,
+    /** When this node was last (re)started, virtual ms. */
+    public since: number,
+  ) {}
+
+  tree!: TreeNode
+
+  /** Times `bid` was delivered to this node (its current and earlier incarnations). */
+  deliveriesOf(bid: string): number {
+    return this.organism.broadcasts.get(bid)?.counts[this.index] ?? 0
+  }
+
+  /** bid → times delivered to this node (its current and earlier incarnations). Built on demand. */
+  get deliveries(): ReadonlyMap<string, number> {
+    const out = new Map<string, number>()
+    for (const [bid, record] of this.organism.broadcasts) {
+      const count = record.counts[this.index] ?? 0
+      if (count > 0) out.set(bid, count)
+    }
+    return out
+  }
+}
+
+export class SimOrganism {
+  readonly sim: Simulator
+  readonly net: SimNetwork
+  readonly config: TreeConfig
+  readonly nodes: OrganismNode[] = []
+  /** One shared Member object per node for all the nodes that know it (memory, at a million nodes). */
+  readonly members = new MemberTable()
+  /** Every broadcast id delivered anywhere, with who got it how often. */
+  readonly broadcasts = new Map<string, BroadcastRecord>()
+
+  constructor(readonly options: SimOrganismOptions) {
+    this.sim = new Simulator({ seed: options.seed })
+    this.net = new SimNetwork(this.sim, { link: options.link ?? { latencyMs: 5, jitterMs: 2 } })
+    this.config = treeConfig({ maxChildren: options.maxChildren, ...options.config })
+  }
+
+  /** Add a node and start it, bootstrapping through `contacts` (indexes). */
+  add(contacts: number[]): OrganismNode {
+    const node = new OrganismNode(this, this.nodes.length, this.net.addNode(), this.sim.now)
+    node.tree = this.makeTree(node)
+    this.nodes.push(node)
+    node.tree.start(contacts.map((i) => this.nodes[i]!.sim.endpoint))
+    return node
+  }
+
+  private makeTree(node: OrganismNode): TreeNode {
+    const router = new MessageRouter()
+    node.sim.transport.onMessage(router.handle)
+    const tree = new TreeNode({
+      transport: node.sim.transport,
+      router,
+      clock: node.sim.clock,
+      random: node.sim.random,
+      self: { id: node.sim.id, endpoint: node.sim.endpoint },
+      config: this.config,
+      log: silentLogger,
+      members: this.members,
+    })
+    tree.onDeliver((d) => this.delivered(node.index, d))
+    return tree
+  }
+
+  private delivered(index: number, d: Delivery): void {
+    if (!d.bid) return
+    let record = this.broadcasts.get(d.bid)
+    if (!record) this.broadcasts.set(d.bid, (record = { delivered: 0, maxHops: 0, lastAt: 0, counts: new Uint16Array(this.nodes.length) }))
+    if (index >= record.counts.length) {
+      const grown = new Uint16Array(Math.max(this.nodes.length, index + 1))
+      grown.set(record.counts)
+      record.counts = grown
+    }
+    record.counts[index]!++
+    record.delivered++
+    record.maxHops = Math.max(record.maxHops, d.hops ?? 0)
+    record.lastAt = this.sim.now
+  }
+
+  crash(index: number): void {
+    const node = this.nodes[index]!
+    node.tree.stop()
+    this.net.crash(node.sim.id)
+    node.alive = false
+  }
+
+  restart(index: number, contacts: number[]): void {
+    const node = this.nodes[index]!
+    node.sim = this.net.restart(node.sim.id)
+    node.alive = true
+    node.since = this.sim.now
+    node.tree = this.makeTree(node)
+    node.tree.start(contacts.map((i) => this.nodes[i]!.sim.endpoint))
+  }
+
+  live(): OrganismNode[] {
+    return this.nodes.filter((n) => n.alive)
+  }
+
+  observed(nodes = this.live()): ObservedNode[] {
+    return nodes.map((n) => ({ id: n.sim.id, tree: n.tree }))
+  }
+
+  violations(components: OrganismNode[][] = [this.live()]): string[] {
+    return checkTreeInvariants(components.map((c) => this.observed(c)), this.config.maxChildren)
+  }
+
+  /**
+   * A cheap necessary condition for the invariants on the whole live network
+   * (one root, whose roster has exactly the live nodes' count, nobody joining):
+   * O(N) without allocation, so it can run often; the full check follows only
+   * when it passes.
+   */
+  looksConverged(): boolean {
+    let roots = 0
+    let rosterSize = -1
+    let live = 0
+    for (const n of this.nodes) {
+      if (!n.alive) continue
+      live++
+      const state = n.tree.state
+      if (state === 'root') {
+        if (++roots > 1) return false
+        rosterSize = n.tree.roster?.size ?? -1
+      } else if (state !== 'member') return false
+    }
+    return roots === 1 && rosterSize === live
+  }
+
+  /**
+   * Run until the invariants hold or `maxMs` passes; returns the virtual time
+   * taken. Checked every `stepMs` (the cheap gate first when `components` is
+   * the whole network), so the result is a multiple of `stepMs`.
+   */
+  runUntilConverged(maxMs: number, components?: () => OrganismNode[][], stepMs = 250, onStep?: () => void): number {
+    const start = this.sim.now
+    while (this.sim.now - start < maxMs) {
+      this.sim.runFor(stepMs)
+      onStep?.()
+      if (!components && !this.looksConverged()) continue
+      if (this.violations(components?.()).length === 0) return this.sim.now - start
+    }
+    return Infinity
+  }
+
+  roots(): OrganismNode[] {
+    return this.live().filter((n) => n.tree.state === 'root')
+  }
+}
+
+/** Nodes that did not receive `bid` exactly once (text lines; empty when all good). */
+export function deliveryProblems(nodes: OrganismNode[], bid: string): string[] {
+  const problems: string[] = []
+  for (const n of nodes) {
+    const count = n.deliveriesOf(bid)
+    if (count !== 1) problems.push(`node ${n.index} (${n.sim.id.slice(0, 10)}) got broadcast ${bid} ${count} times`)
+  }
+  return problems
+}
+
+/** Build an organism by a join storm: all nodes start at once, each knowing one earlier node. */
+export function joinStorm(options: SimOrganismOptions, maxMs = 60_000): { organism: SimOrganism; convergedMs: number } {
+  const organism = new SimOrganism(options)
+  organism.add([])
+  for (let i = 1; i < options.nodes; i++) organism.add([organism.sim.random.int(i)])
+  const convergedMs = organism.runUntilConverged(maxMs, undefined, 500)
+  return { organism, convergedMs }
+}

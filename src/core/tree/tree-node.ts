@@ -423,10 +423,13 @@ export class TreeNode {
     this.info = undefined
     this.roster = undefined
     this.grandchildrenMap = undefined
+    this.childrenAcked = undefined
     this.suspectSentAtMap = undefined
     this.liveness.clear()
     this.state = 'joining'
     this.rootHint = target
+    this.rootHintTree = undefined
+    this.nextHint = undefined
     this.joinQueuedAt = -Infinity
     this.lastJoinProgressAt = this.now()
     if (target) this.contacts.add(target, this.self.id)
@@ -501,13 +504,28 @@ export class TreeNode {
   }
 
   private joinAttempt = 0
+  /** The tree of `rootHint` when an answer named it (queued, redirect): other joiners are redirected there. */
+  private rootHintTree?: { treeId: string; size: number }
+  /** After a 'try': the first endpoint it named, asked next (pointer jumping: each asks what the other found). */
+  private nextHint?: string
+  /** Endpoints asked lately: a hint pointing back among them is a cycle, so take turns instead. */
+  private recentTargets?: string[]
 
   private attemptJoin(): void {
     if (this.state !== 'joining' || this.joinInFlight) return
-    // The root we were pointed at first; otherwise take turns among what we know.
-    const candidates = this.joinCandidates()
-    if (candidates.length === 0) return
-    const target = this.rootHint ?? candidates[this.joinAttempt++ % candidates.length]!
+    // The root we were pointed at first; then where the last 'try' pointed; otherwise take turns among what we know.
+    let target: { endpoint: string; id?: string } | undefined = this.rootHint
+    const hint = this.nextHint
+    this.nextHint = undefined
+    if (!target && hint !== undefined && !this.recentTargets?.includes(hint)) target = { endpoint: hint }
+    if (!target) {
+      const candidates = this.joinCandidates()
+      if (candidates.length === 0) return
+      target = candidates[this.joinAttempt++ % candidates.length]!
+    }
+    const recent = (this.recentTargets ??= [])
+    recent.push(target.endpoint)
+    if (recent.length > 8) recent.shift()
     this.joinInFlight = true
     this.deps.transport.send(target, message(KIND.join, { member: this.self }), {
       expectReply: true,
@@ -517,19 +535,24 @@ export class TreeNode {
           this.joinInFlight = false
           if (this.state !== 'joining') return
           if (error || !reply) {
-            if (this.rootHint && target.endpoint === this.rootHint.endpoint) this.rootHint = undefined
+            if (this.rootHint && target.endpoint === this.rootHint.endpoint) {
+              this.rootHint = undefined
+              this.rootHintTree = undefined
+            }
             return this.after(this.config.joinTickMs, () => this.attemptJoin()) // next candidate soon
           }
           const r = this.decode.joinReply(reply)
           this.lastJoinProgressAt = this.now()
           if (r.status === 'try') {
-            // The contact is joining too: follow its hints (towards whoever it is waiting on).
-            for (const e of r.endpoints ?? []) if (e !== this.self.endpoint && !this.hints.includes(e)) this.hints.unshift(e)
-            this.hints.length = Math.min(this.hints.length, 16)
+            // The contact is joining too: follow its hints (towards whoever it is waiting on), its best one first.
+            const fresh = (r.endpoints ?? []).filter((e) => e !== this.self.endpoint)
+            this.hints = [...new Set([...fresh, ...this.hints])].slice(0, 16)
+            this.nextHint = fresh.find((e) => e !== target.endpoint)
             return this.after(this.config.joinTickMs, () => this.attemptJoin())
           }
           this.contacts.add(r.root!, this.self.id)
           this.rootHint = r.root
+          this.rootHintTree = { treeId: r.treeId!, size: r.size! }
           if (r.status === 'queued') this.joinQueuedAt = this.now()
           else if (r.root!.id !== this.self.id) this.attemptJoin() // redirected: ask the root itself now
         }),
@@ -547,7 +570,11 @@ export class TreeNode {
     if (this.state === 'member' && root && this.view) {
       return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: this.view.treeId, root, size: this.info?.size ?? this.view.size }))
     }
-    // Joining ourselves: point the asker where we are looking (towards a root).
+    // Joining ourselves, queued at a root (or sent to one): send the asker there too.
+    if (this.state === 'joining' && this.rootHint && this.rootHintTree && this.rootHint.id !== member.id) {
+      return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: this.rootHintTree.treeId, root: this.rootHint, size: this.rootHintTree.size }))
+    }
+    // Otherwise point the asker where we are looking (towards a root).
     const endpoints = [...(this.rootHint ? [this.rootHint.endpoint] : []), ...this.hints.slice(0, 4), ...this.seeds, ...this.contacts.random(this.deps.random, 4).map((c) => c.endpoint)]
     r?.reply(message(KIND.joinReply, { status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
   }
@@ -612,6 +639,10 @@ export class TreeNode {
     }
     if (wasJoining) {
       this.events.joins++
+      // Joining-only state: a later rejoin starts from contacts, which are fresher.
+      this.hints = []
+      this.recentTargets = undefined
+      this.nextHint = undefined
       this.log.debug(`joined tree ${view.treeId.slice(0, 8)} at position ${view.position} (${source})`)
     }
     const carried = wasJoining ? this.carryOverBroadcasts(view.treeId) : 0
@@ -671,13 +702,24 @@ export class TreeNode {
 
   // --------------------------------------------------------------- heartbeats
 
+  /** The children list (of the current view) the parent has acknowledged: later heartbeats leave it out. */
+  private childrenAcked?: Placed[]
+
   private heartbeatParent(view: View, now: number): void {
     const parent = view.parent!
     const parentPosition = parentOf(view.position, this.config.maxChildren)
-    this.request(parent, message(KIND.hb, { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children }), (error, reply) => {
+    const withChildren = this.childrenAcked !== view.children
+    const known = this.info && this.info.treeId === view.treeId ? this.info.epoch : undefined
+    const hb = withChildren
+      ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
+      : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
+    this.request(parent, message(KIND.hb, hb), (error, reply) => {
       if (error || !reply || this.view !== view) return
       this.liveness.heard(parent.id, this.now())
-      this.onHeartbeatReply(view, this.decode.heartbeatReply(reply))
+      const answer = this.decode.heartbeatReply(reply)
+      if (!answer.childOk || answer.wantChildren) this.childrenAcked = undefined
+      else if (withChildren) this.childrenAcked = view.children
+      this.onHeartbeatReply(view, answer)
       this.flushPosition({ ...parent, position: parentPosition })
     })
     if (!this.liveness.isSuspected(parent.id, now)) return
@@ -711,14 +753,20 @@ export class TreeNode {
       // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.
       this.refreshView(view)
     }
+    let wantChildren: true | undefined
     if (childOk) {
       this.liveness.heard(m.fromHex, this.now())
-      this.grandchildren.set(m.fromHex, hb.children)
+      if (hb.children) this.grandchildren.set(m.fromHex, hb.children)
+      else if (!this.grandchildrenMap?.has(m.fromHex)) wantChildren = true
       this.flushPosition(child!)
     }
-    const info = this.state === 'root' && this.roster ? this.infoFromRoster() : this.info
+    // Tree-wide info only when the child lacks it (same content as before: it ignores what is not newer).
+    const known = this.state === 'root' && this.roster ? this.roster.epoch : this.info?.epoch
+    const treeId = this.state === 'root' && this.roster ? this.roster.treeId : this.info?.treeId
+    const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
+    const info = !stale ? undefined : this.state === 'root' && this.roster ? this.infoFromRoster() : this.info
     const contacts = this.contacts.random(this.deps.random, 3, m.fromHex)
-    r?.reply(message(KIND.hbReply, { childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+    r?.reply(message(KIND.hbReply, { childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts, wantChildren }))
   }
 
   private reportSuspect(peer: Placed, now: number): void {

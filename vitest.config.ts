@@ -1,12 +1,17 @@
 import { defineConfig } from 'vitest/config'
 
+// Two projects: `unit` (codecs, state machines, simulations, in-process HTTPS)
+// runs two files at a time; `processes` (real multi-process organisms on
+// loopback) runs one file at a time, after the unit tests, so the node
+// processes do not compete with simulations for this machine's two cores.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Multi-process tests spawn real nodes; two workers fit the 2-core machines we run on.
-    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/e2e/**'], maxWorkers: 2 } },
+      { extends: true, test: { name: 'processes', include: ['test/e2e/**/*.test.ts'], maxWorkers: 1, fileParallelism: false } },
+    ],
   },
 })

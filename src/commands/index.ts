@@ -8,8 +8,15 @@ import BenchWire from './bench/wire.js'
 import IdNew from './id/new.js'
 import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
+import NodeBroadcast from './node/broadcast.js'
+import NodeJoin from './node/join.js'
+import NodeLeave from './node/leave.js'
 import NodePing from './node/ping.js'
+import NodeSend from './node/send.js'
 import NodeServe from './node/serve.js'
+import NodeStatus from './node/status.js'
+import NodeTime from './node/time.js'
+import NodeTree from './node/tree.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
   'bench:serve': BenchServe,
@@ -17,6 +24,13 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:new': IdNew,
   'id:restore': IdRestore,
   'id:show': IdShow,
+  'node:broadcast': NodeBroadcast,
+  'node:join': NodeJoin,
+  'node:leave': NodeLeave,
   'node:ping': NodePing,
+  'node:send': NodeSend,
   'node:serve': NodeServe,
+  'node:status': NodeStatus,
+  'node:time': NodeTime,
+  'node:tree': NodeTree,
 }

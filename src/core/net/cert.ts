@@ -20,7 +20,7 @@ let x509Module: Promise<typeof X509> | undefined
 function loadX509(): Promise<typeof X509> {
   x509Module ??= import('reflect-metadata').then(async () => {
     const x509 = await import('@peculiar/x509')
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+    x509.cryptoProvider.set(webcrypto as never) // node:crypto.webcrypto is a Crypto; the DOM type is not in our lib set
     return x509
   })
   return x509Module

@@ -130,8 +130,9 @@ export class OrganismNode {
       const { cell: name, text } = readJson<{ cell?: string; text?: string }>(m)
       const target = this.cell(name)
       if (typeof text !== 'string' || text.length === 0) return r.fail('invalid-input', 'text is required')
+      const at = this.clock.now()
       const bid = target.tree.broadcast(NOTE_KIND, noteBody(text), BodyType.json)
-      r.reply(jsonMessage(`${CONTROL.broadcast}.reply`, { bid, cell: target.name, treeSize: target.tree.status().treeSize }))
+      r.reply(jsonMessage(`${CONTROL.broadcast}.reply`, { bid, at, cell: target.name, treeSize: target.tree.status().treeSize }))
     })
     control(CONTROL.send, (m, r) => {
       const { cell: name, text, position, node } = readJson<{ cell?: string; text?: string; position?: number; node?: string }>(m)

@@ -1,0 +1,157 @@
+/** Real `borg node join` processes on loopback, for the multi-process tests and the tree benchmark. */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parentOf, childrenOf } from '../../src/core/tree/position.js'
+import { HttpsTransport } from '../../src/core/net/https-transport.js'
+import { ed25519Signer } from '../../src/core/identity/signer.js'
+import { generateEd25519SecretKey } from '../../src/core/crypto/ed25519.js'
+import { silentLogger } from '../../src/core/log.js'
+import { readRunning } from '../../src/core/node/running-file.js'
+import { ensureBundle } from './cli-bundle.js'
+
+const run = promisify(execFile)
+
+export interface NodeProcess {
+  index: number
+  home: string
+  portBase: number
+  child?: ChildProcess
+  log: string[]
+}
+
+export interface CellView {
+  name: string
+  state: string
+  id: string
+  treeId?: string
+  position?: number
+  treeSize?: number
+  maxChildren: number
+  root?: { id: string; endpoint: string }
+  parent?: { id: string }
+  children: { id: string; position: number }[]
+  notes: { received: number; recent: { text: string; bid?: string; via: string; at: number }[] }
+  broadcasts: { forwarded: number; delivered: number; duplicates: number }
+  queues: { outbox: number }
+  endpoints: { net: string; recp: string; mon: string }
+}
+
+export class ProcessOrganism {
+  readonly nodes: NodeProcess[] = []
+  /** How to run borg: the node bundle, or a compiled binary when given. */
+  private readonly command: { file: string; args: string[] }
+  /** Reads monitor ports directly (cheaper than a CLI process per poll). */
+  private monitorClient?: HttpsTransport
+
+  constructor(
+    readonly basePort: number,
+    readonly env: Record<string, string> = {},
+    binary?: string,
+  ) {
+    this.command = binary ? { file: binary, args: [] } : { file: process.execPath, args: [ensureBundle()] }
+  }
+
+  async add(contacts: number[], cells = 'all'): Promise<NodeProcess> {
+    const home = await mkdtemp(join(tmpdir(), 'borg-e2e-'))
+    const node: NodeProcess = { index: this.nodes.length, home, portBase: this.basePort + this.nodes.length * 100, log: [] }
+    this.nodes.push(node)
+    this.launch(node, contacts, cells)
+    return node
+  }
+
+  /** (Re)start a node's process with its home (same identity). */
+  launch(node: NodeProcess, contacts: number[], cells = 'all'): void {
+    const args = [...this.command.args, 'node', 'join', '--foreground', '--cells', cells, '--port-base', String(node.portBase)]
+    for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + 13350}`)
+    const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const keep = (chunk: Buffer) => {
+      node.log.push(chunk.toString())
+      if (node.log.length > 200) node.log.shift()
+    }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    node.child = child
+  }
+
+  kill9(node: NodeProcess): void {
+    node.child?.kill('SIGKILL')
+    node.child = undefined
+  }
+
+  alive(): NodeProcess[] {
+    return this.nodes.filter((n) => n.child && n.child.exitCode === null && n.child.signalCode === null)
+  }
+
+  /** `borg node status --json` of one node (the real command, as a user would run it). */
+  async status(node: NodeProcess): Promise<{ nodeId: string; cells: CellView[] }> {
+    const { stdout } = await run(this.command.file, [...this.command.args, 'node', 'status', '--json'], { env: { ...process.env, ...this.env, BORG_HOME: node.home }, timeout: 20_000 })
+    return JSON.parse(stdout)
+  }
+
+  async cli(node: NodeProcess, ...args: string[]): Promise<string> {
+    const { stdout } = await run(this.command.file, [...this.command.args, ...args], { env: { ...process.env, ...this.env, BORG_HOME: node.home }, timeout: 20_000 })
+    return stdout
+  }
+
+  /** The same status as `borg node status --json`, read straight from the node's monitor ports. */
+  async monitorStatus(node: NodeProcess): Promise<{ nodeId: string; cells: CellView[] }> {
+    this.monitorClient ??= new HttpsTransport({ signer: ed25519Signer(generateEd25519SecretKey()), log: silentLogger, timeoutMs: 5_000 })
+    const running = await readRunning(node.home)
+    const cells = await Promise.all(Object.values(running.cells).map((c) => this.monitorClient!.client.getJson<CellView>(c.mon, '/status', running.nodeId)))
+    return { nodeId: running.nodeId, cells }
+  }
+
+  async stopAll(): Promise<void> {
+    await this.monitorClient?.close()
+    for (const n of this.nodes) n.child?.kill('SIGKILL')
+    await new Promise((r) => setTimeout(r, 200))
+    await Promise.all(this.nodes.map((n) => rm(n.home, { recursive: true, force: true })))
+  }
+}
+
+/** Problems with one cell's tree across the given statuses (empty = one valid tree). */
+export function treeProblems(cell: string, statuses: { nodeId: string; cells: CellView[] }[]): string[] {
+  const views = statuses.map((s) => ({ id: s.nodeId, cell: s.cells.find((c) => c.name === cell) })).filter((v) => v.cell)
+  const problems: string[] = []
+  const roots = views.filter((v) => v.cell!.state === 'root')
+  if (roots.length !== 1) problems.push(`${cell}: ${roots.length} roots`)
+  const n = views.length
+  const byPosition = new Map<number, string>()
+  for (const v of views) {
+    const c = v.cell!
+    if (c.treeSize !== n) problems.push(`${cell}: ${v.id.slice(0, 8)} reports size ${c.treeSize}, expected ${n}`)
+    if (c.position === undefined) problems.push(`${cell}: ${v.id.slice(0, 8)} has no position (${c.state})`)
+    else if (byPosition.has(c.position)) problems.push(`${cell}: position ${c.position} held twice`)
+    else byPosition.set(c.position, v.id)
+  }
+  for (let p = 1; p <= n; p++) if (!byPosition.has(p)) problems.push(`${cell}: position ${p} is empty`)
+  const treeIds = new Set(views.map((v) => v.cell!.treeId))
+  if (treeIds.size !== 1) problems.push(`${cell}: ${treeIds.size} tree ids`)
+  for (const v of views) {
+    const c = v.cell!
+    if (c.position === undefined) continue
+    const m = c.maxChildren
+    if (c.position > 1 && c.parent?.id !== byPosition.get(parentOf(c.position, m))) problems.push(`${cell}: position ${c.position} has the wrong parent`)
+    const expected = childrenOf(c.position, m, n).map((p) => byPosition.get(p))
+    if (expected.join() !== c.children.map((x) => x.id).join()) problems.push(`${cell}: position ${c.position} has the wrong children`)
+  }
+  return problems
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, stepMs = 500): Promise<{ value: T; ms: number }> {
+  const start = Date.now()
+  let last: unknown
+  while (Date.now() - start < timeoutMs) {
+    try {
+      const value = await fn()
+      if (value !== undefined) return { value, ms: Date.now() - start }
+    } catch (error) {
+      last = error
+    }
+    await new Promise((r) => setTimeout(r, stepMs))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+}

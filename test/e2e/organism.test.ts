@@ -1,0 +1,77 @@
+/**
+ * The organism as real processes on loopback: 7 × `borg node join --cells all`
+ * (real HTTPS, real processes), then `kill -9` of the root and of an interior
+ * node. The survivors must form one valid tree per cell type (checked through
+ * `borg node status --json`), broadcasts must reach all of them, a message
+ * queued for a dead node must be delivered when it comes back, and the
+ * restarted node must rejoin with its identity.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
+
+const CELLS = ['shard', 'crono']
+const organism = new ProcessOrganism(40_000 + 700 * Math.floor(Math.random() * 14), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn' })
+afterAll(() => organism.stopAll())
+
+async function statuses(nodes: NodeProcess[]) {
+  return Promise.all(nodes.map((n) => organism.status(n)))
+}
+
+async function oneTreePerCell(nodes: NodeProcess[]) {
+  const all = await statuses(nodes)
+  const problems = CELLS.flatMap((cell) => treeProblems(cell, all))
+  return problems.length === 0 ? all : undefined
+}
+
+describe('seven node processes', () => {
+  it('form one tree per cell, survive kill -9 of the root and an interior node, deliver broadcasts and queued messages, and take a restarted node back', async () => {
+    const first = await organism.add([])
+    await waitFor('the first node', () => organism.status(first).then((s) => (s.cells.length === 2 ? s : undefined)), 20_000)
+    for (let i = 1; i < 7; i++) await organism.add([0])
+    const formed = await waitFor('one tree per cell of 7 nodes', () => oneTreePerCell(organism.nodes), 60_000, 1000)
+    console.log(`7 processes formed one tree per cell in ${formed.ms} ms`)
+
+    // Victims: the crono root (maxChildren 3: positions 2..4 are interior) and the crono node at position 2.
+    const nodeOf = (id: string) => organism.nodes[formed.value.findIndex((s) => s.nodeId === id)]!
+    const crono = (s: (typeof formed.value)[number]) => s.cells.find((c) => c.name === 'crono')!
+    const root = nodeOf(formed.value.find((s) => crono(s).state === 'root')!.nodeId)
+    const interiorStatus = formed.value.find((s) => crono(s).position === 2)!
+    const interior = nodeOf(interiorStatus.nodeId)
+    expect(crono(interiorStatus).children.length).toBeGreaterThan(0)
+
+    organism.kill9(root)
+    organism.kill9(interior)
+    const survivors = organism.alive()
+    expect(survivors).toHaveLength(5)
+    // A note to the dead interior node's id waits in an outbox until it is back.
+    const sender = survivors[0]!
+    await organism.cli(sender, 'node', 'send', '--cell', 'shard', '--to', interiorStatus.nodeId, 'kept for you')
+
+    const healed = await waitFor('survivors to form one tree per cell', () => oneTreePerCell(survivors), 60_000, 1000)
+    console.log(`after kill -9 of the root and an interior node, 5 survivors healed in ${healed.ms} ms`)
+
+    const bids = JSON.parse(await organism.cli(survivors[2]!, 'node', 'broadcast', '--cell', 'crono', '--json', 'after the storm')) as { bid: string }
+    await waitFor(
+      'the broadcast at every survivor',
+      async () => {
+        const all = await statuses(survivors)
+        return all.every((s) => crono(s).notes.recent.some((n) => n.bid === bids.bid)) ? all : undefined
+      },
+      20_000,
+    )
+
+    organism.launch(interior, [survivors[0]!.index])
+    const rejoined = await waitFor('the restarted node to rejoin', () => oneTreePerCell([...survivors, interior]), 60_000, 1000)
+    console.log(`the restarted node rejoined in ${rejoined.ms} ms`)
+    const back = rejoined.value.find((s) => s.nodeId === interiorStatus.nodeId)!
+    expect(back.nodeId).toBe(interiorStatus.nodeId) // same identity
+    await waitFor(
+      'the queued note to reach the restarted node',
+      async () => {
+        const s = await organism.status(interior)
+        return s.cells.find((c) => c.name === 'shard')!.notes.recent.some((n) => n.text === 'kept for you' && n.via === 'direct') ? s : undefined
+      },
+      30_000,
+    )
+  }, 300_000)
+})

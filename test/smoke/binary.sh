@@ -132,6 +132,43 @@ SERVER_PID=
 borg_in "$A" 4 node ping "$ENDPOINT" --json
 ok "node ping to a closed port exits 4"
 
+# --- an organism of two nodes: node join / status / time / broadcast / leave ---
+N1=$WORK/n1 N2=$WORK/n2
+BASE=$((20000 + (RANDOM % 200) * 100))
+export BORG_HEARTBEAT_MS=500
+borg_in "$N1" 0 node join --cells all --port-base "$BASE" --json
+borg_in "$N2" 0 node join --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
+for _ in $(seq 60); do # 30 s
+  BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
+  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 2 ]] && break
+  sleep 0.5
+done
+OUT=$(cat "$WORK/out")
+[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 2 ]] || fail "two nodes did not form a two-node tree in both cells within 30 s"
+ok "node join: two background nodes formed one shard tree and one crono tree"
+for _ in $(seq 40); do
+  BORG_HOME=$N2 "$BIN" node time --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
+  grep -qE '"synced": *true' "$WORK/out" && break
+  sleep 0.5
+done
+OUT=$(cat "$WORK/out")
+grep -qE '"synced": *true' "$WORK/out" || fail "node time: the second node never synchronised with the crono root"
+ok "node time: synchronised with the crono root (offset $(grep -o '"offsetMs": *[-0-9.e]*' "$WORK/out" | head -1 | sed 's/.*: *//') ms)"
+borg_in "$N1" 0 node broadcast "smoke" --json
+BID=$(json_string bid)
+for _ in $(seq 20); do
+  BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
+  grep -q "$BID" "$WORK/out" && break
+  sleep 0.25
+done
+grep -q "$BID" "$WORK/out" || fail "the broadcast from node 1 never reached node 2"
+ok "node broadcast: delivered to the other node"
+borg_in "$N2" 0 node leave --json
+borg_in "$N1" 0 node leave --json
+borg_in "$N1" 3 node status --json
+ok "node leave: both nodes handed over and stopped"
+unset BORG_HEARTBEAT_MS
+
 # --- start-up time ----------------------------------------------------------
 best=
 for _ in 1 2 3 4 5; do

@@ -159,10 +159,65 @@ export interface LeaveRequest {
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+const utf8Encoder = new TextEncoder()
 
 export function message(kind: string, value: unknown): Outgoing {
   // Buffer.from: small bodies are carved out of a shared pool (TextEncoder makes an ArrayBuffer per message).
-  return { kind, body: Buffer.from(JSON.stringify(value), 'utf8'), bodyType: BodyType.json }
+  return jsonBody(kind, JSON.stringify(value))
+}
+
+function jsonBody(kind: string, json: string): Outgoing {
+  return { kind, body: Buffer.from(json, 'utf8'), bodyType: BodyType.json }
+}
+
+/**
+ * Bodies senders keep and send again unchanged (a join request, a heartbeat
+ * while nothing changed, the root's "queued" answer). Decoders remember what
+ * such a body decoded to, so where the same bytes object arrives again (the
+ * simulator passes bodies by reference; a real transport never does) it is
+ * not parsed again. Weak: a body nobody holds any more is forgotten.
+ */
+const reusedBodies = new WeakSet<Uint8Array>()
+
+/** A message to be sent many times: encoded once, into bytes of its own (a pooled slice would pin its whole pool slab). */
+export function reusableMessage(kind: string, value: unknown): Outgoing {
+  const body = utf8Encoder.encode(JSON.stringify(value))
+  reusedBodies.add(body)
+  return { kind, body, bodyType: BodyType.json }
+}
+
+// ---- hand-built JSON for the hottest bodies ------------------------------------
+// JSON.stringify costs ~100 ns per property on this engine (V8 11.3 has no fast
+// path), which made heartbeat answers the largest cost of a simulated tree.
+// These produce exactly JSON.stringify's text for the same value (test/tree/codec.test.ts).
+
+/** Printable ASCII without `"` and `\`: such a string is its own JSON body between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const jsonString = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s))
+const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null')
+const jsonEpoch = (e: Epoch): string => `{"term":${jsonNumber(e.term)},"seq":${jsonNumber(e.seq)}}`
+/** A Member as stored by the tree (exactly `id` and `endpoint`). */
+function jsonMember(m: Member): string {
+  return `{"id":${jsonString(m.id)},"endpoint":${jsonString(m.endpoint)}}`
+}
+function jsonMembers(list: readonly Member[]): string {
+  let out = '['
+  for (let i = 0; i < list.length; i++) out += (i > 0 ? ',' : '') + jsonMember(list[i]!)
+  return out + ']'
+}
+
+/** The answer to a heartbeat; `contacts` must be plain Members (id, endpoint), as the contact book keeps them. */
+export function heartbeatReplyMessage(reply: HeartbeatReply): Outgoing {
+  let json = `{"childOk":${reply.childOk},"epoch":${jsonEpoch(reply.epoch)}`
+  if (reply.info !== undefined) json += `,"info":${JSON.stringify(reply.info)}`
+  json += `,"contacts":${jsonMembers(reply.contacts)}`
+  if (reply.wantChildren !== undefined) json += `,"wantChildren":${reply.wantChildren}`
+  return jsonBody(KIND.hbReply, json + '}')
+}
+
+/** Peer-sampling bodies (shuffle and its answer): a list of plain Members. */
+export function contactsMessage(kind: string, contacts: readonly Member[]): Outgoing {
+  return jsonBody(kind, `{"contacts":${jsonMembers(contacts)}}`)
 }
 
 // ---- validation -------------------------------------------------------------
@@ -241,6 +296,31 @@ export function treeDecoder(table?: MemberTable) {
     }
   }
   const asOp = (v: unknown): RosterOp => asOpWith(v, asMember)
+  /** What reused bodies decoded to (see reusableMessage): shared by every receiver, never mutated. */
+  const decoded = new WeakMap<Uint8Array, unknown>()
+  const memo = <T>(m: Incoming, decode: (m: Incoming) => T): T => {
+    if (!reusedBodies.has(m.body)) return decode(m)
+    let value = decoded.get(m.body) as T | undefined
+    if (value === undefined) decoded.set(m.body, (value = decode(m)))
+    return value
+  }
+  const join = (m: Incoming): JoinRequest => ({ member: asMember(body(m).member) })
+  const joinReply = (m: Incoming): JoinReply => {
+    const b = body(m)
+    if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
+    if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
+    return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
+  }
+  const heartbeat = (m: Incoming): Heartbeat => {
+    const b = body(m)
+    return {
+      treeId: treeId(b.treeId),
+      epoch: asEpoch(b.epoch),
+      position: int(b.position, 'position', 1),
+      children: b.children === undefined ? undefined : arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
+      known: b.known === undefined ? undefined : asEpoch(b.known, 'known'),
+    }
+  }
   const members = (v: unknown, what: string, max: number): Member[] => arr(v, what, max).map((c) => asMember(c, what.replace(/s$/, '')))
 
   return {
@@ -248,23 +328,13 @@ export function treeDecoder(table?: MemberTable) {
     asPlaced,
     asView,
     join(m: Incoming): JoinRequest {
-      return { member: asMember(body(m).member) }
+      return memo(m, join)
     },
     joinReply(m: Incoming): JoinReply {
-      const b = body(m)
-      if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
-      if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
-      return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
+      return memo(m, joinReply)
     },
     heartbeat(m: Incoming): Heartbeat {
-      const b = body(m)
-      return {
-        treeId: treeId(b.treeId),
-        epoch: asEpoch(b.epoch),
-        position: int(b.position, 'position', 1),
-        children: b.children === undefined ? undefined : arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
-        known: b.known === undefined ? undefined : asEpoch(b.known, 'known'),
-      }
+      return memo(m, heartbeat)
     },
     heartbeatReply(m: Incoming): HeartbeatReply {
       const b = body(m)

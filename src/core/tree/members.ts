@@ -20,17 +20,23 @@ export class MemberTable {
   readonly member: Canon = (id, endpoint) => {
     const known = this.byId.get(id)
     if (known !== undefined && known.endpoint === endpoint) return known
-    const fresh: Member = Object.freeze({ id: known?.id ?? id, endpoint })
+    const fresh: Member = Object.freeze({ id: known?.id ?? internalized(id), endpoint })
     this.byId.set(fresh.id, fresh)
     return fresh
+  }
+
+  /** The table's copy of an id (the argument itself when unknown). */
+  id(value: string): string {
+    return this.byId.get(value)?.id ?? value
   }
 
   /** One shared copy of a short string that recurs everywhere (tree ids, endpoints). */
   text(value: string): string {
     const known = this.texts.get(value)
     if (known !== undefined) return known
-    this.texts.set(value, value)
-    return value
+    const copy = internalized(value)
+    this.texts.set(copy, copy)
+    return copy
   }
 
   get size(): number {
@@ -42,3 +48,14 @@ export class MemberTable {
 export type Canon = (id: string, endpoint: string) => Member
 
 export const plainMember: Canon = (id, endpoint) => ({ id, endpoint })
+
+/**
+ * The engine's internalized copy of a string (property names are kept in its
+ * string table). Two different internalized strings are unequal at a glance,
+ * so comparing two table ids costs a pointer comparison; two ordinary 66-char
+ * ids that share their "ed" prefix cost a call and a character loop. Only a
+ * speed-up: equality means the same either way.
+ */
+function internalized(value: string): string {
+  return Object.keys({ [value]: 0 })[0] ?? value
+}

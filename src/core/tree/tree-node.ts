@@ -21,8 +21,11 @@ import type { Responder, Transport } from '../wire/transport.js'
 import { BroadcastMemory } from './broadcaster.js'
 import {
   KIND,
+  contactsMessage,
   decoderFor,
+  heartbeatReplyMessage,
   message,
+  reusableMessage,
   type Broadcast,
   type TreeDecoder,
   type HeartbeatReply,
@@ -338,29 +341,31 @@ export class TreeNode {
   }
 
   private handle(m: Incoming, r: Responder | undefined): void {
+    // The sender's id as the member table spells it: ids compared in hot loops are then the same string object.
+    const from = this.deps.members?.id(m.fromHex) ?? m.fromHex
     switch (m.kind) {
       case KIND.join:
-        return this.onJoin(m, r)
+        return this.onJoin(m, r, from)
       case KIND.hb:
-        return this.onHeartbeat(m, r)
+        return this.onHeartbeat(m, r, from)
       case KIND.probe:
         return r?.reply(message(KIND.probeReply, { state: this.state, treeId: this.view?.treeId, position: this.view?.position, epoch: this.info?.epoch, root: this.info?.root }))
       case KIND.whereami:
-        return this.onWhereami(m, r)
+        return this.onWhereami(m, r, from)
       case KIND.shuffle: {
         // Peer sampling: trade a few contacts both ways, so every node's book
         // stays a random sample of the live network and not just of its own tree.
         const offered = this.decode.shuffle(m)
-        r?.reply(message(KIND.shuffleReply, { contacts: this.contacts.random(this.deps.random, 4, m.fromHex) }))
+        r?.reply(contactsMessage(KIND.shuffleReply, this.contacts.random(this.deps.random, 4, from)))
         for (const c of offered.contacts) this.contacts.add(c, this.self.id)
         return
       }
       case KIND.whois:
-        return r?.reply(message(KIND.whoisReply, { ...this.whois(), contacts: this.contacts.random(this.deps.random, 4, m.fromHex) }))
+        return r?.reply(message(KIND.whoisReply, { ...this.whois(), contacts: this.contacts.random(this.deps.random, 4, from) }))
       case KIND.sync:
-        return this.onSync(m, r)
+        return this.onSync(m, r, from)
       case KIND.leave:
-        return this.onLeave(m, r)
+        return this.onLeave(m, r, from)
       case KIND.assign:
         return this.adoptView(this.decode.assign(m), 'assign')
       case KIND.suspect:
@@ -368,9 +373,9 @@ export class TreeNode {
       case KIND.promote:
         return this.onPromote(m)
       case KIND.merge:
-        return this.onMergeHint(m)
+        return this.onMergeHint(m, from)
       case KIND.bcast:
-        return this.handleBroadcast(this.decode.broadcast(m), m.fromHex)
+        return this.handleBroadcast(this.decode.broadcast(m), from)
       case KIND.route:
         return this.routeMessage(this.decode.route(m))
     }
@@ -395,7 +400,7 @@ export class TreeNode {
     const target = this.contacts.random(this.deps.random, 1)[0]
     if (!target) return
     const offer = [this.self, ...this.contacts.random(this.deps.random, 3, target.id)]
-    this.request(target, message(KIND.shuffle, { contacts: offer }), (error, reply) => {
+    this.request(target, contactsMessage(KIND.shuffle, offer), (error, reply) => {
       if (error || !reply) return this.contacts.remove(target.id) // gone: make room for someone alive
       for (const c of this.decode.shuffle(reply).contacts) this.contacts.add(c, this.self.id)
     })
@@ -510,6 +515,8 @@ export class TreeNode {
   private nextHint?: string
   /** Endpoints asked lately: a hint pointing back among them is a cycle, so take turns instead. */
   private recentTargets?: string[]
+  /** This node's join request (always the same body) while joining. */
+  private joinMessage?: Outgoing
 
   private attemptJoin(): void {
     if (this.state !== 'joining' || this.joinInFlight) return
@@ -527,7 +534,7 @@ export class TreeNode {
     recent.push(target.endpoint)
     if (recent.length > 8) recent.shift()
     this.joinInFlight = true
-    this.deps.transport.send(target, message(KIND.join, { member: this.self }), {
+    this.deps.transport.send(target, (this.joinMessage ??= reusableMessage(KIND.join, { member: this.self })), {
       expectReply: true,
       timeoutMs: this.config.requestTimeoutMs,
       onResult: (error, reply) =>
@@ -559,16 +566,30 @@ export class TreeNode {
     })
   }
 
-  private onJoin(m: Incoming, r: Responder | undefined): void {
+  /** The last 'queued' (root: keyed by roster epoch) or 'redirect' (member: keyed by info or view) answer. */
+  private joinAnswer?: { key: object; treeId: string; message: Outgoing }
+
+  private onJoin(m: Incoming, r: Responder | undefined, from: string): void {
     const { member } = this.decode.join(m)
-    if (member.id !== m.fromHex) throw new BorgError('refused', 'a node can only ask to join for itself')
+    if (member.id !== from) throw new BorgError('refused', 'a node can only ask to join for itself')
     if (this.state === 'root' && this.roster && this.view) {
       this.enqueueJoiner(member)
-      return r?.reply(message(KIND.joinReply, { status: 'queued', treeId: this.view.treeId, root: this.self, size: this.roster.size }))
+      // The same answer for every joiner until the roster changes: encoded once per epoch.
+      const { epoch, size } = this.roster
+      const treeId = this.view.treeId
+      if (this.joinAnswer?.key !== epoch || this.joinAnswer.treeId !== treeId) {
+        this.joinAnswer = { key: epoch, treeId, message: reusableMessage(KIND.joinReply, { status: 'queued', treeId, root: this.self, size }) }
+      }
+      return r?.reply(this.joinAnswer.message)
     }
     const root = this.info?.root ?? this.view?.root
     if (this.state === 'member' && root && this.view) {
-      return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: this.view.treeId, root, size: this.info?.size ?? this.view.size }))
+      const key = this.info ?? this.view
+      if (this.joinAnswer?.key !== key || this.joinAnswer.treeId !== this.view.treeId) {
+        const body = { status: 'redirect', treeId: this.view.treeId, root, size: this.info?.size ?? this.view.size }
+        this.joinAnswer = { key, treeId: this.view.treeId, message: reusableMessage(KIND.joinReply, body) }
+      }
+      return r?.reply(this.joinAnswer.message)
     }
     // Joining ourselves, queued at a root (or sent to one): send the asker there too.
     if (this.state === 'joining' && this.rootHint && this.rootHintTree && this.rootHint.id !== member.id) {
@@ -643,6 +664,7 @@ export class TreeNode {
       this.hints = []
       this.recentTargets = undefined
       this.nextHint = undefined
+      this.joinMessage = undefined
       this.log.debug(`joined tree ${view.treeId.slice(0, 8)} at position ${view.position} (${source})`)
     }
     const carried = wasJoining ? this.carryOverBroadcasts(view.treeId) : 0
@@ -704,16 +726,22 @@ export class TreeNode {
 
   /** The children list (of the current view) the parent has acknowledged: later heartbeats leave it out. */
   private childrenAcked?: Placed[]
+  private hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing }
 
   private heartbeatParent(view: View, now: number): void {
     const parent = view.parent!
     const parentPosition = parentOf(view.position, this.config.maxChildren)
     const withChildren = this.childrenAcked !== view.children
     const known = this.info && this.info.treeId === view.treeId ? this.info.epoch : undefined
-    const hb = withChildren
-      ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
-      : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
-    this.request(parent, message(KIND.hb, hb), (error, reply) => {
+    // Unchanged view and info: the same body as last beat, encoded once.
+    let cached = this.hbCache
+    if (!cached || cached.view !== view || cached.known !== known || cached.withChildren !== withChildren) {
+      const hb = withChildren
+        ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
+        : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
+      this.hbCache = cached = { view, known, withChildren, message: reusableMessage(KIND.hb, hb) }
+    }
+    this.request(parent, cached.message, (error, reply) => {
       if (error || !reply || this.view !== view) return
       this.liveness.heard(parent.id, this.now())
       const answer = this.decode.heartbeatReply(reply)
@@ -744,10 +772,10 @@ export class TreeNode {
     }
   }
 
-  private onHeartbeat(m: Incoming, r: Responder | undefined): void {
+  private onHeartbeat(m: Incoming, r: Responder | undefined, from: string): void {
     const hb = this.decode.heartbeat(m)
     const view = this.view
-    const child = view?.children.find((c) => c.id === m.fromHex)
+    const child = view?.children.find((c) => c.id === from)
     const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
     if (!childOk && view && view.treeId === hb.treeId && compareEpoch(hb.epoch, view.epoch) > 0 && this.state === 'member') {
       // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.
@@ -755,9 +783,9 @@ export class TreeNode {
     }
     let wantChildren: true | undefined
     if (childOk) {
-      this.liveness.heard(m.fromHex, this.now())
-      if (hb.children) this.grandchildren.set(m.fromHex, hb.children)
-      else if (!this.grandchildrenMap?.has(m.fromHex)) wantChildren = true
+      this.liveness.heard(from, this.now())
+      if (hb.children) this.grandchildren.set(from, hb.children)
+      else if (!this.grandchildrenMap?.has(from)) wantChildren = true
       this.flushPosition(child!)
     }
     // Tree-wide info only when the child lacks it (same content as before: it ignores what is not newer).
@@ -765,8 +793,8 @@ export class TreeNode {
     const treeId = this.state === 'root' && this.roster ? this.roster.treeId : this.info?.treeId
     const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
     const info = !stale ? undefined : this.state === 'root' && this.roster ? this.infoFromRoster() : this.info
-    const contacts = this.contacts.random(this.deps.random, 3, m.fromHex)
-    r?.reply(message(KIND.hbReply, { childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts, wantChildren }))
+    const contacts = this.contacts.random(this.deps.random, 3, from)
+    r?.reply(heartbeatReplyMessage({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts, wantChildren }))
   }
 
   private reportSuspect(peer: Placed, now: number): void {
@@ -851,9 +879,9 @@ export class TreeNode {
     })
   }
 
-  private onWhereami(m: Incoming, r: Responder | undefined): void {
+  private onWhereami(m: Incoming, r: Responder | undefined, from: string): void {
     const { member } = this.decode.whereami(m)
-    if (member.id !== m.fromHex) throw new BorgError('refused', 'whereami is only answered for the asking node')
+    if (member.id !== from) throw new BorgError('refused', 'whereami is only answered for the asking node')
     if (this.state !== 'root' || !this.roster) return r?.fail('unavailable', 'not the root')
     const position = this.roster.positionOf(member.id)
     if (position === undefined) return r?.reply(WHEREAMI_UNKNOWN)
@@ -1045,12 +1073,12 @@ export class TreeNode {
     }
   }
 
-  private onSync(m: Incoming, r: Responder | undefined): void {
+  private onSync(m: Incoming, r: Responder | undefined, from: string): void {
     const s = this.decode.sync(m)
     const view = this.view
     const knownRoot = this.info?.root.id ?? view?.root.id
     const newerTerm = !!this.info && s.epoch.term > this.info.epoch.term
-    if (!view || view.treeId !== s.treeId || (m.fromHex !== knownRoot && !newerTerm)) {
+    if (!view || view.treeId !== s.treeId || (from !== knownRoot && !newerTerm)) {
       return r?.reply(SYNC_NOT_OK)
     }
     if (s.snapshot) {
@@ -1198,9 +1226,9 @@ export class TreeNode {
 
   private sweeping = false
 
-  private onLeave(m: Incoming, r: Responder | undefined): void {
+  private onLeave(m: Incoming, r: Responder | undefined, from: string): void {
     const request = this.decode.leave(m)
-    if (request.member.id !== m.fromHex) throw new BorgError('refused', 'a node can only leave for itself')
+    if (request.member.id !== from) throw new BorgError('refused', 'a node can only leave for itself')
     const roster = this.roster
     if (this.state !== 'root' || !roster || request.treeId !== roster.treeId) return r?.fail('unavailable', 'not the root of that tree')
     const position = roster.positionOf(request.member.id)
@@ -1350,9 +1378,9 @@ export class TreeNode {
     })
   }
 
-  private onMergeHint(m: Incoming): void {
+  private onMergeHint(m: Incoming, from: string): void {
     const hint = this.decode.merge(m)
-    if (this.state !== 'root' || !this.roster || hint.root.id !== m.fromHex) return
+    if (this.state !== 'root' || !this.roster || hint.root.id !== from) return
     this.contacts.add(hint.root, this.self.id)
     this.compareTrees(hint.treeId, hint.epoch, hint.root, hint.size)
   }

@@ -1,0 +1,87 @@
+/**
+ * The hand-built encoders (hot message bodies) must write exactly what
+ * JSON.stringify writes for the same value, escapes included; and every
+ * decoder stays strict about the fields that changed on the wire.
+ */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { BorgError } from '../../src/core/errors.js'
+import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../../src/core/wire/message.js'
+import { KIND, contactsMessage, decode, decoderFor, heartbeatReplyMessage, message, reusableMessage, type HeartbeatReply } from '../../src/core/tree/codec.js'
+import { MemberTable } from '../../src/core/tree/members.js'
+
+const text = (m: Outgoing) => Buffer.from(m.body!).toString('utf8')
+const incoming = (m: Outgoing): Incoming => ({ kind: m.kind, from: new Uint8Array(0), fromHex: '', to: NO_TARGET, id: new Uint8Array(16), timestamp: 0, body: m.body!, bodyType: m.bodyType ?? BodyType.json, expectsReply: false })
+const raw = (kind: string, json: string): Incoming => incoming({ kind, body: Buffer.from(json), bodyType: BodyType.json })
+
+// Any string, including quotes, backslashes, control characters and lone surrogates.
+const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 })
+const member = fc.record({ id: anyText, endpoint: anyText })
+const epoch = fc.record({ term: fc.nat(), seq: fc.nat() })
+const placed = fc.record({ id: anyText, endpoint: anyText, position: fc.integer({ min: 1, max: 1e9 }) })
+const info = fc.record({ treeId: anyText, epoch, size: fc.integer({ min: 1 }), root: member, deputies: fc.array(placed, { maxLength: 3 }), last: placed })
+
+describe('tree codec', () => {
+  it('hand-built heartbeat answers are JSON.stringify exactly', () => {
+    fc.assert(
+      fc.property(fc.boolean(), epoch, fc.option(info, { nil: undefined }), fc.array(member, { maxLength: 4 }), fc.option(fc.constant(true as const), { nil: undefined }), (childOk, e, i, contacts, wantChildren) => {
+        const reply: HeartbeatReply = { childOk, epoch: e, info: i, contacts, wantChildren }
+        expect(text(heartbeatReplyMessage(reply))).toBe(JSON.stringify(reply))
+        expect(heartbeatReplyMessage(reply).kind).toBe(KIND.hbReply)
+      }),
+    )
+  })
+
+  it('hand-built contact lists are JSON.stringify exactly', () => {
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 16 }), (contacts) => {
+        expect(text(contactsMessage(KIND.shuffle, contacts))).toBe(JSON.stringify({ contacts }))
+      }),
+    )
+  })
+
+  it('decodes what it encodes, with and without a member table', () => {
+    const table = new MemberTable()
+    const contacts = [
+      { id: 'ed' + 'a'.repeat(64), endpoint: 'n1' },
+      { id: 'ed' + 'b'.repeat(64), endpoint: 'n2' },
+    ]
+    const reply: HeartbeatReply = { childOk: true, epoch: { term: 2, seq: 9 }, contacts, wantChildren: true }
+    for (const d of [decode, decoderFor(table)]) {
+      expect(d.heartbeatReply(incoming(heartbeatReplyMessage(reply)))).toEqual(reply)
+    }
+    // Shared members: one object per (id, endpoint) whoever decodes it.
+    const a = decoderFor(table).shuffle(incoming(contactsMessage(KIND.shuffle, contacts))).contacts
+    const b = decoderFor(table).shuffle(incoming(contactsMessage(KIND.shuffleReply, contacts))).contacts
+    expect(a[0]).toBe(b[0])
+    expect(table.id(String(contacts[1]!.id))).toBe(a[1]!.id)
+  })
+
+  it('heartbeats: children and known are optional, and strict when present', () => {
+    const base = { treeId: 't'.repeat(32), epoch: { term: 1, seq: 2 }, position: 5 }
+    expect(decode.heartbeat(incoming(message(KIND.hb, base)))).toEqual({ ...base, children: undefined, known: undefined })
+    const full = { ...base, children: [{ id: 'c', endpoint: 'e', position: 42 }], known: { term: 1, seq: 7 } }
+    expect(decode.heartbeat(incoming(message(KIND.hb, full)))).toEqual(full)
+    expect(() => decode.heartbeat(incoming(message(KIND.hb, { ...base, children: 'x' })))).toThrow(BorgError)
+    expect(() => decode.heartbeat(incoming(message(KIND.hb, { ...base, known: { term: -1, seq: 0 } })))).toThrow(BorgError)
+    expect(() => decode.heartbeatReply(raw(KIND.hbReply, '{"childOk":true,"epoch":{"term":1,"seq":1},"contacts":[],"wantChildren":1}'))).toThrow(BorgError)
+  })
+
+  it('broadcasts carry hops (>= 1 on the wire)', () => {
+    const b = { treeId: 't', bid: 'b', origin: 'o', kind: 'k', body: '', bodyType: BodyType.binary, hops: 3 }
+    expect(decode.broadcast(incoming(message(KIND.bcast, b))).hops).toBe(3)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: 0 })))).toThrow(BorgError)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: undefined })))).toThrow(BorgError)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: 1.5 })))).toThrow(BorgError)
+  })
+
+  it('a reused body decodes once and the result is shared', () => {
+    const m = reusableMessage(KIND.join, { member: { id: 'ed' + 'c'.repeat(64), endpoint: 'n3' } })
+    const d = decoderFor(new MemberTable())
+    const first = d.join(incoming(m))
+    expect(d.join(incoming(m))).toBe(first)
+    // An ordinary body with the same text is parsed on its own.
+    expect(d.join(incoming(message(KIND.join, { member: first.member })))).not.toBe(first)
+    expect(() => d.join(raw(KIND.join, '{"member":{"id":""}}'))).toThrow(BorgError)
+  })
+})

@@ -24,7 +24,10 @@ const CELLS = ['shard', 'crono'] as const
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 type Status = { nodeId: string; cells: CellView[] }
-const organism = new ProcessOrganism(20_000 + 100 * Math.floor(Math.random() * 50), { BORG_HEARTBEAT_MS: values.heartbeat!, BORG_LOG_LEVEL: 'error' }, values.binary)
+// Every port stays below 32768, out of Linux's ephemeral range (outgoing connections take those).
+const maxBase = 32_000 - 13_400 - 100 * N
+if (maxBase < 1000) throw new Error(`--nodes ${N} does not fit below port 32768 with 100 ports per node`)
+const organism = new ProcessOrganism(1000 + 100 * Math.floor((Math.random() * (maxBase - 1000)) / 100), { BORG_HEARTBEAT_MS: values.heartbeat!, BORG_LOG_LEVEL: 'error' }, values.binary)
 
 async function statuses(nodes: NodeProcess[]): Promise<Status[]> {
   return Promise.all(nodes.map((n) => organism.monitorStatus(n)))
@@ -109,6 +112,10 @@ async function main(): Promise<void> {
 
 try {
   await main()
+} catch (error) {
+  const deaths = organism.deathReport()
+  if (deaths) log(`nodes that died:\n${deaths}`)
+  throw error
 } finally {
   await organism.stopAll()
 }

@@ -73,12 +73,23 @@ export class ProcessOrganism {
     }
     child.stdout!.on('data', keep)
     child.stderr!.on('data', keep)
+    child.once('exit', (code, signal) => {
+      if (signal !== 'SIGKILL') node.log.push(`[process exited: code ${code}, signal ${signal}]\n`)
+    })
     node.child = child
   }
 
   kill9(node: NodeProcess): void {
     node.child?.kill('SIGKILL')
     node.child = undefined
+  }
+
+  /** What the nodes that died on their own printed last (for failure messages). */
+  deathReport(): string {
+    return this.nodes
+      .filter((n) => n.log.some((l) => l.startsWith('[process exited')))
+      .map((n) => `node ${n.index} (port base ${n.portBase}):\n${n.log.join('').slice(-1200)}`)
+      .join('\n')
   }
 
   alive(): NodeProcess[] {

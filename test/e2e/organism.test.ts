@@ -10,8 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 
 const CELLS = ['shard', 'crono']
-const organism = new ProcessOrganism(40_000 + 700 * Math.floor(Math.random() * 14), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn' })
-afterAll(() => organism.stopAll())
+// Ports (base + 13340 … base + 600 + 13398) stay below Linux's ephemeral range (32768 and up).
+const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn' })
+afterAll(async () => {
+  const deaths = organism.deathReport()
+  if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
+  await organism.stopAll()
+})
 
 async function statuses(nodes: NodeProcess[]) {
   return Promise.all(nodes.map((n) => organism.status(n)))

@@ -49,8 +49,10 @@ export class WireClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.agent = new Agent({
       connect: pinnedConnector(this.pins, this.timeoutMs),
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 60_000,
+      // Tree neighbours talk in bursts (a broadcast every now and then): keep
+      // their connections for minutes rather than paying two handshakes a hop.
+      keepAliveTimeout: 120_000,
+      keepAliveMaxTimeout: 600_000,
       connections: 64,
     })
   }
@@ -97,6 +99,20 @@ export class WireClient {
     if (expectedId && pin.nodeId !== expectedId) throw identityMismatch(key, expectedId, pin.nodeId)
     return pin
   }
+
+  /** Learn the peer's pin and open a pooled connection now (best effort, in the background). */
+  warm(peer: Peer): void {
+    const key = formatEndpoint(parseEndpoint(peer.endpoint))
+    if (this.warmed.has(key)) return
+    this.warmed.add(key)
+    if (this.warmed.size > 4096) this.warmed.delete(this.warmed.values().next().value!)
+    void this.resolvePin(key, peer.id)
+      .then(() => request(`${originOf(parseEndpoint(key))}${CARD_PATH}`, { method: 'GET', dispatcher: this.agent, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }))
+      .then((response) => response.body.dump())
+      .catch(() => this.warmed.delete(key))
+  }
+
+  private readonly warmed = new Set<string>()
 
   /**
    * GET a JSON document from a node's read-only monitor endpoint, over the same

@@ -54,11 +54,11 @@ export class WireServer {
         else res.destroy()
       })
     })
-    this.server.keepAliveTimeout = 65_000
+    this.server.keepAliveTimeout = 600_000 // neighbours keep their connections warm between bursts
     this.server.headersTimeout = 20_000
     // Bulk bodies are bounded by size, not time; a stalled upload is cut by the socket timeout.
     this.server.requestTimeout = 0
-    this.server.timeout = 120_000
+    this.server.timeout = 600_000 // idle sockets (kept-alive neighbours, stalled uploads) close after 10 min
   }
 
   setHandler(handler: MessageHandler): void {

@@ -83,6 +83,10 @@ export class HttpsTransport implements Transport {
     this.client.send(peer, message, options)
   }
 
+  prepare(peer: Peer): void {
+    this.client.warm(peer)
+  }
+
   onMessage(handler: MessageHandler): void {
     this.handler = handler
     this.server?.setHandler(handler)

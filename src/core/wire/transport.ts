@@ -43,6 +43,12 @@ export interface Transport {
   send(peer: Peer, message: Outgoing, options?: SendOptions): void
   /** Install the handler for verified inbound messages (replaces any previous one). */
   onMessage(handler: MessageHandler): void
+  /**
+   * A hint that messages to this peer are coming (a new tree neighbour): the
+   * transport may learn its certificate pin and open a connection ahead of
+   * time, so the first real message does not pay for the handshakes.
+   */
+  prepare?(peer: Peer): void
 }
 
 /** Promise wrapper for code outside the cores (CLI, tests, benchmarks). */

@@ -115,6 +115,8 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 interface Phase {
   virtualMs: number
   wallMs: number
+  /** Process CPU time (all threads, GC included): steadier than wall time on a busy machine. */
+  cpuMs: number
   events: number
   messagesPerNode: number
   byKind: KindCounts
@@ -125,18 +127,21 @@ function phase<T extends object>(name: string, nodes: () => number, body: () => 
   const events = metrics.events
   const startVirtual = sim.elapsed
   const startWall = performance.now()
+  const startCpu = process.cpuUsage()
   const extra = body()
   const wallMs = performance.now() - startWall
+  const cpu = process.cpuUsage(startCpu)
   const byKind = perNode(kinds, sentByKind(), nodes())
   const result = {
     virtualMs: sim.elapsed - startVirtual,
     wallMs: Math.round(wallMs),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     events: metrics.events - events,
     messagesPerNode: round(total(byKind), 2),
     byKind,
     ...extra,
   }
-  progress(`${name}: ${(result.virtualMs / 1000).toFixed(1)} s virtual in ${(wallMs / 1000).toFixed(1)} s wall, ${result.events.toLocaleString('en')} events`)
+  progress(`${name}: ${(result.virtualMs / 1000).toFixed(1)} s virtual in ${(wallMs / 1000).toFixed(1)} s wall (${(result.cpuMs / 1000).toFixed(1)} s CPU), ${result.events.toLocaleString('en')} events`)
   return result
 }
 
@@ -175,6 +180,7 @@ function converge(maxMs: number, what: string): number {
 // ------------------------------------------------------------------- phases
 
 const wallStart = performance.now()
+const cpuStart = process.cpuUsage()
 
 const build = phase('build', () => N, () => {
   organism.add([])
@@ -282,6 +288,7 @@ const result = {
   /** Hash of every event processed: equal digests mean identical runs (same seed and options). */
   digest: sim.digest,
   wallMs: Math.round(performance.now() - wallStart),
+  cpuMs: Math.round((process.cpuUsage(cpuStart).user + process.cpuUsage(cpuStart).system) / 1000),
 }
 
 if (args.json) {
@@ -306,7 +313,8 @@ if (args.json) {
     ['churn: healed', `${s(heal.healedMs)} virtual (tree of ${heal.treeSize.toLocaleString('en')}, failovers ${heal.failovers}, repairs ${heal.repairs})`],
     ['churn: messages per survivor', `${heal.messagesPerNode}, ${healExcess} above steady (${kinds(heal.byKind)})`],
     ['memory per node', `heap ${result.memory.heapPerNode} B, RSS ${result.memory.rssPerNode} B after GC (peak RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB, ${result.memory.peakRssPerNode} B/node)`],
-    ['wall time', `build ${s(build.wallMs)}, join ${s(join.wallMs)}, broadcast ${s(broadcast.wallMs)}, steady ${s(steady.wallMs)}, churn ${s(heal.wallMs)}; total ${s(result.wallMs)} (${result.events.toLocaleString('en')} events, digest ${result.digest})`],
+    ['wall time', `build ${s(build.wallMs)}, join ${s(join.wallMs)}, broadcast ${s(broadcast.wallMs)}, steady ${s(steady.wallMs)}, churn ${s(heal.wallMs)}; total ${s(result.wallMs)} (CPU ${s(result.cpuMs)})`],
+    ['events', `${result.events.toLocaleString('en')} (digest ${result.digest})`],
   ]
   const width = Math.max(...rows.map((r) => r[0].length))
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`)

@@ -6,10 +6,12 @@
  *
  * Stored as a plain array in insertion order (64 pointers, scanned linearly):
  * far smaller than a Map per node, and with a MemberTable the entries are
- * shared objects, so a simulated million nodes' books cost ~0.5 KB each.
+ * shared objects, so a simulated million nodes' books cost ~1 KB each. A
+ * parallel array of id tags (small integers) keeps scans from reading every
+ * entry's member and id string.
  */
 import type { Random } from '../wire/random.js'
-import { plainMember, type Canon } from './members.js'
+import { idTag, plainMember, type Canon } from './members.js'
 import type { Member } from './types.js'
 
 /** Marks for random(): reused, since a draw never re-enters. */
@@ -17,6 +19,7 @@ let taken = new Uint8Array(64)
 
 export class ContactBook {
   private list: Member[] | undefined
+  private tags: number[] | undefined
   private evictions = 0
 
   constructor(
@@ -32,21 +35,28 @@ export class ContactBook {
   add(member: Member | undefined, selfId?: string): void {
     if (!member || member.id === selfId || !member.endpoint) return
     const list = (this.list ??= [])
-    const i = this.indexOf(member.id)
+    const tags = (this.tags ??= [])
+    const tag = idTag(member.id)
+    const i = this.indexOf(member.id, tag)
     if (i >= 0) {
       if (list[i]!.endpoint !== member.endpoint) list[i] = this.canon(member.id, member.endpoint)
       return
     }
     if (list.length >= this.max) {
       // Deterministic pseudo-random victim (no Random here: the book must not perturb protocol randomness).
-      list.splice((Math.imul(++this.evictions, 0x9e3779b1) >>> 0) % list.length, 1)
+      const victim = (Math.imul(++this.evictions, 0x9e3779b1) >>> 0) % list.length
+      list.splice(victim, 1)
+      tags.splice(victim, 1)
     }
     list.push(this.canon(member.id, member.endpoint))
+    tags.push(tag)
   }
 
   remove(id: string): void {
-    const i = this.indexOf(id)
-    if (i >= 0) this.list!.splice(i, 1)
+    const i = this.indexOf(id, idTag(id))
+    if (i < 0) return
+    this.list!.splice(i, 1)
+    this.tags!.splice(i, 1)
   }
 
   all(): Member[] {
@@ -64,12 +74,20 @@ export class ContactBook {
     if (!list || count <= 0) return out
     const n = list.length
     if (taken.length < n) taken = new Uint8Array(n)
-    let eligible = 0
-    for (let i = 0; i < n; i++) {
-      const m = list[i]!
-      const skip = exclude === undefined ? false : typeof exclude === 'string' ? m.id === exclude : exclude(m)
-      taken[i] = skip ? 1 : 0
-      if (!skip) eligible++
+    let eligible = n
+    taken.fill(0, 0, n)
+    if (typeof exclude === 'string') {
+      const i = this.indexOf(exclude, idTag(exclude))
+      if (i >= 0) {
+        taken[i] = 1
+        eligible--
+      }
+    } else if (exclude !== undefined) {
+      for (let i = 0; i < n; i++) {
+        if (!exclude(list[i]!)) continue
+        taken[i] = 1
+        eligible--
+      }
     }
     while (out.length < count && eligible > 0) {
       let k = random.int(eligible)
@@ -86,10 +104,10 @@ export class ContactBook {
     return out
   }
 
-  private indexOf(id: string): number {
-    const list = this.list
-    if (!list) return -1
-    for (let i = 0; i < list.length; i++) if (list[i]!.id === id) return i
+  private indexOf(id: string, tag: number): number {
+    const tags = this.tags
+    if (!tags) return -1
+    for (let i = 0; i < tags.length; i++) if (tags[i] === tag && this.list![i]!.id === id) return i
     return -1
   }
 }

@@ -9,10 +9,14 @@
  * deviation) per peer as unboxed doubles. A Map of objects costs ~100 B more
  * per peer in boxed numbers alone.
  */
+import { idTag } from './members.js'
+
 const STRIDE = 3 // last, mean, dev
 
 export class Liveness {
   private ids: string[] | undefined
+  /** idTag of each id: scans compare these and read an id string only on a match. */
+  private tags: number[] | undefined
   private values: number[] | undefined
 
   constructor(
@@ -57,6 +61,7 @@ export class Liveness {
     const i = this.indexOf(id)
     if (i < 0) return
     this.ids!.splice(i, 1)
+    this.tags!.splice(i, 1)
     this.values!.splice(i * STRIDE, STRIDE)
   }
 
@@ -66,24 +71,28 @@ export class Liveness {
     for (let i = list.length - 1; i >= 0; i--) {
       if (ids.has(list[i]!)) continue
       list.splice(i, 1)
+      this.tags!.splice(i, 1)
       this.values!.splice(i * STRIDE, STRIDE)
     }
   }
 
   clear(): void {
     this.ids = undefined
+    this.tags = undefined
     this.values = undefined
   }
 
   private add(id: string, now: number): void {
     ;(this.ids ??= []).push(id)
+    ;(this.tags ??= []).push(idTag(id))
     ;(this.values ??= []).push(now, this.expectedGapMs, this.expectedGapMs / 2)
   }
 
   private indexOf(id: string): number {
-    const ids = this.ids
-    if (!ids) return -1
-    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return i
+    const tags = this.tags
+    if (!tags) return -1
+    const tag = idTag(id)
+    for (let i = 0; i < tags.length; i++) if (tags[i] === tag && this.ids![i] === id) return i
     return -1
   }
 }

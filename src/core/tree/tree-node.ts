@@ -26,6 +26,7 @@ import {
   heartbeatReplyMessage,
   message,
   reusableMessage,
+  reuse,
   type Broadcast,
   type TreeDecoder,
   type HeartbeatReply,
@@ -38,7 +39,7 @@ import { ContactBook } from './contacts.js'
 import { Liveness } from './liveness.js'
 import { plainMember, type Canon, type MemberTable } from './members.js'
 import { Outbox, nodeDestination, positionDestination, type OutboxPersistence, type QueuedMessage } from './outbox.js'
-import { childrenOf, nextHop, parentOf } from './position.js'
+import { childrenOf, firstChildOf, nextHop, parentOf } from './position.js'
 import { Roster, type RosterOp } from './roster.js'
 import { compareEpoch, type Epoch, type Member, type NodeState, type Placed, type View } from './types.js'
 
@@ -287,11 +288,19 @@ export class TreeNode {
   // --------------------------------------------------------------- transport
 
   private send(to: Member, msg: Outgoing, onResult?: (error: BorgError | null, reply?: Incoming) => void, expectReply = false): void {
-    this.deps.transport.send({ endpoint: to.endpoint, id: to.id }, msg, {
-      expectReply,
-      timeoutMs: this.config.requestTimeoutMs,
-      onResult: onResult ? (error, reply) => this.guard(() => onResult(error, reply)) : undefined,
-    })
+    // A Member is a Peer (endpoint, id); the transport only reads it.
+    this.deps.transport.send(to, msg, { expectReply, timeoutMs: this.config.requestTimeoutMs, onResult: onResult && this.guarded(onResult) })
+  }
+
+  /** onResult wrapped like guard(), in one closure per request. */
+  private guarded(onResult: (error: BorgError | null, reply?: Incoming) => void): (error: BorgError | null, reply?: Incoming) => void {
+    return (error, reply) => {
+      try {
+        onResult(error, reply)
+      } catch (e) {
+        this.report(e)
+      }
+    }
   }
 
   private request(to: Member, msg: Outgoing, onResult: (error: BorgError | null, reply?: Incoming) => void): void {
@@ -312,19 +321,25 @@ export class TreeNode {
     try {
       fn()
     } catch (error) {
-      if (error instanceof BorgError) this.log.warn(`${error.code}: ${error.message}`, `guard:${error.code}`)
-      else this.log.error(`tree protocol error: ${(error as Error).stack ?? error}`)
+      this.report(error)
     }
+  }
+
+  private report(error: unknown): void {
+    if (error instanceof BorgError) this.log.warn(`${error.code}: ${error.message}`, `guard:${error.code}`)
+    else this.log.error(`tree protocol error: ${(error as Error).stack ?? error}`)
   }
 
   private now(): number {
     return this.deps.clock.monotonic()
   }
 
+  private dispatcher?: (m: Incoming, r: Responder | undefined) => void
+
   private registerHandlers(router: MessageRouter): void {
-    // One bound function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
-    const handle = this.dispatch.bind(this)
-    for (const kind of HANDLED) router.on(kind, handle)
+    // One function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
+    this.dispatcher = (m, r) => this.dispatch(m, r)
+    for (const kind of HANDLED) router.on(kind, this.dispatcher)
   }
 
   private dispatch(m: Incoming, r: Responder | undefined): void {
@@ -726,20 +741,24 @@ export class TreeNode {
 
   /** The children list (of the current view) the parent has acknowledged: later heartbeats leave it out. */
   private childrenAcked?: Placed[]
-  private hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing }
+  private hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing; reused: boolean }
 
   private heartbeatParent(view: View, now: number): void {
     const parent = view.parent!
     const parentPosition = parentOf(view.position, this.config.maxChildren)
     const withChildren = this.childrenAcked !== view.children
     const known = this.info && this.info.treeId === view.treeId ? this.info.epoch : undefined
-    // Unchanged view and info: the same body as last beat, encoded once.
+    // Unchanged view and info: the same body as last beat, encoded once (kept for reuse from its second use
+    // on: while a tree grows, info changes between most beats).
     let cached = this.hbCache
     if (!cached || cached.view !== view || cached.known !== known || cached.withChildren !== withChildren) {
       const hb = withChildren
         ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
         : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
-      this.hbCache = cached = { view, known, withChildren, message: reusableMessage(KIND.hb, hb) }
+      this.hbCache = cached = { view, known, withChildren, message: message(KIND.hb, hb), reused: false }
+    } else if (!cached.reused) {
+      cached.message = reuse(cached.message)
+      cached.reused = true
     }
     this.request(parent, cached.message, (error, reply) => {
       if (error || !reply || this.view !== view) return
@@ -775,7 +794,9 @@ export class TreeNode {
   private onHeartbeat(m: Incoming, r: Responder | undefined, from: string): void {
     const hb = this.decode.heartbeat(m)
     const view = this.view
-    const child = view?.children.find((c) => c.id === from)
+    // Children sit in position order from the first child's position: look up the one claimed, not each in turn.
+    const claimed = view ? view.children[hb.position - firstChildOf(view.position, this.config.maxChildren)] : undefined
+    const child = claimed?.id === from ? claimed : undefined
     const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
     if (!childOk && view && view.treeId === hb.treeId && compareEpoch(hb.epoch, view.epoch) > 0 && this.state === 'member') {
       // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { KIND } from '../../src/core/tree/codec.js'
+import { CONTROL, DIRECTORY_KIND } from '../../src/core/node/organism-node.js'
+import { NOTE_KIND } from '../../src/core/node/notes.js'
+import { CRONO_KIND } from '../../src/cells/crono/index.js'
+import { PING_KIND, PONG_KIND } from '../../src/core/node/ping.js'
+import { CARD_KIND } from '../../src/core/net/card.js'
+import { ERROR_KIND } from '../../src/core/net/http-mapping.js'
+import { CELL_TYPES } from '../../src/cells/registry.js'
+
+const protocol = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
+const time = readFileSync(new URL('../../docs/time.md', import.meta.url), 'utf8')
+
+describe('docs/protocol.md names every message kind the code sends', () => {
+  const kinds = [...Object.values(KIND), 'tree.dissolve', DIRECTORY_KIND, ...Object.values(CONTROL), NOTE_KIND, PING_KIND, PONG_KIND, CARD_KIND, ERROR_KIND]
+  it.each(kinds)('%s', (kind) => expect(protocol).toContain(`\`${kind}`))
+  it.each(Object.values(CRONO_KIND))('%s (docs/time.md)', (kind) => expect(time).toContain(kind))
+})
+
+describe('docs/protocol.md has the DNA table of every cell type', () => {
+  it.each(CELL_TYPES.map((c) => c.dna))('$name', (dna) => {
+    const row = new RegExp(`\\| \`${dna.name}\` \\| ${dna.netPort} \\| ${dna.recpPort} \\| ${dna.monPort} \\| ${dna.maxChildren} \\|`)
+    expect(protocol).toMatch(row)
+  })
+})

@@ -273,9 +273,13 @@ const str = (v: unknown, what: string, max = 512): string => (typeof v === 'stri
 const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
 const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
 
-export function asEpoch(v: unknown, what = 'epoch'): Epoch {
+function asEpochWith(v: unknown, what: string, make: (term: number, seq: number) => Epoch): Epoch {
   if (!isObject(v)) bad(what)
-  return { term: int(v.term, `${what}.term`), seq: int(v.seq, `${what}.seq`) }
+  return make(int(v.term, `${what}.term`), int(v.seq, `${what}.seq`))
+}
+const plainEpoch = (term: number, seq: number): Epoch => ({ term, seq })
+export function asEpoch(v: unknown, what = 'epoch'): Epoch {
+  return asEpochWith(v, what, plainEpoch)
 }
 function asOpWith(v: unknown, asMember: (v: unknown, what?: string) => Member): RosterOp {
   if (!isObject(v)) bad('op')
@@ -311,8 +315,11 @@ export function treeDecoder(table?: MemberTable) {
   }
   const asPlaced = (v: unknown, what = 'member'): Placed => {
     const m = asMember(v, what)
-    return { id: m.id, endpoint: m.endpoint, position: int((v as Record<string, unknown>).position, `${what}.position`, 1) }
+    const position = int((v as Record<string, unknown>).position, `${what}.position`, 1)
+    return table ? table.placed(m, position) : { id: m.id, endpoint: m.endpoint, position }
   }
+  const makeEpoch = table ? (term: number, seq: number) => table.epoch(term, seq) : plainEpoch
+  const asEpoch = (v: unknown, what = 'epoch'): Epoch => asEpochWith(v, what, makeEpoch)
   const asInfo = (v: unknown): TreeInfo => {
     if (!isObject(v)) bad('info')
     return {

@@ -10,7 +10,7 @@
  * organism. A real node does without (TreeNodeDeps.members unset) and keeps
  * plain copies.
  */
-import type { Member } from './types.js'
+import type { Epoch, Member, Placed } from './types.js'
 
 export class MemberTable {
   private readonly byId = new Map<string, Member>()
@@ -23,6 +23,32 @@ export class MemberTable {
     const fresh: Member = Object.freeze({ id: known?.id ?? internalized(id), endpoint })
     this.byId.set(fresh.id, fresh)
     return fresh
+  }
+
+  private readonly byPosition = new Map<number, Placed>()
+  private readonly epochs = new Map<number, Epoch>()
+
+  /**
+   * The shared Placed for a member at a position. Every view and every tree
+   * info names the same deputies and last node, and each child is named by its
+   * parent's view and its grandparent's: one object each instead of one per
+   * holder. (Keyed by position; another occupant replaces the entry.)
+   */
+  placed(member: Member, position: number): Placed {
+    const known = this.byPosition.get(position)
+    if (known !== undefined && known.id === member.id && known.endpoint === member.endpoint) return known
+    const fresh: Placed = Object.freeze({ id: member.id, endpoint: member.endpoint, position })
+    this.byPosition.set(position, fresh)
+    return fresh
+  }
+
+  /** The shared Epoch for (term, seq): most nodes hold the same few. */
+  epoch(term: number, seq: number): Epoch {
+    if (term >= 2 ** 20 || seq >= 2 ** 32) return { term, seq }
+    const key = term * 2 ** 32 + seq
+    let e = this.epochs.get(key)
+    if (e === undefined) this.epochs.set(key, (e = Object.freeze({ term, seq })))
+    return e
   }
 
   /** The table's copy of an id (the argument itself when unknown). */

@@ -16,8 +16,7 @@ import { createLogger, type Logger } from '../log.js'
 import type { Clock, Timer } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
-import type { MessageRouter } from '../wire/router.js'
-import type { Responder, Transport } from '../wire/transport.js'
+import type { MessageHandler, Responder, Transport } from '../wire/transport.js'
 import { BroadcastMemory } from './broadcaster.js'
 import {
   KIND,
@@ -26,7 +25,6 @@ import {
   heartbeatReplyMessage,
   message,
   reusableMessage,
-  reuse,
   type Broadcast,
   type TreeDecoder,
   type HeartbeatReply,
@@ -48,9 +46,14 @@ const DISSOLVE_KIND = 'tree.dissolve'
 const MAX_ROUTE_HOPS = 128
 const OP_LOG_LIMIT = 4096
 
+/** Where a TreeNode registers its message kinds: a MessageRouter (src/core/wire/router.ts), or anything alike. */
+export interface TreeRouter {
+  on(kind: string, handler: MessageHandler): unknown
+}
+
 export interface TreeNodeDeps {
   transport: Transport
-  router: MessageRouter
+  router: TreeRouter
   clock: Clock
   random: Random
   self: Member
@@ -125,7 +128,7 @@ export class TreeNode {
   private readonly config: TreeConfig
   private readonly self: Member
   private deliveryHandler: (delivery: Delivery) => void = () => {}
-  private timers: Timer[] = []
+  private timers?: Timer[]
   private tickTimer?: Timer
 
   // joining
@@ -208,8 +211,8 @@ export class TreeNode {
     this.state = 'stopped'
     this.tickTimer?.cancel()
     this.joinTimer?.cancel()
-    for (const t of this.timers) t.cancel()
-    this.timers = []
+    for (const t of this.timers ?? []) t.cancel()
+    this.timers = undefined
   }
 
   /** Hand this node's position over gracefully, then stop. */
@@ -309,11 +312,11 @@ export class TreeNode {
 
   private after(ms: number, fn: () => void): void {
     const timer = this.deps.clock.after(ms, () => {
-      const i = this.timers.indexOf(timer)
-      if (i >= 0) this.timers.splice(i, 1)
+      const i = this.timers?.indexOf(timer) ?? -1
+      if (i >= 0) this.timers!.splice(i, 1)
       if (this.state !== 'stopped') this.guard(fn)
     })
-    this.timers.push(timer)
+    ;(this.timers ??= []).push(timer)
   }
 
   /** Protocol callbacks must never take the process down: log and carry on. */
@@ -336,7 +339,7 @@ export class TreeNode {
 
   private dispatcher?: (m: Incoming, r: Responder | undefined) => void
 
-  private registerHandlers(router: MessageRouter): void {
+  private registerHandlers(router: TreeRouter): void {
     // One function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
     this.dispatcher = (m, r) => this.dispatch(m, r)
     for (const kind of HANDLED) router.on(kind, this.dispatcher)
@@ -677,6 +680,7 @@ export class TreeNode {
       this.events.joins++
       // Joining-only state: a later rejoin starts from contacts, which are fresher.
       this.hints = []
+      this.rootHintTree = undefined
       this.recentTargets = undefined
       this.nextHint = undefined
       this.joinMessage = undefined
@@ -741,7 +745,7 @@ export class TreeNode {
 
   /** The children list (of the current view) the parent has acknowledged: later heartbeats leave it out. */
   private childrenAcked?: Placed[]
-  private hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing; reused: boolean }
+  private hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing | undefined }
 
   private heartbeatParent(view: View, now: number): void {
     const parent = view.parent!
@@ -750,17 +754,18 @@ export class TreeNode {
     const known = this.info && this.info.treeId === view.treeId ? this.info.epoch : undefined
     // Unchanged view and info: the same body as last beat, encoded once (kept for reuse from its second use
     // on: while a tree grows, info changes between most beats).
-    let cached = this.hbCache
-    if (!cached || cached.view !== view || cached.known !== known || cached.withChildren !== withChildren) {
+    // Only the key is kept after a first use: a kept pooled body would pin its slab.
+    const cached = this.hbCache
+    const same = cached !== undefined && cached.view === view && cached.known === known && cached.withChildren === withChildren
+    let hbMessage = same ? cached.message : undefined
+    if (!hbMessage) {
       const hb = withChildren
         ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
         : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
-      this.hbCache = cached = { view, known, withChildren, message: message(KIND.hb, hb), reused: false }
-    } else if (!cached.reused) {
-      cached.message = reuse(cached.message)
-      cached.reused = true
+      hbMessage = same ? reusableMessage(KIND.hb, hb) : message(KIND.hb, hb)
+      this.hbCache = { view, known, withChildren, message: same ? hbMessage : undefined }
     }
-    this.request(parent, cached.message, (error, reply) => {
+    this.request(parent, hbMessage, (error, reply) => {
       if (error || !reply || this.view !== view) return
       this.liveness.heard(parent.id, this.now())
       const answer = this.decode.heartbeatReply(reply)

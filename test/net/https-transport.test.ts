@@ -130,3 +130,20 @@ describe('replies and the kind filter', () => {
     expect(reply.kind).toBe('test.some-reply-kind')
   })
 })
+
+describe('a node whose clock is far off', () => {
+  it('is told so by the first refusal, adopts the peer\'s time once, and is understood from then on', async () => {
+    const { SystemClock } = await import('../../src/core/wire/clock.js')
+    const server = await startNode()
+    server.transport.onMessage((_, responder) => responder!.reply(jsonMessage('test.pong', {})))
+    const skewed = new SystemClock()
+    skewed.setOffset(-5 * 60_000) // five minutes slow
+    const client = startClient({ clock: skewed })
+    closers.push(() => server.transport.close(), () => client.transport.close())
+    const peer = { endpoint: server.endpoint }
+    const first = await request(client.transport, peer, jsonMessage('test.ping', {})).catch((e) => e)
+    expect(first.code).toBe('expired')
+    expect(Math.abs(skewed.offset)).toBeLessThan(2_000) // adopted the peer's time (it was -300 000)
+    expect((await request(client.transport, peer, jsonMessage('test.ping', {}))).kind).toBe('test.pong')
+  })
+})

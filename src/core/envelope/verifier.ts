@@ -69,8 +69,10 @@ export class EnvelopeVerifier {
     return error
   }
 
-  /** Phase 1: everything that can be checked from the header alone. Throws BorgError. */
-  /** `asReply`: a reply read by the client that sent the request; its kind is not a handler's business. */
+  /**
+   * Phase 1: everything that can be checked from the header alone. Throws BorgError.
+   * `asReply`: a reply read by the client that sent the request (see below).
+   */
   admit(header: EnvelopeHeader, signedPart: Uint8Array, asReply = false): Admission {
     try {
       return this.admitUnchecked(header, signedPart, asReply)
@@ -83,23 +85,28 @@ export class EnvelopeVerifier {
     if (header.bodyLength > this.maxBodyBytes) {
       throw new BorgError('too-large', `${header.kind} body of ${header.bodyLength} bytes exceeds the limit of ${this.maxBodyBytes}`)
     }
-    const now = this.options.clock.now()
-    if (header.timestamp < now - this.windowMs) {
-      throw new BorgError('expired', `${header.kind} message is ${Math.round(now - header.timestamp)} ms old (window ±${this.windowMs} ms)`)
-    }
-    if (header.timestamp > now + this.windowMs) {
-      throw new BorgError('from-future', `${header.kind} message is ${Math.round(header.timestamp - now)} ms in the future (window ±${this.windowMs} ms)`)
-    }
-    this.checkRecipient(header)
     const senderHex = bytesToHex(header.sender)
     const replayKey = senderHex + bytesToHex(header.id)
-    this.checkReplay(header, this.replay.check(replayKey, header.timestamp))
+    // A reply is bound to the request it answers (ref = our fresh request id), so
+    // neither the time window nor the replay cache adds anything; skipping them
+    // lets a node whose clock is far off read the answer that says so.
+    if (!asReply) {
+      const now = this.options.clock.now()
+      if (header.timestamp < now - this.windowMs) {
+        throw new BorgError('expired', `${header.kind} message is ${Math.round(now - header.timestamp)} ms old (window ±${this.windowMs} ms)`)
+      }
+      if (header.timestamp > now + this.windowMs) {
+        throw new BorgError('from-future', `${header.kind} message is ${Math.round(header.timestamp - now)} ms in the future (window ±${this.windowMs} ms)`)
+      }
+    }
+    this.checkRecipient(header)
+    if (!asReply) this.checkReplay(header, this.replay.check(replayKey, header.timestamp))
     verifyHeaderSignature(header, signedPart)
     if (!asReply && this.options.acceptKind && !this.options.acceptKind(header.kind)) {
       throw new BorgError('unknown-kind', `no handler for message kind ${header.kind}`)
     }
-    this.checkReplay(header, this.replay.reserve(replayKey, header.timestamp))
-    return { header, senderHex, replayKey }
+    if (!asReply) this.checkReplay(header, this.replay.reserve(replayKey, header.timestamp))
+    return { header, senderHex, replayKey: asReply ? '' : replayKey }
   }
 
   /** Phase 2: the body arrived and hashed to `bodyHash`. Throws BorgError. */
@@ -110,7 +117,7 @@ export class EnvelopeVerifier {
       this.replay.release(admission.replayKey)
       throw this.reject(error as BorgError, admission.header)
     }
-    this.replay.commit(admission.replayKey, admission.header.timestamp, this.options.clock.now())
+    if (admission.replayKey) this.replay.commit(admission.replayKey, admission.header.timestamp, this.options.clock.now())
     this.acceptedCount++
   }
 

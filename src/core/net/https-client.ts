@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { BorgError, isErrorCode, type ErrorCode } from '../errors.js'
 import { bytesToHex, equalBytes } from '../bytes.js'
 import type { Logger } from '../log.js'
-import type { Clock } from '../wire/clock.js'
+import type { AdjustableClock, Clock } from '../wire/clock.js'
 import { readJson, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
@@ -113,6 +113,24 @@ export class WireClient {
   }
 
   private readonly warmed = new Set<string>()
+  private skewAdopted = false
+
+  /**
+   * A peer refused our message as too old or too new and said what time it is:
+   * our clock is far off. Once per process (a lying peer gets one shot, and
+   * network time from the crono cell takes over anyway), adopt its time so we
+   * can talk at all.
+   */
+  private learnSkew(endpoint: string, error: BorgError): void {
+    const now = error.details?.now
+    const clock = this.options.clock as Partial<AdjustableClock> & Clock
+    if (this.skewAdopted || typeof now !== 'number' || typeof clock.setOffset !== 'function') return
+    const skew = now - clock.now()
+    if (Math.abs(skew) < this.options.verifier.windowMs / 2) return
+    this.skewAdopted = true
+    clock.setOffset(clock.offset! + skew)
+    this.options.log.warn(`this machine's clock is ${(skew / 1000).toFixed(1)} s off ${endpoint}'s network time: adopting it until network time is synchronised`)
+  }
 
   /**
    * GET a JSON document from a node's read-only monitor endpoint, over the same
@@ -233,7 +251,11 @@ export class WireClient {
     if (header.ref && !equalBytes(header.ref, requestId)) {
       throw new BorgError('bad-reply', `${endpoint} replied to request ${bytesToHex(header.ref)} instead of ${bytesToHex(requestId)}`)
     }
-    if (header.kind === ERROR_KIND) throw remoteError(endpoint, incoming)
+    if (header.kind === ERROR_KIND) {
+      const error = remoteError(endpoint, incoming)
+      this.learnSkew(endpoint, error)
+      throw error
+    }
     if (!header.ref) throw new BorgError('bad-reply', `${endpoint} sent a reply that names no request`)
     if (!expectsReply) throw new BorgError('bad-reply', `${endpoint} replied to a one-way message`)
     return incoming
@@ -253,14 +275,16 @@ function identityMismatch(endpoint: string, expected: string, got: string): Borg
 function remoteError(endpoint: string, message: Incoming): BorgError {
   let code: ErrorCode = 'refused'
   let text = 'request refused'
+  let now: number | undefined
   try {
-    const body = readJson<{ code?: unknown; message?: unknown }>(message)
+    const body = readJson<{ code?: unknown; message?: unknown; now?: unknown }>(message)
     if (isErrorCode(body.code)) code = body.code
     if (typeof body.message === 'string') text = body.message
+    if (typeof body.now === 'number' && Number.isFinite(body.now)) now = body.now
   } catch {
     // keep the generic refusal
   }
-  return new BorgError(code, `${endpoint} refused: ${text}`, { details: { remote: true, endpoint } })
+  return new BorgError(code, `${endpoint} refused: ${text}`, { details: { remote: true, endpoint, ...(now === undefined ? {} : { now }) } })
 }
 
 async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {

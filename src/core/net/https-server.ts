@@ -196,7 +196,9 @@ export class WireServer {
 
   private respondError(res: ServerResponse, code: ErrorCode, text: string, request: EnvelopeHeader | undefined): void {
     if (res.headersSent) return void res.destroy()
-    const body = utf8.encode(JSON.stringify({ code, message: text }))
+    // A time-window rejection says what time it is here: a node whose clock is far off learns by how much.
+    const now = code === 'expired' || code === 'from-future' ? { now: this.options.clock.now() } : {}
+    const body = utf8.encode(JSON.stringify({ code, message: text, ...now }))
     this.respondEnvelope(res, httpStatusFor(code), { kind: ERROR_KIND, body, bodyType: BodyType.json }, request)
   }
 }

@@ -3,6 +3,11 @@
  *
  *   npm run sim -- --nodes 100000 [--seed 1] [--max-children 10] [--latency 10] [--jitter 5] [--loss 0] [--churn 0.01] [--json]
  *
+ * --rounds-per-tick R overrides how many parents' free slots the root fills per
+ * join tick (default 50: 500 joiners per 100 ms with maxChildren 10), which is
+ * what bounds a join storm's length (N / 5,000 s by default). --steady-ms sets
+ * the quiet window (default 5000: one shuffle period).
+ *
  * Phases, each with its virtual time, wall time and messages:
  *   join storm  N nodes start at once, each knowing one random earlier node;
  *               until the invariants hold (checked every --check-ms of virtual time)
@@ -30,6 +35,8 @@ const { values: args } = parseArgs({
     jitter: { type: 'string' },
     loss: { type: 'string', default: '0' },
     churn: { type: 'string', default: '0.01' },
+    'rounds-per-tick': { type: 'string' },
+    'steady-ms': { type: 'string', default: '5000' },
     'check-ms': { type: 'string' },
     json: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
@@ -39,7 +46,7 @@ const { values: args } = parseArgs({
 })
 
 if (args.help) {
-  console.log('usage: npm run sim -- --nodes N [--seed S] [--max-children 10] [--latency ms] [--jitter ms] [--loss p] [--churn 0.01] [--check-ms ms] [--json]')
+  console.log('usage: npm run sim -- --nodes N [--seed S] [--max-children 10] [--latency ms] [--jitter ms] [--loss p] [--churn 0.01] [--rounds-per-tick 50] [--steady-ms 5000] [--check-ms ms] [--json] [--quiet]')
   process.exit(0)
 }
 
@@ -64,6 +71,8 @@ const latencyMs = num(args.latency!, '--latency')
 const jitterMs = args.jitter === undefined ? latencyMs / 2 : num(args.jitter, '--jitter')
 const loss = num(args.loss!, '--loss', 0, 0.5)
 const churn = num(args.churn!, '--churn', 0, 0.5)
+const roundsPerTick = args['rounds-per-tick'] === undefined ? undefined : count(args['rounds-per-tick'], '--rounds-per-tick')
+const steadyMs = num(args['steady-ms']!, '--steady-ms', 1)
 /** Invariant checks cost O(N): often enough for a useful resolution, rarely enough to stay cheap. */
 const checkMs = args['check-ms'] === undefined ? (N <= 10_000 ? 250 : 1000) : num(args['check-ms'], '--check-ms', 1)
 
@@ -91,7 +100,7 @@ function sampleMemory(): Memory {
   return m
 }
 
-const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss } })
+const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss }, config: roundsPerTick === undefined ? {} : { roundsPerTick } })
 const sim = organism.sim
 const metrics = sim.metrics
 
@@ -228,7 +237,6 @@ const broadcast = phase('broadcast', () => N, () => {
   }
 })
 
-const steadyMs = 5_000
 const steady = phase('steady', () => N, () => {
   const kinds = sentByKind()
   sim.runFor(steadyMs)
@@ -269,6 +277,7 @@ const result = {
   nodes: N,
   seed: seedText,
   maxChildren,
+  roundsPerTick: cfg.roundsPerTick,
   link: { latencyMs, jitterMs, loss },
   build: { wallMs: build.wallMs },
   join,
@@ -301,14 +310,14 @@ if (args.json) {
       .map(([kind, v]) => `${kind.replace(/^tree\./, '')} ${v}`)
       .join(', ')
   const rows: [string, string][] = [
-    ['nodes', `${N.toLocaleString('en')} (maxChildren ${maxChildren}, link ${latencyMs}±${jitterMs} ms, loss ${loss}, seed ${seedText})`],
+    ['nodes', `${N.toLocaleString('en')} (maxChildren ${maxChildren}, link ${latencyMs}±${jitterMs} ms, loss ${loss}, seed ${seedText}${roundsPerTick === undefined ? '' : `, roundsPerTick ${roundsPerTick} (default 50)`})`],
     ['join storm: converged', `${s(join.convergedMs)} virtual (checked every ${checkMs} ms)`],
     ['join storm: rounds at the root', `${join.joinRounds.toLocaleString('en')} (all roots: ${join.joinRoundsAllRoots.toLocaleString('en')}, merges ${join.merges})`],
     ['join storm: messages per node', `${join.messagesPerNode} (${kinds(join.byKind)})`],
     ['broadcast: copies', `${broadcast.copies.toLocaleString('en')} (N-1 = ${broadcast.expectedCopies.toLocaleString('en')}; nodes not reached exactly once: ${broadcast.nodesNotExactlyOnce})`],
     ['broadcast: depth', `${broadcast.depth} hops (origin at position ${broadcast.origin})`],
     ["broadcast: all delivered", `${round(broadcast.allDeliveredMs, 1)} ms virtual`],
-    ['steady: messages per node per s', `${steady.perNodePerSecond} (${kinds(steady.perNodePerSecondByKind)})`],
+    [`steady (${steadyMs / 1000} s): msgs/node/s`, `${steady.perNodePerSecond} (${kinds(steady.perNodePerSecondByKind)})`],
     ['churn: crashed', `${heal.crashed.toLocaleString('en')} (${churn * 100} %, root included)`],
     ['churn: healed', `${s(heal.healedMs)} virtual (tree of ${heal.treeSize.toLocaleString('en')}, failovers ${heal.failovers}, repairs ${heal.repairs})`],
     ['churn: messages per survivor', `${heal.messagesPerNode}, ${healExcess} above steady (${kinds(heal.byKind)})`],

@@ -403,11 +403,20 @@ export class TreeNode {
 
   private scheduleTick(): void {
     const jitter = 0.9 + 0.2 * this.deps.random.float()
-    this.tickTimer = this.deps.clock.after(this.config.heartbeatMs * jitter, () => {
-      if (this.state === 'stopped') return
-      this.guard(() => this.tick())
-      this.scheduleTick()
-    })
+    // One callback for the node's life, not a closure per beat.
+    this.tickTimer = this.deps.clock.after(this.config.heartbeatMs * jitter, (this.onTick ??= () => this.ticked()))
+  }
+
+  private onTick?: () => void
+
+  private ticked(): void {
+    if (this.state === 'stopped') return
+    try {
+      this.tick()
+    } catch (error) {
+      this.report(error)
+    }
+    this.scheduleTick()
   }
 
   private lastShuffleAt = 0
@@ -1541,6 +1550,7 @@ export class TreeNode {
 
   /** A neighbour at `to.position` answered or was (re)assigned: hand it what waited for that position. */
   private flushPosition(to: Placed): void {
+    if (this.outbox.depth === 0) return // the usual case, without building the key
     const destination = positionDestination(to.position)
     if (this.outbox.depthOf(destination) === 0) return
     for (const item of this.outbox.take(destination)) this.redeliver(item, to)
@@ -1548,6 +1558,7 @@ export class TreeNode {
 
   /** A node joined or came back: route what waited for it. */
   private flushNode(member: Member): void {
+    if (this.outbox.depth === 0) return
     const destination = nodeDestination(member.id)
     if (this.outbox.depthOf(destination) === 0) return
     for (const item of this.outbox.take(destination)) this.redeliver(item, undefined)

@@ -470,7 +470,9 @@ export function treeDecoder(table?: MemberTable) {
     broadcast(m: Incoming): Broadcast {
       const b = body(m)
       const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
-      return { treeId: treeId(b.treeId), bid: str(b.bid, 'bid', 200), origin: str(b.origin, 'origin', 130), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops', 1) }
+      // Every node keeps the broadcast it saw (for resends): share its id strings.
+      const origin = str(b.origin, 'origin', 130)
+      return { treeId: treeId(b.treeId), bid: text(str(b.bid, 'bid', 200)), origin: table ? table.id(origin) : origin, kind: text(str(b.kind, 'kind', 64)), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops', 1) }
     },
     route(m: Incoming): Route {
       const b = body(m)

@@ -54,6 +54,13 @@ export interface JoinReply {
   root?: Member
   size?: number
   endpoints?: string[]
+  /**
+   * queued: the root's estimate of the wait before admission, ms (its queue
+   * length over its admission rate). A wire addition: the joiner asks again no
+   * sooner than this (capped), instead of every joinRetryMs, so a long join
+   * storm does not flood the root with repeated requests. Absent: as before.
+   */
+  wait?: number
 }
 /**
  * Heartbeats are incremental (a change to the wire format; older bodies, with
@@ -359,7 +366,7 @@ export function treeDecoder(table?: MemberTable) {
     const b = body(m)
     if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
     if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
-    return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1) }
+    return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1), wait: b.wait === undefined ? undefined : int(b.wait, 'wait') }
   }
   const heartbeat = (m: Incoming): Heartbeat => {
     const b = body(m)

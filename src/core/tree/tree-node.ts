@@ -44,6 +44,8 @@ import { compareEpoch, type Epoch, type Member, type NodeState, type Placed, typ
 /** Internal broadcast kind: "this tree dissolves into another". */
 const DISSOLVE_KIND = 'tree.dissolve'
 const MAX_ROUTE_HOPS = 128
+/** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
+const MAX_JOIN_WAIT_RETRIES = 10
 const OP_LOG_LIMIT = 4096
 
 /** Where a TreeNode registers its message kinds: a MessageRouter (src/core/wire/router.ts), or anything alike. */
@@ -139,6 +141,8 @@ export class TreeNode {
   private rootHint?: Member
   private joinInFlight = false
   private joinQueuedAt = -Infinity
+  /** How long the root said the queue would take (clamped): no repeated request before that. */
+  private joinWaitMs = 0
   private lastJoinProgressAt = 0
 
   // member
@@ -463,15 +467,18 @@ export class TreeNode {
     this.rootHintTree = undefined
     this.nextHint = undefined
     this.joinQueuedAt = -Infinity
+    this.joinWaitMs = 0
     this.lastJoinProgressAt = this.now()
     if (target) this.contacts.add(target, this.self.id)
     this.attemptJoin()
   }
 
   private joinTick(now: number): void {
-    const waitingForAssignment = now - this.joinQueuedAt < this.config.joinRetryMs
+    const retryMs = Math.max(this.config.joinRetryMs, this.joinWaitMs)
+    const waitingForAssignment = now - this.joinQueuedAt < retryMs
     if (!this.joinInFlight && !waitingForAssignment) this.attemptJoin()
-    if (now - this.lastJoinProgressAt > this.config.aloneAfterMs) {
+    // Told to wait longer than joinRetryMs: that much more patience before seeking another tree.
+    if (now - this.lastJoinProgressAt > this.config.aloneAfterMs + (retryMs - this.config.joinRetryMs)) {
       this.lastJoinProgressAt = now
       this.seekRootOrFound(`no contact admitted us for ${this.config.aloneAfterMs} ms`)
     }
@@ -587,25 +594,32 @@ export class TreeNode {
           this.contacts.add(r.root!, this.self.id)
           this.rootHint = r.root
           this.rootHintTree = { treeId: r.treeId!, size: r.size! }
-          if (r.status === 'queued') this.joinQueuedAt = this.now()
+          if (r.status === 'queued') {
+            this.joinQueuedAt = this.now()
+            this.joinWaitMs = Math.min(r.wait ?? 0, MAX_JOIN_WAIT_RETRIES * this.config.joinRetryMs)
+          }
           else if (r.root!.id !== this.self.id) this.attemptJoin() // redirected: ask the root itself now
         }),
     })
   }
 
   /** The last 'queued' (root: keyed by roster epoch) or 'redirect' (member: keyed by info or view) answer. */
-  private joinAnswer?: { key: object; treeId: string; message: Outgoing }
+  private joinAnswer?: { key: object; treeId: string; wait?: number; message: Outgoing }
 
   private onJoin(m: Incoming, r: Responder | undefined, from: string): void {
     const { member } = this.decode.join(m)
     if (member.id !== from) throw new BorgError('refused', 'a node can only ask to join for itself')
     if (this.state === 'root' && this.roster && this.view) {
       this.enqueueJoiner(member)
-      // The same answer for every joiner until the roster changes: encoded once per epoch.
+      // The wait: whole ticks until the queue (this joiner included) is admitted.
+      const perTick = this.config.roundsPerTick * this.config.maxChildren
+      const wait = Math.ceil(this.joinQueue.size / perTick) * this.config.joinTickMs
+      // The same answer for every joiner until the roster or the wait changes: encoded once for all of them.
       const { epoch, size } = this.roster
       const treeId = this.view.treeId
-      if (this.joinAnswer?.key !== epoch || this.joinAnswer.treeId !== treeId) {
-        this.joinAnswer = { key: epoch, treeId, message: reusableMessage(KIND.joinReply, { status: 'queued', treeId, root: this.self, size }) }
+      if (this.joinAnswer?.key !== epoch || this.joinAnswer.treeId !== treeId || this.joinAnswer.wait !== wait) {
+        const body = { status: 'queued', treeId, root: this.self, size, wait }
+        this.joinAnswer = { key: epoch, treeId, wait, message: reusableMessage(KIND.joinReply, body) }
       }
       return r?.reply(this.joinAnswer.message)
     }

@@ -131,7 +131,8 @@ export class TimeOrgan implements Organ {
       if (!responder) return
       if (!this.running) return responder.fail('unavailable', 'the crono cell is stopped')
       this.cancelLocalStep() // before t1, so both readings use the same local clock
-      this.onSyncRequest(message, ctx.clock.now(), responder)
+      // t1 as the message arrived: the time spent verifying it is not transit.
+      this.onSyncRequest(message, message.receivedAt ?? ctx.clock.now(), responder)
     })
   }
 
@@ -232,11 +233,19 @@ export class TimeOrgan implements Organ {
     this.nextIntervalMs = this.options.intervalMs * (0.9 + 0.2 * this.ctx.random.float())
     this.counters.exchanges++
     const t0 = this.local()
+    // The request echoes t0; the arithmetic uses the moment it was handed to the connection (signed) where
+    // the transport reports it, so that signing and queueing on the way out do not count as transit.
+    let dispatchedAt: number | undefined
     this.ctx.transport.send({ endpoint: parent.endpoint, id: parent.id }, syncRequest(t0), {
       expectReply: true,
       timeoutMs: this.options.timeoutMs,
+      onDispatch: (networkTime) => {
+        dispatchedAt = networkTime - this.ctx.clock.offset
+      },
       onResult: (error, reply) => {
-        const t3 = this.local()
+        // t3 as the reply arrived (before its verification), like t1 at the parent: both ways then
+        // carry the same work (one signing before the wire, nothing after), so the paths stay symmetric.
+        const t3 = reply?.receivedAt !== undefined ? reply.receivedAt - this.ctx.clock.offset : this.local()
         this.inFlight = false
         if (!this.running) return
         try {
@@ -244,7 +253,7 @@ export class TimeOrgan implements Organ {
             this.counters.failures++
             return
           }
-          this.onReply(parent.id, t0, t3, reply)
+          this.onReply(parent.id, t0, dispatchedAt ?? t0, t3, reply)
         } catch (e) {
           this.counters.failures++
           if (!(e instanceof BorgError)) throw e
@@ -254,7 +263,7 @@ export class TimeOrgan implements Organ {
     })
   }
 
-  private onReply(parentId: string, t0: number, t3: number, reply: Incoming): void {
+  private onReply(parentId: string, t0: number, sentAt: number, t3: number, reply: Incoming): void {
     const tree = this.ctx.tree
     if (tree.state !== 'member' || tree.view?.parent?.id !== parentId) return // our place changed meanwhile
     if (this.cancelLocalStep() !== 0) return // t0 and t3 straddle a step of the local clock
@@ -267,7 +276,7 @@ export class TimeOrgan implements Organ {
     if (body.t0 !== undefined && body.t0 !== t0) throw new BorgError('malformed', `${reply.kind}: t0 echoed wrong`)
     if (body.stratum + 1 > MAX_STRATUM) throw new BorgError('malformed', `${reply.kind}: stratum too deep`)
     const now = this.ctx.clock.monotonic()
-    const e: Exchange = { t0, t1: body.t1, t2: body.t2, t3 }
+    const e: Exchange = { t0: sentAt, t1: body.t1, t2: body.t2, t3 }
     const { driftPpm, resolutionMs } = this.options
     const sample: Sample = {
       offsetMs: offsetOf(e),

@@ -38,6 +38,9 @@ export interface WireClientOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_CARD_BYTES = 16 * 1024
 
+/** Bodies up to this size are copied into one buffer with the header. */
+const SMALL_BODY_BYTES = 64 * 1024
+
 export class WireClient {
   readonly pins: PinStore
   private readonly agent: Agent
@@ -206,17 +209,24 @@ export class WireClient {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer from ${peer.endpoint} within ${Math.round(remaining)} ms`)), remaining)
     try {
+      options.onDispatch?.(clock.now())
       const response = await request(`${originOf(endpoint)}${MESSAGE_PATH}`, {
         method: 'POST',
         dispatcher: this.agent,
         headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealed.headerBytes.length + sealed.body.length) },
-        // Header and body go out as two chunks: no copy of a bulk body.
-        body: sealed.body.length === 0 ? Buffer.from(sealed.headerBytes) : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body)], { objectMode: false }),
+        // A small message goes out as one buffer, written at once (a stream takes extra turns of the
+        // event loop, which time exchanges would count as transit); a bulk body as two chunks, not copied.
+        body:
+          sealed.body.length <= SMALL_BODY_BYTES
+            ? Buffer.concat([sealed.headerBytes, sealed.body])
+            : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body)], { objectMode: false }),
         signal: controller.signal,
         headersTimeout: remaining,
         bodyTimeout: remaining,
       })
-      return await this.readResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response)
+      const receivedAt = clock.now()
+      const reply = await this.readResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response)
+      return reply && { ...reply, receivedAt }
     } catch (error) {
       throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
     } finally {

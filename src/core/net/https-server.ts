@@ -123,6 +123,7 @@ export class WireServer {
 
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++
+    const receivedAt = this.options.clock.now()
     const remote = req.socket?.remoteAddress ?? 'unknown address'
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
@@ -136,7 +137,8 @@ export class WireServer {
       return
     }
     this.stats.delivered++
-    const { header, incoming } = received
+    const { header } = received
+    const incoming = { ...received.incoming, receivedAt }
     if (!header.expectsReply) {
       res.writeHead(204)
       res.end()

@@ -24,14 +24,50 @@ export interface AdjustableClock extends Clock {
 }
 
 /**
+ * The operating system's wall clock read to a fraction of a millisecond.
+ * Date.now() truncates to whole ms, which alone costs a time exchange up to
+ * ±1 ms; performance.now() is fine-grained but only monotonic. So the reading
+ * is monotonic time plus a base, and the base is kept consistent with every
+ * Date.now() seen: the true wall time T satisfies Date.now() ≤ T < Date.now()+1,
+ * so a reading below Date.now() raises the base and one at or above
+ * Date.now()+1 lowers it. Each correction only narrows the error, and a step
+ * of the OS clock is followed at once (it moves Date.now() past either edge).
+ * The error against the OS clock is therefore always under 1 ms and, after a
+ * few readings at different phases of the ms, a few µs.
+ */
+export class FineWallClock {
+  private base: number
+
+  constructor(
+    private readonly wall: () => number = Date.now,
+    private readonly mono: () => number = () => performance.now(),
+  ) {
+    this.base = wall() - mono()
+  }
+
+  read(): number {
+    const mono = this.mono()
+    const coarse = this.wall()
+    const fine = this.base + mono
+    if (fine < coarse) this.base = coarse - mono
+    else if (fine >= coarse + 1) this.base = coarse + 1 - FINE_EPSILON_MS - mono
+    return this.base + mono
+  }
+}
+
+/** Keeps a corrected reading strictly below the next whole ms. */
+const FINE_EPSILON_MS = 1e-3
+
+/**
  * The operating system's clock plus a correction. The correction is where the
- * crono cell will plug network time in; the OS clock itself is never touched.
+ * crono cell plugs network time in; the OS clock itself is never touched.
  */
 export class SystemClock implements AdjustableClock {
   private offsetMs = 0
+  private readonly wall = new FineWallClock()
 
   now(): number {
-    return Date.now() + this.offsetMs
+    return this.wall.read() + this.offsetMs
   }
 
   monotonic(): number {

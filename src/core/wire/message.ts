@@ -51,6 +51,12 @@ export interface Incoming {
   bodyType: BodyType
   /** Whether the sender waits for a reply. */
   expectsReply: boolean
+  /**
+   * The receiver's network time when the message arrived, before it was read
+   * and verified, where the transport knows it (HTTPS does). Time exchanges
+   * use it so that verification and queueing delays do not count as transit.
+   */
+  receivedAt?: number
 }
 
 export function jsonMessage(kind: string, value: unknown, to?: Target): Outgoing {

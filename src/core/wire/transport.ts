@@ -27,6 +27,13 @@ export interface SendOptions {
    * a rejection code sent back by the peer, ...).
    */
   onResult?: (error: BorgError | null, reply?: Incoming) => void
+  /**
+   * Called with the sender's network time when the signed message is handed
+   * to the connection (HTTPS: after signing, before the HTTP client queues it),
+   * where the transport knows it. With Incoming.receivedAt it lets a time
+   * exchange measure transit alone.
+   */
+  onDispatch?: (networkTime: number) => void
 }
 
 /** Given to a handler when the sender waits for a reply; call exactly one method once. */

@@ -1,0 +1,58 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FineWallClock } from '../../src/core/wire/clock.js'
+
+/** An OS clock at `trueBase + mono` that Date.now() truncates to whole ms. */
+function fakeOs(trueBase: number) {
+  const os = { mono: 0, trueBase }
+  const clock = new FineWallClock(
+    () => Math.floor(os.trueBase + os.mono),
+    () => os.mono,
+  )
+  return { os, clock, truth: () => os.trueBase + os.mono }
+}
+
+describe('FineWallClock', () => {
+  it('is within 1 ms of the OS clock from the first reading, and within µs after readings at different phases', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1.7e12, max: 1.8e12, noNaN: true }), fc.array(fc.double({ min: 0.01, max: 50, noNaN: true }), { minLength: 200, maxLength: 200 }), (trueBase, steps) => {
+        const { os, clock, truth } = fakeOs(trueBase)
+        for (const step of steps) {
+          os.mono += step
+          const error = clock.read() - truth()
+          expect(Math.abs(error)).toBeLessThan(1)
+        }
+        expect(Math.abs(clock.read() - truth())).toBeLessThan(0.05)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('follows a step of the OS clock at once, both ways', () => {
+    const { os, clock, truth } = fakeOs(1.75e12 + 0.375)
+    for (let i = 0; i < 100; i++) {
+      os.mono += 0.37
+      clock.read()
+    }
+    os.trueBase += 5000.25
+    os.mono += 1
+    expect(Math.abs(clock.read() - truth())).toBeLessThan(1)
+    os.trueBase -= 86_400_000
+    os.mono += 1
+    expect(Math.abs(clock.read() - truth())).toBeLessThan(1)
+  })
+
+  it('reads the real clock to sub-millisecond precision, never more than 1 ms from Date.now()', () => {
+    const clock = new FineWallClock()
+    const readings = new Set<number>()
+    for (let i = 0; i < 2000; i++) {
+      const before = Date.now()
+      const fine = clock.read()
+      const after = Date.now()
+      expect(fine).toBeGreaterThanOrEqual(before - 1e-6)
+      expect(fine).toBeLessThan(after + 1)
+      readings.add(fine % 1)
+    }
+    expect(readings.size).toBeGreaterThan(10) // fractions of a ms, not whole ms
+  })
+})

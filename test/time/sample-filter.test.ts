@@ -5,17 +5,27 @@ import { SampleFilter, type Sample } from '../../src/core/time/sample-filter.js'
 const sample = (offsetMs: number, boundMs: number, at: number, source = 'p'): Sample => ({ offsetMs, delayMs: 2 * boundMs, boundMs, at, source, stratum: 1 })
 
 describe('the sample filter', () => {
-  it('uses the midpoint of the samples\u2019 intersection, bounded by its farther edge', () => {
+  it('uses the offset of the shortest round trip, bounded by the farther edge of the samples\u2019 intersection', () => {
     const f = new SampleFilter(8, 100) // 100 ppm: 0.1 ms per s
-    f.add(sample(10, 2, 0), 0) // [8, 12]
-    f.add(sample(11, 2, 0), 0) // [9, 13]
+    f.add({ ...sample(10, 2, 0), delayMs: 4 }, 0) // [8, 12]
+    f.add({ ...sample(11.5, 2, 0), delayMs: 0.5 }, 0) // [9.5, 13.5], the quickest
+    f.add({ ...sample(10.5, 2, 0), delayMs: 3 }, 0) // [8.5, 12.5]
     const e = f.estimate(0)!
-    expect([e.lowMs, e.highMs, e.offsetMs]).toEqual([9, 12, 10.5])
-    expect(f.boundFor(10.5, 0)).toBe(1.5)
-    expect(f.boundFor(10, 0)).toBe(2) // an offset off the midpoint is bounded by the farther edge
-    // Both edges move out at the drift rate: the midpoint stays, the bound grows.
-    expect(f.estimate(10_000)!.offsetMs).toBeCloseTo(10.5)
-    expect(f.boundFor(10.5, 10_000)).toBeCloseTo(2.5)
+    expect([e.lowMs, e.highMs, e.offsetMs]).toEqual([9.5, 12, 11.5])
+    expect(f.boundFor(11.5, 0)).toBe(2)
+    expect(f.boundFor(10.75, 0)).toBe(1.25) // the midpoint would be tighter, but at the mercy of the slowest samples
+    // Both edges move out at the drift rate: the estimate stays, the bound grows.
+    expect(f.estimate(10_000)!.offsetMs).toBeCloseTo(11.5)
+    expect(f.boundFor(11.5, 10_000)).toBeCloseTo(3)
+  })
+
+  it('moves the quickest offset to where the bound is no looser than the tightest sample\u2019s', () => {
+    const f = new SampleFilter(8, 0)
+    f.add({ ...sample(10, 1, 0), delayMs: 2 }, 0) // [9, 11]: the tightest
+    f.add({ ...sample(12, 3, 0), delayMs: 0.1 }, 0) // [9, 15]: quickest, but its parent was unsure
+    const e = f.estimate(0)!
+    expect([e.lowMs, e.highMs, e.offsetMs]).toEqual([9, 11, 10])
+    expect(f.boundFor(e.offsetMs, 0)).toBe(1)
   })
 
   it('is never looser than its tightest sample, which names the source', () => {
@@ -45,7 +55,7 @@ describe('the sample filter', () => {
     expect(f.add(sample(50, 1, 3), 3)).toBe('outlier')
     expect(f.add(sample(50.5, 1, 4), 4)).toBe('restarted') // two in a row agree: time really moved
     expect(f.size).toBe(2)
-    expect(f.estimate(4)!.offsetMs).toBe(50.25)
+    expect(f.estimate(4)!.offsetMs).toBe(50.5) // equal round trips: the newer
   })
 
   it('collapses to one sample holding the same intersection, and moves every sample when the local clock steps', () => {

@@ -2,13 +2,15 @@
  * What to make of the recent exchanges (docs/time.md §4). Every sample claims
  * the true offset lies within ±bound of its offset, the bound growing by the
  * drift since it was taken. If every claim is honest the truth lies in all of
- * them, so the filter keeps the last few samples and uses their intersection:
- * its midpoint is the estimate, and the distance to its farther edge the
- * bound. That is never worse than the single tightest sample (usually the one
- * with the shortest round trip) and it averages out clock-reading granularity.
- *
- * The intersection's edges both move out at the drift rate, so its midpoint
- * stays put between samples: the offset is set once per sample.
+ * them, so the filter keeps the last few samples and bounds the truth by their
+ * intersection. The estimate is the offset of the sample with the shortest
+ * round trip (NTP's clock filter: the least queueing, so the least room for
+ * asymmetry), moved, if need be, to where the intersection's farther edge is
+ * no farther than the tightest sample's bound; the bound is the distance to
+ * that farther edge, so it is never looser than any single sample. (The intersection's
+ * midpoint would be the midrange of the samples' offsets, at the mercy of the
+ * two most delayed ones.) The estimate is computed when a sample arrives: the
+ * offset is set once per sample.
  *
  * A sample that misses the intersection contradicts the others: an outlier,
  * held back. If the next sample agrees with it rather than with the old ones,
@@ -34,9 +36,9 @@ export interface Sample {
 
 /** The samples' verdict at one instant. */
 export interface Estimate {
-  /** Midpoint of the intersection: the offset to use. */
+  /** The shortest round trip's offset, moved into the intersection: the offset to use. */
   offsetMs: number
-  /** The intersection: the true offset is in [lowMs, highMs]. */
+  /** The intersection: the true offset is in [lowMs, highMs]; offsetMs lies in it. */
   lowMs: number
   highMs: number
   /** The sample with the smallest bound now (for source and stratum). */
@@ -79,7 +81,9 @@ export class SampleFilter {
     let highMs = Infinity
     let tightest: Sample | undefined
     let tightestBound = Infinity
+    let quickest: Sample | undefined
     for (const s of this.samples) {
+      if (!quickest || s.delayMs <= quickest.delayMs) quickest = s // ties: the newer
       const bound = this.boundOf(s, now)
       lowMs = Math.max(lowMs, s.offsetMs - bound)
       highMs = Math.min(highMs, s.offsetMs + bound)
@@ -88,10 +92,15 @@ export class SampleFilter {
         tightestBound = bound
       }
     }
-    if (!tightest) return undefined
+    if (!tightest || !quickest) return undefined
     // Overlap was checked on the way in; rounding alone can cross the edges.
     if (lowMs > highMs) lowMs = highMs = (lowMs + highMs) / 2
-    return { offsetMs: (lowMs + highMs) / 2, lowMs, highMs, tightest }
+    // Where in the intersection the farther edge is within the tightest sample's bound: not empty, since
+    // the intersection lies inside that sample's interval. Keeps the bound no looser than any sample's.
+    let from = Math.max(lowMs, highMs - tightestBound)
+    let to = Math.min(highMs, lowMs + tightestBound)
+    if (from > to) from = to = (lowMs + highMs) / 2
+    return { offsetMs: Math.min(to, Math.max(from, quickest.offsetMs)), lowMs, highMs, tightest }
   }
 
   /** How far `offsetMs` can be from the truth now: to the farther edge of the intersection. Infinity when none is kept. */
@@ -127,7 +136,9 @@ export class SampleFilter {
     const e = this.estimate(now)
     this.suspect = undefined
     if (!e) return
-    this.samples = [{ ...e.tightest, offsetMs: e.offsetMs, boundMs: (e.highMs - e.lowMs) / 2, at: now }]
+    // Centred on the intersection (not on the estimate, which may lie off centre); no round trip of its
+    // own, so the first real sample from the new parent gives the estimate.
+    this.samples = [{ ...e.tightest, offsetMs: (e.lowMs + e.highMs) / 2, boundMs: (e.highMs - e.lowMs) / 2, delayMs: Infinity, at: now }]
   }
 
   clear(): void {

@@ -658,6 +658,7 @@ export class TreeNode {
     this.deputySyncedMap = undefined
     this.opLogList = undefined
     this.lastMergeProbeAt = this.now()
+    this.prepareLinks(previous)
     for (const child of this.view.children) {
       this.liveness.watch(child.id, this.now())
       // New links (a promoted last node has all-new children): resend what they may have missed.
@@ -720,6 +721,7 @@ export class TreeNode {
       this.contacts.add(n, this.self.id)
     }
     this.liveness.retain(keep)
+    this.prepareLinks(previousNeighbours)
     const grandchildren = this.grandchildrenMap
     if (grandchildren) for (const id of grandchildren.keys()) if (!keep.has(id)) grandchildren.delete(id)
     for (const m of [view.root, ...view.deputies]) this.contacts.add(m, this.self.id)
@@ -743,6 +745,13 @@ export class TreeNode {
       carried++
     }
     return carried
+  }
+
+  /** New links: the transport may learn their pins and open connections before the first heartbeat needs them. */
+  private prepareLinks(previous: Set<string>): void {
+    const transport = this.deps.transport
+    if (!transport.prepare) return
+    for (const n of this.neighbours()) if (!previous.has(n.id)) transport.prepare(n)
   }
 
   private neighbours(): Member[] {
@@ -1090,6 +1099,7 @@ export class TreeNode {
   private adoptOwnView(view: View): void {
     const previous = new Set(this.neighbours().map((n) => n.id))
     this.view = view
+    this.prepareLinks(previous)
     const now = this.now()
     for (const child of view.children) {
       this.liveness.watch(child.id, now)

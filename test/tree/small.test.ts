@@ -33,6 +33,21 @@ describe('a small organism', () => {
     expect(o.roots()[0]!.tree.roster!.size).toBe(10)
   })
 
+  it('fails over within seconds when the root and its first deputy die together right after forming', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const o = organism(20, 3, seed)
+      const byPosition = (p: number) => o.live().find((n) => n.tree.view?.position === p)!
+      o.crash(byPosition(2).index)
+      o.crash(byPosition(1).index)
+      // The other deputies hold the roster (their first sync may have overtaken their assignment), so one
+      // of them promotes the last node: a failover, not orphans founding new trees.
+      expect(o.runUntilConverged(60_000)).toBeLessThan(8_000)
+      expect(o.violations()).toEqual([])
+      expect(o.live().reduce((sum, n) => sum + n.tree.events.failovers, 0)).toBe(1)
+      expect(o.live().reduce((sum, n) => sum + n.tree.events.orphaned, 0)).toBe(0)
+    }
+  })
+
   it('delivers every broadcast exactly once, with N-1 copies in a stable tree', () => {
     const o = organism(20, 3)
     const sent = () => o.sim.metrics.kind('tree.bcast').sent

@@ -73,6 +73,8 @@ export class SimOrganism {
   readonly members = new MemberTable()
   /** Every broadcast id delivered anywhere, with who got it how often. */
   readonly broadcasts = new Map<string, BroadcastRecord>()
+  /** Every message routed to one node or position (sendTo) and delivered, in order. */
+  readonly directs: { index: number; kind: string; text: string; origin: string; at: number }[] = []
 
   constructor(readonly options: SimOrganismOptions) {
     this.sim = new Simulator({ seed: options.seed })
@@ -107,6 +109,10 @@ export class SimOrganism {
   }
 
   private delivered(index: number, d: Delivery): void {
+    if (d.via === 'direct') {
+      this.directs.push({ index, kind: d.kind, text: Buffer.from(d.body).toString('utf8'), origin: d.origin, at: this.sim.now })
+      return
+    }
     if (!d.bid) return
     let record = this.broadcasts.get(d.bid)
     if (!record) this.broadcasts.set(d.bid, (record = { delivered: 0, maxHops: 0, lastAt: 0, counts: new Uint16Array(this.nodes.length) }))

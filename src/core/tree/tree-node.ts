@@ -43,6 +43,8 @@ import { compareEpoch, type Epoch, type Member, type NodeState, type Placed, typ
 
 /** Internal broadcast kind: "this tree dissolves into another". */
 const DISSOLVE_KIND = 'tree.dissolve'
+/** Outbox destinations for node ids: see outbox.ts nodeDestination. */
+const NODE_PREFIX = nodeDestination('')
 const MAX_ROUTE_HOPS = 128
 /** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
 const MAX_JOIN_WAIT_RETRIES = 10
@@ -449,6 +451,7 @@ export class TreeNode {
       if (this.liveness.isSuspected(child.id, now)) this.reportSuspect(child, now)
     }
     if (this.state === 'root') this.rootTick(now)
+    this.rerouteHeld()
   }
 
   // ------------------------------------------------------------------ joining
@@ -665,6 +668,7 @@ export class TreeNode {
       if (!previous.has(child.id)) this.resendRecent(child)
     }
     this.log.info(`root of tree ${roster.treeId.slice(0, 8)} (size ${roster.size}, term ${roster.epoch.term})`)
+    this.rerouteHeld()
   }
 
   // -------------------------------------------------------------------- views
@@ -730,6 +734,7 @@ export class TreeNode {
       if (!previousNeighbours.has(n.id) || carried > 0) this.resendRecent(n)
       this.flushPosition(n)
     }
+    if (wasJoining) this.rerouteHeld()
   }
 
   /**
@@ -874,17 +879,7 @@ export class TreeNode {
     const asked = [this.info?.root ?? view.root, ...(this.info?.deputies ?? view.deputies), ...this.contacts.random(this.deps.random, 3)].filter(
       (m, i, all) => m.id !== this.self.id && all.findIndex((x) => x.id === m.id) === i,
     )
-    this.findRootOf(view.treeId, asked, 0, (root) => {
-      if (this.view !== view) return void (this.orphanCheckInFlight = false)
-      if (root) {
-        return this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
-          this.orphanCheckInFlight = false
-          if (error || !reply || this.view !== view) return
-          const answer = this.decode.whereamiReply(reply)
-          if (answer.view) this.adoptView(answer.view, 'whereami')
-          else this.resetToJoin(root)
-        })
-      }
+    const orphaned = () => {
       this.events.orphaned++
       for (const n of this.neighbours()) this.contacts.add(n, this.self.id)
       // Orphans of one failure all notice at about the same time. A random
@@ -892,6 +887,18 @@ export class TreeNode {
       this.after(this.deps.random.int(this.config.orphanAfterMs / 2) + 1, () => {
         this.orphanCheckInFlight = false
         if (this.view === view) this.seekRootOrFound(`cut off from the root of tree ${view.treeId.slice(0, 8)}`)
+      })
+    }
+    this.findRootOf(view.treeId, asked, 0, (root) => {
+      if (this.view !== view) return void (this.orphanCheckInFlight = false)
+      if (!root) return orphaned()
+      this.request(root, message(KIND.whereami, { treeId: view.treeId, member: this.self }), (error, reply) => {
+        if (this.view !== view) return void (this.orphanCheckInFlight = false)
+        if (error || !reply) return orphaned() // named, but silent too
+        this.orphanCheckInFlight = false
+        const answer = this.decode.whereamiReply(reply)
+        if (answer.view) this.adoptView(answer.view, 'whereami')
+        else this.resetToJoin(root)
       })
     })
   }
@@ -902,7 +909,9 @@ export class TreeNode {
     this.request(asked[index]!, WHOIS, (error, reply) => {
       if (!error && reply) {
         const w = this.decode.whoisReply(reply)
-        if (w.treeId === treeId && w.root && (w.state === 'root' || w.root.id !== this.info?.root.id || index > 0)) {
+        // A root itself, or news of another root than the one we know (which is silent: it was asked first).
+        const knownRoot = this.info?.treeId === treeId ? this.info.root.id : this.view?.root.id
+        if (w.treeId === treeId && w.root && (w.state === 'root' || w.root.id !== knownRoot)) {
           return done(w.state === 'root' ? asked[index]! : w.root)
         }
       }
@@ -1137,6 +1146,14 @@ export class TreeNode {
     const view = this.view
     const knownRoot = this.info?.root.id ?? view?.root.id
     const newerTerm = !!this.info && s.epoch.term > this.info.epoch.term
+    // The first sync of a new deputy can overtake its assignment: a joiner takes a snapshot that the
+    // root itself sends and that places the joiner among the deputies (its assignment follows).
+    const deputyToBe =
+      !view && this.state === 'joining' && !!s.snapshot && s.snapshot[0]?.id === from && s.snapshot.slice(1, 1 + this.config.deputies).some((m) => m.id === this.self.id)
+    if (deputyToBe) {
+      this.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, this.config.deputies, s.snapshot!, this.canon)
+      return r?.reply(SYNC_OK)
+    }
     if (!view || view.treeId !== s.treeId || (from !== knownRoot && !newerTerm)) {
       return r?.reply(SYNC_NOT_OK)
     }
@@ -1543,20 +1560,30 @@ export class TreeNode {
       this.routed.dropped++
       return this.log.warn(`dropping a routed ${r.kind} after ${r.hops} hops (routing loop?)`, 'route-loop')
     }
-    const msg = message(KIND.route, { ...r, treeId: r.dst.node === undefined ? r.treeId : undefined, hops: r.hops + 1 })
-    if (!view || this.state === 'joining') return this.queue(r.dst.node ? nodeDestination(r.dst.node) : positionDestination(r.dst.position!), msg)
+    const next = (dst: Route['dst']) => message(KIND.route, { ...r, dst, treeId: dst.node === undefined ? r.treeId : undefined, hops: r.hops + 1 })
+    if (!view || this.state === 'joining') return this.queue(r.dst.node ? nodeDestination(r.dst.node) : positionDestination(r.dst.position!), next(r.dst))
     if (r.treeId && r.treeId !== view.treeId && r.dst.node === undefined) {
       this.routed.dropped++
       return this.log.warn(`dropping a ${r.kind} routed to a position of tree ${r.treeId.slice(0, 8)}, which this node has left`, 'route-tree')
     }
-    let target = r.dst.position
-    if (r.dst.node !== undefined) {
-      if (this.state === 'root' && this.roster) {
-        target = this.roster.positionOf(r.dst.node)
-        if (target === undefined) return this.queue(nodeDestination(r.dst.node), msg) // flushed when it (re)joins
-      } else target = 1
+    // A node id goes up to the root, which adds the node's position; below the root the message follows
+    // that position. A position that turns out stale (it is this node's, and this is not the addressee)
+    // is dropped and the message goes up again to be resolved afresh.
+    let target: number
+    let dst = r.dst
+    if (dst.node === undefined) target = dst.position!
+    else if (this.state === 'root' && this.roster) {
+      const position = this.roster.positionOf(dst.node)
+      if (position === undefined) return this.queue(nodeDestination(dst.node), next({ node: dst.node })) // flushed when it (re)joins
+      target = position
+      dst = { node: dst.node, position }
+    } else if (dst.position !== undefined && dst.position !== view.position) target = dst.position
+    else {
+      target = 1
+      dst = { node: dst.node }
     }
-    const hop = nextHop(view.position, target!, this.config.maxChildren)
+    const msg = next(dst)
+    const hop = nextHop(view.position, target, this.config.maxChildren)
     const neighbour = this.placedNeighbours().find((n) => n.position === hop)
     if (!neighbour) return this.queue(positionDestination(hop), msg)
     this.routed.forwarded++
@@ -1586,6 +1613,27 @@ export class TreeNode {
     const destination = nodeDestination(member.id)
     if (this.outbox.depthOf(destination) === 0) return
     for (const item of this.outbox.take(destination)) this.redeliver(item, undefined)
+  }
+
+  /**
+   * Routed messages held for a destination that no flush will ever serve are routed again: on taking a
+   * place (joined, or became root) and on every tick. That is a node id at any node but the root (only
+   * the root keeps those, until the node joins; a member sends them up to it, as does a node that held
+   * them while it was joining or root), a node id the root's roster now has, and a position that is not
+   * (or no longer) a neighbour's: the tree was repaired or shrank around it. Queues for the neighbours'
+   * positions stay until the neighbour answers.
+   */
+  private rerouteHeld(): void {
+    if (this.outbox.depth === 0 || this.state === 'joining' || this.state === 'stopped') return
+    const neighbours = new Set(this.placedNeighbours().map((n) => positionDestination(n.position)))
+    for (const destination of this.outbox.destinations()) {
+      if (neighbours.has(destination)) continue
+      if (this.state === 'root' && destination.startsWith(NODE_PREFIX) && this.roster?.positionOf(destination.slice(NODE_PREFIX.length)) === undefined) continue
+      for (const item of this.outbox.take(destination)) {
+        if (item.kind === KIND.route) this.redeliver(item, undefined)
+        else this.outbox.enqueue(destination, item) // broadcast resends wait for their position
+      }
+    }
   }
 
   private redeliver(item: QueuedMessage, to: Placed | undefined): void {

@@ -50,6 +50,8 @@ interface BroadcastFigures {
   maxMs: number
   copies: number
   expectedCopies: number
+  /** Most links any copy crossed. */
+  depth: number
 }
 
 async function measureBroadcast(nodes: NodeProcess[], name: string): Promise<BroadcastFigures> {
@@ -67,9 +69,24 @@ async function measureBroadcast(nodes: NodeProcess[], name: string): Promise<Bro
     200,
   )
   // Delivery times are network time on every node (one OS clock here, crono offsets ≈ 0).
-  const latencies = after.map((s) => cell(s, name).notes.recent.find((n) => n.bid === sent.bid)!.at - sent.at).sort((a, b) => a - b)
+  const received = after.map((s) => cell(s, name).notes.recent.find((n) => n.bid === sent.bid)!)
+  const latencies = received.map((n) => n.at - sent.at).sort((a, b) => a - b)
   const forwardedAfter = after.reduce((sum, s) => sum + cell(s, name).broadcasts.forwarded, 0)
-  return { cell: name, p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1)!, copies: forwardedAfter - forwardedBefore, expectedCopies: nodes.length - 1 }
+  const depth = Math.max(...received.map((n) => n.hops ?? 0))
+  return { cell: name, p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1)!, copies: forwardedAfter - forwardedBefore, expectedCopies: nodes.length - 1, depth }
+}
+
+/**
+ * The baseline, measured in the same run: signed request/reply round trips
+ * between two node processes over the same pinned HTTPS (`borg node ping`).
+ * Half its median is what one hop of a broadcast costs at best.
+ */
+async function measurePing(nodes: NodeProcess[]): Promise<{ medianMs: number; p99Ms: number }> {
+  const [from, to] = [nodes[0]!, nodes[nodes.length - 1]!]
+  const target = cell(await organism.monitorStatus(to), 'shard').endpoints.recp
+  const report = JSON.parse(await organism.cli(from, 'node', 'ping', target, '--count', '50', '--interval', '20', '--json')) as { rtt: number[] }
+  const sorted = [...report.rtt].sort((a, b) => a - b)
+  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, p99Ms: percentile(sorted, 99) }
 }
 
 async function main(): Promise<void> {
@@ -83,6 +100,7 @@ async function main(): Promise<void> {
 
   const broadcasts: BroadcastFigures[] = []
   for (const name of CELLS) for (let i = 0; i < 3; i++) broadcasts.push(await measureBroadcast(organism.nodes, name))
+  const ping = await measurePing(organism.nodes)
 
   const rootId = cell(storm.value.find((s) => cell(s, 'shard').state === 'root')!, 'shard').id
   const root = organism.nodes[storm.value.findIndex((s) => s.nodeId === rootId)]!
@@ -95,17 +113,18 @@ async function main(): Promise<void> {
   const summary = (name: string) => {
     const rows = broadcasts.filter((b) => b.cell === name)
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-    return { p99Ms: median(rows.map((r) => r.p99Ms)), maxMs: median(rows.map((r) => r.maxMs)), copies: rows.map((r) => r.copies), expectedCopies: rows[0]!.expectedCopies }
+    return { p99Ms: median(rows.map((r) => r.p99Ms)), maxMs: median(rows.map((r) => r.maxMs)), copies: rows.map((r) => r.copies), expectedCopies: rows[0]!.expectedCopies, depth: Math.max(...rows.map((r) => r.depth)) }
   }
-  const report = { nodes: N, heartbeatMs: Number(values.heartbeat), joinStormMs, healAfterRootKillMs: healMs, broadcast: { shard: summary('shard'), crono: summary('crono') } }
+  const report = { nodes: N, heartbeatMs: Number(values.heartbeat), joinStormMs, healAfterRootKillMs: healMs, broadcast: { shard: summary('shard'), crono: summary('crono') }, baselinePing: ping }
   if (values.json) console.log(JSON.stringify(report, null, 2))
   else {
     console.log(`borg bench tree: ${N} real node processes on loopback, each running shard (maxChildren 25) and crono (maxChildren 3)`)
     console.log(`join storm (all started at once) → one valid tree per cell: ${(joinStormMs / 1000).toFixed(1)} s`)
     for (const name of CELLS) {
       const b = report.broadcast[name]
-      console.log(`${name.padEnd(6)} broadcast latency p99 ${b.p99Ms.toFixed(1)} ms, 100% ${b.maxMs.toFixed(1)} ms; copies per broadcast ${b.copies.join('/')} (N-1 = ${b.expectedCopies}) (median of 3)`)
+      console.log(`${name.padEnd(6)} broadcast latency p99 ${b.p99Ms.toFixed(1)} ms, 100% ${b.maxMs.toFixed(1)} ms; copies per broadcast ${b.copies.join('/')} (N-1 = ${b.expectedCopies}); depth ${b.depth} hops; 100% = ${(b.maxMs / (ping.medianMs / 2)).toFixed(1)} one-way baseline hops (median of 3)`)
     }
+    console.log(`baseline (same run): signed HTTPS request/reply between two node processes (borg node ping), rtt median ${ping.medianMs.toFixed(2)} ms, p99 ${ping.p99Ms.toFixed(2)} ms`)
     console.log(`heal after kill -9 of the root (both trees valid again): ${(healMs / 1000).toFixed(1)} s`)
   }
 }

@@ -33,7 +33,7 @@ export interface CellView {
   root?: { id: string; endpoint: string }
   parent?: { id: string }
   children: { id: string; position: number }[]
-  notes: { received: number; recent: { text: string; bid?: string; via: string; at: number }[] }
+  notes: { received: number; recent: { text: string; bid?: string; via: string; hops?: number; at: number }[] }
   broadcasts: { forwarded: number; delivered: number; duplicates: number }
   queues: { outbox: number }
   endpoints: { net: string; recp: string; mon: string }

@@ -15,6 +15,8 @@ export interface ReceivedNote {
   from: string
   via: 'broadcast' | 'direct'
   bid?: string
+  /** Broadcasts: links the copy crossed from its origin. */
+  hops?: number
   at: number
 }
 
@@ -32,7 +34,7 @@ export class NoteLog {
     }
     if (typeof text !== 'string') return
     this.received++
-    this.recent.push({ text: text.slice(0, 1000), from: delivery.origin, via: delivery.via, bid: delivery.bid, at })
+    this.recent.push({ text: text.slice(0, 1000), from: delivery.origin, via: delivery.via, bid: delivery.bid, hops: delivery.hops, at })
     if (this.recent.length > KEEP) this.recent.shift()
   }
 

@@ -1,0 +1,52 @@
+/**
+ * Where a chunk lives: rendezvous (highest-random-weight) hashing. Every
+ * candidate holder gets the score SHA-256(chunk hash ‖ node id) and the chunk
+ * belongs to the N highest scores. Anyone who knows the same candidates gets
+ * the same answer, so a holder's claim to be chosen is checkable and no node
+ * can put itself forward; when a node joins or leaves, only the chunks it
+ * scores among the top N move (about N/size of them).
+ */
+import { BorgError } from '../errors.js'
+import { sha256 } from '../crypto/hash.js'
+import { hexToBytes } from '../bytes.js'
+
+const HEX64 = /^[0-9a-f]{64}$/
+
+export function isChunkHash(text: string): boolean {
+  return HEX64.test(text)
+}
+
+/** Score of `nodeId` (hex key id) for `chunk` (hex SHA-256): 32 bytes compared as a big-endian number. */
+export function placementScore(chunk: string, nodeId: string): Uint8Array {
+  if (!HEX64.test(chunk)) throw new BorgError('invalid-input', `not a chunk hash: ${JSON.stringify(chunk.slice(0, 80))}`)
+  return sha256(hexToBytes(chunk), hexToBytes(nodeId))
+}
+
+function compareScores(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return 0
+}
+
+/** All candidates, best first (ties, impossible in practice, by id). Duplicates count once. */
+export function rankHolders(chunk: string, candidates: Iterable<string>): string[] {
+  const unique = [...new Set(candidates)]
+  const scored = unique.map((id) => ({ id, score: placementScore(chunk, id) }))
+  scored.sort((a, b) => compareScores(b.score, a.score) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return scored.map((s) => s.id)
+}
+
+/** The `n` holders of `chunk` among `candidates` (fewer when there are fewer candidates). */
+export function chooseHolders(chunk: string, candidates: Iterable<string>, n: number): string[] {
+  return rankHolders(chunk, candidates).slice(0, Math.max(0, n))
+}
+
+/**
+ * Whether `nodeId` may hold `chunk`: among the best `n + slack` of the
+ * candidates it knows plus itself. The slack absorbs views that differ by a
+ * few recent joins or deaths; a node far down the ranking is refused.
+ */
+export function mayHold(chunk: string, nodeId: string, candidates: Iterable<string>, n: number, slack = 2): boolean {
+  const all = new Set(candidates)
+  all.add(nodeId)
+  return rankHolders(chunk, all).indexOf(nodeId) < n + slack
+}

@@ -107,5 +107,6 @@ export function toIncoming(header: EnvelopeHeader, body: Uint8Array, senderHex: 
     body,
     bodyType: header.bodyType,
     expectsReply: header.expectsReply,
+    bodyHash: header.bodyHash,
   }
 }

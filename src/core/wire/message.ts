@@ -52,6 +52,11 @@ export interface Incoming {
   /** Whether the sender waits for a reply. */
   expectsReply: boolean
   /**
+   * SHA-256 of `body`, as signed and verified at the edge. Content-addressed
+   * data (a chunk is named by its hash) needs no second hashing pass.
+   */
+  bodyHash?: Uint8Array
+  /**
    * The receiver's network time when the message arrived, before it was read
    * and verified, where the transport knows it (HTTPS does). Time exchanges
    * use it so that verification and queueing delays do not count as transit.

@@ -1,0 +1,205 @@
+/**
+ * The shard cell's storage organ: keeps chunks and manifests on this node's
+ * disk and answers for them (docs/protocol.md §10). Placement, uploads and
+ * downloads are driven by clients (src/cells/shard/client.ts) from the member
+ * list this organ serves, so any node can serve any file.
+ *
+ * A chunk is accepted only by a node that ranks among its chosen holders
+ * (rendezvous placement, with some slack for views that differ by a few
+ * recent changes), so nobody can dump data on a node of their choice.
+ */
+import { join } from 'node:path'
+import { BorgError } from '../../core/errors.js'
+import { hexToBytes } from '../../core/bytes.js'
+import { binaryMessage, jsonMessage, type Incoming } from '../../core/wire/message.js'
+import type { Responder } from '../../core/wire/transport.js'
+import { request } from '../../core/wire/transport.js'
+import { mayHold } from '../../core/storage/placement.js'
+import type { Member } from '../../core/tree/types.js'
+import type { Organ, OrganContext } from '../types.js'
+import { ChunkStore, isChunkHash } from './chunk-store.js'
+import { ManifestStore, checkFileId } from './manifest-store.js'
+import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
+
+/** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
+export const MAX_REPLICAS = 8
+const MEMBERS_REFRESH_MS = 30_000
+/** Members listed per reply; larger trees need paging (not yet). */
+const MAX_MEMBERS = 100_000
+
+export interface StorageOptions {
+  quotaBytes: number
+}
+
+export interface MembersReply {
+  treeId?: string
+  size?: number
+  members?: Member[]
+  /** Not the root: ask this one. */
+  root?: Member
+}
+
+export class StorageOrgan implements Organ {
+  readonly name = 'storage'
+  readonly chunks: ChunkStore
+  readonly manifests: ManifestStore
+  private members: { ids: Set<string>; at: number } | undefined
+  private membersInFlight = false
+  private opened: Promise<void> | undefined
+  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, manifestPuts: 0, manifestGets: 0, removals: 0, refusedRemovals: 0 }
+
+  constructor(
+    private readonly ctx: OrganContext,
+    options: StorageOptions,
+  ) {
+    if (!ctx.dataDir) throw new BorgError('usage', 'the shard cell needs a data directory')
+    this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log })
+    this.manifests = new ManifestStore(ctx.dataDir, ctx.log)
+    for (const router of [ctx.net, ctx.receptor]) {
+      router.on(SHARD_KIND.members, (m, r) => this.guard(r, async () => this.onMembers(r!)))
+      router.on(SHARD_KIND.chunkPut, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
+      router.on(SHARD_KIND.chunkGet, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
+      router.on(SHARD_KIND.chunkHas, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
+      router.on(SHARD_KIND.manifestPut, (m, r) => this.guard(r, () => this.onManifestPut(m, r!)))
+      router.on(SHARD_KIND.manifestGet, (m, r) => this.guard(r, () => this.onManifestGet(m, r!)))
+      router.on(SHARD_KIND.manifestList, (m, r) => this.guard(r, () => this.onManifestList(m, r!)))
+      router.on(SHARD_KIND.manifestRm, (m, r) => this.guard(r, () => this.onManifestRm(m, r!)))
+    }
+  }
+
+  start(): void {
+    this.opened ??= Promise.all([this.chunks.open(), this.manifests.open()]).then(() => undefined)
+    this.opened.catch((error) => this.ctx.log.error(`storage: cannot open the store: ${(error as Error).message}`))
+  }
+
+  stop(): void {}
+
+  status(): Record<string, unknown> {
+    return { ...this.chunks.stats, quotaBytes: this.chunks.quotaBytes, manifests: this.manifests.count, membersKnown: this.members?.ids.size ?? 0, ...this.counters }
+  }
+
+  /** Every request waits for the store to be open; failures become signed errors, never crashes. */
+  private guard(responder: Responder | undefined, task: () => Promise<void>): void {
+    if (!responder) return // storage requests all expect a reply
+    ;(this.opened ?? Promise.resolve())
+      .then(task)
+      .catch((error) => {
+        const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
+        if (!(error instanceof BorgError)) this.ctx.log.error(`storage: ${(error as Error).stack ?? error}`)
+        responder.fail(e.code, e.message)
+      })
+  }
+
+  // ----------------------------------------------------------------- members
+
+  private async onMembers(r: Responder): Promise<void> {
+    const tree = this.ctx.tree
+    const roster = tree.state === 'root' ? tree.roster : undefined
+    if (!roster) {
+      const root = tree.info?.root ?? tree.view?.root
+      if (!root) throw new BorgError('unavailable', 'this node has not joined its shard tree yet')
+      return r.reply(jsonMessage(`${SHARD_KIND.members}.reply`, { root } satisfies MembersReply))
+    }
+    const members: Member[] = []
+    for (let p = 1; p <= Math.min(roster.size, MAX_MEMBERS); p++) {
+      const m = roster.at(p)
+      if (m) members.push({ id: m.id, endpoint: m.endpoint })
+    }
+    r.reply(jsonMessage(`${SHARD_KIND.members}.reply`, { treeId: roster.treeId, size: roster.size, members } satisfies MembersReply))
+  }
+
+  /** The member ids this node knows (refreshed from the root in the background). */
+  private knownMembers(): Set<string> | undefined {
+    const now = this.ctx.clock.monotonic()
+    if ((!this.members || now - this.members.at > MEMBERS_REFRESH_MS) && !this.membersInFlight) {
+      this.membersInFlight = true
+      void fetchMembers(this.ctx)
+        .then((list) => (this.members = { ids: new Set(list.map((m) => m.id)), at: this.ctx.clock.monotonic() }))
+        .catch((error) => this.ctx.log.debug(`storage: member list unavailable: ${(error as Error).message}`))
+        .finally(() => (this.membersInFlight = false))
+    }
+    return this.members?.ids
+  }
+
+  // ------------------------------------------------------------------ chunks
+
+  private async onChunkPut(m: Incoming, r: Responder): Promise<void> {
+    const hash = bodyName(m)
+    const members = this.knownMembers()
+    // Until the first member list arrives nothing can be checked; after, only chosen holders store.
+    if (members && members.size > 0 && !mayHold(hash, this.ctx.self.id, members, MAX_REPLICAS)) {
+      this.counters.notChosen++
+      throw new BorgError('refused', `this node is not among the chosen holders of chunk ${hash}`)
+    }
+    const result = await this.chunks.put(hash, m.body)
+    this.counters.chunkPuts++
+    r.reply(jsonMessage(`${SHARD_KIND.chunkPut}.reply`, { hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
+  }
+
+  private async onChunkGet(m: Incoming, r: Responder): Promise<void> {
+    const { hash } = readObject(m)
+    if (!isChunkHash(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
+    const bytes = await this.chunks.get(hash)
+    if (!bytes) throw new BorgError('not-found', `chunk ${hash} is not here`)
+    this.counters.chunkGets++
+    // Verified on read, so its name is its hash: the envelope needs no second hashing pass.
+    r.reply({ ...binaryMessage(`${SHARD_KIND.chunkGet}.reply`, bytes), bodyHash: hexToBytes(hash) })
+  }
+
+  private async onChunkHas(m: Incoming, r: Responder): Promise<void> {
+    const { hashes } = readObject(m)
+    if (!Array.isArray(hashes) || hashes.length > MAX_HAS || !hashes.every(isChunkHash)) {
+      throw new BorgError('invalid-input', `hashes must be an array of at most ${MAX_HAS} chunk hashes`)
+    }
+    const have = await Promise.all(hashes.map((h) => this.chunks.has(h)))
+    r.reply(jsonMessage(`${SHARD_KIND.chunkHas}.reply`, { have }))
+  }
+
+  // --------------------------------------------------------------- manifests
+
+  private async onManifestPut(m: Incoming, r: Responder): Promise<void> {
+    const { manifest, stored } = await this.manifests.put(m.body)
+    this.counters.manifestPuts++
+    r.reply(jsonMessage(`${SHARD_KIND.manifestPut}.reply`, { id: manifest.id, stored }))
+  }
+
+  private async onManifestGet(m: Incoming, r: Responder): Promise<void> {
+    const id = checkFileId(readObject(m).id)
+    const manifest = await this.manifests.get(id)
+    if (!manifest) throw new BorgError('not-found', `no manifest for file ${id} here`)
+    this.counters.manifestGets++
+    r.reply(binaryMessage(`${SHARD_KIND.manifestGet}.reply`, manifest.bytes))
+  }
+
+  private async onManifestList(m: Incoming, r: Responder): Promise<void> {
+    const { owner } = readObject(m)
+    if (typeof owner !== 'string' || !/^(01[0-9a-f]{66}|ed[0-9a-f]{64})$/.test(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
+    r.reply(jsonMessage(`${SHARD_KIND.manifestList}.reply`, { ids: this.manifests.idsOf(owner) }))
+  }
+
+  /** Only the owner may remove: the request must be signed by the manifest's owner key. */
+  private async onManifestRm(m: Incoming, r: Responder): Promise<void> {
+    const id = checkFileId(readObject(m).id)
+    const owner = this.manifests.ownerOf(id)
+    if (owner === undefined) return r.reply(jsonMessage(`${SHARD_KIND.manifestRm}.reply`, { id, removed: false }))
+    if (owner !== m.fromHex) {
+      this.counters.refusedRemovals++
+      this.ctx.log.warn(`storage: refused removal of ${id} by ${m.fromHex.slice(0, 12)}, not its owner`, 'rm-refused')
+      throw new BorgError('refused', `only the owner of file ${id} may remove it`)
+    }
+    await this.manifests.remove(id)
+    this.counters.removals++
+    r.reply(jsonMessage(`${SHARD_KIND.manifestRm}.reply`, { id, removed: true }))
+  }
+}
+
+/** The shard tree's members, asked of this node's root (following one redirect). */
+export async function fetchMembers(ctx: Pick<OrganContext, 'transport' | 'tree'>): Promise<Member[]> {
+  let peer: Member | undefined = ctx.tree.info?.root ?? ctx.tree.view?.root
+  for (let hop = 0; peer && hop < 2; hop++) {
+    const reply = readObject(await request(ctx.transport, peer, jsonMessage(SHARD_KIND.members, {}), 10_000)) as MembersReply
+    if (reply.members) return reply.members
+    peer = reply.root
+  }
+  throw new BorgError('unavailable', 'no root answered with the member list')
+}

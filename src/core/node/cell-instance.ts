@@ -44,7 +44,7 @@ export class CellInstance {
   readonly notes = new NoteLog()
   readonly endpoints: RunningCell
   private readonly monitor: MonitorServer
-  private readonly organs: Organ[]
+  readonly organs: Organ[]
   private readonly deliveries = new Map<string, (delivery: Delivery) => void>()
   private readonly outboxStore: ReturnType<typeof outboxFile>
   private readonly log: Logger

@@ -8,7 +8,7 @@
  */
 import { BorgError } from '../errors.js'
 import { sha256 } from '../crypto/hash.js'
-import { hexToBytes } from '../bytes.js'
+import { bytesToHex, hexToBytes, utf8 } from '../bytes.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 
@@ -25,6 +25,14 @@ export function placementScore(chunk: string, nodeId: string): Uint8Array {
 function compareScores(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
   return 0
+}
+
+/**
+ * Where an owner's file list lives: the holders of this key (a hash of the
+ * owner's key id, so owners spread like chunks do).
+ */
+export function ownerIndexKey(owner: string): string {
+  return bytesToHex(sha256(utf8.encode(`borg/owner-index/${owner}`)))
 }
 
 /** All candidates, best first (ties, impossible in practice, by id). Duplicates count once. */

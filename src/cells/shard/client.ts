@@ -1,0 +1,356 @@
+/**
+ * Putting and getting files (docs/storage.md): what `borg shard put/get/ls/rm`
+ * run, in-process, against any shard cell. The client asks one cell for the
+ * member list, places every chunk itself by rendezvous hashing, uploads and
+ * downloads straight to and from the holders with a window of chunks in
+ * flight, and verifies every chunk and the whole file. So any node can serve
+ * any file, and the node asked first holds nothing special.
+ */
+import { BorgError } from '../../core/errors.js'
+import { bytesToHex, hexToBytes } from '../../core/bytes.js'
+import { sha256, sha256Stream } from '../../core/crypto/hash.js'
+import type { EnvelopeSigner } from '../../core/envelope/seal.js'
+import { chunksOf, DEFAULT_CHUNK_SIZE } from '../../core/storage/chunking.js'
+import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, openMeta, sealMeta, type FileKeys } from '../../core/storage/file-crypto.js'
+import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../../core/storage/manifest.js'
+import { ownerIndexKey, rankHolders } from '../../core/storage/placement.js'
+import type { Member } from '../../core/tree/types.js'
+import { BodyType, jsonMessage, type Incoming } from '../../core/wire/message.js'
+import type { Random } from '../../core/wire/random.js'
+import { request, type Peer, type Transport } from '../../core/wire/transport.js'
+import { SHARD_KIND, readObject } from './messages.js'
+import { MAX_REPLICAS, type MembersReply } from './storage-organ.js'
+
+export const DEFAULT_REPLICAS = 3
+/** Chunks in flight at once (each to all its holders). */
+export const DEFAULT_WINDOW = 8
+/** Manifests go to at least this many holders (by file id, and by owner for `ls`). */
+const MANIFEST_COPIES = 3
+/** How far down the ranking a chunk or manifest is looked for. */
+const SEARCH_DEPTH = MAX_REPLICAS + 2
+
+export interface StorageClientOptions {
+  transport: Transport
+  /** Any shard cell: asked for the member list. */
+  entry: Peer
+  random: Random
+  now: () => number
+  window?: number
+  timeoutMs?: number
+}
+
+export interface PutOptions {
+  owner: EnvelopeSigner
+  replicas?: number
+  name?: string
+  mime?: string
+  expires?: number
+  chunkSize?: number
+  /** Encrypt for the owner; needs the plaintext's SHA-256 up front (the file key derives from it). */
+  encrypt?: { keys: FileKeys; plaintextSha256: Uint8Array }
+  onProgress?: (bytes: number) => void
+}
+
+export interface PutResult {
+  manifest: Manifest
+  /** Copies asked for, after capping by the network's size. */
+  replicas: number
+  /** The network has fewer shard cells than asked for. */
+  capped: boolean
+  /** Fewest copies any chunk got. */
+  fewestCopies: number
+  manifestCopies: number
+}
+
+export interface GetOptions {
+  keys?: FileKeys
+  /** Skip the chunks before this one (a resumed download already has them). */
+  fromChunk?: number
+  onProgress?: (bytes: number) => void
+}
+
+export interface GetResult {
+  manifest: Manifest
+  /** Plaintext bytes written. */
+  bytes: number
+  /** Chunks that had to be fetched from a holder other than the first ranked one. */
+  fallbacks: number
+}
+
+export class StorageClient {
+  private memberList?: Member[]
+  private readonly window: number
+  private readonly timeoutMs: number
+
+  constructor(private readonly options: StorageClientOptions) {
+    this.window = options.window ?? DEFAULT_WINDOW
+    this.timeoutMs = options.timeoutMs ?? 15_000
+  }
+
+  /** The shard tree's members, from the entry cell (which redirects to its root). */
+  async members(): Promise<Member[]> {
+    if (this.memberList) return this.memberList
+    let peer: Peer | undefined = this.options.entry
+    for (let hop = 0; peer && hop < 3; hop++) {
+      const reply = readObject(await this.ask(peer, jsonMessage(SHARD_KIND.members, {}))) as MembersReply
+      if (reply.members) {
+        if (reply.members.length === 0) throw new BorgError('unavailable', 'the shard tree has no members')
+        return (this.memberList = reply.members)
+      }
+      peer = reply.root
+    }
+    throw new BorgError('unavailable', 'no shard cell answered with the member list')
+  }
+
+  async put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const asked = options.replicas ?? DEFAULT_REPLICAS
+    if (!(Number.isSafeInteger(asked) && asked >= 1 && asked <= MAX_REPLICAS)) throw new BorgError('invalid-input', `replicas must be 1…${MAX_REPLICAS}`)
+    const replicas = Math.min(asked, members.length)
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
+    const key = options.encrypt ? fileKey(options.encrypt.keys, options.encrypt.plaintextSha256) : undefined
+    const whole = sha256Stream()
+    const chunks: string[] = []
+    let size = 0
+    let fewest = Infinity
+    const inFlight = new Set<Promise<void>>()
+    let failure: unknown
+    let index = 0
+    for await (const plain of chunksOf(source, chunkSize)) {
+      if (failure) break
+      const stored = key ? encryptChunk(key, index, plain) : plain
+      const hash = bytesToHex(sha256(stored))
+      whole.update(stored)
+      chunks.push(hash)
+      size += plain.length
+      index++
+      const upload: Promise<void> = this.uploadChunk(hash, stored, replicas, byId)
+        .then((copies) => {
+          fewest = Math.min(fewest, copies)
+          options.onProgress?.(plain.length)
+        })
+        .catch((error) => void (failure ??= error))
+        .finally(() => inFlight.delete(upload))
+      inFlight.add(upload)
+      if (inFlight.size >= this.window) await Promise.race(inFlight)
+    }
+    await Promise.all(inFlight)
+    if (failure) throw failure
+    const ownerId = bytesToHex(options.owner.keyId)
+    const content: ManifestContent = { owner: ownerId, size, chunkSize, chunks, sha256: bytesToHex(whole.digest()), expires: options.expires }
+    if (options.encrypt) {
+      const meta = sealMeta(options.encrypt.keys, { sha256: bytesToHex(options.encrypt.plaintextSha256), name: options.name, mime: options.mime })
+      content.enc = { alg: ENCRYPTION_ALG, meta }
+    } else {
+      content.name = options.name
+      content.mime = options.mime
+    }
+    const manifest = signManifest(options.owner, content, this.options.now(), this.options.random)
+    const manifestCopies = await this.putManifest(manifest, members)
+    return { manifest, replicas, capped: members.length < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
+  }
+
+  /** Send a chunk to its `replicas` best-ranked holders, moving down the ranking past refusals and failures. */
+  private async uploadChunk(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
+    const ranked = rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)
+    const message = { kind: SHARD_KIND.chunkPut, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(hash) }
+    let next = 0
+    let copies = 0
+    let pending = 0
+    const errors: string[] = []
+    // Each worker moves down the ranking only when its own holder failed, so exactly `replicas` succeed.
+    const worker = async (): Promise<void> => {
+      while (copies + pending < replicas && next < ranked.length) {
+        const holder = byId.get(ranked[next++]!)!
+        pending++
+        try {
+          await this.ask(holder, message)
+          copies++
+        } catch (error) {
+          errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+        } finally {
+          pending--
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: replicas }, worker))
+    if (copies === 0) throw new BorgError('unavailable', `no holder took chunk ${hash.slice(0, 16)}…: ${errors.slice(0, 3).join('; ')}`)
+    return copies
+  }
+
+  private async putManifest(manifest: Manifest, members: Member[]): Promise<number> {
+    const ids = members.map((m) => m.id)
+    const targets = new Set([...rankHolders(manifest.id, ids).slice(0, MANIFEST_COPIES), ...rankHolders(ownerIndexKey(manifest.owner), ids).slice(0, MANIFEST_COPIES)])
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const message = { kind: SHARD_KIND.manifestPut, body: manifest.bytes, bodyType: BodyType.binary }
+    const results = await Promise.allSettled([...targets].map((id) => this.ask(byId.get(id)!, message)))
+    const stored = results.filter((r) => r.status === 'fulfilled').length
+    if (stored === 0) {
+      const why = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : '')).filter(Boolean)
+      throw new BorgError('unavailable', `no node took the manifest: ${why.slice(0, 3).join('; ')}`)
+    }
+    return stored
+  }
+
+  /** The manifest of file `id`, verified to be that file, from the best-ranked holder that has it. */
+  async manifest(id: string): Promise<Manifest> {
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    let lastError: unknown
+    for (const holder of rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH)) {
+      try {
+        const reply = await this.ask(byId.get(holder)!, jsonMessage(SHARD_KIND.manifestGet, { id }))
+        return openManifest(reply.body, id)
+      } catch (error) {
+        lastError = error
+        if (error instanceof BorgError && error.code === 'invalid-input') throw error
+      }
+    }
+    if (lastError instanceof BorgError && lastError.code !== 'not-found') throw new BorgError('unavailable', `no holder of file ${id} answered: ${lastError.message}`)
+    throw new BorgError('not-found', `no file ${id} in this network`)
+  }
+
+  async get(id: string, sink: (bytes: Uint8Array) => Promise<void> | void, options: GetOptions = {}): Promise<GetResult> {
+    const manifest = await this.manifest(id)
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    let key: Uint8Array | undefined
+    let plainSha: string | undefined
+    if (manifest.enc) {
+      if (!options.keys) throw new BorgError('refused', `file ${id} is encrypted: its owner's identity is needed to read it`)
+      plainSha = openMeta(options.keys, manifest.enc.meta).sha256
+      key = fileKey(options.keys, hexToBytes(plainSha))
+    }
+    const from = options.fromChunk ?? 0
+    const whole = from === 0 ? sha256Stream() : undefined // a resumed get checks every chunk, the caller the prefix
+    const plainWhole = from === 0 && key ? sha256Stream() : undefined
+    let fallbacks = 0
+    let written = 0
+    const fetched = new Map<number, Promise<Uint8Array>>()
+    const fetchAt = (i: number) => {
+      if (i < manifest.chunks.length && !fetched.has(i)) {
+        fetched.set(
+          i,
+          this.fetchChunk(manifest, i, byId).then(({ bytes, fallback }) => {
+            if (fallback) fallbacks++
+            return bytes
+          }),
+        )
+        // Nobody awaits it before its turn; a failure surfaces when it is.
+        fetched.get(i)!.catch(() => {})
+      }
+    }
+    for (let i = from; i < from + this.window; i++) fetchAt(i)
+    for (let i = from; i < manifest.chunks.length; i++) {
+      const stored = await fetched.get(i)!
+      fetched.delete(i)
+      fetchAt(i + this.window)
+      whole?.update(stored)
+      const plain = key ? decryptChunk(key, i, stored) : stored
+      plainWhole?.update(plain)
+      await sink(plain)
+      written += plain.length
+      options.onProgress?.(plain.length)
+    }
+    if (whole && bytesToHex(whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
+    if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
+    return { manifest, bytes: written, fallbacks }
+  }
+
+  /** One stored chunk, checked against its name and length, from the first holder in rank order that has it. */
+  private async fetchChunk(manifest: Manifest, index: number, byId: Map<string, Member>): Promise<{ bytes: Uint8Array; fallback: boolean }> {
+    const hash = manifest.chunks[index]!
+    const length = storedChunkLength(manifest, index)
+    const errors: string[] = []
+    const ranked = rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)
+    for (let rank = 0; rank < ranked.length; rank++) {
+      const holder = byId.get(ranked[rank]!)!
+      try {
+        const reply = await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash }))
+        // The reply's body was verified against its signed hash at the edge; that hash must be the chunk's name.
+        const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
+        if (name !== hash || reply.body.length !== length) throw new BorgError('body-hash-mismatch', `sent other bytes for chunk ${hash.slice(0, 16)}…`)
+        return { bytes: reply.body, fallback: rank > 0 }
+      } catch (error) {
+        errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+      }
+    }
+    throw new BorgError('unavailable', `chunk ${index} (${hash.slice(0, 16)}…) of file ${manifest.id} is on no live holder: ${errors.slice(0, 3).join('; ')}`)
+  }
+
+  /** Distinct holders among the best-ranked that have each chunk (what `borg shard stat` shows). */
+  async holders(manifest: Manifest): Promise<string[][]> {
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const perHolder = new Map<string, number[]>()
+    manifest.chunks.forEach((hash, i) => {
+      for (const id of rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)) {
+        let list = perHolder.get(id)
+        if (!list) perHolder.set(id, (list = []))
+        list.push(i)
+      }
+    })
+    const found: string[][] = manifest.chunks.map(() => [])
+    await Promise.all(
+      [...perHolder].map(async ([id, indexes]) => {
+        for (let start = 0; start < indexes.length; start += 1024) {
+          const slice = indexes.slice(start, start + 1024)
+          try {
+            const reply = readObject(await this.ask(byId.get(id)!, jsonMessage(SHARD_KIND.chunkHas, { hashes: slice.map((i) => manifest.chunks[i]) })))
+            const have = reply.have as boolean[]
+            slice.forEach((i, k) => have[k] && found[i]!.push(id))
+          } catch {
+            // a silent holder holds nothing we can count on
+          }
+        }
+      }),
+    )
+    return found
+  }
+
+  /** The owner's files, from the holders of the owner's index. */
+  async list(owner: string): Promise<string[]> {
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const ids = new Set<string>()
+    const results = await Promise.allSettled(
+      rankHolders(ownerIndexKey(owner), byId.keys())
+        .slice(0, MANIFEST_COPIES)
+        .map((h) => this.ask(byId.get(h)!, jsonMessage(SHARD_KIND.manifestList, { owner }))),
+    )
+    let answered = 0
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue
+      answered++
+      for (const id of readObject(r.value).ids as string[]) ids.add(id)
+    }
+    if (answered === 0) throw new BorgError('unavailable', 'no holder of your file list answered')
+    return [...ids]
+  }
+
+  /** Remove a file's manifest everywhere it may be (the request is signed by the transport's key: it must be the owner's). */
+  async remove(id: string): Promise<number> {
+    const manifest = await this.manifest(id)
+    const members = await this.members()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const targets = new Set([...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
+    let removed = 0
+    let refusal: BorgError | undefined
+    await Promise.all(
+      [...targets].map(async (h) => {
+        try {
+          if (readObject(await this.ask(byId.get(h)!, jsonMessage(SHARD_KIND.manifestRm, { id }))).removed) removed++
+        } catch (error) {
+          if (error instanceof BorgError && error.code === 'refused') refusal = error
+        }
+      }),
+    )
+    if (refusal && removed === 0) throw refusal
+    return removed
+  }
+
+  private ask(peer: Peer, message: Parameters<typeof request>[2]): Promise<Incoming> {
+    return request(this.options.transport, peer, message, this.timeoutMs)
+  }
+}

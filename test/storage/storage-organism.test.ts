@@ -1,0 +1,146 @@
+/**
+ * Storage on five organism nodes in one process over real HTTPS: put, get
+ * from another entry, placement and copies, a dead holder, owner-only
+ * removal, encryption, the empty file and bad ids. (Real processes with
+ * kill -9 are in test/e2e/.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes, createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { OrganismNode } from '../../src/core/node/organism-node.js'
+import { shardCell } from '../../src/cells/shard/index.js'
+import { StorageClient } from '../../src/cells/shard/client.js'
+import type { StorageOrgan } from '../../src/cells/shard/storage-organ.js'
+import { fileKeysFromIdentity } from '../../src/core/storage/file-crypto.js'
+import { bytesToHex } from '../../src/core/bytes.js'
+import { cryptoRandom } from '../../src/core/wire/random.js'
+import { startClient } from '../helpers/wire.js'
+import { HttpsTransport } from '../../src/core/net/https-transport.js'
+import { silentLogger } from '../../src/core/log.js'
+import { testSigner } from '../helpers/keys.js'
+
+const homes: string[] = []
+const nodes: OrganismNode[] = []
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
+  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
+})
+
+async function start(portBase: number, contacts: string[]) {
+  const home = await mkdtemp(join(tmpdir(), 'borg-store-'))
+  homes.push(home)
+  const node = await OrganismNode.start({ home, cells: [shardCell], contacts, portBase, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 })
+  nodes.push(node)
+  return node
+}
+
+async function* once(bytes: Uint8Array) {
+  // Uneven pieces, as a pipe delivers them.
+  for (let i = 0; i < bytes.length; i += 100_000) yield bytes.subarray(i, i + 100_000)
+}
+
+const CHUNK = 256 * 1024
+// The owner's identity signs the manifests and, as the client transport's key, its requests (rm).
+const owner = testSigner('secp256k1')
+const ownerTransport = new HttpsTransport({ log: silentLogger, signer: owner })
+let entries: string[] = []
+
+function client(entry: string, transport = ownerTransport) {
+  return new StorageClient({ transport, entry: { endpoint: entry }, random: cryptoRandom, now: Date.now })
+}
+
+async function getAll(c: StorageClient, id: string, keys?: ReturnType<typeof fileKeysFromIdentity>) {
+  const parts: Uint8Array[] = []
+  const result = await c.get(id, (b) => void parts.push(Uint8Array.from(b)), { keys })
+  return { bytes: Buffer.concat(parts), result }
+}
+
+beforeAll(async () => {
+  const base = 17_500 + 100 * Math.floor(Math.random() * 10)
+  const first = await start(base, [])
+  for (let i = 1; i < 5; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline && !nodes.every((n) => n.cells[0]!.tree.status().treeSize === 5)) await new Promise((r) => setTimeout(r, 200))
+  expect(nodes.map((n) => n.cells[0]!.tree.status().treeSize)).toEqual([5, 5, 5, 5, 5])
+  entries = nodes.map((n) => n.cells[0]!.endpoints.recp)
+}, 40_000)
+
+describe('storage on five nodes', () => {
+  const data = randomBytes(3 * CHUNK + 12_345)
+  let id = ''
+
+  it('puts a file in chunks, three copies each, and gets it back bit-identical through another node', async () => {
+    const put = await client(entries[0]!).put(once(data), { owner: owner, replicas: 3, chunkSize: CHUNK, name: 'data.bin', mime: 'application/octet-stream' })
+    id = put.manifest.id
+    expect(put.manifest.chunks).toHaveLength(4)
+    expect(put.manifest.sha256).toBe(createHash('sha256').update(data).digest('hex'))
+    expect([put.replicas, put.fewestCopies, put.capped]).toEqual([3, 3, false])
+    expect(put.manifestCopies).toBeGreaterThanOrEqual(3)
+    const { bytes } = await getAll(client(entries[3]!), id)
+    expect(bytes.equals(data)).toBe(true)
+    const holders = await client(entries[1]!).holders(put.manifest)
+    expect(holders.map((h) => h.length)).toEqual([3, 3, 3, 3])
+    // The same bytes, put again by the same owner: the same id.
+    const again = await client(entries[2]!).put(once(data), { owner: owner, replicas: 3, chunkSize: CHUNK, name: 'data.bin', mime: 'application/octet-stream' })
+    expect(again.manifest.id).toBe(id)
+    expect(await client(entries[4]!).list(bytesToHex(owner.keyId))).toContain(id)
+  }, 30_000)
+
+  it('caps replicas at the network size and says so', async () => {
+    const put = await client(entries[0]!).put(once(randomBytes(1000)), { owner: owner, replicas: 7, chunkSize: CHUNK })
+    expect([put.replicas, put.capped, put.fewestCopies]).toEqual([5, true, 5])
+  })
+
+  it('stores and returns the empty file', async () => {
+    const put = await client(entries[1]!).put(once(new Uint8Array(0)), { owner: owner, chunkSize: CHUNK })
+    expect(put.manifest.chunks).toEqual([])
+    const { bytes } = await getAll(client(entries[2]!), put.manifest.id)
+    expect(bytes.length).toBe(0)
+  })
+
+  it('refuses unknown and path-like ids clearly', async () => {
+    await expect(client(entries[0]!).get('f'.repeat(64), () => {})).rejects.toMatchObject({ code: 'not-found' })
+    await expect(client(entries[0]!).get('../../etc/passwd', () => {})).rejects.toMatchObject({ code: 'invalid-input' })
+  })
+
+  it('encrypts for the owner: holders keep ciphertext, the owner reads it back with a restored identity', async () => {
+    const secret = Buffer.from('the plans are in the usual place. '.repeat(20_000))
+    const identity = owner.secretKey
+    const keys = fileKeysFromIdentity(identity)
+    const plaintextSha256 = new Uint8Array(createHash('sha256').update(secret).digest())
+    const put = await client(entries[0]!).put(once(secret), { owner: owner, chunkSize: CHUNK, name: 'plans.txt', encrypt: { keys, plaintextSha256 } })
+    expect(put.manifest.name).toBeUndefined()
+    for (const node of nodes) {
+      const organ = node.cells[0]!.organs[0] as StorageOrgan
+      for await (const { hash } of organ.chunks.list()) {
+        const stored = Buffer.from((await organ.chunks.get(hash))!)
+        expect(stored.includes(Buffer.from('the plans are'))).toBe(false)
+      }
+    }
+    await expect(getAll(client(entries[2]!), put.manifest.id)).rejects.toMatchObject({ code: 'refused' })
+    const { bytes } = await getAll(client(entries[3]!), put.manifest.id, fileKeysFromIdentity(Uint8Array.from(identity)))
+    expect(bytes.equals(secret)).toBe(true)
+  }, 30_000)
+
+  it('lets only the owner remove a file', async () => {
+    const stranger = startClient()
+    await expect(client(entries[0]!, stranger.transport).remove(id)).rejects.toMatchObject({ code: 'refused' })
+    expect((await getAll(client(entries[1]!), id)).bytes.equals(data)).toBe(true)
+    expect(await client(entries[0]!).remove(id)).toBeGreaterThanOrEqual(3)
+    await expect(client(entries[2]!).get(id, () => {})).rejects.toMatchObject({ code: 'not-found' })
+  }, 30_000)
+
+  it('gets a file while one of its holders is down', async () => {
+    const more = randomBytes(2 * CHUNK)
+    const put = await client(entries[0]!).put(once(more), { owner: owner, chunkSize: CHUNK })
+    const holders = await client(entries[0]!).holders(put.manifest)
+    const victim = nodes.find((n) => n.cells[0]!.tree.state !== 'root' && holders[0]!.includes(n.nodeId))!
+    await victim.stop()
+    const survivors = entries.filter((e) => e !== victim.cells[0]!.endpoints.recp)
+    const { bytes } = await getAll(client(survivors[0]!, startClient().transport), put.manifest.id)
+    expect(bytes.equals(more)).toBe(true)
+  }, 30_000)
+})
+

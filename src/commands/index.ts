@@ -17,6 +17,11 @@ import NodeServe from './node/serve.js'
 import NodeStatus from './node/status.js'
 import NodeTime from './node/time.js'
 import NodeTree from './node/tree.js'
+import ShardGet from './shard/get.js'
+import ShardLs from './shard/ls.js'
+import ShardPut from './shard/put.js'
+import ShardRm from './shard/rm.js'
+import ShardStat from './shard/stat.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
   'bench:serve': BenchServe,
@@ -33,4 +38,9 @@ export const COMMANDS: Record<string, Command.Class> = {
   'node:status': NodeStatus,
   'node:time': NodeTime,
   'node:tree': NodeTree,
+  'shard:get': ShardGet,
+  'shard:ls': ShardLs,
+  'shard:put': ShardPut,
+  'shard:rm': ShardRm,
+  'shard:stat': ShardStat,
 }

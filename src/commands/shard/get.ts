@@ -1,0 +1,44 @@
+import { Args, Flags } from '@oclif/core'
+import { BorgCommand } from '../../cli/base-command.js'
+import { terminal } from '../../cli/prompt.js'
+import { borgHome } from '../../core/store/paths.js'
+
+export default class ShardGet extends BorgCommand {
+  static override summary = 'Fetch a stored file by id: to stdout, or to a file with -o (resumable)'
+
+  static override description = `Chunks are fetched in parallel from their holders (the next holder on any error or timeout); every chunk is checked against its name and the whole file against the manifest's hash. Any node can serve any file: the local node needs to hold nothing.
+
+With -o FILE, bytes go to FILE.borg-part and the file appears only when complete and verified; an interrupted get run again resumes from what already arrived (re-checked, not trusted). Encrypted files need your identity (BORG_PASSPHRASE or a prompt).`
+
+  static override examples = ['<%= config.bin %> shard get 3f9a… > backup.tar.gz', '<%= config.bin %> shard get 3f9a… -o backup.tar.gz', '<%= config.bin %> shard get 3f9a… | tar xz']
+
+  static override args = { id: Args.string({ description: 'The file id (64 hex digits) that put printed.', required: true }) }
+  static override flags = {
+    output: Flags.string({ char: 'o', description: 'Write to this file instead of stdout (resumable).' }),
+    identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
+    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ShardGet)
+    const [{ openSession, getFile, hasIdentity }, { progressBar }, { checkFileId }] = await Promise.all([
+      import('../../cells/shard/session.js'),
+      import('../../cli/ui/progress.js'),
+      import('../../cells/shard/manifest-store.js'),
+    ])
+    const id = checkFileId(args.id.trim().toLowerCase())
+    const asIdentity = flags.identity || (process.env.BORG_PASSPHRASE !== undefined && (await hasIdentity(borgHome())))
+    const session = await openSession({ home: borgHome(), node: flags.node, as: asIdentity ? 'identity' : 'node', input: terminal.open() })
+    const bar = progressBar(`get ${id.slice(0, 12)}…`, !this.jsonOutput && !!flags.output)
+    try {
+      const result = await getFile(session, { id, out: flags.output, onProgress: (d, t) => bar.update(d, t) })
+      bar.finish()
+      if (result.resumedFrom > 0) this.note(`resumed after ${result.resumedFrom} bytes already on disk`)
+      if (flags.output) this.emit({ id, bytes: result.bytes, file: flags.output, resumedFrom: result.resumedFrom, fallbacks: result.fallbacks }, () => `${flags.output}: ${result.bytes} bytes, verified`)
+      else if (this.jsonOutput) process.stderr.write(`${JSON.stringify({ id, bytes: result.bytes })}\n`)
+    } finally {
+      bar.finish()
+      await session.close()
+    }
+  }
+}

@@ -107,6 +107,27 @@ export class ProcessOrganism {
     return stdout
   }
 
+  /**
+   * Run borg with any BORG_HOME (a node's or not), optional stdin and extra
+   * environment; never throws for a non-zero exit: the code is returned.
+   */
+  exec(home: string, args: string[], options: { input?: Uint8Array | string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.command.file, [...this.command.args, ...args], { env: { ...process.env, ...this.env, ...options.env, BORG_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] })
+      const out: Buffer[] = []
+      let err = ''
+      child.stdout.on('data', (d: Buffer) => out.push(d))
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+      child.on('error', reject)
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        resolve({ code, stdout: Buffer.concat(out), stderr: err })
+      })
+      child.stdin.end(options.input ?? '')
+    })
+  }
+
   /** The same status as `borg node status --json`, read straight from the node's monitor ports. */
   async monitorStatus(node: NodeProcess): Promise<{ nodeId: string; cells: CellView[] }> {
     this.monitorClient ??= new HttpsTransport({ signer: ed25519Signer(generateEd25519SecretKey()), log: silentLogger, timeoutMs: 5_000 })

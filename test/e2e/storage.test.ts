@@ -1,0 +1,164 @@
+/**
+ * Storage with real processes on loopback: 5 × `borg node join --cells shard`,
+ * files put and got with the real CLI. Holders are killed with kill -9 after a
+ * put and in the middle of one; the file still comes back bit-identical. Also:
+ * owner-only removal, encryption readable only after `id restore`, bad ids and
+ * empty files with their documented exit codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
+
+const PASS = 'correct horse battery staple'
+const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
+let work = ''
+let mnemonic = ''
+afterAll(async () => {
+  const deaths = organism.deathReport()
+  if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
+  await organism.stopAll()
+  if (work) await rm(work, { recursive: true, force: true })
+})
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+const owner = () => organism.nodes[0]!
+
+async function borg(node: NodeProcess | string, ...args: string[]) {
+  return organism.exec(typeof node === 'string' ? node : node.home, args, { timeoutMs: 120_000 })
+}
+
+async function stat(node: NodeProcess, id: string): Promise<{ chunks: { holders: string[] }[] }> {
+  const r = await borg(node, 'shard', 'stat', id, '--json')
+  expect(r.code, r.stderr).toBe(0)
+  return JSON.parse(r.stdout.toString())
+}
+
+async function nodeIdOf(node: NodeProcess): Promise<string> {
+  return (await organism.monitorStatus(node)).nodeId
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'borg-storage-e2e-'))
+  const first = await organism.add([], 'shard')
+  for (let i = 1; i < 5; i++) await organism.add([first.index], 'shard')
+  await waitFor('one shard tree', async () => {
+    const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
+    return treeProblems('shard', all).length === 0 ? all : undefined
+  }, 90_000, 1000)
+  const created = await borg(owner(), 'id', 'new', '--json')
+  expect(created.code, created.stderr).toBe(0)
+  mnemonic = JSON.parse(created.stdout.toString()).mnemonic
+}, 150_000)
+
+describe('storage across five node processes', () => {
+  it('survives kill -9 of two of three holders after the put, and of a holder in the middle of a put', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 777)
+    const file = join(work, 'data.bin')
+    await writeFile(file, data)
+    const put = await borg(owner(), 'shard', 'put', file, '--json')
+    expect(put.code, put.stderr).toBe(0)
+    const { id, replicas, fewestCopies } = JSON.parse(put.stdout.toString())
+    expect([replicas, fewestCopies]).toEqual([3, 3])
+
+    // Two holders of the first chunk die (not the owner's node, which the CLI talks to).
+    const ids = await Promise.all(organism.nodes.map(nodeIdOf))
+    const holders = (await stat(owner(), id)).chunks[0]!.holders
+    const victims = organism.nodes.filter((n, i) => i !== 0 && holders.includes(ids[i]!)).slice(0, 2)
+    for (const v of victims) organism.kill9(v)
+    const out = join(work, 'back.bin')
+    const survivor = organism.alive().find((n) => n !== owner())!
+    const got = await borg(survivor, 'shard', 'get', id, '-o', out, '--json')
+    expect(got.code, got.stderr).toBe(0)
+    expect(sha(await readFile(out))).toBe(sha(data))
+    // Bring them back for what follows (same identities).
+    for (const v of victims) organism.launch(v, [0], 'shard')
+    await waitFor('the victims back in the tree', async () => {
+      const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
+      return treeProblems('shard', all).length === 0 ? all : undefined
+    }, 90_000, 1000)
+
+    // A holder killed while a larger put is under way: the put moves down the ranking and completes.
+    const big = randomBytes(24 * 1024 * 1024)
+    const bigFile = join(work, 'big.bin')
+    await writeFile(bigFile, big)
+    const running = borg(owner(), 'shard', 'put', bigFile, '--json')
+    // Killed once it has taken its first chunks of this put.
+    const midVictim = organism.nodes[3]!
+    const putsSoFar = async () => {
+      const cell = (await organism.monitorStatus(midVictim)).cells[0] as unknown as { organs: { storage: { chunkPuts: number } } }
+      return cell.organs.storage.chunkPuts
+    }
+    const before = await putsSoFar()
+    await waitFor('the victim to take chunks of the big put', async () => ((await putsSoFar()) > before ? true : undefined), 30_000, 50)
+    organism.kill9(midVictim)
+    const bigPut = await running
+    expect(bigPut.code, bigPut.stderr).toBe(0)
+    const bigId = JSON.parse(bigPut.stdout.toString()).id
+    const bigOut = join(work, 'big-back.bin')
+    const bigGot = await borg(organism.nodes[1]!, 'shard', 'get', bigId, '-o', bigOut)
+    expect(bigGot.code, bigGot.stderr).toBe(0)
+    expect(sha(await readFile(bigOut))).toBe(sha(big))
+    organism.launch(midVictim, [0], 'shard')
+  }, 300_000)
+
+  it('lets only the owner remove, and reports unknown and path-like ids with their exit codes', async () => {
+    const file = join(work, 'small.txt')
+    await writeFile(file, 'hello storage\n')
+    const { id } = JSON.parse((await borg(owner(), 'shard', 'put', file, '--json')).stdout.toString())
+    const ls = JSON.parse((await borg(owner(), 'shard', 'ls', '--json')).stdout.toString()) as { id: string }[]
+    expect(ls.map((r) => r.id)).toContain(id)
+    // Another identity, on another node's home, may not remove it.
+    const other = organism.nodes[2]!
+    expect((await borg(other, 'id', 'new', '--json')).code).toBe(0)
+    const refused = await borg(other, 'shard', 'rm', id, '--json')
+    expect(refused.code).toBe(7)
+    expect(JSON.parse(refused.stdout.toString()).error.code).toBe('refused')
+    expect((await borg(other, 'shard', 'get', id)).stdout.toString()).toBe('hello storage\n')
+    expect((await borg(owner(), 'shard', 'rm', id, '--json')).code).toBe(0)
+    expect((await borg(other, 'shard', 'get', id)).code).toBe(3)
+    expect((await borg(other, 'shard', 'get', '../../etc/passwd')).code).toBe(2)
+    expect((await borg(other, 'shard', 'get', 'f'.repeat(64))).code).toBe(3)
+    // The empty file.
+    const empty = join(work, 'empty')
+    await writeFile(empty, '')
+    const e = await borg(owner(), 'shard', 'put', empty, '--json')
+    expect(e.code, e.stderr).toBe(0)
+    const back = await borg(other, 'shard', 'get', JSON.parse(e.stdout.toString()).id)
+    expect([back.code, back.stdout.length]).toEqual([0, 0])
+  }, 120_000)
+
+  it('keeps encrypted files unreadable on holders and readable after id restore on a fresh home', async () => {
+    const secret = Buffer.from('meet me at the usual place at noon\n'.repeat(50_000))
+    const file = join(work, 'secret.txt')
+    await writeFile(file, secret)
+    const put = await borg(owner(), 'shard', 'put', file, '--encrypt', '--json')
+    expect(put.code, put.stderr).toBe(0)
+    const { id } = JSON.parse(put.stdout.toString())
+    for (const n of organism.nodes) {
+      const store = join(n.home, 'node', 'cells', 'shard', 'store', 'chunks')
+      for (const fan of await readdir(store).catch(() => [])) {
+        for (const name of await readdir(join(store, fan))) {
+          expect((await readFile(join(store, fan, name))).includes('meet me at the usual place')).toBe(false)
+        }
+      }
+    }
+    // Without the owner's identity: refused.
+    const stranger = await borg(organism.nodes[4]!, 'shard', 'get', id)
+    expect(stranger.code).toBe(7)
+    // The owner's words restored into a fresh home that runs no node: read through any node.
+    const fresh = await mkdtemp(join(tmpdir(), 'borg-restored-'))
+    try {
+      const restored = await organism.exec(fresh, ['id', 'restore', '--json'], { input: `${mnemonic}\n` })
+      expect(restored.code, restored.stderr).toBe(0)
+      const recp = `127.0.0.1:${organism.nodes[1]!.portBase + 13355}`
+      const got = await organism.exec(fresh, ['shard', 'get', id, '--node', recp, '--identity'])
+      expect(got.code, got.stderr).toBe(0)
+      expect(sha(got.stdout)).toBe(sha(secret))
+    } finally {
+      await rm(fresh, { recursive: true, force: true })
+    }
+  }, 120_000)
+})

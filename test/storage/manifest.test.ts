@@ -76,3 +76,15 @@ describe('manifests', () => {
     )
   })
 })
+
+describe('docs/protocol.md §9 matches the code', () => {
+  it('documents the body keys in the order the code writes them', async () => {
+    const { readFileSync } = await import('node:fs')
+    const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
+    const section = doc.slice(doc.indexOf('### 9.2'), doc.indexOf('### 9.3'))
+    const documented = [...section.matchAll(/^\| `([A-Za-z0-9]+)` \|/gm)].map((m) => m[1])
+    const m = signManifest(owner, { ...content({ name: undefined, mime: undefined }), expires: 5 }, 1, cryptoRandom)
+    const written = Object.keys(JSON.parse(new TextDecoder().decode(m.bytes.subarray(m.bytes.length - manifestBody(m).length))))
+    expect(documented.filter((k) => written.includes(k))).toEqual(written)
+  })
+})

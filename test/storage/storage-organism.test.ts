@@ -5,7 +5,7 @@
  * kill -9 are in test/e2e/.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { randomBytes, createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,6 +42,7 @@ async function* once(bytes: Uint8Array) {
 }
 
 const CHUNK = 256 * 1024
+const organOf = (n: OrganismNode) => n.cells[0]!.organs[0] as StorageOrgan
 // The owner's identity signs the manifests and, as the client transport's key, its requests (rm).
 const owner = testSigner('secp256k1')
 const ownerTransport = new HttpsTransport({ log: silentLogger, signer: owner })
@@ -58,6 +59,9 @@ async function getAll(c: StorageClient, id: string, keys?: ReturnType<typeof fil
 }
 
 beforeAll(async () => {
+  // Audits run when the tests say so; a chunk no file vouches for lapses after 3 s.
+  process.env.BORG_SHARD_AUDIT_MS = '3600000'
+  process.env.BORG_SHARD_GRACE_MS = '3000'
   const base = 17_500 + 100 * Math.floor(Math.random() * 10)
   const first = await start(base, [])
   for (let i = 1; i < 5; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
@@ -132,15 +136,63 @@ describe('storage on five nodes', () => {
     await expect(client(entries[2]!).get(id, () => {})).rejects.toMatchObject({ code: 'not-found' })
   }, 30_000)
 
-  it('gets a file while one of its holders is down', async () => {
+  it('detects a corrupted chunk on disk (scrub), and an audit puts a good copy back', async () => {
+    const put = await client(entries[0]!).put(once(randomBytes(2 * CHUNK)), { owner, chunkSize: CHUNK })
+    const hash = put.manifest.chunks[1]!
+    const holders = (await client(entries[0]!).holders(put.manifest))[1]!
+    const victim = nodes.find((n) => holders.includes(n.nodeId))!
+    const organ = organOf(victim)
+    const path = join(organ.chunks.dir, 'chunks', hash.slice(0, 2), hash)
+    const good = await readFile(path)
+    const bytes = Buffer.from(good)
+    bytes[100]! ^= 0xff
+    await writeFile(path, bytes)
+    const corruptBefore = organ.chunks.stats.corrupt
+    // A get still returns good bytes (a holder never serves a copy that fails its hash; the next one serves),
+    // and the read's audit (or the scrub) finds the bad copy; an audit puts a good one back.
+    expect((await getAll(client(entries[2]!), put.manifest.id)).bytes.length).toBe(2 * CHUNK)
+    await organ.steward.round()
+    expect(organ.chunks.stats.corrupt).toBe(corruptBefore + 1)
+    const auditor = nodes.find((n) => organOf(n).manifests.ownerOf(put.manifest.id))!
+    await organOf(auditor).steward.auditId(put.manifest.id)
+    expect(Buffer.from((await organ.chunks.get(hash))!).equals(good)).toBe(true)
+    expect((await client(entries[0]!).holders(put.manifest)).map((h) => h.length)).toEqual([3, 3])
+  }, 30_000)
+
+  it('collects chunks no file vouches for once the grace period is over, and keeps those a file does', async () => {
+    const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
+    const kept = put.manifest.chunks[0]!
+    const id = put.manifest.id
+    // A removed file's chunks lapse; a live file's are vouched for by its audits.
+    const doomed = await client(entries[1]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
+    await client(entries[1]!).remove(doomed.manifest.id)
+    await new Promise((r) => setTimeout(r, 3_500))
+    for (const n of nodes) await organOf(n).steward.round()
+    const everywhere = async (hash: string) => (await Promise.all(nodes.map((n) => organOf(n).chunks.has(hash)))).filter(Boolean).length
+    expect(await everywhere(kept)).toBe(3)
+    expect(await everywhere(doomed.manifest.chunks[0]!)).toBe(0)
+    expect((await getAll(client(entries[3]!), id)).bytes.length).toBe(CHUNK)
+  }, 30_000)
+
+  it('gets a file while one of its holders is down, and the read\u2019s audit makes up the lost copies', async () => {
     const more = randomBytes(2 * CHUNK)
     const put = await client(entries[0]!).put(once(more), { owner: owner, chunkSize: CHUNK })
     const holders = await client(entries[0]!).holders(put.manifest)
-    const victim = nodes.find((n) => n.cells[0]!.tree.state !== 'root' && holders[0]!.includes(n.nodeId))!
+    const candidates = nodes.filter((n) => n.cells[0]!.tree.state !== 'root' && holders[0]!.includes(n.nodeId))
+    const victim = candidates.find((n) => !organOf(n).manifests.ownerOf(put.manifest.id)) ?? candidates[0]!
+    const repairs = () => nodes.filter((n) => n !== victim).reduce((sum, n) => sum + organOf(n).steward.counters.repairs, 0)
+    const before = repairs()
     await victim.stop()
     const survivors = entries.filter((e) => e !== victim.cells[0]!.endpoints.recp)
     const { bytes } = await getAll(client(survivors[0]!, startClient().transport), put.manifest.id)
     expect(bytes.equals(more)).toBe(true)
-  }, 30_000)
+    // Every read is an audit: the manifest's holder counts the live copies and makes up the lost ones.
+    const lost = holders.filter((h) => h.includes(victim.nodeId)).length
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && repairs() - before < lost) await new Promise((r) => setTimeout(r, 200))
+    expect(repairs() - before).toBe(lost)
+    const after = await client(survivors[0]!, startClient().transport).holders(put.manifest)
+    expect(after.map((h) => h.filter((id) => id !== victim.nodeId).length)).toEqual([3, 3])
+  }, 90_000)
 })
 

@@ -17,7 +17,7 @@ import { ownerIndexKey, rankHolders } from '../../core/storage/placement.js'
 import type { Member } from '../../core/tree/types.js'
 import { BodyType, jsonMessage, type Incoming } from '../../core/wire/message.js'
 import type { Random } from '../../core/wire/random.js'
-import { request, type Peer, type Transport } from '../../core/wire/transport.js'
+import { deliver, request, type Peer, type Transport } from '../../core/wire/transport.js'
 import { SHARD_KIND, readObject } from './messages.js'
 import { MAX_REPLICAS, type MembersReply } from './storage-organ.js'
 
@@ -138,7 +138,7 @@ export class StorageClient {
     await Promise.all(inFlight)
     if (failure) throw failure
     const ownerId = bytesToHex(options.owner.keyId)
-    const content: ManifestContent = { owner: ownerId, size, chunkSize, chunks, sha256: bytesToHex(whole.digest()), expires: options.expires }
+    const content: ManifestContent = { owner: ownerId, size, chunkSize, chunks, sha256: bytesToHex(whole.digest()), replicas: asked, expires: options.expires }
     if (options.encrypt) {
       const meta = sealMeta(options.encrypt.keys, { sha256: bytesToHex(options.encrypt.plaintextSha256), name: options.name, mime: options.mime })
       content.enc = { alg: ENCRYPTION_ALG, meta }
@@ -193,6 +193,9 @@ export class StorageClient {
     return stored
   }
 
+  /** Who served each manifest (a reader asks it to audit the file afterwards). */
+  private readonly manifestSources = new Map<string, Member>()
+
   /** The manifest of file `id`, verified to be that file, from the best-ranked holder that has it. */
   async manifest(id: string): Promise<Manifest> {
     const members = await this.members()
@@ -201,7 +204,9 @@ export class StorageClient {
     for (const holder of rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH)) {
       try {
         const reply = await this.ask(byId.get(holder)!, jsonMessage(SHARD_KIND.manifestGet, { id }))
-        return openManifest(reply.body, id)
+        const manifest = openManifest(reply.body, id)
+        this.manifestSources.set(id, byId.get(holder)!)
+        return manifest
       } catch (error) {
         lastError = error
         if (error instanceof BorgError && error.code === 'invalid-input') throw error
@@ -255,6 +260,9 @@ export class StorageClient {
     }
     if (whole && bytesToHex(whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
     if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
+    // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).
+    const source = this.manifestSources.get(id)
+    if (source) await deliver(this.options.transport, source, jsonMessage(SHARD_KIND.audit, { id }), 5_000).catch(() => {})
     return { manifest, bytes: written, fallbacks }
   }
 

@@ -3,8 +3,11 @@
  * PeerTree numbers. Its storage organ keeps chunks and manifests on disk and
  * answers for them; clients place, upload and fetch (client.ts).
  *
- * BORG_SHARD_QUOTA bounds the disk a node offers (default 10G).
+ * BORG_SHARD_QUOTA bounds the disk a node offers (default 10G); BORG_SHARD_AUDIT_MS
+ * and BORG_SHARD_GRACE_MS set how often held files are audited and how long
+ * an unvouched chunk is kept (docs/storage.md).
  */
+import { BorgError } from '../../core/errors.js'
 import { parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../types.js'
 import { StorageOrgan } from './storage-organ.js'
@@ -14,7 +17,23 @@ export const DEFAULT_SHARD_QUOTA = '10G'
 export const shardCell: CellType = {
   dna: { name: 'shard', netPort: 13350, recpPort: 13355, monPort: 13340, maxChildren: 25 },
   summary: 'content-addressed storage: chunks and owner-signed manifests, placed by rendezvous hashing',
-  organs: (context) => (context.dataDir ? [new StorageOrgan(context, { quotaBytes: parseSize(process.env.BORG_SHARD_QUOTA ?? DEFAULT_SHARD_QUOTA, 'BORG_SHARD_QUOTA') })] : []),
+  organs: (context) => (context.dataDir ? [new StorageOrgan(context, storageOptions(process.env))] : []),
+}
+
+function storageOptions(env: NodeJS.ProcessEnv) {
+  const ms = (name: string) => {
+    const text = env[name]
+    if (text === undefined) return undefined
+    const value = Number(text)
+    if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
+    return value
+  }
+  const steward: { auditMs?: number; graceMs?: number } = {}
+  const auditMs = ms('BORG_SHARD_AUDIT_MS')
+  const graceMs = ms('BORG_SHARD_GRACE_MS')
+  if (auditMs !== undefined) steward.auditMs = auditMs
+  if (graceMs !== undefined) steward.graceMs = graceMs
+  return { quotaBytes: parseSize(env.BORG_SHARD_QUOTA ?? DEFAULT_SHARD_QUOTA, 'BORG_SHARD_QUOTA'), steward }
 }
 
 export { StorageOrgan, fetchMembers, MAX_REPLICAS } from './storage-organ.js'

@@ -17,6 +17,7 @@ export const SHARD_KIND = {
   manifestGet: 'shard.manifest.get',
   manifestList: 'shard.manifest.list',
   manifestRm: 'shard.manifest.rm',
+  audit: 'shard.audit',
 } as const
 
 /** At most this many hashes per `shard.chunk.has`. */

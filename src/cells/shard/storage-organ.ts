@@ -20,6 +20,7 @@ import type { Organ, OrganContext } from '../types.js'
 import { ChunkStore, isChunkHash } from './chunk-store.js'
 import { ManifestStore, checkFileId } from './manifest-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
+import { DEFAULT_STEWARD, Steward, type StewardOptions } from './steward.js'
 
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
@@ -29,6 +30,7 @@ const MAX_MEMBERS = 100_000
 
 export interface StorageOptions {
   quotaBytes: number
+  steward?: Partial<StewardOptions>
 }
 
 export interface MembersReply {
@@ -43,6 +45,7 @@ export class StorageOrgan implements Organ {
   readonly name = 'storage'
   readonly chunks: ChunkStore
   readonly manifests: ManifestStore
+  readonly steward: Steward
   private members: { ids: Set<string>; at: number } | undefined
   private membersInFlight = false
   private opened: Promise<void> | undefined
@@ -55,6 +58,7 @@ export class StorageOrgan implements Organ {
     if (!ctx.dataDir) throw new BorgError('usage', 'the shard cell needs a data directory')
     this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log })
     this.manifests = new ManifestStore(ctx.dataDir, ctx.log)
+    this.steward = new Steward(ctx, this.chunks, this.manifests, () => this.memberList(), { ...DEFAULT_STEWARD, ...options.steward })
     for (const router of [ctx.net, ctx.receptor]) {
       router.on(SHARD_KIND.members, (m, r) => this.guard(r, async () => this.onMembers(r!)))
       router.on(SHARD_KIND.chunkPut, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
@@ -64,18 +68,30 @@ export class StorageOrgan implements Organ {
       router.on(SHARD_KIND.manifestGet, (m, r) => this.guard(r, () => this.onManifestGet(m, r!)))
       router.on(SHARD_KIND.manifestList, (m, r) => this.guard(r, () => this.onManifestList(m, r!)))
       router.on(SHARD_KIND.manifestRm, (m, r) => this.guard(r, () => this.onManifestRm(m, r!)))
+      router.on(SHARD_KIND.audit, (m, r) => {
+        if (r) return this.guard(r, () => this.onAudit(m, r))
+        // One-way (a reader's "I just read this"): audit in the background.
+        void (this.opened ?? Promise.resolve())
+          .then(() => this.steward.auditId(checkFileId(readObject(m).id)))
+          .catch((error) => this.ctx.log.debug(`storage: audit after a read failed: ${(error as Error).message}`))
+      })
     }
   }
 
   start(): void {
     this.opened ??= Promise.all([this.chunks.open(), this.manifests.open()]).then(() => undefined)
-    this.opened.catch((error) => this.ctx.log.error(`storage: cannot open the store: ${(error as Error).message}`))
+    this.opened.then(
+      () => this.steward.start(),
+      (error) => this.ctx.log.error(`storage: cannot open the store: ${(error as Error).message}`),
+    )
   }
 
-  stop(): void {}
+  stop(): void {
+    this.steward.stop()
+  }
 
   status(): Record<string, unknown> {
-    return { ...this.chunks.stats, quotaBytes: this.chunks.quotaBytes, manifests: this.manifests.count, membersKnown: this.members?.ids.size ?? 0, ...this.counters }
+    return { ...this.chunks.stats, quotaBytes: this.chunks.quotaBytes, manifests: this.manifests.count, membersKnown: this.members?.ids.size ?? 0, ...this.counters, steward: this.steward.counters }
   }
 
   /** Every request waits for the store to be open; failures become signed errors, never crashes. */
@@ -108,6 +124,19 @@ export class StorageOrgan implements Organ {
     r.reply(jsonMessage(`${SHARD_KIND.members}.reply`, { treeId: roster.treeId, size: roster.size, members } satisfies MembersReply))
   }
 
+  /** The members, fetched from the root when the cached list is older than the refresh period. */
+  private async memberList(): Promise<Member[]> {
+    const now = this.ctx.clock.monotonic()
+    if (!this.memberCache || now - this.memberCache.at > MEMBERS_REFRESH_MS) {
+      const list = await fetchMembers(this.ctx)
+      this.memberCache = { list, at: this.ctx.clock.monotonic() }
+      this.members = { ids: new Set(list.map((m) => m.id)), at: this.memberCache.at }
+    }
+    return this.memberCache.list
+  }
+
+  private memberCache?: { list: Member[]; at: number }
+
   /** The member ids this node knows (refreshed from the root in the background). */
   private knownMembers(): Set<string> | undefined {
     const now = this.ctx.clock.monotonic()
@@ -132,6 +161,7 @@ export class StorageOrgan implements Organ {
       throw new BorgError('refused', `this node is not among the chosen holders of chunk ${hash}`)
     }
     const result = await this.chunks.put(hash, m.body)
+    this.steward.touch(hash) // leased until the first audit vouches for it (or not)
     this.counters.chunkPuts++
     r.reply(jsonMessage(`${SHARD_KIND.chunkPut}.reply`, { hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
   }
@@ -147,11 +177,13 @@ export class StorageOrgan implements Organ {
   }
 
   private async onChunkHas(m: Incoming, r: Responder): Promise<void> {
-    const { hashes } = readObject(m)
+    const { hashes, touch } = readObject(m)
     if (!Array.isArray(hashes) || hashes.length > MAX_HAS || !hashes.every(isChunkHash)) {
       throw new BorgError('invalid-input', `hashes must be an array of at most ${MAX_HAS} chunk hashes`)
     }
     const have = await Promise.all(hashes.map((h) => this.chunks.has(h)))
+    // An auditor vouches for the copies that belong here: their lease is renewed.
+    if (Array.isArray(touch)) for (const k of touch) if (Number.isSafeInteger(k) && have[k as number]) this.steward.touch(hashes[k as number] as string)
     r.reply(jsonMessage(`${SHARD_KIND.chunkHas}.reply`, { have }))
   }
 
@@ -175,6 +207,14 @@ export class StorageOrgan implements Organ {
     const { owner } = readObject(m)
     if (typeof owner !== 'string' || !/^(01[0-9a-f]{66}|ed[0-9a-f]{64})$/.test(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
     r.reply(jsonMessage(`${SHARD_KIND.manifestList}.reply`, { ids: this.manifests.idsOf(owner) }))
+  }
+
+  /** Audit one file now (a reader asks after every get: every read is an audit). */
+  private async onAudit(m: Incoming, r: Responder): Promise<void> {
+    const id = checkFileId(readObject(m).id)
+    const result = await this.steward.auditId(id)
+    if (!result) throw new BorgError('not-found', `no manifest for file ${id} here`)
+    r.reply(jsonMessage(`${SHARD_KIND.audit}.reply`, result))
   }
 
   /** Only the owner may remove: the request must be signed by the manifest's owner key. */

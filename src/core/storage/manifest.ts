@@ -23,6 +23,8 @@ export const MANIFEST_KIND = 'shard.manifest'
 export const MANIFEST_VERSION = 1
 /** Largest manifest accepted: 2^20 chunks (1 TiB at the default chunk size) fit in about 70 MB. */
 export const MAX_MANIFEST_CHUNKS = 1 << 20
+/** The most copies a manifest may ask for. */
+export const MAX_MANIFEST_REPLICAS = 8
 const MAX_NAME_BYTES = 255
 const MAX_MIME_BYTES = 127
 const HEX64 = /^[0-9a-f]{64}$/
@@ -38,6 +40,8 @@ export interface ManifestContent {
   chunks: string[]
   /** SHA-256 of all stored chunks' bytes in order: the file itself, or its ciphertext when encrypted. */
   sha256: string
+  /** Copies of every chunk the owner asked for: what audits keep up (absent: 3). */
+  replicas?: number
   name?: string
   mime?: string
   /** Unix ms after which holders may drop the file. */
@@ -64,6 +68,7 @@ export function storedChunkLength(m: Pick<ManifestContent, 'size' | 'chunkSize' 
 /** The body bytes, keys in the documented order, no whitespace. */
 export function manifestBody(c: ManifestContent): Uint8Array {
   const body: Record<string, unknown> = { v: MANIFEST_VERSION, owner: c.owner, size: c.size, chunkSize: c.chunkSize, sha256: c.sha256, chunks: c.chunks }
+  if (c.replicas !== undefined) body.replicas = c.replicas
   if (c.name !== undefined) body.name = c.name
   if (c.mime !== undefined) body.mime = c.mime
   if (c.expires !== undefined) body.expires = c.expires
@@ -119,6 +124,7 @@ function parseContent(raw: unknown): ManifestContent {
     sha256: typeof b.sha256 === 'string' && HEX64.test(b.sha256) ? b.sha256 : bad('sha256'),
     chunks: Array.isArray(b.chunks) && b.chunks.length <= MAX_MANIFEST_CHUNKS ? b.chunks.map((c) => (typeof c === 'string' && HEX64.test(c) ? c : bad('chunk hash'))) : bad('chunks'),
   }
+  if (b.replicas !== undefined) content.replicas = int(b.replicas, 'replicas', 1, MAX_MANIFEST_REPLICAS)
   if (b.name !== undefined) content.name = typeof b.name === 'string' ? b.name : bad('name')
   if (b.mime !== undefined) content.mime = typeof b.mime === 'string' ? b.mime : bad('mime')
   if (b.expires !== undefined) content.expires = int(b.expires, 'expires', 0)
@@ -132,6 +138,7 @@ function parseContent(raw: unknown): ManifestContent {
 }
 
 function validate(c: ManifestContent): void {
+  if (c.replicas !== undefined && !(Number.isSafeInteger(c.replicas) && c.replicas >= 1 && c.replicas <= MAX_MANIFEST_REPLICAS)) bad('replicas')
   if (c.chunks.length !== chunkCount(c.size, c.chunkSize)) bad(`${c.chunks.length} chunks for ${c.size} bytes in chunks of ${c.chunkSize}`)
   if (c.name !== undefined && (utf8.encode(c.name).length > MAX_NAME_BYTES || /[\u0000-\u001f\u007f]/.test(c.name))) bad('name (at most 255 bytes, no control characters)')
   if (c.mime !== undefined && (c.mime.length > MAX_MIME_BYTES || !MIME.test(c.mime))) bad('mime')

@@ -20,6 +20,8 @@ export interface NodeProcess {
   portBase: number
   child?: ChildProcess
   log: string[]
+  /** Extra environment of this node's process. */
+  env?: Record<string, string>
 }
 
 export interface CellView {
@@ -54,9 +56,9 @@ export class ProcessOrganism {
     this.command = binary ? { file: binary, args: [] } : { file: process.execPath, args: [ensureBundle()] }
   }
 
-  async add(contacts: number[], cells = 'all'): Promise<NodeProcess> {
+  async add(contacts: number[], cells = 'all', env: Record<string, string> = {}): Promise<NodeProcess> {
     const home = await mkdtemp(join(tmpdir(), 'borg-e2e-'))
-    const node: NodeProcess = { index: this.nodes.length, home, portBase: this.basePort + this.nodes.length * 100, log: [] }
+    const node: NodeProcess = { index: this.nodes.length, home, portBase: this.basePort + this.nodes.length * 100, log: [], env }
     this.nodes.push(node)
     this.launch(node, contacts, cells)
     return node
@@ -66,7 +68,7 @@ export class ProcessOrganism {
   launch(node: NodeProcess, contacts: number[], cells = 'all'): void {
     const args = [...this.command.args, 'node', 'join', '--foreground', '--cells', cells, '--port-base', String(node.portBase)]
     for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + 13350}`)
-    const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, ...node.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })
     const keep = (chunk: Buffer) => {
       node.log.push(chunk.toString())
       if (node.log.length > 200) node.log.shift()

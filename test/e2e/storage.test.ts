@@ -43,7 +43,9 @@ async function nodeIdOf(node: NodeProcess): Promise<string> {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'borg-storage-e2e-'))
   const first = await organism.add([], 'shard')
-  for (let i = 1; i < 5; i++) await organism.add([first.index], 'shard')
+  for (let i = 1; i < 4; i++) await organism.add([first.index], 'shard')
+  // The last node offers only 2 MiB: it fills up, refuses, and placement goes elsewhere.
+  await organism.add([first.index], 'shard', { BORG_SHARD_QUOTA: '2M' })
   await waitFor('one shard tree', async () => {
     const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
     return treeProblems('shard', all).length === 0 ? all : undefined
@@ -128,6 +130,23 @@ describe('storage across five node processes', () => {
     expect(e.code, e.stderr).toBe(0)
     const back = await borg(other, 'shard', 'get', JSON.parse(e.stdout.toString()).id)
     expect([back.code, back.stdout.length]).toEqual([0, 0])
+  }, 120_000)
+
+  it('places chunks elsewhere when a node is full, which refuses with a clear error and stays within its quota', async () => {
+    const data = randomBytes(8 * 1024 * 1024)
+    const file = join(work, 'eight.bin')
+    await writeFile(file, data)
+    const put = await borg(owner(), 'shard', 'put', file, '--json')
+    expect(put.code, put.stderr).toBe(0)
+    const { id, fewestCopies } = JSON.parse(put.stdout.toString())
+    expect(fewestCopies).toBe(3)
+    const full = organism.nodes[4]!
+    const storage = ((await organism.monitorStatus(full)).cells[0] as unknown as { organs: { storage: { usedBytes: number; quotaBytes: number; refusedFull: number } } }).organs.storage
+    expect(storage.quotaBytes).toBe(2 * 1024 * 1024)
+    expect(storage.usedBytes).toBeLessThanOrEqual(storage.quotaBytes)
+    expect(storage.refusedFull).toBeGreaterThan(0)
+    const back = await borg(organism.nodes[1]!, 'shard', 'get', id)
+    expect(sha(back.stdout)).toBe(sha(data))
   }, 120_000)
 
   it('keeps encrypted files unreadable on holders and readable after id restore on a fresh home', async () => {

@@ -9,6 +9,7 @@
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, hexToBytes } from '../../core/bytes.js'
 import { sha256, sha256Stream } from '../../core/crypto/hash.js'
+import { backgroundSha256 } from '../../core/crypto/background-hash.js'
 import type { EnvelopeSigner } from '../../core/envelope/seal.js'
 import { chunksOf, DEFAULT_CHUNK_SIZE } from '../../core/storage/chunking.js'
 import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, openMeta, sealMeta, type FileKeys } from '../../core/storage/file-crypto.js'
@@ -110,7 +111,7 @@ export class StorageClient {
     const replicas = Math.min(asked, members.length)
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
     const key = options.encrypt ? fileKey(options.encrypt.keys, options.encrypt.plaintextSha256) : undefined
-    const whole = sha256Stream()
+    const whole = backgroundSha256() // beside the chunk hashing, on a worker
     const chunks: string[] = []
     let size = 0
     let fewest = Infinity
@@ -138,7 +139,7 @@ export class StorageClient {
     await Promise.all(inFlight)
     if (failure) throw failure
     const ownerId = bytesToHex(options.owner.keyId)
-    const content: ManifestContent = { owner: ownerId, size, chunkSize, chunks, sha256: bytesToHex(whole.digest()), replicas: asked, expires: options.expires }
+    const content: ManifestContent = { owner: ownerId, size, chunkSize, chunks, sha256: bytesToHex(await whole.digest()), replicas: asked, expires: options.expires }
     if (options.encrypt) {
       const meta = sealMeta(options.encrypt.keys, { sha256: bytesToHex(options.encrypt.plaintextSha256), name: options.name, mime: options.mime })
       content.enc = { alg: ENCRYPTION_ALG, meta }
@@ -228,7 +229,9 @@ export class StorageClient {
       key = fileKey(options.keys, hexToBytes(plainSha))
     }
     const from = options.fromChunk ?? 0
-    const whole = from === 0 ? sha256Stream() : undefined // a resumed get checks every chunk, the caller the prefix
+    // The whole-file hash runs on a worker beside the per-chunk checks. A resumed get checks every chunk
+    // it fetches; the caller checks the finished file.
+    const whole = from === 0 ? backgroundSha256() : undefined
     const plainWhole = from === 0 && key ? sha256Stream() : undefined
     let fallbacks = 0
     let written = 0
@@ -258,7 +261,7 @@ export class StorageClient {
       written += plain.length
       options.onProgress?.(plain.length)
     }
-    if (whole && bytesToHex(whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
+    if (whole && bytesToHex(await whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
     if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
     // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).
     const source = this.manifestSources.get(id)

@@ -29,8 +29,14 @@ export interface SessionOptions {
   home: string
   /** HOST:PORT of any shard cell; default: the shard cell of the node running from `home`. */
   node?: string
-  /** Sign as the identity (puts, removals, encrypted reads) or the node key (plain reads). */
+  /** Act as the identity (it owns puts, unlocks encrypted reads) or only the node key (plain reads). */
   as: 'identity' | 'node'
+  /**
+   * Which key signs the requests themselves: the node key by default (Ed25519,
+   * native and fast: thousands of chunk requests), the identity where the
+   * request must come from the owner (removal).
+   */
+  requestsAs?: 'identity' | 'node'
   input: SecretInput
   env?: NodeJS.ProcessEnv
 }
@@ -55,7 +61,8 @@ async function entryPeer(home: string, node?: string): Promise<Peer> {
 
 export async function openSession(options: SessionOptions): Promise<Session> {
   const entry = await entryPeer(options.home, options.node)
-  let signer: Signer
+  const node = nodeSigner(await loadOrCreateNodeKey(options.home))
+  let signer: Signer = node
   let keys: FileKeys | undefined
   if (options.as === 'identity') {
     const passphrase = await keystorePassphrase(options.input, options.env ?? process.env, { confirm: false })
@@ -64,10 +71,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     signer = identitySigner(unlocked.key)
     keys = fileKeysFromIdentity(unlocked.key.secretKey)
     unlocked.key.secretKey.fill(0)
-  } else {
-    signer = nodeSigner(await loadOrCreateNodeKey(options.home))
   }
-  const transport = new HttpsTransport({ signer, log: silentLogger, timeoutMs: 30_000 })
+  const transport = new HttpsTransport({ signer: options.requestsAs === 'identity' ? signer : node, log: silentLogger, timeoutMs: 30_000 })
   const client = new StorageClient({ transport, entry, random: cryptoRandom, now: () => Date.now() })
   return { client, signer, keys, close: () => transport.close() }
 }
@@ -96,6 +101,7 @@ export interface PutFileOptions {
   name?: string
   mime?: string
   expires?: number
+  chunkSize?: number
   onProgress?: (done: number, total?: number) => void
 }
 
@@ -140,6 +146,7 @@ export async function putFile(session: Session, options: PutFileOptions): Promis
     name: options.name ?? (fromStdin ? undefined : options.path.split('/').pop()),
     mime: options.mime,
     expires: options.expires,
+    chunkSize: options.chunkSize,
     encrypt,
     onProgress: (bytes) => options.onProgress?.((done += bytes), total),
   })
@@ -192,7 +199,8 @@ export async function getFile(session: Session, options: GetFileOptions): Promis
     )
     await handle.sync()
     await handle.close()
-    await checkWholeFile(part, manifest, session.keys)
+    // A get from the start checked the whole-file hash as the bytes went by; a resumed one checks the file.
+    if (fromChunk > 0) await checkWholeFile(part, manifest, session.keys)
     await rename(part, options.out)
     await rm(`${part}.json`, { force: true })
     return { id, bytes: result.bytes + resumedFrom, resumedFrom, fallbacks: result.fallbacks, manifest }

@@ -24,6 +24,7 @@ export default class ShardPut extends BorgCommand {
     mime: Flags.string({ description: 'MIME type to record, e.g. video/mp4.' }),
     expires: Flags.string({ description: 'When holders may drop it: an ISO date or a duration like 30d, 12h.' }),
     node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    'chunk-size': Flags.string({ description: 'Chunk size, e.g. 256K or 4M (benchmarks; the default is measured).', hidden: true }),
   }
 
   async run(): Promise<void> {
@@ -34,10 +35,11 @@ export default class ShardPut extends BorgCommand {
       import('../../cli/ui/progress.js'),
     ])
     const expires = flags.expires === undefined ? undefined : parseExpiry(flags.expires, Date.now())
+    const chunkSize = flags['chunk-size'] === undefined ? undefined : (await import('../../core/storage/size.js')).parseSize(flags['chunk-size'], '--chunk-size')
     const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', input: terminal.open() })
     const bar = progressBar(`put ${args.file === '-' ? 'stdin' : args.file}`, !this.jsonOutput)
     try {
-      const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, onProgress: (d, t) => bar.update(d, t) })
+      const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, onProgress: (d, t) => bar.update(d, t) })
       bar.finish()
       if (result.capped) this.note(`only ${result.replicas} shard cells in the network: ${result.replicas} copies instead of ${flags.replicas}`)
       if (result.fewestCopies < result.replicas) this.note(`some chunks got only ${result.fewestCopies} of ${result.replicas} copies (holders refused or were down); the scrub will add the rest`)

@@ -17,7 +17,7 @@ export default class ShardRm extends BorgCommand {
     const { args, flags } = await this.parse(ShardRm)
     const [{ openSession }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../cells/shard/manifest-store.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
-    const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', input: terminal.open() })
+    const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', requestsAs: 'identity', input: terminal.open() })
     try {
       const removed = await session.client.remove(id)
       this.emit({ id, removed }, () => `removed ${id} from ${removed} holders`)

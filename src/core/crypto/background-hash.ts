@@ -1,0 +1,51 @@
+/**
+ * SHA-256 of a long stream computed on a worker thread, so a whole-file check
+ * runs beside the per-chunk checks instead of after them on the main thread.
+ * The worker's code is inline (nothing is read from disk at run time, which
+ * the single-file binary could not do). Where no worker can be started, the
+ * hash runs inline; the result is the same.
+ */
+import { Worker } from 'node:worker_threads'
+import { sha256Stream } from './hash.js'
+
+const WORKER = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const h = createHash('sha256')
+parentPort.on('message', (m) => {
+  if (m === 'digest') parentPort.postMessage(new Uint8Array(h.digest()))
+  else h.update(m)
+})
+`
+
+export interface StreamHasher {
+  update(bytes: Uint8Array): void
+  digest(): Promise<Uint8Array>
+}
+
+export function backgroundSha256(): StreamHasher {
+  let worker: Worker
+  try {
+    worker = new Worker(WORKER, { eval: true })
+  } catch {
+    const inline = sha256Stream()
+    return { update: (b) => inline.update(b), digest: async () => inline.digest() }
+  }
+  worker.unref()
+  let failed: Error | undefined
+  worker.on('error', (e) => (failed = e))
+  return {
+    // A copy goes over: the caller may reuse or hand on its buffer.
+    update: (bytes) => worker.postMessage(bytes),
+    digest: () =>
+      new Promise<Uint8Array>((resolve, reject) => {
+        if (failed) return reject(failed)
+        worker.once('message', (d: Uint8Array) => {
+          resolve(d)
+          void worker.terminate()
+        })
+        worker.once('error', reject)
+        worker.postMessage('digest')
+      }),
+  }
+}

@@ -42,6 +42,24 @@ describe('FineWallClock', () => {
     expect(Math.abs(clock.read() - truth())).toBeLessThan(1)
   })
 
+  it('learns nothing from a reading during which its thread was descheduled', () => {
+    const os = { mono: 0, trueBase: 1.75e12 + 0.3, preemptMs: 0 }
+    let calls = 0
+    // Every second Date.now() call comes `preemptMs` after the monotonic reading before it.
+    const clock = new FineWallClock(
+      () => Math.floor(os.trueBase + os.mono + (calls++ % 2 === 1 ? os.preemptMs : 0)),
+      () => os.mono,
+    )
+    for (let i = 0; i < 100; i++) {
+      os.mono += 0.37
+      clock.read()
+    }
+    os.preemptMs = 7
+    os.mono += 0.37
+    const read = clock.read()
+    expect(Math.abs(read - (os.trueBase + os.mono))).toBeLessThan(0.05)
+  })
+
   it('reads the real clock to sub-millisecond precision, never more than 1 ms from Date.now()', () => {
     const clock = new FineWallClock()
     const readings = new Set<number>()

@@ -46,14 +46,26 @@ export class FineWallClock {
   }
 
   read(): number {
+    // Date.now() on both sides of the monotonic reading: only when both agree is the true time at
+    // `mono` known to lie in [coarse, coarse + 1). A thread preempted between two readings would
+    // otherwise teach the base a wrong lesson of however long it was descheduled.
+    const before = this.wall()
     const mono = this.mono()
     const coarse = this.wall()
-    const fine = this.base + mono
-    if (fine < coarse) this.base = coarse - mono
-    else if (fine >= coarse + 1) this.base = coarse + 1 - FINE_EPSILON_MS - mono
+    if (before === coarse) {
+      const fine = this.base + mono
+      if (fine < coarse) this.base = coarse - mono
+      else if (fine >= coarse + 1) this.base = coarse + 1 - FINE_EPSILON_MS - mono
+    } else if (Math.abs(this.base + mono - coarse) > STEP_MS) {
+      // The OS clock stepped (someone set it): follow it now, refine later.
+      this.base = coarse - mono
+    }
     return this.base + mono
   }
 }
+
+/** A difference this large between the reading and Date.now() is an OS clock step, not jitter. */
+const STEP_MS = 50
 
 /** Keeps a corrected reading strictly below the next whole ms. */
 const FINE_EPSILON_MS = 1e-3

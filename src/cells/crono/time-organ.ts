@@ -220,10 +220,7 @@ export class TimeOrgan implements Organ {
       this.filter.collapse(now)
       this.lastAttemptAt = -Infinity
     }
-    // A burst while the window fills (NTP's iburst): the shortest round trip of several quick
-    // exchanges is a far better first estimate than one sample, on a busy machine especially.
-    const filling = this.filter.size < this.options.samples
-    const wait = this.parentGaveSample && !filling ? this.nextIntervalMs : this.options.retryMs
+    const wait = this.parentGaveSample ? this.nextIntervalMs : this.options.retryMs
     if (this.inFlight || now - this.lastAttemptAt < wait) return
     this.exchange(parent, now)
   }

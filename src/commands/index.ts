@@ -22,6 +22,8 @@ import ShardLs from './shard/ls.js'
 import ShardPut from './shard/put.js'
 import ShardRm from './shard/rm.js'
 import ShardStat from './shard/stat.js'
+import StreamGet from './stream/get.js'
+import StreamServe from './stream/serve.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
   'bench:serve': BenchServe,
@@ -43,4 +45,6 @@ export const COMMANDS: Record<string, Command.Class> = {
   'shard:put': ShardPut,
   'shard:rm': ShardRm,
   'shard:stat': ShardStat,
+  'stream:get': StreamGet,
+  'stream:serve': StreamServe,
 }

@@ -180,6 +180,18 @@ borg_in "$N2" 7 shard get "$EID"
 BORG_HOME=$N1 "$BIN" shard get "$EID" </dev/null 2>/dev/null | cmp -s - "$WORK/blob" || fail "the owner could not read the encrypted file back"
 borg_in "$N2" 2 shard get ../../etc/passwd
 ok "shard put/get: 3 MB stored and fetched bit-identical through the other node; encrypted only for its owner"
+if command -v curl >/dev/null; then
+  BORG_HOME=$N2 "$BIN" stream serve "$FID" --port 0 >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+  SERVE=$!
+  for _ in $(seq 40); do [[ -s $WORK/serve.out ]] && break; sleep 0.25; done
+  URL=$(head -n 1 "$WORK/serve.out")
+  [[ $URL == http://127.0.0.1:* ]] || fail "stream serve printed no URL: $(cat "$WORK/serve.err")"
+  curl -s -r 1048570-2097160 "$URL" >"$WORK/range"
+  dd if="$WORK/blob" bs=1 skip=1048570 count=1048591 status=none | cmp -s - "$WORK/range" || fail "stream serve answered a range with other bytes"
+  kill "$SERVE"
+  wait "$SERVE" 2>/dev/null || true
+  ok "stream serve: a Range across two chunks answered with exactly those bytes"
+fi
 unset BORG_PASSPHRASE
 borg_in "$N2" 0 node leave --json
 borg_in "$N1" 0 node leave --json

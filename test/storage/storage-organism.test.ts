@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
 import { shardCell } from '../../src/cells/shard/index.js'
 import { StorageClient } from '../../src/cells/shard/client.js'
+import { serveFile } from '../../src/cells/shard/range-server.js'
 import type { StorageOrgan } from '../../src/cells/shard/storage-organ.js'
 import { fileKeysFromIdentity } from '../../src/core/storage/file-crypto.js'
 import { bytesToHex } from '../../src/core/bytes.js'
@@ -103,6 +104,29 @@ describe('storage on five nodes', () => {
     const { bytes } = await getAll(client(entries[2]!), put.manifest.id)
     expect(bytes.length).toBe(0)
   })
+
+  it('serves a stored file over HTTP with Range (fStream): whole, across chunk edges, suffix, HEAD, 416', async () => {
+    const put = await client(entries[0]!).put(once(data), { owner, chunkSize: CHUNK, mime: 'video/mp4' })
+    const c = client(entries[4]!)
+    const { server, url } = await serveFile(c, await c.manifest(put.manifest.id))
+    try {
+      const whole = await fetch(url)
+      expect([whole.status, whole.headers.get('content-type'), whole.headers.get('accept-ranges')]).toEqual([200, 'video/mp4', 'bytes'])
+      expect(Buffer.from(await whole.arrayBuffer()).equals(data)).toBe(true)
+      const from = CHUNK - 10
+      const to = 2 * CHUNK + 5 // spans three chunks
+      const part = await fetch(url, { headers: { range: `bytes=${from}-${to}` } })
+      expect([part.status, part.headers.get('content-range')]).toEqual([206, `bytes ${from}-${to}/${data.length}`])
+      expect(Buffer.from(await part.arrayBuffer()).equals(data.subarray(from, to + 1))).toBe(true)
+      const tail = await fetch(url, { headers: { range: 'bytes=-100' } })
+      expect(Buffer.from(await tail.arrayBuffer()).equals(data.subarray(data.length - 100))).toBe(true)
+      const head = await fetch(url, { method: 'HEAD' })
+      expect(head.headers.get('content-length')).toBe(String(data.length))
+      expect((await fetch(url, { headers: { range: `bytes=${data.length}-` } })).status).toBe(416)
+    } finally {
+      server.close()
+    }
+  }, 30_000)
 
   it('refuses unknown and path-like ids clearly', async () => {
     await expect(client(entries[0]!).get('f'.repeat(64), () => {})).rejects.toMatchObject({ code: 'not-found' })

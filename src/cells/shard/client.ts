@@ -269,6 +269,27 @@ export class StorageClient {
     return { manifest, bytes: written, fallbacks }
   }
 
+  /**
+   * Plaintext chunk `index` of a file, verified (and decrypted with `keys` when
+   * the file is encrypted): what a range reader needs, one chunk at a time.
+   */
+  async chunk(manifest: Manifest, index: number, keys?: FileKeys): Promise<Uint8Array> {
+    if (!(Number.isSafeInteger(index) && index >= 0 && index < manifest.chunks.length)) throw new BorgError('invalid-input', `file ${manifest.id} has no chunk ${index}`)
+    const members = await this.members()
+    const { bytes } = await this.fetchChunk(manifest, index, new Map(members.map((m) => [m.id, m])))
+    if (!manifest.enc) return bytes
+    if (!keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: its owner's identity is needed to read it`)
+    return decryptChunk(this.fileKeyOf(manifest, keys), index, bytes)
+  }
+
+  private readonly fileKeys = new Map<string, Uint8Array>()
+
+  private fileKeyOf(manifest: Manifest, keys: FileKeys): Uint8Array {
+    let key = this.fileKeys.get(manifest.id)
+    if (!key) this.fileKeys.set(manifest.id, (key = fileKey(keys, hexToBytes(openMeta(keys, manifest.enc!.meta).sha256))))
+    return key
+  }
+
   /** One stored chunk, checked against its name and length, from the first holder in rank order that has it. */
   private async fetchChunk(manifest: Manifest, index: number, byId: Map<string, Member>): Promise<{ bytes: Uint8Array; fallback: boolean }> {
     const hash = manifest.chunks[index]!

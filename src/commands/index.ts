@@ -23,6 +23,7 @@ import ShardPut from './shard/put.js'
 import ShardRm from './shard/rm.js'
 import ShardStat from './shard/stat.js'
 import StreamGet from './stream/get.js'
+import StreamSend from './stream/send.js'
 import StreamServe from './stream/serve.js'
 
 export const COMMANDS: Record<string, Command.Class> = {
@@ -46,5 +47,6 @@ export const COMMANDS: Record<string, Command.Class> = {
   'shard:rm': ShardRm,
   'shard:stat': ShardStat,
   'stream:get': StreamGet,
+  'stream:send': StreamSend,
   'stream:serve': StreamServe,
 }

@@ -11,13 +11,14 @@ import { BorgError } from '../../core/errors.js'
 import { parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../types.js'
 import { StorageOrgan } from './storage-organ.js'
+import { StreamOrgan } from './stream-organ.js'
 
 export const DEFAULT_SHARD_QUOTA = '10G'
 
 export const shardCell: CellType = {
   dna: { name: 'shard', netPort: 13350, recpPort: 13355, monPort: 13340, maxChildren: 25 },
   summary: 'content-addressed storage: chunks and owner-signed manifests, placed by rendezvous hashing',
-  organs: (context) => (context.dataDir ? [new StorageOrgan(context, storageOptions(process.env))] : []),
+  organs: (context) => (context.dataDir ? [new StorageOrgan(context, storageOptions(process.env)), new StreamOrgan(context)] : []),
 }
 
 function storageOptions(env: NodeJS.ProcessEnv) {

@@ -192,6 +192,10 @@ if command -v curl >/dev/null; then
   wait "$SERVE" 2>/dev/null || true
   ok "stream serve: a Range across two chunks answered with exactly those bytes"
 fi
+borg_in "$N1" 0 stream send "$WORK/blob" --to "127.0.0.1:$((BASE + 100 + 13355))" --json
+RECEIVED=$(json_string path)
+cmp -s "$WORK/blob" "$RECEIVED" || fail "stream send: the receiving node kept other bytes (at $RECEIVED)"
+ok "stream send: 3 MB pulled by the other node, checked, kept at its received path"
 unset BORG_PASSPHRASE
 borg_in "$N2" 0 node leave --json
 borg_in "$N1" 0 node leave --json

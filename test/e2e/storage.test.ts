@@ -6,7 +6,9 @@
  * empty files with their documented exit codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, stat as fileStat, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { ensureBundle } from '../../scripts/lib/cli-bundle.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +24,11 @@ afterAll(async () => {
   await organism.stopAll()
   if (work) await rm(work, { recursive: true, force: true })
 })
+
+/** The CLI as a child process the test can kill. */
+function spawnCli(home: string, args: string[]) {
+  return spawn(process.execPath, [ensureBundle(), ...args], { env: { ...process.env, BORG_HOME: home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'warn' }, stdio: 'ignore' })
+}
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const owner = () => organism.nodes[0]!
@@ -99,9 +106,16 @@ describe('storage across five node processes', () => {
     const bigPut = await running
     expect(bigPut.code, bigPut.stderr).toBe(0)
     const bigId = JSON.parse(bigPut.stdout.toString()).id
+    // An interrupted get (kill -9 of the CLI once part of the file is on disk) resumes when run again.
     const bigOut = join(work, 'big-back.bin')
-    const bigGot = await borg(organism.nodes[1]!, 'shard', 'get', bigId, '-o', bigOut)
+    const reader = organism.nodes[1]!
+    const interrupted = spawnCli(reader.home, ['shard', 'get', bigId, '-o', bigOut])
+    await waitFor('part of the file on disk', async () => ((await fileStat(`${bigOut}.borg-part`).catch(() => undefined))?.size ?? 0) > 4 * 1024 * 1024 || undefined, 60_000, 20)
+    interrupted.kill('SIGKILL')
+    await new Promise((r) => interrupted.once('close', r))
+    const bigGot = await borg(reader, 'shard', 'get', bigId, '-o', bigOut, '--json')
     expect(bigGot.code, bigGot.stderr).toBe(0)
+    expect(JSON.parse(bigGot.stdout.toString()).resumedFrom).toBeGreaterThan(0)
     expect(sha(await readFile(bigOut))).toBe(sha(big))
     organism.launch(midVictim, [0], 'shard')
   }, 300_000)

@@ -5,7 +5,8 @@
  * downloads into a file, and the owner's view of their files.
  */
 import { createReadStream } from 'node:fs'
-import { open, rename, rm, stat, writeFile, readFile } from 'node:fs/promises'
+import { open, rename, rm, stat, readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../../core/store/atomic-file.js'
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, hexToBytes } from '../../core/bytes.js'
 import { sha256, sha256Stream } from '../../core/crypto/hash.js'
@@ -185,6 +186,8 @@ export async function getFile(session: Session, options: GetFileOptions): Promis
   const fromChunk = await verifiedPrefix(part, manifest, session.keys)
   const resumedFrom = Math.min(manifest.size, fromChunk * manifest.chunkSize)
   done = resumedFrom
+  // Which file the part belongs to, written before any byte of it: a get killed at any moment resumes.
+  if (fromChunk === 0) await writeFileAtomic(`${part}.json`, JSON.stringify({ id }), 0o644)
   const handle = await open(part, fromChunk === 0 ? 'w' : 'r+', 0o644)
   try {
     await handle.truncate(resumedFrom)
@@ -206,8 +209,7 @@ export async function getFile(session: Session, options: GetFileOptions): Promis
     return { id, bytes: result.bytes + resumedFrom, resumedFrom, fallbacks: result.fallbacks, manifest }
   } catch (error) {
     await handle.close().catch(() => {})
-    // Keep what arrived (it is re-verified on resume), and which file it belongs to.
-    await writeFile(`${part}.json`, JSON.stringify({ id })).catch(() => {})
+    // What arrived stays (re-verified on resume).
     throw error
   }
 }

@@ -41,7 +41,8 @@ export default class ShardPut extends BorgCommand {
     try {
       const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, onProgress: (d, t) => bar.update(d, t) })
       bar.finish()
-      if (result.capped) this.note(`only ${result.replicas} shard cells in the network: ${result.replicas} copies instead of ${flags.replicas}`)
+      const n = result.replicas
+      if (result.capped) this.note(`only ${n} shard cell${n === 1 ? '' : 's'} in the network: ${n} ${n === 1 ? 'copy' : 'copies'} of each chunk instead of ${flags.replicas} (audits add the rest as nodes join)`)
       if (result.fewestCopies < result.replicas) this.note(`some chunks got only ${result.fewestCopies} of ${result.replicas} copies (holders refused or were down); the scrub will add the rest`)
       const m = result.manifest
       this.emit(

@@ -111,6 +111,46 @@ describe('DStream', () => {
     void pulls
   }, 30_000)
 
+  it('resumes after the receiver itself restarts (what arrived is on disk, not in memory)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'borg-dstream-restart-'))
+    dirs.push(dir)
+    const data = randomBytes(6 * 65536)
+    const work = await mkdtemp(join(tmpdir(), 'borg-dstream-src-'))
+    dirs.push(work)
+    await writeFile(join(work, 'r.bin'), data)
+    const tls = await generateTlsMaterial('s')
+    const signer = testSigner()
+    // Incarnation 1 only manages chunks 0-2 (the rest fail), then "crashes": a fresh receiver on the same directory.
+    const pulled: number[][] = [[], []]
+    for (const incarnation of [0, 1]) {
+      const node = await startNode()
+      closers.push(() => node.transport.close())
+      const wrapped: Transport = {
+        localId: node.transport.localId,
+        onMessage: (h) => node.transport.onMessage(h),
+        send(peer, message, options) {
+          if (message.kind !== STREAM_KIND.pull) return node.transport.send(peer, message, options)
+          const { index } = JSON.parse(new TextDecoder().decode(message.body!)) as { index: number }
+          if (incarnation === 0 && index > 2) return options?.onResult?.(Object.assign(new Error('gone'), { code: 'unavailable' }) as never)
+          pulled[incarnation]!.push(index)
+          node.transport.send(peer, message, options)
+        },
+      }
+      const receiver = new StreamReceiver({ dir, transport: wrapped, log: silentLogger, timeoutMs: 3000, attempts: 2 })
+      node.transport.onMessage((m, r) => {
+        if (m.kind === STREAM_KIND.offer) return void receiver.accept(readOffer(m), m.fromHex).then((p) => r!.reply(jsonMessage('stream.offer.reply', p)))
+        const p = receiver.status(readJson<{ streamId: string }>(m).streamId)
+        return p ? r!.reply(jsonMessage('stream.status.reply', p)) : r!.fail('not-found', 'none')
+      })
+      const send = sendFile({ path: join(work, 'r.bin'), to: { endpoint: node.endpoint }, signer, tls, advertiseHost: '127.0.0.1', chunkSize: 65536, pollMs: 20 })
+      if (incarnation === 0) await expect(send).rejects.toThrow(/gave up/)
+      else expect(sha(await readFile((await send).path!))).toBe(sha(data))
+      await new Promise((r) => setTimeout(r, 600)) // the state file is written at most every 0.5 s
+    }
+    expect(pulled[0]!.sort()).toEqual([0, 1, 2])
+    expect(pulled[1]!.sort()).toEqual([3, 4, 5]) // only what the first incarnation lacked
+  }, 30_000)
+
   it('refuses offers with hostile names or inconsistent sizes', () => {
     const base = { streamId: 'a'.repeat(64), size: 10, chunkSize: 4096, chunks: ['b'.repeat(64)], endpoint: '127.0.0.1:1' }
     const offer = (extra: object) => ({ kind: 'stream.offer', body: new TextEncoder().encode(JSON.stringify({ ...base, ...extra })), bodyType: 1 }) as never

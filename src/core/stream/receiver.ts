@@ -106,9 +106,10 @@ export class StreamReceiver {
       const tries = new Map<number, number>()
       let saving: Promise<void> = Promise.resolve()
       let lastSave = 0
-      const save = () => {
-        const now = Date.now()
-        if (now - lastSave < 500) return
+      // What arrived is recorded at most every 0.5 s while chunks flow, and always when the pull stops.
+      const save = (force = false) => {
+        const now = performance.now()
+        if (!force && now - lastSave < 500) return
         lastSave = now
         const have: number[] = []
         s.have.forEach((v, i) => v && have.push(i))
@@ -137,6 +138,7 @@ export class StreamReceiver {
         }
       }
       await Promise.all(Array.from({ length: Math.min(this.window, Math.max(1, missing.length)) }, worker))
+      save(true)
       await saving
       if (fatal) throw fatal
       await handle.sync()

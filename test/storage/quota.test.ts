@@ -1,0 +1,69 @@
+/**
+ * A file larger than all the free space: the put fails with a clear error
+ * (every holder says it is full) and nothing already stored is lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { OrganismNode } from '../../src/core/node/organism-node.js'
+import { shardCell } from '../../src/cells/shard/index.js'
+import { StorageClient } from '../../src/cells/shard/client.js'
+import { HttpsTransport } from '../../src/core/net/https-transport.js'
+import { silentLogger } from '../../src/core/log.js'
+import { cryptoRandom } from '../../src/core/wire/random.js'
+import { testSigner } from '../helpers/keys.js'
+
+const homes: string[] = []
+const nodes: OrganismNode[] = []
+const owner = testSigner('secp256k1')
+const transport = new HttpsTransport({ log: silentLogger, signer: owner })
+afterAll(async () => {
+  await transport.close()
+  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
+  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
+})
+
+async function* once(bytes: Uint8Array) {
+  yield bytes
+}
+
+beforeAll(async () => {
+  const saved = process.env.BORG_SHARD_QUOTA
+  process.env.BORG_SHARD_QUOTA = '1M' // each of the 3 nodes offers 1 MiB
+  try {
+    const base = 14_000 + 100 * Math.floor(Math.random() * 8) // clear of the other in-process tests (15000+, 17500+)
+    for (let i = 0; i < 3; i++) {
+      const home = await mkdtemp(join(tmpdir(), 'borg-quota-'))
+      homes.push(home)
+      const contacts = i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net]
+      nodes.push(await OrganismNode.start({ home, cells: [shardCell], contacts, portBase: base + 100 * i, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 }))
+    }
+  } finally {
+    if (saved === undefined) delete process.env.BORG_SHARD_QUOTA
+    else process.env.BORG_SHARD_QUOTA = saved
+  }
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline && !nodes.every((n) => n.cells[0]!.tree.status().treeSize === 3)) await new Promise((r) => setTimeout(r, 200))
+}, 40_000)
+
+describe('a file larger than the free space', () => {
+  it('is refused with a clear error, and what was stored before stays readable', async () => {
+    const client = () => new StorageClient({ transport, entry: { endpoint: nodes[1]!.cells[0]!.endpoints.recp }, random: cryptoRandom, now: Date.now })
+    const small = randomBytes(100_000)
+    const kept = await client().put(once(small), { owner, chunkSize: 64 * 1024, replicas: 3 })
+    const error = await client()
+      .put(once(randomBytes(3 * 1024 * 1024)), { owner, chunkSize: 256 * 1024, replicas: 3 })
+      .then(() => undefined, (e: Error & { code?: string }) => e)
+    expect(error?.code).toBe('unavailable')
+    expect(error?.message).toMatch(/full/)
+    const parts: Uint8Array[] = []
+    await client().get(kept.manifest.id, (b) => void parts.push(Uint8Array.from(b)))
+    expect(Buffer.concat(parts).equals(small)).toBe(true)
+    for (const n of nodes) {
+      const organ = n.cells[0]!.organs[0] as unknown as { chunks: { usedBytes: number; quotaBytes: number } }
+      expect(organ.chunks.usedBytes).toBeLessThanOrEqual(organ.chunks.quotaBytes)
+    }
+  }, 30_000)
+})

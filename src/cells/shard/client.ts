@@ -23,8 +23,17 @@ import { SHARD_KIND, readObject } from './messages.js'
 import { MAX_REPLICAS, type MembersReply } from './storage-organ.js'
 
 export const DEFAULT_REPLICAS = 3
-/** Chunks in flight at once (each to all its holders). */
-export const DEFAULT_WINDOW = 8
+/**
+ * Bytes in flight at once (each chunk to all its holders): 32 MiB, that is 32
+ * chunks of 1 MiB. Measured: 32 in flight instead of 8 gave +26 % put and
+ * +29 % get on 3 local nodes. Memory stays at about this much whatever the file size.
+ */
+export const WINDOW_BYTES = 32 * 1024 * 1024
+
+/** Chunks in flight for a chunk size: WINDOW_BYTES worth, at least 8 and at most 64. */
+export function windowFor(chunkSize: number): number {
+  return Math.max(8, Math.min(64, Math.ceil(WINDOW_BYTES / chunkSize)))
+}
 /** Manifests go to at least this many holders (by file id, and by owner for `ls`). */
 const MANIFEST_COPIES = 3
 /** How far down the ranking a chunk or manifest is looked for. */
@@ -80,11 +89,12 @@ export interface GetResult {
 
 export class StorageClient {
   private memberList?: Member[]
-  private readonly window: number
+  /** Chunks in flight; undefined: windowFor(the chunk size). */
+  private readonly window: number | undefined
   private readonly timeoutMs: number
 
   constructor(private readonly options: StorageClientOptions) {
-    this.window = options.window ?? DEFAULT_WINDOW
+    this.window = options.window
     this.timeoutMs = options.timeoutMs ?? 15_000
   }
 
@@ -110,6 +120,7 @@ export class StorageClient {
     if (!(Number.isSafeInteger(asked) && asked >= 1 && asked <= MAX_REPLICAS)) throw new BorgError('invalid-input', `replicas must be 1…${MAX_REPLICAS}`)
     const replicas = Math.min(asked, members.length)
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
+    const window = this.window ?? windowFor(chunkSize)
     const key = options.encrypt ? fileKey(options.encrypt.keys, options.encrypt.plaintextSha256) : undefined
     const whole = backgroundSha256() // beside the chunk hashing, on a worker
     const chunks: string[] = []
@@ -134,7 +145,7 @@ export class StorageClient {
         .catch((error) => void (failure ??= error))
         .finally(() => inFlight.delete(upload))
       inFlight.add(upload)
-      if (inFlight.size >= this.window) await Promise.race(inFlight)
+      if (inFlight.size >= window) await Promise.race(inFlight)
     }
     await Promise.all(inFlight)
     if (failure) throw failure
@@ -249,11 +260,12 @@ export class StorageClient {
         fetched.get(i)!.catch(() => {})
       }
     }
-    for (let i = from; i < from + this.window; i++) fetchAt(i)
+    const window = this.window ?? windowFor(manifest.chunkSize)
+    for (let i = from; i < from + window; i++) fetchAt(i)
     for (let i = from; i < manifest.chunks.length; i++) {
       const stored = await fetched.get(i)!
       fetched.delete(i)
-      fetchAt(i + this.window)
+      fetchAt(i + window)
       whole?.update(stored)
       const plain = key ? decryptChunk(key, i, stored) : stored
       plainWhole?.update(plain)

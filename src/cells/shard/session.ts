@@ -74,7 +74,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     unlocked.key.secretKey.fill(0)
   }
   const transport = new HttpsTransport({ signer: options.requestsAs === 'identity' ? signer : node, log: silentLogger, timeoutMs: 30_000 })
-  const client = new StorageClient({ transport, entry, random: cryptoRandom, now: () => Date.now() })
+  const windowText = (options.env ?? process.env).BORG_SHARD_WINDOW
+  const window = windowText === undefined ? undefined : Number(windowText)
+  if (window !== undefined && !(Number.isSafeInteger(window) && window >= 1 && window <= 256)) throw new BorgError('usage', 'BORG_SHARD_WINDOW must be a whole number of chunks, 1 to 256')
+  const client = new StorageClient({ transport, entry, random: cryptoRandom, now: () => Date.now(), window })
   return { client, signer, keys, close: () => transport.close() }
 }
 

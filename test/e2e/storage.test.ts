@@ -117,6 +117,17 @@ describe('storage across five node processes', () => {
     expect(bigGot.code, bigGot.stderr).toBe(0)
     expect(JSON.parse(bigGot.stdout.toString()).resumedFrom).toBeGreaterThan(0)
     expect(sha(await readFile(bigOut))).toBe(sha(big))
+
+    // A holder killed while a get is under way: the get moves on to the other holders.
+    const duringOut = join(work, 'during.bin')
+    const during = spawnCli(reader.home, ['shard', 'get', bigId, '-o', duringOut])
+    const finished = new Promise<number | null>((r) => during.once('close', r))
+    await waitFor('the get under way', async () => ((await fileStat(`${duringOut}.borg-part`).catch(() => undefined))?.size ?? 0) > 2 * 1024 * 1024 || undefined, 60_000, 20)
+    const holderVictim = organism.alive().find((n) => n !== owner() && n !== reader && n !== midVictim)!
+    organism.kill9(holderVictim)
+    expect(await finished).toBe(0)
+    expect(sha(await readFile(duringOut))).toBe(sha(big))
+    organism.launch(holderVictim, [0], 'shard')
     organism.launch(midVictim, [0], 'shard')
   }, 300_000)
 

@@ -183,6 +183,16 @@ describe('storage on five nodes', () => {
     expect((await client(entries[0]!).holders(put.manifest)).map((h) => h.length)).toEqual([3, 3])
   }, 30_000)
 
+  it('drops an expired file at its next audit; its chunks then lapse like a removed file\u2019s', async () => {
+    const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK, expires: Date.now() + 1_000 })
+    expect((await getAll(client(entries[1]!), put.manifest.id)).bytes.length).toBe(CHUNK)
+    await new Promise((r) => setTimeout(r, 1_200))
+    const holders = nodes.filter((n) => organOf(n).manifests.ownerOf(put.manifest.id))
+    expect(holders.length).toBeGreaterThan(0)
+    for (const n of holders) expect(await organOf(n).steward.auditId(put.manifest.id)).toMatchObject({ expired: true })
+    await expect(client(entries[2]!).get(put.manifest.id, () => {})).rejects.toMatchObject({ code: 'not-found' })
+  }, 30_000)
+
   it('collects chunks no file vouches for once the grace period is over, and keeps those a file does', async () => {
     const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
     const kept = put.manifest.chunks[0]!

@@ -46,7 +46,7 @@ describe('seven node processes', () => {
         )
         // Early samples taken while seven processes start on two cores have long round trips
         // (loose bounds); the filter keeps the best of its last 8 samples, so wait for those.
-        return all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 8)) ? all : undefined
+        return all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 16)) ? all : undefined
       },
       90_000,
       2000,

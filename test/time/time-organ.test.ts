@@ -9,6 +9,7 @@ import { request } from '../../src/core/wire/transport.js'
 import { jsonMessage } from '../../src/core/wire/message.js'
 import type { NodeState, View } from '../../src/core/tree/types.js'
 import { silentLogger } from '../../src/core/log.js'
+import { DEFAULT_SAMPLES } from '../../src/core/time/sample-filter.js'
 import { TimeOrgan, type TimeOrganOptions } from '../../src/cells/crono/time-organ.js'
 import { CRONO_KIND, readSyncReply, syncRequest } from '../../src/cells/crono/messages.js'
 import { cronoCell } from '../../src/cells/crono/index.js'
@@ -166,7 +167,7 @@ describe('the time organ', () => {
     a.follow(root)
     b.follow(root)
     sim.runFor(20_000)
-    expect(b.organ.timeStatus().samples).toBe(8)
+    expect(b.organ.timeStatus().samples).toBe(DEFAULT_SAMPLES)
     const offset = b.organ.timeStatus().offsetMs
     const boundBefore = b.organ.timeStatus().boundMs!
     b.follow(a)
@@ -176,7 +177,7 @@ describe('the time organ', () => {
     expect(switched).toMatchObject({ synced: true, source: root.node.id, stratum: 1 }) // the old, tighter sample still wins for a while
     expect(Math.abs(switched.offsetMs - offset)).toBeLessThanOrEqual(boundBefore)
     sim.runFor(60_000)
-    expect(b.organ.timeStatus()).toMatchObject({ source: a.node.id, stratum: 2, samples: 8 })
+    expect(b.organ.timeStatus()).toMatchObject({ source: a.node.id, stratum: 2, samples: DEFAULT_SAMPLES })
     const { error, bound } = compare(b, root)
     expect(error).toBeLessThanOrEqual(bound)
   })

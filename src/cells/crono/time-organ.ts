@@ -57,7 +57,7 @@ export interface TimeOrganOptions {
 }
 
 export const DEFAULT_TIME_OPTIONS: TimeOrganOptions = {
-  intervalMs: 2_000,
+  intervalMs: 1_000,
   retryMs: 500,
   timeoutMs: 2_000,
   samples: DEFAULT_SAMPLES,

@@ -48,7 +48,7 @@ export interface Estimate {
 /** What add() did with a sample. */
 export type Verdict = 'accepted' | 'outlier' | 'restarted'
 
-export const DEFAULT_SAMPLES = 8
+export const DEFAULT_SAMPLES = 16
 
 /** Rounding tolerance of the overlap tests, ms. */
 const OVERLAP_SLACK_MS = 1e-6

@@ -15,7 +15,8 @@ import { mkdir, open as openFile, readdir, readFile, rm, stat } from 'node:fs/pr
 import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/log.js'
-import { writeFileAtomic } from '../../core/store/atomic-file.js'
+import { fsyncDirectory, writeFileAtomic } from '../../core/store/atomic-file.js'
+import { isSha256Hex } from '../../core/storage/names.js'
 
 export interface ChunkStoreOptions {
   dir: string
@@ -36,12 +37,7 @@ export interface ChunkStoreStats {
   refusedFull: number
 }
 
-const HASH = /^[0-9a-f]{64}$/
 const FANOUT = /^[0-9a-f]{2}$/
-
-export function isChunkHash(value: unknown): value is string {
-  return typeof value === 'string' && HASH.test(value)
-}
 
 export function chunkHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
@@ -107,7 +103,7 @@ export class ChunkStore {
         if (isTempName(name)) {
           await rm(path, { force: true })
           temps++
-        } else if (HASH.test(name) && name.startsWith(prefix)) {
+        } else if (isSha256Hex(name) && name.startsWith(prefix)) {
           const size = await fileSize(path)
           if (size === undefined) continue
           chunks++
@@ -237,7 +233,7 @@ export class ChunkStore {
   /** The only way a hash becomes a path: validated first, so `../` and friends never reach the filesystem. */
   private pathOf(hash: unknown): string {
     this.assertOpen()
-    if (!isChunkHash(hash)) {
+    if (!isSha256Hex(hash)) {
       const shown = typeof hash === 'string' ? JSON.stringify(hash.slice(0, 80)) : typeof hash
       throw new BorgError('invalid-input', `not a chunk id (64 lowercase hex characters): ${shown}`)
     }
@@ -315,7 +311,7 @@ export class ChunkStore {
     for (const prefix of await this.fanoutDirs()) {
       if (prefix < afterPrefix) continue
       for (const name of await listDir(join(this.chunksDir, prefix))) {
-        if (!HASH.test(name) || !name.startsWith(prefix) || (after !== undefined && name <= after)) continue
+        if (!isSha256Hex(name) || !name.startsWith(prefix) || (after !== undefined && name <= after)) continue
         const size = await fileSize(join(this.chunksDir, prefix, name))
         if (size !== undefined) yield { hash: name, size }
       }
@@ -354,15 +350,3 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await openFile(dir, 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  }
-}

@@ -20,7 +20,7 @@ import { BodyType, jsonMessage, type Incoming } from '../../core/wire/message.js
 import type { Random } from '../../core/wire/random.js'
 import { deliver, request, type Peer, type Transport } from '../../core/wire/transport.js'
 import { SHARD_KIND, readObject } from './messages.js'
-import { MAX_REPLICAS, type MembersReply } from './storage-organ.js'
+import { MAX_REPLICAS, fetchMembers } from './storage-organ.js'
 
 export const DEFAULT_REPLICAS = 3
 /**
@@ -88,7 +88,8 @@ export interface GetResult {
 }
 
 export class StorageClient {
-  private memberList?: Member[]
+  /** The shard tree's members by id, fetched once per client. */
+  private memberMap?: Promise<Map<string, Member>>
   /** Chunks in flight; undefined: windowFor(the chunk size). */
   private readonly window: number | undefined
   private readonly timeoutMs: number
@@ -98,27 +99,22 @@ export class StorageClient {
     this.timeoutMs = options.timeoutMs ?? 15_000
   }
 
-  /** The shard tree's members, from the entry cell (which redirects to its root). */
-  async members(): Promise<Member[]> {
-    if (this.memberList) return this.memberList
-    let peer: Peer | undefined = this.options.entry
-    for (let hop = 0; peer && hop < 3; hop++) {
-      const reply = readObject(await this.ask(peer, jsonMessage(SHARD_KIND.members, {}))) as MembersReply
-      if (reply.members) {
-        if (reply.members.length === 0) throw new BorgError('unavailable', 'the shard tree has no members')
-        return (this.memberList = reply.members)
-      }
-      peer = reply.root
+  /** The shard tree's members by id, from the entry cell (which redirects to its root); asked once. */
+  members(): Promise<Map<string, Member>> {
+    if (!this.memberMap) {
+      const asked = fetchMembers(this.options.transport, this.options.entry, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
+      // A failed ask is not kept: the next call asks again.
+      asked.catch(() => (this.memberMap = undefined))
+      this.memberMap = asked
     }
-    throw new BorgError('unavailable', 'no shard cell answered with the member list')
+    return this.memberMap
   }
 
   async put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const byId = await this.members()
     const asked = options.replicas ?? DEFAULT_REPLICAS
     if (!(Number.isSafeInteger(asked) && asked >= 1 && asked <= MAX_REPLICAS)) throw new BorgError('invalid-input', `replicas must be 1…${MAX_REPLICAS}`)
-    const replicas = Math.min(asked, members.length)
+    const replicas = Math.min(asked, byId.size)
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
     const window = this.window ?? windowFor(chunkSize)
     const key = options.encrypt ? fileKey(options.encrypt.keys, options.encrypt.plaintextSha256) : undefined
@@ -159,8 +155,8 @@ export class StorageClient {
       content.mime = options.mime
     }
     const manifest = signManifest(options.owner, content, this.options.now(), this.options.random)
-    const manifestCopies = await this.putManifest(manifest, members)
-    return { manifest, replicas, capped: members.length < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
+    const manifestCopies = await this.putManifest(manifest, byId)
+    return { manifest, replicas, capped: byId.size < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
   }
 
   /** Send a chunk to its `replicas` best-ranked holders, moving down the ranking past refusals and failures. */
@@ -191,10 +187,8 @@ export class StorageClient {
     return copies
   }
 
-  private async putManifest(manifest: Manifest, members: Member[]): Promise<number> {
-    const ids = members.map((m) => m.id)
-    const targets = new Set([...rankHolders(manifest.id, ids).slice(0, MANIFEST_COPIES), ...rankHolders(ownerIndexKey(manifest.owner), ids).slice(0, MANIFEST_COPIES)])
-    const byId = new Map(members.map((m) => [m.id, m]))
+  private async putManifest(manifest: Manifest, byId: Map<string, Member>): Promise<number> {
+    const targets = new Set([...rankHolders(manifest.id, byId.keys()).slice(0, MANIFEST_COPIES), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
     const message = { kind: SHARD_KIND.manifestPut, body: manifest.bytes, bodyType: BodyType.binary }
     const results = await Promise.allSettled([...targets].map((id) => this.ask(byId.get(id)!, message)))
     const stored = results.filter((r) => r.status === 'fulfilled').length
@@ -207,16 +201,20 @@ export class StorageClient {
 
   /** Who served each manifest (a reader asks it to audit the file afterwards). */
   private readonly manifestSources = new Map<string, Member>()
+  /** Manifests fetched and verified: an id names one content, so a command asks only once. */
+  private readonly manifests = new Map<string, Manifest>()
 
   /** The manifest of file `id`, verified to be that file, from the best-ranked holder that has it. */
   async manifest(id: string): Promise<Manifest> {
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const known = this.manifests.get(id)
+    if (known) return known
+    const byId = await this.members()
     let lastError: unknown
     for (const holder of rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH)) {
       try {
         const reply = await this.ask(byId.get(holder)!, jsonMessage(SHARD_KIND.manifestGet, { id }))
         const manifest = openManifest(reply.body, id)
+        this.manifests.set(id, manifest)
         this.manifestSources.set(id, byId.get(holder)!)
         return manifest
       } catch (error) {
@@ -230,14 +228,13 @@ export class StorageClient {
 
   async get(id: string, sink: (bytes: Uint8Array) => Promise<void> | void, options: GetOptions = {}): Promise<GetResult> {
     const manifest = await this.manifest(id)
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const byId = await this.members()
     let key: Uint8Array | undefined
     let plainSha: string | undefined
     if (manifest.enc) {
       if (!options.keys) throw new BorgError('refused', `file ${id} is encrypted: its owner's identity is needed to read it`)
       plainSha = openMeta(options.keys, manifest.enc.meta).sha256
-      key = fileKey(options.keys, hexToBytes(plainSha))
+      key = this.fileKeyOf(manifest, options.keys)
     }
     const from = options.fromChunk ?? 0
     // The whole-file hash runs on a worker beside the per-chunk checks. A resumed get checks every chunk
@@ -287,8 +284,7 @@ export class StorageClient {
    */
   async chunk(manifest: Manifest, index: number, keys?: FileKeys): Promise<Uint8Array> {
     if (!(Number.isSafeInteger(index) && index >= 0 && index < manifest.chunks.length)) throw new BorgError('invalid-input', `file ${manifest.id} has no chunk ${index}`)
-    const members = await this.members()
-    const { bytes } = await this.fetchChunk(manifest, index, new Map(members.map((m) => [m.id, m])))
+    const { bytes } = await this.fetchChunk(manifest, index, await this.members())
     if (!manifest.enc) return bytes
     if (!keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: its owner's identity is needed to read it`)
     return decryptChunk(this.fileKeyOf(manifest, keys), index, bytes)
@@ -325,8 +321,7 @@ export class StorageClient {
 
   /** Distinct holders among the best-ranked that have each chunk (what `borg shard stat` shows). */
   async holders(manifest: Manifest): Promise<string[][]> {
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const byId = await this.members()
     const perHolder = new Map<string, number[]>()
     manifest.chunks.forEach((hash, i) => {
       for (const id of rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)) {
@@ -355,8 +350,7 @@ export class StorageClient {
 
   /** The owner's files, from the holders of the owner's index. */
   async list(owner: string): Promise<string[]> {
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const byId = await this.members()
     const ids = new Set<string>()
     const results = await Promise.allSettled(
       rankHolders(ownerIndexKey(owner), byId.keys())
@@ -376,8 +370,7 @@ export class StorageClient {
   /** Remove a file's manifest everywhere it may be (the request is signed by the transport's key: it must be the owner's). */
   async remove(id: string): Promise<number> {
     const manifest = await this.manifest(id)
-    const members = await this.members()
-    const byId = new Map(members.map((m) => [m.id, m]))
+    const byId = await this.members()
     const targets = new Set([...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
     let removed = 0
     let refusal: BorgError | undefined

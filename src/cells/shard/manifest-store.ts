@@ -10,11 +10,10 @@ import { BorgError } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { writeFileAtomic } from '../../core/store/atomic-file.js'
 import { openManifest, type Manifest } from '../../core/storage/manifest.js'
-
-const ID = /^[0-9a-f]{64}$/
+import { isSha256Hex } from '../../core/storage/names.js'
 
 export function checkFileId(id: unknown): string {
-  if (typeof id !== 'string' || !ID.test(id)) throw new BorgError('invalid-input', `not a file id (64 hex digits): ${JSON.stringify(String(id).slice(0, 80))}`)
+  if (!isSha256Hex(id)) throw new BorgError('invalid-input', `not a file id (64 hex digits): ${JSON.stringify(String(id).slice(0, 80))}`)
   return id
 }
 
@@ -42,7 +41,7 @@ export class ManifestStore {
         await rm(join(this.dir, name), { force: true }) // a temp file left by a crash
         continue
       }
-      if (!ID.test(name)) continue
+      if (!isSha256Hex(name)) continue
       try {
         this.index(openManifest(new Uint8Array(await readFile(join(this.dir, name))), name))
       } catch (error) {

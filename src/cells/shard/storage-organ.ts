@@ -12,12 +12,14 @@ import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { hexToBytes } from '../../core/bytes.js'
 import { binaryMessage, jsonMessage, type Incoming } from '../../core/wire/message.js'
-import type { Responder } from '../../core/wire/transport.js'
+import type { Peer, Responder, Transport } from '../../core/wire/transport.js'
 import { request } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../types.js'
-import { ChunkStore, isChunkHash } from './chunk-store.js'
+import { ChunkStore } from './chunk-store.js'
+import { isSha256Hex } from '../../core/storage/names.js'
+import { isKeyIdHex } from '../../core/crypto/key-id.js'
 import { ManifestStore, checkFileId } from './manifest-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { DEFAULT_STEWARD, Steward, type StewardOptions } from './steward.js'
@@ -46,8 +48,10 @@ export class StorageOrgan implements Organ {
   readonly chunks: ChunkStore
   readonly manifests: ManifestStore
   readonly steward: Steward
-  private members: { ids: Set<string>; at: number } | undefined
-  private membersInFlight = false
+  /** The member list from the root, with its ids, and when it was fetched (monotonic ms). */
+  private members?: { list: Member[]; ids: Set<string>; at: number }
+  /** A refresh under way: concurrent callers share it. */
+  private membersFetch?: Promise<Member[]>
   private opened: Promise<void> | undefined
   private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, manifestPuts: 0, manifestGets: 0, removals: 0, refusedRemovals: 0 }
 
@@ -125,28 +129,21 @@ export class StorageOrgan implements Organ {
   }
 
   /** The members, fetched from the root when the cached list is older than the refresh period. */
-  private async memberList(): Promise<Member[]> {
-    const now = this.ctx.clock.monotonic()
-    if (!this.memberCache || now - this.memberCache.at > MEMBERS_REFRESH_MS) {
-      const list = await fetchMembers(this.ctx)
-      this.memberCache = { list, at: this.ctx.clock.monotonic() }
-      this.members = { ids: new Set(list.map((m) => m.id)), at: this.memberCache.at }
-    }
-    return this.memberCache.list
+  private memberList(): Promise<Member[]> {
+    const fresh = this.members && this.ctx.clock.monotonic() - this.members.at <= MEMBERS_REFRESH_MS
+    if (fresh) return Promise.resolve(this.members!.list)
+    this.membersFetch ??= fetchMembers(this.ctx.transport, this.ctx.tree.info?.root ?? this.ctx.tree.view?.root)
+      .then((list) => {
+        this.members = { list, ids: new Set(list.map((m) => m.id)), at: this.ctx.clock.monotonic() }
+        return list
+      })
+      .finally(() => (this.membersFetch = undefined))
+    return this.membersFetch
   }
 
-  private memberCache?: { list: Member[]; at: number }
-
-  /** The member ids this node knows (refreshed from the root in the background). */
+  /** The member ids known now (a stale list is refreshed in the background, never waited for). */
   private knownMembers(): Set<string> | undefined {
-    const now = this.ctx.clock.monotonic()
-    if ((!this.members || now - this.members.at > MEMBERS_REFRESH_MS) && !this.membersInFlight) {
-      this.membersInFlight = true
-      void fetchMembers(this.ctx)
-        .then((list) => (this.members = { ids: new Set(list.map((m) => m.id)), at: this.ctx.clock.monotonic() }))
-        .catch((error) => this.ctx.log.debug(`storage: member list unavailable: ${(error as Error).message}`))
-        .finally(() => (this.membersInFlight = false))
-    }
+    this.memberList().catch((error) => this.ctx.log.debug(`storage: member list unavailable: ${(error as Error).message}`))
     return this.members?.ids
   }
 
@@ -169,7 +166,7 @@ export class StorageOrgan implements Organ {
 
   private async onChunkGet(m: Incoming, r: Responder): Promise<void> {
     const { hash } = readObject(m)
-    if (!isChunkHash(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
+    if (!isSha256Hex(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
     const bytes = await this.chunks.get(hash)
     if (!bytes) throw new BorgError('not-found', `chunk ${hash} is not here`)
     this.counters.chunkGets++
@@ -179,7 +176,7 @@ export class StorageOrgan implements Organ {
 
   private async onChunkHas(m: Incoming, r: Responder): Promise<void> {
     const { hashes, touch } = readObject(m)
-    if (!Array.isArray(hashes) || hashes.length > MAX_HAS || !hashes.every(isChunkHash)) {
+    if (!Array.isArray(hashes) || hashes.length > MAX_HAS || !hashes.every(isSha256Hex)) {
       throw new BorgError('invalid-input', `hashes must be an array of at most ${MAX_HAS} chunk hashes`)
     }
     const have = await Promise.all(hashes.map((h) => this.chunks.has(h)))
@@ -206,7 +203,7 @@ export class StorageOrgan implements Organ {
 
   private async onManifestList(m: Incoming, r: Responder): Promise<void> {
     const { owner } = readObject(m)
-    if (typeof owner !== 'string' || !/^(01[0-9a-f]{66}|ed[0-9a-f]{64})$/.test(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
+    if (!isKeyIdHex(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
     r.reply(jsonMessage(`${SHARD_KIND.manifestList}.reply`, { ids: this.manifests.idsOf(owner) }))
   }
 
@@ -234,13 +231,16 @@ export class StorageOrgan implements Organ {
   }
 }
 
-/** The shard tree's members, asked of this node's root (following one redirect). */
-export async function fetchMembers(ctx: Pick<OrganContext, 'transport' | 'tree'>): Promise<Member[]> {
-  let peer: Member | undefined = ctx.tree.info?.root ?? ctx.tree.view?.root
-  for (let hop = 0; peer && hop < 2; hop++) {
-    const reply = readObject(await request(ctx.transport, peer, jsonMessage(SHARD_KIND.members, {}), 10_000)) as MembersReply
-    if (reply.members) return reply.members
+/** The shard tree's members, asked of `first` (any shard cell; its answer may redirect to the root). */
+export async function fetchMembers(transport: Transport, first: Peer | undefined, timeoutMs = 10_000): Promise<Member[]> {
+  let peer = first
+  for (let hop = 0; peer && hop < 3; hop++) {
+    const reply = readObject(await request(transport, peer, jsonMessage(SHARD_KIND.members, {}), timeoutMs)) as MembersReply
+    if (reply.members) {
+      if (reply.members.length === 0) throw new BorgError('unavailable', 'the shard tree has no members')
+      return reply.members
+    }
     peer = reply.root
   }
-  throw new BorgError('unavailable', 'no root answered with the member list')
+  throw new BorgError('unavailable', 'no shard cell answered with the member list')
 }

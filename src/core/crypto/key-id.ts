@@ -67,6 +67,11 @@ export function keyIdHex(id: Uint8Array): string {
 
 const KEY_ID_TEXT = /^(?:01(?:02|03)[0-9a-f]{64}|ed[0-9a-f]{64})$/
 
+/** Whether `value` is a key id written as lower-case hex ("ed" + 64 hex, or "01" + 66 hex starting 02/03). */
+export function isKeyIdHex(value: unknown): value is string {
+  return typeof value === 'string' && KEY_ID_TEXT.test(value)
+}
+
 /** Parse a key id from text ("ed" + 64 hex, or "01" + 66 hex). */
 export function parseKeyIdHex(text: string, what = 'node id'): Uint8Array {
   const lower = text.trim().toLowerCase()

@@ -18,6 +18,8 @@ import { BodyType } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, chunkCount } from './chunking.js'
 import { ENCRYPTION_ALG, TAG_BYTES } from './file-crypto.js'
+import { isSha256Hex } from './names.js'
+import { isKeyIdHex } from '../crypto/key-id.js'
 
 export const MANIFEST_KIND = 'shard.manifest'
 export const MANIFEST_VERSION = 1
@@ -27,7 +29,6 @@ export const MAX_MANIFEST_CHUNKS = 1 << 20
 export const MAX_MANIFEST_REPLICAS = 8
 const MAX_NAME_BYTES = 255
 const MAX_MIME_BYTES = 127
-const HEX64 = /^[0-9a-f]{64}$/
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(?:;[ -~]*)?$/i
 
 export interface ManifestContent {
@@ -116,13 +117,13 @@ function parseContent(raw: unknown): ManifestContent {
   if (b.v !== MANIFEST_VERSION) bad(`unsupported version ${JSON.stringify(b.v)}`)
   const int = (v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number =>
     typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : bad(what)
-  const owner = typeof b.owner === 'string' && /^(01[0-9a-f]{66}|ed[0-9a-f]{64})$/.test(b.owner) ? b.owner : bad('owner')
+  const owner = isKeyIdHex(b.owner) ? b.owner : bad('owner')
   const content: ManifestContent = {
     owner,
     size: int(b.size, 'size', 0),
     chunkSize: int(b.chunkSize, 'chunkSize', MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
-    sha256: typeof b.sha256 === 'string' && HEX64.test(b.sha256) ? b.sha256 : bad('sha256'),
-    chunks: Array.isArray(b.chunks) && b.chunks.length <= MAX_MANIFEST_CHUNKS ? b.chunks.map((c) => (typeof c === 'string' && HEX64.test(c) ? c : bad('chunk hash'))) : bad('chunks'),
+    sha256: isSha256Hex(b.sha256) ? b.sha256 : bad('sha256'),
+    chunks: Array.isArray(b.chunks) && b.chunks.length <= MAX_MANIFEST_CHUNKS ? b.chunks.map((c) => (isSha256Hex(c) ? c : bad('chunk hash'))) : bad('chunks'),
   }
   if (b.replicas !== undefined) content.replicas = int(b.replicas, 'replicas', 1, MAX_MANIFEST_REPLICAS)
   if (b.name !== undefined) content.name = typeof b.name === 'string' ? b.name : bad('name')

@@ -9,16 +9,11 @@
 import { BorgError } from '../errors.js'
 import { sha256 } from '../crypto/hash.js'
 import { bytesToHex, hexToBytes, utf8 } from '../bytes.js'
-
-const HEX64 = /^[0-9a-f]{64}$/
-
-export function isChunkHash(text: string): boolean {
-  return HEX64.test(text)
-}
+import { isSha256Hex } from './names.js'
 
 /** Score of `nodeId` (hex key id) for `chunk` (hex SHA-256): 32 bytes compared as a big-endian number. */
 export function placementScore(chunk: string, nodeId: string): Uint8Array {
-  if (!HEX64.test(chunk)) throw new BorgError('invalid-input', `not a chunk hash: ${JSON.stringify(chunk.slice(0, 80))}`)
+  if (!isSha256Hex(chunk)) throw new BorgError('invalid-input', `not a chunk hash: ${JSON.stringify(String(chunk).slice(0, 80))}`)
   return sha256(hexToBytes(chunk), hexToBytes(nodeId))
 }
 

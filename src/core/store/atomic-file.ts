@@ -30,7 +30,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   await fsyncDirectory(dir)
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+/** Make a directory's entries (a rename, a new file) durable; best effort where the filesystem refuses. */
+export async function fsyncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r')
     try {

@@ -4,6 +4,8 @@
  */
 import { BorgError } from '../errors.js'
 import { readJson, type Incoming } from '../wire/message.js'
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../storage/chunking.js'
+import { isSha256Hex } from '../storage/names.js'
 
 export const STREAM_KIND = {
   offer: 'stream.offer',
@@ -11,7 +13,6 @@ export const STREAM_KIND = {
   status: 'stream.status',
 } as const
 
-const HEX64 = /^[0-9a-f]{64}$/
 
 export interface StreamOffer {
   /** SHA-256 of the whole stream, hex: its name. */
@@ -42,13 +43,13 @@ export function readOffer(m: Incoming): StreamOffer {
   }
   const int = (v: unknown, what: string) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : bad(what))
   const offer: StreamOffer = {
-    streamId: typeof b.streamId === 'string' && HEX64.test(b.streamId) ? b.streamId : bad('streamId'),
+    streamId: isSha256Hex(b.streamId) ? b.streamId : bad('streamId'),
     size: int(b.size, 'size'),
     chunkSize: int(b.chunkSize, 'chunkSize'),
-    chunks: Array.isArray(b.chunks) && b.chunks.length <= 1 << 20 ? b.chunks.map((c) => (typeof c === 'string' && HEX64.test(c) ? c : bad('chunk hash'))) : bad('chunks'),
+    chunks: Array.isArray(b.chunks) && b.chunks.length <= 1 << 20 ? b.chunks.map((c) => (isSha256Hex(c) ? c : bad('chunk hash'))) : bad('chunks'),
     endpoint: typeof b.endpoint === 'string' && b.endpoint.length < 300 ? b.endpoint : bad('endpoint'),
   }
-  if (offer.chunkSize < 4096 || offer.chunkSize > 64 << 20) bad('chunkSize')
+  if (offer.chunkSize < MIN_CHUNK_SIZE || offer.chunkSize > MAX_CHUNK_SIZE) bad('chunkSize')
   if (offer.chunks.length !== Math.ceil(offer.size / offer.chunkSize)) bad('chunk count does not match size')
   if (b.name !== undefined) {
     const name = typeof b.name === 'string' ? b.name : bad('name')

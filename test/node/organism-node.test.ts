@@ -1,24 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { OrganismNode } from '../../src/core/node/organism-node.js'
-import { shardCell } from '../../src/cells/shard/index.js'
+import { organismNodes } from '../helpers/organism-nodes.js'
 
-const homes: string[] = []
-const nodes: OrganismNode[] = []
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
-})
-
-async function start(portBase: number, contacts: string[]) {
-  const home = await mkdtemp(join(tmpdir(), 'borg-node-'))
-  homes.push(home)
-  const node = await OrganismNode.start({ home, cells: [shardCell], contacts, portBase, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 })
-  nodes.push(node)
-  return node
-}
+const organism = organismNodes('borg-node-')
+const start = organism.start
+afterAll(() => organism.stopAll())
 
 describe('organism nodes in one process over real HTTPS', () => {
   it('three nodes form one shard tree', async () => {

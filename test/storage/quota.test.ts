@@ -3,26 +3,21 @@
  * (every holder says it is full) and nothing already stored is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { OrganismNode } from '../../src/core/node/organism-node.js'
-import { shardCell } from '../../src/cells/shard/index.js'
 import { StorageClient } from '../../src/cells/shard/client.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { cryptoRandom } from '../../src/core/wire/random.js'
 import { testSigner } from '../helpers/keys.js'
+import { organismNodes } from '../helpers/organism-nodes.js'
 
-const homes: string[] = []
-const nodes: OrganismNode[] = []
+const organism = organismNodes('borg-quota-')
+const { nodes } = organism
 const owner = testSigner('secp256k1')
 const transport = new HttpsTransport({ log: silentLogger, signer: owner })
 afterAll(async () => {
   await transport.close()
-  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
+  await organism.stopAll()
 })
 
 async function* once(bytes: Uint8Array) {
@@ -34,12 +29,7 @@ beforeAll(async () => {
   process.env.BORG_SHARD_QUOTA = '1M' // each of the 3 nodes offers 1 MiB
   try {
     const base = 14_000 + 100 * Math.floor(Math.random() * 8) // clear of the other in-process tests (15000+, 17500+)
-    for (let i = 0; i < 3; i++) {
-      const home = await mkdtemp(join(tmpdir(), 'borg-quota-'))
-      homes.push(home)
-      const contacts = i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net]
-      nodes.push(await OrganismNode.start({ home, cells: [shardCell], contacts, portBase: base + 100 * i, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 }))
-    }
+    for (let i = 0; i < 3; i++) await organism.start(base + 100 * i, i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net])
   } finally {
     if (saved === undefined) delete process.env.BORG_SHARD_QUOTA
     else process.env.BORG_SHARD_QUOTA = saved

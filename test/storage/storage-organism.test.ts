@@ -5,12 +5,10 @@
  * kill -9 are in test/e2e/.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { randomBytes, createHash } from 'node:crypto'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
-import { shardCell } from '../../src/cells/shard/index.js'
 import { StorageClient } from '../../src/cells/shard/client.js'
 import { serveFile } from '../../src/cells/shard/range-server.js'
 import type { StorageOrgan } from '../../src/cells/shard/storage-organ.js'
@@ -21,21 +19,11 @@ import { startClient } from '../helpers/wire.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { testSigner } from '../helpers/keys.js'
+import { organismNodes } from '../helpers/organism-nodes.js'
 
-const homes: string[] = []
-const nodes: OrganismNode[] = []
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
-  await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
-})
-
-async function start(portBase: number, contacts: string[]) {
-  const home = await mkdtemp(join(tmpdir(), 'borg-store-'))
-  homes.push(home)
-  const node = await OrganismNode.start({ home, cells: [shardCell], contacts, portBase, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 }, contactWaitMs: 5000 })
-  nodes.push(node)
-  return node
-}
+const organism = organismNodes('borg-store-')
+const { nodes, start } = organism
+afterAll(() => organism.stopAll())
 
 async function* once(bytes: Uint8Array) {
   // Uneven pieces, as a pipe delivers them.

@@ -1,7 +1,7 @@
 /**
  * npm run bench:storage [-- --sizes 30M,1G --binary out/borg-linux-x64 --chunk-sizes 1M --json]
  *
- * Storage on a 5-node loopback organism (real processes, `--cells shard`),
+ * Storage on a 5-node loopback organism (real processes, `--cells shard,files`),
  * driven through the real CLI: `borg shard put FILE` (replicas 3) and
  * `borg shard get ID -o FILE` from another node's home, for each size. In the
  * same run, the physical baseline: the same bytes POSTed to and GOT from a
@@ -118,11 +118,11 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'borg-bench-storage-'))
   try {
     log(`starting 5 shard nodes (${values.binary ? `binary ${values.binary}` : 'node bundle'})`)
-    const first = await organism.add([], 'shard')
-    for (let i = 1; i < 5; i++) await organism.add([first.index], 'shard')
+    const first = await organism.add([], 'shard,files')
+    for (let i = 1; i < 5; i++) await organism.add([first.index], 'shard,files')
     await waitFor('one shard tree', async () => {
       const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
-      return treeProblems('shard', all).length === 0 ? all : undefined
+      return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
     }, 120_000, 500)
     const created = await organism.exec(first.home, ['id', 'new', '--json'])
     if (created.code !== 0) throw new Error(created.stderr)

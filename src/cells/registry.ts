@@ -1,10 +1,11 @@
 /** Every cell type this build knows: adding one is one line here plus its folder. */
 import { BorgError } from '../core/errors.js'
 import { cronoCell } from './crono/index.js'
+import { filesCell } from './files/index.js'
 import { shardCell } from './shard/index.js'
 import type { CellType } from './types.js'
 
-export const CELL_TYPES: readonly CellType[] = [shardCell, cronoCell]
+export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, cronoCell]
 
 export function cellType(name: string): CellType {
   const found = CELL_TYPES.find((c) => c.dna.name === name)
@@ -16,7 +17,7 @@ export function cellType(name: string): CellType {
 export function parseCells(spec: string): CellType[] {
   if (spec.trim() === 'all') return [...CELL_TYPES]
   const names = [...new Set(spec.split(',').map((s) => s.trim()).filter(Boolean))]
-  if (names.length === 0) throw new BorgError('usage', '--cells needs "all" or a list like shard,crono')
+  if (names.length === 0) throw new BorgError('usage', '--cells needs "all" or a list like shard,files,crono')
   return names.map(cellType)
 }
 

@@ -42,6 +42,14 @@ export interface OrganContext {
   dataDir?: string
   /** Receive tree broadcasts and routed messages of one kind. */
   onDelivery(kind: string, handler: (delivery: Delivery) => void): void
+  /** Endpoints of the other cells this node runs, by cell name (a file manager finds its node's shard cell). */
+  siblings(): Readonly<Record<string, CellEndpoints>>
+}
+
+export interface CellEndpoints {
+  net: string
+  recp: string
+  mon: string
 }
 
 export interface Organ {

@@ -1,9 +1,10 @@
 /**
- * Storage with real processes on loopback: 5 × `borg node join --cells shard`,
- * files put and got with the real CLI. Holders are killed with kill -9 after a
- * put and in the middle of one; the file still comes back bit-identical. Also:
- * owner-only removal, encryption readable only after `id restore`, bad ids and
- * empty files with their documented exit codes.
+ * Storage with real processes on loopback: 5 × `borg node join --cells
+ * shard,files`, files put and got with the real CLI. Holders are killed with
+ * kill -9 after a put and in the middle of one; the file still comes back
+ * bit-identical. Also: a chunk corrupted on disk is found and repaired,
+ * owner-only removal, encryption readable only after `id restore`, bad ids
+ * and empty files with their documented exit codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, readFile, readdir, rm, stat as fileStat, writeFile } from 'node:fs/promises'
@@ -15,7 +16,15 @@ import { join } from 'node:path'
 import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 
 const PASS = 'correct horse battery staple'
-const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
+// Scrubs every 2 s and audits every 3 s, so a corrupt chunk is found and repaired within the test.
+const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), {
+  BORG_HEARTBEAT_MS: '500',
+  BORG_LOG_LEVEL: 'warn',
+  BORG_PASSPHRASE: PASS,
+  BORG_SHARD_ROUND_MS: '2000',
+  BORG_FILES_AUDIT_MS: '3000',
+})
+const CELLS = 'shard,files'
 let work = ''
 let mnemonic = ''
 afterAll(async () => {
@@ -49,13 +58,13 @@ async function nodeIdOf(node: NodeProcess): Promise<string> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'borg-storage-e2e-'))
-  const first = await organism.add([], 'shard')
-  for (let i = 1; i < 4; i++) await organism.add([first.index], 'shard')
+  const first = await organism.add([], CELLS)
+  for (let i = 1; i < 4; i++) await organism.add([first.index], CELLS)
   // The last node offers only 2 MiB: it fills up, refuses, and placement goes elsewhere.
-  await organism.add([first.index], 'shard', { BORG_SHARD_QUOTA: '2M' })
-  await waitFor('one shard tree', async () => {
+  await organism.add([first.index], CELLS, { BORG_SHARD_QUOTA: '2M' })
+  await waitFor('one shard tree and one file-manager tree', async () => {
     const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
-    return treeProblems('shard', all).length === 0 ? all : undefined
+    return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
   }, 90_000, 1000)
   const created = await borg(owner(), 'id', 'new', '--json')
   expect(created.code, created.stderr).toBe(0)
@@ -83,10 +92,10 @@ describe('storage across five node processes', () => {
     expect(got.code, got.stderr).toBe(0)
     expect(sha(await readFile(out))).toBe(sha(data))
     // Bring them back for what follows (same identities).
-    for (const v of victims) organism.launch(v, [0], 'shard')
-    await waitFor('the victims back in the tree', async () => {
+    for (const v of victims) organism.launch(v, [0], CELLS)
+    await waitFor('the victims back in the trees', async () => {
       const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
-      return treeProblems('shard', all).length === 0 ? all : undefined
+      return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
     }, 90_000, 1000)
 
     // A holder killed while a larger put is under way: the put moves down the ranking and completes.
@@ -97,7 +106,7 @@ describe('storage across five node processes', () => {
     // Killed once it has taken its first chunks of this put.
     const midVictim = organism.nodes[3]!
     const putsSoFar = async () => {
-      const cell = (await organism.monitorStatus(midVictim)).cells[0] as unknown as { organs: { storage: { chunkPuts: number } } }
+      const cell = (await organism.monitorStatus(midVictim)).cells.find((c) => c.name === 'shard') as unknown as { organs: { storage: { chunkPuts: number } } }
       return cell.organs.storage.chunkPuts
     }
     const before = await putsSoFar()
@@ -127,9 +136,37 @@ describe('storage across five node processes', () => {
     organism.kill9(holderVictim)
     expect(await finished).toBe(0)
     expect(sha(await readFile(duringOut))).toBe(sha(big))
-    organism.launch(holderVictim, [0], 'shard')
-    organism.launch(midVictim, [0], 'shard')
+    organism.launch(holderVictim, [0], CELLS)
+    organism.launch(midVictim, [0], CELLS)
   }, 300_000)
+
+  it('finds a chunk corrupted on a holder\u2019s disk and repairs it from another copy', async () => {
+    const data = randomBytes(3 * 1024 * 1024)
+    const file = join(work, 'corrupt-me.bin')
+    await writeFile(file, data)
+    const put = await borg(owner(), 'shard', 'put', file, '--json')
+    expect(put.code, put.stderr).toBe(0)
+    const { id } = JSON.parse(put.stdout.toString())
+    const ids = await Promise.all(organism.nodes.map(nodeIdOf))
+    const chunk = (await stat(owner(), id)).chunks[1]!
+    const holders = chunk.holders
+    expect(holders).toHaveLength(3)
+    const victim = organism.nodes.find((_, i) => holders.includes(ids[i]!))!
+    const manifest = JSON.parse((await borg(owner(), 'shard', 'stat', id, '--json')).stdout.toString()) as { chunks: { hash: string }[] }
+    const hash = manifest.chunks[1]!.hash
+    const path = join(victim.home, 'node', 'cells', 'shard', 'store', 'chunks', hash.slice(0, 2), hash)
+    const good = await readFile(path)
+    const bad = Buffer.from(good)
+    bad[12_345]! ^= 0x55
+    await writeFile(path, bad)
+    // The holder's scrub finds the bad copy by its hash and drops it; a file manager's audit puts a good one back.
+    await waitFor('the corrupt chunk replaced by a good copy', async () => {
+      const now = await readFile(path).catch(() => undefined)
+      return now?.equals(good) ? true : undefined
+    }, 60_000, 250)
+    const back = await borg(organism.nodes[2]!, 'shard', 'get', id)
+    expect(sha(back.stdout)).toBe(sha(data))
+  }, 120_000)
 
   it('lets only the owner remove, and reports unknown and path-like ids with their exit codes', async () => {
     const file = join(work, 'small.txt')
@@ -166,7 +203,7 @@ describe('storage across five node processes', () => {
     const { id, fewestCopies } = JSON.parse(put.stdout.toString())
     expect(fewestCopies).toBe(3)
     const full = organism.nodes[4]!
-    const storage = ((await organism.monitorStatus(full)).cells[0] as unknown as { organs: { storage: { usedBytes: number; quotaBytes: number; refusedFull: number } } }).organs.storage
+    const storage = ((await organism.monitorStatus(full)).cells.find((c) => c.name === 'shard') as unknown as { organs: { storage: { usedBytes: number; quotaBytes: number; refusedFull: number } } }).organs.storage
     expect(storage.quotaBytes).toBe(2 * 1024 * 1024)
     expect(storage.usedBytes).toBeLessThanOrEqual(storage.quotaBytes)
     expect(storage.refusedFull).toBeGreaterThan(0)

@@ -4,12 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { StorageClient } from '../../src/cells/shard/client.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
 import { testSigner } from '../helpers/keys.js'
-import { organismNodes } from '../helpers/organism-nodes.js'
+import { clientAt, organismNodes, storageOf } from '../helpers/organism-nodes.js'
 
 const organism = organismNodes('borg-quota-')
 const { nodes } = organism
@@ -35,12 +33,12 @@ beforeAll(async () => {
     else process.env.BORG_SHARD_QUOTA = saved
   }
   const deadline = Date.now() + 20_000
-  while (Date.now() < deadline && !nodes.every((n) => n.cells[0]!.tree.status().treeSize === 3)) await new Promise((r) => setTimeout(r, 200))
+  while (Date.now() < deadline && !nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 3))) await new Promise((r) => setTimeout(r, 200))
 }, 40_000)
 
 describe('a file larger than the free space', () => {
   it('is refused with a clear error, and what was stored before stays readable', async () => {
-    const client = () => new StorageClient({ transport, entry: { endpoint: nodes[1]!.cells[0]!.endpoints.recp }, random: cryptoRandom, now: Date.now })
+    const client = () => clientAt(nodes[1]!, transport)
     const small = randomBytes(100_000)
     const kept = await client().put(once(small), { owner, chunkSize: 64 * 1024, replicas: 3 })
     const error = await client()
@@ -52,7 +50,7 @@ describe('a file larger than the free space', () => {
     await client().get(kept.manifest.id, (b) => void parts.push(Uint8Array.from(b)))
     expect(Buffer.concat(parts).equals(small)).toBe(true)
     for (const n of nodes) {
-      const organ = n.cells[0]!.organs[0] as unknown as { chunks: { usedBytes: number; quotaBytes: number } }
+      const organ = storageOf(n)
       expect(organ.chunks.usedBytes).toBeLessThanOrEqual(organ.chunks.quotaBytes)
     }
   }, 30_000)

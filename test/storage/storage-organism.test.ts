@@ -9,17 +9,17 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { randomBytes, createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
-import { StorageClient } from '../../src/cells/shard/client.js'
+import type { StorageClient } from '../../src/cells/shard/client.js'
 import { serveFile } from '../../src/cells/shard/range-server.js'
-import type { StorageOrgan } from '../../src/cells/shard/storage-organ.js'
 import { fileKeysFromIdentity } from '../../src/core/storage/file-crypto.js'
 import { bytesToHex } from '../../src/core/bytes.js'
+import { signRemoval } from '../../src/core/storage/removal.js'
 import { cryptoRandom } from '../../src/core/wire/random.js'
 import { startClient } from '../helpers/wire.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { testSigner } from '../helpers/keys.js'
-import { organismNodes } from '../helpers/organism-nodes.js'
+import { clientAt, managerOf, organismNodes, storageOf } from '../helpers/organism-nodes.js'
 
 const organism = organismNodes('borg-store-')
 const { nodes, start } = organism
@@ -31,14 +31,13 @@ async function* once(bytes: Uint8Array) {
 }
 
 const CHUNK = 256 * 1024
-const organOf = (n: OrganismNode) => n.cells[0]!.organs[0] as StorageOrgan
-// The owner's identity signs the manifests and, as the client transport's key, its requests (rm).
+// The owner's identity signs the manifests and removals.
 const owner = testSigner('secp256k1')
 const ownerTransport = new HttpsTransport({ log: silentLogger, signer: owner })
-let entries: string[] = []
+let entries: OrganismNode[] = []
 
-function client(entry: string, transport = ownerTransport) {
-  return new StorageClient({ transport, entry: { endpoint: entry }, random: cryptoRandom, now: Date.now })
+function client(entry: OrganismNode, transport = ownerTransport) {
+  return clientAt(entry, transport)
 }
 
 async function getAll(c: StorageClient, id: string, keys?: ReturnType<typeof fileKeysFromIdentity>) {
@@ -49,15 +48,17 @@ async function getAll(c: StorageClient, id: string, keys?: ReturnType<typeof fil
 
 beforeAll(async () => {
   // Audits run when the tests say so; a chunk no file vouches for lapses after 3 s.
-  process.env.BORG_SHARD_AUDIT_MS = '3600000'
+  process.env.BORG_FILES_AUDIT_MS = '3600000'
+  process.env.BORG_SHARD_ROUND_MS = '3600000'
   process.env.BORG_SHARD_GRACE_MS = '3000'
   const base = 17_500 + 100 * Math.floor(Math.random() * 10)
   const first = await start(base, [])
   for (let i = 1; i < 5; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
   const deadline = Date.now() + 20_000
-  while (Date.now() < deadline && !nodes.every((n) => n.cells[0]!.tree.status().treeSize === 5)) await new Promise((r) => setTimeout(r, 200))
-  expect(nodes.map((n) => n.cells[0]!.tree.status().treeSize)).toEqual([5, 5, 5, 5, 5])
-  entries = nodes.map((n) => n.cells[0]!.endpoints.recp)
+  const formed = () => nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 5))
+  while (Date.now() < deadline && !formed()) await new Promise((r) => setTimeout(r, 200))
+  expect(formed()).toBe(true)
+  entries = nodes
 }, 40_000)
 
 describe('storage on five nodes', () => {
@@ -129,7 +130,7 @@ describe('storage on five nodes', () => {
     const put = await client(entries[0]!).put(once(secret), { owner: owner, chunkSize: CHUNK, name: 'plans.txt', encrypt: { keys, plaintextSha256 } })
     expect(put.manifest.name).toBeUndefined()
     for (const node of nodes) {
-      const organ = node.cells[0]!.organs[0] as StorageOrgan
+      const organ = storageOf(node)
       for await (const { hash } of organ.chunks.list()) {
         const stored = Buffer.from((await organ.chunks.get(hash))!)
         expect(stored.includes(Buffer.from('the plans are'))).toBe(false)
@@ -141,11 +142,43 @@ describe('storage on five nodes', () => {
   }, 30_000)
 
   it('lets only the owner remove a file', async () => {
-    const stranger = startClient()
-    await expect(client(entries[0]!, stranger.transport).remove(id)).rejects.toMatchObject({ code: 'refused' })
+    const stranger = testSigner('secp256k1')
+    await expect(client(entries[0]!).remove(id, stranger)).rejects.toMatchObject({ code: 'refused' })
     expect((await getAll(client(entries[1]!), id)).bytes.equals(data)).toBe(true)
-    expect(await client(entries[0]!).remove(id)).toBeGreaterThanOrEqual(3)
+    expect(await client(entries[0]!).remove(id, owner)).toBeGreaterThanOrEqual(3)
     await expect(client(entries[2]!).get(id, () => {})).rejects.toMatchObject({ code: 'not-found' })
+  }, 30_000)
+
+  it('keeps manifests replicated: a file manager that lost its copy gets it back at the next audit', async () => {
+    const put = await client(entries[0]!).put(once(randomBytes(1000)), { owner, chunkSize: CHUNK })
+    const keepers = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
+    expect(keepers.length).toBeGreaterThanOrEqual(3)
+    const [lost, auditor] = keepers as [OrganismNode, OrganismNode]
+    await managerOf(lost).manifests.remove(put.manifest.id) // as if its disk had been replaced
+    const result = await managerOf(auditor).steward.auditId(put.manifest.id)
+    expect(result?.manifestCopies).toBe(1)
+    expect(managerOf(lost).manifests.ownerOf(put.manifest.id)).toBe(bytesToHex(owner.keyId))
+  }, 30_000)
+
+  it('spreads removals: a copy that missed the owner\u2019s removal is dropped when it meets one, and is not copied back', async () => {
+    const bytes = randomBytes(1000)
+    const put = await client(entries[0]!).put(once(bytes), { owner, chunkSize: CHUNK })
+    const keepers = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
+    const [away, ...others] = keepers as [OrganismNode, ...OrganismNode[]]
+    // The owner's removal reaches every file manager but one, which was away.
+    const removal = signRemoval(owner, put.manifest.id, Date.now(), cryptoRandom)
+    for (const n of others) expect(await managerOf(n).manifests.applyRemoval(removal)).toBe('removed')
+    const result = await managerOf(away).steward.auditId(put.manifest.id)
+    expect(result).toMatchObject({ removed: true })
+    expect(managerOf(away).manifests.ownerOf(put.manifest.id)).toBeUndefined()
+    // Offering the removed manifest again is refused where the removal is kept…
+    const keeper = nodes.find((n) => managerOf(n).manifests.removalOf(put.manifest.id))!
+    expect((await managerOf(keeper).manifests.put(put.manifest.bytes)).removed).toBeDefined()
+    // …but the owner may put the same file again later: a newer manifest stands.
+    await new Promise((r) => setTimeout(r, 5))
+    const again = await client(entries[2]!).put(once(bytes), { owner, chunkSize: CHUNK })
+    expect(again.manifest.id).toBe(put.manifest.id)
+    expect((await getAll(client(entries[3]!), put.manifest.id)).bytes.equals(bytes)).toBe(true)
   }, 30_000)
 
   it('detects a corrupted chunk on disk (scrub), and an audit puts a good copy back', async () => {
@@ -153,7 +186,7 @@ describe('storage on five nodes', () => {
     const hash = put.manifest.chunks[1]!
     const holders = (await client(entries[0]!).holders(put.manifest))[1]!
     const victim = nodes.find((n) => holders.includes(n.nodeId))!
-    const organ = organOf(victim)
+    const organ = storageOf(victim)
     const path = join(organ.chunks.dir, 'chunks', hash.slice(0, 2), hash)
     const good = await readFile(path)
     const bytes = Buffer.from(good)
@@ -163,10 +196,10 @@ describe('storage on five nodes', () => {
     // A get still returns good bytes (a holder never serves a copy that fails its hash; the next one serves),
     // and the read's audit (or the scrub) finds the bad copy; an audit puts a good one back.
     expect((await getAll(client(entries[2]!), put.manifest.id)).bytes.length).toBe(2 * CHUNK)
-    await organ.steward.round()
+    await organ.keeper.round()
     expect(organ.chunks.stats.corrupt).toBe(corruptBefore + 1)
-    const auditor = nodes.find((n) => organOf(n).manifests.ownerOf(put.manifest.id))!
-    await organOf(auditor).steward.auditId(put.manifest.id)
+    const auditor = nodes.find((n) => managerOf(n).manifests.ownerOf(put.manifest.id))!
+    await managerOf(auditor).steward.auditId(put.manifest.id)
     expect(Buffer.from((await organ.chunks.get(hash))!).equals(good)).toBe(true)
     expect((await client(entries[0]!).holders(put.manifest)).map((h) => h.length)).toEqual([3, 3])
   }, 30_000)
@@ -175,9 +208,9 @@ describe('storage on five nodes', () => {
     const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK, expires: Date.now() + 1_000 })
     expect((await getAll(client(entries[1]!), put.manifest.id)).bytes.length).toBe(CHUNK)
     await new Promise((r) => setTimeout(r, 1_200))
-    const holders = nodes.filter((n) => organOf(n).manifests.ownerOf(put.manifest.id))
+    const holders = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
     expect(holders.length).toBeGreaterThan(0)
-    for (const n of holders) expect(await organOf(n).steward.auditId(put.manifest.id)).toMatchObject({ expired: true })
+    for (const n of holders) expect(await managerOf(n).steward.auditId(put.manifest.id)).toMatchObject({ expired: true })
     await expect(client(entries[2]!).get(put.manifest.id, () => {})).rejects.toMatchObject({ code: 'not-found' })
   }, 30_000)
 
@@ -187,10 +220,12 @@ describe('storage on five nodes', () => {
     const id = put.manifest.id
     // A removed file's chunks lapse; a live file's are vouched for by its audits.
     const doomed = await client(entries[1]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
-    await client(entries[1]!).remove(doomed.manifest.id)
+    await client(entries[1]!).remove(doomed.manifest.id, owner)
     await new Promise((r) => setTimeout(r, 3_500))
-    for (const n of nodes) await organOf(n).steward.round()
-    const everywhere = async (hash: string) => (await Promise.all(nodes.map((n) => organOf(n).chunks.has(hash)))).filter(Boolean).length
+    // The file managers' audits vouch for live files' chunks; then the shard cells collect what nobody vouched for.
+    for (const n of nodes) await managerOf(n).steward.round()
+    for (const n of nodes) await storageOf(n).keeper.round()
+    const everywhere = async (hash: string) => (await Promise.all(nodes.map((n) => storageOf(n).chunks.has(hash)))).filter(Boolean).length
     expect(await everywhere(kept)).toBe(3)
     expect(await everywhere(doomed.manifest.chunks[0]!)).toBe(0)
     expect((await getAll(client(entries[3]!), id)).bytes.length).toBe(CHUNK)
@@ -200,12 +235,12 @@ describe('storage on five nodes', () => {
     const more = randomBytes(2 * CHUNK)
     const put = await client(entries[0]!).put(once(more), { owner: owner, chunkSize: CHUNK })
     const holders = await client(entries[0]!).holders(put.manifest)
-    const candidates = nodes.filter((n) => n.cells[0]!.tree.state !== 'root' && holders[0]!.includes(n.nodeId))
-    const victim = candidates.find((n) => !organOf(n).manifests.ownerOf(put.manifest.id)) ?? candidates[0]!
-    const repairs = () => nodes.filter((n) => n !== victim).reduce((sum, n) => sum + organOf(n).steward.counters.repairs, 0)
+    const candidates = nodes.filter((n) => n.cells.every((c) => c.tree.state !== 'root') && holders[0]!.includes(n.nodeId))
+    const victim = candidates.find((n) => !managerOf(n).manifests.ownerOf(put.manifest.id)) ?? candidates[0]!
+    const repairs = () => nodes.filter((n) => n !== victim).reduce((sum, n) => sum + managerOf(n).steward.counters.repairs, 0)
     const before = repairs()
     await victim.stop()
-    const survivors = entries.filter((e) => e !== victim.cells[0]!.endpoints.recp)
+    const survivors = entries.filter((e) => e !== victim)
     const { bytes } = await getAll(client(survivors[0]!, startClient().transport), put.manifest.id)
     expect(bytes.equals(more)).toBe(true)
     // Every read is an audit: the manifest's holder counts the live copies and makes up the lost ones.

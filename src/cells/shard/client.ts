@@ -1,10 +1,11 @@
 /**
  * Putting and getting files (docs/storage.md): what `borg shard put/get/ls/rm`
- * run, in-process, against any shard cell. The client asks one cell for the
- * member list, places every chunk itself by rendezvous hashing, uploads and
- * downloads straight to and from the holders with a window of chunks in
- * flight, and verifies every chunk and the whole file. So any node can serve
- * any file, and the node asked first holds nothing special.
+ * run, in-process, against any node. The client asks one shard cell and one
+ * file manager for their trees' member lists, places every chunk and manifest
+ * itself by rendezvous hashing, uploads and downloads straight to and from
+ * the holders with a window of chunks in flight, and verifies every chunk and
+ * the whole file. So any node can serve any file, and the node asked first
+ * holds nothing special.
  */
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, hexToBytes } from '../../core/bytes.js'
@@ -14,13 +15,16 @@ import type { EnvelopeSigner } from '../../core/envelope/seal.js'
 import { chunksOf, DEFAULT_CHUNK_SIZE } from '../../core/storage/chunking.js'
 import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, openMeta, sealMeta, type FileKeys } from '../../core/storage/file-crypto.js'
 import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../../core/storage/manifest.js'
-import { ownerIndexKey, rankHolders } from '../../core/storage/placement.js'
+import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '../../core/storage/placement.js'
+import { signRemoval } from '../../core/storage/removal.js'
+import { fetchMembers } from '../../core/tree/member-list.js'
 import type { Member } from '../../core/tree/types.js'
-import { BodyType, jsonMessage, type Incoming } from '../../core/wire/message.js'
+import { BodyType, jsonMessage, readJson, type Incoming } from '../../core/wire/message.js'
 import type { Random } from '../../core/wire/random.js'
 import { deliver, request, type Peer, type Transport } from '../../core/wire/transport.js'
+import { FILES_KIND } from '../files/messages.js'
 import { SHARD_KIND, readObject } from './messages.js'
-import { MAX_REPLICAS, fetchMembers } from './storage-organ.js'
+import { MAX_REPLICAS } from './storage-organ.js'
 
 export const DEFAULT_REPLICAS = 3
 /**
@@ -34,15 +38,15 @@ export const WINDOW_BYTES = 32 * 1024 * 1024
 export function windowFor(chunkSize: number): number {
   return Math.max(8, Math.min(64, Math.ceil(WINDOW_BYTES / chunkSize)))
 }
-/** Manifests go to at least this many holders (by file id, and by owner for `ls`). */
-const MANIFEST_COPIES = 3
 /** How far down the ranking a chunk or manifest is looked for. */
 const SEARCH_DEPTH = MAX_REPLICAS + 2
 
 export interface StorageClientOptions {
   transport: Transport
-  /** Any shard cell: asked for the member list. */
-  entry: Peer
+  /** Any shard cell (its receptor): asked for the shard members. */
+  shards: Peer
+  /** Any file manager (its receptor): asked for the file-manager members. */
+  files: Peer
   random: Random
   now: () => number
   window?: number
@@ -87,9 +91,21 @@ export interface GetResult {
   fallbacks: number
 }
 
+/** The receptors of a node's shard and file-manager cells, from its directory (any of its ports answers). */
+export async function nodeEntries(transport: Transport, endpoint: string, timeoutMs = 10_000): Promise<{ shards: Peer; files: Peer }> {
+  const reply = readJson<{ nodeId?: string; cells?: Record<string, { recp?: unknown }> }>(await request(transport, { endpoint }, jsonMessage('node.directory', {}), timeoutMs))
+  const recp = (cell: string): Peer => {
+    const found = reply.cells?.[cell]?.recp
+    if (typeof found !== 'string') throw new BorgError('not-found', `the node at ${endpoint} runs no ${cell} cell (start it with --cells all)`)
+    return { endpoint: found, id: typeof reply.nodeId === 'string' ? reply.nodeId : undefined }
+  }
+  return { shards: recp('shard'), files: recp('files') }
+}
+
 export class StorageClient {
-  /** The shard tree's members by id, fetched once per client. */
+  /** The trees' members by id, fetched once per client. */
   private memberMap?: Promise<Map<string, Member>>
+  private fileManagerMap?: Promise<Map<string, Member>>
   /** Chunks in flight; undefined: windowFor(the chunk size). */
   private readonly window: number | undefined
   private readonly timeoutMs: number
@@ -102,12 +118,22 @@ export class StorageClient {
   /** The shard tree's members by id, from the entry cell (which redirects to its root); asked once. */
   members(): Promise<Map<string, Member>> {
     if (!this.memberMap) {
-      const asked = fetchMembers(this.options.transport, this.options.entry, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
+      const asked = fetchMembers(this.options.transport, this.options.shards, SHARD_KIND.members, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
       // A failed ask is not kept: the next call asks again.
       asked.catch(() => (this.memberMap = undefined))
       this.memberMap = asked
     }
     return this.memberMap
+  }
+
+  /** The file-manager tree's members by id; asked once. */
+  fileManagers(): Promise<Map<string, Member>> {
+    if (!this.fileManagerMap) {
+      const asked = fetchMembers(this.options.transport, this.options.files, FILES_KIND.members, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
+      asked.catch(() => (this.fileManagerMap = undefined))
+      this.fileManagerMap = asked
+    }
+    return this.fileManagerMap
   }
 
   async put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
@@ -155,7 +181,7 @@ export class StorageClient {
       content.mime = options.mime
     }
     const manifest = signManifest(options.owner, content, this.options.now(), this.options.random)
-    const manifestCopies = await this.putManifest(manifest, byId)
+    const manifestCopies = await this.putManifest(manifest)
     return { manifest, replicas, capped: byId.size < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
   }
 
@@ -187,10 +213,11 @@ export class StorageClient {
     return copies
   }
 
-  private async putManifest(manifest: Manifest, byId: Map<string, Member>): Promise<number> {
-    const targets = new Set([...rankHolders(manifest.id, byId.keys()).slice(0, MANIFEST_COPIES), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
-    const message = { kind: SHARD_KIND.manifestPut, body: manifest.bytes, bodyType: BodyType.binary }
-    const results = await Promise.allSettled([...targets].map((id) => this.ask(byId.get(id)!, message)))
+  /** The manifest to its file managers (by id and by owner); they keep each other's copies up afterwards. */
+  private async putManifest(manifest: Manifest): Promise<number> {
+    const byId = await this.fileManagers()
+    const message = { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary }
+    const results = await Promise.allSettled(manifestHolders(manifest.id, manifest.owner, byId.keys()).map((id) => this.ask(byId.get(id)!, message)))
     const stored = results.filter((r) => r.status === 'fulfilled').length
     if (stored === 0) {
       const why = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : '')).filter(Boolean)
@@ -208,11 +235,11 @@ export class StorageClient {
   async manifest(id: string): Promise<Manifest> {
     const known = this.manifests.get(id)
     if (known) return known
-    const byId = await this.members()
+    const byId = await this.fileManagers()
     let lastError: unknown
     for (const holder of rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH)) {
       try {
-        const reply = await this.ask(byId.get(holder)!, jsonMessage(SHARD_KIND.manifestGet, { id }))
+        const reply = await this.ask(byId.get(holder)!, jsonMessage(FILES_KIND.get, { id }))
         const manifest = openManifest(reply.body, id)
         this.manifests.set(id, manifest)
         this.manifestSources.set(id, byId.get(holder)!)
@@ -274,7 +301,7 @@ export class StorageClient {
     if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
     // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).
     const source = this.manifestSources.get(id)
-    if (source) await deliver(this.options.transport, source, jsonMessage(SHARD_KIND.audit, { id }), 5_000).catch(() => {})
+    if (source) await deliver(this.options.transport, source, jsonMessage(FILES_KIND.audit, { id }), 5_000).catch(() => {})
     return { manifest, bytes: written, fallbacks }
   }
 
@@ -350,12 +377,12 @@ export class StorageClient {
 
   /** The owner's files, from the holders of the owner's index. */
   async list(owner: string): Promise<string[]> {
-    const byId = await this.members()
+    const byId = await this.fileManagers()
     const ids = new Set<string>()
     const results = await Promise.allSettled(
       rankHolders(ownerIndexKey(owner), byId.keys())
         .slice(0, MANIFEST_COPIES)
-        .map((h) => this.ask(byId.get(h)!, jsonMessage(SHARD_KIND.manifestList, { owner }))),
+        .map((h) => this.ask(byId.get(h)!, jsonMessage(FILES_KIND.list, { owner }))),
     )
     let answered = 0
     for (const r of results) {
@@ -367,17 +394,24 @@ export class StorageClient {
     return [...ids]
   }
 
-  /** Remove a file's manifest everywhere it may be (the request is signed by the transport's key: it must be the owner's). */
-  async remove(id: string): Promise<number> {
+  /**
+   * Remove a file: the owner's signed removal goes to every file manager that
+   * may keep its manifest; they keep it as a tombstone and pass it on, so a
+   * copy that missed it is dropped later. Only a removal signed by the file's
+   * owner counts; anyone else's is refused.
+   */
+  async remove(id: string, owner: EnvelopeSigner): Promise<number> {
     const manifest = await this.manifest(id)
-    const byId = await this.members()
+    const byId = await this.fileManagers()
     const targets = new Set([...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
+    const removal = signRemoval(owner, id, this.options.now(), this.options.random)
+    const message = { kind: FILES_KIND.rm, body: removal.bytes, bodyType: BodyType.binary }
     let removed = 0
     let refusal: BorgError | undefined
     await Promise.all(
       [...targets].map(async (h) => {
         try {
-          if (readObject(await this.ask(byId.get(h)!, jsonMessage(SHARD_KIND.manifestRm, { id }))).removed) removed++
+          if (readObject(await this.ask(byId.get(h)!, message)).removed) removed++
         } catch (error) {
           if (error instanceof BorgError && error.code === 'refused') refusal = error
         }

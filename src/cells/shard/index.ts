@@ -1,11 +1,12 @@
 /**
  * The shard cell: content-addressed storage. Its DNA keeps the original
- * PeerTree numbers. Its storage organ keeps chunks and manifests on disk and
- * answers for them; clients place, upload and fetch (client.ts).
+ * PeerTree numbers. Its storage organ keeps chunks on disk and answers for
+ * them; clients place, upload and fetch (client.ts); file managers
+ * (src/cells/files/) keep the manifests and audit.
  *
- * BORG_SHARD_QUOTA bounds the disk a node offers (default 10G); BORG_SHARD_AUDIT_MS
- * and BORG_SHARD_GRACE_MS set how often held files are audited and how long
- * an unvouched chunk is kept (docs/storage.md).
+ * BORG_SHARD_QUOTA bounds the disk a node offers (default 10G);
+ * BORG_SHARD_ROUND_MS and BORG_SHARD_GRACE_MS set how often chunks are
+ * collected and scrubbed and how long an unvouched chunk is kept (docs/storage.md).
  */
 import { BorgError } from '../../core/errors.js'
 import { parseSize } from '../../core/storage/size.js'
@@ -29,13 +30,13 @@ function storageOptions(env: NodeJS.ProcessEnv) {
     if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
     return value
   }
-  const steward: { auditMs?: number; graceMs?: number } = {}
-  const auditMs = ms('BORG_SHARD_AUDIT_MS')
+  const keeper: { roundMs?: number; graceMs?: number } = {}
+  const roundMs = ms('BORG_SHARD_ROUND_MS')
   const graceMs = ms('BORG_SHARD_GRACE_MS')
-  if (auditMs !== undefined) steward.auditMs = auditMs
-  if (graceMs !== undefined) steward.graceMs = graceMs
-  return { quotaBytes: parseSize(env.BORG_SHARD_QUOTA ?? DEFAULT_SHARD_QUOTA, 'BORG_SHARD_QUOTA'), steward }
+  if (roundMs !== undefined) keeper.roundMs = roundMs
+  if (graceMs !== undefined) keeper.graceMs = graceMs
+  return { quotaBytes: parseSize(env.BORG_SHARD_QUOTA ?? DEFAULT_SHARD_QUOTA, 'BORG_SHARD_QUOTA'), keeper }
 }
 
-export { StorageOrgan, fetchMembers, MAX_REPLICAS } from './storage-organ.js'
+export { StorageOrgan, MAX_REPLICAS } from './storage-organ.js'
 export { SHARD_KIND } from './messages.js'

@@ -23,8 +23,8 @@ import { encryptChunk, fileKey, fileKeysFromIdentity, openMeta, type FileKeys } 
 import type { Manifest } from '../../core/storage/manifest.js'
 import { cryptoRandom } from '../../core/wire/random.js'
 import type { Peer } from '../../core/wire/transport.js'
-import { StorageClient, type PutResult } from './client.js'
-import { checkFileId } from './manifest-store.js'
+import { StorageClient, nodeEntries, type PutResult } from './client.js'
+import { checkFileId } from '../../core/storage/names.js'
 
 export interface SessionOptions {
   home: string
@@ -32,12 +32,6 @@ export interface SessionOptions {
   node?: string
   /** Act as the identity (it owns puts, unlocks encrypted reads) or only the node key (plain reads). */
   as: 'identity' | 'node'
-  /**
-   * Which key signs the requests themselves: the node key by default (Ed25519,
-   * native and fast: thousands of chunk requests), the identity where the
-   * request must come from the owner (removal).
-   */
-  requestsAs?: 'identity' | 'node'
   input: SecretInput
   env?: NodeJS.ProcessEnv
 }
@@ -50,18 +44,21 @@ export interface Session {
   close(): Promise<void>
 }
 
-async function entryPeer(home: string, node?: string): Promise<Peer> {
-  if (node) return { endpoint: node }
+/** The shard cell and file manager to ask first: the local node's, or those of the node at --node. */
+async function entryPeers(home: string, node: string | undefined, transport: HttpsTransport): Promise<{ shards: Peer; files: Peer }> {
+  if (node) return nodeEntries(transport, node)
   const running = await readRunning(home).catch((error: unknown) => {
     throw new BorgError('not-found', `no node is running from ${home} (start one with "borg node join", or pass --node HOST:PORT): ${(error as Error).message}`)
   })
-  const cell = running.cells.shard
-  if (!cell) throw new BorgError('not-found', `the node running from ${home} has no shard cell (start it with --cells all or --cells shard)`)
-  return { endpoint: cell.recp, id: running.nodeId }
+  const cell = (name: string): Peer => {
+    const found = running.cells[name]
+    if (!found) throw new BorgError('not-found', `the node running from ${home} has no ${name} cell (start it with --cells all)`)
+    return { endpoint: found.recp, id: running.nodeId }
+  }
+  return { shards: cell('shard'), files: cell('files') }
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const entry = await entryPeer(options.home, options.node)
   const node = nodeSigner(await loadOrCreateNodeKey(options.home))
   let signer: Signer = node
   let keys: FileKeys | undefined
@@ -73,11 +70,15 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     keys = fileKeysFromIdentity(unlocked.key.secretKey)
     unlocked.key.secretKey.fill(0)
   }
-  const transport = new HttpsTransport({ signer: options.requestsAs === 'identity' ? signer : node, log: silentLogger, timeoutMs: 30_000 })
+  const transport = new HttpsTransport({ signer: node, log: silentLogger, timeoutMs: 30_000 })
   const windowText = (options.env ?? process.env).BORG_SHARD_WINDOW
   const window = windowText === undefined ? undefined : Number(windowText)
   if (window !== undefined && !(Number.isSafeInteger(window) && window >= 1 && window <= 256)) throw new BorgError('usage', 'BORG_SHARD_WINDOW must be a whole number of chunks, 1 to 256')
-  const client = new StorageClient({ transport, entry, random: cryptoRandom, now: () => Date.now(), window })
+  const entries = await entryPeers(options.home, options.node, transport).catch(async (error: unknown) => {
+    await transport.close()
+    throw error
+  })
+  const client = new StorageClient({ transport, ...entries, random: cryptoRandom, now: () => Date.now(), window })
   return { client, signer, keys, close: () => transport.close() }
 }
 

@@ -19,7 +19,7 @@ Without --foreground the node runs in the background (log: $BORG_HOME/node/node.
   ]
 
   static override flags = {
-    cells: Flags.string({ description: 'Cell types to host: "all" or a list like shard,crono.', default: 'all' }),
+    cells: Flags.string({ description: 'Cell types to host: "all" or a list like shard,files,crono.', default: 'all' }),
     contact: Flags.string({ description: 'HOST:PORT of any port of a node to join through (repeatable).', multiple: true, default: [] }),
     'port-base': Flags.integer({ description: 'Added to every cell port (so many nodes fit on one machine).', default: 0, min: -13000, max: 50000 }),
     host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1' }),

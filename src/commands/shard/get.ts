@@ -16,7 +16,7 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
   static override flags = {
     output: Flags.string({ char: 'o', description: 'Write to this file instead of stdout (resumable).' }),
     identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
   }
 
   async run(): Promise<void> {
@@ -24,7 +24,7 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
     const [{ openSession, getFile, hasIdentity }, { progressBar }, { checkFileId }] = await Promise.all([
       import('../../cells/shard/session.js'),
       import('../../cli/ui/progress.js'),
-      import('../../cells/shard/manifest-store.js'),
+      import('../../core/storage/names.js'),
     ])
     const id = checkFileId(args.id.trim().toLowerCase())
     const asIdentity = flags.identity || (process.env.BORG_PASSPHRASE !== undefined && (await hasIdentity(borgHome())))

@@ -10,7 +10,7 @@ export default class ShardLs extends BorgCommand {
 
   static override flags = {
     identity: Flags.boolean({ description: 'Unlock your identity to show the names of encrypted files.', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
   }
 
   async run(): Promise<void> {

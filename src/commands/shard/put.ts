@@ -23,7 +23,7 @@ export default class ShardPut extends BorgCommand {
     name: Flags.string({ description: 'Name to record (default: the file name).' }),
     mime: Flags.string({ description: 'MIME type to record, e.g. video/mp4.' }),
     expires: Flags.string({ description: 'When holders may drop it: an ISO date or a duration like 30d, 12h.' }),
-    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
     'chunk-size': Flags.string({ description: 'Chunk size, e.g. 256K or 4M (benchmarks; the default is measured).', hidden: true }),
   }
 

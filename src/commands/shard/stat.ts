@@ -9,7 +9,7 @@ export default class ShardStat extends BorgCommand {
   static override examples = ['<%= config.bin %> shard stat 3f9a…', '<%= config.bin %> shard stat 3f9a… --json | jq ".chunks[].holders | length"']
 
   static override args = { id: Args.string({ description: 'The file id.', required: true }) }
-  static override flags = { node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }) }
+  static override flags = { node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }) }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardStat)

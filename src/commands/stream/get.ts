@@ -13,12 +13,12 @@ export default class StreamGet extends BorgCommand {
   static override args = { id: Args.string({ description: 'The file id.', required: true }) }
   static override flags = {
     identity: Flags.boolean({ description: 'Read as your identity (encrypted files).', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StreamGet)
-    const [{ openSession, getFile }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../cells/shard/manifest-store.js')])
+    const [{ openSession, getFile }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/names.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), node: flags.node, as: flags.identity ? 'identity' : 'node', input: terminal.open() })
     try {

@@ -15,7 +15,7 @@ export default class StreamServe extends BorgCommand {
     port: Flags.integer({ description: 'Port to listen on (default: any free one).', default: 0, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1' }),
     identity: Flags.boolean({ description: 'Read as your identity (encrypted files).', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of a shard cell to use instead of the local node.' }),
+    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
   }
 
   async run(): Promise<void> {
@@ -23,7 +23,7 @@ export default class StreamServe extends BorgCommand {
     const [{ openSession }, { serveFile }, { checkFileId }] = await Promise.all([
       import('../../cells/shard/session.js'),
       import('../../cells/shard/range-server.js'),
-      import('../../cells/shard/manifest-store.js'),
+      import('../../core/storage/names.js'),
     ])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), node: flags.node, as: flags.identity ? 'identity' : 'node', input: terminal.open() })

@@ -32,6 +32,8 @@ export interface CellInstanceOptions {
   tls: TlsMaterial
   clock: SystemClock
   tree?: Partial<TreeConfig>
+  /** The node's cells by name (each organ sees its siblings' endpoints). */
+  siblings?: () => Record<string, RunningCell>
 }
 
 export class CellInstance {
@@ -103,6 +105,7 @@ export class CellInstance {
       self: { id: nodeId, endpoint: this.endpoints.net },
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
+      siblings: () => options.siblings?.() ?? {},
     }
     this.organs = cell.organs(context)
     this.monitor = new MonitorServer(

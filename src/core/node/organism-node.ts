@@ -80,6 +80,7 @@ export class OrganismNode {
         tls,
         clock: this.clock,
         tree: this.options.tree,
+        siblings: () => this.directory().cells,
       })
       this.registerNodeKinds(instance)
       this.cells.push(instance)

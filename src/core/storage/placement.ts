@@ -53,3 +53,16 @@ export function mayHold(chunk: string, nodeId: string, candidates: Iterable<stri
   all.add(nodeId)
   return rankHolders(chunk, all).indexOf(nodeId) < n + slack
 }
+
+/** Copies of a manifest by file id, and as many again by owner (for `ls`). */
+export const MANIFEST_COPIES = 3
+
+/**
+ * The file managers that keep a file's manifest: the best `MANIFEST_COPIES`
+ * by file id and the best `MANIFEST_COPIES` by the owner's index key (so one
+ * ask finds all of an owner's files). Between 3 and 6 members.
+ */
+export function manifestHolders(id: string, owner: string, candidates: Iterable<string>): string[] {
+  const all = [...candidates]
+  return [...new Set([...rankHolders(id, all).slice(0, MANIFEST_COPIES), ...rankHolders(ownerIndexKey(owner), all).slice(0, MANIFEST_COPIES)])]
+}

@@ -1,5 +1,5 @@
 /**
- * DStream messages (docs/protocol.md §9.6): a sender offers a stream, the
+ * DStream messages (docs/protocol.md §9.7): a sender offers a stream, the
  * receiver pulls its chunks in a window and reports progress.
  */
 import { BorgError } from '../errors.js'

@@ -81,3 +81,10 @@ export function readJson<T = unknown>(message: Pick<Incoming, 'body' | 'bodyType
     throw new BorgError('malformed', `${message.kind}: body is not valid UTF-8 JSON`, { cause: error })
   }
 }
+
+/** A JSON body that must be an object (fields are checked by the caller). */
+export function readObject(message: Pick<Incoming, 'body' | 'bodyType' | 'kind'>): Record<string, unknown> {
+  const b = readJson(message)
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new BorgError('malformed', `${message.kind}: body is not an object`)
+  return b as Record<string, unknown>
+}

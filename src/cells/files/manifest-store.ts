@@ -1,8 +1,12 @@
 /**
- * Manifests a shard cell keeps: the signed envelopes, one file each at
+ * Manifests a file manager keeps: the signed envelopes, one file each at
  * `<dir>/manifests/<file id>`, written crash-safely, and an in-memory index by
  * owner for `borg shard ls`. Every manifest is verified (signature, body hash
  * = its id) before it is stored and again when it is loaded.
+ *
+ * Removals are kept as tombstones at `<dir>/removals/<file id>` (the owner's
+ * signed removal): a removed manifest is not taken back from a copy that
+ * missed the removal, and the tombstone is shown to whoever offers one.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -10,24 +14,27 @@ import { BorgError } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { writeFileAtomic } from '../../core/store/atomic-file.js'
 import { openManifest, type Manifest } from '../../core/storage/manifest.js'
-import { isSha256Hex } from '../../core/storage/names.js'
+import { checkFileId, isSha256Hex } from '../../core/storage/names.js'
 
-export function checkFileId(id: unknown): string {
-  if (!isSha256Hex(id)) throw new BorgError('invalid-input', `not a file id (64 hex digits): ${JSON.stringify(String(id).slice(0, 80))}`)
-  return id
-}
+export { checkFileId }
+import { openRemoval, removes, type Removal } from '../../core/storage/removal.js'
+
 
 export class ManifestStore {
   private readonly dir: string
   /** owner key id → file ids. */
   private readonly byOwner = new Map<string, Set<string>>()
   private readonly owners = new Map<string, string>()
+  private readonly removalsDir: string
+  /** Tombstones: file id → the owner's removal. */
+  private readonly removals = new Map<string, Removal>()
 
   constructor(
     dataDir: string,
     private readonly log: Logger,
   ) {
     this.dir = join(dataDir, 'manifests')
+    this.removalsDir = join(dataDir, 'removals')
   }
 
   get count(): number {
@@ -35,6 +42,17 @@ export class ManifestStore {
   }
 
   async open(): Promise<void> {
+    await mkdir(this.removalsDir, { recursive: true, mode: 0o700 })
+    for (const name of await readdir(this.removalsDir)) {
+      if (name.startsWith('.')) await rm(join(this.removalsDir, name), { force: true }) // a temp file left by a crash
+      if (!isSha256Hex(name)) continue
+      try {
+        this.removals.set(name, openRemoval(new Uint8Array(await readFile(join(this.removalsDir, name))), name))
+      } catch (error) {
+        this.log.warn(`dropping removal ${name}: ${(error as Error).message}`, 'removal-corrupt')
+        await rm(join(this.removalsDir, name), { force: true })
+      }
+    }
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('.')) {
@@ -51,9 +69,14 @@ export class ManifestStore {
     }
   }
 
-  /** Verify and keep a manifest; the same one again is a no-op. */
-  async put(bytes: Uint8Array): Promise<{ manifest: Manifest; stored: boolean }> {
+  /**
+   * Verify and keep a manifest; the same one again is a no-op. One its owner
+   * removed (a tombstone not older than it) is refused: `removed` says why.
+   */
+  async put(bytes: Uint8Array): Promise<{ manifest: Manifest; stored: boolean; removed?: Removal }> {
     const manifest = openManifest(bytes)
+    const removal = this.removals.get(manifest.id)
+    if (removal && removes(removal, manifest)) return { manifest, stored: false, removed: removal }
     if (this.owners.has(manifest.id)) return { manifest, stored: false }
     await writeFileAtomic(join(this.dir, manifest.id), manifest.bytes, 0o600)
     this.index(manifest)
@@ -82,6 +105,31 @@ export class ManifestStore {
 
   ids(): IterableIterator<string> {
     return this.owners.keys()
+  }
+
+  removalOf(id: string): Removal | undefined {
+    return this.removals.get(id)
+  }
+
+  get removalCount(): number {
+    return this.removals.size
+  }
+
+  /**
+   * Apply an owner's removal to the manifest held here: 'removed', 'absent'
+   * (nothing held: nothing kept either, so nobody can fill the disk with
+   * tombstones), 'refused' (signed by someone other than the owner) or
+   * 'stale' (older than the manifest: the owner put the file again since).
+   */
+  async applyRemoval(removal: Removal): Promise<'removed' | 'absent' | 'refused' | 'stale'> {
+    const manifest = await this.get(removal.id)
+    if (!manifest) return 'absent'
+    if (removal.owner !== manifest.owner) return 'refused'
+    if (!removes(removal, manifest)) return 'stale'
+    await writeFileAtomic(join(this.removalsDir, removal.id), removal.bytes, 0o600)
+    this.removals.set(removal.id, removal)
+    await this.remove(removal.id)
+    return 'removed'
   }
 
   async remove(id: string): Promise<boolean> {

@@ -1,0 +1,296 @@
+/**
+ * Self-heal without a global lock (docs/storage.md), run by every file
+ * manager for every manifest it keeps, each round and after every read:
+ *
+ * - Manifests: the manifest's holders among the file managers
+ *   (`manifestHolders`) are asked which of the held manifests they have
+ *   (`files.manifest.has`, one ask per holder per round); the ones missing it
+ *   get a copy. A holder that shows the owner's removal instead makes this
+ *   node drop its own copy: removals spread the way manifests do.
+ * - Chunks: the best-ranked shard cells of every chunk are asked which of
+ *   them they have (`shard.chunk.has`), renewing the lease of the copies that
+ *   should be there (the first R of the ranking). Fewer than R live copies: a
+ *   good copy is fetched from a holder and sent down the ranking until there
+ *   are R again. More than R: the extras get no lease, and their shard cells
+ *   collect them after the grace period (src/cells/shard/chunk-keeper.ts).
+ * - Expired files are dropped, so their chunks' leases lapse too.
+ */
+import { BorgError } from '../../core/errors.js'
+import { bytesToHex, hexToBytes } from '../../core/bytes.js'
+import { sha256 } from '../../core/crypto/hash.js'
+import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
+import { request } from '../../core/wire/transport.js'
+import { manifestHolders, rankHolders } from '../../core/storage/placement.js'
+import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'
+import { openRemoval } from '../../core/storage/removal.js'
+import type { Member } from '../../core/tree/types.js'
+import type { Timer } from '../../core/wire/clock.js'
+import type { OrganContext } from '../types.js'
+import type { ManifestStore } from './manifest-store.js'
+import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
+
+/** The shard cell's kinds this steward speaks (the shard cell's own module is not imported: cells stay plugins). */
+const CHUNK_HAS = 'shard.chunk.has'
+const CHUNK_GET = 'shard.chunk.get'
+const CHUNK_PUT = 'shard.chunk.put'
+const MAX_HAS_CHUNKS = 1024
+
+export interface StewardOptions {
+  /** Audit every held manifest this often, ms. */
+  auditMs: number
+}
+
+export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000 }
+
+/** How far down a chunk's ranking copies are counted. */
+const AUDIT_DEPTH = 10
+const DEFAULT_REPLICAS = 3
+
+export interface AuditResult {
+  id: string
+  chunks: number
+  /** Fewest live copies found before repair. */
+  fewest: number
+  repaired: number
+  expired: boolean
+  /** The owner's removal was found on another file manager: the file is gone here too. */
+  removed?: boolean
+  /** Manifest copies made on file managers that lacked one. */
+  manifestCopies?: number
+}
+
+export interface StewardPeers {
+  /** The file-manager tree's members. */
+  files(): Promise<Member[]>
+  /** The shard tree's members (undefined: no shard cell is known, chunks are not audited). */
+  shards(): Promise<Member[] | undefined>
+}
+
+export class FileSteward {
+  private timer?: Timer
+  private running = false
+  private stopped = false
+  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0 }
+
+  constructor(
+    private readonly ctx: OrganContext,
+    private readonly manifests: ManifestStore,
+    private readonly peers: StewardPeers,
+    private readonly options: StewardOptions,
+  ) {}
+
+  start(): void {
+    this.schedule()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.timer?.cancel()
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    const jitter = 0.8 + 0.4 * this.ctx.random.float()
+    this.timer = this.ctx.clock.after(this.options.auditMs * jitter, () => void this.round())
+  }
+
+  /** One round: replicate and audit every held manifest. */
+  async round(): Promise<void> {
+    if (this.running || this.stopped) return
+    this.running = true
+    try {
+      this.counters.rounds++
+      const held: Manifest[] = []
+      for (const id of [...this.manifests.ids()]) {
+        const m = await this.manifests.get(id)
+        if (m) held.push(m)
+      }
+      const live = await this.dropExpired(held)
+      await this.replicate(live).catch((error) => this.ctx.log.debug(`steward: manifest replication failed: ${(error as Error).message}`))
+      for (const manifest of live) {
+        if (this.stopped) return
+        if (!this.manifests.ownerOf(manifest.id)) continue // removed meanwhile
+        await this.auditChunks(manifest).catch((error) => this.ctx.log.debug(`steward: audit of ${manifest.id.slice(0, 12)} failed: ${(error as Error).message}`))
+      }
+    } catch (error) {
+      this.ctx.log.warn(`steward: round failed: ${(error as Error).message}`, 'steward-round')
+    } finally {
+      this.running = false
+      this.schedule()
+    }
+  }
+
+  /** Audit one file now (after a read: every read is an audit). */
+  async auditId(id: string): Promise<AuditResult | undefined> {
+    const manifest = await this.manifests.get(id)
+    if (!manifest) return undefined
+    if ((await this.dropExpired([manifest])).length === 0) return { id, chunks: manifest.chunks.length, fewest: 0, repaired: 0, expired: true }
+    const { copies, removed } = await this.replicate([manifest])
+    if (removed.has(id)) return { id, chunks: manifest.chunks.length, fewest: 0, repaired: 0, expired: false, removed: true }
+    return { ...(await this.auditChunks(manifest)), manifestCopies: copies }
+  }
+
+  private async dropExpired(manifests: Manifest[]): Promise<Manifest[]> {
+    const now = this.ctx.clock.now()
+    const live: Manifest[] = []
+    for (const m of manifests) {
+      if (m.expires !== undefined && m.expires < now) {
+        await this.manifests.remove(m.id)
+        this.counters.expired++
+        this.ctx.log.info(`steward: file ${m.id.slice(0, 12)} expired; its chunks lapse`)
+      } else live.push(m)
+    }
+    return live
+  }
+
+  /** Give every manifest's missing holders a copy; learn removals they show. */
+  private async replicate(manifests: Manifest[]): Promise<{ copies: number; removed: Set<string> }> {
+    const members = await this.peers.files()
+    const byId = new Map(members.map((m) => [m.id, m]))
+    byId.delete(this.ctx.self.id)
+    const asks = new Map<string, Manifest[]>()
+    for (const m of manifests) {
+      for (const holder of manifestHolders(m.id, m.owner, [...byId.keys(), this.ctx.self.id])) {
+        if (!byId.has(holder)) continue
+        let list = asks.get(holder)
+        if (!list) asks.set(holder, (list = []))
+        list.push(m)
+      }
+    }
+    let copies = 0
+    const removed = new Set<string>()
+    await Promise.all(
+      [...asks].map(async ([holder, list]) => {
+        const peer = byId.get(holder)!
+        for (let i = 0; i < list.length; i += MAX_HAS_IDS) {
+          const slice = list.slice(i, i + MAX_HAS_IDS)
+          let reply: Record<string, unknown>
+          try {
+            reply = readObject(await request(this.ctx.transport, peer, jsonMessage(FILES_KIND.has, { ids: slice.map((m) => m.id) }), 15_000))
+          } catch {
+            return // a silent file manager is somebody else's problem this round
+          }
+          const have = Array.isArray(reply.have) ? reply.have : []
+          const removals = typeof reply.removals === 'object' && reply.removals !== null ? (reply.removals as Record<string, unknown>) : {}
+          for (const [k, m] of slice.entries()) {
+            const shown = removals[m.id]
+            if (typeof shown === 'string') {
+              if (await this.learnRemoval(m.id, shown)) removed.add(m.id)
+              continue
+            }
+            if (have[k] === true || removed.has(m.id)) continue
+            try {
+              await request(this.ctx.transport, peer, { kind: FILES_KIND.put, body: m.bytes, bodyType: BodyType.binary }, 15_000)
+              copies++
+            } catch (error) {
+              this.ctx.log.debug(`steward: ${holder.slice(0, 12)} did not take manifest ${m.id.slice(0, 12)}: ${(error as Error).message}`)
+            }
+          }
+        }
+      }),
+    )
+    this.counters.manifestCopies += copies
+    return { copies, removed }
+  }
+
+  private async learnRemoval(id: string, base64: string): Promise<boolean> {
+    try {
+      const outcome = await this.manifests.applyRemoval(openRemoval(new Uint8Array(Buffer.from(base64, 'base64')), id))
+      if (outcome === 'removed') {
+        this.counters.removalsLearned++
+        this.ctx.log.info(`steward: file ${id.slice(0, 12)} was removed by its owner (learned from another file manager)`)
+        return true
+      }
+    } catch (error) {
+      this.ctx.log.warn(`steward: a file manager showed a bad removal of ${id.slice(0, 12)}: ${(error as Error).message}`, 'bad-removal')
+    }
+    return false
+  }
+
+  /** Count, vouch for and (if need be) repair the copies of every chunk of one file. */
+  async auditChunks(manifest: Manifest): Promise<AuditResult> {
+    this.counters.audits++
+    const members = await this.peers.shards()
+    const base = { id: manifest.id, chunks: manifest.chunks.length, expired: false }
+    if (!members) return { ...base, fewest: 0, repaired: 0 }
+    const byId = new Map(members.map((m) => [m.id, m]))
+    const target = Math.min(manifest.replicas ?? DEFAULT_REPLICAS, byId.size)
+    const lengths = new Map(manifest.chunks.map((h, i) => [h, storedChunkLength(manifest, i)]))
+    const unique = [...lengths.keys()]
+    const rankings = new Map(unique.map((h) => [h, rankHolders(h, byId.keys()).slice(0, AUDIT_DEPTH)]))
+    // One has-query per member (in slices): which of its chunks it has; lease the first `target`.
+    const asks = new Map<string, { hashes: string[]; touch: boolean[] }>()
+    for (const [hash, ranking] of rankings) {
+      ranking.forEach((id, rank) => {
+        let a = asks.get(id)
+        if (!a) asks.set(id, (a = { hashes: [], touch: [] }))
+        a.hashes.push(hash)
+        a.touch.push(rank < target)
+      })
+    }
+    const holders = new Map<string, string[]>(unique.map((h) => [h, []]))
+    await Promise.all(
+      [...asks].map(async ([id, a]) => {
+        for (let i = 0; i < a.hashes.length; i += MAX_HAS_CHUNKS) {
+          const hashes = a.hashes.slice(i, i + MAX_HAS_CHUNKS)
+          const touch = a.touch.slice(i, i + MAX_HAS_CHUNKS).flatMap((t, k) => (t ? [k] : []))
+          const have = await this.has(byId.get(id)!, hashes, touch).catch(() => undefined)
+          if (have) hashes.forEach((h, k) => have[k] && holders.get(h)!.push(id))
+        }
+      }),
+    )
+    let fewest = Infinity
+    let repaired = 0
+    for (const [hash, found] of holders) {
+      fewest = Math.min(fewest, found.length)
+      if (found.length >= target) continue
+      if (found.length === 0) {
+        this.ctx.log.warn(`steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy`, 'chunk-lost')
+        continue
+      }
+      repaired += await this.repair(hash, lengths.get(hash)!, found, rankings.get(hash)!, target, byId)
+    }
+    this.counters.repairs += repaired
+    if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
+    return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
+  }
+
+  /** Which of `hashes` a shard cell has; the ones at `touch` indexes get their lease renewed. */
+  private async has(member: Member, hashes: string[], touch: number[]): Promise<boolean[]> {
+    const reply = readObject(await request(this.ctx.transport, member, jsonMessage(CHUNK_HAS, { hashes, touch }), 15_000))
+    const have = reply.have
+    if (!Array.isArray(have) || have.length !== hashes.length) throw new BorgError('bad-reply', 'has: wrong answer length')
+    return have.map(Boolean)
+  }
+
+  /** Copy a chunk from one holder to members down its ranking that lack it, until `target` hold it. */
+  private async repair(hash: string, length: number, found: string[], ranking: string[], target: number, byId: Map<string, Member>): Promise<number> {
+    let bytes: Uint8Array | undefined
+    for (const id of found) {
+      bytes = await this.fetch(byId.get(id)!, hash, length).catch(() => undefined)
+      if (bytes) break
+    }
+    if (!bytes) return 0
+    let copies = found.length
+    let made = 0
+    for (const id of ranking) {
+      if (copies >= target) break
+      if (found.includes(id)) continue
+      try {
+        await request(this.ctx.transport, byId.get(id)!, { kind: CHUNK_PUT, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(hash) }, 30_000)
+        copies++
+        made++
+      } catch (error) {
+        this.ctx.log.debug(`steward: ${id.slice(0, 12)} did not take chunk ${hash.slice(0, 12)}: ${(error as Error).message}`)
+      }
+    }
+    return made
+  }
+
+  /** A chunk from one holder, only if it is the chunk named (a holder's bad copy is never passed on). */
+  private async fetch(member: Member, hash: string, length: number): Promise<Uint8Array | undefined> {
+    const reply = await request(this.ctx.transport, member, jsonMessage(CHUNK_GET, { hash }), 30_000)
+    const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
+    return name === hash && reply.body.length === length ? reply.body : undefined
+  }
+}

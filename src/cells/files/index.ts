@@ -1,0 +1,30 @@
+/**
+ * The file-manager cell: keeps the manifests (which chunks make a file, signed
+ * by its owner) and the owners' removals, replicated on the best-ranked file
+ * managers by file id and by owner, and audits the chunks of every file it
+ * keeps (docs/storage.md). DNA: the original's ftreeFileMgrCell numbers, with
+ * the 25 children of its portal file.
+ *
+ * BORG_FILES_AUDIT_MS sets how often kept files are audited (default 10 min).
+ */
+import { BorgError } from '../../core/errors.js'
+import type { CellType } from '../types.js'
+import { ManifestOrgan } from './manifest-organ.js'
+
+export const filesCell: CellType = {
+  dna: { name: 'files', netPort: 13351, recpPort: 13381, monPort: 13341, maxChildren: 25 },
+  summary: "file managers: owner-signed manifests and removals, replicated by rendezvous hashing; they audit and repair their files' chunks",
+  organs: (context) => (context.dataDir ? [new ManifestOrgan(context, { steward: stewardOptions(process.env) })] : []),
+}
+
+function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number } {
+  const text = env.BORG_FILES_AUDIT_MS
+  if (text === undefined) return {}
+  const value = Number(text)
+  if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', 'BORG_FILES_AUDIT_MS must be a whole number of ms ≥ 100')
+  return { auditMs: value }
+}
+
+export { ManifestOrgan } from './manifest-organ.js'
+export { ManifestStore, checkFileId } from './manifest-store.js'
+export { FILES_KIND } from './messages.js'

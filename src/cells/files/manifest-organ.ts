@@ -1,0 +1,179 @@
+/**
+ * The file-manager cell's organ: keeps manifests (what files are made of)
+ * and removals on this node's disk, answers for them (docs/protocol.md §9.5)
+ * and runs the steward that keeps manifests and chunks replicated.
+ *
+ * It finds shard cells through its own node (the sibling shard cell) or,
+ * when this node runs none, through another file manager's node directory.
+ */
+import { BorgError } from '../../core/errors.js'
+import { jsonMessage, readJson, readObject, type Incoming } from '../../core/wire/message.js'
+import type { Peer, Responder } from '../../core/wire/transport.js'
+import { request } from '../../core/wire/transport.js'
+import { isKeyIdHex } from '../../core/crypto/key-id.js'
+import { openRemoval } from '../../core/storage/removal.js'
+import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import type { Member } from '../../core/tree/types.js'
+import type { Organ, OrganContext } from '../types.js'
+import { ManifestStore, checkFileId } from './manifest-store.js'
+import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
+import { DEFAULT_STEWARD, FileSteward, type StewardOptions } from './file-steward.js'
+
+const SHARD_MEMBERS = 'shard.members'
+const DIRECTORY = 'node.directory'
+
+export interface ManifestOrganOptions {
+  steward?: Partial<StewardOptions>
+}
+
+export class ManifestOrgan implements Organ {
+  readonly name = 'manifests'
+  readonly manifests: ManifestStore
+  readonly steward: FileSteward
+  private readonly fileManagers: MemberCache
+  private readonly shardCells: MemberCache
+  private opened: Promise<void> | undefined
+  private readonly counters = { puts: 0, gets: 0, removals: 0, refusedRemovals: 0, refusedRemoved: 0 }
+
+  constructor(
+    private readonly ctx: OrganContext,
+    options: ManifestOrganOptions = {},
+  ) {
+    if (!ctx.dataDir) throw new BorgError('usage', 'the file-manager cell needs a data directory')
+    this.manifests = new ManifestStore(ctx.dataDir, ctx.log)
+    this.fileManagers = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, FILES_KIND.members), ctx.clock)
+    this.shardCells = new MemberCache(async () => fetchMembers(ctx.transport, await this.shardEntry(), SHARD_MEMBERS), ctx.clock)
+    this.steward = new FileSteward(
+      ctx,
+      this.manifests,
+      {
+        files: () => this.fileManagers.list(),
+        shards: () => this.shardCells.list().catch((error: Error) => (this.ctx.log.debug(`manifests: no shard members: ${error.message}`), undefined)),
+      },
+      { ...DEFAULT_STEWARD, ...options.steward },
+    )
+    for (const router of [ctx.net, ctx.receptor]) {
+      router.on(FILES_KIND.members, (_m, r) => r && answerMembers(ctx.tree, FILES_KIND.members, r))
+      router.on(FILES_KIND.put, (m, r) => this.guard(r, () => this.onPut(m, r!)))
+      router.on(FILES_KIND.get, (m, r) => this.guard(r, () => this.onGet(m, r!)))
+      router.on(FILES_KIND.has, (m, r) => this.guard(r, () => this.onHas(m, r!)))
+      router.on(FILES_KIND.list, (m, r) => this.guard(r, () => this.onList(m, r!)))
+      router.on(FILES_KIND.rm, (m, r) => this.guard(r, () => this.onRm(m, r!)))
+      router.on(FILES_KIND.audit, (m, r) => {
+        if (r) return this.guard(r, () => this.onAudit(m, r))
+        // One-way (a reader's "I just read this"): audit in the background.
+        void (this.opened ?? Promise.resolve())
+          .then(() => this.steward.auditId(checkFileId(readObject(m).id)))
+          .catch((error) => this.ctx.log.debug(`manifests: audit after a read failed: ${(error as Error).message}`))
+      })
+    }
+  }
+
+  start(): void {
+    this.opened ??= this.manifests.open()
+    this.opened.then(
+      () => this.steward.start(),
+      (error) => this.ctx.log.error(`manifests: cannot open the store: ${(error as Error).message}`),
+    )
+  }
+
+  stop(): void {
+    this.steward.stop()
+  }
+
+  status(): Record<string, unknown> {
+    return { manifests: this.manifests.count, removalsKept: this.manifests.removalCount, fileManagersKnown: this.fileManagers.size, shardCellsKnown: this.shardCells.size, ...this.counters, steward: this.steward.counters }
+  }
+
+  /** A shard cell to ask for the shard members: this node's own, else one on another file manager's node. */
+  private async shardEntry(): Promise<Peer> {
+    const own = this.ctx.siblings().shard
+    if (own) return { endpoint: own.net }
+    const members: Member[] = await this.fileManagers.list()
+    for (const m of members.slice(0, 8)) {
+      if (m.id === this.ctx.self.id) continue
+      try {
+        const cells = readJson<{ cells?: Record<string, { net?: unknown }> }>(await request(this.ctx.transport, m, jsonMessage(DIRECTORY, {}), 5_000)).cells
+        const net = cells?.shard?.net
+        if (typeof net === 'string') return { endpoint: net }
+      } catch {
+        // try the next one
+      }
+    }
+    throw new BorgError('unavailable', 'no shard cell found on this node or the file managers asked')
+  }
+
+  /** Every request waits for the store to be open; failures become signed errors, never crashes. */
+  private guard(responder: Responder | undefined, task: () => Promise<void>): void {
+    if (!responder) return // these requests all expect a reply
+    ;(this.opened ?? Promise.resolve())
+      .then(task)
+      .catch((error) => {
+        const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
+        if (!(error instanceof BorgError)) this.ctx.log.error(`manifests: ${(error as Error).stack ?? error}`)
+        responder.fail(e.code, e.message)
+      })
+  }
+
+  private async onPut(m: Incoming, r: Responder): Promise<void> {
+    const { manifest, stored, removed } = await this.manifests.put(m.body)
+    if (removed) {
+      this.counters.refusedRemoved++
+      throw new BorgError('refused', `file ${manifest.id} was removed by its owner`)
+    }
+    if (manifest.expires !== undefined && manifest.expires < this.ctx.clock.now() && stored) {
+      await this.manifests.remove(manifest.id)
+      throw new BorgError('invalid-input', `file ${manifest.id} has already expired`)
+    }
+    this.counters.puts++
+    r.reply(jsonMessage(`${FILES_KIND.put}.reply`, { id: manifest.id, stored }))
+  }
+
+  private async onGet(m: Incoming, r: Responder): Promise<void> {
+    const id = checkFileId(readObject(m).id)
+    const manifest = await this.manifests.get(id)
+    if (!manifest) throw new BorgError('not-found', `no manifest for file ${id} here`)
+    this.counters.gets++
+    r.reply({ kind: `${FILES_KIND.get}.reply`, body: manifest.bytes, bodyType: 1 })
+  }
+
+  /** Which of these files are kept here; for removed ones, the owner's removal (base64). */
+  private async onHas(m: Incoming, r: Responder): Promise<void> {
+    const { ids } = readObject(m)
+    if (!Array.isArray(ids) || ids.length > MAX_HAS_IDS) throw new BorgError('invalid-input', `ids must be an array of at most ${MAX_HAS_IDS} file ids`)
+    const checked = ids.map(checkFileId)
+    const removals: Record<string, string> = {}
+    for (const id of checked) {
+      const removal = this.manifests.removalOf(id)
+      if (removal) removals[id] = Buffer.from(removal.bytes).toString('base64')
+    }
+    r.reply(jsonMessage(`${FILES_KIND.has}.reply`, { have: checked.map((id) => this.manifests.ownerOf(id) !== undefined), removals }))
+  }
+
+  private async onList(m: Incoming, r: Responder): Promise<void> {
+    const { owner } = readObject(m)
+    if (!isKeyIdHex(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
+    r.reply(jsonMessage(`${FILES_KIND.list}.reply`, { ids: this.manifests.idsOf(owner) }))
+  }
+
+  /** Audit one file now (a reader asks after every get: every read is an audit). */
+  private async onAudit(m: Incoming, r: Responder): Promise<void> {
+    const id = checkFileId(readObject(m).id)
+    const result = await this.steward.auditId(id)
+    if (!result) throw new BorgError('not-found', `no manifest for file ${id} here`)
+    r.reply(jsonMessage(`${FILES_KIND.audit}.reply`, result))
+  }
+
+  /** The body is the owner's signed removal: only a removal signed by the file's owner removes it. */
+  private async onRm(m: Incoming, r: Responder): Promise<void> {
+    const removal = openRemoval(m.body)
+    const outcome = await this.manifests.applyRemoval(removal)
+    if (outcome === 'refused') {
+      this.counters.refusedRemovals++
+      this.ctx.log.warn(`manifests: refused removal of ${removal.id} signed by ${removal.owner.slice(0, 12)}, not its owner`, 'rm-refused')
+      throw new BorgError('refused', `only the owner of file ${removal.id} may remove it`)
+    }
+    if (outcome === 'removed') this.counters.removals++
+    r.reply(jsonMessage(`${FILES_KIND.rm}.reply`, { id: removal.id, removed: outcome === 'removed' }))
+  }
+}

@@ -24,6 +24,7 @@ import type { Random } from '../../core/wire/random.js'
 import { deliver, request, type Peer, type Transport } from '../../core/wire/transport.js'
 import { FILES_KIND } from '../files/messages.js'
 import { SHARD_KIND, readObject } from './messages.js'
+import { pullWindow } from '../../core/stream/pull-window.js'
 import { MAX_REPLICAS } from './storage-organ.js'
 
 export const DEFAULT_REPLICAS = 3
@@ -270,33 +271,29 @@ export class StorageClient {
     const plainWhole = from === 0 && key ? sha256Stream() : undefined
     let fallbacks = 0
     let written = 0
-    const fetched = new Map<number, Promise<Uint8Array>>()
-    const fetchAt = (i: number) => {
-      if (i < manifest.chunks.length && !fetched.has(i)) {
-        fetched.set(
-          i,
-          this.fetchChunk(manifest, i, byId).then(({ bytes, fallback }) => {
-            if (fallback) fallbacks++
-            return bytes
-          }),
-        )
-        // Nobody awaits it before its turn; a failure surfaces when it is.
-        fetched.get(i)!.catch(() => {})
-      }
-    }
-    const window = this.window ?? windowFor(manifest.chunkSize)
-    for (let i = from; i < from + window; i++) fetchAt(i)
-    for (let i = from; i < manifest.chunks.length; i++) {
-      const stored = await fetched.get(i)!
-      fetched.delete(i)
-      fetchAt(i + window)
-      whole?.update(stored)
-      const plain = key ? decryptChunk(key, i, stored) : stored
-      plainWhole?.update(plain)
-      await sink(plain)
-      written += plain.length
-      options.onProgress?.(plain.length)
-    }
+    const indexes = Array.from({ length: Math.max(0, manifest.chunks.length - from) }, (_, k) => from + k)
+    // The DStream pull engine, in order: a window of chunks in flight, each from its best-ranked
+    // holder first and from the next ones on a retry, handed to the sink in order.
+    await pullWindow({
+      indexes,
+      window: this.window ?? windowFor(manifest.chunkSize),
+      attempts: Math.min(SEARCH_DEPTH, byId.size),
+      ordered: true,
+      fetch: async (i, attempt) => {
+        const bytes = await this.fetchFrom(manifest, i, byId, attempt)
+        if (attempt > 0) fallbacks++
+        return bytes
+      },
+      failure: (i, errors) => this.lostChunk(manifest, i, errors),
+      deliver: async (i, stored) => {
+        whole?.update(stored)
+        const plain = key ? decryptChunk(key, i, stored) : stored
+        plainWhole?.update(plain)
+        await sink(plain)
+        written += plain.length
+        options.onProgress?.(plain.length)
+      },
+    })
     if (whole && bytesToHex(await whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
     if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
     // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).
@@ -327,23 +324,47 @@ export class StorageClient {
 
   /** One stored chunk, checked against its name and length, from the first holder in rank order that has it. */
   private async fetchChunk(manifest: Manifest, index: number, byId: Map<string, Member>): Promise<{ bytes: Uint8Array; fallback: boolean }> {
-    const hash = manifest.chunks[index]!
-    const length = storedChunkLength(manifest, index)
     const errors: string[] = []
-    const ranked = rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)
-    for (let rank = 0; rank < ranked.length; rank++) {
-      const holder = byId.get(ranked[rank]!)!
+    for (let attempt = 0; attempt < Math.min(SEARCH_DEPTH, byId.size); attempt++) {
       try {
-        const reply = await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash }))
-        // The reply's body was verified against its signed hash at the edge; that hash must be the chunk's name.
-        const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
-        if (name !== hash || reply.body.length !== length) throw new BorgError('body-hash-mismatch', `sent other bytes for chunk ${hash.slice(0, 16)}…`)
-        return { bytes: reply.body, fallback: rank > 0 }
+        return { bytes: await this.fetchFrom(manifest, index, byId, attempt), fallback: attempt > 0 }
       } catch (error) {
-        errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+        errors.push((error as Error).message)
       }
     }
-    throw new BorgError('unavailable', `chunk ${index} (${hash.slice(0, 16)}…) of file ${manifest.id} is on no live holder: ${errors.slice(0, 3).join('; ')}`)
+    throw this.lostChunk(manifest, index, errors)
+  }
+
+  /** Chunk `index` from the holder at place `rank` of its ranking, checked against its name and length. */
+  private async fetchFrom(manifest: Manifest, index: number, byId: Map<string, Member>, rank: number): Promise<Uint8Array> {
+    const hash = manifest.chunks[index]!
+    const holder = byId.get(this.rankingOf(hash, byId)[rank]!)
+    if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
+    try {
+      const reply = await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash }))
+      // The reply's body was verified against its signed hash at the edge; that hash must be the chunk's name.
+      const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
+      if (name !== hash || reply.body.length !== storedChunkLength(manifest, index)) throw new BorgError('body-hash-mismatch', `sent other bytes for chunk ${hash.slice(0, 16)}…`)
+      return reply.body
+    } catch (error) {
+      throw new BorgError(error instanceof BorgError ? error.code : 'unavailable', `${holder.endpoint}: ${(error as Error).message}`)
+    }
+  }
+
+  private readonly rankings = new Map<string, string[]>()
+
+  /** A chunk's best-ranked holders (kept: retries and audits ask again). */
+  private rankingOf(hash: string, byId: Map<string, Member>): string[] {
+    let ranked = this.rankings.get(hash)
+    if (!ranked) {
+      if (this.rankings.size > 65_536) this.rankings.clear() // bounded: a huge file must not grow memory
+      this.rankings.set(hash, (ranked = rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)))
+    }
+    return ranked
+  }
+
+  private lostChunk(manifest: Manifest, index: number, errors: string[]): BorgError {
+    return new BorgError('unavailable', `chunk ${index} (${manifest.chunks[index]!.slice(0, 16)}…) of file ${manifest.id} is on no live holder: ${errors.slice(0, 3).join('; ')}`)
   }
 
   /** Distinct holders among the best-ranked that have each chunk (what `borg shard stat` shows). */

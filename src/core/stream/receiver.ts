@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../store/atomic-file.js'
 import { jsonMessage } from '../wire/message.js'
 import { request, type Peer, type Transport } from '../wire/transport.js'
 import { STREAM_KIND, type StreamOffer, type StreamProgress } from './messages.js'
+import { pullWindow } from './pull-window.js'
 
 export interface ReceiverOptions {
   dir: string
@@ -103,7 +104,6 @@ export class StreamReceiver {
       await handle.truncate(offer.size)
       const missing: number[] = []
       for (let i = 0; i < offer.chunks.length; i++) if (!s.have[i]) missing.push(i)
-      const tries = new Map<number, number>()
       let saving: Promise<void> = Promise.resolve()
       let lastSave = 0
       // What arrived is recorded at most every 0.5 s while chunks flow, and always when the pull stops.
@@ -115,32 +115,29 @@ export class StreamReceiver {
         s.have.forEach((v, i) => v && have.push(i))
         saving = saving.then(() => writeFileAtomic(this.statePath(offer.streamId), JSON.stringify({ have })).catch(() => {}))
       }
-      // The first chunk that fails too often stops every worker; each finishes its current request
-      // before the file is closed, so nothing writes to a closed file.
-      let fatal: BorgError | undefined
-      const worker = async () => {
-        for (let index = missing.shift(); index !== undefined && !fatal; index = missing.shift()) {
-          const attempt = (tries.get(index) ?? 0) + 1
-          tries.set(index, attempt)
-          try {
-            const reply = await request(this.options.transport, s.from, jsonMessage(STREAM_KIND.pull, { streamId: offer.streamId, index }), this.timeoutMs)
-            const length = Math.min(offer.chunkSize, offer.size - index * offer.chunkSize)
-            const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
-            if (name !== offer.chunks[index] || reply.body.length !== length) throw new BorgError('body-hash-mismatch', `chunk ${index} does not match its announced hash`)
-            await handle.write(reply.body, 0, length, index * offer.chunkSize)
-            s.have[index] = 1
-            s.received++
-            save()
-          } catch (error) {
-            if (attempt >= this.attempts) fatal ??= new BorgError('unavailable', `chunk ${index} failed ${attempt} times: ${(error as Error).message}`)
-            else missing.push(index) // asked again later, after the others
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(this.window, Math.max(1, missing.length)) }, worker))
+      let failure: unknown
+      await pullWindow({
+        indexes: missing,
+        window: this.window,
+        attempts: this.attempts,
+        ordered: false,
+        fetch: async (index) => {
+          const reply = await request(this.options.transport, s.from, jsonMessage(STREAM_KIND.pull, { streamId: offer.streamId, index }), this.timeoutMs)
+          const length = Math.min(offer.chunkSize, offer.size - index * offer.chunkSize)
+          const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
+          if (name !== offer.chunks[index] || reply.body.length !== length) throw new BorgError('body-hash-mismatch', `chunk ${index} does not match its announced hash`)
+          return reply.body
+        },
+        deliver: async (index, bytes) => {
+          await handle.write(bytes, 0, bytes.length, index * offer.chunkSize)
+          s.have[index] = 1
+          s.received++
+          save()
+        },
+      }).catch((error: unknown) => (failure = error))
       save(true)
       await saving
-      if (fatal) throw fatal
+      if (failure) throw failure
       await handle.sync()
     } finally {
       await handle.close()

@@ -1,29 +1,33 @@
 /**
- * npm run bench:storage [-- --sizes 30M,1G --binary out/borg-linux-x64 --chunk-sizes 1M --json]
+ * npm run bench:storage [-- --sizes 30M,1G --binary out/borg-linux-x64 --chunk-sizes 1M --no-helia --json]
  *
  * Storage on a 5-node loopback organism (real processes, `--cells shard,files`),
  * driven through the real CLI: `borg shard put FILE` (replicas 3) and
  * `borg shard get ID -o FILE` from another node's home, for each size. In the
  * same run, the physical baseline: the same bytes POSTed to and GOT from a
  * plain HTTPS server in another process of the same runtime (no signatures,
- * no hashing). Prints MB/s, ratios against the targets (get ≥ 0.8 × raw,
- * put ≥ 0.8 × raw ÷ replicas) and the CLI's peak RSS, which must not grow with
- * the file size. --chunk-sizes sweeps the chunk size (how the default was picked).
+ * no hashing), and the same file through Helia (IPFS in JS) between two local
+ * nodes (installed on first use, scripts/lib/helia-baseline.ts). Prints MB/s,
+ * ratios against the targets (get ≥ 0.8 × raw, put ≥ 0.8 × raw ÷ replicas),
+ * the CLI's peak RSS and the nodes' peak RSS after each size: neither may grow
+ * with the file size. --chunk-sizes sweeps the chunk size (how the default was picked).
  */
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseSize } from '../src/core/storage/size.js'
 import { ProcessOrganism, treeProblems, waitFor } from './lib/process-organism.js'
 import { ensureBundle } from './lib/cli-bundle.js'
+import { heliaBaseline } from './lib/helia-baseline.js'
 
 const { values } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '30M' },
+    sizes: { type: 'string', default: '30M,1G' },
+    'no-helia': { type: 'boolean', default: false },
     'chunk-sizes': { type: 'string', default: '1M' },
     binary: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -114,6 +118,19 @@ if (mode === 'serve') {
   }
 }
 
+/** The largest peak RSS (VmHWM) among the node processes so far, MB. */
+async function nodesPeakMB(): Promise<number> {
+  let most = 0
+  for (const n of organism.nodes) {
+    const pid = n.child?.pid
+    if (!pid) continue
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    most = Math.max(most, kb / 1024)
+  }
+  return Math.round(most)
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'borg-bench-storage-'))
   try {
@@ -132,6 +149,9 @@ async function main(): Promise<void> {
       const file = join(work, `in-${sizeText}`)
       const sha = await writeRandomFile(file, size)
       const raw = await rawHttps(file, size, work)
+      const helia = values['no-helia'] ? ({ ok: false, reason: 'skipped (--no-helia)' } as const) : await heliaBaseline(file, log)
+      if (helia.ok) log(`${sizeText} Helia ${helia.version}: add ${helia.putMBps.toFixed(1)} MB/s, cat over bitswap ${helia.getMBps.toFixed(1)} MB/s, peak RSS ${Math.round((helia.peakRssKb ?? 0) / 1024)} MB`)
+      else log(`${sizeText} Helia: ${helia.reason}`)
       for (const chunkText of values['chunk-sizes']!.split(',')) {
         const env = { BORG_HOME: first.home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'error' }
         const put = await timed(runtime.file, [...runtime.args, 'shard', 'put', file, '--json', '--chunk-size', chunkText], env)
@@ -155,17 +175,25 @@ async function main(): Promise<void> {
           getRatio: +(getMBps / raw.downMBps).toFixed(2),
           putPeakMB: +(put.peakKb / 1024).toFixed(0),
           getPeakMB: +(get.peakKb / 1024).toFixed(0),
+          nodesPeakMB: await nodesPeakMB(),
+          heliaPutMBps: helia.ok ? +helia.putMBps.toFixed(1) : null,
+          heliaGetMBps: helia.ok ? +helia.getMBps.toFixed(1) : null,
+          heliaPeakMB: helia.ok && helia.peakRssKb ? Math.round(helia.peakRssKb / 1024) : null,
+          getVsHelia: helia.ok ? +(getMBps / helia.getMBps).toFixed(1) : null,
         }
         rows.push(row)
-        log(`${sizeText} chunk ${chunkText}: put ${row.putMBps} MB/s (${row.putRatio} of raw÷3), get ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${row.putPeakMB} MB get ${row.getPeakMB} MB`)
+        log(`${sizeText} chunk ${chunkText}: put ${row.putMBps} MB/s (${row.putRatio} of raw÷3), get ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${row.putPeakMB} MB get ${row.getPeakMB} MB, nodes ${row.nodesPeakMB} MB`)
       }
       await rm(file, { force: true })
     }
     if (values.json) console.log(JSON.stringify(rows, null, 2))
     else {
       console.log(`borg bench storage: 5 shard nodes on loopback, replicas 3, CLI ${values.binary ? 'binary' : 'node bundle'}; raw baseline: plain HTTPS between two node processes, same bytes`)
-      console.log('size   chunk  put MB/s  get MB/s  raw up  raw down  put/(raw÷3)  get/raw  peak RSS put/get MB')
-      for (const r of rows) console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.putMBps).padStart(8)}  ${String(r.getMBps).padStart(8)}  ${String(r.rawUpMBps).padStart(6)}  ${String(r.rawDownMBps).padStart(8)}  ${String(r.putRatio).padStart(11)}  ${String(r.getRatio).padStart(7)}  ${r.putPeakMB}/${r.getPeakMB}`)
+      console.log('size   chunk  put MB/s  get MB/s  raw up  raw down  put/(raw÷3)  get/raw  Helia add/cat MB/s  get/Helia  peak RSS put/get/nodes/Helia MB')
+      for (const r of rows) {
+        const helia = r.heliaGetMBps === null ? 'n/a' : `${r.heliaPutMBps}/${r.heliaGetMBps}`
+        console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.putMBps).padStart(8)}  ${String(r.getMBps).padStart(8)}  ${String(r.rawUpMBps).padStart(6)}  ${String(r.rawDownMBps).padStart(8)}  ${String(r.putRatio).padStart(11)}  ${String(r.getRatio).padStart(7)}  ${helia.padStart(18)}  ${String(r.getVsHelia ?? 'n/a').padStart(9)}  ${r.putPeakMB}/${r.getPeakMB}/${r.nodesPeakMB}/${r.heliaPeakMB ?? 'n/a'}`)
+      }
     }
   } finally {
     await organism.stopAll()

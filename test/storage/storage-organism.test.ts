@@ -238,7 +238,9 @@ describe('storage on five nodes', () => {
     const candidates = nodes.filter((n) => n.cells.every((c) => c.tree.state !== 'root') && holders[0]!.includes(n.nodeId))
     const victim = candidates.find((n) => !managerOf(n).manifests.ownerOf(put.manifest.id)) ?? candidates[0]!
     const repairs = () => nodes.filter((n) => n !== victim).reduce((sum, n) => sum + managerOf(n).steward.counters.repairs, 0)
+    const pulled = () => nodes.filter((n) => n !== victim).reduce((sum, n) => sum + (storageOf(n).status().chunksFetched as number), 0)
     const before = repairs()
+    const pulledBefore = pulled()
     await victim.stop()
     const survivors = entries.filter((e) => e !== victim)
     const { bytes } = await getAll(client(survivors[0]!, startClient().transport), put.manifest.id)
@@ -248,6 +250,8 @@ describe('storage on five nodes', () => {
     const deadline = Date.now() + 20_000
     while (Date.now() < deadline && repairs() - before < lost) await new Promise((r) => setTimeout(r, 200))
     expect(repairs() - before).toBe(lost)
+    // Each new copy was pulled by its new holder straight from a live one (shard.chunk.fetch).
+    expect(pulled() - pulledBefore).toBe(lost)
     const after = await client(survivors[0]!, startClient().transport).holders(put.manifest)
     expect(after.map((h) => h.filter((id) => id !== victim.nodeId).length)).toEqual([3, 3])
   }, 90_000)

@@ -9,15 +9,14 @@
  *   node drop its own copy: removals spread the way manifests do.
  * - Chunks: the best-ranked shard cells of every chunk are asked which of
  *   them they have (`shard.chunk.has`), renewing the lease of the copies that
- *   should be there (the first R of the ranking). Fewer than R live copies: a
- *   good copy is fetched from a holder and sent down the ranking until there
- *   are R again. More than R: the extras get no lease, and their shard cells
+ *   should be there (the first R of the ranking). Fewer than R live copies:
+ *   the next shard cells of the ranking are asked to pull the chunk straight
+ *   from its live holders (`shard.chunk.fetch`, a DStream pull between shard
+ *   cells: the bytes never pass through the auditor) until there are R again. More than R: the extras get no lease, and their shard cells
  *   collect them after the grace period (src/cells/shard/chunk-keeper.ts).
  * - Expired files are dropped, so their chunks' leases lapse too.
  */
 import { BorgError } from '../../core/errors.js'
-import { bytesToHex, hexToBytes } from '../../core/bytes.js'
-import { sha256 } from '../../core/crypto/hash.js'
 import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
 import { request } from '../../core/wire/transport.js'
 import { manifestHolders, rankHolders } from '../../core/storage/placement.js'
@@ -31,9 +30,9 @@ import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
 
 /** The shard cell's kinds this steward speaks (the shard cell's own module is not imported: cells stay plugins). */
 const CHUNK_HAS = 'shard.chunk.has'
-const CHUNK_GET = 'shard.chunk.get'
-const CHUNK_PUT = 'shard.chunk.put'
+const CHUNK_FETCH = 'shard.chunk.fetch'
 const MAX_HAS_CHUNKS = 1024
+const MAX_FETCH_CHUNKS = 64
 
 export interface StewardOptions {
   /** Audit every held manifest this often, ms. */
@@ -57,6 +56,15 @@ export interface AuditResult {
   removed?: boolean
   /** Manifest copies made on file managers that lacked one. */
   manifestCopies?: number
+}
+
+/** A chunk short of copies: where it lives, and who could hold it next (in rank order). */
+interface Need {
+  hash: string
+  length: number
+  holders: string[]
+  candidates: string[]
+  missing: number
 }
 
 export interface StewardPeers {
@@ -240,7 +248,7 @@ export class FileSteward {
       }),
     )
     let fewest = Infinity
-    let repaired = 0
+    const needs: Need[] = []
     for (const [hash, found] of holders) {
       fewest = Math.min(fewest, found.length)
       if (found.length >= target) continue
@@ -248,8 +256,10 @@ export class FileSteward {
         this.ctx.log.warn(`steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy`, 'chunk-lost')
         continue
       }
-      repaired += await this.repair(hash, lengths.get(hash)!, found, rankings.get(hash)!, target, byId)
+      const candidates = rankings.get(hash)!.filter((id) => !found.includes(id))
+      needs.push({ hash, length: lengths.get(hash)!, holders: found, candidates, missing: target - found.length })
     }
+    const repaired = needs.length > 0 ? await this.repair(needs, byId) : 0
     this.counters.repairs += repaired
     if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
     return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
@@ -263,34 +273,45 @@ export class FileSteward {
     return have.map(Boolean)
   }
 
-  /** Copy a chunk from one holder to members down its ranking that lack it, until `target` hold it. */
-  private async repair(hash: string, length: number, found: string[], ranking: string[], target: number, byId: Map<string, Member>): Promise<number> {
-    let bytes: Uint8Array | undefined
-    for (const id of found) {
-      bytes = await this.fetch(byId.get(id)!, hash, length).catch(() => undefined)
-      if (bytes) break
-    }
-    if (!bytes) return 0
-    let copies = found.length
+  /**
+   * Make up missing copies: each short chunk is assigned to the next shard cells of its ranking,
+   * which pull it from its live holders (one `shard.chunk.fetch` per cell for all its chunks);
+   * a chunk a cell could not take goes to the next candidate in another pass.
+   */
+  private async repair(needs: Need[], byId: Map<string, Member>): Promise<number> {
     let made = 0
-    for (const id of ranking) {
-      if (copies >= target) break
-      if (found.includes(id)) continue
-      try {
-        await request(this.ctx.transport, byId.get(id)!, { kind: CHUNK_PUT, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(hash) }, 30_000)
-        copies++
-        made++
-      } catch (error) {
-        this.ctx.log.debug(`steward: ${id.slice(0, 12)} did not take chunk ${hash.slice(0, 12)}: ${(error as Error).message}`)
+    for (let pass = 0; pass < AUDIT_DEPTH; pass++) {
+      const plan = new Map<string, Need[]>()
+      for (const need of needs) {
+        for (let k = 0; k < need.missing && need.candidates.length > 0; k++) {
+          const id = need.candidates.shift()!
+          let list = plan.get(id)
+          if (!list) plan.set(id, (list = []))
+          list.push(need)
+        }
       }
+      if (plan.size === 0) break
+      await Promise.all(
+        [...plan].map(async ([id, list]) => {
+          for (let i = 0; i < list.length; i += MAX_FETCH_CHUNKS) {
+            const slice = list.slice(i, i + MAX_FETCH_CHUNKS)
+            const chunks = slice.map((n) => ({ hash: n.hash, length: n.length, from: n.holders.map((h) => byId.get(h)!) }))
+            try {
+              const reply = readObject(await request(this.ctx.transport, byId.get(id)!, jsonMessage(CHUNK_FETCH, { chunks }), 120_000))
+              const stored = new Set(Array.isArray(reply.stored) ? reply.stored : [])
+              for (const need of slice) {
+                if (!stored.has(need.hash)) continue
+                need.missing--
+                made++
+              }
+            } catch (error) {
+              this.ctx.log.debug(`steward: ${id.slice(0, 12)} did not fetch ${slice.length} chunk(s): ${(error as Error).message}`)
+            }
+          }
+        }),
+      )
+      needs = needs.filter((n) => n.missing > 0)
     }
     return made
-  }
-
-  /** A chunk from one holder, only if it is the chunk named (a holder's bad copy is never passed on). */
-  private async fetch(member: Member, hash: string, length: number): Promise<Uint8Array | undefined> {
-    const reply = await request(this.ctx.transport, member, jsonMessage(CHUNK_GET, { hash }), 30_000)
-    const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
-    return name === hash && reply.body.length === length ? reply.body : undefined
   }
 }

@@ -12,6 +12,7 @@ export const SHARD_KIND = {
   chunkPut: 'shard.chunk.put',
   chunkGet: 'shard.chunk.get',
   chunkHas: 'shard.chunk.has',
+  chunkFetch: 'shard.chunk.fetch',
 } as const
 
 /** At most this many hashes per `shard.chunk.has`. */

@@ -21,6 +21,7 @@ import type { Organ, OrganContext } from '../types.js'
 import { ChunkStore } from './chunk-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
+import { fetchChunks, parseFetch } from './chunk-fetch.js'
 
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
@@ -36,7 +37,7 @@ export class StorageOrgan implements Organ {
   readonly keeper: ChunkKeeper
   private readonly members: MemberCache
   private opened: Promise<void> | undefined
-  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0 }
+  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, chunksFetched: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -51,6 +52,7 @@ export class StorageOrgan implements Organ {
       router.on(SHARD_KIND.chunkPut, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
       router.on(SHARD_KIND.chunkGet, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
       router.on(SHARD_KIND.chunkHas, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
+      router.on(SHARD_KIND.chunkFetch, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
     }
   }
 
@@ -83,19 +85,35 @@ export class StorageOrgan implements Organ {
 
   // ------------------------------------------------------------------ chunks
 
-  private async onChunkPut(m: Incoming, r: Responder): Promise<void> {
-    const hash = bodyName(m)
+  /** Until the first member list arrives nothing can be checked; after, only chosen holders store. */
+  private checkChosen(hash: string): void {
     const members = this.members.known((error) => this.ctx.log.debug(`storage: member list unavailable: ${error.message}`))
-    // Until the first member list arrives nothing can be checked; after, only chosen holders store.
     if (members && members.size > 0 && !mayHold(hash, this.ctx.self.id, members, MAX_REPLICAS)) {
       this.counters.notChosen++
       throw new BorgError('refused', `this node is not among the chosen holders of chunk ${hash}`)
     }
+  }
+
+  private async onChunkPut(m: Incoming, r: Responder): Promise<void> {
+    const hash = bodyName(m)
+    this.checkChosen(hash)
     // The body was checked against its signed hash at the edge: its name needs no second hashing pass.
     const result = await this.chunks.put(hash, m.body, { verified: m.bodyHash !== undefined })
     this.keeper.touch(hash) // leased until the first audit vouches for it (or not)
     this.counters.chunkPuts++
     r.reply(jsonMessage(`${SHARD_KIND.chunkPut}.reply`, { hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
+  }
+
+  /** Pull chunks from the holders named (a repair): each checked by hash and length, stored if this node is a chosen holder. */
+  private async onChunkFetch(m: Incoming, r: Responder): Promise<void> {
+    const items = parseFetch(readObject(m))
+    for (const item of items) this.checkChosen(item.hash)
+    const outcome = await fetchChunks(this.ctx.transport, items, async (hash, bytes) => {
+      await this.chunks.put(hash, bytes, { verified: true }) // fetchChunks checked the hash
+      this.keeper.touch(hash)
+      this.counters.chunksFetched++
+    })
+    r.reply(jsonMessage(`${SHARD_KIND.chunkFetch}.reply`, { ...outcome, freeBytes: this.chunks.freeBytes }))
   }
 
   private async onChunkGet(m: Incoming, r: Responder): Promise<void> {

@@ -3,6 +3,7 @@
  * one instance of each cell type it runs; each cell type forms its own tree.
  * Adding a cell type touches src/cells/<name>/ and one line in registry.ts.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../core/log.js'
 import type { AdjustableClock } from '../core/wire/clock.js'
 import type { Random } from '../core/wire/random.js'
@@ -44,6 +45,12 @@ export interface OrganContext {
   onDelivery(kind: string, handler: (delivery: Delivery) => void): void
   /** Endpoints of the other cells this node runs, by cell name (a file manager finds its node's shard cell). */
   siblings(): Readonly<Record<string, CellEndpoints>>
+  /**
+   * Serve plain HTTPS GET and HEAD requests under a path prefix on the cell's
+   * receptor port (for players and browsers, which speak no envelopes). The
+   * handler must end every response it is given.
+   */
+  httpGet(prefix: string, handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): void
 }
 
 export interface CellEndpoints {

@@ -13,12 +13,13 @@ import { MANIFEST_KIND } from '../../src/core/storage/manifest.js'
 import { REMOVAL_KIND } from '../../src/core/storage/removal.js'
 import { FILES_KIND } from '../../src/cells/files/index.js'
 import { STREAM_KIND } from '../../src/core/stream/messages.js'
+import { FSTREAM_KIND } from '../../src/cells/fstream/index.js'
 
 const protocol = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 const time = readFileSync(new URL('../../docs/time.md', import.meta.url), 'utf8')
 
 describe('docs/protocol.md names every message kind the code sends', () => {
-  const kinds = [...Object.values(KIND), 'tree.dissolve', DIRECTORY_KIND, ...Object.values(CONTROL), NOTE_KIND, PING_KIND, PONG_KIND, CARD_KIND, ERROR_KIND, ...Object.values(SHARD_KIND), ...Object.values(FILES_KIND), MANIFEST_KIND, REMOVAL_KIND, ...Object.values(STREAM_KIND)]
+  const kinds = [...Object.values(KIND), 'tree.dissolve', DIRECTORY_KIND, ...Object.values(CONTROL), NOTE_KIND, PING_KIND, PONG_KIND, CARD_KIND, ERROR_KIND, ...Object.values(SHARD_KIND), ...Object.values(FILES_KIND), MANIFEST_KIND, REMOVAL_KIND, ...Object.values(STREAM_KIND), ...Object.values(FSTREAM_KIND)]
   it.each(kinds)('%s', (kind) => expect(protocol).toContain(`\`${kind}`))
   it.each(Object.values(CRONO_KIND))('%s (docs/time.md)', (kind) => expect(time).toContain(kind))
 })

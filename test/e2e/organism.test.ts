@@ -31,7 +31,7 @@ async function oneTreePerCell(nodes: NodeProcess[]) {
 describe('seven node processes', () => {
   it('form one tree per cell, survive kill -9 of the root and an interior node, deliver broadcasts and queued messages, and take a restarted node back', async () => {
     const first = await organism.add([])
-    await waitFor('the first node', () => organism.status(first).then((s) => (s.cells.length === 3 ? s : undefined)), 20_000)
+    await waitFor('the first node', () => organism.status(first).then((s) => (s.cells.length === 4 ? s : undefined)), 20_000)
     for (let i = 1; i < 7; i++) await organism.add([0])
     const formed = await waitFor('one tree per cell of 7 nodes', () => oneTreePerCell(organism.nodes), 60_000, 1000)
     console.log(`7 processes formed one tree per cell in ${formed.ms} ms`)

@@ -140,12 +140,12 @@ borg_in "$N1" 0 node join --cells all --port-base "$BASE" --json
 borg_in "$N2" 0 node join --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
 for _ in $(seq 60); do # 30 s
   BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
-  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 3 ]] && break
+  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 4 ]] && break
   sleep 0.5
 done
 OUT=$(cat "$WORK/out")
-[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 3 ]] || fail "two nodes did not form a two-node tree in all three cells within 30 s"
-ok "node join: two background nodes formed one shard, one file-manager and one crono tree"
+[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 4 ]] || fail "two nodes did not form a two-node tree in all four cells within 30 s"
+ok "node join: two background nodes formed one shard, one file-manager, one streaming and one crono tree"
 for _ in $(seq 40); do
   BORG_HOME=$N2 "$BIN" node time --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
   grep -qE '"synced": *true' "$WORK/out" && break

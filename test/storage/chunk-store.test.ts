@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ChunkStore } from '../../src/cells/shard/chunk-store.js'
+import { ChunkStore, chunkHash } from '../../src/cells/shard/chunk-store.js'
 import { BorgError } from '../../src/core/errors.js'
 import type { Logger } from '../../src/core/log.js'
 
@@ -377,5 +377,34 @@ describe('ChunkStore', () => {
       }),
       { numRuns: 25 },
     )
+  })
+})
+
+describe('recently verified chunks', () => {
+  it('are served without hashing again within the ttl, and hashed again (corruption found) after it or when the size changed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'borg-chunks-ttl-'))
+    try {
+      const store = new ChunkStore({ dir, quotaBytes: 1 << 20, verifiedTtlMs: 60_000 })
+      await store.open()
+      const bytes = new TextEncoder().encode('hot chunk '.repeat(100))
+      const hash = chunkHash(bytes)
+      await store.put(hash, bytes)
+      const path = join(dir, 'chunks', hash.slice(0, 2), hash)
+      const flipped = Buffer.from(bytes)
+      flipped[3]! ^= 1
+      await writeFile(path, flipped)
+      // Same size, verified moments ago: served as is (the reader's own check catches it).
+      expect(Buffer.from((await store.get(hash))!).equals(flipped)).toBe(true)
+      // The scrub always hashes: it finds and drops it.
+      expect((await store.scrub()).corrupt).toEqual([hash])
+      expect(await store.get(hash)).toBeUndefined()
+      // A size change is never trusted.
+      await store.put(hash, bytes)
+      await writeFile(path, Buffer.concat([Buffer.from(bytes), Buffer.from('x')]))
+      expect(await store.get(hash)).toBeUndefined()
+      expect(store.stats.corrupt).toBe(2)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -160,6 +160,23 @@ describe('storage on five nodes', () => {
     expect(managerOf(lost).manifests.ownerOf(put.manifest.id)).toBe(bytesToHex(owner.keyId))
   }, 30_000)
 
+  it('passes over a truncated or tampered manifest on disk, drops it, and the next audit puts a good copy back', async () => {
+    const bytes = randomBytes(5000)
+    const put = await client(entries[0]!).put(once(bytes), { owner, chunkSize: CHUNK })
+    const keepers = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
+    const [truncated, tampered, healthy] = keepers as [OrganismNode, OrganismNode, OrganismNode]
+    const fileOf = (n: OrganismNode) => join(managerOf(n).manifests.dir, put.manifest.id)
+    await writeFile(fileOf(truncated), put.manifest.bytes.subarray(0, put.manifest.bytes.length - 7))
+    const flipped = Buffer.from(put.manifest.bytes)
+    flipped[flipped.length - 20]! ^= 0x01
+    await writeFile(fileOf(tampered), flipped)
+    // Every reader checks the manifest it gets; a bad copy is refused and dropped where it lies.
+    for (const n of [truncated, tampered]) expect(await managerOf(n).manifests.get(put.manifest.id)).toBeUndefined()
+    expect((await getAll(client(entries[4]!), put.manifest.id)).bytes.equals(bytes)).toBe(true)
+    await managerOf(healthy).steward.auditId(put.manifest.id)
+    for (const n of [truncated, tampered]) expect(Buffer.from(await readFile(fileOf(n))).equals(put.manifest.bytes)).toBe(true)
+  }, 30_000)
+
   it('spreads removals: a copy that missed the owner\u2019s removal is dropped when it meets one, and is not copied back', async () => {
     const bytes = randomBytes(1000)
     const put = await client(entries[0]!).put(once(bytes), { owner, chunkSize: CHUNK })

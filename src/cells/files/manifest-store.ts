@@ -21,7 +21,7 @@ import { openRemoval, removes, type Removal } from '../../core/storage/removal.j
 
 
 export class ManifestStore {
-  private readonly dir: string
+  readonly dir: string
   /** owner key id → file ids. */
   private readonly byOwner = new Map<string, Set<string>>()
   private readonly owners = new Map<string, string>()

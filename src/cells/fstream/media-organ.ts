@@ -80,8 +80,14 @@ export class MediaOrgan implements Organ {
     this.clients++
     res.once('close', () => this.clients--)
     try {
-      const client = this.storageClient()
-      const manifest = await client.manifest(id)
+      let client = this.storageClient()
+      const manifest = await client.manifest(id).catch((error: unknown) => {
+        // A member map from before the file managers that keep it joined: ask once more with a fresh one.
+        if (!(error instanceof BorgError && error.code === 'not-found')) throw error
+        this.storage = undefined
+        client = this.storageClient()
+        return client.manifest(id)
+      })
       if (manifest.enc) return text(req, res, 403, `file ${id} is encrypted and this node cannot decrypt it; its owner can play it with borg stream serve --identity`)
       const status = await respondWithFile(req, res, { manifest, mime: manifest.mime, chunk: (i) => client.chunk(manifest, i) }, (e) => this.failed(e))
       if (status < 300) this.counters.served++

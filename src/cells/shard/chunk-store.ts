@@ -7,12 +7,17 @@
  * fsync, rename, fsync the directory), so after a crash only complete chunks
  * exist under their names; open() removes the leftover temp files.
  *
- * Every read is verified: a chunk whose bytes no longer hash to its name is
- * deleted and reported as missing, so the caller fetches it from another holder.
+ * Reads are verified: a chunk whose bytes no longer hash to its name is
+ * deleted and reported as missing, so the caller fetches it from another
+ * holder. With `verifiedTtlMs`, a chunk whose bytes were hashed (stored,
+ * read or scrubbed) less than that long ago and whose size is unchanged is
+ * served without hashing it again: a hot file's readers do not pay a SHA-256
+ * pass per read on the holder, every reader checks each chunk itself, and the
+ * scrub re-hashes everything in turn.
  */
 import { createHash } from 'node:crypto'
 import { mkdir, open as openFile, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/log.js'
 import { fsyncDirectory, writeFileAtomic } from '../../core/store/atomic-file.js'
@@ -22,7 +27,12 @@ export interface ChunkStoreOptions {
   dir: string
   quotaBytes: number
   log?: Logger
+  /** Serve a chunk hashed less than this long ago without hashing it again (default 0: every read hashes). */
+  verifiedTtlMs?: number
 }
+
+/** Chunks remembered as recently verified (the oldest are forgotten first). */
+const MAX_VERIFIED = 65_536
 
 export interface ChunkStoreStats {
   chunks: number
@@ -65,6 +75,9 @@ export class ChunkStore {
   private readonly fanouts = new Set<string>()
   /** Last hash scrub() checked; the next scrub continues after it. */
   private scrubCursor: string | undefined
+  /** hash → when its bytes were last hashed and found right (monotonic ms), and their size. */
+  private readonly verified = new Map<string, { at: number; size: number }>()
+  private readonly verifiedTtlMs: number
 
   constructor(options: ChunkStoreOptions) {
     if (!Number.isSafeInteger(options.quotaBytes) || options.quotaBytes < 0) {
@@ -74,6 +87,19 @@ export class ChunkStore {
     this.quotaBytes = options.quotaBytes
     this.log = options.log ?? silentLogger
     this.chunksDir = join(options.dir, 'chunks')
+    this.verifiedTtlMs = options.verifiedTtlMs ?? 0
+  }
+
+  private markVerified(hash: string, size: number): void {
+    if (this.verifiedTtlMs <= 0) return
+    this.verified.delete(hash) // re-inserted at the end: the map stays in age order
+    this.verified.set(hash, { at: performance.now(), size })
+    if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!)
+  }
+
+  private recentlyVerified(hash: string, size: number): boolean {
+    const v = this.verified.get(hash)
+    return v !== undefined && v.size === size && performance.now() - v.at < this.verifiedTtlMs
   }
 
   get usedBytes(): number {
@@ -137,6 +163,7 @@ export class ChunkStore {
       if (existing !== undefined) {
         if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) {
           this.counters.existed++
+          this.markVerified(hash, bytes.byteLength)
           return 'exists'
         }
         // Differs from bytes we just verified, so the file on disk is corrupt: drop it and store afresh.
@@ -159,6 +186,7 @@ export class ChunkStore {
       try {
         await this.ensureFanout(hash.slice(0, 2))
         await writeFileAtomic(path, bytes)
+        this.markVerified(hash, size)
         this.used += size
         this.counters.chunks++
       } finally {
@@ -174,7 +202,11 @@ export class ChunkStore {
     const path = this.pathOf(hash)
     const bytes = await readIfExists(path)
     if (bytes === undefined) return undefined
-    if (chunkHash(bytes) === hash) return bytes
+    if (this.recentlyVerified(hash, bytes.length)) return bytes
+    if (chunkHash(bytes) === hash) {
+      this.markVerified(hash, bytes.length)
+      return bytes
+    }
     await this.removeIfCorrupt(hash, 'found on read')
     return undefined
   }
@@ -213,7 +245,9 @@ export class ChunkStore {
       checked++
       this.scrubCursor = hash
       const bytes = await readIfExists(join(this.chunksDir, hash.slice(0, 2), hash))
-      if (bytes !== undefined && chunkHash(bytes) !== hash && (await this.removeIfCorrupt(hash, 'found by scrub'))) corrupt.push(hash)
+      if (bytes === undefined) return true
+      if (chunkHash(bytes) === hash) this.markVerified(hash, bytes.length)
+      else if (await this.removeIfCorrupt(hash, 'found by scrub')) corrupt.push(hash)
       return true
     }
 
@@ -286,6 +320,7 @@ export class ChunkStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
       throw error
     }
+    this.verified.delete(basename(path))
     // No directory fsync: a deletion undone by a crash leaves a valid chunk, and open() recounts.
     // The accounting follows sizes on disk; a file resized behind our back skews it until the next open(), never below zero.
     this.used = Math.max(0, this.used - size)

@@ -25,6 +25,7 @@ import { fetchChunks, parseFetch } from './chunk-fetch.js'
 
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
+const VERIFIED_TTL_MS = 10 * 60_000
 
 export interface StorageOptions {
   quotaBytes: number
@@ -44,7 +45,8 @@ export class StorageOrgan implements Organ {
     options: StorageOptions,
   ) {
     if (!ctx.dataDir) throw new BorgError('usage', 'the shard cell needs a data directory')
-    this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log })
+    // Readers check every chunk themselves: a chunk hashed in the last 10 minutes is served without another pass.
+    this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log, verifiedTtlMs: VERIFIED_TTL_MS })
     this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper })
     this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members), ctx.clock)
     for (const router of [ctx.net, ctx.receptor]) {

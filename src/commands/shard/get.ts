@@ -31,11 +31,13 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
     const session = await openSession({ home: borgHome(), node: flags.node, as: asIdentity ? 'identity' : 'node', input: terminal.open() })
     const bar = progressBar(`get ${id.slice(0, 12)}…`, !this.jsonOutput && !!flags.output)
     try {
+      const started = performance.now()
       const result = await getFile(session, { id, out: flags.output, onProgress: (d, t) => bar.update(d, t) })
       bar.finish()
       if (result.resumedFrom > 0) this.note(`resumed after ${result.resumedFrom} bytes already on disk`)
-      if (flags.output) this.emit({ id, bytes: result.bytes, file: flags.output, resumedFrom: result.resumedFrom, fallbacks: result.fallbacks }, () => `${flags.output}: ${result.bytes} bytes, verified`)
-      else if (this.jsonOutput) process.stderr.write(`${JSON.stringify({ id, bytes: result.bytes })}\n`)
+      const transferMs = Math.round(performance.now() - started)
+      if (flags.output) this.emit({ id, bytes: result.bytes, file: flags.output, resumedFrom: result.resumedFrom, fallbacks: result.fallbacks, transferMs }, () => `${flags.output}: ${result.bytes} bytes, verified`)
+      else if (this.jsonOutput) process.stderr.write(`${JSON.stringify({ id, bytes: result.bytes, transferMs })}\n`)
     } finally {
       bar.finish()
       await session.close()

@@ -39,6 +39,7 @@ export default class ShardPut extends BorgCommand {
     const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', input: terminal.open() })
     const bar = progressBar(`put ${args.file === '-' ? 'stdin' : args.file}`, !this.jsonOutput)
     try {
+      const started = performance.now()
       const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, onProgress: (d, t) => bar.update(d, t) })
       bar.finish()
       const n = result.replicas
@@ -46,7 +47,7 @@ export default class ShardPut extends BorgCommand {
       if (result.fewestCopies < result.replicas) this.note(`some chunks got only ${result.fewestCopies} of ${result.replicas} copies (holders refused or were down); the scrub will add the rest`)
       const m = result.manifest
       this.emit(
-        { id: m.id, size: m.size, chunks: m.chunks.length, replicas: result.replicas, fewestCopies: result.fewestCopies, manifestCopies: result.manifestCopies, encrypted: !!m.enc, sha256: m.sha256 },
+        { id: m.id, size: m.size, chunks: m.chunks.length, replicas: result.replicas, fewestCopies: result.fewestCopies, manifestCopies: result.manifestCopies, encrypted: !!m.enc, sha256: m.sha256, transferMs: Math.round(performance.now() - started) },
         () => m.id,
       )
     } finally {

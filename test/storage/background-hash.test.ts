@@ -15,4 +15,18 @@ describe('backgroundSha256', () => {
     expect(Buffer.from(await h.digest()).toString('hex')).toBe(reference.digest('hex'))
     expect(Buffer.from(await backgroundSha256().digest()).toString('hex')).toBe(createHash('sha256').digest('hex'))
   })
+
+  it('takes owned buffers without a copy, and lets the caller wait until little is left to hash', async () => {
+    const h = backgroundSha256()
+    const reference = createHash('sha256')
+    for (let i = 0; i < 40; i++) {
+      const piece = new Uint8Array(randomBytes(1 << 20))
+      reference.update(piece)
+      h.updateOwned(piece)
+      expect(piece.byteLength).toBe(0) // moved to the worker, not copied
+      await h.below(4 << 20)
+    }
+    await h.below(0)
+    expect(Buffer.from(await h.digest()).toString('hex')).toBe(reference.digest('hex'))
+  })
 })

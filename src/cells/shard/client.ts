@@ -179,8 +179,10 @@ export class StorageClient {
         .catch((error) => void (failure ??= error))
         .finally(() => inFlight.delete(upload))
       inFlight.add(upload)
-      // Chunks waiting for their turn in the hash count against the window too: memory stays bounded.
+      // Chunks waiting for their turn in the hash count against the window too, and so do bytes the hash
+      // worker has not got to yet: memory stays bounded whatever the file size and the CPU left to the worker.
       while (inFlight.size + toHash.size >= window && inFlight.size > 0) await Promise.race(inFlight)
+      await whole.below(WINDOW_BYTES)
     }
     await Promise.all(inFlight)
     if (failure) throw failure
@@ -298,6 +300,7 @@ export class StorageClient {
       },
       failure: (i, errors) => this.lostChunk(manifest, i, errors),
       deliver: async (i, stored) => {
+        await whole?.below(WINDOW_BYTES)
         whole?.update(stored)
         const plain = key ? decryptChunk(key, i, stored) : stored
         plainWhole?.update(plain)

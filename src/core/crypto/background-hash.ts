@@ -13,8 +13,9 @@ const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const h = createHash('sha256')
 parentPort.on('message', (m) => {
-  if (m === 'digest') parentPort.postMessage(new Uint8Array(h.digest()))
-  else h.update(m)
+  if (m === 'digest') return parentPort.postMessage(new Uint8Array(h.digest()))
+  h.update(m)
+  parentPort.postMessage(m.byteLength) // done with these bytes: the sender may send more
 })
 `
 
@@ -26,6 +27,11 @@ export interface StreamHasher {
    * The caller must not touch `bytes` afterwards.
    */
   updateOwned(bytes: Uint8Array): void
+  /**
+   * Resolves once at most `maxBytes` sent bytes are still waiting to be hashed.
+   * A worker starved of CPU must not let memory grow with the file: callers wait here.
+   */
+  below(maxBytes: number): Promise<void>
   digest(): Promise<Uint8Array>
 }
 
@@ -35,26 +41,40 @@ export function backgroundSha256(): StreamHasher {
     worker = new Worker(WORKER, { eval: true })
   } catch {
     const inline = sha256Stream()
-    return { update: (b) => inline.update(b), updateOwned: (b) => inline.update(b), digest: async () => inline.digest() }
+    return { update: (b) => inline.update(b), updateOwned: (b) => inline.update(b), below: async () => {}, digest: async () => inline.digest() }
   }
   worker.unref()
   let failed: Error | undefined
-  worker.on('error', (e) => (failed = e))
+  let pending = 0
+  let waiters: { max: number; resolve: () => void }[] = []
+  let onDigest: ((d: Uint8Array) => void) | undefined
+  worker.on('error', (e) => {
+    failed = e
+    for (const w of waiters) w.resolve() // digest() reports the failure
+    waiters = []
+  })
+  worker.on('message', (m: number | Uint8Array) => {
+    if (typeof m !== 'number') return onDigest?.(m)
+    pending -= m
+    waiters = waiters.filter((w) => (pending <= w.max ? (w.resolve(), false) : true))
+  })
+  const send = (bytes: Uint8Array, transfer: boolean) => {
+    pending += bytes.byteLength
+    if (transfer) worker.postMessage(bytes, [bytes.buffer as ArrayBuffer])
+    else worker.postMessage(bytes)
+  }
   return {
     // A copy goes over: the caller may reuse or hand on its buffer.
-    update: (bytes) => worker.postMessage(bytes),
-    updateOwned: (bytes) => {
-      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-      if (whole) worker.postMessage(bytes, [bytes.buffer as ArrayBuffer])
-      else worker.postMessage(bytes)
-    },
+    update: (bytes) => send(bytes, false),
+    updateOwned: (bytes) => send(bytes, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer),
+    below: (maxBytes) => (pending <= maxBytes || failed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ max: maxBytes, resolve }))),
     digest: () =>
       new Promise<Uint8Array>((resolve, reject) => {
         if (failed) return reject(failed)
-        worker.once('message', (d: Uint8Array) => {
+        onDigest = (d) => {
           resolve(d)
           void worker.terminate()
-        })
+        }
         worker.once('error', reject)
         worker.postMessage('digest')
       }),

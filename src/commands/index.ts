@@ -19,9 +19,11 @@ import NodeTime from './node/time.js'
 import NodeTree from './node/tree.js'
 import ShardGet from './shard/get.js'
 import ShardLs from './shard/ls.js'
+import ShardPin from './shard/pin.js'
 import ShardPut from './shard/put.js'
 import ShardRm from './shard/rm.js'
 import ShardStat from './shard/stat.js'
+import ShardUnpin from './shard/unpin.js'
 import StreamGet from './stream/get.js'
 import StreamSend from './stream/send.js'
 import StreamServe from './stream/serve.js'
@@ -43,9 +45,11 @@ export const COMMANDS: Record<string, Command.Class> = {
   'node:tree': NodeTree,
   'shard:get': ShardGet,
   'shard:ls': ShardLs,
+  'shard:pin': ShardPin,
   'shard:put': ShardPut,
   'shard:rm': ShardRm,
   'shard:stat': ShardStat,
+  'shard:unpin': ShardUnpin,
   'stream:get': StreamGet,
   'stream:send': StreamSend,
   'stream:serve': StreamServe,

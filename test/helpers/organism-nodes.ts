@@ -36,6 +36,8 @@ export function organismNodes(homePrefix: string, cells: CellType[] = [shardCell
   const nodes: OrganismNode[] = []
   return {
     nodes,
+    /** Each node's home, in the order of `nodes`. */
+    homes,
     async start(portBase: number, contacts: string[]): Promise<OrganismNode> {
       const home = await mkdtemp(join(tmpdir(), homePrefix))
       homes.push(home)

@@ -14,6 +14,8 @@ import { serveFile } from '../../src/cells/shard/range-server.js'
 import { fileKeysFromIdentity } from '../../src/core/storage/file-crypto.js'
 import { bytesToHex } from '../../src/core/bytes.js'
 import { signRemoval } from '../../src/core/storage/removal.js'
+import { loadOrCreateNodeKey } from '../../src/core/identity/node-key.js'
+import { nodeSigner } from '../../src/core/identity/signer.js'
 import { cryptoRandom } from '../../src/core/wire/random.js'
 import { startClient } from '../helpers/wire.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
@@ -272,5 +274,42 @@ describe('storage on five nodes', () => {
     const after = await client(survivors[0]!, startClient().transport).holders(put.manifest)
     expect(after.map((h) => h.filter((id) => id !== victim.nodeId).length)).toEqual([3, 3])
   }, 90_000)
+
+  it('pins a file on a node that is not one of its holders: kept past the grace period, readable through it alone; unpinned, it lapses', async () => {
+    const live = nodes.filter((n) => n.cells.every((c) => c.tree.state !== 'stopped'))
+    const bytes = randomBytes(CHUNK)
+    const put = await client(live[0]!).put(once(bytes), { owner, chunkSize: CHUNK })
+    const hash = put.manifest.chunks[0]!
+    const holders = (await client(live[0]!).holders(put.manifest))[0]!
+    const pinner = live.find((n) => !holders.includes(n.nodeId))!
+    expect(pinner).toBeDefined()
+    // Only the node's own key may pin.
+    await expect(client(pinner).pin(put.manifest.id)).rejects.toMatchObject({ code: 'refused' })
+    const own = new HttpsTransport({ log: silentLogger, signer: nodeSigner(await loadOrCreateNodeKey(organism.homes[nodes.indexOf(pinner)]!)) })
+    try {
+      const asNode = clientAt(pinner, own)
+      expect(await asNode.pin(put.manifest.id)).toMatchObject({ chunks: 1, had: 0, fetched: 1, missing: 0 })
+      // Past the grace period, nobody vouching for this copy: a pinned chunk stays.
+      await new Promise((r) => setTimeout(r, 3_500))
+      await storageOf(pinner).keeper.round()
+      expect(await storageOf(pinner).chunks.has(hash)).toBe(true)
+      expect(await asNode.unpin(put.manifest.id)).toBe(true)
+      await new Promise((r) => setTimeout(r, 3_500))
+      await storageOf(pinner).keeper.round()
+      expect(await storageOf(pinner).chunks.has(hash)).toBe(false)
+      // Pinned again, then every other node goes away: the file is still readable through the pinner.
+      expect(await asNode.pin(put.manifest.id)).toMatchObject({ fetched: 1, missing: 0 })
+      await Promise.all(live.filter((n) => n !== pinner).map((n) => n.stop()))
+      await until(() => pinner.cells.every((c) => c.tree.state === 'root' && c.tree.status().treeSize === 1), 30_000)
+      expect((await getAll(client(pinner, startClient().transport), put.manifest.id)).bytes.equals(bytes)).toBe(true)
+    } finally {
+      await own.close()
+    }
+  }, 90_000)
 })
 
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  expect(ok()).toBe(true)
+}

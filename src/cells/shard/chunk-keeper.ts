@@ -5,8 +5,9 @@
  * that belong here (`shard.chunk.has` with `touch`). A chunk whose lease is
  * older than the grace period is collected, so removed and expired files,
  * pruned extras and chunks nobody claims fade away while puts and gets carry
- * on. Each round also re-hashes a few stored chunks; a corrupt one is deleted
- * and the next audit puts a good copy back.
+ * on. Chunks of files pinned on this node are never collected. Each round
+ * also re-hashes a few stored chunks; a corrupt one is deleted and the next
+ * audit puts a good copy back.
  */
 import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../types.js'
@@ -36,6 +37,8 @@ export class ChunkKeeper {
     private readonly ctx: OrganContext,
     private readonly chunks: ChunkStore,
     private readonly options: KeeperOptions,
+    /** Chunks kept whatever their lease (pinned files). */
+    private readonly keep: (hash: string) => boolean = () => false,
   ) {
     this.startedAt = ctx.clock.monotonic()
   }
@@ -82,7 +85,7 @@ export class ChunkKeeper {
     const lapse = this.ctx.clock.monotonic() - this.options.graceMs
     const doomed: string[] = []
     for await (const { hash } of this.chunks.list()) {
-      if ((this.leases.get(hash) ?? this.startedAt) < lapse) doomed.push(hash)
+      if ((this.leases.get(hash) ?? this.startedAt) < lapse && !this.keep(hash)) doomed.push(hash)
     }
     for (const hash of doomed) {
       if (await this.chunks.delete(hash)) this.counters.collected++

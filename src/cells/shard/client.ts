@@ -242,7 +242,7 @@ export class StorageClient {
   }
 
   /** Who served each manifest (a reader asks it to audit the file afterwards). */
-  private readonly manifestSources = new Map<string, Member>()
+  private readonly manifestSources = new Map<string, Peer>()
   /** Manifests fetched and verified: an id names one content, so a command asks only once. */
   private readonly manifests = new Map<string, Manifest>()
 
@@ -252,12 +252,14 @@ export class StorageClient {
     if (known) return known
     const byId = await this.fileManagers()
     let lastError: unknown
-    for (const holder of rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH)) {
+    // The best-ranked file managers, then the one this client entered by (a file pinned there is kept there).
+    const sources = [...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH).map((h) => byId.get(h)!), this.options.files]
+    for (const source of sources) {
       try {
-        const reply = await this.ask(byId.get(holder)!, jsonMessage(FILES_KIND.get, { id }))
+        const reply = await this.ask(source, jsonMessage(FILES_KIND.get, { id }))
         const manifest = openManifest(reply.body, id)
         this.manifests.set(id, manifest)
-        this.manifestSources.set(id, byId.get(holder)!)
+        this.manifestSources.set(id, source)
         return manifest
       } catch (error) {
         lastError = error
@@ -291,7 +293,7 @@ export class StorageClient {
     await pullWindow({
       indexes,
       window: this.window ?? windowFor(manifest.chunkSize),
-      attempts: Math.min(SEARCH_DEPTH, byId.size),
+      attempts: this.sourcesPerChunk(byId),
       ordered: true,
       fetch: async (i, attempt) => {
         const bytes = await this.fetchFrom(manifest, i, byId, attempt)
@@ -340,7 +342,7 @@ export class StorageClient {
   /** One stored chunk, checked against its name and length, from the first holder in rank order that has it. */
   private async fetchChunk(manifest: Manifest, index: number, byId: Map<string, Member>): Promise<{ bytes: Uint8Array; fallback: boolean }> {
     const errors: string[] = []
-    for (let attempt = 0; attempt < Math.min(SEARCH_DEPTH, byId.size); attempt++) {
+    for (let attempt = 0; attempt < this.sourcesPerChunk(byId); attempt++) {
       try {
         return { bytes: await this.fetchFrom(manifest, index, byId, attempt), fallback: attempt > 0 }
       } catch (error) {
@@ -350,10 +352,16 @@ export class StorageClient {
     throw this.lostChunk(manifest, index, errors)
   }
 
-  /** Chunk `index` from the holder at place `rank` of its ranking, checked against its name and length. */
+  /** The best-ranked holders, then the shard cell this client entered by (it may have the file pinned). */
+  private sourcesPerChunk(byId: Map<string, Member>): number {
+    return Math.min(SEARCH_DEPTH, byId.size) + 1
+  }
+
+  /** Chunk `index` from the holder at place `rank` of its ranking (past the end: the entry cell), checked against its name and length. */
   private async fetchFrom(manifest: Manifest, index: number, byId: Map<string, Member>, rank: number): Promise<Uint8Array> {
     const hash = manifest.chunks[index]!
-    const holder = byId.get(this.rankingOf(hash, byId)[rank]!)
+    const ranked = this.rankingOf(hash, byId)
+    const holder = rank < ranked.length ? byId.get(ranked[rank]!) : rank === ranked.length ? this.options.shards : undefined
     if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
     try {
       const reply = await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash }))
@@ -380,6 +388,22 @@ export class StorageClient {
 
   private lostChunk(manifest: Manifest, index: number, errors: string[]): BorgError {
     return new BorgError('unavailable', `chunk ${index} (${manifest.chunks[index]!.slice(0, 16)}…) of file ${manifest.id} is on no live holder: ${errors.slice(0, 3).join('; ')}`)
+  }
+
+  /**
+   * Pin a file on the entry node (only its own key may): it keeps every chunk
+   * of the file and never collects them while pinned.
+   */
+  async pin(id: string, timeoutMs = 3_600_000): Promise<{ id: string; chunks: number; had: number; fetched: number; missing: number }> {
+    const manifest = await this.manifest(id)
+    const reply = await request(this.options.transport, this.options.shards, { kind: SHARD_KIND.pin, body: manifest.bytes, bodyType: BodyType.binary }, timeoutMs)
+    // The entry node's file manager keeps the manifest too, so the file stays readable through this node alone.
+    await this.ask(this.options.files, { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary })
+    return readObject(reply) as { id: string; chunks: number; had: number; fetched: number; missing: number }
+  }
+
+  async unpin(id: string): Promise<boolean> {
+    return readObject(await this.ask(this.options.shards, jsonMessage(SHARD_KIND.unpin, { id }))).unpinned === true
   }
 
   /** Distinct holders among the best-ranked that have each chunk (what `borg shard stat` shows). */

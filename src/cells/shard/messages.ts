@@ -13,6 +13,9 @@ export const SHARD_KIND = {
   chunkGet: 'shard.chunk.get',
   chunkHas: 'shard.chunk.has',
   chunkFetch: 'shard.chunk.fetch',
+  /** Receptor only, from the node's own key: keep every chunk of a file here. */
+  pin: 'shard.pin',
+  unpin: 'shard.unpin',
 } as const
 
 /** At most this many hashes per `shard.chunk.has`. */

@@ -22,6 +22,10 @@ import { ChunkStore } from './chunk-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
 import { fetchChunks, parseFetch } from './chunk-fetch.js'
+import { PinSet } from './pins.js'
+import { openManifest, storedChunkLength } from '../../core/storage/manifest.js'
+import { checkFileId } from '../../core/storage/names.js'
+import { rankHolders } from '../../core/storage/placement.js'
 
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
@@ -36,6 +40,7 @@ export class StorageOrgan implements Organ {
   readonly name = 'storage'
   readonly chunks: ChunkStore
   readonly keeper: ChunkKeeper
+  readonly pins: PinSet
   private readonly members: MemberCache
   private opened: Promise<void> | undefined
   private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, chunksFetched: 0 }
@@ -47,7 +52,8 @@ export class StorageOrgan implements Organ {
     if (!ctx.dataDir) throw new BorgError('usage', 'the shard cell needs a data directory')
     // Readers check every chunk themselves: a chunk hashed in the last 10 minutes is served without another pass.
     this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log, verifiedTtlMs: VERIFIED_TTL_MS })
-    this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper })
+    this.pins = new PinSet(ctx.dataDir, ctx.log)
+    this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper }, (hash) => this.pins.holds(hash))
     this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members), ctx.clock)
     for (const router of [ctx.net, ctx.receptor]) {
       router.on(SHARD_KIND.members, (_m, r) => r && answerMembers(ctx.tree, SHARD_KIND.members, r))
@@ -56,10 +62,12 @@ export class StorageOrgan implements Organ {
       router.on(SHARD_KIND.chunkHas, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
       router.on(SHARD_KIND.chunkFetch, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
     }
+    ctx.receptor.on(SHARD_KIND.pin, (m, r) => this.guard(r, () => this.onPin(m, r!)))
+    ctx.receptor.on(SHARD_KIND.unpin, (m, r) => this.guard(r, () => this.onUnpin(m, r!)))
   }
 
   start(): void {
-    this.opened ??= this.chunks.open()
+    this.opened ??= Promise.all([this.chunks.open(), this.pins.open()]).then(() => undefined)
     this.opened.then(
       () => this.keeper.start(),
       (error) => this.ctx.log.error(`storage: cannot open the store: ${(error as Error).message}`),
@@ -71,7 +79,7 @@ export class StorageOrgan implements Organ {
   }
 
   status(): Record<string, unknown> {
-    return { ...this.chunks.stats, quotaBytes: this.chunks.quotaBytes, membersKnown: this.members.size, ...this.counters, keeper: this.keeper.counters }
+    return { ...this.chunks.stats, quotaBytes: this.chunks.quotaBytes, membersKnown: this.members.size, pinnedFiles: this.pins.count, ...this.counters, keeper: this.keeper.counters }
   }
   /** Every request waits for the store to be open; failures become signed errors, never crashes. */
   private guard(responder: Responder | undefined, task: () => Promise<void>): void {
@@ -137,5 +145,48 @@ export class StorageOrgan implements Organ {
     // An auditor vouches for the copies that belong here: their lease is renewed.
     if (Array.isArray(touch)) for (const k of touch) if (Number.isSafeInteger(k) && have[k as number]) this.keeper.touch(hashes[k as number] as string)
     r.reply(jsonMessage(`${SHARD_KIND.chunkHas}.reply`, { have }))
+  }
+
+  // -------------------------------------------------------------------- pins
+
+  private checkOwnKey(m: Incoming): void {
+    if (m.fromHex !== this.ctx.self.id) throw new BorgError('refused', `${m.kind} is accepted only from this node's own key`)
+  }
+
+  /**
+   * Pin a file here: the body is its manifest (verified). The pin is recorded
+   * first, so nothing fetched is collected meanwhile; then every chunk not
+   * yet here is pulled from its best-ranked holders. Chunks that could not be
+   * fetched are reported; pinning again fetches the rest.
+   */
+  private async onPin(m: Incoming, r: Responder): Promise<void> {
+    this.checkOwnKey(m)
+    const manifest = openManifest(m.body)
+    const unique = [...new Set(manifest.chunks)]
+    await this.pins.pin(manifest.id, unique)
+    const missing: string[] = []
+    for (const hash of unique) if (!(await this.chunks.has(hash))) missing.push(hash)
+    let fetched = 0
+    let failed: { hash: string; error: string }[] = []
+    if (missing.length > 0) {
+      const members = (await this.members.list()).filter((member) => member.id !== this.ctx.self.id)
+      const byId = new Map(members.map((member) => [member.id, member]))
+      const length = new Map(manifest.chunks.map((hash, i) => [hash, storedChunkLength(manifest, i)]))
+      const items = missing.map((hash) => ({ hash, length: length.get(hash)!, from: rankHolders(hash, byId.keys()).slice(0, 10).map((id) => byId.get(id)!) }))
+      const outcome = await fetchChunks(this.ctx.transport, items.filter((item) => item.from.length > 0), async (hash, bytes) => {
+        await this.chunks.put(hash, bytes, { verified: true })
+        this.counters.chunksFetched++
+      })
+      fetched = outcome.stored.length
+      failed = outcome.failed
+    }
+    if (failed.length > 0 || fetched < missing.length) this.ctx.log.warn(`pins: file ${manifest.id.slice(0, 12)}: ${missing.length - fetched} chunk(s) not fetched yet`, 'pin-partial')
+    r.reply(jsonMessage(`${SHARD_KIND.pin}.reply`, { id: manifest.id, chunks: unique.length, had: unique.length - missing.length, fetched, missing: missing.length - fetched, failed: failed.slice(0, 5) }))
+  }
+
+  private async onUnpin(m: Incoming, r: Responder): Promise<void> {
+    this.checkOwnKey(m)
+    const id = checkFileId(readObject(m).id)
+    r.reply(jsonMessage(`${SHARD_KIND.unpin}.reply`, { id, unpinned: await this.pins.unpin(id) }))
   }
 }

@@ -180,6 +180,11 @@ borg_in "$N2" 7 shard get "$EID"
 BORG_HOME=$N1 "$BIN" shard get "$EID" </dev/null 2>/dev/null | cmp -s - "$WORK/blob" || fail "the owner could not read the encrypted file back"
 borg_in "$N2" 2 shard get ../../etc/passwd
 ok "shard put/get: 3 MB stored and fetched bit-identical through the other node; encrypted only for its owner"
+borg_in "$N2" 0 shard pin "$FID" --json
+grep -qE '"missing": *0' <<<"$OUT" || fail "shard pin left chunks unfetched: $OUT"
+borg_in "$N2" 0 shard unpin "$FID" --json
+grep -qE '"unpinned": *true' <<<"$OUT" || fail "shard unpin did not unpin: $OUT"
+ok "shard pin/unpin: the second node keeps every chunk of the file, then lets it go"
 if command -v curl >/dev/null; then
   BORG_HOME=$N2 "$BIN" stream serve "$FID" --port 0 >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
   SERVE=$!

@@ -34,10 +34,10 @@ export default class NodeStatus extends BorgCommand {
     const short = (id?: string) => (id ? `${id.slice(0, 10)}…` : '-')
     this.emit(result, () => [
       `node ${result.nodeId} (pid ${result.pid}, borg ${result.version})`,
-      `${'cell'.padEnd(6)} ${'state'.padEnd(7)} ${'pos'.padStart(5)} ${'size'.padStart(5)} ${'epoch'.padEnd(7)} ${'root'.padEnd(34)} ${'parent'.padEnd(12)} ${'kids'.padStart(4)} ${'last'.padEnd(12)} ${'outbox'.padStart(6)} ${'peers'.padStart(5)}`,
+      `${'cell'.padEnd(7)} ${'state'.padEnd(7)} ${'pos'.padStart(5)} ${'size'.padStart(5)} ${'epoch'.padEnd(7)} ${'root'.padEnd(34)} ${'parent'.padEnd(12)} ${'kids'.padStart(4)} ${'last'.padEnd(12)} ${'outbox'.padStart(6)} ${'peers'.padStart(5)}`,
       ...result.cells.map((c) =>
         [
-          c.name.padEnd(6),
+          c.name.padEnd(7),
           c.state.padEnd(7),
           String(c.position ?? '-').padStart(5),
           String(c.treeSize ?? '-').padStart(5),

@@ -5,16 +5,22 @@
  * keeps (docs/storage.md). DNA: the original's ftreeFileMgrCell numbers, with
  * the 25 children of its portal file.
  *
- * BORG_FILES_AUDIT_MS sets how often kept files are audited (default 10 min).
+ * BORG_FILES_AUDIT_MS sets how often kept files are audited (default 10 min);
+ * BORG_FILES_QUOTA bounds the disk manifests may take (default 1G: about 15,000
+ * files of 1 GB each, or millions of small ones).
  */
 import { BorgError } from '../../core/errors.js'
+import { parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../types.js'
 import { ManifestOrgan } from './manifest-organ.js'
+
+export const DEFAULT_FILES_QUOTA = '1G'
 
 export const filesCell: CellType = {
   dna: { name: 'files', netPort: 13351, recpPort: 13381, monPort: 13341, maxChildren: 25 },
   summary: "file managers: owner-signed manifests and removals, replicated by rendezvous hashing; they audit and repair their files' chunks",
-  organs: (context) => (context.dataDir ? [new ManifestOrgan(context, { steward: stewardOptions(process.env) })] : []),
+  organs: (context) =>
+    context.dataDir ? [new ManifestOrgan(context, { steward: stewardOptions(process.env), quotaBytes: parseSize(process.env.BORG_FILES_QUOTA ?? DEFAULT_FILES_QUOTA, 'BORG_FILES_QUOTA') })] : [],
 }
 
 function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number } {

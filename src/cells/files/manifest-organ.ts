@@ -24,6 +24,8 @@ const DIRECTORY = 'node.directory'
 
 export interface ManifestOrganOptions {
   steward?: Partial<StewardOptions>
+  /** Disk the manifests may take (default: unbounded). */
+  quotaBytes?: number
 }
 
 export class ManifestOrgan implements Organ {
@@ -40,7 +42,7 @@ export class ManifestOrgan implements Organ {
     options: ManifestOrganOptions = {},
   ) {
     if (!ctx.dataDir) throw new BorgError('usage', 'the file-manager cell needs a data directory')
-    this.manifests = new ManifestStore(ctx.dataDir, ctx.log)
+    this.manifests = new ManifestStore(ctx.dataDir, ctx.log, options.quotaBytes)
     this.fileManagers = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, FILES_KIND.members), ctx.clock)
     this.shardCells = new MemberCache(async () => fetchMembers(ctx.transport, await this.shardEntry(), SHARD_MEMBERS), ctx.clock)
     this.steward = new FileSteward(
@@ -82,7 +84,7 @@ export class ManifestOrgan implements Organ {
   }
 
   status(): Record<string, unknown> {
-    return { manifests: this.manifests.count, removalsKept: this.manifests.removalCount, fileManagersKnown: this.fileManagers.size, shardCellsKnown: this.shardCells.size, ...this.counters, steward: this.steward.counters }
+    return { manifests: this.manifests.count, usedBytes: this.manifests.usedBytes, quotaBytes: this.manifests.quotaBytes, removalsKept: this.manifests.removalCount, fileManagersKnown: this.fileManagers.size, shardCellsKnown: this.shardCells.size, ...this.counters, steward: this.steward.counters }
   }
 
   /** A shard cell to ask for the shard members: this node's own, else one on another file manager's node. */

@@ -25,6 +25,9 @@ export class ManifestStore {
   /** owner key id → file ids. */
   private readonly byOwner = new Map<string, Set<string>>()
   private readonly owners = new Map<string, string>()
+  /** file id → its manifest's size on disk. */
+  private readonly sizes = new Map<string, number>()
+  private used = 0
   private readonly removalsDir: string
   /** Tombstones: file id → the owner's removal. */
   private readonly removals = new Map<string, Removal>()
@@ -32,6 +35,8 @@ export class ManifestStore {
   constructor(
     dataDir: string,
     private readonly log: Logger,
+    /** Disk the manifests may take (anyone can put a validly signed manifest: this bounds what that costs). */
+    readonly quotaBytes = Number.POSITIVE_INFINITY,
   ) {
     this.dir = join(dataDir, 'manifests')
     this.removalsDir = join(dataDir, 'removals')
@@ -39,6 +44,10 @@ export class ManifestStore {
 
   get count(): number {
     return this.owners.size
+  }
+
+  get usedBytes(): number {
+    return this.used
   }
 
   async open(): Promise<void> {
@@ -78,6 +87,11 @@ export class ManifestStore {
     const removal = this.removals.get(manifest.id)
     if (removal && removes(removal, manifest)) return { manifest, stored: false, removed: removal }
     if (this.owners.has(manifest.id)) return { manifest, stored: false }
+    if (this.used + manifest.bytes.length > this.quotaBytes) {
+      throw new BorgError('unavailable', `manifest store is full: ${this.used} of ${this.quotaBytes} bytes used, manifest ${manifest.id} needs ${manifest.bytes.length}`, {
+        details: { reason: 'full', usedBytes: this.used, quotaBytes: this.quotaBytes },
+      })
+    }
     await writeFileAtomic(join(this.dir, manifest.id), manifest.bytes, 0o600)
     this.index(manifest)
     return { manifest, stored: true }
@@ -139,11 +153,15 @@ export class ManifestStore {
     if (owner === undefined) return false
     this.owners.delete(id)
     this.byOwner.get(owner)?.delete(id)
+    this.used -= this.sizes.get(id) ?? 0
+    this.sizes.delete(id)
     return true
   }
 
   private index(m: Manifest): void {
     this.owners.set(m.id, m.owner)
+    this.sizes.set(m.id, m.bytes.length)
+    this.used += m.bytes.length
     let set = this.byOwner.get(m.owner)
     if (!set) this.byOwner.set(m.owner, (set = new Set()))
     set.add(m.id)

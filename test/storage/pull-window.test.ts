@@ -55,6 +55,15 @@ describe('pullWindow (the DStream pull engine)', () => {
     expect(src.asked).toEqual([[0, 0], [1, 0], [2, 0], [3, 0], [0, 1]])
   })
 
+  it('unordered with onLost: a chunk out of attempts (its own count) is reported and the others still arrive', async () => {
+    const src = source({ failures: new Map([[1, 9]]) })
+    const got: number[] = []
+    const lost: [number, number][] = []
+    await pullWindow({ indexes: [0, 1, 2], window: 2, attempts: (i) => i + 1, ordered: false, fetch: src.fetch, deliver: (i) => void got.push(i), onLost: (i, errors) => void lost.push([i, errors.length]) })
+    expect(got.sort()).toEqual([0, 2])
+    expect(lost).toEqual([[1, 2]])
+  })
+
   it('stops at a delivery that fails (a full disk) and reports it', async () => {
     const src = source()
     const got: number[] = []

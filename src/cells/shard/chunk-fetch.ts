@@ -8,8 +8,7 @@
  * once and never pass through the auditor.
  */
 import { BorgError } from '../../core/errors.js'
-import { bytesToHex } from '../../core/bytes.js'
-import { sha256 } from '../../core/crypto/hash.js'
+import { chunkFromReply } from '../../core/storage/chunk-reply.js'
 import { isSha256Hex } from '../../core/storage/names.js'
 import { MAX_CHUNK_SIZE } from '../../core/storage/chunking.js'
 import { pullWindow } from '../../core/stream/pull-window.js'
@@ -22,8 +21,6 @@ import { SHARD_KIND } from './messages.js'
 export const MAX_FETCH = 64
 /** Chunks pulled at once by one fetch. */
 const FETCH_WINDOW = 8
-/** Handed over for a chunk that ran out of sources, so the pull carries on with the others. */
-const GAVE_UP = new Uint8Array(0)
 
 export interface FetchItem {
   hash: string
@@ -56,41 +53,32 @@ export function parseFetch(body: unknown): FetchItem[] {
   })
 }
 
-/** Pull the chunks from their holders; `store` keeps each verified one. Failures are reported per chunk. */
+/** Pull the chunks from their holders, each from the next one on a failure; `store` keeps each verified one. Failures are reported per chunk. */
 export async function fetchChunks(transport: Transport, items: FetchItem[], store: (hash: string, bytes: Uint8Array) => Promise<void>, timeoutMs = 30_000): Promise<FetchOutcome> {
   const outcome: FetchOutcome = { stored: [], failed: [] }
-  const errors = new Map<number, string[]>()
   await pullWindow({
     indexes: items.map((_, i) => i),
     window: FETCH_WINDOW,
-    attempts: Math.max(...items.map((item) => item.from.length)),
+    attempts: (i) => items[i]!.from.length,
     ordered: false,
     fetch: async (i, attempt) => {
-      const item = items[i]!
-      const holder = item.from[attempt % item.from.length]!
+      const { hash, length, from } = items[i]!
+      const holder = from[attempt]!
       try {
-        const reply = await request(transport, holder, jsonMessage(SHARD_KIND.chunkGet, { hash: item.hash }), timeoutMs)
-        if (bytesToHex(reply.bodyHash ?? sha256(reply.body)) !== item.hash || reply.body.length !== item.length) throw new BorgError('body-hash-mismatch', 'sent other bytes')
-        return reply.body
+        return chunkFromReply(await request(transport, holder, jsonMessage(SHARD_KIND.chunkGet, { hash }), timeoutMs), hash, length)
       } catch (error) {
-        const list = errors.get(i) ?? []
-        errors.set(i, [...list, `${holder.endpoint}: ${(error as Error).message}`])
-        if (attempt + 1 >= item.from.length) {
-          // This chunk is out of sources: report it, and hand over nothing so the others carry on.
-          outcome.failed.push({ hash: item.hash, error: errors.get(i)!.slice(-2).join('; ') })
-          return GAVE_UP
-        }
-        throw error
+        throw new BorgError(error instanceof BorgError ? error.code : 'unavailable', `${holder.endpoint}: ${(error as Error).message}`)
       }
     },
+    // A chunk out of sources is reported; the others carry on.
+    onLost: (i, errors) => void outcome.failed.push({ hash: items[i]!.hash, error: errors.slice(-2).join('; ') }),
     deliver: async (i, bytes) => {
-      const item = items[i]!
-      if (bytes === GAVE_UP) return
+      const { hash } = items[i]!
       try {
-        await store(item.hash, bytes)
-        outcome.stored.push(item.hash)
+        await store(hash, bytes)
+        outcome.stored.push(hash)
       } catch (error) {
-        outcome.failed.push({ hash: item.hash, error: (error as Error).message })
+        outcome.failed.push({ hash, error: (error as Error).message })
       }
     },
   })

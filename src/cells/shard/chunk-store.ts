@@ -16,7 +16,7 @@
  * scrub re-hashes everything in turn.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, open as openFile, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/log.js'

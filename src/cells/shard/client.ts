@@ -24,7 +24,8 @@ import type { Random } from '../../core/wire/random.js'
 import { deliver, request, type Peer, type Transport } from '../../core/wire/transport.js'
 import { FILES_KIND } from '../files/messages.js'
 import { SHARD_KIND, readObject } from './messages.js'
-import { pullWindow } from '../../core/stream/pull-window.js'
+import { fetchWithRetries, pullWindow } from '../../core/stream/pull-window.js'
+import { chunkFromReply } from '../../core/storage/chunk-reply.js'
 import { MAX_REPLICAS } from './storage-organ.js'
 
 export const DEFAULT_REPLICAS = 3
@@ -325,7 +326,8 @@ export class StorageClient {
    */
   async chunk(manifest: Manifest, index: number, keys?: FileKeys): Promise<Uint8Array> {
     if (!(Number.isSafeInteger(index) && index >= 0 && index < manifest.chunks.length)) throw new BorgError('invalid-input', `file ${manifest.id} has no chunk ${index}`)
-    const { bytes } = await this.fetchChunk(manifest, index, await this.members())
+    const byId = await this.members()
+    const bytes = await fetchWithRetries({ attempts: this.sourcesPerChunk(byId), fetch: (i, rank) => this.fetchFrom(manifest, i, byId, rank), failure: (i, errors) => this.lostChunk(manifest, i, errors) }, index)
     if (!manifest.enc) return bytes
     if (!keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: its owner's identity is needed to read it`)
     return decryptChunk(this.fileKeyOf(manifest, keys), index, bytes)
@@ -337,19 +339,6 @@ export class StorageClient {
     let key = this.fileKeys.get(manifest.id)
     if (!key) this.fileKeys.set(manifest.id, (key = fileKey(keys, hexToBytes(openMeta(keys, manifest.enc!.meta).sha256))))
     return key
-  }
-
-  /** One stored chunk, checked against its name and length, from the first holder in rank order that has it. */
-  private async fetchChunk(manifest: Manifest, index: number, byId: Map<string, Member>): Promise<{ bytes: Uint8Array; fallback: boolean }> {
-    const errors: string[] = []
-    for (let attempt = 0; attempt < this.sourcesPerChunk(byId); attempt++) {
-      try {
-        return { bytes: await this.fetchFrom(manifest, index, byId, attempt), fallback: attempt > 0 }
-      } catch (error) {
-        errors.push((error as Error).message)
-      }
-    }
-    throw this.lostChunk(manifest, index, errors)
   }
 
   /** The best-ranked holders, then the shard cell this client entered by (it may have the file pinned). */
@@ -364,11 +353,7 @@ export class StorageClient {
     const holder = rank < ranked.length ? byId.get(ranked[rank]!) : rank === ranked.length ? this.options.shards : undefined
     if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
     try {
-      const reply = await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash }))
-      // The reply's body was verified against its signed hash at the edge; that hash must be the chunk's name.
-      const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
-      if (name !== hash || reply.body.length !== storedChunkLength(manifest, index)) throw new BorgError('body-hash-mismatch', `sent other bytes for chunk ${hash.slice(0, 16)}…`)
-      return reply.body
+      return chunkFromReply(await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash })), hash, storedChunkLength(manifest, index))
     } catch (error) {
       throw new BorgError(error instanceof BorgError ? error.code : 'unavailable', `${holder.endpoint}: ${(error as Error).message}`)
     }

@@ -20,8 +20,8 @@ export interface PullPlan {
   indexes: number[]
   /** Requests in flight at once (ordered: chunks fetched ahead of the one being handed over). */
   window: number
-  /** Tries per chunk before the whole pull fails. */
-  attempts: number
+  /** Tries per chunk before it counts as lost (a number, or per chunk index: e.g. how many sources it has). */
+  attempts: number | ((index: number) => number)
   /** Chunk `index`, checked (or throw); `attempt` counts from 0. */
   fetch(index: number, attempt: number): Promise<Uint8Array>
   /** Takes each chunk: in index order when `ordered`, else as it arrives. */
@@ -31,6 +31,11 @@ export interface PullPlan {
   cancelled?: () => boolean
   /** The error to throw when a chunk failed every attempt. */
   failure?: (index: number, errors: string[]) => BorgError
+  /**
+   * Unordered only: a chunk that failed every attempt is reported here and the
+   * pull carries on with the others (without it, the whole pull fails).
+   */
+  onLost?: (index: number, errors: string[]) => void
 }
 
 function defaultFailure(index: number, errors: string[]): BorgError {
@@ -41,10 +46,12 @@ export function pullWindow(plan: PullPlan): Promise<void> {
   return plan.ordered ? pullOrdered(plan) : pullUnordered(plan)
 }
 
-/** Every attempt for one chunk, one after another. */
-async function fetchWithRetries(plan: PullPlan, index: number): Promise<Uint8Array> {
+const attemptsFor = (plan: Pick<PullPlan, 'attempts'>, index: number): number => (typeof plan.attempts === 'number' ? plan.attempts : plan.attempts(index))
+
+/** Every attempt for one chunk, one after another (also what a single-chunk reader wants). */
+export async function fetchWithRetries(plan: Pick<PullPlan, 'attempts' | 'fetch' | 'failure'>, index: number): Promise<Uint8Array> {
   const errors: string[] = []
-  for (let attempt = 0; attempt < plan.attempts; attempt++) {
+  for (let attempt = 0; attempt < attemptsFor(plan, index); attempt++) {
     try {
       return await plan.fetch(index, attempt)
     } catch (error) {
@@ -88,8 +95,9 @@ async function pullUnordered(plan: PullPlan): Promise<void> {
         bytes = await plan.fetch(index, errors.length)
       } catch (error) {
         errors.push((error as Error).message)
-        if (errors.length >= plan.attempts) fatal ??= (plan.failure ?? defaultFailure)(index, errors)
-        else queue.push(index) // asked again later, after the others
+        if (errors.length < attemptsFor(plan, index)) queue.push(index) // asked again later, after the others
+        else if (plan.onLost) plan.onLost(index, errors)
+        else fatal ??= (plan.failure ?? defaultFailure)(index, errors)
         continue
       }
       try {

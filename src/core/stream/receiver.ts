@@ -9,13 +9,15 @@ import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/prom
 import { join } from 'node:path'
 import { BorgError } from '../errors.js'
 import { bytesToHex } from '../bytes.js'
-import { sha256, sha256Stream } from '../crypto/hash.js'
+import { sha256Stream } from '../crypto/hash.js'
 import type { Logger } from '../log.js'
 import { writeFileAtomic } from '../store/atomic-file.js'
 import { jsonMessage } from '../wire/message.js'
 import { request, type Peer, type Transport } from '../wire/transport.js'
 import { STREAM_KIND, type StreamOffer, type StreamProgress } from './messages.js'
 import { pullWindow } from './pull-window.js'
+import { chunkFromReply } from '../storage/chunk-reply.js'
+import { chunkLength } from '../storage/chunking.js'
 
 export interface ReceiverOptions {
   dir: string
@@ -123,10 +125,7 @@ export class StreamReceiver {
         ordered: false,
         fetch: async (index) => {
           const reply = await request(this.options.transport, s.from, jsonMessage(STREAM_KIND.pull, { streamId: offer.streamId, index }), this.timeoutMs)
-          const length = Math.min(offer.chunkSize, offer.size - index * offer.chunkSize)
-          const name = bytesToHex(reply.bodyHash ?? sha256(reply.body))
-          if (name !== offer.chunks[index] || reply.body.length !== length) throw new BorgError('body-hash-mismatch', `chunk ${index} does not match its announced hash`)
-          return reply.body
+          return chunkFromReply(reply, offer.chunks[index]!, chunkLength(index, offer.size, offer.chunkSize))
         },
         deliver: async (index, bytes) => {
           await handle.write(bytes, 0, bytes.length, index * offer.chunkSize)

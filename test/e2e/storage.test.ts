@@ -46,7 +46,7 @@ async function borg(node: NodeProcess | string, ...args: string[]) {
   return organism.exec(typeof node === 'string' ? node : node.home, args, { timeoutMs: 120_000 })
 }
 
-async function stat(node: NodeProcess, id: string): Promise<{ chunks: { holders: string[] }[] }> {
+async function stat(node: NodeProcess, id: string): Promise<{ chunks: { hash: string; holders: string[] }[] }> {
   const r = await borg(node, 'shard', 'stat', id, '--json')
   expect(r.code, r.stderr).toBe(0)
   return JSON.parse(r.stdout.toString())
@@ -148,12 +148,9 @@ describe('storage across five node processes', () => {
     expect(put.code, put.stderr).toBe(0)
     const { id } = JSON.parse(put.stdout.toString())
     const ids = await Promise.all(organism.nodes.map(nodeIdOf))
-    const chunk = (await stat(owner(), id)).chunks[1]!
-    const holders = chunk.holders
+    const { hash, holders } = (await stat(owner(), id)).chunks[1]!
     expect(holders).toHaveLength(3)
     const victim = organism.nodes.find((_, i) => holders.includes(ids[i]!))!
-    const manifest = JSON.parse((await borg(owner(), 'shard', 'stat', id, '--json')).stdout.toString()) as { chunks: { hash: string }[] }
-    const hash = manifest.chunks[1]!.hash
     const path = join(victim.home, 'node', 'cells', 'shard', 'store', 'chunks', hash.slice(0, 2), hash)
     const good = await readFile(path)
     const bad = Buffer.from(good)

@@ -156,9 +156,10 @@ export class FileSteward {
     const members = await this.peers.files()
     const byId = new Map(members.map((m) => [m.id, m]))
     byId.delete(this.ctx.self.id)
+    const candidates = [...byId.keys(), this.ctx.self.id]
     const asks = new Map<string, Manifest[]>()
     for (const m of manifests) {
-      for (const holder of manifestHolders(m.id, m.owner, [...byId.keys(), this.ctx.self.id])) {
+      for (const holder of manifestHolders(m.id, m.owner, candidates)) {
         if (!byId.has(holder)) continue
         let list = asks.get(holder)
         if (!list) asks.set(holder, (list = []))

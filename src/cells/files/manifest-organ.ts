@@ -15,6 +15,7 @@ import { openRemoval } from '../../core/storage/removal.js'
 import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../types.js'
+import { answerWhenReady } from '../answer.js'
 import { ManifestStore, checkFileId } from './manifest-store.js'
 import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
 import { DEFAULT_STEWARD, FileSteward, type StewardOptions } from './file-steward.js'
@@ -107,14 +108,7 @@ export class ManifestOrgan implements Organ {
 
   /** Every request waits for the store to be open; failures become signed errors, never crashes. */
   private guard(responder: Responder | undefined, task: () => Promise<void>): void {
-    if (!responder) return // these requests all expect a reply
-    ;(this.opened ?? Promise.resolve())
-      .then(task)
-      .catch((error) => {
-        const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
-        if (!(error instanceof BorgError)) this.ctx.log.error(`manifests: ${(error as Error).stack ?? error}`)
-        responder.fail(e.code, e.message)
-      })
+    answerWhenReady(this.opened, responder, task, this.ctx.log, 'manifests')
   }
 
   private async onPut(m: Incoming, r: Responder): Promise<void> {

@@ -5,35 +5,25 @@
  * burst is spread rather than sent to one cell.
  */
 import type { Clock } from '../../core/wire/clock.js'
+import { Refreshed } from '../../core/wire/refreshed.js'
 import type { CellLoad } from './messages.js'
 
 export class LoadSurvey {
-  private cached?: { loads: CellLoad[]; at: number }
-  private pending?: Promise<CellLoad[]>
+  private readonly survey: Refreshed<CellLoad[]>
 
-  constructor(
-    private readonly ask: () => Promise<CellLoad[]>,
-    private readonly clock: Clock,
-    private readonly ttlMs = 1_000,
-    private readonly onError: (error: Error) => void = () => {},
-  ) {}
+  constructor(ask: () => Promise<CellLoad[]>, clock: Clock, ttlMs = 1_000, onError: (error: Error) => void = () => {}) {
+    // A failed round counts as nobody answering.
+    this.survey = new Refreshed(() => ask().catch((error: Error) => (onError(error), [])), clock, ttlMs)
+  }
 
-  /** The loads, fresh or at most `ttlMs` old; a failed round counts as nobody answering. */
+  /** The loads, fresh or at most `ttlMs` old. */
   loads(): Promise<CellLoad[]> {
-    if (this.cached && this.clock.monotonic() - this.cached.at <= this.ttlMs) return Promise.resolve(this.cached.loads)
-    this.pending ??= this.ask()
-      .catch((error: Error) => (this.onError(error), []))
-      .then((loads) => {
-        this.cached = { loads, at: this.clock.monotonic() }
-        return loads
-      })
-      .finally(() => (this.pending = undefined))
-    return this.pending
+    return this.survey.get()
   }
 
   /** A client was just sent to `url`. */
   sentTo(url: string): void {
-    const load = this.cached?.loads.find((l) => l.url === url)
+    const load = this.survey.current?.find((l) => l.url === url)
     if (load) load.clients++
   }
 }

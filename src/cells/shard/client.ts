@@ -13,7 +13,7 @@ import { sha256, sha256Stream } from '../../core/crypto/hash.js'
 import { backgroundSha256 } from '../../core/crypto/background-hash.js'
 import type { EnvelopeSigner } from '../../core/envelope/seal.js'
 import { chunksOf, DEFAULT_CHUNK_SIZE } from '../../core/storage/chunking.js'
-import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, openMeta, sealMeta, type FileKeys } from '../../core/storage/file-crypto.js'
+import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, fileKeyFromMeta, openMeta, sealMeta, type FileKeys } from '../../core/storage/file-crypto.js'
 import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../../core/storage/manifest.js'
 import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '../../core/storage/placement.js'
 import { signRemoval } from '../../core/storage/removal.js'
@@ -337,7 +337,7 @@ export class StorageClient {
 
   private fileKeyOf(manifest: Manifest, keys: FileKeys): Uint8Array {
     let key = this.fileKeys.get(manifest.id)
-    if (!key) this.fileKeys.set(manifest.id, (key = fileKey(keys, hexToBytes(openMeta(keys, manifest.enc!.meta).sha256))))
+    if (!key) this.fileKeys.set(manifest.id, (key = fileKeyFromMeta(keys, manifest.enc!.meta)))
     return key
   }
 

@@ -19,7 +19,7 @@ import { silentLogger } from '../../core/log.js'
 import { HttpsTransport } from '../../core/net/https-transport.js'
 import { readRunning } from '../../core/node/running-file.js'
 import { chunkLength } from '../../core/storage/chunking.js'
-import { encryptChunk, fileKey, fileKeysFromIdentity, openMeta, type FileKeys } from '../../core/storage/file-crypto.js'
+import { encryptChunk, fileKeyFromMeta, fileKeysFromIdentity, openMeta, type FileKeys } from '../../core/storage/file-crypto.js'
 import type { Manifest } from '../../core/storage/manifest.js'
 import { cryptoRandom } from '../../core/wire/random.js'
 import type { Peer } from '../../core/wire/transport.js'
@@ -231,7 +231,7 @@ async function verifiedPrefix(part: string, manifest: Manifest, keys?: FileKeys)
   const handle = await open(part, 'r').catch(() => undefined)
   if (!handle) return 0
   try {
-    const key = manifest.enc && keys ? fileKey(keys, hexToBytes(openMeta(keys, manifest.enc.meta).sha256)) : undefined
+    const key = manifest.enc && keys ? fileKeyFromMeta(keys, manifest.enc.meta) : undefined
     let verified = 0
     for (let i = 0; i < manifest.chunks.length; i++) {
       const length = chunkLength(i, manifest.size, manifest.chunkSize)

@@ -18,6 +18,7 @@ import { mayHold } from '../../core/storage/placement.js'
 import { isSha256Hex } from '../../core/storage/names.js'
 import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
 import type { Organ, OrganContext } from '../types.js'
+import { answerWhenReady } from '../answer.js'
 import { ChunkStore } from './chunk-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
@@ -83,14 +84,7 @@ export class StorageOrgan implements Organ {
   }
   /** Every request waits for the store to be open; failures become signed errors, never crashes. */
   private guard(responder: Responder | undefined, task: () => Promise<void>): void {
-    if (!responder) return // storage requests all expect a reply
-    ;(this.opened ?? Promise.resolve())
-      .then(task)
-      .catch((error) => {
-        const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
-        if (!(error instanceof BorgError)) this.ctx.log.error(`storage: ${(error as Error).stack ?? error}`)
-        responder.fail(e.code, e.message)
-      })
+    answerWhenReady(this.opened, responder, task, this.ctx.log, 'storage')
   }
 
   // ------------------------------------------------------------------ chunks

@@ -21,7 +21,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
 import { BorgError } from '../errors.js'
-import { concatBytes, utf8 } from '../bytes.js'
+import { concatBytes, hexToBytes, utf8 } from '../bytes.js'
 
 export const ENCRYPTION_ALG = 'aes-256-gcm'
 export const TAG_BYTES = 16
@@ -99,4 +99,9 @@ export function openMeta(keys: FileKeys, sealed: Uint8Array): SealedMeta {
   const meta = JSON.parse(utf8.decode(plaintext)) as SealedMeta
   if (typeof meta.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(meta.sha256)) throw new BorgError('malformed', 'sealed file metadata lacks the file hash')
   return meta
+}
+
+/** The key of an encrypted file, from its sealed metadata (which holds the plaintext hash the key derives from). */
+export function fileKeyFromMeta(keys: FileKeys, sealedMeta: Uint8Array): Uint8Array {
+  return fileKey(keys, hexToBytes(openMeta(keys, sealedMeta).sha256))
 }

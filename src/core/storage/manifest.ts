@@ -14,6 +14,7 @@
 import { BorgError } from '../errors.js'
 import { bytesToHex, utf8 } from '../bytes.js'
 import { open, sealToBytes, type EnvelopeSigner } from '../envelope/seal.js'
+import { documentJson } from '../envelope/document.js'
 import { BodyType } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, chunkCount } from './chunking.js'
@@ -93,16 +94,7 @@ export function openManifest(bytes: Uint8Array, expectedId?: string): Manifest {
   const { header, body } = open(bytes)
   const id = bytesToHex(header.bodyHash)
   if (expectedId !== undefined && id !== expectedId) throw new BorgError('body-hash-mismatch', `manifest is file ${id}, not ${expectedId}`)
-  if (header.kind !== MANIFEST_KIND) throw new BorgError('malformed', `not a manifest: kind ${header.kind}`)
-  if (header.to.type !== 'none') throw new BorgError('malformed', 'a manifest has no target')
-  if (header.bodyType !== BodyType.json) throw new BorgError('malformed', 'manifest body is not JSON')
-  let raw: unknown
-  try {
-    raw = JSON.parse(utf8.decode(body))
-  } catch (error) {
-    throw new BorgError('malformed', 'manifest body is not valid JSON', { cause: error })
-  }
-  const content = parseContent(raw)
+  const content = parseContent(documentJson(header, body, MANIFEST_KIND, 'manifest'))
   if (content.owner !== bytesToHex(header.sender)) throw new BorgError('malformed', 'manifest owner is not its signer')
   return { ...content, id, created: header.timestamp, bytes }
 }

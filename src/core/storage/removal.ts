@@ -10,6 +10,7 @@
 import { BorgError } from '../errors.js'
 import { bytesToHex, utf8 } from '../bytes.js'
 import { open, sealToBytes, type EnvelopeSigner } from '../envelope/seal.js'
+import { documentJson } from '../envelope/document.js'
 import { BodyType } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import { isSha256Hex } from './names.js'
@@ -37,15 +38,7 @@ export function signRemoval(signer: EnvelopeSigner, id: string, at: number, rand
 /** Decode and verify a removal (signature, kind, strict body); `expectedId`, when given, must be the file it names. */
 export function openRemoval(bytes: Uint8Array, expectedId?: string): Removal {
   const { header, body } = open(bytes)
-  if (header.kind !== REMOVAL_KIND) throw new BorgError('malformed', `not a removal: kind ${header.kind}`)
-  if (header.to.type !== 'none') throw new BorgError('malformed', 'a removal has no target')
-  if (header.bodyType !== BodyType.json) throw new BorgError('malformed', 'removal body is not JSON')
-  let raw: unknown
-  try {
-    raw = JSON.parse(utf8.decode(body))
-  } catch (error) {
-    throw new BorgError('malformed', 'removal body is not valid JSON', { cause: error })
-  }
+  const raw = documentJson(header, body, REMOVAL_KIND, 'removal')
   const b = raw as Record<string, unknown>
   if (typeof raw !== 'object' || raw === null || Object.keys(b).length !== 2 || b.v !== 1 || !isSha256Hex(b.id)) {
     throw new BorgError('malformed', 'malformed removal: the body must be exactly {"v":1,"id":"<file id>"}')

@@ -8,6 +8,7 @@
 import { BorgError } from '../errors.js'
 import { jsonMessage, readJson } from '../wire/message.js'
 import type { Clock } from '../wire/clock.js'
+import { Refreshed } from '../wire/refreshed.js'
 import { request, type Peer, type Responder, type Transport } from '../wire/transport.js'
 import type { TreeNode } from './tree-node.js'
 import type { Member } from './types.js'
@@ -60,33 +61,26 @@ export async function fetchMembers(transport: Transport, first: Peer | undefined
  * when older than `refreshMs`; concurrent callers share one fetch.
  */
 export class MemberCache {
-  private cached?: { list: Member[]; ids: Set<string>; at: number }
-  private pending?: Promise<Member[]>
+  private readonly members: Refreshed<{ list: Member[]; ids: Set<string> }>
 
-  constructor(
-    private readonly fetch: () => Promise<Member[]>,
-    private readonly clock: Clock,
-    private readonly refreshMs = 30_000,
-  ) {}
-
-  get size(): number {
-    return this.cached?.ids.size ?? 0
+  constructor(fetch: () => Promise<Member[]>, clock: Clock, refreshMs = 30_000) {
+    this.members = new Refreshed(async () => {
+      const list = await fetch()
+      return { list, ids: new Set(list.map((m) => m.id)) }
+    }, clock, refreshMs)
   }
 
-  list(): Promise<Member[]> {
-    if (this.cached && this.clock.monotonic() - this.cached.at <= this.refreshMs) return Promise.resolve(this.cached.list)
-    this.pending ??= this.fetch()
-      .then((list) => {
-        this.cached = { list, ids: new Set(list.map((m) => m.id)), at: this.clock.monotonic() }
-        return list
-      })
-      .finally(() => (this.pending = undefined))
-    return this.pending
+  get size(): number {
+    return this.members.current?.ids.size ?? 0
+  }
+
+  async list(): Promise<Member[]> {
+    return (await this.members.get()).list
   }
 
   /** The ids known now; a stale list is refreshed in the background, never waited for. */
   known(onError: (error: Error) => void): Set<string> | undefined {
-    this.list().catch(onError)
-    return this.cached?.ids
+    this.members.get().catch(onError)
+    return this.members.current?.ids
   }
 }

@@ -84,7 +84,7 @@ describe('requests and replies', () => {
     expect([error!.code, error!.message]).toEqual(['busy', 'try later'])
   })
 
-  simIt("a throwing handler is caught and counted; a request then fails 'internal'", 56, ({ create }) => {
+  simIt("a throwing handler is caught and counted; the request and the one-way message then fail 'internal'", 56, ({ create }) => {
     const { sim, net } = create()
     const [a, b] = [net.addNode(), net.addNode()]
     b.transport.onMessage(() => {
@@ -94,7 +94,7 @@ describe('requests and replies', () => {
     a.transport.send({ endpoint: b.endpoint }, jsonMessage('q', 0), { expectReply: true, onResult: (e) => results.push(e?.code ?? 'ok') })
     a.transport.send({ endpoint: b.endpoint }, jsonMessage('note', 0), { onResult: (e) => results.push(e?.code ?? 'ok') })
     sim.run()
-    expect(results.sort()).toEqual(['internal', 'ok'])
+    expect(results.sort()).toEqual(['internal', 'internal'])
     expect(sim.metrics.handlerErrors).toBe(2)
     expect((sim.metrics.handlerErrorSamples[0] as Error).message).toBe('boom')
   })

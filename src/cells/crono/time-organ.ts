@@ -28,6 +28,7 @@ import { LocalStepDetector, DEFAULT_STEP_THRESHOLD_MS } from '../../core/time/lo
 import { DEFAULT_SAMPLES, SampleFilter, type Sample } from '../../core/time/sample-filter.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { Incoming } from '../../core/wire/message.js'
+import { ANYONE } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import type { Member } from '../../core/tree/types.js'
 import type { TreeNode } from '../../core/tree/tree-node.js'
@@ -127,7 +128,7 @@ export class TimeOrgan implements Organ {
     this.filter = new SampleFilter(this.options.samples, this.options.driftPpm)
     this.localSteps = new LocalStepDetector(this.options.localStepThresholdMs)
     this.nextIntervalMs = this.options.intervalMs
-    ctx.net.on(CRONO_KIND.sync, (message, responder) => {
+    ctx.net.on(CRONO_KIND.sync, ANYONE, (message, responder) => {
       if (!responder) return
       if (!this.running) return responder.fail('unavailable', 'the crono cell is stopped')
       this.cancelLocalStep() // before t1, so both readings use the same local clock

@@ -8,6 +8,7 @@
  */
 import { BorgError } from '../../core/errors.js'
 import { jsonMessage, readJson, readObject, type Incoming } from '../../core/wire/message.js'
+import { ANYONE } from '../../core/wire/router.js'
 import type { Peer, Responder } from '../../core/wire/transport.js'
 import { request } from '../../core/wire/transport.js'
 import { isKeyIdHex } from '../../core/crypto/key-id.js'
@@ -56,13 +57,13 @@ export class ManifestOrgan implements Organ {
       { ...DEFAULT_STEWARD, ...options.steward },
     )
     for (const router of [ctx.net, ctx.receptor]) {
-      router.on(FILES_KIND.members, (_m, r) => r && answerMembers(ctx.tree, FILES_KIND.members, r))
-      router.on(FILES_KIND.put, (m, r) => this.guard(r, () => this.onPut(m, r!)))
-      router.on(FILES_KIND.get, (m, r) => this.guard(r, () => this.onGet(m, r!)))
-      router.on(FILES_KIND.has, (m, r) => this.guard(r, () => this.onHas(m, r!)))
-      router.on(FILES_KIND.list, (m, r) => this.guard(r, () => this.onList(m, r!)))
-      router.on(FILES_KIND.rm, (m, r) => this.guard(r, () => this.onRm(m, r!)))
-      router.on(FILES_KIND.audit, (m, r) => {
+      router.on(FILES_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, FILES_KIND.members, r))
+      router.on(FILES_KIND.put, ANYONE, (m, r) => this.guard(r, () => this.onPut(m, r!)))
+      router.on(FILES_KIND.get, ANYONE, (m, r) => this.guard(r, () => this.onGet(m, r!)))
+      router.on(FILES_KIND.has, ANYONE, (m, r) => this.guard(r, () => this.onHas(m, r!)))
+      router.on(FILES_KIND.list, ANYONE, (m, r) => this.guard(r, () => this.onList(m, r!)))
+      router.on(FILES_KIND.rm, ANYONE, (m, r) => this.guard(r, () => this.onRm(m, r!)))
+      router.on(FILES_KIND.audit, ANYONE, (m, r) => {
         if (r) return this.guard(r, () => this.onAudit(m, r))
         // One-way (a reader's "I just read this"): audit in the background.
         void (this.opened ?? Promise.resolve())

@@ -12,6 +12,7 @@ import { isSha256Hex } from '../../core/storage/names.js'
 import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
 import type { Member } from '../../core/tree/types.js'
 import { jsonMessage } from '../../core/wire/message.js'
+import { ANYONE } from '../../core/wire/router.js'
 import type { Random } from '../../core/wire/random.js'
 import { request } from '../../core/wire/transport.js'
 import { StorageClient } from '../shard/client.js'
@@ -52,8 +53,8 @@ export class MediaOrgan implements Organ {
     this.capacity = options.capacity
     this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, FSTREAM_KIND.members), ctx.clock)
     this.survey = new LoadSurvey(() => this.askOthers(), ctx.clock, options.loadCacheMs, (e) => ctx.log.debug(`fstream: no loads: ${e.message}`))
-    for (const router of [ctx.net, ctx.receptor]) router.on(FSTREAM_KIND.members, (_m, r) => r && answerMembers(ctx.tree, FSTREAM_KIND.members, r))
-    ctx.net.on(FSTREAM_KIND.load, (_m, r) => r?.reply(jsonMessage(`${FSTREAM_KIND.load}.reply`, this.load())))
+    for (const router of [ctx.net, ctx.receptor]) router.on(FSTREAM_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, FSTREAM_KIND.members, r))
+    ctx.net.on(FSTREAM_KIND.load, ANYONE, (_m, r) => r?.reply(jsonMessage(`${FSTREAM_KIND.load}.reply`, this.load())))
     ctx.httpGet(FILES_PATH, (req, res) => this.serve(req, res))
   }
 

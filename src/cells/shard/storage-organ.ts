@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { hexToBytes } from '../../core/bytes.js'
 import { binaryMessage, jsonMessage, type Incoming } from '../../core/wire/message.js'
+import { ANYONE, ownKey } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
 import { isSha256Hex } from '../../core/storage/names.js'
@@ -57,14 +58,14 @@ export class StorageOrgan implements Organ {
     this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper }, (hash) => this.pins.holds(hash))
     this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members), ctx.clock)
     for (const router of [ctx.net, ctx.receptor]) {
-      router.on(SHARD_KIND.members, (_m, r) => r && answerMembers(ctx.tree, SHARD_KIND.members, r))
-      router.on(SHARD_KIND.chunkPut, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
-      router.on(SHARD_KIND.chunkGet, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
-      router.on(SHARD_KIND.chunkHas, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
-      router.on(SHARD_KIND.chunkFetch, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
+      router.on(SHARD_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, SHARD_KIND.members, r))
+      router.on(SHARD_KIND.chunkPut, ANYONE, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
+      router.on(SHARD_KIND.chunkGet, ANYONE, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
+      router.on(SHARD_KIND.chunkHas, ANYONE, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
+      router.on(SHARD_KIND.chunkFetch, ANYONE, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
     }
-    ctx.receptor.on(SHARD_KIND.pin, (m, r) => this.guard(r, () => this.onPin(m, r!)))
-    ctx.receptor.on(SHARD_KIND.unpin, (m, r) => this.guard(r, () => this.onUnpin(m, r!)))
+    ctx.receptor.on(SHARD_KIND.pin, ownKey(ctx.self.id), (m, r) => this.guard(r, () => this.onPin(m, r!)))
+    ctx.receptor.on(SHARD_KIND.unpin, ownKey(ctx.self.id), (m, r) => this.guard(r, () => this.onUnpin(m, r!)))
   }
 
   start(): void {
@@ -143,10 +144,6 @@ export class StorageOrgan implements Organ {
 
   // -------------------------------------------------------------------- pins
 
-  private checkOwnKey(m: Incoming): void {
-    if (m.fromHex !== this.ctx.self.id) throw new BorgError('refused', `${m.kind} is accepted only from this node's own key`)
-  }
-
   /**
    * Pin a file here: the body is its manifest (verified). The pin is recorded
    * first, so nothing fetched is collected meanwhile; then every chunk not
@@ -154,7 +151,6 @@ export class StorageOrgan implements Organ {
    * fetched are reported; pinning again fetches the rest.
    */
   private async onPin(m: Incoming, r: Responder): Promise<void> {
-    this.checkOwnKey(m)
     const manifest = openManifest(m.body)
     const unique = [...new Set(manifest.chunks)]
     await this.pins.pin(manifest.id, unique)
@@ -179,7 +175,6 @@ export class StorageOrgan implements Organ {
   }
 
   private async onUnpin(m: Incoming, r: Responder): Promise<void> {
-    this.checkOwnKey(m)
     const id = checkFileId(readObject(m).id)
     r.reply(jsonMessage(`${SHARD_KIND.unpin}.reply`, { id, unpinned: await this.pins.unpin(id) }))
   }

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { jsonMessage, readJson } from '../../core/wire/message.js'
+import { ANYONE } from '../../core/wire/router.js'
 import { StreamReceiver } from '../../core/stream/receiver.js'
 import { STREAM_KIND, readOffer } from '../../core/stream/messages.js'
 import type { Organ, OrganContext } from '../types.js'
@@ -19,7 +20,7 @@ export class StreamOrgan implements Organ {
     if (!ctx.dataDir) throw new BorgError('usage', 'the stream organ needs a data directory')
     this.receiver = new StreamReceiver({ dir: join(ctx.dataDir, 'streams'), transport: ctx.transport, log: ctx.log })
     for (const router of [ctx.net, ctx.receptor]) {
-      router.on(STREAM_KIND.offer, (m, r) => {
+      router.on(STREAM_KIND.offer, ANYONE, (m, r) => {
         if (!r) return
         let offer
         try {
@@ -33,7 +34,7 @@ export class StreamOrgan implements Organ {
           (error: Error) => r.fail(error instanceof BorgError ? error.code : 'internal', error.message),
         )
       })
-      router.on(STREAM_KIND.status, (m, r) => {
+      router.on(STREAM_KIND.status, ANYONE, (m, r) => {
         const { streamId } = readJson<{ streamId?: unknown }>(m)
         const progress = typeof streamId === 'string' ? this.receiver.status(streamId) : undefined
         if (!progress) return r?.fail('not-found', 'no such stream here')

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../log.js'
 import { binaryMessage, jsonMessage, readJson } from '../wire/message.js'
+import { ANYONE } from '../wire/router.js'
 import { startWireNode } from '../node/wire-node.js'
 import { generateTlsMaterial } from '../net/cert.js'
 
@@ -33,13 +34,13 @@ export async function startBenchServer(): Promise<BenchServerInfo & { close(): P
     return b
   }
   // One-way bulk upload: verified (signature + body hash) by the transport, then dropped.
-  node.router.on(SINK_KIND, () => {})
-  node.router.on(BLOB_KIND, (message, responder) => {
+  node.router.on(SINK_KIND, ANYONE, () => {})
+  node.router.on(BLOB_KIND, ANYONE, (message, responder) => {
     const { size } = readJson<{ size: number }>(message)
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_BENCH_BYTES) return responder?.fail('invalid-input', 'bad size')
     responder?.reply(binaryMessage('bench.blob.data', blob(size)))
   })
-  node.router.on('bench.echo', (message, responder) => responder?.reply(jsonMessage('bench.echo.reply', readJson(message))))
+  node.router.on('bench.echo', ANYONE, (message, responder) => responder?.reply(jsonMessage('bench.echo.reply', readJson(message))))
 
   const tls = await generateTlsMaterial('plain-baseline')
   const plain = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {

@@ -162,9 +162,11 @@ export class WireServer {
     const { header } = received
     const incoming = { ...received.incoming, receivedAt }
     if (!header.expectsReply) {
+      // The handler runs first (it only starts work), so a refusal reaches the sender instead of a 204.
+      const error = this.invokeHandler(incoming, undefined)
+      if (error) return this.respondError(res, error.code, error.message, header)
       res.writeHead(204)
       res.end()
-      this.invokeHandler(incoming, undefined)
       return
     }
     let done = false
@@ -193,14 +195,18 @@ export class WireServer {
     this.invokeHandler(incoming, responder)
   }
 
-  private invokeHandler(incoming: Incoming, responder: Responder | undefined): void {
+  /** Runs the handler; what it threw becomes the answer (a BorgError is the sender's fault: refused, malformed …). */
+  private invokeHandler(incoming: Incoming, responder: Responder | undefined): BorgError | undefined {
     try {
       this.handler(incoming, responder)
+      return undefined
     } catch (error) {
       this.stats.handlerErrors++
-      this.options.log.error(`handler for ${incoming.kind} threw: ${(error as Error).stack ?? error}`)
-      if (error instanceof BorgError) responder?.fail(error.code, error.message)
-      else responder?.fail('internal', `handler for ${incoming.kind} failed`)
+      const refusal = error instanceof BorgError
+      if (!refusal) this.options.log.error(`handler for ${incoming.kind} threw: ${(error as Error).stack ?? error}`)
+      const answer = refusal ? error : new BorgError('internal', `handler for ${incoming.kind} failed`)
+      responder?.fail(answer.code, answer.message)
+      return answer
     }
   }
 

@@ -13,7 +13,7 @@ import { HttpsTransport } from '../net/https-transport.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import type { SystemClock } from '../wire/clock.js'
 import { cryptoRandom } from '../wire/random.js'
-import { MessageRouter } from '../wire/router.js'
+import { MessageRouter, type Refusal } from '../wire/router.js'
 import { treeConfig, type TreeConfig } from '../tree/config.js'
 import { TreeNode, type Delivery } from '../tree/tree-node.js'
 import { MonitorServer } from './monitor-server.js'
@@ -40,8 +40,8 @@ export class CellInstance {
   readonly name: string
   readonly net: HttpsTransport
   readonly receptor: HttpsTransport
-  readonly netRouter = new MessageRouter()
-  readonly receptorRouter = new MessageRouter()
+  readonly netRouter: MessageRouter
+  readonly receptorRouter: MessageRouter
   readonly tree: TreeNode
   readonly notes = new NoteLog()
   readonly endpoints: RunningCell
@@ -60,6 +60,9 @@ export class CellInstance {
     const at = (port: number) => formatEndpoint({ host: advertiseHost, port })
     this.endpoints = { net: at(this.ports.net), recp: at(this.ports.recp), mon: at(this.ports.mon) }
     const netLog = createLogger(`wire:${this.name}`)
+    const refused = ({ kind, from, reason }: Refusal) => netLog.warn(`refused ${kind} from ${from.slice(0, 16)}…: ${reason}`, `refused:${kind}`)
+    this.netRouter = new MessageRouter(refused)
+    this.receptorRouter = new MessageRouter(refused)
     this.net = new HttpsTransport({
       signer,
       clock,

@@ -14,6 +14,7 @@ import { loadOrCreateTlsMaterial } from '../net/cert.js'
 import { SystemClock } from '../wire/clock.js'
 import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
 import { request } from '../wire/transport.js'
+import { ANYONE, ownKey } from '../wire/router.js'
 import type { Responder } from '../wire/transport.js'
 import { BodyType } from '../wire/message.js'
 import type { TreeConfig } from '../tree/config.js'
@@ -113,16 +114,12 @@ export class OrganismNode {
   }
 
   private registerNodeKinds(cell: CellInstance): void {
-    cell.netRouter.on(DIRECTORY_KIND, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
-    cell.receptorRouter.on(DIRECTORY_KIND, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
+    cell.netRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
+    cell.receptorRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
     registerPing(cell.receptorRouter, this.clock, BORG_VERSION)
-    const control = (kind: string, handler: (m: Incoming, r: Responder) => void) =>
-      cell.receptorRouter.on(kind, (m, r) => {
-        if (!r) return
-        // Control only from this node's own key (a command run with the same BORG_HOME).
-        if (m.fromHex !== this.nodeId) return r.fail('refused', `${kind} is accepted only from this node's own key`)
-        handler(m, r)
-      })
+    // Control only from this node's own key (a command run with the same BORG_HOME).
+    const own = ownKey(this.nodeId)
+    const control = (kind: string, handler: (m: Incoming, r: Responder) => void) => cell.receptorRouter.on(kind, own, (m, r) => r && handler(m, r))
     control(CONTROL.leave, (_m, r) => {
       r.reply(jsonMessage(`${CONTROL.leave}.reply`, { leaving: true }))
       void this.leave()

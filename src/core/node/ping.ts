@@ -5,7 +5,7 @@
  */
 import { BorgError } from '../errors.js'
 import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
-import type { MessageRouter } from '../wire/router.js'
+import { ANYONE, type MessageRouter } from '../wire/router.js'
 import type { Clock } from '../wire/clock.js'
 import { request, type Peer, type Transport } from '../wire/transport.js'
 
@@ -21,7 +21,7 @@ export interface Pong {
 }
 
 export function registerPing(router: MessageRouter, clock: Clock, version: string): void {
-  router.on(PING_KIND, (message, responder) => {
+  router.on(PING_KIND, ANYONE, (message, responder) => {
     if (!responder) return // a ping sent one-way needs no answer
     const pong: Pong = { from: message.fromHex, time: clock.now(), version }
     responder.reply(jsonMessage(PONG_KIND, pong))

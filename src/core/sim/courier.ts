@@ -221,7 +221,10 @@ export class Courier implements EventSink {
       try {
         handler(message, undefined)
       } catch (error) {
+        // As the HTTPS server answers a one-way message whose handler threw: with that error, not an ack.
         this.handlerFailed(message, error)
+        const answer = error instanceof BorgError ? error : new BorgError('internal', `handler for '${message.kind}' threw: ${describeError(error)}`)
+        return this.answer(flight, copy, ERROR, answer)
       }
       return this.answer(flight, copy, ACK, undefined)
     }

@@ -9,6 +9,7 @@ import { SimNetwork, type SimNode } from '../sim/sim-network.js'
 import type { LinkOptions } from '../sim/link-model.js'
 import type { Incoming } from '../wire/message.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
+import type { SenderRule } from '../wire/router.js'
 import { TreeNode, type Delivery, type TreeRouter } from './tree-node.js'
 import { treeConfig, type TreeConfig } from './config.js'
 import { checkTreeInvariants, type ObservedNode } from './invariants.js'
@@ -209,7 +210,7 @@ class SoleRouter implements TreeRouter {
   private static readonly kinds = new Set<string>()
   private handler: MessageHandler | undefined
 
-  on(kind: string, handler: MessageHandler): this {
+  on(kind: string, _rule: SenderRule, handler: MessageHandler): this {
     if (this.handler !== undefined && this.handler !== handler) throw new Error('SoleRouter: one handler for every kind')
     this.handler = handler
     SoleRouter.kinds.add(kind)

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../log.js'
 import type { Clock, Timer } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
+import { ANYONE, type SenderRule } from '../wire/router.js'
 import type { MessageHandler, Responder, Transport } from '../wire/transport.js'
 import { BroadcastMemory } from './broadcaster.js'
 import {
@@ -52,7 +53,7 @@ const OP_LOG_LIMIT = 4096
 
 /** Where a TreeNode registers its message kinds: a MessageRouter (src/core/wire/router.ts), or anything alike. */
 export interface TreeRouter {
-  on(kind: string, handler: MessageHandler): unknown
+  on(kind: string, rule: SenderRule, handler: MessageHandler): unknown
 }
 
 export interface TreeNodeDeps {
@@ -348,7 +349,7 @@ export class TreeNode {
   private registerHandlers(router: TreeRouter): void {
     // One function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
     this.dispatcher = (m, r) => this.dispatch(m, r)
-    for (const kind of HANDLED) router.on(kind, this.dispatcher)
+    for (const kind of HANDLED) router.on(kind, ANYONE, this.dispatcher)
   }
 
   private dispatch(m: Incoming, r: Responder | undefined): void {

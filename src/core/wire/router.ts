@@ -1,18 +1,53 @@
 /**
- * Dispatches verified messages to the handler registered for their kind. Kinds
- * without a handler are refused with `unknown-kind` (requests get the code
- * back; one-way messages are dropped and counted).
+ * Dispatches verified messages to the handler registered for their kind. Every
+ * kind is registered with a sender rule (who may send it), checked against the
+ * receiver's own state before the handler runs. Kinds without a handler are
+ * refused with `unknown-kind`; senders the rule does not allow with `refused`
+ * (requests get the code back; a one-way message is answered with it by the
+ * transport, since the handler throws).
  */
+import { BorgError } from '../errors.js'
 import type { Incoming } from './message.js'
 import type { MessageHandler, Responder } from './transport.js'
 
-export class MessageRouter {
-  private readonly handlers = new Map<string, MessageHandler>()
-  unknownKinds = 0
+/** Who may send one message kind; docs/protocol.md §6.9 lists every kind's rule. */
+export interface SenderRule {
+  /** How the rule reads in docs and logs: 'anyone', "this node's own key", … */
+  readonly name: string
+  /** Why this message's sender may not send it here, or undefined when it may. */
+  refuse(message: Incoming): string | undefined
+}
 
-  on(kind: string, handler: MessageHandler): this {
+/** Public requests (status, membership lists, stored data): any signed sender may ask. */
+export const ANYONE: SenderRule = { name: 'anyone', refuse: () => undefined }
+
+/** Control of a node: only its own key (a command run with the same BORG_HOME) may send these. */
+export function ownKey(nodeId: string): SenderRule {
+  return {
+    name: "this node's own key",
+    refuse: (m) => (m.fromHex === nodeId ? undefined : `${m.kind} is accepted only from this node's own key`),
+  }
+}
+
+/** A sender refused by a kind's rule. */
+export interface Refusal {
+  kind: string
+  from: string
+  reason: string
+}
+
+export class MessageRouter {
+  private readonly handlers = new Map<string, { rule: SenderRule; handler: MessageHandler }>()
+  unknownKinds = 0
+  /** Messages refused by their kind's sender rule, per kind. */
+  readonly refused = new Map<string, number>()
+
+  /** `onRefused`: for a (rate-limited) log line. */
+  constructor(private readonly onRefused?: (refusal: Refusal) => void) {}
+
+  on(kind: string, rule: SenderRule, handler: MessageHandler): this {
     if (this.handlers.has(kind)) throw new Error(`a handler for ${kind} is already registered`)
-    this.handlers.set(kind, handler)
+    this.handlers.set(kind, { rule, handler })
     return this
   }
 
@@ -20,10 +55,22 @@ export class MessageRouter {
     return this.handlers.has(kind)
   }
 
+  /** The rule of every registered kind (docs and tests compare it with docs/protocol.md). */
+  rules(): Map<string, string> {
+    return new Map([...this.handlers].map(([kind, { rule }]) => [kind, rule.name]))
+  }
+
   readonly handle: MessageHandler = (message: Incoming, responder: Responder | undefined) => {
-    const handler = this.handlers.get(message.kind)
-    if (handler) return handler(message, responder)
-    this.unknownKinds++
-    responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
+    const entry = this.handlers.get(message.kind)
+    if (!entry) {
+      this.unknownKinds++
+      return responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
+    }
+    const reason = entry.rule.refuse(message)
+    if (reason === undefined) return entry.handler(message, responder)
+    this.refused.set(message.kind, (this.refused.get(message.kind) ?? 0) + 1)
+    this.onRefused?.({ kind: message.kind, from: message.fromHex, reason })
+    if (responder) return responder.fail('refused', reason)
+    throw new BorgError('refused', reason)
   }
 }

@@ -30,8 +30,7 @@ import type { Timer } from '../../core/wire/clock.js'
 import type { Incoming } from '../../core/wire/message.js'
 import { ANYONE } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
-import type { Member } from '../../core/tree/types.js'
-import type { TreeNode } from '../../core/tree/tree-node.js'
+import type { Member, NodeState, View } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../types.js'
 import { CRONO_KIND, MAX_STRATUM, readSyncReply, readSyncRequest, syncReply, syncRequest } from './messages.js'
 import type { TimeCounters, TimeStatus } from './status.js'
@@ -93,7 +92,7 @@ export interface OffsetStep {
 
 /** What the organ uses of an OrganContext (narrower, so tests can hand it a stub tree). */
 export type TimeOrganContext = Pick<OrganContext, 'net' | 'transport' | 'clock' | 'random' | 'log' | 'self'> & {
-  tree: Pick<TreeNode, 'state' | 'view'>
+  tree: { readonly state: NodeState; readonly view?: View }
 }
 
 type Serving = { synced: false; bound: number } | { synced: true; bound: number; lineage: Lineage; stratum: number }

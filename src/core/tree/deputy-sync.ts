@@ -1,0 +1,42 @@
+/**
+ * A deputy keeps a replica of the root's roster: a snapshot, or a delta of
+ * roster operations on top of the epoch it last acknowledged. A joiner whose
+ * first sync overtakes its assignment takes the snapshot the root itself sent
+ * when that snapshot places it among the deputies.
+ */
+import type { Incoming } from '../wire/message.js'
+import type { Responder } from '../wire/transport.js'
+import { KIND, message } from './codec.js'
+import type { TreeCore } from './core.js'
+import { Roster } from './roster.js'
+import { compareEpoch } from './types.js'
+
+const SYNC_OK = message(KIND.syncReply, { ok: true })
+const SYNC_NOT_OK = message(KIND.syncReply, { ok: false })
+
+export function onSync(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
+  const s = t.decode.sync(m)
+  const view = t.view
+  const knownRoot = t.info?.root.id ?? view?.root.id
+  const newerTerm = !!t.info && s.epoch.term > t.info.epoch.term
+  // The first sync of a new deputy can overtake its assignment: a joiner takes a snapshot that the
+  // root itself sends and that places the joiner among the deputies (its assignment follows).
+  const deputyToBe =
+    !view && t.state === 'joining' && !!s.snapshot && s.snapshot[0]?.id === from && s.snapshot.slice(1, 1 + t.config.deputies).some((m) => m.id === t.self.id)
+  if (deputyToBe) {
+    t.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, t.config.deputies, s.snapshot!, t.canon)
+    return r?.reply(SYNC_OK)
+  }
+  if (!view || view.treeId !== s.treeId || (from !== knownRoot && !newerTerm)) {
+    return r?.reply(SYNC_NOT_OK)
+  }
+  if (s.snapshot) {
+    t.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, t.config.deputies, s.snapshot, t.canon)
+    return r?.reply(SYNC_OK)
+  }
+  const replica = t.roster
+  if (!replica || !s.base || compareEpoch(replica.epoch, s.base) !== 0 || !s.ops) return r?.reply(SYNC_NOT_OK)
+  for (const op of s.ops) replica.apply(op)
+  replica.epoch = s.epoch
+  r?.reply(SYNC_OK)
+}

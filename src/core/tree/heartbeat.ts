@@ -1,0 +1,106 @@
+/**
+ * Heartbeats: every node beats to its parent with its place in the tree (and
+ * its children, when the parent lacks them: it needs them to route around the
+ * child if it dies); the parent answers whether the sender is its child there
+ * and passes tree-wide info down. Silence raises suspicion: a silent child or
+ * parent is reported to the root (the root probes it), a silent root makes a
+ * deputy consider failover, and a long silence makes a node check whether its
+ * tree still has it.
+ */
+import type { Incoming, Outgoing } from '../wire/message.js'
+import type { Responder } from '../wire/transport.js'
+import { KIND, heartbeatReplyMessage, message, reusableMessage, type HeartbeatReply } from './codec.js'
+import type { TreeCore } from './core.js'
+import { considerFailover } from './failover.js'
+import { firstChildOf, parentOf } from './position.js'
+import { handleSuspect } from './repair.js'
+import { orphanCheck, refreshView, whereami } from './root-finder.js'
+import { flushPosition } from './routing.js'
+import { compareEpoch, type Placed, type View } from './types.js'
+
+export function heartbeatParent(t: TreeCore, view: View, now: number): void {
+  const parent = view.parent!
+  const parentPosition = parentOf(view.position, t.config.maxChildren)
+  const withChildren = t.childrenAcked !== view.children
+  const known = t.info && t.info.treeId === view.treeId ? t.info.epoch : undefined
+  // Unchanged view and info: the same body as last beat, encoded once (kept for reuse from its second use
+  // on: while a tree grows, info changes between most beats).
+  // Only the key is kept after a first use: a kept pooled body would pin its slab.
+  const cached = t.hbCache
+  const same = cached !== undefined && cached.view === view && cached.known === known && cached.withChildren === withChildren
+  let hbMessage: Outgoing | undefined = same ? cached.message : undefined
+  if (!hbMessage) {
+    const hb = withChildren
+      ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
+      : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
+    hbMessage = same ? reusableMessage(KIND.hb, hb) : message(KIND.hb, hb)
+    t.hbCache = { view, known, withChildren, message: same ? hbMessage : undefined }
+  }
+  t.request(parent, hbMessage, (error, reply) => {
+    if (error || !reply || t.view !== view) return
+    t.liveness.heard(parent.id, t.now())
+    const answer = t.decode.heartbeatReply(reply)
+    if (!answer.childOk || answer.wantChildren) t.childrenAcked = undefined
+    else if (withChildren) t.childrenAcked = view.children
+    onHeartbeatReply(t, view, answer)
+    flushPosition(t, { ...parent, position: parentPosition })
+  })
+  if (!t.liveness.isSuspected(parent.id, now)) return
+  const placedParent = { ...parent, position: parentPosition }
+  if (parentPosition === 1 && t.isDeputy()) considerFailover(t, view)
+  else reportSuspect(t, placedParent, now)
+  if (t.liveness.silence(parent.id, now) > t.config.orphanAfterMs) orphanCheck(t, view)
+}
+
+function onHeartbeatReply(t: TreeCore, view: View, reply: HeartbeatReply): void {
+  for (const c of reply.contacts) t.contacts.add(c, t.self.id)
+  const info = reply.info
+  if (info && info.treeId !== view.treeId) {
+    // The parent now belongs to another tree (ours dissolved or it was orphaned): follow it.
+    t.log.info(`parent moved to tree ${info.treeId.slice(0, 8)}: rejoining there`)
+    return t.transitions.resetToJoin(t, info.root)
+  }
+  if (info && (!t.info || compareEpoch(info.epoch, t.info.epoch) > 0)) t.info = info
+  if (!reply.childOk) {
+    // Either we are stale (ask the root where we are) or the parent is (its assignment is on the way).
+    if (compareEpoch(reply.epoch, view.epoch) >= 0) whereami(t, view)
+  }
+}
+
+export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
+  const hb = t.decode.heartbeat(m)
+  const view = t.view
+  // Children sit in position order from the first child's position: look up the one claimed, not each in turn.
+  const claimed = view ? view.children[hb.position - firstChildOf(view.position, t.config.maxChildren)] : undefined
+  const child = claimed?.id === from ? claimed : undefined
+  const childOk = !!view && view.treeId === hb.treeId && !!child && child.position === hb.position
+  if (!childOk && view && view.treeId === hb.treeId && compareEpoch(hb.epoch, view.epoch) > 0 && t.state === 'member') {
+    // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.
+    refreshView(t, view)
+  }
+  let wantChildren: true | undefined
+  if (childOk) {
+    t.liveness.heard(from, t.now())
+    if (hb.children) t.grandchildren.set(from, hb.children)
+    else if (!t.grandchildrenMap?.has(from)) wantChildren = true
+    flushPosition(t, child!)
+  }
+  // Tree-wide info only when the child lacks it (same content as before: it ignores what is not newer).
+  const known = t.state === 'root' && t.roster ? t.roster.epoch : t.info?.epoch
+  const treeId = t.state === 'root' && t.roster ? t.roster.treeId : t.info?.treeId
+  const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
+  const info = !stale ? undefined : t.state === 'root' && t.roster ? t.infoFromRoster() : t.info
+  const contacts = t.contacts.random(t.random, 3, from)
+  r?.reply(heartbeatReplyMessage({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts, wantChildren }))
+}
+
+/** A silent neighbour: the root probes it (this node, when it is the root). */
+export function reportSuspect(t: TreeCore, peer: Placed, now: number): void {
+  const key = `${peer.position}:${peer.id}`
+  if (now - (t.suspectSentAt.get(key) ?? -Infinity) < t.config.minFailTimeoutMs) return
+  t.suspectSentAt.set(key, now)
+  const view = t.view!
+  if (t.state === 'root') return handleSuspect(t, peer.position, peer.id)
+  const root = t.info?.root ?? view.root
+  t.send(root, message(KIND.suspect, { treeId: view.treeId, position: peer.position, id: peer.id }))
+}

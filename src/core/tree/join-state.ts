@@ -1,0 +1,51 @@
+/**
+ * What a joining node keeps between attempts: where it was pointed, what it
+ * asked lately, and what the root said about its wait. Some of it survives
+ * the whole life of the node on purpose (the turn counter over candidates,
+ * the hints of an earlier attempt until a join succeeds); `restart` and
+ * `joined` say which fields each event resets.
+ */
+import type { Outgoing } from '../wire/message.js'
+import type { Member } from './types.js'
+
+export class JoinState {
+  /** Endpoints other joiners pointed us to. */
+  hints: string[] = []
+  rootHint?: Member
+  /** The tree of `rootHint` when an answer named it (queued, redirect): other joiners are redirected there. */
+  rootHintTree?: { treeId: string; size: number }
+  /** After a 'try': the first endpoint it named, asked next (pointer jumping: each asks what the other found). */
+  nextHint?: string
+  /** Endpoints asked lately: a hint pointing back among them is a cycle, so take turns instead. */
+  recentTargets?: string[]
+  /** This node's join request (always the same body) while joining. */
+  joinMessage?: Outgoing
+  inFlight = false
+  queuedAt = -Infinity
+  /** How long the root said the queue would take (clamped): no repeated request before that. */
+  waitMs = 0
+  lastProgressAt = 0
+  /** Turns taken over the candidates (never reset: successive attempts keep rotating). */
+  attempt = 0
+  /** A whois round (seekRootOrFound) is under way. */
+  seeking = false
+
+  /** A new joining phase towards `target` (or whatever can be found). */
+  restart(target: Member | undefined, now: number): void {
+    this.rootHint = target
+    this.rootHintTree = undefined
+    this.nextHint = undefined
+    this.queuedAt = -Infinity
+    this.waitMs = 0
+    this.lastProgressAt = now
+  }
+
+  /** Joined a tree: joining-only state goes (a later rejoin starts from contacts, which are fresher). */
+  joined(): void {
+    this.hints = []
+    this.rootHintTree = undefined
+    this.recentTargets = undefined
+    this.nextHint = undefined
+    this.joinMessage = undefined
+  }
+}

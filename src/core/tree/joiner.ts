@@ -1,0 +1,175 @@
+/**
+ * Joining a tree. A joiner asks the root it was pointed at, then wherever the
+ * last answer pointed, otherwise its contacts and seeds in turn: a root queues
+ * it (and says how long the queue takes), a member redirects it to its root,
+ * a node that is joining too points it where that node is looking. With
+ * nobody admitting it for a while, a joiner asks a few known nodes who their
+ * root is and joins the largest tree heard of, or founds one alone. The answers
+ * this node gives to other joiners are here too.
+ */
+import { BorgError } from '../errors.js'
+import type { Incoming } from '../wire/message.js'
+import type { Responder } from '../wire/transport.js'
+import { KIND, message, reusableMessage } from './codec.js'
+import type { TreeCore } from './core.js'
+import { WHOIS } from './root-finder.js'
+import { enqueueJoiner } from './sequencer.js'
+import type { Member } from './types.js'
+
+/** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
+const MAX_JOIN_WAIT_RETRIES = 10
+
+export function joinTick(t: TreeCore, now: number): void {
+  const j = t.join
+  const retryMs = Math.max(t.config.joinRetryMs, j.waitMs)
+  const waitingForAssignment = now - j.queuedAt < retryMs
+  if (!j.inFlight && !waitingForAssignment) attemptJoin(t)
+  // Told to wait longer than joinRetryMs: that much more patience before seeking another tree.
+  if (now - j.lastProgressAt > t.config.aloneAfterMs + (retryMs - t.config.joinRetryMs)) {
+    j.lastProgressAt = now
+    seekRootOrFound(t, `no contact admitted us for ${t.config.aloneAfterMs} ms`)
+  }
+}
+
+/**
+ * Before founding a tree alone, ask a few known nodes who their root is and
+ * join the largest tree heard of: far fewer one-node trees to merge later.
+ */
+export function seekRootOrFound(t: TreeCore, why: string): void {
+  const j = t.join
+  if (j.seeking) return
+  j.seeking = true
+  const view = t.view
+  const excludeTree = view?.treeId
+  const candidates: { endpoint: string; id?: string }[] = [...t.contacts.random(t.random, 6), ...t.seeds.slice(0, 2).map((endpoint) => ({ endpoint }))]
+  let pending = candidates.length
+  let best: { root: Member; size: number } | undefined
+  const finish = () => {
+    if (--pending > 0) return
+    j.seeking = false
+    if (t.state === 'stopped' || t.view !== view) return
+    if (best) {
+      t.log.info(`${why}: joining the tree of root ${best.root.id.slice(0, 12)} (size ${best.size})`)
+      return t.transitions.resetToJoin(t, best.root)
+    }
+    t.log.info(`${why}: founding a tree alone`)
+    t.transitions.foundTree(t)
+  }
+  if (pending === 0) return void ((pending = 1), finish())
+  for (const c of candidates) {
+    t.deps.transport.send(c, WHOIS, {
+      expectReply: true,
+      timeoutMs: t.config.requestTimeoutMs,
+      onResult: (error, reply) =>
+        t.guard(() => {
+          try {
+            if (error || !reply) return
+            const w = t.decode.whoisReply(reply)
+            for (const option of [w.root && w.size && w.treeId ? { root: w.root, size: w.size, treeId: w.treeId } : undefined, w.best]) {
+              if (!option || option.root.id === t.self.id || option.treeId === excludeTree) continue
+              if (!best || option.size > best.size || (option.size === best.size && option.root.id < best.root.id)) best = { root: option.root, size: option.size }
+            }
+          } finally {
+            finish()
+          }
+        }),
+    })
+  }
+}
+
+function joinCandidates(t: TreeCore): { endpoint: string; id?: string }[] {
+  const j = t.join
+  const out: { endpoint: string; id?: string }[] = []
+  if (j.rootHint) out.push(j.rootHint)
+  for (const c of t.contacts.random(t.random, 4)) out.push(c)
+  for (const e of [...j.hints, ...t.seeds]) out.push({ endpoint: e })
+  return out
+}
+
+export function attemptJoin(t: TreeCore): void {
+  const j = t.join
+  if (t.state !== 'joining' || j.inFlight) return
+  // The root we were pointed at first; then where the last 'try' pointed; otherwise take turns among what we know.
+  let target: { endpoint: string; id?: string } | undefined = j.rootHint
+  const hint = j.nextHint
+  j.nextHint = undefined
+  if (!target && hint !== undefined && !j.recentTargets?.includes(hint)) target = { endpoint: hint }
+  if (!target) {
+    const candidates = joinCandidates(t)
+    if (candidates.length === 0) return
+    target = candidates[j.attempt++ % candidates.length]!
+  }
+  const recent = (j.recentTargets ??= [])
+  recent.push(target.endpoint)
+  if (recent.length > 8) recent.shift()
+  j.inFlight = true
+  t.deps.transport.send(target, (j.joinMessage ??= reusableMessage(KIND.join, { member: t.self })), {
+    expectReply: true,
+    timeoutMs: t.config.requestTimeoutMs,
+    onResult: (error, reply) =>
+      t.guard(() => {
+        j.inFlight = false
+        if (t.state !== 'joining') return
+        if (error || !reply) {
+          if (j.rootHint && target.endpoint === j.rootHint.endpoint) {
+            j.rootHint = undefined
+            j.rootHintTree = undefined
+          }
+          return t.after(t.config.joinTickMs, () => attemptJoin(t)) // next candidate soon
+        }
+        const r = t.decode.joinReply(reply)
+        j.lastProgressAt = t.now()
+        if (r.status === 'try') {
+          // The contact is joining too: follow its hints (towards whoever it is waiting on), its best one first.
+          const fresh = (r.endpoints ?? []).filter((e) => e !== t.self.endpoint)
+          j.hints = [...new Set([...fresh, ...j.hints])].slice(0, 16)
+          j.nextHint = fresh.find((e) => e !== target.endpoint)
+          return t.after(t.config.joinTickMs, () => attemptJoin(t))
+        }
+        t.contacts.add(r.root!, t.self.id)
+        j.rootHint = r.root
+        j.rootHintTree = { treeId: r.treeId!, size: r.size! }
+        if (r.status === 'queued') {
+          j.queuedAt = t.now()
+          j.waitMs = Math.min(r.wait ?? 0, MAX_JOIN_WAIT_RETRIES * t.config.joinRetryMs)
+        } else if (r.root!.id !== t.self.id) attemptJoin(t) // redirected: ask the root itself now
+      }),
+  })
+}
+
+/** Another node asks to join: a root queues it, a member redirects it to its root, a joiner points it onwards. */
+export function onJoin(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
+  const { member } = t.decode.join(m)
+  if (member.id !== from) throw new BorgError('refused', 'a node can only ask to join for itself')
+  if (t.state === 'root' && t.roster && t.view) {
+    enqueueJoiner(t, member)
+    // The wait: whole ticks until the queue (this joiner included) is admitted.
+    const perTick = t.config.roundsPerTick * t.config.maxChildren
+    const wait = Math.ceil(t.root!.joinQueueSize / perTick) * t.config.joinTickMs
+    // The same answer for every joiner until the roster or the wait changes: encoded once for all of them.
+    const { epoch, size } = t.roster
+    const treeId = t.view.treeId
+    if (t.joinAnswer?.key !== epoch || t.joinAnswer.treeId !== treeId || t.joinAnswer.wait !== wait) {
+      const body = { status: 'queued', treeId, root: t.self, size, wait }
+      t.joinAnswer = { key: epoch, treeId, wait, message: reusableMessage(KIND.joinReply, body) }
+    }
+    return r?.reply(t.joinAnswer.message)
+  }
+  const root = t.info?.root ?? t.view?.root
+  if (t.state === 'member' && root && t.view) {
+    const key = t.info ?? t.view
+    if (t.joinAnswer?.key !== key || t.joinAnswer.treeId !== t.view.treeId) {
+      const body = { status: 'redirect', treeId: t.view.treeId, root, size: t.info?.size ?? t.view.size }
+      t.joinAnswer = { key, treeId: t.view.treeId, message: reusableMessage(KIND.joinReply, body) }
+    }
+    return r?.reply(t.joinAnswer.message)
+  }
+  const j = t.join
+  // Joining ourselves, queued at a root (or sent to one): send the asker there too.
+  if (t.state === 'joining' && j.rootHint && j.rootHintTree && j.rootHint.id !== member.id) {
+    return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: j.rootHintTree.treeId, root: j.rootHint, size: j.rootHintTree.size }))
+  }
+  // Otherwise point the asker where we are looking (towards a root).
+  const endpoints = [...(j.rootHint ? [j.rootHint.endpoint] : []), ...j.hints.slice(0, 4), ...t.seeds, ...t.contacts.random(t.random, 4).map((c) => c.endpoint)]
+  r?.reply(message(KIND.joinReply, { status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
+}

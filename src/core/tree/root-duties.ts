@@ -1,0 +1,59 @@
+/**
+ * The state only a root has. RootDuties (join queue, dead positions awaiting
+ * repair, probes under way) lives in TreeCore.root while the node is root and
+ * is dropped when it stops being root, so nothing needs resetting by hand.
+ * TermLog (the roster changes committed in this term, what each deputy last
+ * acknowledged) starts afresh each time the node becomes root. Maps are
+ * allocated on first use.
+ */
+import type { Timer } from '../wire/clock.js'
+import type { RosterOp } from './roster.js'
+import type { Epoch, Member } from './types.js'
+
+export class RootDuties {
+  private joinQueueMap?: Map<string, Member>
+  get joinQueue(): Map<string, Member> {
+    return (this.joinQueueMap ??= new Map())
+  }
+  get joinQueueSize(): number {
+    return this.joinQueueMap?.size ?? 0
+  }
+  joinTimer?: Timer
+
+  private pendingDeadSet?: Set<number>
+  /** Positions found dead, repaired in one batch. */
+  get pendingDead(): Set<number> {
+    return (this.pendingDeadSet ??= new Set())
+  }
+  get pendingDeadSize(): number {
+    return this.pendingDeadSet?.size ?? 0
+  }
+  /** Movers of a repair plan are being probed. */
+  repairing = false
+  /** Every position is being probed at once (many failures). */
+  sweeping = false
+  private aliveAtMap?: Map<string, number>
+  /** When a member last answered a probe (movers heard lately need no second probe). */
+  get aliveAt(): Map<string, number> {
+    return (this.aliveAtMap ??= new Map())
+  }
+
+  /** Stop being root: the pending join round is cancelled. */
+  drop(): void {
+    this.joinTimer?.cancel()
+    this.joinTimer = undefined
+  }
+}
+
+export class TermLog {
+  private opLogList?: { epoch: Epoch; ops: RosterOp[] }[]
+  /** Roster changes by epoch, so a deputy that is one step behind gets a delta, not a snapshot. */
+  get opLog(): { epoch: Epoch; ops: RosterOp[] }[] {
+    return (this.opLogList ??= [])
+  }
+  private deputySyncedMap?: Map<string, Epoch>
+  /** The epoch each deputy last acknowledged. */
+  get deputySynced(): Map<string, Epoch> {
+    return (this.deputySyncedMap ??= new Map())
+  }
+}

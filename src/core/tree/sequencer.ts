@@ -1,0 +1,162 @@
+/**
+ * The root as the single sequencer of its tree: joiners queue and are admitted
+ * in rounds (one parent's free slots per round), every roster change is
+ * committed under the next epoch, the affected members get their new views
+ * (resent until they stick), and the deputies get the change (a delta when
+ * they are one step behind, a snapshot otherwise).
+ */
+import { KIND, message } from './codec.js'
+import type { TreeCore } from './core.js'
+import { resendRecent } from './flood.js'
+import { parentOf } from './position.js'
+import { RootDuties, TermLog } from './root-duties.js'
+import type { RosterOp } from './roster.js'
+import { flushNode, flushPosition } from './routing.js'
+import { compareEpoch, type Member, type View } from './types.js'
+
+const OP_LOG_LIMIT = 4096
+
+/** This node's root duties (allocated on first use while root). */
+export function duties(t: TreeCore): RootDuties {
+  return (t.root ??= new RootDuties())
+}
+
+/** The current term's op log and deputy acknowledgements (allocated on first use). */
+export function termLog(t: TreeCore): TermLog {
+  return (t.termLog ??= new TermLog())
+}
+
+export function enqueueJoiner(t: TreeCore, member: Member): void {
+  duties(t).joinQueue.set(member.id, member)
+  scheduleJoinRound(t)
+}
+
+export function scheduleJoinRound(t: TreeCore): void {
+  const root = duties(t)
+  if (root.joinTimer) return
+  root.joinTimer = t.deps.clock.after(t.config.joinTickMs, () => {
+    root.joinTimer = undefined
+    if (t.state !== 'root') return
+    t.guard(() => joinRounds(t))
+    if ((t.root?.joinQueueSize ?? 0) > 0) scheduleJoinRound(t)
+  })
+}
+
+/** Admit queued joiners: each round fills the free slots of one parent. */
+function joinRounds(t: TreeCore): void {
+  const roster = t.roster!
+  const root = duties(t)
+  if (root.repairing || root.pendingDeadSize > 0) return // the last position is about to move: wait
+  const m = t.config.maxChildren
+  const ops: RosterOp[] = []
+  const affected = new Set<number>()
+  const rejoined: number[] = []
+  let size = roster.size
+  const queue = root.joinQueue
+  for (let round = 0; round < t.config.roundsPerTick && queue.size > 0; round++) {
+    const parent = parentOf(size + 1, m)
+    const slots = parent * m + 1 - size // positions size+1 … parent·m+1 are free under `parent`
+    let taken = 0
+    for (const [id, member] of queue) {
+      if (taken >= slots) break
+      queue.delete(id)
+      const existing = roster.positionOf(id)
+      if (existing !== undefined) {
+        // A known node restarted or lost its assignment: it keeps its position.
+        if (roster.at(existing)!.endpoint !== member.endpoint) ops.push({ op: 'set', position: existing, member })
+        rejoined.push(existing)
+        continue
+      }
+      size++
+      ops.push({ op: 'set', position: size, member })
+      affected.add(size)
+      taken++
+    }
+    if (taken > 0) {
+      affected.add(parent)
+      t.events.joinRounds++
+    }
+  }
+  if (ops.length > 0 || rejoined.length > 0) commit(t, ops, [...affected, ...rejoined])
+}
+
+/** Apply roster operations, bump the epoch, tell every affected node and the deputies. */
+export function commit(t: TreeCore, ops: RosterOp[], affectedPositions: number[]): void {
+  const roster = t.roster!
+  const log = termLog(t).opLog
+  for (const op of ops) roster.apply(op)
+  roster.epoch = { term: roster.epoch.term, seq: roster.epoch.seq + 1 }
+  log.push({ epoch: { ...roster.epoch }, ops })
+  if (log.length > OP_LOG_LIMIT) log.shift()
+  t.info = t.infoFromRoster()
+  const positions = new Set(affectedPositions.filter((p) => p >= 1 && p <= roster.size))
+  for (const position of positions) {
+    const member = roster.at(position)!
+    if (member.id === t.self.id) adoptOwnView(t, roster.viewFor(position))
+    else sendAssign(t, member, position, 0)
+    flushNode(t, member)
+  }
+  syncDeputies(t)
+}
+
+/** Assignments must arrive: resend (the current view) a few times while the position is still that member's. */
+function sendAssign(t: TreeCore, member: Member, position: number, attempt: number): void {
+  const roster = t.roster!
+  t.send(member, message(KIND.assign, roster.viewFor(position)), (error) => {
+    if (!error || attempt >= 4) return
+    t.after(t.config.joinTickMs * 2 ** attempt, () => {
+      if (t.state === 'root' && t.roster === roster && roster.at(position)?.id === member.id) sendAssign(t, member, position, attempt + 1)
+    })
+  })
+}
+
+/** The root's own view changes with its children. */
+function adoptOwnView(t: TreeCore, view: View): void {
+  const previous = new Set(t.neighbours().map((n) => n.id))
+  t.view = view
+  t.prepareLinks(previous)
+  const now = t.now()
+  for (const child of view.children) {
+    t.liveness.watch(child.id, now)
+    t.contacts.add(child, t.self.id)
+    if (!previous.has(child.id)) resendRecent(t, child)
+    flushPosition(t, child)
+  }
+  t.liveness.retain(new Set(view.children.map((c) => c.id)))
+}
+
+/** Bring every deputy's replica up to the roster's epoch. */
+export function syncDeputies(t: TreeCore): void {
+  const roster = t.roster!
+  for (const deputy of roster.deputies()) {
+    if (deputy.id === t.self.id) continue
+    const synced = termLog(t).deputySynced.get(deputy.id)
+    const body = deputySyncBody(t, synced)
+    const epoch = { ...roster.epoch }
+    t.request(deputy, message(KIND.sync, body), (error, reply) => {
+      const acknowledged = termLog(t).deputySynced
+      if (error || !reply) return acknowledged.delete(deputy.id)
+      if (t.decode.syncReply(reply).ok) acknowledged.set(deputy.id, epoch)
+      else acknowledged.delete(deputy.id) // next commit sends a snapshot
+    })
+  }
+}
+
+/** A delta from the deputy's acknowledged epoch when the op log still holds it contiguously, else a snapshot. */
+function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | undefined): Record<string, unknown> {
+  const roster = t.roster!
+  const opLog = termLog(t).opLog
+  const start = synced ? opLog.findIndex((e) => compareEpoch(e.epoch, synced) > 0) : -1
+  const contiguous = synced && start > 0 && compareEpoch(opLog[start - 1]!.epoch, synced) === 0
+  if (synced && contiguous) {
+    return { treeId: roster.treeId, epoch: roster.epoch, base: synced, ops: opLog.slice(start).flatMap((e) => e.ops), maxChildren: roster.maxChildren }
+  }
+  return { treeId: roster.treeId, epoch: roster.epoch, snapshot: roster.snapshot(), maxChildren: roster.maxChildren }
+}
+
+/** Deputies whose last sync failed (or lags the roster) get another: a stale replica makes a poor failover. */
+export function deputiesBehind(t: TreeCore): boolean {
+  const roster = t.roster!
+  const synced = termLog(t).deputySynced
+  return roster.deputies().some((d) => d.id !== t.self.id && compareEpoch(synced.get(d.id) ?? { term: 0, seq: 0 }, roster.epoch) !== 0)
+}

@@ -8,6 +8,7 @@ import { SimNetwork, type SimNode } from '../../src/core/sim/sim-network.js'
 import type { LinkFunction, LinkOptions } from '../../src/core/sim/link-model.js'
 import type { ClockModel } from '../../src/core/sim/sim-clock.js'
 import type { SeededRandom } from '../../src/core/sim/seeded-random.js'
+import { SimNotaries } from '../../src/core/sim/sim-notary.js'
 import { MessageRouter } from '../../src/core/wire/router.js'
 import { TreeNode } from '../../src/core/tree/tree-node.js'
 import { treeConfig, type TreeConfig } from '../../src/core/tree/config.js'
@@ -58,6 +59,7 @@ export class CronoOrganism {
   private readonly clockRandom: SeededRandom
   /** "root@era" → that root's offset during that tenure (a root's offset does not change while it is root). */
   private readonly tenures = new Map<string, number>()
+  private readonly notaries = new SimNotaries('crono')
 
   constructor(readonly options: CronoSimOptions) {
     this.sim = new Simulator({ seed: options.seed })
@@ -80,7 +82,7 @@ export class CronoOrganism {
     const router = new MessageRouter()
     sim.transport.onMessage(router.handle)
     const self = { id: sim.id, endpoint: sim.endpoint }
-    const tree = new TreeNode({ transport: sim.transport, router, clock: sim.clock, random: sim.random, self, config: this.config, log: silentLogger })
+    const tree = new TreeNode({ transport: sim.transport, router, clock: sim.clock, random: sim.random, self, config: this.config, log: silentLogger, notary: this.notaries.notaryFor(sim.id) })
     const steps: CronoNode['steps'] = []
     const organ = new TimeOrgan(
       { net: router, transport: sim.transport, clock: sim.clock, random: sim.random, log: silentLogger, self, tree },

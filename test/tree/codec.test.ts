@@ -24,8 +24,8 @@ const info = fc.record({ treeId: anyText, epoch, size: fc.integer({ min: 1 }), r
 describe('tree codec', () => {
   it('hand-built heartbeat answers are JSON.stringify exactly', () => {
     fc.assert(
-      fc.property(fc.boolean(), epoch, fc.option(info, { nil: undefined }), fc.array(member, { maxLength: 4 }), fc.option(fc.constant(true as const), { nil: undefined }), (childOk, e, i, contacts, wantChildren) => {
-        const reply: HeartbeatReply = { childOk, epoch: e, info: i, contacts, wantChildren }
+      fc.property(fc.boolean(), epoch, fc.option(info, { nil: undefined }), fc.array(member, { maxLength: 4 }), (childOk, e, i, contacts) => {
+        const reply: HeartbeatReply = { childOk, epoch: e, info: i, contacts }
         expect(text(heartbeatReplyMessage(reply))).toBe(JSON.stringify(reply))
         expect(heartbeatReplyMessage(reply).kind).toBe(KIND.hbReply)
       }),
@@ -46,7 +46,7 @@ describe('tree codec', () => {
       { id: 'ed' + 'a'.repeat(64), endpoint: 'n1' },
       { id: 'ed' + 'b'.repeat(64), endpoint: 'n2' },
     ]
-    const reply: HeartbeatReply = { childOk: true, epoch: { term: 2, seq: 9 }, contacts, wantChildren: true }
+    const reply: HeartbeatReply = { childOk: true, epoch: { term: 2, seq: 9 }, contacts }
     for (const d of [decode, decoderFor(table)]) {
       expect(d.heartbeatReply(incoming(heartbeatReplyMessage(reply)))).toEqual(reply)
     }
@@ -57,18 +57,21 @@ describe('tree codec', () => {
     expect(table.id(String(contacts[1]!.id))).toBe(a[1]!.id)
   })
 
-  it('heartbeats: children and known are optional, and strict when present', () => {
+  it('heartbeats: known is optional, and strict when present', () => {
     const base = { treeId: 't'.repeat(32), epoch: { term: 1, seq: 2 }, position: 5 }
-    expect(decode.heartbeat(incoming(message(KIND.hb, base)))).toEqual({ ...base, children: undefined, known: undefined })
-    const full = { ...base, children: [{ id: 'c', endpoint: 'e', position: 42 }], known: { term: 1, seq: 7 } }
+    expect(decode.heartbeat(incoming(message(KIND.hb, base)))).toEqual({ ...base, known: undefined })
+    const full = { ...base, known: { term: 1, seq: 7 } }
     expect(decode.heartbeat(incoming(message(KIND.hb, full)))).toEqual(full)
-    expect(() => decode.heartbeat(incoming(message(KIND.hb, { ...base, children: 'x' })))).toThrow(BorgError)
     expect(() => decode.heartbeat(incoming(message(KIND.hb, { ...base, known: { term: -1, seq: 0 } })))).toThrow(BorgError)
-    expect(() => decode.heartbeatReply(raw(KIND.hbReply, '{"childOk":true,"epoch":{"term":1,"seq":1},"contacts":[],"wantChildren":1}'))).toThrow(BorgError)
   })
 
-  it('broadcasts carry hops (>= 1 on the wire)', () => {
-    const b = { treeId: 't', bid: 'b', origin: 'o', kind: 'k', body: '', bodyType: BodyType.binary, hops: 3 }
+  it('broadcasts carry hops (>= 1 on the wire), the origin time and a base64 signature', () => {
+    const b = { treeId: 't', bid: 'b', origin: 'o', kind: 'k', body: '', bodyType: BodyType.binary, hops: 3, at: 1, sig: 'AAAA' }
+    expect(decode.broadcast(incoming(message(KIND.bcast, b)))).toEqual(b)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, sig: undefined })))).toThrow(BorgError)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, sig: 'not base64!' })))).toThrow(BorgError)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, at: undefined })))).toThrow(BorgError)
+    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, bid: 'a\u0000b' })))).toThrow(BorgError)
     expect(decode.broadcast(incoming(message(KIND.bcast, b))).hops).toBe(3)
     expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: 0 })))).toThrow(BorgError)
     expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: undefined })))).toThrow(BorgError)

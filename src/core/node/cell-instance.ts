@@ -11,6 +11,7 @@ import type { TlsMaterial } from '../net/cert.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
+import { signerNotary } from '../envelope/notary.js'
 import type { SystemClock } from '../wire/clock.js'
 import { cryptoRandom } from '../wire/random.js'
 import { MessageRouter, type Refusal } from '../wire/router.js'
@@ -92,6 +93,7 @@ export class CellInstance {
       cell: this.name,
       log: createLogger(`tree:${this.name}`),
       outboxPersistence: this.outboxStore,
+      notary: signerNotary(signer),
     })
     this.tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
     this.deliveries.set(NOTE_KIND, (delivery) => this.notes.record(delivery, clock.now()))
@@ -142,7 +144,7 @@ export class CellInstance {
       summary: this.options.cell.summary,
       organs,
       notes: this.notes.snapshot(),
-      wire: { accepted: this.net.verifier.accepted, rejected: this.net.verifier.rejected },
+      wire: { accepted: this.net.verifier.accepted, rejected: this.net.verifier.rejected, refused: Object.fromEntries(this.netRouter.refused) },
     }
   }
 

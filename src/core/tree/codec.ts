@@ -63,23 +63,15 @@ export interface JoinReply {
   wait?: number
 }
 /**
- * Heartbeats are incremental (a change to the wire format; older bodies, with
- * `children` always present and no `known`, still decode and are answered
- * correctly):
- * - `children` (the sender's own children, which its parent needs to route
- *   around it if it dies) is left out when unchanged since the parent last
- *   acknowledged them; a parent that holds no copy answers `wantChildren`.
- * - `known` is the epoch of the tree-wide info the sender already holds; the
- *   parent leaves `info` out of its answer unless it has newer (or belongs to
- *   another tree), since the child would ignore it anyway.
- * In a quiet tree a heartbeat is then ~120 bytes instead of ~1.2 KB, and its
- * answer ~350 instead of ~900.
+ * Heartbeats are small: `known` is the epoch of the tree-wide info the sender
+ * already holds, and the parent leaves `info` out of its answer unless it has
+ * newer (or belongs to another tree), since the child would ignore it anyway.
+ * In a quiet tree a heartbeat is ~120 bytes and its answer ~350.
  */
 export interface Heartbeat {
   treeId: string
   epoch: Epoch
   position: number
-  children?: Placed[]
   known?: Epoch
 }
 export interface HeartbeatReply {
@@ -89,8 +81,6 @@ export interface HeartbeatReply {
   epoch: Epoch
   info?: TreeInfo
   contacts: Member[]
-  /** The parent has no copy of the child's children: send them with the next heartbeat. */
-  wantChildren?: boolean
 }
 export interface ProbeReply {
   state: string
@@ -102,6 +92,8 @@ export interface ProbeReply {
 export interface WhoisReply {
   /** A few nodes the answering node knows: probes double as contact gossip. */
   contacts?: Member[]
+  /** A root's deputies, so another root can check with them that the tree is real before dissolving into it. */
+  deputies?: Placed[]
   /** The largest tree the answering node has heard of lately. */
   best?: { treeId: string; root: Member; size: number; age?: number }
   state: string
@@ -117,6 +109,36 @@ export interface SyncRequest {
   ops?: RosterOp[]
   snapshot?: Member[]
   maxChildren: number
+  /** The root's term certificates (a root of a later term than the first), so a member that knew an older root can follow. */
+  chain?: TermCert[]
+  /** Snapshots: the root's word that the receiver is one of its deputies this term (it may then promote a new root). */
+  deputyCert?: DeputyCert
+}
+/**
+ * "`root` is the root of this tree from `term` on", signed by `by`: the deputy
+ * that promoted it after the old root went silent (with `deputy`, the old
+ * root's word that `by` was its deputy), or the root that handed its place
+ * over when leaving (origin.ts has the signed bytes). A root keeps the
+ * certificates of the last few terms (its chain): a member accepts a root it
+ * did not know only through a chain that starts at the root it knew.
+ */
+export interface TermCert {
+  term: number
+  root: string
+  by: string
+  /** base64 of the 64-byte signature. */
+  sig: string
+  deputy?: DeputyCert
+}
+/** "The signer of `sig`, `root`, made the certificate's signer its deputy in `term`". */
+export interface DeputyCert {
+  root: string
+  term: number
+  sig: string
+}
+export interface Assign {
+  view: View
+  chain?: TermCert[]
 }
 export interface Suspect {
   treeId: string
@@ -127,6 +149,8 @@ export interface Promote {
   treeId: string
   epoch: Epoch
   snapshot: Member[]
+  /** The promoter's chain, ending with the certificate that makes the receiver root. */
+  chain: TermCert[]
 }
 export interface MergeHint {
   treeId: string
@@ -135,13 +159,17 @@ export interface MergeHint {
   size: number
 }
 export interface Broadcast {
-  /** The tree this broadcast belongs to: it never crosses into another. */
+  /** The tree this broadcast belongs to: it never crosses into another (a node that moves carries it over). */
   treeId: string
   bid: string
   origin: string
   kind: string
   body: string // base64
   bodyType: BodyType
+  /** The origin's network time when it started the broadcast, ms. */
+  at: number
+  /** base64 of the origin's signature over broadcastSignedBytes (origin.ts): every hop checks who started it. */
+  sig: string
   /**
    * Links this copy has crossed since the origin: the origin sends 1, every
    * forward (and every resend over a repaired link) sends what it got plus one.
@@ -158,6 +186,12 @@ export interface Route {
   body: string // base64
   bodyType: BodyType
   hops: number
+  /** Random id (16 hex digits): the addressee delivers each once. */
+  rid: string
+  /** The origin's network time when it sent the message, ms. */
+  at: number
+  /** base64 of `src`'s signature over routeSignedBytes (origin.ts). */
+  sig: string
 }
 export interface LeaveRequest {
   treeId: string
@@ -261,7 +295,6 @@ export function heartbeatReplyMessage(reply: HeartbeatReply): Outgoing {
   let json = `{"childOk":${reply.childOk},"epoch":${jsonEpoch(reply.epoch)}`
   if (reply.info !== undefined) json += `,"info":${JSON.stringify(reply.info)}`
   json += `,"contacts":${jsonMembers(reply.contacts)}`
-  if (reply.wantChildren !== undefined) json += `,"wantChildren":${reply.wantChildren}`
   return jsonBody(KIND.hbReply, json + '}')
 }
 
@@ -276,7 +309,13 @@ function bad(what: string): never {
   throw new BorgError('malformed', `tree message: ${what}`)
 }
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const str = (v: unknown, what: string, max = 512): string => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : bad(what))
+const str = (v: unknown, what: string, max = 512, pattern?: RegExp): string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max && (!pattern || pattern.test(v)) ? v : bad(what)
+/** Printable ASCII: what may go between the NULs of a signed document (origin.ts). */
+const TEXT = /^[\x21-\x7e]+$/
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+/** Term certificates a root keeps and sends (the last few terms). */
+export const MAX_CHAIN = 4
 const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
 const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
 
@@ -374,9 +413,27 @@ export function treeDecoder(table?: MemberTable) {
       treeId: treeId(b.treeId),
       epoch: asEpoch(b.epoch),
       position: int(b.position, 'position', 1),
-      children: b.children === undefined ? undefined : arr(b.children, 'children', 1024).map((c) => asPlaced(c, 'child')),
       known: b.known === undefined ? undefined : asEpoch(b.known, 'known'),
     }
+  }
+  const nodeId = (v: unknown, what: string): string => {
+    const id = str(v, what, 130)
+    return table ? table.id(id) : id
+  }
+  const base64 = (v: unknown, what: string, max: number): string => (typeof v === 'string' && v.length <= max && BASE64.test(v) ? v : bad(what))
+  const asDeputyCert = (v: unknown): DeputyCert => {
+    if (!isObject(v)) bad('deputy certificate')
+    return { root: nodeId(v.root, 'deputy.root'), term: int(v.term, 'deputy.term', 1), sig: base64(v.sig, 'deputy.sig', 100) }
+  }
+  const asCert = (v: unknown): TermCert => {
+    if (!isObject(v)) bad('cert')
+    const cert: TermCert = { term: int(v.term, 'cert.term', 1), root: nodeId(v.root, 'cert.root'), by: nodeId(v.by, 'cert.by'), sig: base64(v.sig, 'cert.sig', 100) }
+    if (v.deputy !== undefined) cert.deputy = asDeputyCert(v.deputy)
+    return cert
+  }
+  const asChain = (v: unknown, min = 0): TermCert[] => {
+    const chain = arr(v, 'chain', MAX_CHAIN).map(asCert)
+    return chain.length >= min ? chain : bad('chain')
   }
   const members = (v: unknown, what: string, max: number): Member[] => arr(v, what, max).map((c) => asMember(c, what.replace(/s$/, '')))
 
@@ -384,6 +441,7 @@ export function treeDecoder(table?: MemberTable) {
     asMember,
     asPlaced,
     asView,
+    asChain,
     join(m: Incoming): JoinRequest {
       return memo(m, join)
     },
@@ -400,7 +458,6 @@ export function treeDecoder(table?: MemberTable) {
         epoch: asEpoch(b.epoch),
         info: b.info === undefined ? undefined : asInfo(b.info),
         contacts: members(b.contacts ?? [], 'contacts', 64),
-        wantChildren: b.wantChildren === undefined ? undefined : b.wantChildren === true ? true : bad('wantChildren'),
       }
     },
     probeReply(m: Incoming): ProbeReply {
@@ -430,6 +487,7 @@ export function treeDecoder(table?: MemberTable) {
         root: b.root === undefined ? undefined : asMember(b.root, 'root'),
         size: b.size === undefined ? undefined : int(b.size, 'size', 1),
         contacts: members(b.contacts ?? [], 'contacts', 16),
+        deputies: b.deputies === undefined ? undefined : arr(b.deputies, 'deputies', 64).map((d) => asPlaced(d, 'deputy')),
         best: isObject(b.best)
           ? {
               treeId: treeId(b.best.treeId, 'best.treeId'),
@@ -449,13 +507,16 @@ export function treeDecoder(table?: MemberTable) {
         ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
         snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
         maxChildren: int(b.maxChildren, 'maxChildren', 1),
+        chain: b.chain === undefined ? undefined : asChain(b.chain),
+        deputyCert: b.deputyCert === undefined ? undefined : asDeputyCert(b.deputyCert),
       }
     },
     syncReply(m: Incoming): { ok: boolean } {
       return { ok: body(m).ok === true }
     },
-    assign(m: Incoming): View {
-      return asView(body(m))
+    assign(m: Incoming): Assign {
+      const b = body(m)
+      return { view: asView(b), chain: b.chain === undefined ? undefined : asChain(b.chain) }
     },
     suspect(m: Incoming): Suspect {
       const b = body(m)
@@ -463,7 +524,7 @@ export function treeDecoder(table?: MemberTable) {
     },
     promote(m: Incoming): Promote {
       const b = body(m)
-      return { treeId: treeId(b.treeId), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)) }
+      return { treeId: treeId(b.treeId), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)), chain: asChain(b.chain, 1) }
     },
     merge(m: Incoming): MergeHint {
       const b = body(m)
@@ -478,8 +539,17 @@ export function treeDecoder(table?: MemberTable) {
       const b = body(m)
       const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
       // Every node keeps the broadcast it saw (for resends): share its id strings.
-      const origin = str(b.origin, 'origin', 130)
-      return { treeId: treeId(b.treeId), bid: text(str(b.bid, 'bid', 200)), origin: table ? table.id(origin) : origin, kind: text(str(b.kind, 'kind', 64)), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops', 1) }
+      return {
+        treeId: treeId(b.treeId),
+        bid: text(str(b.bid, 'bid', 200, TEXT)),
+        origin: nodeId(b.origin, 'origin'),
+        kind: text(str(b.kind, 'kind', 64, TEXT)),
+        body: base64(b.body, 'body', Infinity),
+        bodyType,
+        hops: int(b.hops, 'hops', 1),
+        at: int(b.at, 'at'),
+        sig: base64(b.sig, 'sig', 100),
+      }
     },
     route(m: Incoming): Route {
       const b = body(m)
@@ -490,7 +560,18 @@ export function treeDecoder(table?: MemberTable) {
       }
       if (dst.position === undefined && dst.node === undefined) bad('dst is empty')
       const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
-      return { treeId: b.treeId === undefined ? undefined : treeId(b.treeId), dst, src: asMember(b.src, 'src'), kind: str(b.kind, 'kind', 64), body: typeof b.body === 'string' ? b.body : bad('body'), bodyType, hops: int(b.hops, 'hops') }
+      return {
+        treeId: b.treeId === undefined ? undefined : treeId(b.treeId),
+        dst,
+        src: asMember(b.src, 'src'),
+        kind: str(b.kind, 'kind', 64, TEXT),
+        body: base64(b.body, 'body', Infinity),
+        bodyType,
+        hops: int(b.hops, 'hops'),
+        rid: str(b.rid, 'rid', 32, TEXT),
+        at: int(b.at, 'at'),
+        sig: base64(b.sig, 'sig', 100),
+      }
     },
     shuffle(m: Incoming): { contacts: Member[] } {
       return { contacts: members(body(m).contacts, 'contacts', 16) }

@@ -11,6 +11,8 @@ export interface TreeConfig {
   maxFailTimeoutMs: number
   /** Tree requests (join, probe, whereami, sync) time out after this. */
   requestTimeoutMs: number
+  /** The root queues at most this many joiners; more are told to come back later (busy). */
+  maxJoinQueue: number
   /** The root admits queued joiners this often … */
   joinTickMs: number
   /** … filling at most this many parents per tick (one round = one parent's free slots). */
@@ -44,6 +46,7 @@ export function treeConfig(overrides: Partial<TreeConfig> & { maxChildren: numbe
     minFailTimeoutMs: 3 * heartbeatMs,
     maxFailTimeoutMs: 15 * heartbeatMs,
     requestTimeoutMs: 2 * heartbeatMs,
+    maxJoinQueue: 100_000,
     joinTickMs: 100,
     roundsPerTick: 50,
     joinRetryMs: 3 * heartbeatMs,

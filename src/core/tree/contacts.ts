@@ -52,6 +52,10 @@ export class ContactBook {
     tags.push(tag)
   }
 
+  has(id: string): boolean {
+    return this.indexOf(id, idTag(id)) >= 0
+  }
+
   remove(id: string): void {
     const i = this.indexOf(id, idTag(id))
     if (i < 0) return

@@ -15,9 +15,10 @@ import type { Clock, Timer } from '../wire/clock.js'
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { MessageHandler, Transport } from '../wire/transport.js'
+import type { Notary } from '../wire/notary.js'
 import type { SenderRule } from '../wire/router.js'
 import { BroadcastMemory } from './broadcaster.js'
-import { decoderFor, type TreeDecoder, type TreeInfo } from './codec.js'
+import { decoderFor, type DeputyCert, type TermCert, type TreeDecoder, type TreeInfo } from './codec.js'
 import type { TreeConfig } from './config.js'
 import { ContactBook } from './contacts.js'
 import { JoinState } from './join-state.js'
@@ -47,6 +48,8 @@ export interface TreeNodeDeps {
   outboxPersistence?: OutboxPersistence
   /** Share decoded members through this table (the simulator's many nodes share one); unset: plain copies. */
   members?: MemberTable
+  /** Signs what this node starts (broadcasts, routed messages, term certificates) and checks others' signatures. */
+  notary: Notary
 }
 
 /** A broadcast or routed message handed to the application (the cell's organs). */
@@ -123,17 +126,22 @@ export class TreeCore {
   // Maps below are allocated on first use: most nodes are leaves and never need
   // them, and an empty Map costs ~170 B (a simulated million nodes would spend
   // gigabytes on nothing).
-  grandchildrenMap?: Map<string, Placed[]>
-  get grandchildren(): Map<string, Placed[]> {
-    return (this.grandchildrenMap ??= new Map())
-  }
   suspectSentAtMap?: Map<string, number>
   get suspectSentAt(): Map<string, number> {
     return (this.suspectSentAtMap ??= new Map())
   }
-  /** The children list (of the current view) the parent has acknowledged: later heartbeats leave it out. */
-  childrenAcked?: Placed[]
-  hbCache?: { view: View; known: Epoch | undefined; withChildren: boolean; message: Outgoing | undefined }
+  hbCache?: { view: View; known: Epoch | undefined; message: Outgoing | undefined }
+  /**
+   * Term certificates of the last few terms (codec.ts TermCert): a root's own, sent with its
+   * assignments; a deputy's copy of its root's, extended when it promotes a new root.
+   */
+  chain?: TermCert[]
+  /** A deputy's certificate from its root (it may promote a new root with it). */
+  deputyCert?: DeputyCert
+  /** Ids of routed messages delivered here lately (each is delivered once). */
+  deliveredRoutes?: Set<string>
+  /** Messages refused by their kind's sender rule (sender-rules.ts), per kind. */
+  refusedMap?: Map<string, number>
   orphanCheckInFlight = false
   failoverInFlight = false
   lastRefreshAt = -Infinity
@@ -143,7 +151,7 @@ export class TreeCore {
   /** The largest tree heard of lately (whois rumours), so small trees left by a split dissolve straight into it. */
   best?: Rumour
 
-  readonly routed = { delivered: 0, forwarded: 0, queued: 0, dropped: 0 }
+  readonly routed = { delivered: 0, duplicates: 0, forwarded: 0, queued: 0, dropped: 0 }
   /** joinRounds: rounds (one parent's free slots) that admitted at least one joiner, while root. */
   readonly events = { joins: 0, repairs: 0, failovers: 0, orphaned: 0, merges: 0, dissolved: 0, joinRounds: 0 }
 

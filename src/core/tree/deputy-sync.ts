@@ -4,9 +4,8 @@
  * first sync overtakes its assignment takes the snapshot the root itself sent
  * when that snapshot places it among the deputies.
  */
-import type { Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import { KIND, message } from './codec.js'
+import { KIND, message, type SyncRequest } from './codec.js'
 import type { TreeCore } from './core.js'
 import { Roster } from './roster.js'
 import { compareEpoch } from './types.js'
@@ -14,8 +13,14 @@ import { compareEpoch } from './types.js'
 const SYNC_OK = message(KIND.syncReply, { ok: true })
 const SYNC_NOT_OK = message(KIND.syncReply, { ok: false })
 
-export function onSync(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const s = t.decode.sync(m)
+/** A sync from the root (sender-rules.ts checked the sender: the root, a certified new root, or the root that queued this joiner). */
+/** A deputy keeps its root's chain and its own deputy certificate: it needs both to promote a new root. */
+function keepCertificates(t: TreeCore, s: SyncRequest, from: string): void {
+  t.chain = s.chain
+  t.deputyCert = s.deputyCert?.root === from && s.deputyCert.term === s.epoch.term ? s.deputyCert : undefined
+}
+
+export function onSync(t: TreeCore, s: SyncRequest, r: Responder | undefined, from: string): void {
   const view = t.view
   const knownRoot = t.info?.root.id ?? view?.root.id
   const newerTerm = !!t.info && s.epoch.term > t.info.epoch.term
@@ -25,6 +30,7 @@ export function onSync(t: TreeCore, m: Incoming, r: Responder | undefined, from:
     !view && t.state === 'joining' && !!s.snapshot && s.snapshot[0]?.id === from && s.snapshot.slice(1, 1 + t.config.deputies).some((m) => m.id === t.self.id)
   if (deputyToBe) {
     t.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, t.config.deputies, s.snapshot!, t.canon)
+    keepCertificates(t, s, from)
     return r?.reply(SYNC_OK)
   }
   if (!view || view.treeId !== s.treeId || (from !== knownRoot && !newerTerm)) {
@@ -32,6 +38,7 @@ export function onSync(t: TreeCore, m: Incoming, r: Responder | undefined, from:
   }
   if (s.snapshot) {
     t.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, t.config.deputies, s.snapshot, t.canon)
+    keepCertificates(t, s, from)
     return r?.reply(SYNC_OK)
   }
   const replica = t.roster

@@ -7,15 +7,15 @@
  * sweeps the tree to find any other casualty at once.
  */
 import type { BorgError } from '../errors.js'
-import type { Incoming } from '../wire/message.js'
-import { KIND, message } from './codec.js'
+import { KIND, message, type Promote } from './codec.js'
+import { extendChain } from './origin.js'
 import type { TreeCore } from './core.js'
 import { childrenOf, parentOf } from './position.js'
 import { sweep } from './repair.js'
 import { PROBE, anyAlive } from './root-finder.js'
 import { Roster } from './roster.js'
 import { commit } from './sequencer.js'
-import { compareEpoch, type Epoch, type Member, type View } from './types.js'
+import { compareEpoch, type View } from './types.js'
 
 /** A deputy whose parent (the root) went silent: the lowest live deputy replaces the root. */
 export function considerFailover(t: TreeCore, view: View): void {
@@ -46,7 +46,8 @@ function promoteLast(t: TreeCore, view: View, attempt: number): void {
     const epoch = { term: Math.max(replica.epoch.term, t.info?.epoch.term ?? 0) + 1, seq: 0 }
     t.events.failovers++
     t.log.info(`root of tree ${replica.treeId.slice(0, 8)} is gone: promoting the last node (position ${size}) to root, term ${epoch.term}`)
-    const body = { treeId: replica.treeId, epoch, snapshot }
+    const chain = extendChain(t.deps.notary, t.self.id, replica.treeId, t.chain, epoch.term, last.id, t.deputyCert)
+    const body = { treeId: replica.treeId, epoch, snapshot, chain }
     if (last.id === t.self.id) onPromoteBody(t, body)
     else t.send(last, message(KIND.promote, body))
     t.after(t.config.requestTimeoutMs * 2, () => (t.failoverInFlight = false))
@@ -63,19 +64,21 @@ function promoteLast(t: TreeCore, view: View, attempt: number): void {
   })
 }
 
-export function onPromote(t: TreeCore, m: Incoming): void {
-  const body = t.decode.promote(m)
+/** A promotion from a deputy or the leaving root (sender-rules.ts checked who sent it and its certificate). */
+export function onPromote(t: TreeCore, body: Promote): void {
   const known = t.info ?? t.view
   if (known && known.treeId === body.treeId && compareEpoch(body.epoch, known.epoch) <= 0) return // stale promote
   onPromoteBody(t, body)
 }
 
-function onPromoteBody(t: TreeCore, body: { treeId: string; epoch: Epoch; snapshot: Member[] }): void {
+function onPromoteBody(t: TreeCore, body: Promote): void {
   if (body.snapshot[0]?.id !== t.self.id) return
   const oldPosition = t.view?.position
   t.transitions.leaveRootDuties(t)
   t.roster = Roster.fromSnapshot(body.treeId, body.epoch, t.config.maxChildren, t.config.deputies, body.snapshot, t.canon)
   t.transitions.becomeRoot(t)
+  t.chain = body.chain
+  t.deputyCert = undefined
   // Everyone whose links changed: the new root's children, and the parent of the position it left.
   const m = t.config.maxChildren
   const affected = childrenOf(1, m, t.roster.size)
@@ -97,8 +100,9 @@ export function rootLeave(t: TreeCore, done?: (error: BorgError | null) => void)
   snapshot.pop()
   snapshot[0] = last
   const epoch = { term: roster.epoch.term + 1, seq: 0 }
-  t.send(last, message(KIND.promote, { treeId: roster.treeId, epoch, snapshot }), (error) => {
-    t.transitions.stop(t)
-    done?.(error)
-  })
+  const chain = extendChain(t.deps.notary, t.self.id, roster.treeId, t.chain, epoch.term, last.id)
+  // Stop at once: a root that goes on committing (a member's leave arriving meanwhile) would hand out
+  // views of its old term that its successor knows nothing of.
+  t.transitions.stop(t)
+  t.send(last, message(KIND.promote, { treeId: roster.treeId, epoch, snapshot, chain }), (error) => done?.(error))
 }

@@ -1,32 +1,37 @@
 /**
  * Broadcast along tree edges: a node that sees a broadcast id for the first
  * time delivers it and forwards it to every tree neighbour but the one it came
- * from (a stable tree carries exactly N−1 copies). A copy to a dead child is
- * queued for its position and sent around it to the grandchildren; links that
- * are new (a repair, a join) get the recent broadcasts again, and a node that
- * moves to another tree carries them along, ids kept, so nobody delivers twice.
+ * from (a stable tree carries exactly N−1 copies). Every broadcast carries its
+ * origin's signature, checked at every hop (sender-rules.ts), and each hop
+ * takes it only from its parent or a child. A copy to a dead neighbour is
+ * queued for its position and handed to whoever fills it; links that are new
+ * (a repair, a join) get the recent broadcasts again, and a node that moves to
+ * another tree carries them along, ids kept, so nobody delivers twice.
  */
 import { bytesToHex } from '../bytes.js'
 import { BodyType } from '../wire/message.js'
-import { KIND, message, type Broadcast } from './codec.js'
+import { KIND, message, type Broadcast, type TermCert } from './codec.js'
 import type { TreeCore } from './core.js'
+import { broadcastSignedBytes, signature } from './origin.js'
 import { positionDestination } from './outbox.js'
 import { queue } from './routing.js'
 import type { Member, Placed } from './types.js'
 
-/** Internal broadcast kind: "this tree dissolves into another". */
+/** Internal broadcast kind: "this tree dissolves into another" (body: {treeId, root, term, chain?}). */
 export const DISSOLVE_KIND = 'tree.dissolve'
 
-/** Start a broadcast from this node; returns its id. */
+/** Start a broadcast from this node, signed as its origin; returns its id. */
 export function originate(t: TreeCore, kind: string, body: Uint8Array, bodyType: BodyType): string {
   const bid = `${t.self.id.slice(0, 16)}:${bytesToHex(t.random.bytes(8))}`
   const treeId = t.view?.treeId ?? ''
-  const b: Broadcast = { treeId, bid, origin: t.self.id, kind, body: Buffer.from(body).toString('base64'), bodyType, hops: 0 }
+  const unsigned = { treeId, bid, origin: t.self.id, kind, body: Buffer.from(body).toString('base64'), bodyType, hops: 0, at: Math.floor(t.deps.clock.now()) }
+  const b: Broadcast = { ...unsigned, sig: signature(t.deps.notary, broadcastSignedBytes(unsigned)) }
   t.broadcasts.stats.originated++
   handleBroadcast(t, b, undefined)
   return bid
 }
 
+/** A broadcast this node originated (fromId undefined) or accepted from a neighbour (sender-rules.ts checked it). */
 export function handleBroadcast(t: TreeCore, b: Broadcast, fromId: string | undefined): void {
   // Broadcasts belong to one tree: a straggler from a tree this node has left stops here.
   if (fromId !== undefined && b.treeId !== t.view?.treeId) return
@@ -36,22 +41,16 @@ export function handleBroadcast(t: TreeCore, b: Broadcast, fromId: string | unde
     t.broadcasts.stats.delivered++
     t.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid, hops: b.hops })
   }
-  for (const n of t.placedNeighbours()) if (n.id !== fromId) forwardBroadcast(t, n, b, true)
+  for (const n of t.placedNeighbours()) if (n.id !== fromId) forwardBroadcast(t, n, b)
   if (b.kind === DISSOLVE_KIND) onDissolve(t, b)
 }
 
-function forwardBroadcast(t: TreeCore, to: Placed, b: Broadcast, fallback: boolean): void {
+function forwardBroadcast(t: TreeCore, to: Placed, b: Broadcast): void {
   t.broadcasts.stats.forwarded++
   const msg = message(KIND.bcast, { ...b, hops: b.hops + 1 })
   t.send(to, msg, (error) => {
-    if (!error || !fallback) return
-    queue(t, positionDestination(to.position), msg)
-    // Route around a dead child until it is replaced.
-    const grandchildren = t.grandchildrenMap?.get(to.id) ?? []
-    for (const gc of grandchildren) {
-      t.broadcasts.stats.routedAround++
-      forwardBroadcast(t, gc, b, false)
-    }
+    // Kept for that position: handed to the neighbour when it answers again, or to whoever fills its place.
+    if (error) queue(t, positionDestination(to.position), msg)
   })
 }
 
@@ -70,7 +69,8 @@ export function resendRecent(t: TreeCore, to: Placed): void {
 /**
  * A node that moved to another tree (its own dissolved, or it was orphaned and
  * rejoined) brings along what was broadcast recently in the old one, so a
- * broadcast survives splits and merges. Ids are kept, so nobody delivers twice.
+ * broadcast survives splits and merges. Ids are kept, so nobody delivers twice;
+ * the origin's signature does not cover the tree, so it stays valid.
  */
 export function carryOverBroadcasts(t: TreeCore, treeId: string): number {
   let carried = 0
@@ -82,14 +82,32 @@ export function carryOverBroadcasts(t: TreeCore, treeId: string): number {
   return carried
 }
 
-function onDissolve(t: TreeCore, b: Broadcast): void {
-  let root: Member
+export interface Dissolve {
+  /** The tree that dissolves. */
+  treeId: string
+  /** Whose tree its members join. */
+  root: Member
+  /** The dissolving root's term, and its term certificates (members that knew an older root check them). */
+  term: number
+  chain?: TermCert[]
+}
+
+/** The body of a dissolve, or undefined when it is not one. */
+export function dissolveBody(t: TreeCore, b: Pick<Broadcast, 'body'>): Dissolve | undefined {
   try {
-    root = JSON.parse(Buffer.from(b.body, 'base64').toString('utf8')).root as Member
+    const body = JSON.parse(Buffer.from(b.body, 'base64').toString('utf8')) as Record<string, unknown>
+    const root = t.decode.asMember(body.root, 'root')
+    if (typeof body.treeId !== 'string' || !Number.isSafeInteger(body.term)) return undefined
+    return { treeId: body.treeId, root, term: body.term as number, chain: body.chain === undefined ? undefined : t.decode.asChain(body.chain) }
   } catch {
-    return
+    return undefined
   }
-  if (!root?.id || root.id === t.self.id) return
+}
+
+function onDissolve(t: TreeCore, b: Broadcast): void {
+  const target = dissolveBody(t, b)
+  if (!target || target.root.id === t.self.id) return
+  const root = t.canon(target.root.id, target.root.endpoint)
   t.events.dissolved++
   // Give the forwards a moment to leave, and spread the rejoin storm a little.
   t.after(t.random.int(t.config.joinTickMs * 5) + 1, () => t.transitions.resetToJoin(t, root))

@@ -1,8 +1,7 @@
 /**
- * Heartbeats: every node beats to its parent with its place in the tree (and
- * its children, when the parent lacks them: it needs them to route around the
- * child if it dies); the parent answers whether the sender is its child there
- * and passes tree-wide info down. Silence raises suspicion: a silent child or
+ * Heartbeats: every node beats to its parent with its place in the tree; the
+ * parent answers whether the sender is its child there and passes tree-wide
+ * info down. Silence raises suspicion: a silent child or
  * parent is reported to the root (the root probes it), a silent root makes a
  * deputy consider failover, and a long silence makes a node check whether its
  * tree still has it.
@@ -21,28 +20,22 @@ import { compareEpoch, type Placed, type View } from './types.js'
 export function heartbeatParent(t: TreeCore, view: View, now: number): void {
   const parent = view.parent!
   const parentPosition = parentOf(view.position, t.config.maxChildren)
-  const withChildren = t.childrenAcked !== view.children
   const known = t.info && t.info.treeId === view.treeId ? t.info.epoch : undefined
   // Unchanged view and info: the same body as last beat, encoded once (kept for reuse from its second use
   // on: while a tree grows, info changes between most beats).
   // Only the key is kept after a first use: a kept pooled body would pin its slab.
   const cached = t.hbCache
-  const same = cached !== undefined && cached.view === view && cached.known === known && cached.withChildren === withChildren
+  const same = cached !== undefined && cached.view === view && cached.known === known
   let hbMessage: Outgoing | undefined = same ? cached.message : undefined
   if (!hbMessage) {
-    const hb = withChildren
-      ? { treeId: view.treeId, epoch: view.epoch, position: view.position, children: view.children, known }
-      : { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
+    const hb = { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
     hbMessage = same ? reusableMessage(KIND.hb, hb) : message(KIND.hb, hb)
-    t.hbCache = { view, known, withChildren, message: same ? hbMessage : undefined }
+    t.hbCache = { view, known, message: same ? hbMessage : undefined }
   }
   t.request(parent, hbMessage, (error, reply) => {
     if (error || !reply || t.view !== view) return
     t.liveness.heard(parent.id, t.now())
-    const answer = t.decode.heartbeatReply(reply)
-    if (!answer.childOk || answer.wantChildren) t.childrenAcked = undefined
-    else if (withChildren) t.childrenAcked = view.children
-    onHeartbeatReply(t, view, answer)
+    onHeartbeatReply(t, view, t.decode.heartbeatReply(reply))
     flushPosition(t, { ...parent, position: parentPosition })
   })
   if (!t.liveness.isSuspected(parent.id, now)) return
@@ -78,11 +71,8 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
     // A node with a newer assignment says it is our child: ours was lost on the way. Ask the root.
     refreshView(t, view)
   }
-  let wantChildren: true | undefined
   if (childOk) {
     t.liveness.heard(from, t.now())
-    if (hb.children) t.grandchildren.set(from, hb.children)
-    else if (!t.grandchildrenMap?.has(from)) wantChildren = true
     flushPosition(t, child!)
   }
   // Tree-wide info only when the child lacks it (same content as before: it ignores what is not newer).
@@ -91,7 +81,7 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
   const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
   const info = !stale ? undefined : t.state === 'root' && t.roster ? t.infoFromRoster() : t.info
   const contacts = t.contacts.random(t.random, 3, from)
-  r?.reply(heartbeatReplyMessage({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts, wantChildren }))
+  r?.reply(heartbeatReplyMessage({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
 }
 
 /** A silent neighbour: the root probes it (this node, when it is the root). */

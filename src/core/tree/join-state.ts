@@ -29,6 +29,21 @@ export class JoinState {
   attempt = 0
   /** A whois round (seekRootOrFound) is under way. */
   seeking = false
+  /** Roots asked to admit this node, or that queued it, lately: their assignment (or first deputy sync) is expected. */
+  private queuedRoots?: string[]
+
+  /** Whether `id` may assign this joiner a place: the root it was pointed at, or one that queued it. */
+  queuedBy(id: string): boolean {
+    return this.rootHint?.id === id || (this.queuedRoots?.includes(id) ?? false)
+  }
+
+  /** A root was asked to admit this node, or answered 'queued'. */
+  queued(root: string): void {
+    const roots = (this.queuedRoots ??= [])
+    if (roots.includes(root)) return
+    roots.push(root)
+    if (roots.length > 4) roots.shift()
+  }
 
   /** A new joining phase towards `target` (or whatever can be found). */
   restart(target: Member | undefined, now: number): void {
@@ -42,6 +57,7 @@ export class JoinState {
 
   /** Joined a tree: joining-only state goes (a later rejoin starts from contacts, which are fresher). */
   joined(): void {
+    this.queuedRoots = undefined
     this.hints = []
     this.rootHintTree = undefined
     this.recentTargets = undefined

@@ -8,7 +8,6 @@
  * this node gives to other joiners are here too.
  */
 import { BorgError } from '../errors.js'
-import type { Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
 import { KIND, message, reusableMessage } from './codec.js'
 import type { TreeCore } from './core.js'
@@ -103,6 +102,7 @@ export function attemptJoin(t: TreeCore): void {
   recent.push(target.endpoint)
   if (recent.length > 8) recent.shift()
   j.inFlight = true
+  if (target.id) j.queued(target.id) // a root asked to admit us may assign us a place, even if its answer is lost
   t.deps.transport.send(target, (j.joinMessage ??= reusableMessage(KIND.join, { member: t.self })), {
     expectReply: true,
     timeoutMs: t.config.requestTimeoutMs,
@@ -130,6 +130,7 @@ export function attemptJoin(t: TreeCore): void {
         j.rootHint = r.root
         j.rootHintTree = { treeId: r.treeId!, size: r.size! }
         if (r.status === 'queued') {
+          j.queued(r.root!.id)
           j.queuedAt = t.now()
           j.waitMs = Math.min(r.wait ?? 0, MAX_JOIN_WAIT_RETRIES * t.config.joinRetryMs)
         } else if (r.root!.id !== t.self.id) attemptJoin(t) // redirected: ask the root itself now
@@ -137,11 +138,13 @@ export function attemptJoin(t: TreeCore): void {
   })
 }
 
-/** Another node asks to join: a root queues it, a member redirects it to its root, a joiner points it onwards. */
-export function onJoin(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const { member } = t.decode.join(m)
-  if (member.id !== from) throw new BorgError('refused', 'a node can only ask to join for itself')
+/** Another node asks to join (for itself: sender-rules): a root queues it, a member redirects it to its root, a joiner points it onwards. */
+export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): void {
   if (t.state === 'root' && t.roster && t.view) {
+    const queue = t.root?.joinQueue
+    if (queue && queue.size >= t.config.maxJoinQueue && !queue.has(member.id)) {
+      throw new BorgError('busy', `the join queue is full (${queue.size} waiting): ask again later`)
+    }
     enqueueJoiner(t, member)
     // The wait: whole ticks until the queue (this joiner included) is admitted.
     const perTick = t.config.roundsPerTick * t.config.maxChildren

@@ -5,10 +5,9 @@
  * sweep that probes everyone. A member leaving gracefully is repaired the same
  * way. repairPlan is pure.
  */
-import { BorgError } from '../errors.js'
-import type { Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import { KIND, message } from './codec.js'
+import { KIND, message, type LeaveRequest, type Suspect } from './codec.js'
+import { meetRoot } from './merge.js'
 import type { TreeCore } from './core.js'
 import { childrenOf, parentOf } from './position.js'
 import { PROBE } from './root-finder.js'
@@ -35,8 +34,8 @@ export function repairPlan(size: number, dead: ReadonlySet<number>): RepairPlan 
   return { newSize, holes, movers }
 }
 
-export function onSuspect(t: TreeCore, m: Incoming): void {
-  const s = t.decode.suspect(m)
+/** A member reports a silent neighbour (sender-rules.ts checked it is a member reporting its parent or a child). */
+export function onSuspect(t: TreeCore, s: Suspect): void {
   if (t.state !== 'root' || !t.roster || s.treeId !== t.roster.treeId) return
   handleSuspect(t, s.position, s.id)
 }
@@ -50,8 +49,8 @@ export function handleSuspect(t: TreeCore, position: number, id: string): void {
     if (!error && reply) {
       const probe = t.decode.probeReply(reply)
       if (probe.treeId === roster.treeId && probe.epoch && probe.root && probe.epoch.term > roster.epoch.term) {
-        // The tree moved on without us (we were taken for dead): step down.
-        return t.transitions.stepDown(t, probe.root)
+        // The tree moved on without us (we were taken for dead): meet its new root; the smaller side merges into the larger.
+        return meetRoot(t, probe.root)
       }
       if (probe.treeId === roster.treeId && probe.position === position) return // alive and in place: false alarm
     }
@@ -100,8 +99,13 @@ function repairDone(t: TreeCore, pending: number): void {
   if (t.state === 'root') runRepairs(t)
 }
 
+/**
+ * A mover that answered within the last three request timeouts needs no second probe: a round of probes
+ * lasts up to one timeout (the dead time out), so with a shorter memory a large batch of failures never
+ * settles, every round forgetting what the one before verified.
+ */
 function recentlyAlive(t: TreeCore, id: string): boolean {
-  return t.now() - (duties(t).aliveAt.get(id) ?? -Infinity) < t.config.requestTimeoutMs
+  return t.now() - (duties(t).aliveAt.get(id) ?? -Infinity) < 3 * t.config.requestTimeoutMs
 }
 
 function applyRepairPlan(t: TreeCore, plan: RepairPlan): void {
@@ -157,9 +161,7 @@ export function sweep(t: TreeCore): void {
 }
 
 /** A member hands its position over: it is repaired like a dead one. */
-export function onLeave(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const request = t.decode.leave(m)
-  if (request.member.id !== from) throw new BorgError('refused', 'a node can only leave for itself')
+export function onLeave(t: TreeCore, request: LeaveRequest, r: Responder | undefined): void {
   const roster = t.roster
   if (t.state !== 'root' || !roster || request.treeId !== roster.treeId) return r?.fail('unavailable', 'not the root of that tree')
   const position = roster.positionOf(request.member.id)

@@ -7,6 +7,7 @@
  * allocated on first use.
  */
 import type { Timer } from '../wire/clock.js'
+import type { DeputyCert } from './codec.js'
 import type { RosterOp } from './roster.js'
 import type { Epoch, Member } from './types.js'
 
@@ -50,6 +51,11 @@ export class TermLog {
   /** Roster changes by epoch, so a deputy that is one step behind gets a delta, not a snapshot. */
   get opLog(): { epoch: Epoch; ops: RosterOp[] }[] {
     return (this.opLogList ??= [])
+  }
+  private deputyCertMap?: Map<string, DeputyCert>
+  /** The certificate given to each deputy this term (its word that it is a deputy: it may then promote). */
+  get deputyCerts(): Map<string, DeputyCert> {
+    return (this.deputyCertMap ??= new Map())
   }
   private deputySyncedMap?: Map<string, Epoch>
   /** The epoch each deputy last acknowledged. */

@@ -6,8 +6,6 @@
  * largest tree heard of lately, a rumour that lets the small trees left by a
  * split dissolve straight into the largest one.
  */
-import { BorgError } from '../errors.js'
-import type { Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
 import { KIND, message, type WhoisReply } from './codec.js'
 import type { Rumour, TreeCore } from './core.js'
@@ -46,8 +44,9 @@ export function orphanCheck(t: TreeCore, view: View): void {
       if (error || !reply) return orphaned() // named, but silent too
       t.orphanCheckInFlight = false
       const answer = t.decode.whereamiReply(reply)
-      if (answer.view) t.transitions.adoptView(t, answer.view, 'whereami')
-      else t.transitions.resetToJoin(t, root)
+      if (!answer.view) return t.transitions.resetToJoin(t, root)
+      // Only the root asked places this node, and only in the tree it asked about.
+      if (answer.view.root.id === root.id && answer.view.treeId === view.treeId) t.transitions.adoptView(t, answer.view, 'whereami')
     })
   })
 }
@@ -87,18 +86,17 @@ export function whereami(t: TreeCore, view: View): void {
   t.request(root, message(KIND.whereami, { treeId: view.treeId, member: t.self }), (error, reply) => {
     if (error || !reply || t.view !== view) return
     const answer = t.decode.whereamiReply(reply)
-    if (answer.view) t.transitions.adoptView(t, answer.view, 'whereami')
-    else {
+    if (answer.view) {
+      if (answer.view.root.id === root.id && answer.view.treeId === view.treeId) t.transitions.adoptView(t, answer.view, 'whereami')
+    } else {
       t.log.info(`root no longer lists us in tree ${view.treeId.slice(0, 8)}: rejoining`)
       t.transitions.resetToJoin(t, root)
     }
   })
 }
 
-/** The root answers where the asking node stands (and records a changed endpoint). */
-export function onWhereami(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const { member } = t.decode.whereami(m)
-  if (member.id !== from) throw new BorgError('refused', 'whereami is only answered for the asking node')
+/** The root answers where the asking node (`member`, itself: sender-rules) stands, and records a changed endpoint. */
+export function onWhereami(t: TreeCore, member: Member, r: Responder | undefined): void {
   if (t.state !== 'root' || !t.roster) return r?.fail('unavailable', 'not the root')
   const position = t.roster.positionOf(member.id)
   if (position === undefined) return r?.reply(WHEREAMI_UNKNOWN)
@@ -112,7 +110,7 @@ export function whois(t: TreeCore): WhoisReply {
   const best = bestRoot(t, now)
   const rumour = best ? { best: { treeId: best.treeId, root: best.root, size: best.size, age: Math.round(now - best.at) } } : {}
   if (t.state === 'root' && t.roster) {
-    return { state: 'root', treeId: t.roster.treeId, epoch: t.roster.epoch, root: t.self, size: t.roster.size, ...rumour }
+    return { state: 'root', treeId: t.roster.treeId, epoch: t.roster.epoch, root: t.self, size: t.roster.size, deputies: t.roster.deputies(), ...rumour }
   }
   if (t.state === 'member' && t.info) {
     return { state: 'member', treeId: t.info.treeId, epoch: t.info.epoch, root: t.info.root, size: t.info.size, ...rumour }

@@ -2,17 +2,48 @@
  * Messages routed to one position or node along the tree, and the outbox that
  * holds what cannot be delivered yet. A node id goes up to the root, which
  * adds the node's position; below the root a message follows that position.
- * Held messages are flushed when their neighbour answers or its position is
- * refilled, and routed again when no flush would ever serve them.
+ * Every routed message carries its origin's signature (checked at every hop,
+ * sender-rules.ts) and an id, so the addressee delivers it once. Held messages
+ * are flushed when their neighbour answers or its position is refilled, and
+ * routed again when no flush would ever serve them.
  */
+import { bytesToHex } from '../bytes.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import { KIND, message, type Route } from './codec.js'
 import type { TreeCore } from './core.js'
+import { routeSignedBytes, signature } from './origin.js'
 import { nodeDestination, positionDestination, type QueuedMessage } from './outbox.js'
 import { nextHop } from './position.js'
 import type { Member, Placed } from './types.js'
 
 const MAX_ROUTE_HOPS = 128
+/** Routed message ids remembered by the addressee (each is delivered once). */
+const DELIVERED_ROUTES = 1024
+
+/** Send a payload to one position or node, signed as its origin. */
+export function originateRoute(t: TreeCore, dst: Route['dst'], kind: string, body: Uint8Array, bodyType: BodyType): void {
+  const unsigned = {
+    treeId: t.view?.treeId,
+    dst,
+    src: t.self,
+    kind,
+    body: Buffer.from(body).toString('base64'),
+    bodyType,
+    hops: 0,
+    rid: bytesToHex(t.random.bytes(8)),
+    at: Math.floor(t.deps.clock.now()),
+  }
+  routeMessage(t, { ...unsigned, sig: signature(t.deps.notary, routeSignedBytes(unsigned)) })
+}
+
+/** First delivery of this route id here? */
+function firstDelivery(t: TreeCore, rid: string): boolean {
+  const seen = (t.deliveredRoutes ??= new Set())
+  if (seen.has(rid)) return false
+  seen.add(rid)
+  if (seen.size > DELIVERED_ROUTES) seen.delete(seen.values().next().value!)
+  return true
+}
 /** Outbox destinations for node ids: see outbox.ts nodeDestination. */
 const NODE_PREFIX = nodeDestination('')
 
@@ -20,6 +51,7 @@ export function routeMessage(t: TreeCore, r: Route): void {
   const view = t.view
   const forMe = r.dst.node === t.self.id || (r.dst.node === undefined && view && r.dst.position === view.position)
   if (forMe) {
+    if (!firstDelivery(t, r.rid)) return void t.routed.duplicates++
     t.routed.delivered++
     return t.deliver({ kind: r.kind, body: Buffer.from(r.body, 'base64'), bodyType: r.bodyType, origin: r.src.id, via: 'direct' })
   }

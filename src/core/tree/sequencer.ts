@@ -9,10 +9,12 @@ import { KIND, message } from './codec.js'
 import type { TreeCore } from './core.js'
 import { resendRecent } from './flood.js'
 import { parentOf } from './position.js'
+import { issueDeputyCert } from './origin.js'
 import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
 import { flushNode, flushPosition } from './routing.js'
 import { compareEpoch, type Member, type View } from './types.js'
+import type { TermCert } from './codec.js'
 
 const OP_LOG_LIMIT = 4096
 
@@ -102,12 +104,18 @@ export function commit(t: TreeCore, ops: RosterOp[], affectedPositions: number[]
 /** Assignments must arrive: resend (the current view) a few times while the position is still that member's. */
 function sendAssign(t: TreeCore, member: Member, position: number, attempt: number): void {
   const roster = t.roster!
-  t.send(member, message(KIND.assign, roster.viewFor(position)), (error) => {
+  t.send(member, message(KIND.assign, withChain(t, roster.viewFor(position))), (error) => {
     if (!error || attempt >= 4) return
     t.after(t.config.joinTickMs * 2 ** attempt, () => {
       if (t.state === 'root' && t.roster === roster && roster.at(position)?.id === member.id) sendAssign(t, member, position, attempt + 1)
     })
   })
+}
+
+/** A root of a later term than the first shows who made it root, so members that knew an older root accept it. */
+function withChain<T extends object>(t: TreeCore, body: T): T | (T & { chain: TermCert[] }) {
+  const chain = t.chain
+  return chain && chain.length > 0 && chain[chain.length - 1]!.term === t.roster!.epoch.term ? { ...body, chain } : body
 }
 
 /** The root's own view changes with its children. */
@@ -131,7 +139,7 @@ export function syncDeputies(t: TreeCore): void {
   for (const deputy of roster.deputies()) {
     if (deputy.id === t.self.id) continue
     const synced = termLog(t).deputySynced.get(deputy.id)
-    const body = deputySyncBody(t, synced)
+    const body = withChain(t, deputySyncBody(t, synced, deputy.id))
     const epoch = { ...roster.epoch }
     t.request(deputy, message(KIND.sync, body), (error, reply) => {
       const acknowledged = termLog(t).deputySynced
@@ -143,7 +151,7 @@ export function syncDeputies(t: TreeCore): void {
 }
 
 /** A delta from the deputy's acknowledged epoch when the op log still holds it contiguously, else a snapshot. */
-function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | undefined): Record<string, unknown> {
+function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | undefined, deputy: string): Record<string, unknown> {
   const roster = t.roster!
   const opLog = termLog(t).opLog
   const start = synced ? opLog.findIndex((e) => compareEpoch(e.epoch, synced) > 0) : -1
@@ -151,7 +159,11 @@ function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | und
   if (synced && contiguous) {
     return { treeId: roster.treeId, epoch: roster.epoch, base: synced, ops: opLog.slice(start).flatMap((e) => e.ops), maxChildren: roster.maxChildren }
   }
-  return { treeId: roster.treeId, epoch: roster.epoch, snapshot: roster.snapshot(), maxChildren: roster.maxChildren }
+  // A snapshot starts a deputy's term: it carries the root's word that the receiver is its deputy.
+  const log = termLog(t)
+  let deputyCert = log.deputyCerts.get(deputy)
+  if (deputyCert?.term !== roster.epoch.term) log.deputyCerts.set(deputy, (deputyCert = issueDeputyCert(t.deps.notary, t.self.id, roster.treeId, roster.epoch.term, deputy)))
+  return { treeId: roster.treeId, epoch: roster.epoch, snapshot: roster.snapshot(), maxChildren: roster.maxChildren, deputyCert }
 }
 
 /** Deputies whose last sync failed (or lags the roster) get another: a stale replica makes a poor failover. */

@@ -20,8 +20,17 @@ export function shuffle(t: TreeCore, now: number): void {
   })
 }
 
+/** Anyone may trade; what a stranger offers is not kept (no node connects where a stranger tells it to). */
 export function onShuffle(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
   const offered = t.decode.shuffle(m)
   r?.reply(contactsMessage(KIND.shuffleReply, t.contacts.random(t.random, 4, from)))
+  if (!knows(t, from)) return
   for (const c of offered.contacts) t.contacts.add(c, t.self.id)
+}
+
+/** A node this one already knows: in its contact book or its view of the tree. */
+function knows(t: TreeCore, id: string): boolean {
+  if (t.contacts.has(id)) return true
+  const view = t.view
+  return !!view && (view.root.id === id || view.parent?.id === id || view.children.some((c) => c.id === id) || view.deputies.some((d) => d.id === id))
 }

@@ -10,6 +10,8 @@ import type { LinkOptions } from '../sim/link-model.js'
 import type { Incoming } from '../wire/message.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
 import type { SenderRule } from '../wire/router.js'
+import { BorgError } from '../errors.js'
+import { SimNotaries } from '../sim/sim-notary.js'
 import { TreeNode, type Delivery, type TreeRouter } from './tree-node.js'
 import { treeConfig, type TreeConfig } from './config.js'
 import { checkTreeInvariants, type ObservedNode } from './invariants.js'
@@ -26,6 +28,9 @@ export interface SimOrganismOptions {
 
 /** What the organism saw of one broadcast id. */
 export interface BroadcastRecord {
+  /** The delivered kind and the origin it was delivered as. */
+  kind: string
+  origin: string
   /** Deliveries so far (all nodes, duplicates included). */
   delivered: number
   /** Most links any copy crossed before it was delivered. */
@@ -38,6 +43,8 @@ export interface BroadcastRecord {
 
 export class OrganismNode {
   alive = true
+  /** Messages this node refused by a tree sender rule (all incarnations). */
+  refusals = 0
 
   constructor(
     private readonly organism: SimOrganism,
@@ -76,11 +83,18 @@ export class SimOrganism {
   readonly broadcasts = new Map<string, BroadcastRecord>()
   /** Every message routed to one node or position (sendTo) and delivered, in order. */
   readonly directs: { index: number; kind: string; text: string; origin: string; at: number }[] = []
+  /** Signatures: each node signs as itself only (an adversary too). */
+  readonly notaries: SimNotaries
+  /** Messages refused by a tree sender rule, per kind, at every node. */
+  readonly refused = new Map<string, number>()
+  /** The same, per kind and reason. */
+  readonly refusalReasons = new Map<string, number>()
 
   constructor(readonly options: SimOrganismOptions) {
     this.sim = new Simulator({ seed: options.seed })
     this.net = new SimNetwork(this.sim, { link: options.link ?? { latencyMs: 5, jitterMs: 2 } })
     this.config = treeConfig({ maxChildren: options.maxChildren, ...options.config })
+    this.notaries = new SimNotaries(`organism:${String(options.seed)}`)
   }
 
   /** Add a node and start it, bootstrapping through `contacts` (indexes). */
@@ -93,7 +107,11 @@ export class SimOrganism {
   }
 
   private makeTree(node: OrganismNode): TreeNode {
-    const router = new SoleRouter()
+    const router = new SoleRouter((kind, reason) => {
+      node.refusals++
+      this.refused.set(kind, (this.refused.get(kind) ?? 0) + 1)
+      this.refusalReasons.set(`${kind}: ${reason}`, (this.refusalReasons.get(`${kind}: ${reason}`) ?? 0) + 1)
+    })
     node.sim.transport.onMessage(router.handle)
     const tree = new TreeNode({
       transport: node.sim.transport,
@@ -104,6 +122,7 @@ export class SimOrganism {
       config: this.config,
       log: silentLogger,
       members: this.members,
+      notary: this.notaries.notaryFor(node.sim.id),
     })
     tree.onDeliver((d) => this.delivered(node.index, d))
     return tree
@@ -116,7 +135,7 @@ export class SimOrganism {
     }
     if (!d.bid) return
     let record = this.broadcasts.get(d.bid)
-    if (!record) this.broadcasts.set(d.bid, (record = { delivered: 0, maxHops: 0, lastAt: 0, counts: new Uint16Array(this.nodes.length) }))
+    if (!record) this.broadcasts.set(d.bid, (record = { kind: d.kind, origin: d.origin, delivered: 0, maxHops: 0, lastAt: 0, counts: new Uint16Array(this.nodes.length) }))
     if (index >= record.counts.length) {
       const grown = new Uint16Array(Math.max(this.nodes.length, index + 1))
       grown.set(record.counts)
@@ -209,20 +228,27 @@ class SoleRouter implements TreeRouter {
   /** Kinds registered by any node (all register the same ones). */
   private static readonly kinds = new Set<string>()
   private handler: MessageHandler | undefined
+  private rule: SenderRule | undefined
 
-  on(kind: string, _rule: SenderRule, handler: MessageHandler): this {
-    if (this.handler !== undefined && this.handler !== handler) throw new Error('SoleRouter: one handler for every kind')
+  on(kind: string, rule: SenderRule, handler: MessageHandler): this {
+    if (this.handler !== undefined && (this.handler !== handler || this.rule !== rule)) throw new Error('SoleRouter: one handler and rule for every kind')
     this.handler = handler
+    this.rule = rule
     SoleRouter.kinds.add(kind)
     return this
   }
 
   readonly handle: MessageHandler
 
-  constructor() {
+  /** As MessageRouter: the rule first; a refusal is counted and answered 'refused'. */
+  constructor(onRefused: (kind: string, reason: string) => void) {
     this.handle = (message: Incoming, responder: Responder | undefined) => {
-      if (this.handler !== undefined && SoleRouter.kinds.has(message.kind)) return this.handler(message, responder)
-      responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
+      if (this.handler === undefined || !SoleRouter.kinds.has(message.kind)) return responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
+      const reason = this.rule!.refuse(message)
+      if (reason === undefined) return this.handler(message, responder)
+      onRefused(message.kind, reason)
+      if (responder) return responder.fail('refused', reason)
+      throw new BorgError('refused', reason)
     }
   }
 }

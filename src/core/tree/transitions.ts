@@ -29,8 +29,8 @@ function resetToJoin(t: TreeCore, target: Member | undefined): void {
   t.view = undefined
   t.info = undefined
   t.roster = undefined
-  t.grandchildrenMap = undefined
-  t.childrenAcked = undefined
+  t.chain = undefined
+  t.deputyCert = undefined
   t.suspectSentAtMap = undefined
   t.liveness.clear()
   t.state = 'joining'
@@ -54,6 +54,8 @@ function stop(t: TreeCore): void {
 /** Start a new tree with this node as its root. */
 function foundTree(t: TreeCore): void {
   const treeId = bytesToHex(t.random.bytes(16))
+  t.chain = undefined // term 1: the founder needs no one's word
+  t.deputyCert = undefined
   t.roster = new Roster(treeId, { term: 1, seq: 0 }, t.config.maxChildren, t.config.deputies, t.canon)
   t.roster.apply({ op: 'set', position: 1, member: t.self })
   becomeRoot(t)
@@ -103,7 +105,11 @@ function adoptView(t: TreeCore, view: View, source: string): void {
   }
   const carried = wasJoining ? carryOverBroadcasts(t, view.treeId) : 0
   // Deputies that no longer are drop their replica.
-  if (t.state !== 'root' && !t.isDeputy()) t.roster = undefined
+  if (t.state !== 'root' && !t.isDeputy()) {
+    t.roster = undefined
+    t.chain = undefined
+    t.deputyCert = undefined
+  }
   const now = t.now()
   const keep = new Set<string>()
   for (const n of t.neighbours()) {
@@ -113,8 +119,6 @@ function adoptView(t: TreeCore, view: View, source: string): void {
   }
   t.liveness.retain(keep)
   t.prepareLinks(previousNeighbours)
-  const grandchildren = t.grandchildrenMap
-  if (grandchildren) for (const id of grandchildren.keys()) if (!keep.has(id)) grandchildren.delete(id)
   for (const m of [view.root, ...view.deputies]) t.contacts.add(m, t.self.id)
   // Repaired links: resend what the new neighbour may have missed, flush queued messages.
   for (const n of t.placedNeighbours()) {

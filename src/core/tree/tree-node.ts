@@ -16,7 +16,7 @@
 import { BorgError } from '../errors.js'
 import { BodyType, type Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import { ANYONE } from '../wire/router.js'
+import type { SenderRule } from '../wire/router.js'
 import { KIND, message, type TreeInfo } from './codec.js'
 import { TreeCore, type Delivery, type TreeNodeDeps } from './core.js'
 import { onSync } from './deputy-sync.js'
@@ -29,13 +29,33 @@ import { mergeProbe, onMergeHint } from './merge.js'
 import { onLeave, onSuspect, runRepairs } from './repair.js'
 import { onWhereami, whois } from './root-finder.js'
 import { Roster } from './roster.js'
-import { rerouteHeld, routeMessage } from './routing.js'
+import { originateRoute, rerouteHeld, routeMessage } from './routing.js'
+import { TREE_SENDERS, refuseAssign, refuseBroadcast, refuseMerge, refusePromote, refuseRoute, refuseSuspect, refuseSync } from './sender-rules.js'
 import { deputiesBehind, scheduleJoinRound, syncDeputies } from './sequencer.js'
 import { onShuffle, shuffle } from './shuffle.js'
 import type { Epoch, Member, NodeState, Placed, View } from './types.js'
 import type { BroadcastMemory } from './broadcaster.js'
 
 export type { Delivery, TreeNodeDeps, TreeRouter } from './core.js'
+
+/**
+ * The body a sender rule decoded, for the handler that runs right after it (the router calls both
+ * synchronously for one message; dispatch forgets it afterwards). One slot for every node.
+ */
+let decoded: { m: Incoming; value: unknown } | undefined
+function decodedOnce<T>(m: Incoming, decode: (m: Incoming) => T): T {
+  if (decoded?.m === m) return decoded.value as T
+  const value = decode(m)
+  decoded = { m, value }
+  return value
+}
+function forgetDecoded(): void {
+  decoded = undefined
+}
+
+function treeSenderRule(kind: string): string {
+  return TREE_SENDERS[kind as keyof typeof TREE_SENDERS] ?? 'tree roles'
+}
 
 const HANDLED = [KIND.join, KIND.hb, KIND.probe, KIND.whereami, KIND.shuffle, KIND.whois, KIND.sync, KIND.leave, KIND.assign, KIND.suspect, KIND.promote, KIND.merge, KIND.bcast, KIND.route]
 
@@ -68,9 +88,10 @@ export class TreeNode {
 
   constructor(deps: TreeNodeDeps) {
     this.t = new TreeCore(deps, TRANSITIONS)
-    // One function for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
+    // One function and one rule for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
     const dispatcher = (m: Incoming, r: Responder | undefined) => this.dispatch(m, r)
-    for (const kind of HANDLED) deps.router.on(kind, ANYONE, dispatcher)
+    const rule: SenderRule = { name: 'tree roles', nameFor: treeSenderRule, refuse: (m) => this.refuse(m) }
+    for (const kind of HANDLED) deps.router.on(kind, rule, dispatcher)
   }
 
   // ------------------------------------------------------------- read-only
@@ -184,11 +205,47 @@ export class TreeNode {
 
   /** Send a payload to one position or node, routed along the tree; queued while undeliverable. */
   sendTo(dst: { position?: number; node?: string }, kind: string, body: Uint8Array, bodyType: BodyType = BodyType.binary): void {
-    const t = this.t
-    routeMessage(t, { treeId: t.view?.treeId, dst, src: t.self, kind, body: Buffer.from(body).toString('base64'), bodyType, hops: 0 })
+    originateRoute(this.t, dst, kind, body, bodyType)
   }
 
   // ------------------------------------------------------------------ dispatch
+
+  /**
+   * Who may send each kind (sender-rules.ts), checked by the router before the handler runs. Bodies the
+   * check needs are decoded once: the handler that follows takes the same value.
+   */
+  private refuse(m: Incoming): string | undefined {
+    const t = this.t
+    if (t.state === 'stopped') return undefined // answered 'unavailable' by dispatch
+    const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
+    const d = t.decode
+    switch (m.kind) {
+      case KIND.join:
+        return decodedOnce(m, d.join).member.id === from ? undefined : 'a node can only ask to join for itself'
+      case KIND.whereami:
+        return decodedOnce(m, d.whereami).member.id === from ? undefined : 'whereami is only answered for the asking node'
+      case KIND.leave:
+        return decodedOnce(m, d.leave).member.id === from ? undefined : 'a node can only leave for itself'
+      case KIND.sync:
+        return refuseSync(t, from, decodedOnce(m, d.sync))
+      case KIND.assign:
+        return refuseAssign(t, from, decodedOnce(m, d.assign))
+      case KIND.suspect:
+        return refuseSuspect(t, from, decodedOnce(m, d.suspect))
+      case KIND.promote:
+        return refusePromote(t, from, decodedOnce(m, d.promote))
+      case KIND.merge:
+        return refuseMerge(t, from, decodedOnce(m, d.merge))
+      case KIND.bcast: {
+        const b = decodedOnce(m, d.broadcast)
+        return b.treeId === t.view?.treeId ? refuseBroadcast(t, from, b) : undefined // a straggler of a tree left: dropped
+      }
+      case KIND.route:
+        return refuseRoute(t, from, decodedOnce(m, d.route))
+      default:
+        return undefined // hb, probe, whois, shuffle: anyone
+    }
+  }
 
   private dispatch(m: Incoming, r: Responder | undefined): void {
     const t = this.t
@@ -196,11 +253,15 @@ export class TreeNode {
     try {
       this.handle(m, r)
     } catch (error) {
-      if (error instanceof BorgError) r?.fail(error.code, error.message)
-      else {
+      if (error instanceof BorgError) {
+        if (!r) throw error // a one-way message: the transport answers with the error
+        r.fail(error.code, error.message)
+      } else {
         t.log.error(`handler for ${m.kind} failed: ${(error as Error).stack ?? error}`)
         r?.fail('internal', `handler for ${m.kind} failed`)
       }
+    } finally {
+      forgetDecoded()
     }
   }
 
@@ -208,35 +269,38 @@ export class TreeNode {
     const t = this.t
     // The sender's id as the member table spells it: ids compared in hot loops are then the same string object.
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
+    const d = t.decode
     switch (m.kind) {
       case KIND.join:
-        return onJoin(t, m, r, from)
+        return onJoin(t, decodedOnce(m, d.join).member, r)
       case KIND.hb:
         return onHeartbeat(t, m, r, from)
       case KIND.probe:
         return r?.reply(message(KIND.probeReply, { state: t.state, treeId: t.view?.treeId, position: t.view?.position, epoch: t.info?.epoch, root: t.info?.root }))
       case KIND.whereami:
-        return onWhereami(t, m, r, from)
+        return onWhereami(t, decodedOnce(m, d.whereami).member, r)
       case KIND.shuffle:
         return onShuffle(t, m, r, from)
       case KIND.whois:
         return r?.reply(message(KIND.whoisReply, { ...whois(t), contacts: t.contacts.random(t.random, 4, from) }))
       case KIND.sync:
-        return onSync(t, m, r, from)
+        return onSync(t, decodedOnce(m, d.sync), r, from)
       case KIND.leave:
-        return onLeave(t, m, r, from)
-      case KIND.assign:
-        return TRANSITIONS.adoptView(t, t.decode.assign(m), 'assign')
+        return onLeave(t, decodedOnce(m, d.leave), r)
+      case KIND.assign: {
+        const a = decodedOnce(m, d.assign)
+        return TRANSITIONS.adoptView(t, a.view, 'assign')
+      }
       case KIND.suspect:
-        return onSuspect(t, m)
+        return onSuspect(t, decodedOnce(m, d.suspect))
       case KIND.promote:
-        return onPromote(t, m)
+        return onPromote(t, decodedOnce(m, d.promote))
       case KIND.merge:
-        return onMergeHint(t, m, from)
+        return onMergeHint(t, decodedOnce(m, d.merge))
       case KIND.bcast:
-        return handleBroadcast(t, t.decode.broadcast(m), from)
+        return handleBroadcast(t, decodedOnce(m, d.broadcast), from)
       case KIND.route:
-        return routeMessage(t, t.decode.route(m))
+        return routeMessage(t, decodedOnce(m, d.route))
     }
   }
 

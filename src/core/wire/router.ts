@@ -14,6 +14,8 @@ import type { MessageHandler, Responder } from './transport.js'
 export interface SenderRule {
   /** How the rule reads in docs and logs: 'anyone', "this node's own key", … */
   readonly name: string
+  /** One rule object serving several kinds (the tree's) names each kind's rule here. */
+  nameFor?(kind: string): string
   /** Why this message's sender may not send it here, or undefined when it may. */
   refuse(message: Incoming): string | undefined
 }
@@ -57,7 +59,7 @@ export class MessageRouter {
 
   /** The rule of every registered kind (docs and tests compare it with docs/protocol.md). */
   rules(): Map<string, string> {
-    return new Map([...this.handlers].map(([kind, { rule }]) => [kind, rule.name]))
+    return new Map([...this.handlers].map(([kind, { rule }]) => [kind, rule.nameFor?.(kind) ?? rule.name]))
   }
 
   readonly handle: MessageHandler = (message: Incoming, responder: Responder | undefined) => {

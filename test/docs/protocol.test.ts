@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { open } from '../../src/core/envelope/seal.js'
 import { exampleMarkdown } from '../../scripts/protocol-example.js'
+import { treeSignatureMarkdown } from '../../scripts/tree-signature-example.js'
+import { TREE_SENDERS } from '../../src/core/tree/sender-rules.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
@@ -15,6 +17,10 @@ function documented(marker: 'example-ping' | 'example-pong'): string {
 describe('docs/protocol.md worked examples', () => {
   it('are exactly what the code produces for the documented inputs', async () => {
     expect(doc).toContain(await exampleMarkdown())
+  })
+
+  it('of tree signatures (§6.5) are exactly what the code produces', () => {
+    expect(doc).toContain(`<!-- tree-signatures -->\n${treeSignatureMarkdown()}`)
   })
 
   it('verify with the borg decoder', () => {
@@ -36,5 +42,11 @@ describe('docs/protocol.md worked examples', () => {
       const tampered = documented(marker).replace(/7d$/, '7e')
       expect(spawnSync('python3', ['docs/examples/verify_envelope.py', tampered]).status).toBe(1)
     }
+  })
+})
+
+describe('docs/protocol.md §6.4 states the sender rule of every tree kind as the code does', () => {
+  it.each(Object.entries(TREE_SENDERS))('%s', (kind, who) => {
+    expect(doc).toContain(`| \`${kind}\` | ${who} |`)
   })
 })

@@ -22,7 +22,7 @@ export class BroadcastMemory {
   private get recent(): Recent[] {
     return (this.recentList ??= [])
   }
-  stats = { originated: 0, delivered: 0, duplicates: 0, forwarded: 0, routedAround: 0, resent: 0 }
+  stats = { originated: 0, delivered: 0, duplicates: 0, forwarded: 0, resent: 0 }
 
   constructor(
     private readonly memoryMs: number,

@@ -111,6 +111,7 @@ export function attemptJoin(t: TreeCore): void {
         j.inFlight = false
         if (t.state !== 'joining') return
         if (error || !reply) {
+          reportJoinFailure(t, target.endpoint, error)
           if (j.rootHint && target.endpoint === j.rootHint.endpoint) {
             j.rootHint = undefined
             j.rootHintTree = undefined
@@ -136,6 +137,15 @@ export function attemptJoin(t: TreeCore): void {
         } else if (r.root!.id !== t.self.id) attemptJoin(t) // redirected: ask the root itself now
       }),
   })
+}
+
+/** Codes that mean the contact is not who it should be (a foreign certificate, a bad signature): never silence. */
+const VERIFICATION_FAILURES = new Set(['tls-pin', 'identity-mismatch', 'bad-signature', 'body-hash-mismatch', 'bad-reply', 'wrong-recipient', 'unsupported-version'])
+
+function reportJoinFailure(t: TreeCore, endpoint: string, error: BorgError | null): void {
+  if (!error) return
+  if (VERIFICATION_FAILURES.has(error.code)) t.log.warn(`contact ${endpoint} failed verification (${error.code}): ${error.message}`, `join-verify:${endpoint}`)
+  else t.log.debug(`contact ${endpoint} did not admit us: ${error.code}: ${error.message}`)
 }
 
 /** Another node asks to join (for itself: sender-rules): a root queues it, a member redirects it to its root, a joiner points it onwards. */

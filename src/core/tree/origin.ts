@@ -1,5 +1,5 @@
 /**
- * What travels signed beyond one hop (docs/protocol.md §6.10): the origin of a
+ * What travels signed beyond one hop (docs/protocol.md §6.5): the origin of a
  * broadcast or of a routed message, and a new root's term certificate. Each is
  * the UTF-8 of a domain tag and the fields joined by NUL bytes (no field can
  * hold a NUL: ids and kinds are checked text, bodies are base64), signed with

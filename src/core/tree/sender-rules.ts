@@ -1,6 +1,6 @@
 /**
  * Who may send each tree message, checked against this node's own view before
- * any role handles it (docs/protocol.md §6.9 has the table). The transport has
+ * any role handles it (docs/protocol.md §6.4 has the table). The transport has
  * already verified the envelope's signature, so `from` is the sender's key;
  * what is checked here is whether that key holds the role the message needs
  * (root, deputy, parent or child) in this node's view of its tree, and for
@@ -13,7 +13,7 @@ import { DISSOLVE_KIND, dissolveBody } from './flood.js'
 import { broadcastSignedBytes, refuseChain, routeSignedBytes, signedBy } from './origin.js'
 import { childrenOf, parentOf } from './position.js'
 
-/** Kind → who may send it: the text of docs/protocol.md §6.9 (test/docs checks they agree). */
+/** Kind → who may send it: the text of docs/protocol.md §6.4 (test/docs checks they agree). */
 export const TREE_SENDERS = {
   'tree.join': 'anyone, for itself',
   'tree.hb': 'anyone; only the child at the claimed position changes anything',

@@ -4,7 +4,7 @@
  * authenticates only the neighbour that hands a message on; these let every
  * hop check who started it. Implementations: the node key
  * (src/core/envelope/notary.ts) and the simulator's (src/core/sim/sim-notary.ts).
- * Callers domain-separate what they sign (docs/protocol.md §6.10).
+ * Callers domain-separate what they sign (docs/protocol.md §6.5).
  */
 export interface Notary {
   /** This node's signature over `bytes`. */

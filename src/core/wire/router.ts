@@ -10,7 +10,7 @@ import { BorgError } from '../errors.js'
 import type { Incoming } from './message.js'
 import type { MessageHandler, Responder } from './transport.js'
 
-/** Who may send one message kind; docs/protocol.md §6.9 lists every kind's rule. */
+/** Who may send one message kind; docs/protocol.md §6.4 lists every kind's rule. */
 export interface SenderRule {
   /** How the rule reads in docs and logs: 'anyone', "this node's own key", … */
   readonly name: string

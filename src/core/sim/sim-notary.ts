@@ -26,10 +26,12 @@ export class SimNotaries {
 
   /** The Notary of node `id`: it signs as `id` only. */
   notaryFor(id: string): Notary {
-    return {
-      sign: (bytes) => this.signature(id, bytes),
-      verify: (signer, bytes, signature) => this.verify(signer, bytes, signature),
-    }
+    return new SimNotary(this, id)
+  }
+
+  /** @internal the signature `id` makes (SimNotary's). */
+  signAs(id: string, bytes: Uint8Array): Uint8Array {
+    return this.signature(id, bytes)
   }
 
   verify(signer: string, bytes: Uint8Array, signature: Uint8Array): boolean {
@@ -37,5 +39,21 @@ export class SimNotaries {
     const expected = this.signature(signer, bytes)
     for (let i = 0; i < SIGNATURE_BYTES; i++) if (expected[i] !== signature[i]) return false
     return true
+  }
+}
+
+/** One node's Notary: an object of two fields (a simulated million nodes each hold one). */
+class SimNotary implements Notary {
+  constructor(
+    private readonly notaries: SimNotaries,
+    private readonly id: string,
+  ) {}
+
+  sign(bytes: Uint8Array): Uint8Array {
+    return this.notaries.signAs(this.id, bytes)
+  }
+
+  verify(signer: string, bytes: Uint8Array, signature: Uint8Array): boolean {
+    return this.notaries.verify(signer, bytes, signature)
   }
 }

@@ -29,20 +29,20 @@ export class JoinState {
   attempt = 0
   /** A whois round (seekRootOrFound) is under way. */
   seeking = false
-  /** Roots asked to admit this node, or that queued it, lately: their assignment (or first deputy sync) is expected. */
-  private queuedRoots?: string[]
+  /** The last two roots asked to admit this node or that queued it: their assignment (or first deputy sync) is expected. */
+  private lastQueuedBy?: string
+  private earlierQueuedBy?: string
 
-  /** Whether `id` may assign this joiner a place: the root it was pointed at, or one that queued it. */
+  /** Whether `id` may assign this joiner a place: the root it was pointed at, or one asked lately. */
   queuedBy(id: string): boolean {
-    return this.rootHint?.id === id || (this.queuedRoots?.includes(id) ?? false)
+    return this.rootHint?.id === id || this.lastQueuedBy === id || this.earlierQueuedBy === id
   }
 
   /** A root was asked to admit this node, or answered 'queued'. */
   queued(root: string): void {
-    const roots = (this.queuedRoots ??= [])
-    if (roots.includes(root)) return
-    roots.push(root)
-    if (roots.length > 4) roots.shift()
+    if (this.lastQueuedBy === root) return
+    this.earlierQueuedBy = this.lastQueuedBy
+    this.lastQueuedBy = root
   }
 
   /** A new joining phase towards `target` (or whatever can be found). */
@@ -57,7 +57,8 @@ export class JoinState {
 
   /** Joined a tree: joining-only state goes (a later rejoin starts from contacts, which are fresher). */
   joined(): void {
-    this.queuedRoots = undefined
+    this.lastQueuedBy = undefined
+    this.earlierQueuedBy = undefined
     this.hints = []
     this.rootHintTree = undefined
     this.recentTargets = undefined

@@ -107,11 +107,7 @@ export class SimOrganism {
   }
 
   private makeTree(node: OrganismNode): TreeNode {
-    const router = new SoleRouter((kind, reason) => {
-      node.refusals++
-      this.refused.set(kind, (this.refused.get(kind) ?? 0) + 1)
-      this.refusalReasons.set(`${kind}: ${reason}`, (this.refusalReasons.get(`${kind}: ${reason}`) ?? 0) + 1)
-    })
+    const router = new SoleRouter(this, node)
     node.sim.transport.onMessage(router.handle)
     const tree = new TreeNode({
       transport: node.sim.transport,
@@ -145,6 +141,12 @@ export class SimOrganism {
     record.delivered++
     record.maxHops = Math.max(record.maxHops, d.hops ?? 0)
     record.lastAt = this.sim.now
+  }
+
+  countRefusal(kind: string, reason: string): void {
+    this.refused.set(kind, (this.refused.get(kind) ?? 0) + 1)
+    const key = `${kind}: ${reason}`
+    this.refusalReasons.set(key, (this.refusalReasons.get(key) ?? 0) + 1)
   }
 
   crash(index: number): void {
@@ -241,12 +243,13 @@ class SoleRouter implements TreeRouter {
   readonly handle: MessageHandler
 
   /** As MessageRouter: the rule first; a refusal is counted and answered 'refused'. */
-  constructor(onRefused: (kind: string, reason: string) => void) {
+  constructor(organism: SimOrganism, node: OrganismNode) {
     this.handle = (message: Incoming, responder: Responder | undefined) => {
       if (this.handler === undefined || !SoleRouter.kinds.has(message.kind)) return responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
       const reason = this.rule!.refuse(message)
       if (reason === undefined) return this.handler(message, responder)
-      onRefused(message.kind, reason)
+      node.refusals++
+      organism.countRefusal(message.kind, reason)
       if (responder) return responder.fail('refused', reason)
       throw new BorgError('refused', reason)
     }

@@ -53,8 +53,16 @@ function forgetDecoded(): void {
   decoded = undefined
 }
 
-function treeSenderRule(kind: string): string {
-  return TREE_SENDERS[kind as keyof typeof TREE_SENDERS] ?? 'tree roles'
+/** One rule object for every tree kind (docs/protocol.md §6.4 names each kind's rule). */
+class TreeSenderRule implements SenderRule {
+  readonly name = 'tree roles'
+  constructor(private readonly node: TreeNode) {}
+  nameFor(kind: string): string {
+    return TREE_SENDERS[kind as keyof typeof TREE_SENDERS] ?? this.name
+  }
+  refuse(m: Incoming): string | undefined {
+    return this.node.refuse(m)
+  }
 }
 
 const HANDLED = [KIND.join, KIND.hb, KIND.probe, KIND.whereami, KIND.shuffle, KIND.whois, KIND.sync, KIND.leave, KIND.assign, KIND.suspect, KIND.promote, KIND.merge, KIND.bcast, KIND.route]
@@ -90,7 +98,7 @@ export class TreeNode {
     this.t = new TreeCore(deps, TRANSITIONS)
     // One function and one rule for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
     const dispatcher = (m: Incoming, r: Responder | undefined) => this.dispatch(m, r)
-    const rule: SenderRule = { name: 'tree roles', nameFor: treeSenderRule, refuse: (m) => this.refuse(m) }
+    const rule = new TreeSenderRule(this)
     for (const kind of HANDLED) deps.router.on(kind, rule, dispatcher)
   }
 
@@ -214,7 +222,8 @@ export class TreeNode {
    * Who may send each kind (sender-rules.ts), checked by the router before the handler runs. Bodies the
    * check needs are decoded once: the handler that follows takes the same value.
    */
-  private refuse(m: Incoming): string | undefined {
+  /** @internal TreeSenderRule's check. */
+  refuse(m: Incoming): string | undefined {
     const t = this.t
     if (t.state === 'stopped') return undefined // answered 'unavailable' by dispatch
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex

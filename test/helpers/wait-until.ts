@@ -57,8 +57,8 @@ export async function waitUntil<T>(what: string, read: Reading<T>, done: (value:
   throw new Error(`timed out after ${Date.now() - start} ms (${readings} readings) waiting for ${what}; ${seen}${failed}`)
 }
 
-/** Wait until `probe` returns something (not undefined): the shape of the process tests' probes. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs?: number, stepMs?: number): Promise<Waited<T>> {
+/** Wait until `probe` returns something (not undefined): the shape of the process tests' probes (polled every 500 ms by default: each may start processes). */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs?: number, stepMs = 500): Promise<Waited<T>> {
   const waited = await waitUntil(what, probe, (value) => value !== undefined, { timeoutMs, stepMs })
   return waited as Waited<T>
 }

@@ -50,7 +50,6 @@ export interface CellInstanceOptions {
 
 /** What exists only once the cell listens (it needs the bound ports). */
 interface Grown {
-  endpoints: RunningCell
   tree: TreeNode
   organs: Organ[]
 }
@@ -69,6 +68,8 @@ export class CellInstance {
   /** The ports to listen on (0: the OS picks). */
   private readonly ports: { net: number; recp: number; mon: number }
   private grown?: Grown
+  /** Known from the start with fixed ports; with OS-assigned ones, once bound. */
+  private bound?: RunningCell
 
   constructor(private readonly options: CellInstanceOptions) {
     const { cell, signer, tls, clock, advertiseHost, bindHost } = options
@@ -79,6 +80,7 @@ export class CellInstance {
     this.ports = osAssigned ? { net: 0, recp: 0, mon: 0 } : cellPorts(cell, options.portBase as number)
     // Fixed ports are advertised on the advertise host; OS-assigned ones as bound (known only then).
     const advertise = (port: number) => (osAssigned ? undefined : [formatEndpoint({ host: advertiseHost, port })])
+    if (!osAssigned) this.bound = this.endpointsAt(this.ports.net, this.ports.recp, this.ports.mon)
     const netLog = createLogger(`wire:${this.name}`)
     const refused = ({ kind, from, reason }: Refusal) => netLog.warn(`refused ${kind} from ${from.slice(0, 16)}…: ${reason}`, `refused:${kind}`)
     this.netRouter = new MessageRouter(refused)
@@ -110,9 +112,10 @@ export class CellInstance {
     )
   }
 
-  /** This cell's endpoints as others reach them (once listening). */
+  /** This cell's endpoints as others reach them (with OS-assigned ports: once listening). */
   get endpoints(): RunningCell {
-    return this.listening().endpoints
+    if (!this.bound) throw new Error(`cell ${this.name} is not listening yet`)
+    return this.bound
   }
 
   get tree(): TreeNode {
@@ -130,16 +133,20 @@ export class CellInstance {
 
   /** Bind the three ports, then make the tree and the organs with the endpoints really bound. */
   async listen(): Promise<void> {
-    const { bindHost, advertiseHost } = this.options
-    const at = (port: number) => formatEndpoint({ host: advertiseHost, port })
+    const { bindHost } = this.options
     const net = await this.net.listen(bindHost, this.ports.net)
     const recp = await this.receptor.listen(bindHost, this.ports.recp)
     const mon = await this.monitor.listen(bindHost, this.ports.mon)
-    const endpoints = { net: at(net.port), recp: at(recp.port), mon: at(mon) }
-    this.grown = { endpoints, ...this.grow(endpoints.net) }
+    this.bound = this.endpointsAt(net.port, recp.port, mon)
+    this.grown = this.grow(this.bound.net)
   }
 
-  private grow(netEndpoint: string): Omit<Grown, 'endpoints'> {
+  private endpointsAt(net: number, recp: number, mon: number): RunningCell {
+    const at = (port: number) => formatEndpoint({ host: this.options.advertiseHost, port })
+    return { net: at(net), recp: at(recp), mon: at(mon) }
+  }
+
+  private grow(netEndpoint: string): Grown {
     const options = this.options
     const { cell, clock, nodeId } = options
     const tree = new TreeNode({

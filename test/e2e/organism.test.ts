@@ -50,20 +50,25 @@ describe('seven node processes', () => {
     const formed = await oneTreePerCell('one tree per cell of 7 nodes', organism.nodes)
     console.log(`7 processes formed one tree per cell in ${formed.ms} ms`)
 
-    // Network time on loopback: every process reads the same OS clock, so the true offset is 0
-    // and each node's offset is its error; it must be within 1 ms and within its own bound.
+    // Network time on loopback: every process reads the same OS clock, so the true offset is 0 and each
+    // node's offset is its error. At every look a node's error is within the bound it reports, and every node
+    // gets within 1 ms. (On a busy machine its first samples have long, lopsided round trips, so that takes
+    // a while: the filter keeps the best of its last 8 samples, and better ones come.)
+    type Time = { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null }
+    const outOfBound: string[] = []
     const times = await waitUntil(
-      'every node synchronised to network time, from 16 samples or more',
-      () => Promise.all(organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null })),
-      // Early samples taken while seven processes start on two cores have long round trips
-      // (loose bounds); the filter keeps the best of its last 8 samples, so wait for those.
-      (all) => all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 16)),
-      { timeoutMs: 90_000, stepMs: 2000 },
+      'every node synchronised to network time within 1 ms, from 16 samples or more',
+      async () => {
+        const all = await Promise.all(organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as Time))
+        for (const t of all) if (t.synced && Math.abs(t.offsetMs) > t.boundMs!) outOfBound.push(`offset ${t.offsetMs} ms beyond its bound ${t.boundMs} ms`)
+        return all
+      },
+      (all) => all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 16) && Math.abs(t.offsetMs) <= 1),
+      { timeoutMs: 150_000, stepMs: 2000 },
     )
     const worst = Math.max(...times.value.map((t) => Math.abs(t.offsetMs)))
-    console.log(`network time on loopback: worst |offset| ${worst.toFixed(3)} ms; offsets ${times.value.map((t) => t.offsetMs.toFixed(2)).join(' ')} ms; bounds ${times.value.map((t) => t.boundMs?.toFixed(1)).join(' ')} ms (strata ${times.value.map((t) => t.stratum).join(' ')})`)
-    expect(worst).toBeLessThanOrEqual(1)
-    for (const t of times.value) expect(Math.abs(t.offsetMs)).toBeLessThanOrEqual(t.boundMs!)
+    console.log(`network time on loopback: worst |offset| ${worst.toFixed(3)} ms after ${times.ms} ms; offsets ${times.value.map((t) => t.offsetMs.toFixed(2)).join(' ')} ms; bounds ${times.value.map((t) => t.boundMs?.toFixed(1)).join(' ')} ms (strata ${times.value.map((t) => t.stratum).join(' ')})`)
+    expect(outOfBound).toEqual([])
 
     // Victims: the crono root (maxChildren 3: positions 2..4 are interior) and the crono node at position 2.
     const nodeOf = (id: string) => organism.nodes[formed.value.findIndex((s) => s.nodeId === id)]!
@@ -103,5 +108,5 @@ describe('seven node processes', () => {
       (notes) => notes.some((n) => n.text === 'kept for you' && n.via === 'direct'),
       { timeoutMs: 30_000, stepMs: 500 },
     )
-  }, 300_000)
+  }, 420_000)
 })

@@ -12,6 +12,9 @@ import { silentLogger } from '../../src/core/log.js'
 import { readRunning } from '../../src/core/node/running-file.js'
 import { ensureBundle } from './cli-bundle.js'
 
+// One wait helper for tests and benches alike (it says what it waited for and what it saw last).
+export { waitFor } from '../../test/helpers/wait-until.js'
+
 const run = promisify(execFile)
 
 export interface NodeProcess {
@@ -140,9 +143,11 @@ export class ProcessOrganism {
 
   async stopAll(): Promise<void> {
     await this.monitorClient?.close()
+    // Homes are removed once their processes are gone (not after a guessed pause).
+    const gone = this.nodes.map((n) => n.child).filter((c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)))
     for (const n of this.nodes) n.child?.kill('SIGKILL')
-    await new Promise((r) => setTimeout(r, 200))
-    await Promise.all(this.nodes.map((n) => rm(n.home, { recursive: true, force: true })))
+    await Promise.all(gone)
+    await Promise.all(this.nodes.map((n) => rm(n.home, { recursive: true, force: true, maxRetries: 5 })))
   }
 }
 
@@ -175,17 +180,3 @@ export function treeProblems(cell: string, statuses: { nodeId: string; cells: Ce
   return problems
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, stepMs = 500): Promise<{ value: T; ms: number }> {
-  const start = Date.now()
-  let last: unknown
-  while (Date.now() - start < timeoutMs) {
-    try {
-      const value = await fn()
-      if (value !== undefined) return { value, ms: Date.now() - start }
-    } catch (error) {
-      last = error
-    }
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-}

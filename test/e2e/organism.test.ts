@@ -7,54 +7,72 @@
  * restarted node must rejoin with its identity.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
+import { ProcessOrganism, treeProblems, type NodeProcess } from '../../scripts/lib/process-organism.js'
+import { reservePortSlot } from '../helpers/port-slots.js'
+import { waitUntil } from '../helpers/wait-until.js'
 
 const CELLS = ['shard', 'crono']
-// Ports (base + 13340 … base + 600 + 13398) stay below Linux's ephemeral range (32768 and up).
-const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn' })
+// Seven nodes 100 ports apart, in a slot of ports no other test run holds. The trees keep the product's
+// timing (1 s heartbeats): with 500 ms ones, seven processes starting on a busy two-core machine missed
+// each other's 1 s request timeouts and founded four shard trees that had not merged a minute later.
+const slot = await reservePortSlot()
+const organism = new ProcessOrganism(slot.portBaseAt(slot.first), { BORG_LOG_LEVEL: 'warn' })
 afterAll(async () => {
   const deaths = organism.deathReport()
   if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
   await organism.stopAll()
+  await slot.release()
 })
 
 async function statuses(nodes: NodeProcess[]) {
   return Promise.all(nodes.map((n) => organism.status(n)))
 }
 
-async function oneTreePerCell(nodes: NodeProcess[]) {
-  const all = await statuses(nodes)
-  const problems = CELLS.flatMap((cell) => treeProblems(cell, all))
-  return problems.length === 0 ? all : undefined
+/** Wait until `nodes` form one valid tree per cell; a failure lists the problems seen last. */
+async function oneTreePerCell(what: string, nodes: NodeProcess[], timeoutMs = 60_000) {
+  const waited = await waitUntil(
+    what,
+    async () => {
+      const all = await statuses(nodes)
+      return { all, problems: CELLS.flatMap((cell) => treeProblems(cell, all)) }
+    },
+    (seen) => seen.problems.length === 0,
+    { timeoutMs, stepMs: 1000 },
+  )
+  return { value: waited.value.all, ms: waited.ms }
 }
 
 describe('seven node processes', () => {
   it('form one tree per cell, survive kill -9 of the root and an interior node, deliver broadcasts and queued messages, and take a restarted node back', async () => {
     const first = await organism.add([])
-    await waitFor('the first node', () => organism.status(first).then((s) => (s.cells.length === 4 ? s : undefined)), 20_000)
+    await waitUntil('the first node up with its 4 cells', () => organism.status(first), (s) => s.cells.length === 4, { timeoutMs: 30_000, stepMs: 500 })
     for (let i = 1; i < 7; i++) await organism.add([0])
-    const formed = await waitFor('one tree per cell of 7 nodes', () => oneTreePerCell(organism.nodes), 60_000, 1000)
+    const formed = await oneTreePerCell('one tree per cell of 7 nodes', organism.nodes)
     console.log(`7 processes formed one tree per cell in ${formed.ms} ms`)
 
-    // Network time on loopback: every process reads the same OS clock, so the true offset is 0
-    // and each node's offset is its error; it must be within 1 ms and within its own bound.
-    const times = await waitFor(
-      'every node synchronised to network time',
+    // Network time on loopback: every process reads the same OS clock, so the true offset is 0 and each
+    // node's offset is its error. At every look a node is within the bound it reports of network time (the
+    // time root's clock, stratum 0, which keeps the offset it had when it became root), and every node
+    // gets within 1 ms of the true time. (On a busy machine its first samples have long, lopsided round trips, so that takes
+    // a while: the filter keeps the best of its last 8 samples, and better ones come.)
+    type Time = { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null }
+    const outOfBound: string[] = []
+    const times = await waitUntil(
+      'every node synchronised to network time within 1 ms, from 16 samples or more',
       async () => {
-        const all = await Promise.all(
-          organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null }),
-        )
-        // Early samples taken while seven processes start on two cores have long round trips
-        // (loose bounds); the filter keeps the best of its last 8 samples, so wait for those.
-        return all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 16)) ? all : undefined
+        const all = await Promise.all(organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as Time))
+        const root = all.find((t) => t.stratum === 0)
+        for (const t of all) {
+          if (root && t.synced && Math.abs(t.offsetMs - root.offsetMs) > t.boundMs!) outOfBound.push(`${t.offsetMs - root.offsetMs} ms from network time, beyond its bound ${t.boundMs} ms`)
+        }
+        return all
       },
-      90_000,
-      2000,
+      (all) => all.every((t) => t.synced && (t.stratum === 0 || t.samples >= 16) && Math.abs(t.offsetMs) <= 1),
+      { timeoutMs: 150_000, stepMs: 2000 },
     )
     const worst = Math.max(...times.value.map((t) => Math.abs(t.offsetMs)))
-    console.log(`network time on loopback: worst |offset| ${worst.toFixed(3)} ms; offsets ${times.value.map((t) => t.offsetMs.toFixed(2)).join(' ')} ms; bounds ${times.value.map((t) => t.boundMs?.toFixed(1)).join(' ')} ms (strata ${times.value.map((t) => t.stratum).join(' ')})`)
-    expect(worst).toBeLessThanOrEqual(1)
-    for (const t of times.value) expect(Math.abs(t.offsetMs)).toBeLessThanOrEqual(t.boundMs!)
+    console.log(`network time on loopback: worst |offset| ${worst.toFixed(3)} ms after ${times.ms} ms; offsets ${times.value.map((t) => t.offsetMs.toFixed(2)).join(' ')} ms; bounds ${times.value.map((t) => t.boundMs?.toFixed(1)).join(' ')} ms (strata ${times.value.map((t) => t.stratum).join(' ')})`)
+    expect(outOfBound).toEqual([])
 
     // Victims: the crono root (maxChildren 3: positions 2..4 are interior) and the crono node at position 2.
     const nodeOf = (id: string) => organism.nodes[formed.value.findIndex((s) => s.nodeId === id)]!
@@ -72,31 +90,27 @@ describe('seven node processes', () => {
     const sender = survivors[0]!
     await organism.cli(sender, 'node', 'send', '--cell', 'shard', '--to', interiorStatus.nodeId, 'kept for you')
 
-    const healed = await waitFor('survivors to form one tree per cell', () => oneTreePerCell(survivors), 60_000, 1000)
+    const healed = await oneTreePerCell('survivors to form one tree per cell', survivors)
     console.log(`after kill -9 of the root and an interior node, 5 survivors healed in ${healed.ms} ms`)
 
     const bids = JSON.parse(await organism.cli(survivors[2]!, 'node', 'broadcast', '--cell', 'crono', '--json', 'after the storm')) as { bid: string }
-    await waitFor(
-      'the broadcast at every survivor',
-      async () => {
-        const all = await statuses(survivors)
-        return all.every((s) => crono(s).notes.recent.some((n) => n.bid === bids.bid)) ? all : undefined
-      },
-      20_000,
+    await waitUntil(
+      `the broadcast ${bids.bid} at every survivor`,
+      async () => (await statuses(survivors)).map((s) => crono(s).notes.recent.map((n) => n.bid)),
+      (seen) => seen.every((bidsSeen) => bidsSeen.includes(bids.bid)),
+      { timeoutMs: 30_000, stepMs: 500 },
     )
 
     organism.launch(interior, [survivors[0]!.index])
-    const rejoined = await waitFor('the restarted node to rejoin', () => oneTreePerCell([...survivors, interior]), 60_000, 1000)
+    const rejoined = await oneTreePerCell('the restarted node to rejoin', [...survivors, interior])
     console.log(`the restarted node rejoined in ${rejoined.ms} ms`)
     const back = rejoined.value.find((s) => s.nodeId === interiorStatus.nodeId)!
     expect(back.nodeId).toBe(interiorStatus.nodeId) // same identity
-    await waitFor(
+    await waitUntil(
       'the queued note to reach the restarted node',
-      async () => {
-        const s = await organism.status(interior)
-        return s.cells.find((c) => c.name === 'shard')!.notes.recent.some((n) => n.text === 'kept for you' && n.via === 'direct') ? s : undefined
-      },
-      30_000,
+      async () => (await organism.status(interior)).cells.find((c) => c.name === 'shard')!.notes.recent,
+      (notes) => notes.some((n) => n.text === 'kept for you' && n.via === 'direct'),
+      { timeoutMs: 30_000, stepMs: 500 },
     )
-  }, 300_000)
+  }, 420_000)
 })

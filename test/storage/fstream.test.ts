@@ -18,6 +18,7 @@ import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { testSigner } from '../helpers/keys.js'
 import { clientAt, organismNodes } from '../helpers/organism-nodes.js'
+import { waitUntil } from '../helpers/wait-until.js'
 
 const organism = organismNodes('borg-fstream-', [shardCell, filesCell, fstreamCell])
 const { nodes } = organism
@@ -62,26 +63,18 @@ async function fetchAll(url: string, path: string, options: { method?: string; h
   return { status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const clientsAt = () => nodes.map((n) => media(n).status().clients)
 
 beforeAll(async () => {
-  // Clear of the other in-process tests (14000+, 15000+, 17500+), all ports below the ephemeral range (32768+).
-  const base = 10_000 + 100 * Math.floor(Math.random() * 10)
-  for (let i = 0; i < 3; i++) await organism.start(base + 100 * i, i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net])
-  await until('three-node trees in every cell', () => nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 3)), 20_000)
+  for (let i = 0; i < 3; i++) await organism.start(i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net])
+  await organism.formed(3)
   const client = clientAt(nodes[1]!, transport)
   smallId = (await client.put(once(small), { owner, chunkSize: CHUNK, mime: 'video/mp4' })).manifest.id
   bigId = (await client.put(once(big), { owner, replicas: 1 })).manifest.id
   const secret = Buffer.from('not for the node to read. '.repeat(1000))
   const plaintextSha256 = new Uint8Array(createHash('sha256').update(secret).digest())
   sealedId = (await client.put(once(secret), { owner, chunkSize: CHUNK, encrypt: { keys: fileKeysFromIdentity(owner.secretKey), plaintextSha256 } })).manifest.id
-}, 60_000)
+}, 120_000)
 
 describe('GET /files/ID on a streaming cell', () => {
   it('serves the whole file, a range across chunk edges, HEAD and 416', async () => {
@@ -119,7 +112,7 @@ describe('a streaming cell at capacity', () => {
   const held: IncomingMessage[] = []
   const release = async () => {
     for (const res of held.splice(0)) res.destroy()
-    await until('every held response to end', () => nodes.every((n) => media(n).status().clients === 0))
+    await waitUntil('every held response to end', clientsAt, (clients) => clients.every((c) => c === 0))
   }
   afterAll(release)
 
@@ -129,7 +122,7 @@ describe('a streaming cell at capacity', () => {
     const player = await open(urlOf(a), `/files/${bigId}`)
     held.push(player)
     expect(player.statusCode).toBe(200)
-    await until('A to hold one client', () => media(a).status().clients === 1)
+    await waitUntil('A to hold one client', clientsAt, (clients) => clients[0] === 1)
     const range = { range: `bytes=${CHUNK - 3}-${CHUNK + 3}` }
     const sent = await fetchAll(urlOf(a), `/files/${smallId}`, { headers: range })
     expect(sent.status).toBe(307)
@@ -152,11 +145,11 @@ describe('a streaming cell at capacity', () => {
       held.push(player)
       expect(player.statusCode).toBe(200)
     }
-    await until('every cell to hold one client', () => nodes.every((n) => media(n).status().clients === 1))
-    await new Promise((r) => setTimeout(r, 1_100)) // A's answers about the others are kept for a second
-    const refused = await fetchAll(urlOf(nodes[0]!), `/files/${smallId}`)
-    expect([refused.status, refused.headers['retry-after']]).toEqual([503, '1'])
-    expect(refused.body.toString()).toContain('at capacity')
+    await waitUntil('every cell to hold one client', clientsAt, (clients) => clients.every((c) => c === 1))
+    // A keeps its survey of the others' load for a second: until it asks again, it may still send a client on.
+    const refused = await waitUntil('A to find every cell full', () => fetchAll(urlOf(nodes[0]!), `/files/${smallId}`), (r) => r.status !== 307, { stepMs: 250 })
+    expect([refused.value.status, refused.value.headers['retry-after']]).toEqual([503, '1'])
+    expect(refused.value.body.toString()).toContain('at capacity')
     await release()
     for (const node of nodes) media(node).capacity = 64
     expect((await fetchAll(urlOf(nodes[0]!), `/files/${smallId}`)).body.equals(small)).toBe(true)

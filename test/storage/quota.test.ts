@@ -26,15 +26,13 @@ beforeAll(async () => {
   const saved = process.env.BORG_SHARD_QUOTA
   process.env.BORG_SHARD_QUOTA = '1M' // each of the 3 nodes offers 1 MiB
   try {
-    const base = 14_000 + 100 * Math.floor(Math.random() * 8) // clear of the other in-process tests (15000+, 17500+)
-    for (let i = 0; i < 3; i++) await organism.start(base + 100 * i, i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net])
+    for (let i = 0; i < 3; i++) await organism.start(i === 0 ? [] : [nodes[0]!.cells[0]!.endpoints.net])
   } finally {
     if (saved === undefined) delete process.env.BORG_SHARD_QUOTA
     else process.env.BORG_SHARD_QUOTA = saved
   }
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline && !nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 3))) await new Promise((r) => setTimeout(r, 200))
-}, 40_000)
+  await organism.formed(3)
+}, 90_000)
 
 describe('a file larger than the free space', () => {
   it('is refused with a clear error, and what was stored before stays readable', async () => {

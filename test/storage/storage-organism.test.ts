@@ -22,6 +22,10 @@ import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { testSigner } from '../helpers/keys.js'
 import { clientAt, managerOf, organismNodes, storageOf } from '../helpers/organism-nodes.js'
+import { waitUntil } from '../helpers/wait-until.js'
+import { request } from '../../src/core/wire/transport.js'
+import { BodyType } from '../../src/core/wire/message.js'
+import { SHARD_KIND } from '../../src/cells/shard/messages.js'
 
 const organism = organismNodes('borg-store-')
 const { nodes, start } = organism
@@ -48,20 +52,20 @@ async function getAll(c: StorageClient, id: string, keys?: ReturnType<typeof fil
   return { bytes: Buffer.concat(parts), result }
 }
 
+// A chunk no file vouches for lapses after this long. The tests that need it to lapse wait for
+// that to be seen (a chunk stored later than theirs is collected); nothing else depends on it.
+const GRACE_MS = 5_000
+
 beforeAll(async () => {
-  // Audits run when the tests say so; a chunk no file vouches for lapses after 3 s.
+  // Audits and keeper rounds run when the tests say so.
   process.env.BORG_FILES_AUDIT_MS = '3600000'
   process.env.BORG_SHARD_ROUND_MS = '3600000'
-  process.env.BORG_SHARD_GRACE_MS = '3000'
-  const base = 17_500 + 100 * Math.floor(Math.random() * 10)
-  const first = await start(base, [])
-  for (let i = 1; i < 5; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
-  const deadline = Date.now() + 20_000
-  const formed = () => nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 5))
-  while (Date.now() < deadline && !formed()) await new Promise((r) => setTimeout(r, 200))
-  expect(formed()).toBe(true)
+  process.env.BORG_SHARD_GRACE_MS = String(GRACE_MS)
+  const first = await start([])
+  for (let i = 1; i < 5; i++) await start([first.cells[0]!.endpoints.net])
+  await organism.formed(5)
   entries = nodes
-}, 40_000)
+}, 90_000)
 
 describe('storage on five nodes', () => {
   const data = randomBytes(3 * CHUNK + 12_345)
@@ -185,7 +189,8 @@ describe('storage on five nodes', () => {
     const keepers = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
     const [away, ...others] = keepers as [OrganismNode, ...OrganismNode[]]
     // The owner's removal reaches every file manager but one, which was away.
-    const removal = signRemoval(owner, put.manifest.id, Date.now(), cryptoRandom)
+    const removedAt = Date.now()
+    const removal = signRemoval(owner, put.manifest.id, removedAt, cryptoRandom)
     for (const n of others) expect(await managerOf(n).manifests.applyRemoval(removal)).toBe('removed')
     const result = await managerOf(away).steward.auditId(put.manifest.id)
     expect(result).toMatchObject({ removed: true })
@@ -193,9 +198,9 @@ describe('storage on five nodes', () => {
     // Offering the removed manifest again is refused where the removal is kept…
     const keeper = nodes.find((n) => managerOf(n).manifests.removalOf(put.manifest.id))!
     expect((await managerOf(keeper).manifests.put(put.manifest.bytes)).removed).toBeDefined()
-    // …but the owner may put the same file again later: a newer manifest stands.
-    await new Promise((r) => setTimeout(r, 5))
-    const again = await client(entries[2]!).put(once(bytes), { owner, chunkSize: CHUNK })
+    // …but the owner may put the same file again later: a newer manifest stands (signed at least 1 ms after the removal).
+    const later = clientAt(entries[2]!, ownerTransport, () => Math.max(Date.now(), removedAt + 1))
+    const again = await later.put(once(bytes), { owner, chunkSize: CHUNK })
     expect(again.manifest.id).toBe(put.manifest.id)
     expect((await getAll(client(entries[3]!), put.manifest.id)).bytes.equals(bytes)).toBe(true)
   }, 30_000)
@@ -224,14 +229,28 @@ describe('storage on five nodes', () => {
   }, 30_000)
 
   it('drops an expired file at its next audit; its chunks then lapse like a removed file\u2019s', async () => {
-    const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK, expires: Date.now() + 1_000 })
+    // Expiry is judged on the nodes' network clock: instead of waiting for it, the test moves that clock
+    // past the expiry (on every node at once, and by less than the envelopes' ±30 s window).
+    const expires = Date.now() + 20_000
+    const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK, expires })
+    const audits = () => nodes.reduce((sum, n) => sum + managerOf(n).steward.counters.audits, 0)
+    const auditsBefore = audits()
     expect((await getAll(client(entries[1]!), put.manifest.id)).bytes.length).toBe(CHUNK)
-    await new Promise((r) => setTimeout(r, 1_200))
+    // Every read is an audit, run in the background where the manifest came from: let it pass the expiry check
+    // first, or it would drop the file before the audits below look.
+    await waitUntil('the read\u2019s own audit under way', audits, (n) => n > auditsBefore)
     const holders = nodes.filter((n) => managerOf(n).manifests.ownerOf(put.manifest.id))
     expect(holders.length).toBeGreaterThan(0)
-    for (const n of holders) expect(await managerOf(n).steward.auditId(put.manifest.id)).toMatchObject({ expired: true })
+    const ahead = expires + 1 - Date.now()
+    expect(ahead).toBeGreaterThan(0)
+    try {
+      for (const n of nodes) n.clock.setOffset(ahead)
+      for (const n of holders) expect(await managerOf(n).steward.auditId(put.manifest.id)).toMatchObject({ expired: true })
+    } finally {
+      for (const n of nodes) n.clock.setOffset(0)
+    }
     await expect(client(entries[2]!).get(put.manifest.id, () => {})).rejects.toMatchObject({ code: 'not-found' })
-  }, 30_000)
+  }, 60_000)
 
   it('collects chunks no file vouches for once the grace period is over, and keeps those a file does', async () => {
     const put = await client(entries[0]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
@@ -240,15 +259,22 @@ describe('storage on five nodes', () => {
     // A removed file's chunks lapse; a live file's are vouched for by its audits.
     const doomed = await client(entries[1]!).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
     await client(entries[1]!).remove(doomed.manifest.id, owner)
-    await new Promise((r) => setTimeout(r, 3_500))
-    // The file managers' audits vouch for live files' chunks; then the shard cells collect what nobody vouched for.
-    for (const n of nodes) await managerOf(n).steward.round()
-    for (const n of nodes) await storageOf(n).keeper.round()
     const everywhere = async (hash: string) => (await Promise.all(nodes.map((n) => storageOf(n).chunks.has(hash)))).filter(Boolean).length
+    // Rounds as the timers would run them: the file managers' audits vouch for live files' chunks, then the
+    // shard cells collect what nobody vouched for in the grace period; until the removed file's chunk is gone.
+    await waitUntil(
+      'the removed file\u2019s chunk collected everywhere',
+      async () => {
+        for (const n of nodes) await managerOf(n).steward.round()
+        for (const n of nodes) await storageOf(n).keeper.round()
+        return { doomed: await everywhere(doomed.manifest.chunks[0]!), kept: await everywhere(kept) }
+      },
+      (copies) => copies.doomed === 0,
+      { timeoutMs: 6 * GRACE_MS, stepMs: 1_000 },
+    )
     expect(await everywhere(kept)).toBe(3)
-    expect(await everywhere(doomed.manifest.chunks[0]!)).toBe(0)
     expect((await getAll(client(entries[3]!), id)).bytes.length).toBe(CHUNK)
-  }, 30_000)
+  }, 90_000)
 
   it('gets a file while one of its holders is down, and the read\u2019s audit makes up the lost copies', async () => {
     const more = randomBytes(2 * CHUNK)
@@ -266,8 +292,7 @@ describe('storage on five nodes', () => {
     expect(bytes.equals(more)).toBe(true)
     // Every read is an audit: the manifest's holder counts the live copies and makes up the lost ones.
     const lost = holders.filter((h) => h.includes(victim.nodeId)).length
-    const deadline = Date.now() + 20_000
-    while (Date.now() < deadline && repairs() - before < lost) await new Promise((r) => setTimeout(r, 200))
+    await waitUntil(`the ${lost} lost copies made up`, () => repairs() - before, (made) => made >= lost, { timeoutMs: 30_000 })
     expect(repairs() - before).toBe(lost)
     // Each new copy was pulled by its new holder straight from a live one (shard.chunk.fetch).
     expect(pulled() - pulledBefore).toBe(lost)
@@ -289,27 +314,29 @@ describe('storage on five nodes', () => {
     try {
       const asNode = clientAt(pinner, own)
       expect(await asNode.pin(put.manifest.id)).toMatchObject({ chunks: 1, had: 0, fetched: 1, missing: 0 })
-      // Past the grace period, nobody vouching for this copy: a pinned chunk stays.
-      await new Promise((r) => setTimeout(r, 3_500))
-      await storageOf(pinner).keeper.round()
+      // A chunk stored there after the pin, which no file vouches for: once the keeper collects it, the
+      // pinned copy (leased no later) is past the grace period too, with nobody vouching for it. It stays.
+      const loose = randomBytes(1000)
+      const looseHash = createHash('sha256').update(loose).digest()
+      await request(own, { endpoint: pinner.cells.find((c) => c.name === 'shard')!.endpoints.recp }, { kind: SHARD_KIND.chunkPut, body: loose, bodyType: BodyType.binary, bodyHash: looseHash }, 30_000)
+      const lapsed = (chunk: string) => async () => (await storageOf(pinner).keeper.round(), !(await storageOf(pinner).chunks.has(chunk)))
+      await waitUntil('the loose chunk collected on the pinning node', lapsed(looseHash.toString('hex')), Boolean, { timeoutMs: 6 * GRACE_MS, stepMs: 500 })
       expect(await storageOf(pinner).chunks.has(hash)).toBe(true)
+      // Unpinned, it lapses like any chunk nobody vouches for.
       expect(await asNode.unpin(put.manifest.id)).toBe(true)
-      await new Promise((r) => setTimeout(r, 3_500))
-      await storageOf(pinner).keeper.round()
-      expect(await storageOf(pinner).chunks.has(hash)).toBe(false)
+      await waitUntil('the unpinned chunk collected', lapsed(hash), Boolean, { timeoutMs: 6 * GRACE_MS, stepMs: 500 })
       // Pinned again, then every other node goes away: the file is still readable through the pinner.
       expect(await asNode.pin(put.manifest.id)).toMatchObject({ fetched: 1, missing: 0 })
       await Promise.all(live.filter((n) => n !== pinner).map((n) => n.stop()))
-      await until(() => pinner.cells.every((c) => c.tree.state === 'root' && c.tree.status().treeSize === 1), 30_000)
+      await waitUntil(
+        'the pinning node alone, root of its own trees',
+        () => pinner.cells.map((c) => ({ cell: c.name, state: c.tree.state, size: c.tree.status().treeSize })),
+        (cells) => cells.every((c) => c.state === 'root' && c.size === 1),
+        { timeoutMs: 60_000 },
+      )
       expect((await getAll(client(pinner, startClient().transport), put.manifest.id)).bytes.equals(bytes)).toBe(true)
     } finally {
       await own.close()
     }
-  }, 90_000)
+  }, 180_000)
 })
-
-async function until(ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-  expect(ok()).toBe(true)
-}

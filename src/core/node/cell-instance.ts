@@ -1,11 +1,14 @@
 /**
  * One cell type running on this node: its three ports (net: tree and
  * node-to-node traffic; receptor: signed client requests; monitor: read-only
- * status), its TreeNode, and its organs.
+ * status), its TreeNode, and its organs. The ports are bound first and the
+ * tree and organs made after, so a cell can listen on ports the OS picks
+ * (tests) and still tell everyone the endpoint it really has.
  */
 import { join } from 'node:path'
 import type { CellType, Organ, OrganContext } from '../../cells/types.js'
 import { cellPorts } from '../../cells/ports.js'
+import { BorgError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
 import { formatEndpoint } from '../net/endpoint.js'
@@ -22,12 +25,21 @@ import { NOTE_KIND, NoteLog } from './notes.js'
 import { outboxFile } from './outbox-file.js'
 import type { RunningCell } from './running-file.js'
 
+/**
+ * Added to every DNA port (--port-base), or OS_ASSIGNED_PORTS: each port is
+ * picked by the operating system when the cell listens, so cells in one
+ * process never collide (in-process tests). The card then advertises the bound
+ * address, so the bind and advertise hosts must be the same.
+ */
+export type PortBase = number | typeof OS_ASSIGNED_PORTS
+export const OS_ASSIGNED_PORTS = 'os-assigned'
+
 export interface CellInstanceOptions {
   cell: CellType
   home: string
   bindHost: string
   advertiseHost: string
-  portBase: number
+  portBase: PortBase
   nodeId: string
   signer: EnvelopeSigner
   tls: TlsMaterial
@@ -37,29 +49,39 @@ export interface CellInstanceOptions {
   siblings?: () => Record<string, RunningCell>
 }
 
+/** What exists only once the cell listens (it needs the bound ports). */
+interface Grown {
+  tree: TreeNode
+  organs: Organ[]
+}
+
 export class CellInstance {
   readonly name: string
   readonly net: HttpsTransport
   readonly receptor: HttpsTransport
   readonly netRouter: MessageRouter
   readonly receptorRouter: MessageRouter
-  readonly tree: TreeNode
   readonly notes = new NoteLog()
-  readonly endpoints: RunningCell
   private readonly monitor: MonitorServer
-  readonly organs: Organ[]
   private readonly deliveries = new Map<string, (delivery: Delivery) => void>()
   private readonly outboxStore: ReturnType<typeof outboxFile>
   private readonly log: Logger
+  /** The ports to listen on (0: the OS picks). */
   private readonly ports: { net: number; recp: number; mon: number }
+  private grown?: Grown
+  /** Known from the start with fixed ports; with OS-assigned ones, once bound. */
+  private bound?: RunningCell
 
   constructor(private readonly options: CellInstanceOptions) {
-    const { cell, signer, tls, clock, advertiseHost, nodeId } = options
+    const { cell, signer, tls, clock, advertiseHost, bindHost } = options
     this.name = cell.dna.name
     this.log = createLogger(`cell:${this.name}`)
-    this.ports = cellPorts(cell, options.portBase)
-    const at = (port: number) => formatEndpoint({ host: advertiseHost, port })
-    this.endpoints = { net: at(this.ports.net), recp: at(this.ports.recp), mon: at(this.ports.mon) }
+    const osAssigned = options.portBase === OS_ASSIGNED_PORTS
+    if (osAssigned && advertiseHost !== bindHost) throw new BorgError('usage', `OS-assigned ports advertise the bound address: bind and advertise host must be the same (${bindHost} vs ${advertiseHost})`)
+    this.ports = osAssigned ? { net: 0, recp: 0, mon: 0 } : cellPorts(cell, options.portBase as number)
+    // Fixed ports are advertised on the advertise host; OS-assigned ones as bound (known only then).
+    const advertise = (port: number) => (osAssigned ? undefined : [formatEndpoint({ host: advertiseHost, port })])
+    if (!osAssigned) this.bound = this.endpointsAt(this.ports.net, this.ports.recp, this.ports.mon)
     const netLog = createLogger(`wire:${this.name}`)
     const refused = ({ kind, from, reason }: Refusal) => netLog.warn(`refused ${kind} from ${from.slice(0, 16)}…: ${reason}`, `refused:${kind}`)
     this.netRouter = new MessageRouter(refused)
@@ -69,7 +91,7 @@ export class CellInstance {
       clock,
       tls,
       log: netLog,
-      advertise: [this.endpoints.net],
+      advertise: advertise(this.ports.net),
       verifier: { acceptKind: (kind) => this.netRouter.has(kind) },
     })
     this.net.onMessage(this.netRouter.handle)
@@ -78,42 +100,12 @@ export class CellInstance {
       clock,
       tls,
       log: netLog,
-      advertise: [this.endpoints.recp],
+      advertise: advertise(this.ports.recp),
       verifier: { acceptKind: (kind) => this.receptorRouter.has(kind) },
     })
     this.receptor.onMessage(this.receptorRouter.handle)
     this.outboxStore = outboxFile(join(options.home, 'node', 'cells', this.name, 'outbox.json'), this.log)
-    this.tree = new TreeNode({
-      transport: this.net,
-      router: this.netRouter,
-      clock,
-      random: cryptoRandom,
-      self: { id: nodeId, endpoint: this.endpoints.net },
-      config: treeConfig({ maxChildren: cell.dna.maxChildren, ...options.tree }),
-      cell: this.name,
-      log: createLogger(`tree:${this.name}`),
-      outboxPersistence: this.outboxStore,
-      notary: signerNotary(signer),
-    })
-    this.tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
     this.deliveries.set(NOTE_KIND, (delivery) => this.notes.record(delivery, clock.now()))
-    const context: OrganContext = {
-      cell: this.name,
-      dna: cell.dna,
-      tree: this.tree,
-      net: this.netRouter,
-      receptor: this.receptorRouter,
-      transport: this.net,
-      clock,
-      random: cryptoRandom,
-      log: this.log,
-      self: { id: nodeId, endpoint: this.endpoints.net },
-      dataDir: join(options.home, 'node', 'cells', this.name),
-      onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
-      siblings: () => options.siblings?.() ?? {},
-      httpGet: (prefix, handler) => this.receptor.httpGet(prefix, handler),
-    }
-    this.organs = cell.organs(context)
     this.monitor = new MonitorServer(
       tls,
       { card: () => this.net.card ?? new Uint8Array(0), status: () => this.status(), tree: () => this.treeSnapshot(), metrics: () => this.metrics() },
@@ -121,11 +113,73 @@ export class CellInstance {
     )
   }
 
+  /** This cell's endpoints as others reach them (with OS-assigned ports: once listening). */
+  get endpoints(): RunningCell {
+    if (!this.bound) throw new Error(`cell ${this.name} is not listening yet`)
+    return this.bound
+  }
+
+  get tree(): TreeNode {
+    return this.listening().tree
+  }
+
+  get organs(): Organ[] {
+    return this.listening().organs
+  }
+
+  private listening(): Grown {
+    if (!this.grown) throw new Error(`cell ${this.name} is not listening yet`)
+    return this.grown
+  }
+
+  /** Bind the three ports, then make the tree and the organs with the endpoints really bound. */
   async listen(): Promise<void> {
-    const host = this.options.bindHost
-    await this.net.listen(host, this.ports.net)
-    await this.receptor.listen(host, this.ports.recp)
-    await this.monitor.listen(host, this.ports.mon)
+    const { bindHost } = this.options
+    const net = await this.net.listen(bindHost, this.ports.net)
+    const recp = await this.receptor.listen(bindHost, this.ports.recp)
+    const mon = await this.monitor.listen(bindHost, this.ports.mon)
+    this.bound = this.endpointsAt(net.port, recp.port, mon)
+    this.grown = this.grow(this.bound.net)
+  }
+
+  private endpointsAt(net: number, recp: number, mon: number): RunningCell {
+    const at = (port: number) => formatEndpoint({ host: this.options.advertiseHost, port })
+    return { net: at(net), recp: at(recp), mon: at(mon) }
+  }
+
+  private grow(netEndpoint: string): Grown {
+    const options = this.options
+    const { cell, clock, nodeId } = options
+    const tree = new TreeNode({
+      transport: this.net,
+      router: this.netRouter,
+      clock,
+      random: cryptoRandom,
+      self: { id: nodeId, endpoint: netEndpoint },
+      config: treeConfig({ maxChildren: cell.dna.maxChildren, ...options.tree }),
+      cell: this.name,
+      log: createLogger(`tree:${this.name}`),
+      outboxPersistence: this.outboxStore,
+      notary: signerNotary(options.signer),
+    })
+    tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
+    const context: OrganContext = {
+      cell: this.name,
+      dna: cell.dna,
+      tree,
+      net: this.netRouter,
+      receptor: this.receptorRouter,
+      transport: this.net,
+      clock,
+      random: cryptoRandom,
+      log: this.log,
+      self: { id: nodeId, endpoint: netEndpoint },
+      dataDir: join(options.home, 'node', 'cells', this.name),
+      onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
+      siblings: () => options.siblings?.() ?? {},
+      httpGet: (prefix, handler) => this.receptor.httpGet(prefix, handler),
+    }
+    return { tree, organs: cell.organs(context) }
   }
 
   start(seeds: string[]): void {
@@ -177,8 +231,8 @@ export class CellInstance {
   }
 
   async stop(): Promise<void> {
-    for (const organ of this.organs) organ.stop()
-    this.tree.stop()
+    for (const organ of this.grown?.organs ?? []) organ.stop()
+    this.grown?.tree.stop()
     await this.outboxStore.flush()
     await Promise.all([this.net.close(), this.receptor.close(), this.monitor.close()])
   }

@@ -21,7 +21,7 @@ import type { TreeConfig } from '../tree/config.js'
 import type { CellType } from '../../cells/types.js'
 import { registerPing } from './ping.js'
 import { BORG_VERSION } from '../version.js'
-import { CellInstance } from './cell-instance.js'
+import { CellInstance, type PortBase } from './cell-instance.js'
 import { NOTE_KIND, noteBody } from './notes.js'
 import { removeRunning, writeRunning, type RunningCell, type RunningNode } from './running-file.js'
 
@@ -33,7 +33,7 @@ export interface NodeOptions {
   cells: CellType[]
   /** HOST:PORT of any borg port of other nodes. */
   contacts: string[]
-  portBase: number
+  portBase: PortBase
   bindHost: string
   advertiseHost: string
   tree?: Partial<TreeConfig>

@@ -7,6 +7,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BorgError } from '../errors.js'
 import { writeFileAtomic } from '../store/atomic-file.js'
+import type { PortBase } from './cell-instance.js'
 
 export interface RunningCell {
   net: string
@@ -19,7 +20,8 @@ export interface RunningNode {
   nodeId: string
   startedAt: string
   version: string
-  portBase: number
+  /** --port-base, or 'os-assigned' (every port picked by the OS: in-process tests). */
+  portBase: PortBase
   cells: Record<string, RunningCell>
 }
 

@@ -4,6 +4,7 @@
  * shared by every node but each process with its own wrong offset), then for
  * real over HTTPS on 127.0.0.1.
  */
+import { waitUntil } from '../helpers/wait-until.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
 import { SystemClock } from '../../src/core/wire/clock.js'
@@ -89,8 +90,7 @@ describe('network time over HTTPS on 127.0.0.1', () => {
     rootOrgan.start()
     childOrgan.start()
     try {
-      const deadline = Date.now() + 15_000
-      while (childOrgan.timeStatus().samples < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      await waitUntil('8 time samples over HTTPS', () => childOrgan.timeStatus().samples, (samples) => samples >= 8, { timeoutMs: 15_000, stepMs: 50 })
       const status = childOrgan.timeStatus()
       expect(status).toMatchObject({ synced: true, source: root.id, root: root.id, stratum: 1, samples: 8 })
       // Both clocks read the same Date.now(): the error is exactly the difference of the offsets.

@@ -36,7 +36,7 @@ export interface StreamOrganOptions {
   freeDisk?: (dir: string) => Promise<number>
 }
 
-/** A member list at most this old is trusted; an endpoint not in it is looked up in one at most FRESH_MS old. */
+/** A member list at most this old is trusted; an endpoint not in it is looked up in a fresh one (for strangers, at most FRESH_MS old). */
 const MEMBERS_MS = 30_000
 const FRESH_MS = 5_000
 
@@ -114,15 +114,16 @@ export class StreamOrgan implements Organ {
 /**
  * The shard member at an endpoint, from the member list the tree's root
  * serves: a list up to MEMBERS_MS old, then (when the endpoint is not in it)
- * one at most FRESH_MS old, so a stranger naming endpoints cannot make this
- * node ask its root more than once every FRESH_MS.
+ * a fresh one: fetched at once for the owner, at most every FRESH_MS for
+ * anyone else (concurrent askers share one fetch).
  */
-function memberLookup(ctx: OrganContext): (endpoint: string) => Promise<Member | undefined> {
+function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean) => Promise<Member | undefined> {
   const fetch = () => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members)
   const usual = new MemberCache(fetch, ctx.clock, MEMBERS_MS)
   const fresh = new MemberCache(fetch, ctx.clock, FRESH_MS)
+  const now = new MemberCache(fetch, ctx.clock, 0)
   const find = (list: Member[], endpoint: string) => list.find((m) => normalise(m.endpoint) === endpoint)
-  return async (endpoint) => find(await usual.list(), endpoint) ?? find(await fresh.list(), endpoint)
+  return async (endpoint, eager) => find(await usual.list(), endpoint) ?? find(await (eager ? now : fresh).list(), endpoint)
 }
 
 function normalise(endpoint: string): string | undefined {

@@ -23,8 +23,13 @@ export interface IntakeOptions {
   receiver: StreamReceiver
   pending: PendingOffers
   consent: Consent
-  /** The shard-tree member listening at this endpoint, as this node's view knows it (refreshed once when not found). */
-  memberAt: (endpoint: string) => Promise<Member | undefined>
+  /**
+   * The shard-tree member listening at this endpoint, as this node's view
+   * knows it. When it is not in the list at hand, a fresh list is fetched from
+   * the root: at once for the owner (`eager`), at most every few seconds for
+   * anyone else, so strangers cannot make this node hammer its root.
+   */
+  memberAt: (endpoint: string, eager: boolean) => Promise<Member | undefined>
   log: Logger
 }
 
@@ -35,9 +40,10 @@ export class StreamIntake {
 
   async offer(offer: StreamOffer, sender: string): Promise<StreamProgress> {
     this.counters.offers++
-    const source = await this.source(offer.endpoint)
     const { receiver, consent, pending } = this.options
-    if (receiver.offeredBy(offer.streamId) === sender || (await consent.owner(sender))) return receiver.admit(offer, sender, source)
+    const consented = receiver.offeredBy(offer.streamId) === sender || (await consent.owner(sender)) !== undefined
+    const source = await this.source(offer.endpoint, consented)
+    if (consented) return receiver.admit(offer, sender, source)
     if (offer.size > receiver.limits.quotaBytes) {
       throw new BorgError('refused', `quota: the stream needs ${offer.size} bytes; this node takes at most ${receiver.limits.quotaBytes} bytes of streams`)
     }
@@ -51,7 +57,7 @@ export class StreamIntake {
   async accept(id: string): Promise<StreamProgress> {
     const held = this.options.pending.get(id)
     if (!held) throw new BorgError('not-found', `no pending offer ${id} (offers lapse after a while; the sender can offer again)`)
-    const source = await this.source(held.offer.endpoint)
+    const source = await this.source(held.offer.endpoint, true)
     const progress = await this.options.receiver.admit(held.offer, held.sender, source)
     this.options.pending.take(id)
     this.counters.accepted++
@@ -73,10 +79,10 @@ export class StreamIntake {
     return held && pendingProgress(held)
   }
 
-  private async source(endpoint: string): Promise<Peer> {
+  private async source(endpoint: string, eager: boolean): Promise<Peer> {
     let member: Member | undefined
     try {
-      member = await this.options.memberAt(endpoint)
+      member = await this.options.memberAt(endpoint, eager)
     } catch (error) {
       this.options.log.warn(`streams: cannot get the shard member list: ${(error as Error).message}`, 'stream-members')
       throw new BorgError('unavailable', "this node cannot check the offer's endpoint against its shard tree right now; try again later")

@@ -47,7 +47,9 @@ export class StreamIntake {
     if (offer.size > receiver.limits.quotaBytes) {
       throw new BorgError('refused', `quota: the stream needs ${offer.size} bytes; this node takes at most ${receiver.limits.quotaBytes} bytes of streams`)
     }
+    const known = pending.get(pendingId(sender, offer.streamId))
     const held = pending.hold(offer, sender)
+    if (known) return pendingProgress(held) // offered again: logged once
     this.counters.heldPending++
     this.options.log.info(`stream offer ${held.id} (${offer.size} bytes${offer.name ? `, ${offer.name}` : ''}) from ${sender.slice(0, 18)}… held for the owner: "borg stream accept ${held.id}" takes it`)
     return pendingProgress(held)

@@ -88,7 +88,7 @@ export class StreamReceiver {
   private readonly attempts: number
   private readonly freeDisk: (dir: string) => Promise<number>
   private opened?: Promise<void>
-  /** Admissions run one at a time, so two offers cannot both fit the same room. */
+  /** Admissions (and sweeps) run one at a time, so two offers cannot both fit the same room. */
   private admitting: Promise<unknown> = Promise.resolve()
   readonly counters = { admitted: 0, refusedQuota: 0, completed: 0, failed: 0, staleRemoved: 0 }
 
@@ -212,7 +212,14 @@ export class StreamReceiver {
    * Remove partials that made no progress for `staleMs` (and forget finished
    * streams as old), freeing their share of the quota. Returns the ids removed.
    */
-  async sweep(): Promise<string[]> {
+  sweep(): Promise<string[]> {
+    // In line with admissions, so a stream offered again just now is not swept from under it.
+    const next = this.admitting.then(() => this.sweepNow())
+    this.admitting = next.catch(() => {})
+    return next
+  }
+
+  private async sweepNow(): Promise<string[]> {
     await this.open()
     const now = this.options.clock.now()
     const removed: string[] = []

@@ -24,7 +24,11 @@ import ShardPut from './shard/put.js'
 import ShardRm from './shard/rm.js'
 import ShardStat from './shard/stat.js'
 import ShardUnpin from './shard/unpin.js'
+import StreamAccept from './stream/accept.js'
+import StreamAllow from './stream/allow.js'
+import StreamDeny from './stream/deny.js'
 import StreamGet from './stream/get.js'
+import StreamPending from './stream/pending.js'
 import StreamSend from './stream/send.js'
 import StreamServe from './stream/serve.js'
 
@@ -50,7 +54,11 @@ export const COMMANDS: Record<string, Command.Class> = {
   'shard:rm': ShardRm,
   'shard:stat': ShardStat,
   'shard:unpin': ShardUnpin,
+  'stream:accept': StreamAccept,
+  'stream:allow': StreamAllow,
+  'stream:deny': StreamDeny,
   'stream:get': StreamGet,
+  'stream:pending': StreamPending,
   'stream:send': StreamSend,
   'stream:serve': StreamServe,
 }

@@ -1,52 +1,153 @@
 /**
- * DStream receiving on a shard cell: takes stream offers (from `borg stream
- * send` or another node), pulls them with the node's transport and keeps the
- * finished files under `<cell data>/streams/received/`.
+ * DStream on a shard cell (docs/protocol.md §9.7). Receiving: offers are
+ * taken from the owner's keys (and pulled from the offer's endpoint only if
+ * it is a member of this shard tree), held pending for anyone else, counted
+ * against a quota, and finished files kept under
+ * `<cell data>/streams/received/`. Sending: the owner's `borg stream send`
+ * asks this node to offer a file, which it then serves to that receiver.
+ *
+ * BORG_STREAM_QUOTA (default 10G), BORG_STREAM_MAX (unfinished streams,
+ * default 8) and BORG_STREAM_STALE_MS (a partial without progress is
+ * removed after this, default 24 h) set the budgets.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { BorgError } from '../../core/errors.js'
-import { jsonMessage, readJson } from '../../core/wire/message.js'
-import { ANYONE } from '../../core/wire/router.js'
+import { formatEndpoint, parseEndpoint } from '../../core/net/endpoint.js'
+import { parseSize } from '../../core/storage/size.js'
+import { fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import type { Member } from '../../core/tree/types.js'
+import type { Timer } from '../../core/wire/clock.js'
+import { AllowList, Consent } from '../../core/stream/consent.js'
+import { StreamIntake } from '../../core/stream/intake.js'
+import { ownerIdentity } from '../../core/stream/owner-identity.js'
+import { PendingOffers } from '../../core/stream/pending.js'
+import type { StreamLimits } from '../../core/stream/quota.js'
 import { StreamReceiver } from '../../core/stream/receiver.js'
-import { STREAM_KIND, readOffer } from '../../core/stream/messages.js'
+import { registerStreamRoutes } from '../../core/stream/routes.js'
+import { StreamSources } from '../../core/stream/sources.js'
 import type { Organ, OrganContext } from '../types.js'
+import { SHARD_KIND } from './messages.js'
+
+export interface StreamOrganOptions {
+  limits?: Partial<StreamLimits>
+  /** The node's home (for the owner's identity); default: three levels above the cell's data directory. */
+  home?: string
+  /** Free bytes on the disk holding the streams (tests inject one). */
+  freeDisk?: (dir: string) => Promise<number>
+}
+
+/** A member list at most this old is trusted; an endpoint not in it is looked up in a fresh one (for strangers, at most FRESH_MS old). */
+const MEMBERS_MS = 30_000
+const FRESH_MS = 5_000
 
 export class StreamOrgan implements Organ {
   readonly name = 'streams'
   readonly receiver: StreamReceiver
-  private offers = 0
+  readonly intake: StreamIntake
+  readonly sources: StreamSources
+  readonly allowed: AllowList
+  private readonly pending: PendingOffers
+  private opened?: Promise<void>
+  private sweeper?: Timer
+  private stopped = false
 
-  constructor(ctx: OrganContext) {
+  constructor(
+    private readonly ctx: OrganContext,
+    options: StreamOrganOptions = streamOptions(process.env),
+  ) {
     if (!ctx.dataDir) throw new BorgError('usage', 'the stream organ needs a data directory')
-    this.receiver = new StreamReceiver({ dir: join(ctx.dataDir, 'streams'), transport: ctx.transport, log: ctx.log })
-    for (const router of [ctx.net, ctx.receptor]) {
-      router.on(STREAM_KIND.offer, ANYONE, (m, r) => {
-        if (!r) return
-        let offer
-        try {
-          offer = readOffer(m)
-        } catch (error) {
-          return r.fail('malformed', (error as Error).message)
-        }
-        this.offers++
-        this.receiver.accept(offer, m.fromHex).then(
-          (progress) => r.reply(jsonMessage(`${STREAM_KIND.offer}.reply`, progress)),
-          (error: Error) => r.fail(error instanceof BorgError ? error.code : 'internal', error.message),
-        )
-      })
-      router.on(STREAM_KIND.status, ANYONE, (m, r) => {
-        const { streamId } = readJson<{ streamId?: unknown }>(m)
-        const progress = typeof streamId === 'string' ? this.receiver.status(streamId) : undefined
-        if (!progress) return r?.fail('not-found', 'no such stream here')
-        r?.reply(jsonMessage(`${STREAM_KIND.status}.reply`, progress))
-      })
-    }
+    const dir = join(ctx.dataDir, 'streams')
+    this.receiver = new StreamReceiver({ dir, transport: ctx.transport, log: ctx.log, clock: ctx.clock, limits: options.limits, freeDisk: options.freeDisk })
+    this.allowed = new AllowList(dir, ctx.log)
+    this.pending = new PendingOffers(ctx.clock)
+    this.sources = new StreamSources(ctx.clock, ctx.log)
+    // The cell's data directory is <home>/node/cells/<cell> (src/core/node/cell-instance.ts).
+    const home = options.home ?? resolve(ctx.dataDir, '..', '..', '..')
+    const consent = new Consent(ctx.self.id, ownerIdentity(home, ctx.clock), this.allowed)
+    this.intake = new StreamIntake({ receiver: this.receiver, pending: this.pending, consent, memberAt: memberLookup(ctx), log: ctx.log })
+
+    registerStreamRoutes({
+      net: ctx.net,
+      receptor: ctx.receptor,
+      ownId: ctx.self.id,
+      intake: this.intake,
+      sources: this.sources,
+      allowed: this.allowed,
+      pending: this.pending,
+      transport: ctx.transport,
+      selfEndpoint: ctx.self.endpoint,
+      ready: () => this.opened,
+      log: ctx.log,
+    })
   }
 
-  start(): void {}
-  stop(): void {}
+  start(): void {
+    this.opened ??= Promise.all([this.receiver.open(), this.allowed.open()]).then(() => undefined)
+    this.opened.then(
+      () => this.scheduleSweep(),
+      (error) => this.ctx.log.error(`streams: cannot open the stream store: ${(error as Error).message}`),
+    )
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.sweeper?.cancel()
+  }
 
   status(): Record<string, unknown> {
-    return { offers: this.offers }
+    return { ...this.intake.counters, ...this.receiver.counters, pending: this.pending.count, sources: this.sources.count, ...this.sources.counters }
   }
+
+  /** Partials are swept a few times per stale period (at most every 10 min). */
+  private scheduleSweep(): void {
+    if (this.stopped) return
+    const every = Math.max(1_000, Math.min(10 * 60_000, Math.floor(this.receiver.limits.staleMs / 4)))
+    this.sweeper = this.ctx.clock.after(every, () => {
+      this.receiver
+        .sweep()
+        .catch((error: Error) => this.ctx.log.warn(`streams: sweep failed: ${error.message}`, 'stream-sweep'))
+        .finally(() => this.scheduleSweep())
+    })
+  }
+}
+
+/**
+ * The shard member at an endpoint, from the member list the tree's root
+ * serves: a list up to MEMBERS_MS old, then (when the endpoint is not in it)
+ * a fresh one: fetched at once for the owner, at most every FRESH_MS for
+ * anyone else (concurrent askers share one fetch).
+ */
+function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean) => Promise<Member | undefined> {
+  const fetch = () => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members)
+  const usual = new MemberCache(fetch, ctx.clock, MEMBERS_MS)
+  const fresh = new MemberCache(fetch, ctx.clock, FRESH_MS)
+  const now = new MemberCache(fetch, ctx.clock, 0)
+  const find = (list: Member[], endpoint: string) => list.find((m) => normalise(m.endpoint) === endpoint)
+  return async (endpoint, eager) => find(await usual.list(), endpoint) ?? find(await (eager ? now : fresh).list(), endpoint)
+}
+
+function normalise(endpoint: string): string | undefined {
+  try {
+    return formatEndpoint(parseEndpoint(endpoint))
+  } catch {
+    return undefined
+  }
+}
+
+/** Budgets from the environment (docs/protocol.md §9.7 gives the defaults). */
+export function streamOptions(env: NodeJS.ProcessEnv): StreamOrganOptions {
+  const limits: Partial<StreamLimits> = {}
+  const whole = (name: string, min: number): number | undefined => {
+    const text = env[name]
+    if (text === undefined) return undefined
+    const value = Number(text)
+    if (!(Number.isSafeInteger(value) && value >= min)) throw new BorgError('usage', `${name} must be a whole number ≥ ${min}`)
+    return value
+  }
+  if (env.BORG_STREAM_QUOTA !== undefined) limits.quotaBytes = parseSize(env.BORG_STREAM_QUOTA, 'BORG_STREAM_QUOTA')
+  const max = whole('BORG_STREAM_MAX', 1)
+  if (max !== undefined) limits.maxStreams = max
+  const stale = whole('BORG_STREAM_STALE_MS', 1_000)
+  if (stale !== undefined) limits.staleMs = stale
+  return { limits }
 }

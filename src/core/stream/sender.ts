@@ -1,87 +1,88 @@
 /**
- * The sending side of DStream (`borg stream send FILE --to …`): the file is
- * hashed once (chunk names and the stream id), a short-lived signed HTTPS
- * endpoint serves its chunks, and the receiver is offered the stream and pulls
- * it. Progress comes from the receiver (`stream.status`). Sending the same
- * file again resumes where the receiver stopped.
+ * `borg stream send FILE --to HOST:PORT`, the command's side: the file is
+ * hashed once (chunk names and the stream id), then the local node (own key)
+ * is asked to offer it (`stream.send`): the node serves the chunks from its
+ * shard cell and the receiver pulls them from there, since a node pulls only
+ * from members of its shard tree. Progress comes from the receiver
+ * (`stream.status`). Sending the same file again resumes where the receiver
+ * stopped.
  */
 import { open, stat } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { BorgError } from '../errors.js'
-import { bytesToHex, hexToBytes } from '../bytes.js'
+import { bytesToHex } from '../bytes.js'
 import { sha256, sha256Stream } from '../crypto/hash.js'
-import { silentLogger } from '../log.js'
-import type { TlsMaterial } from '../net/cert.js'
-import { formatEndpoint } from '../net/endpoint.js'
-import { HttpsTransport } from '../net/https-transport.js'
-import type { EnvelopeSigner } from '../envelope/seal.js'
-import { DEFAULT_CHUNK_SIZE } from '../storage/chunking.js'
-import { BodyType, jsonMessage, readJson } from '../wire/message.js'
-import { request, type Peer } from '../wire/transport.js'
-import { STREAM_KIND, type StreamOffer, type StreamProgress } from './messages.js'
+import { jsonMessage, readJson } from '../wire/message.js'
+import { request, type Transport } from '../wire/transport.js'
+import { STREAM_KIND, chunkSizeFor, termsBody, type StreamOffer, type StreamProgress } from './messages.js'
+
+/** The local node, as the command reaches it (src/core/node/local-client.ts). */
+export interface LocalSender {
+  /** A control request to the node's shard cell, signed with the node's own key. */
+  control<T>(kind: string, body: Record<string, unknown>): Promise<T>
+  /** Signs with the node key too: the receiver answers status to the offerer. */
+  transport: Transport
+}
 
 export interface SendOptions {
   path: string
-  to: Peer
-  signer: EnvelopeSigner
-  tls: TlsMaterial
-  /** Address the receiver can reach this machine at. */
-  advertiseHost: string
-  listenHost?: string
+  /** HOST:PORT of the receiving node (any port of its shard cell). */
+  to: string
+  node: LocalSender
   chunkSize?: number
   pollMs?: number
   /** Bytes the receiver has, of the total. */
   onProgress?: (received: number, total: number) => void
 }
 
-export async function sendFile(options: SendOptions): Promise<StreamProgress & { bytes: number }> {
-  const info = await stat(options.path).catch((e: NodeJS.ErrnoException) => {
-    throw new BorgError(e.code === 'ENOENT' ? 'not-found' : 'invalid-input', `cannot read ${options.path}: ${e.message}`)
+/** The stream's terms: one pass over the file for every chunk's name and the stream id. */
+export async function hashFile(path: string, chunkSize?: number): Promise<Omit<StreamOffer, 'endpoint'>> {
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new BorgError(e.code === 'ENOENT' ? 'not-found' : 'invalid-input', `cannot read ${path}: ${e.message}`)
   })
-  if (!info.isFile()) throw new BorgError('invalid-input', `${options.path} is not a regular file`)
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
-  const file = await open(options.path, 'r')
+  if (!info.isFile()) throw new BorgError('invalid-input', `${path} is not a regular file`)
+  const size = info.size
+  const step = chunkSize ?? chunkSizeFor(size)
+  const count = Math.ceil(size / step)
+  const hashes = new Uint8Array(count * 32)
+  const whole = sha256Stream()
+  const file = await open(path, 'r')
   try {
-    // One pass: every chunk's name and the stream id.
-    const chunks: string[] = []
-    const whole = sha256Stream()
-    const buffer = new Uint8Array(chunkSize)
-    for (let offset = 0; offset < info.size; offset += chunkSize) {
-      const length = Math.min(chunkSize, info.size - offset)
-      await file.read(buffer, 0, length, offset)
+    const buffer = new Uint8Array(step)
+    for (let i = 0; i < count; i++) {
+      const length = Math.min(step, size - i * step)
+      const { bytesRead } = await file.read(buffer, 0, length, i * step)
+      if (bytesRead !== length) throw new BorgError('invalid-input', `${path} changed while it was read`)
       const piece = buffer.subarray(0, length)
-      chunks.push(bytesToHex(sha256(piece)))
+      hashes.set(sha256(piece), i * 32)
       whole.update(piece)
-    }
-    const streamId = bytesToHex(whole.digest())
-    const transport = new HttpsTransport({ signer: options.signer, tls: options.tls, log: silentLogger, timeoutMs: 30_000 })
-    transport.onMessage((m, r) => {
-      if (m.kind !== STREAM_KIND.pull || !r) return r?.fail('unknown-kind', `this sender only serves ${STREAM_KIND.pull}`)
-      const { streamId: asked, index } = readJson<{ streamId?: unknown; index?: unknown }>(m)
-      if (asked !== streamId || typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= chunks.length) return r.fail('not-found', 'no such chunk in this stream')
-      const length = Math.min(chunkSize, info.size - index * chunkSize)
-      const bytes = new Uint8Array(length)
-      file.read(bytes, 0, length, index * chunkSize).then(
-        () => r.reply({ kind: `${STREAM_KIND.pull}.reply`, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(chunks[index]!) }),
-        (e: Error) => r.fail('unavailable', e.message),
-      )
-    })
-    const bound = await transport.listen(options.listenHost ?? options.advertiseHost, 0)
-    try {
-      const offer: StreamOffer = { streamId, size: info.size, chunkSize, chunks, endpoint: formatEndpoint({ host: options.advertiseHost, port: bound.port }), name: basename(options.path) }
-      let progress = readJson<StreamProgress>(await request(transport, options.to, jsonMessage(STREAM_KIND.offer, offer), 30_000))
-      while (!progress.done) {
-        if (progress.error) throw new BorgError('unavailable', `the receiver gave up: ${progress.error}`)
-        options.onProgress?.(Math.min(info.size, progress.received * chunkSize), info.size)
-        await new Promise((r) => setTimeout(r, options.pollMs ?? 300))
-        progress = readJson<StreamProgress>(await request(transport, options.to, jsonMessage(STREAM_KIND.status, { streamId }), 30_000))
-      }
-      options.onProgress?.(info.size, info.size)
-      return { ...progress, bytes: info.size }
-    } finally {
-      await transport.close()
     }
   } finally {
     await file.close()
   }
+  return { streamId: bytesToHex(whole.digest()), size, chunkSize: step, count, hashes, name: basename(path) }
+}
+
+export async function sendFile(options: SendOptions): Promise<StreamProgress & { bytes: number }> {
+  const path = resolve(options.path)
+  const terms = await hashFile(path, options.chunkSize)
+  const first = await options.node.control<StreamProgress & { receiver: string }>(STREAM_KIND.send, { ...termsBody(terms), path, to: options.to })
+  if (first.status === 'pending') {
+    const minutes = first.expiresAt === undefined ? undefined : Math.max(1, Math.round((first.expiresAt - Date.now()) / 60_000))
+    throw new BorgError(
+      'refused',
+      `the node at ${options.to} holds the offer for its owner: there, "borg stream accept ${first.offerId}"${minutes ? ` within ${minutes} min` : ''} takes it (this node keeps serving the file meanwhile), or "borg stream allow ${options.node.transport.localId}" takes this node's offers from now on`,
+      { details: { status: 'pending', offerId: first.offerId, expiresAt: first.expiresAt, receiver: first.receiver, streamId: terms.streamId } },
+    )
+  }
+  const receiver = { endpoint: options.to, id: first.receiver }
+  let progress: StreamProgress = first
+  while (!progress.done) {
+    if (progress.status === 'failed' || progress.error) throw new BorgError('unavailable', `the receiver gave up: ${progress.error ?? 'no reason given'}; run this again to resume`)
+    options.onProgress?.(Math.min(terms.size, progress.received * terms.chunkSize), terms.size)
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 300))
+    progress = readJson<StreamProgress>(await request(options.node.transport, receiver, jsonMessage(STREAM_KIND.status, { streamId: terms.streamId }), 30_000))
+  }
+  options.onProgress?.(terms.size, terms.size)
+  return { ...progress, bytes: terms.size }
 }

@@ -205,6 +205,9 @@ if command -v curl >/dev/null; then
   wait "$SERVE" 2>/dev/null || true
   ok "stream serve: a Range across two chunks answered with exactly those bytes"
 fi
+borg_in "$N1" 0 node status --json
+N1_ID=$(json_string nodeId)
+borg_in "$N2" 0 stream allow "$N1_ID" --json # the receiving node takes streams only with its owner's consent
 borg_in "$N1" 0 stream send "$WORK/blob" --to "127.0.0.1:$((BASE + 100 + 13355))" --json
 RECEIVED=$(json_string path)
 cmp -s "$WORK/blob" "$RECEIVED" || fail "stream send: the receiving node kept other bytes (at $RECEIVED)"

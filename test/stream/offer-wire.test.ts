@@ -44,14 +44,9 @@ afterAll(async () => {
 })
 
 beforeAll(async () => {
-  const base = 21_000 + 100 * Math.floor(Math.random() * 20)
-  b = await organism.start(base, []) // the root: it outlives a
-  a = await organism.start(base + 100, [b.cells[0]!.endpoints.net])
-  const deadline = Date.now() + 20_000
-  while (![a, b].every((n) => n.cells[0]!.tree.status().treeSize === 2)) {
-    if (Date.now() > deadline) throw new Error('the two nodes did not form one shard tree')
-    await sleep(100)
-  }
+  b = await organism.start([]) // the root: it outlives a
+  a = await organism.start([b.cells[0]!.endpoints.net])
+  await organism.formed(2)
   ownerOfB = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(organism.homes[0]!)), log: silentLogger })
   keyOfA = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(organism.homes[1]!)), log: silentLogger })
 }, 30_000)

@@ -18,7 +18,6 @@ import { organismNodes } from '../helpers/organism-nodes.js'
 
 const organism = organismNodes('borg-send-organism-', [shardCell])
 const outside = organismNodes('borg-send-outside-', [shardCell])
-let base = 0
 let b: OrganismNode
 let a: OrganismNode
 let c: OrganismNode
@@ -47,10 +46,9 @@ async function fileOf(size: number) {
 }
 
 beforeAll(async () => {
-  base = 23_000 + 100 * Math.floor(Math.random() * 20)
-  b = await organism.start(base, [])
-  a = await organism.start(base + 100, [b.cells[0]!.endpoints.net])
-  c = await outside.start(base + 300, []) // a tree of its own
+  b = await organism.start([])
+  a = await organism.start([b.cells[0]!.endpoints.net])
+  c = await outside.start([]) // a tree of its own
   await formed([a, b])
 }, 30_000)
 
@@ -90,7 +88,7 @@ describe('borg stream send between nodes', () => {
   }, 30_000)
 
   it('finds a node that joined after its member list was fetched (the list is fetched again when an endpoint is missing)', async () => {
-    const d = await organism.start(base + 200, [b.cells[0]!.endpoints.net])
+    const d = await organism.start([b.cells[0]!.endpoints.net])
     await formed([a, b, d])
     await allowKey(homeOf(b), d.nodeId)
     const { data, path } = await fileOf(50_000)

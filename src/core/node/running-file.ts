@@ -21,6 +21,8 @@ export interface RunningNode {
   version: string
   portBase: number
   cells: Record<string, RunningCell>
+  /** What the user should know about how the node started (contacts that failed, trees it founds). */
+  warnings?: string[]
 }
 
 export const runningPath = (home: string): string => join(home, 'node', 'running.json')

@@ -101,7 +101,7 @@ export class WireServer {
         resolve()
       })
     }).catch((error: NodeJS.ErrnoException) => {
-      const code: ErrorCode = error.code === 'EADDRINUSE' ? 'exists' : error.code === 'EACCES' ? 'refused' : 'unavailable'
+      const code: ErrorCode = error.code === 'EACCES' ? 'refused' : 'unavailable' // a port in use is unavailable (exit 4, docs/cli.md)
       throw new BorgError(code, `cannot listen on ${formatEndpoint({ host, port })}: ${error.message}`, { cause: error })
     })
     const address = this.server.address() as AddressInfo

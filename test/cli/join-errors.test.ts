@@ -173,4 +173,10 @@ describe('node join: a port is in use', () => {
       await new Promise((resolve) => taken.close(resolve))
     }
   }, 30_000)
+
+  it('node serve on a taken port exits 4 too (the same code for every command that listens)', async () => {
+    const r = await runChild(['node', 'serve', '--port', String(BASE + CRONO_NET), '--json'], { env: plainEnv({ BORG_HOME: await freshHome() }) })
+    expect(r.status, r.stderr).toBe(4)
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'unavailable', message: expect.stringContaining(`127.0.0.1:${BASE + CRONO_NET}`) })
+  }, 30_000)
 })

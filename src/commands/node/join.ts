@@ -18,6 +18,7 @@ Without --foreground the node runs in the background (log: $BORG_HOME/node/node.
     { description: 'First node on this machine:', command: '<%= config.bin %> node join --cells all' },
     { description: 'A second node joining it:', command: 'BORG_HOME=~/.borg2 <%= config.bin %> node join --cells all --port-base 1000 --contact 127.0.0.1:13350' },
     { description: 'In the foreground, only the time cell:', command: '<%= config.bin %> node join --cells crono --foreground' },
+    { description: 'Through a contact that must be a given node (exit 5 if another answers):', command: '<%= config.bin %> node join --cells all --contact ed3f…@10.0.0.7:13350' },
   ]
 
   static override flags = {

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cronoCell } from '../../src/cells/crono/index.js'
+import { BorgError } from '../../src/core/errors.js'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
+import { addressInUse } from '../../src/core/node/port-holder.js'
 import { startMitmProxy } from '../helpers/mitm-proxy.js'
 import { plainEnv, runChild } from './harness.js'
 
@@ -179,4 +181,15 @@ describe('node join: a port is in use', () => {
     expect(r.status, r.stderr).toBe(4)
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'unavailable', message: expect.stringContaining(`127.0.0.1:${BASE + CRONO_NET}`) })
   }, 30_000)
+})
+
+describe('addressInUse', () => {
+  it('finds the port under node (errno names it) and under bun (only the server error does)', () => {
+    const node = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', port: 4396, address: '127.0.0.1' })
+    const bun = Object.assign(new Error('Failed to start server. Is port 4396 in use?'), { code: 'EADDRINUSE', syscall: 'listen' })
+    for (const cause of [node, bun]) {
+      expect(addressInUse(new BorgError('unavailable', 'cannot listen', { cause, details: { host: '127.0.0.1', port: 4396 } }))?.port, cause.message).toBe(4396)
+    }
+    expect(addressInUse(new BorgError('unavailable', 'cannot listen', { cause: { code: 'EACCES' }, details: { port: 80 } }))).toBeUndefined()
+  })
 })

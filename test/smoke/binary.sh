@@ -15,6 +15,12 @@ WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
   if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  # Nodes a failed check left running in the background (their running.json names the pid).
+  for running in "$WORK"/*/node/running.json; do
+    [[ -f $running ]] || continue
+    pid=$(grep -o '"pid": *[0-9]*' "$running" | grep -o '[0-9]*$') || continue
+    kill "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

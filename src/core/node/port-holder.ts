@@ -13,12 +13,22 @@ export interface PortHolder {
   command?: string
 }
 
-/** The address of a listen() that failed because something else holds it (anywhere in the cause chain). */
-export function addressInUse(error: unknown): { host?: string; port: number } | undefined {
-  for (let e = error as { code?: unknown; port?: unknown; address?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === 'EADDRINUSE' && typeof e.port === 'number') return { host: typeof e.address === 'string' ? e.address : undefined, port: e.port }
+type Link = { code?: unknown; port?: unknown; details?: { port?: unknown }; cause?: unknown }
+
+/**
+ * The port of a listen() that failed because something else holds it: EADDRINUSE anywhere in the
+ * cause chain; the port from node's errno or, under bun (whose errno names none), from the
+ * listening server's error details.
+ */
+export function addressInUse(error: unknown): { port: number } | undefined {
+  let inUse = false
+  let port: number | undefined
+  for (let e = error as Link | undefined, depth = 0; e && depth < 5; e = e.cause as Link | undefined, depth++) {
+    if (e.code === 'EADDRINUSE') inUse = true
+    if (typeof e.port === 'number') port = e.port
+    else if (port === undefined && typeof e.details?.port === 'number') port = e.details.port
   }
-  return undefined
+  return inUse && port !== undefined ? { port } : undefined
 }
 
 /** "borg node ed12…, pid 4242 (borg)", or undefined when nothing could be learned. */

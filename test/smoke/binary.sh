@@ -15,6 +15,12 @@ WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
   if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  # Nodes a failed check left running in the background (their running.json names the pid).
+  for running in "$WORK"/*/node/running.json; do
+    [[ -f $running ]] || continue
+    pid=$(grep -o '"pid": *[0-9]*' "$running" | grep -o '[0-9]*$') || continue
+    kill "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -213,10 +219,19 @@ RECEIVED=$(json_string path)
 cmp -s "$WORK/blob" "$RECEIVED" || fail "stream send: the receiving node kept other bytes (at $RECEIVED)"
 ok "stream send: 3 MB pulled by the other node, checked, kept at its received path"
 unset BORG_PASSPHRASE
+N3=$WORK/n3
+borg_in "$N3" 4 node join --cells crono --port-base "$BASE"
+grep -q "port $((BASE + 13396)) (the crono cell's net port) on 127.0.0.1 is already in use by borg node" "$WORK/err" || fail "node join on taken ports did not say which port and by what"
+ok "node join on ports another node holds: exit 4, naming the port and the node"
 borg_in "$N2" 0 node leave --json
 borg_in "$N1" 0 node leave --json
 borg_in "$N1" 3 node status --json
 ok "node leave: both nodes handed over and stopped"
+borg_in "$N3" 4 node join --cells crono --port-base $((BASE + 200)) --contact "127.0.0.1:$((BASE + 13350))" --contact-wait 1 --json
+grep -qE '"code": *"unavailable"' <<<"$OUT" || fail "node join through a stopped contact did not report unavailable: $OUT"
+grep -q "contact 127.0.0.1:$((BASE + 13350)): connection refused" <<<"$OUT" || fail "node join through a stopped contact did not name it: $OUT"
+BORG_HOME=$N3 "$BIN" node status >/dev/null 2>&1 && fail "node join through a stopped contact left a node running"
+ok "node join through a stopped contact: exit 4 naming it, no separate network started"
 unset BORG_HEARTBEAT_MS
 
 # --- start-up time ----------------------------------------------------------

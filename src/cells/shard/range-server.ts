@@ -137,7 +137,7 @@ export async function serveFile(client: StorageClient, manifest: Manifest, optio
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new BorgError(e.code === 'EADDRINUSE' ? 'exists' : 'unavailable', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${e.message}`)),
+      reject(new BorgError('unavailable', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${e.message}`, { cause: e })),
     )
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })

@@ -101,8 +101,8 @@ export class WireServer {
         resolve()
       })
     }).catch((error: NodeJS.ErrnoException) => {
-      const code: ErrorCode = error.code === 'EADDRINUSE' ? 'exists' : error.code === 'EACCES' ? 'refused' : 'unavailable'
-      throw new BorgError(code, `cannot listen on ${formatEndpoint({ host, port })}: ${error.message}`, { cause: error })
+      const code: ErrorCode = error.code === 'EACCES' ? 'refused' : 'unavailable' // a port in use is unavailable (exit 4, docs/cli.md)
+      throw new BorgError(code, `cannot listen on ${formatEndpoint({ host, port })}: ${error.message}`, { cause: error, details: { host, port } })
     })
     const address = this.server.address() as AddressInfo
     this.bound = { host, port: address.port }

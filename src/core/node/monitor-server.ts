@@ -58,7 +58,7 @@ export class MonitorServer {
   async listen(host: string, port: number): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new BorgError(error.code === 'EADDRINUSE' ? 'exists' : 'unavailable', `cannot listen on ${host}:${port}: ${error.message}`)),
+        reject(new BorgError('unavailable', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error, details: { host, port } })),
       )
       this.server.listen(port, host, () => resolve())
     })

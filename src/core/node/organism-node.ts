@@ -13,7 +13,7 @@ import { paths } from '../store/paths.js'
 import { loadOrCreateTlsMaterial } from '../net/cert.js'
 import { SystemClock } from '../wire/clock.js'
 import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
-import { request } from '../wire/transport.js'
+import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
 import { ANYONE, ownKey } from '../wire/router.js'
 import type { Responder } from '../wire/transport.js'
 import { BodyType } from '../wire/message.js'
@@ -24,27 +24,33 @@ import { BORG_VERSION } from '../version.js'
 import { CellInstance, type PortBase } from './cell-instance.js'
 import { NOTE_KIND, noteBody } from './notes.js'
 import { removeRunning, writeRunning, type RunningCell, type RunningNode } from './running-file.js'
+import { DEFAULT_CONTACT_WAIT_MS, DIRECTORY_KIND, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
+import { addressInUse, describeHolder, listeningProcess } from './port-holder.js'
 
-export const DIRECTORY_KIND = 'node.directory'
+export { DIRECTORY_KIND } from './contacts.js'
 export const CONTROL = { leave: 'node.leave', broadcast: 'node.broadcast', send: 'node.send' } as const
 
 export interface NodeOptions {
   home: string
   cells: CellType[]
-  /** HOST:PORT of any borg port of other nodes. */
+  /** HOST:PORT (or NODEID@HOST:PORT) of any borg port of other nodes. */
   contacts: string[]
   portBase: PortBase
   bindHost: string
   advertiseHost: string
   tree?: Partial<TreeConfig>
-  /** How long to keep trying to reach contacts before starting anyway. */
+  /** How long to keep trying to reach contacts (default 10 s) before giving up. */
   contactWaitMs?: number
+  /** Found new trees when no contact can be reached, instead of failing. */
+  alone?: boolean
 }
 
 export class OrganismNode {
   readonly cells: CellInstance[] = []
   readonly clock = new SystemClock()
   nodeId = ''
+  /** What the user should know about how the node started (contacts that failed, cells it founds). */
+  warnings: string[] = []
   private readonly log = createLogger('node')
   private leaving = false
   private onLeave?: () => void
@@ -65,6 +71,7 @@ export class OrganismNode {
 
   private async boot(): Promise<void> {
     const { home } = this.options
+    const contacts = this.options.contacts.map(parseContact)
     const key = await loadOrCreateNodeKey(home)
     this.nodeId = bytesToHex(key.id)
     const tls = await loadOrCreateTlsMaterial(paths.tlsDir(home), `borg node ${this.nodeId.slice(0, 18)}`)
@@ -88,12 +95,13 @@ export class OrganismNode {
     }
     try {
       for (const cell of this.cells) await cell.listen()
+      this.warnings = await this.joinContacts(contacts)
     } catch (error) {
+      const explained = await this.explainListenFailure(error).catch(() => error)
       await Promise.all(this.cells.map((c) => c.stop().catch(() => {})))
-      throw error
+      throw explained
     }
-    const seeds = await this.resolveContacts()
-    for (const cell of this.cells) cell.start(seeds.get(cell.name) ?? [])
+    for (const warning of this.warnings) this.log.warn(warning)
     await writeRunning(home, this.running())
     this.log.info(`node ${this.nodeId.slice(0, 18)}… up with cells ${this.cells.map((c) => `${c.name}@${c.endpoints.net}`).join(', ')}`)
   }
@@ -106,6 +114,7 @@ export class OrganismNode {
       version: BORG_VERSION,
       portBase: this.options.portBase,
       cells: Object.fromEntries(this.cells.map((c) => [c.name, c.endpoints])),
+      ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
     }
   }
 
@@ -149,31 +158,42 @@ export class OrganismNode {
     return found
   }
 
-  /** Learn each contact's cell endpoints from its directory (any of its ports answers). */
-  private async resolveContacts(): Promise<Map<string, string[]>> {
-    const seeds = new Map<string, string[]>()
-    const pending = new Set(this.options.contacts)
-    const deadline = Date.now() + (this.options.contactWaitMs ?? 15_000)
-    const transport = this.cells[0]!.net
-    while (pending.size > 0 && Date.now() < deadline) {
-      await Promise.all(
-        [...pending].map(async (endpoint) => {
-          try {
-            const reply = await request(transport, { endpoint }, jsonMessage(DIRECTORY_KIND, {}), 2_000)
-            const directory = readJson<{ cells?: Record<string, RunningCell> }>(reply)
-            for (const [name, cell] of Object.entries(directory.cells ?? {})) {
-              if (typeof cell?.net === 'string') seeds.set(name, [...(seeds.get(name) ?? []), cell.net])
-            }
-            pending.delete(endpoint)
-          } catch (error) {
-            this.log.debug(`contact ${endpoint} not reachable yet: ${(error as Error).message}`)
-          }
-        }),
-      )
-      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-    for (const endpoint of pending) this.log.warn(`contact ${endpoint} did not answer; starting without it`)
-    return seeds
+  /** Learn each contact's cell endpoints from its directory (any of its ports answers), then start the cells' trees. */
+  private async joinContacts(contacts: Contact[]): Promise<string[]> {
+    const waitMs = this.options.contactWaitMs ?? DEFAULT_CONTACT_WAIT_MS
+    const outcome = await resolveContacts({ transport: this.cells[0]!.net, contacts, waitMs, log: this.log })
+    const warnings = judgeContacts(
+      outcome,
+      this.cells.map((c) => c.name),
+      { waitMs, alone: this.options.alone ?? false },
+    )
+    for (const cell of this.cells) cell.start(outcome.seeds.get(cell.name) ?? [])
+    return warnings
+  }
+
+  /** A port already taken: say which cell's, and by what when that is cheap to learn. Other errors pass through. */
+  private async explainListenFailure(error: unknown): Promise<unknown> {
+    const taken = addressInUse(error)
+    if (!taken) return error
+    const roles = { net: 'net', recp: 'receptor', mon: 'monitor' } as const
+    const owner = this.cells
+      .flatMap((c) => (Object.keys(roles) as (keyof typeof roles)[]).map((role) => ({ cell: c.name, role: roles[role], port: parseEndpoint(c.endpoints[role]).port })))
+      .find((p) => p.port === taken.port)
+    const bind = this.options.bindHost
+    const probeHost = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind
+    const [nodeId, listener] = await Promise.all([
+      this.cells[0]!.net.client
+        .resolvePin(formatEndpoint({ host: probeHost, port: taken.port }), undefined, this.clock.monotonic() + 1_500)
+        .then((pin) => pin.nodeId, () => undefined),
+      listeningProcess(taken.port).catch(() => undefined),
+    ])
+    const holder = { nodeId, pid: listener?.pid, command: listener?.command }
+    const by = describeHolder(holder) ?? 'another program'
+    const what = owner ? `port ${taken.port} (the ${owner.cell} cell's ${owner.role} port)` : `port ${taken.port}`
+    return new BorgError('unavailable', `cannot start: ${what} on ${bind} is already in use by ${by}; stop that, or give this node another --port-base`, {
+      cause: error,
+      details: { host: bind, port: taken.port, ...(owner ? { cell: owner.cell, role: owner.role } : {}), holder },
+    })
   }
 
   status(): { nodeId: string; version: string; pid: number; clock: { offsetMs: number }; cells: Record<string, unknown>[] } {

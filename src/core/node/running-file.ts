@@ -23,6 +23,8 @@ export interface RunningNode {
   /** --port-base, or 'os-assigned' (every port picked by the OS: in-process tests). */
   portBase: PortBase
   cells: Record<string, RunningCell>
+  /** What the user should know about how the node started (contacts that failed, trees it founds). */
+  warnings?: string[]
 }
 
 export const runningPath = (home: string): string => join(home, 'node', 'running.json')

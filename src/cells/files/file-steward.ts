@@ -15,14 +15,22 @@
  *   cells: the bytes never pass through the auditor) until there are R again. More than R: the extras get no lease, and their shard cells
  *   collect them after the grace period (src/cells/shard/chunk-keeper.ts).
  * - Expired files are dropped, so their chunks' leases lapse too.
+ *
+ * Besides the rounds, the steward watches the shard tree (every `watchMs`, a
+ * question to a shard cell that costs almost nothing while the tree is
+ * unchanged): when shard cells leave it (their death was detected and their
+ * positions repaired), every kept file that had a chunk among the first R of
+ * a departed cell's rankings is audited at once, so lost copies are made up
+ * within seconds of the detection instead of at the next round or read.
  */
 import { BorgError } from '../../core/errors.js'
 import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
 import { request } from '../../core/wire/transport.js'
-import { manifestHolders, rankHolders } from '../../core/storage/placement.js'
+import { manifestHolders, rankHolders, ranksAmong } from '../../core/storage/placement.js'
 import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'
 import { openRemoval } from '../../core/storage/removal.js'
 import type { Member } from '../../core/tree/types.js'
+import type { MembershipChange } from '../../core/storage/member-view.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../types.js'
 import type { ManifestStore } from './manifest-store.js'
@@ -37,9 +45,11 @@ const MAX_FETCH_CHUNKS = 64
 export interface StewardOptions {
   /** Audit every held manifest this often, ms. */
   auditMs: number
+  /** Look for shard cells that left the shard tree this often, ms. */
+  watchMs: number
 }
 
-export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000 }
+export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000, watchMs: 5_000 }
 
 /** How far down a chunk's ranking copies are counted. */
 const AUDIT_DEPTH = 10
@@ -70,15 +80,25 @@ interface Need {
 export interface StewardPeers {
   /** The file-manager tree's members. */
   files(): Promise<Member[]>
-  /** The shard tree's members (undefined: no shard cell is known, chunks are not audited). */
-  shards(): Promise<Member[] | undefined>
+  /**
+   * The shard tree's members (undefined: no shard cell is known, chunks are not audited);
+   * `fresh`: the whole list fetched now, not a recent one.
+   */
+  shards(fresh?: boolean): Promise<Member[] | undefined>
+  /** Look at the shard tree again: who left and joined since the list held before (undefined: nothing changed). */
+  shardChanges(): Promise<MembershipChange | undefined>
 }
 
 export class FileSteward {
   private timer?: Timer
+  private watchTimer?: Timer
   private running = false
   private stopped = false
-  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0 }
+  /** Shard cells that left and whose files are not audited yet, with the list they left (their rankings). */
+  private departed = new Map<string, Member>()
+  private departedFrom = new Map<string, Member>()
+  private healing?: Promise<void>
+  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0, shardDepartures: 0, departureAudits: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -89,11 +109,67 @@ export class FileSteward {
 
   start(): void {
     this.schedule()
+    this.scheduleWatch()
   }
 
   stop(): void {
     this.stopped = true
     this.timer?.cancel()
+    this.watchTimer?.cancel()
+  }
+
+  private scheduleWatch(): void {
+    if (this.stopped) return
+    this.watchTimer = this.ctx.clock.after(this.options.watchMs, () => void this.watch().finally(() => this.scheduleWatch()))
+  }
+
+  /** One look at the shard tree; departures start the audit of what the departed held. */
+  async watch(): Promise<void> {
+    let change: MembershipChange | undefined
+    try {
+      change = await this.peers.shardChanges()
+    } catch (error) {
+      this.ctx.log.debug(`steward: shard members unavailable: ${(error as Error).message}`)
+      return
+    }
+    if (change && change.left.length > 0) await this.departures(change)
+  }
+
+  /**
+   * Shard cells left the tree: audit every kept file that had a chunk among
+   * the first R of a departed cell's rankings (over the list they left).
+   * Departures seen while an audit pass runs are taken by the next pass.
+   */
+  departures(change: MembershipChange): Promise<void> {
+    for (const m of change.left) this.departed.set(m.id, m)
+    for (const m of change.before) this.departedFrom.set(m.id, m)
+    this.counters.shardDepartures += change.left.length
+    this.healing ??= this.healDepartures().finally(() => (this.healing = undefined))
+    return this.healing
+  }
+
+  private async healDepartures(): Promise<void> {
+    while (this.departed.size > 0 && !this.stopped) {
+      const left = [...this.departed.values()]
+      const before = [...this.departedFrom.keys()]
+      this.departed = new Map()
+      this.departedFrom = new Map()
+      const affected: Manifest[] = []
+      for (const id of [...this.manifests.ids()]) {
+        const m = await this.manifests.get(id)
+        if (!m) continue
+        const target = Math.min(m.replicas ?? DEFAULT_REPLICAS, before.length)
+        if (m.chunks.some((hash) => left.some((gone) => ranksAmong(hash, gone.id, before, target)))) affected.push(m)
+      }
+      const names = left.map((m) => m.id.slice(0, 12)).join(', ')
+      this.ctx.log.info(`steward: shard cell(s) ${names} left the shard tree: auditing ${affected.length} file(s) that had chunks there`)
+      for (const manifest of affected) {
+        if (this.stopped) return
+        if (!this.manifests.ownerOf(manifest.id)) continue // removed meanwhile
+        this.counters.departureAudits++
+        await this.auditChunks(manifest).catch((error) => this.ctx.log.debug(`steward: audit of ${manifest.id.slice(0, 12)} failed: ${(error as Error).message}`))
+      }
+    }
   }
 
   private schedule(): void {
@@ -219,13 +295,45 @@ export class FileSteward {
   /** Count, vouch for and (if need be) repair the copies of every chunk of one file. */
   async auditChunks(manifest: Manifest): Promise<AuditResult> {
     this.counters.audits++
-    const members = await this.peers.shards()
     const base = { id: manifest.id, chunks: manifest.chunks.length, expired: false }
+    const members = await this.peers.shards()
     if (!members) return { ...base, fewest: 0, repaired: 0 }
+    const lengths = new Map(manifest.chunks.map((h, i) => [h, storedChunkLength(manifest, i)]))
+    let count = await this.countCopies(manifest, [...lengths.keys()], members)
+    if ([...count.holders.values()].some((found) => found.length === 0)) {
+      // Before calling a chunk lost: a shard cell that joined after our list was fetched may hold it
+      // (a put placed it by a newer list). Look at the whole tree again and count anew if it grew.
+      const fresh = await this.peers.shards(true)
+      if (fresh && fresh.some((m) => !count.byId.has(m.id))) count = await this.countCopies(manifest, [...lengths.keys()], fresh)
+    }
+    const { byId, target, rankings, holders, silent } = count
+    let fewest = Infinity
+    const needs: Need[] = []
+    for (const [hash, found] of holders) {
+      fewest = Math.min(fewest, found.length)
+      if (found.length >= target) continue
+      if (found.length === 0) {
+        const ranking = rankings.get(hash)!
+        const unanswered = ranking.filter((id) => silent.has(id)).length
+        this.ctx.log.warn(
+          `steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy among the ${ranking.length} best-ranked of ${byId.size} shard cells (${unanswered} did not answer)`,
+          'chunk-lost',
+        )
+        continue
+      }
+      const candidates = rankings.get(hash)!.filter((id) => !found.includes(id))
+      needs.push({ hash, length: lengths.get(hash)!, holders: found, candidates, missing: target - found.length })
+    }
+    const repaired = needs.length > 0 ? await this.repair(needs, byId) : 0
+    this.counters.repairs += repaired
+    if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
+    return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
+  }
+
+  /** Ask the best-ranked shard cells of every chunk which of them they have; the first `target` of each ranking get their lease renewed. */
+  private async countCopies(manifest: Manifest, unique: string[], members: Member[]) {
     const byId = new Map(members.map((m) => [m.id, m]))
     const target = Math.min(manifest.replicas ?? DEFAULT_REPLICAS, byId.size)
-    const lengths = new Map(manifest.chunks.map((h, i) => [h, storedChunkLength(manifest, i)]))
-    const unique = [...lengths.keys()]
     const rankings = new Map(unique.map((h) => [h, rankHolders(h, byId.keys()).slice(0, AUDIT_DEPTH)]))
     // One has-query per member (in slices): which of its chunks it has; lease the first `target`.
     const asks = new Map<string, { hashes: string[]; touch: boolean[] }>()
@@ -238,6 +346,8 @@ export class FileSteward {
       })
     }
     const holders = new Map<string, string[]>(unique.map((h) => [h, []]))
+    /** Shard cells that did not answer (dead, or not reachable from here). */
+    const silent = new Set<string>()
     await Promise.all(
       [...asks].map(async ([id, a]) => {
         for (let i = 0; i < a.hashes.length; i += MAX_HAS_CHUNKS) {
@@ -245,25 +355,11 @@ export class FileSteward {
           const touch = a.touch.slice(i, i + MAX_HAS_CHUNKS).flatMap((t, k) => (t ? [k] : []))
           const have = await this.has(byId.get(id)!, hashes, touch).catch(() => undefined)
           if (have) hashes.forEach((h, k) => have[k] && holders.get(h)!.push(id))
+          else silent.add(id)
         }
       }),
     )
-    let fewest = Infinity
-    const needs: Need[] = []
-    for (const [hash, found] of holders) {
-      fewest = Math.min(fewest, found.length)
-      if (found.length >= target) continue
-      if (found.length === 0) {
-        this.ctx.log.warn(`steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy`, 'chunk-lost')
-        continue
-      }
-      const candidates = rankings.get(hash)!.filter((id) => !found.includes(id))
-      needs.push({ hash, length: lengths.get(hash)!, holders: found, candidates, missing: target - found.length })
-    }
-    const repaired = needs.length > 0 ? await this.repair(needs, byId) : 0
-    this.counters.repairs += repaired
-    if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
-    return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
+    return { byId, target, rankings, holders, silent }
   }
 
   /** Which of `hashes` a shard cell has; the ones at `touch` indexes get their lease renewed. */

@@ -16,12 +16,13 @@
  *   collect them after the grace period (src/cells/shard/chunk-keeper.ts).
  * - Expired files are dropped, so their chunks' leases lapse too.
  *
- * Besides the rounds, the steward watches the shard tree (every `watchMs`, a
- * question to a shard cell that costs almost nothing while the tree is
- * unchanged): when shard cells leave it (their death was detected and their
- * positions repaired), every kept file that had a chunk among the first R of
- * a departed cell's rankings is audited at once, so lost copies are made up
- * within seconds of the detection instead of at the next round or read.
+ * Besides the rounds, the steward watches both trees (every `watchMs`, a
+ * question that costs almost nothing while a tree is unchanged): when shard
+ * cells leave the shard tree (their death was detected and their positions
+ * repaired), every kept file that had a chunk among the first R of a departed
+ * cell's rankings is audited at once, so lost copies are made up within
+ * seconds of the detection instead of at the next round or read; when file
+ * managers leave theirs, the manifests they kept get copies elsewhere.
  */
 import { BorgError } from '../../core/errors.js'
 import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
@@ -87,6 +88,8 @@ export interface StewardPeers {
   shards(fresh?: boolean): Promise<Member[] | undefined>
   /** Look at the shard tree again: who left and joined since the list held before (undefined: nothing changed). */
   shardChanges(): Promise<MembershipChange | undefined>
+  /** The same for the file-manager tree. */
+  fileChanges(): Promise<MembershipChange | undefined>
 }
 
 export class FileSteward {
@@ -98,7 +101,7 @@ export class FileSteward {
   private departed = new Map<string, Member>()
   private departedFrom = new Map<string, Member>()
   private healing?: Promise<void>
-  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0, shardDepartures: 0, departureAudits: 0 }
+  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0, shardDepartures: 0, departureAudits: 0, fileManagerDepartures: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -120,19 +123,38 @@ export class FileSteward {
 
   private scheduleWatch(): void {
     if (this.stopped) return
-    this.watchTimer = this.ctx.clock.after(this.options.watchMs, () => void this.watch().finally(() => this.scheduleWatch()))
+    this.watchTimer = this.ctx.clock.after(this.options.watchMs, () =>
+      void this.watch()
+        .catch((error: Error) => this.ctx.log.warn(`steward: watch failed: ${error.message}`, 'steward-watch'))
+        .finally(() => this.scheduleWatch()),
+    )
   }
 
-  /** One look at the shard tree; departures start the audit of what the departed held. */
+  /**
+   * One look at both trees. Departed shard cells start the audit of what they
+   * held; departed file managers, new copies of the manifests they kept.
+   */
   async watch(): Promise<void> {
-    let change: MembershipChange | undefined
-    try {
-      change = await this.peers.shardChanges()
-    } catch (error) {
-      this.ctx.log.debug(`steward: shard members unavailable: ${(error as Error).message}`)
-      return
+    const look = (what: string, changes: () => Promise<MembershipChange | undefined>) =>
+      changes().catch((error: Error) => void this.ctx.log.debug(`steward: ${what} members unavailable: ${error.message}`))
+    const [files, shards] = await Promise.all([look('file-manager', () => this.peers.fileChanges()), look('shard', () => this.peers.shardChanges())])
+    if (files && files.left.length > 0) await this.manifestDepartures(files)
+    if (shards && shards.left.length > 0) await this.departures(shards)
+  }
+
+  /** File managers left: the manifests they were to keep get copies on the others (as a round would give them). */
+  private async manifestDepartures(change: MembershipChange): Promise<void> {
+    this.counters.fileManagerDepartures += change.left.length
+    const left = new Set(change.left.map((m) => m.id))
+    const before = change.before.map((m) => m.id)
+    const affected: Manifest[] = []
+    for (const id of [...this.manifests.ids()]) {
+      const m = await this.manifests.get(id)
+      if (m && manifestHolders(m.id, m.owner, before).some((h) => left.has(h))) affected.push(m)
     }
-    if (change && change.left.length > 0) await this.departures(change)
+    if (affected.length === 0) return
+    const { copies } = await this.replicate(affected).catch((error: Error) => (this.ctx.log.debug(`steward: manifest replication failed: ${error.message}`), { copies: 0 }))
+    this.ctx.log.info(`steward: ${change.left.length} file manager(s) left: ${affected.length} manifest(s) they kept checked, ${copies} copies made`)
   }
 
   /**
@@ -144,7 +166,15 @@ export class FileSteward {
     for (const m of change.left) this.departed.set(m.id, m)
     for (const m of change.before) this.departedFrom.set(m.id, m)
     this.counters.shardDepartures += change.left.length
-    this.healing ??= this.healDepartures().finally(() => (this.healing = undefined))
+    return this.heal()
+  }
+
+  private heal(): Promise<void> {
+    this.healing ??= this.healDepartures().finally(() => {
+      this.healing = undefined
+      // Departures that came in as the last pass ended get their own.
+      if (this.departed.size > 0 && !this.stopped) void this.heal()
+    })
     return this.healing
   }
 

@@ -75,10 +75,11 @@ export class ManifestOrgan implements Organ {
         files: () => this.fileManagers.list(),
         // A list a few seconds old at most (a cheap check while the tree is unchanged), or the whole list fetched now.
         shards: (fresh) =>
-          (fresh ? this.shardCells.refresh({ full: true }).catch(() => undefined) : this.shardCells.refreshIfOlder(SHARD_LIST_FRESH_MS))
+          (fresh ? this.fullShardList() : this.shardCells.refreshIfOlder(SHARD_LIST_FRESH_MS))
             .then(() => this.shardCells.list())
             .catch((error: Error) => (this.ctx.log.debug(`manifests: no shard members: ${error.message}`), undefined)),
         shardChanges: () => this.shardCells.refresh(),
+        fileChanges: () => this.fileManagers.refresh(),
       },
       { ...DEFAULT_STEWARD, ...options.steward },
     )
@@ -113,6 +114,15 @@ export class ManifestOrgan implements Organ {
 
   status(): Record<string, unknown> {
     return { manifests: this.manifests.count, usedBytes: this.manifests.usedBytes, quotaBytes: this.manifests.quotaBytes, removalsKept: this.manifests.removalCount, fileManagersKnown: this.fileManagers.size, shardCellsKnown: this.shardCells.size, ...this.counters, steward: this.steward.counters }
+  }
+
+  private lastFullShardList = -Infinity
+
+  /** The whole shard member list fetched now, not more often than every SHARD_LIST_FRESH_MS (many audits of lost chunks ask). */
+  private async fullShardList(): Promise<void> {
+    if (this.ctx.clock.monotonic() - this.lastFullShardList < SHARD_LIST_FRESH_MS) return
+    this.lastFullShardList = this.ctx.clock.monotonic()
+    await this.shardCells.refresh({ full: true }).catch(() => undefined)
   }
 
   /** A shard cell to ask for the shard members: this node's own, else one on another file manager's node. */

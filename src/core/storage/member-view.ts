@@ -30,6 +30,7 @@ export interface MemberViewOptions {
 interface Held extends MemberList {
   at: number
   byId: Map<string, Member>
+  ids: ReadonlySet<string>
 }
 
 export class MemberView {
@@ -72,9 +73,9 @@ export class MemberView {
   }
 
   /** The ids held now; a stale list is refreshed in the background, never waited for. */
-  known(onError: (error: Error) => void): Set<string> | undefined {
+  known(onError: (error: Error) => void): ReadonlySet<string> | undefined {
     if (this.ageMs > this.refreshMs) this.refresh().catch(onError)
-    return this.held ? new Set(this.held.byId.keys()) : undefined
+    return this.held?.ids
   }
 
   /**
@@ -113,7 +114,7 @@ export class MemberView {
     // An older list of the same tree (a deputy's lagging replica, a member's cached copy) never replaces a newer one.
     if (sameTree && held.epoch && fetched.epoch && compareEpoch(fetched.epoch, held.epoch) < 0) return undefined
     const byId = new Map(fetched.members.map((m) => [m.id, m]))
-    this.held = { ...fetched, at: now, byId }
+    this.held = { ...fetched, at: now, byId, ids: new Set(byId.keys()) }
     if (!held) return undefined
     const joined = fetched.members.filter((m) => !held.byId.has(m.id))
     const left = sameTree ? held.members.filter((m) => !byId.has(m.id)) : []

@@ -426,6 +426,7 @@ export class FileSteward {
             try {
               const reply = readObject(await request(this.ctx.transport, byId.get(id)!, jsonMessage(CHUNK_FETCH, { chunks }), 120_000))
               const stored = new Set(Array.isArray(reply.stored) ? reply.stored : [])
+              if (stored.size < slice.length) this.ctx.log.debug(`steward: ${id.slice(0, 12)} fetched ${stored.size} of ${slice.length} chunk(s)`)
               for (const need of slice) {
                 if (!stored.has(need.hash)) continue
                 need.missing--

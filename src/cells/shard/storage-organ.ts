@@ -17,7 +17,7 @@ import { ANYONE, ownKey } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
 import { isSha256Hex } from '../../core/storage/names.js'
-import { answerMembers, fetchMemberList, membersReply } from '../../core/storage/members.js'
+import { answerMembers, fetchMemberList, membersReply, treeEpochOf } from '../../core/storage/members.js'
 import { MemberView } from '../../core/storage/member-view.js'
 import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
 import type { Member } from '../../core/tree/types.js'
@@ -35,8 +35,8 @@ import { rankHolders } from '../../core/storage/placement.js'
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
 const VERIFIED_TTL_MS = 10 * 60_000
-/** A repair naming a holder this node does not know refreshes its member list, at most this often. */
-const UNKNOWN_HOLDER_REFRESH_MS = 5_000
+/** A repair naming a holder this node does not know refreshes its member list (if the tree changed since), at most this often. */
+const UNKNOWN_HOLDER_REFRESH_MS = 1_000
 
 export interface StorageOptions {
   quotaBytes: number
@@ -155,16 +155,18 @@ export class StorageOrgan implements Organ {
   /** Each item's holders replaced by the shard members this node knows under those ids (itself and strangers dropped). */
   private async pinSources(items: FetchItem[]): Promise<FetchItem[]> {
     const self = this.ctx.self.id
-    if (items.some((item) => item.from.some((h) => h.id !== self && !this.members.byId(h.id)))) {
-      // A holder that joined since this node's list was fetched: look again (not more often than every few seconds).
-      await this.members.refreshIfOlder(UNKNOWN_HOLDER_REFRESH_MS)
+    const unknown = items.some((item) => item.from.some((h) => h.id !== self && !this.members.byId(h.id)))
+    if (unknown && this.members.behind(treeEpochOf(this.ctx.tree)) && this.members.ageMs > UNKNOWN_HOLDER_REFRESH_MS) {
+      // The tree changed since this node's list was fetched: the holder may have joined since. Look again.
+      await this.members.refresh().catch(() => undefined)
     }
     return items.map((item) => {
       const from: Member[] = []
       for (const h of item.from) {
-        const known = h.id === self ? undefined : this.members.byId(h.id)
-        if (known && !from.some((f) => f.id === known.id)) from.push(known)
-        else if (!known) this.counters.fetchSourcesRefused++
+        if (h.id === self) continue
+        const known = this.members.byId(h.id)
+        if (!known) this.counters.fetchSourcesRefused++
+        else if (!from.some((f) => f.id === known.id)) from.push(known)
       }
       return { ...item, from }
     })

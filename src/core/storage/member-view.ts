@@ -56,6 +56,13 @@ export class MemberView {
     return this.held ? this.options.clock.monotonic() - this.held.at : Infinity
   }
 
+  /** Whether the list held is not of this tree and epoch (the tree as a member knows it now): it is out of date. */
+  behind(now: { treeId: string; epoch: Epoch } | undefined): boolean {
+    const held = this.held
+    if (!held || !now) return true
+    return held.treeId !== now.treeId || !held.epoch || compareEpoch(held.epoch, now.epoch) < 0
+  }
+
   /** A member of the list held, by id. */
   byId(id: string): Member | undefined {
     return this.held?.byId.get(id)

@@ -54,11 +54,18 @@ export interface MemberList {
   source: ListSource
 }
 
+/** The tree id and epoch a member knows its tree at: the root's roster's, anyone else's latest tree info. */
+export function treeEpochOf(tree: TreeNode): { treeId: string; epoch: Epoch } | undefined {
+  const roster = tree.roster
+  if (tree.state === 'root' && roster) return { treeId: roster.treeId, epoch: roster.epoch }
+  return tree.info ? { treeId: tree.info.treeId, epoch: tree.info.epoch } : undefined
+}
+
 /** What one member of a tree answers to `<cell>.members`, from its own state (`cached`: its last fetched list). */
 export function membersReply(tree: TreeNode, asked: MembersRequest, cached?: () => MemberList | undefined): MembersReply {
   const roster = tree.roster
   const isRoot = tree.state === 'root' && roster !== undefined
-  const known = isRoot ? { treeId: roster.treeId, epoch: roster.epoch } : tree.info ? { treeId: tree.info.treeId, epoch: tree.info.epoch } : undefined
+  const known = treeEpochOf(tree)
   if (asked.since && known && asked.since.treeId === known.treeId && sameEpoch(asked.since.epoch, known.epoch)) {
     return { treeId: known.treeId, epoch: { ...known.epoch }, unchanged: true }
   }

@@ -167,7 +167,9 @@ export class StorageClient {
   }
 
   async put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
-    const byId = await this.members()
+    // Both lists up front: the node entered by may die during the put (it holds chunks too).
+    const [byId, fileManagers] = await Promise.all([this.members(), this.fileManagers()])
+    const started = this.options.now()
     const asked = options.replicas ?? DEFAULT_REPLICAS
     if (!(Number.isSafeInteger(asked) && asked >= 1 && asked <= MAX_REPLICAS)) throw new BorgError('invalid-input', `replicas must be 1…${MAX_REPLICAS}`)
     const replicas = Math.min(asked, byId.size)
@@ -225,7 +227,7 @@ export class StorageClient {
       content.mime = options.mime
     }
     const manifest = signManifest(options.owner, content, this.options.now(), this.options.random)
-    const manifestCopies = await this.putManifest(manifest)
+    const manifestCopies = await this.putManifest(manifest, this.options.now() - started > 30_000 ? undefined : fileManagers, fileManagers)
     return { manifest, replicas, capped: byId.size < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
   }
 
@@ -263,8 +265,9 @@ export class StorageClient {
   }
 
   /** The manifest to its file managers (by id and by owner); they keep each other's copies up afterwards. */
-  private async putManifest(manifest: Manifest): Promise<number> {
-    const byId = await this.fileManagers()
+  private async putManifest(manifest: Manifest, recent: Map<string, Member> | undefined, early: Map<string, Member>): Promise<number> {
+    // After a long put, a list fetched now if the entry answers (file managers may have come and gone), else the one from the start.
+    const byId = recent ?? (await this.fetchList(this.options.files, FILES_KIND.members).catch(() => early))
     const message = { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary }
     const results = await Promise.allSettled(manifestHolders(manifest.id, manifest.owner, byId.keys()).map((id) => this.ask(byId.get(id)!, message)))
     const stored = results.filter((r) => r.status === 'fulfilled').length

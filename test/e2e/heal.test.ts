@@ -10,8 +10,8 @@
  * - A holder's copy goes bad on disk while it still counts as recently
  *   verified: the reader that gets the bad bytes reports them, the holder
  *   drops the copy and a good one is back within 30 s.
- * - A holder (a tree's root, in some trials) dies at various moments of a put:
- *   the put completes and the file reads back.
+ * - A holder (a tree's root, or the node the put entered by, in some trials)
+ *   dies at various moments of a put: the put completes and the file reads back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -163,27 +163,36 @@ describe('healing across five node processes with default settings', () => {
     expect(repaired.value).toBe(true)
   }, 120_000)
 
-  it('completes a put when a holder (a tree root in some trials) is killed at various moments of it', async () => {
-    const delays = [500, 500, 1_500, 3_000]
+  it('completes a put when a holder (a tree root, or the node the put entered by) is killed at various moments of it', async () => {
+    const delays = [500, 500, 1_500, 3_000, 3_000]
     for (const [trial, delay] of delays.entries()) {
       const all = await Promise.all(organism.alive().map(async (node) => ({ node, status: await organism.monitorStatus(node) })))
       const rootOf = (cell: string) => all.find((a) => a.status.cells.find((c) => c.name === cell)!.state === 'root')!.node
       const entry = all.find((a) => a.node !== rootOf('shard') && a.node !== rootOf('files'))!.node
-      // The files tree's root, the shard tree's root, then any other node.
-      const victim = [rootOf('files'), rootOf('shard'), ...all.map((a) => a.node).filter((n) => n !== entry)][trial % 3]!
+      // The files tree's root, the shard tree's root, another node, then the entry itself (once the put has its
+      // member lists: before that, a command whose own node is dead has nobody to ask).
+      const victim = [rootOf('files'), rootOf('shard'), all.map((a) => a.node).find((n) => n !== entry && n !== rootOf('shard') && n !== rootOf('files'))!, rootOf('files'), entry][trial]!
+      const reader = all.map((a) => a.node).find((n) => n !== victim)!
       const data = randomBytes(24 * 1024 * 1024)
       const file = join(work, `put-${trial}.bin`)
       await writeFile(file, data)
+      const chunkPuts = async () => {
+        const counts = await Promise.all(organism.alive().map(async (n) => ((await organism.monitorStatus(n)).cells.find((c) => c.name === 'shard') as unknown as { organs: { storage: { chunkPuts: number } } }).organs.storage.chunkPuts))
+        return counts.reduce((a, b) => a + b, 0)
+      }
+      const putsBefore = victim === entry ? await chunkPuts() : 0
       const running = borg(entry, 'shard', 'put', file, '--json')
-      await new Promise((r) => setTimeout(r, delay))
+      // The entry dies once the put is sending chunks (it has its member lists by then); the others after a delay.
+      if (victim === entry) await waitFor('the put to send chunks', async () => ((await chunkPuts()) > putsBefore ? true : undefined), 30_000, 50)
+      else await new Promise((r) => setTimeout(r, delay))
       organism.kill9(victim)
       const r = await running
-      console.log(`put trial ${trial}: node ${victim.index} killed ${delay} ms into the put: exit ${r.code}${r.code === 0 ? '' : `: ${r.stdout.toString().slice(0, 300)}`}`)
+      console.log(`put trial ${trial}: node ${victim.index}${victim === entry ? ' (the entry)' : ''} killed ${victim === entry ? 'as it sent chunks' : `${delay} ms into the put`}: exit ${r.code}${r.code === 0 ? '' : `: ${r.stdout.toString().slice(0, 300)}`}`)
       expect(r.code, r.stdout.toString() + r.stderr).toBe(0)
-      const back = await borg(entry, 'shard', 'get', JSON.parse(r.stdout.toString()).id)
+      const back = await borg(reader, 'shard', 'get', JSON.parse(r.stdout.toString()).id)
       expect(back.code, back.stderr).toBe(0)
       expect(sha(back.stdout)).toBe(sha(data))
-      organism.launch(victim, [entry.index], CELLS)
+      organism.launch(victim, [reader.index], CELLS)
       await oneTreeEach()
     }
   }, 600_000)

@@ -15,14 +15,23 @@
  *   cells: the bytes never pass through the auditor) until there are R again. More than R: the extras get no lease, and their shard cells
  *   collect them after the grace period (src/cells/shard/chunk-keeper.ts).
  * - Expired files are dropped, so their chunks' leases lapse too.
+ *
+ * Besides the rounds, the steward watches both trees (every `watchMs`, a
+ * question that costs almost nothing while a tree is unchanged): when shard
+ * cells leave the shard tree (their death was detected and their positions
+ * repaired), every kept file that had a chunk among the first R of a departed
+ * cell's rankings is audited at once, so lost copies are made up within
+ * seconds of the detection instead of at the next round or read; when file
+ * managers leave theirs, the manifests they kept get copies elsewhere.
  */
 import { BorgError } from '../../core/errors.js'
 import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
 import { request } from '../../core/wire/transport.js'
-import { manifestHolders, rankHolders } from '../../core/storage/placement.js'
+import { manifestHolders, rankHolders, ranksAmong } from '../../core/storage/placement.js'
 import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'
 import { openRemoval } from '../../core/storage/removal.js'
 import type { Member } from '../../core/tree/types.js'
+import type { MembershipChange } from '../../core/storage/member-view.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../types.js'
 import type { ManifestStore } from './manifest-store.js'
@@ -37,9 +46,11 @@ const MAX_FETCH_CHUNKS = 64
 export interface StewardOptions {
   /** Audit every held manifest this often, ms. */
   auditMs: number
+  /** Look for shard cells that left the shard tree this often, ms. */
+  watchMs: number
 }
 
-export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000 }
+export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000, watchMs: 5_000 }
 
 /** How far down a chunk's ranking copies are counted. */
 const AUDIT_DEPTH = 10
@@ -70,15 +81,27 @@ interface Need {
 export interface StewardPeers {
   /** The file-manager tree's members. */
   files(): Promise<Member[]>
-  /** The shard tree's members (undefined: no shard cell is known, chunks are not audited). */
-  shards(): Promise<Member[] | undefined>
+  /**
+   * The shard tree's members (undefined: no shard cell is known, chunks are not audited);
+   * `fresh`: the whole list fetched now, not a recent one.
+   */
+  shards(fresh?: boolean): Promise<Member[] | undefined>
+  /** Look at the shard tree again: who left and joined since the list held before (undefined: nothing changed). */
+  shardChanges(): Promise<MembershipChange | undefined>
+  /** The same for the file-manager tree. */
+  fileChanges(): Promise<MembershipChange | undefined>
 }
 
 export class FileSteward {
   private timer?: Timer
+  private watchTimer?: Timer
   private running = false
   private stopped = false
-  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0 }
+  /** Shard cells that left and whose files are not audited yet, with the list they left (their rankings). */
+  private departed = new Map<string, Member>()
+  private departedFrom = new Map<string, Member>()
+  private healing?: Promise<void>
+  readonly counters = { rounds: 0, audits: 0, repairs: 0, expired: 0, manifestCopies: 0, removalsLearned: 0, shardDepartures: 0, departureAudits: 0, fileManagerDepartures: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -89,11 +112,94 @@ export class FileSteward {
 
   start(): void {
     this.schedule()
+    this.scheduleWatch()
   }
 
   stop(): void {
     this.stopped = true
     this.timer?.cancel()
+    this.watchTimer?.cancel()
+  }
+
+  private scheduleWatch(): void {
+    if (this.stopped) return
+    this.watchTimer = this.ctx.clock.after(this.options.watchMs, () =>
+      void this.watch()
+        .catch((error: Error) => this.ctx.log.warn(`steward: watch failed: ${error.message}`, 'steward-watch'))
+        .finally(() => this.scheduleWatch()),
+    )
+  }
+
+  /**
+   * One look at both trees. Departed shard cells start the audit of what they
+   * held; departed file managers, new copies of the manifests they kept.
+   */
+  async watch(): Promise<void> {
+    const look = (what: string, changes: () => Promise<MembershipChange | undefined>) =>
+      changes().catch((error: Error) => void this.ctx.log.debug(`steward: ${what} members unavailable: ${error.message}`))
+    const [files, shards] = await Promise.all([look('file-manager', () => this.peers.fileChanges()), look('shard', () => this.peers.shardChanges())])
+    if (files && files.left.length > 0) await this.manifestDepartures(files)
+    if (shards && shards.left.length > 0) await this.departures(shards)
+  }
+
+  /** File managers left: the manifests they were to keep get copies on the others (as a round would give them). */
+  private async manifestDepartures(change: MembershipChange): Promise<void> {
+    this.counters.fileManagerDepartures += change.left.length
+    const left = new Set(change.left.map((m) => m.id))
+    const before = change.before.map((m) => m.id)
+    const affected: Manifest[] = []
+    for (const id of [...this.manifests.ids()]) {
+      const m = await this.manifests.get(id)
+      if (m && manifestHolders(m.id, m.owner, before).some((h) => left.has(h))) affected.push(m)
+    }
+    if (affected.length === 0) return
+    const { copies } = await this.replicate(affected).catch((error: Error) => (this.ctx.log.debug(`steward: manifest replication failed: ${error.message}`), { copies: 0 }))
+    this.ctx.log.info(`steward: ${change.left.length} file manager(s) left: ${affected.length} manifest(s) they kept checked, ${copies} copies made`)
+  }
+
+  /**
+   * Shard cells left the tree: audit every kept file that had a chunk among
+   * the first R of a departed cell's rankings (over the list they left).
+   * Departures seen while an audit pass runs are taken by the next pass.
+   */
+  departures(change: MembershipChange): Promise<void> {
+    for (const m of change.left) this.departed.set(m.id, m)
+    for (const m of change.before) this.departedFrom.set(m.id, m)
+    this.counters.shardDepartures += change.left.length
+    return this.heal()
+  }
+
+  private heal(): Promise<void> {
+    this.healing ??= this.healDepartures().finally(() => {
+      this.healing = undefined
+      // Departures that came in as the last pass ended get their own.
+      if (this.departed.size > 0 && !this.stopped) void this.heal()
+    })
+    return this.healing
+  }
+
+  private async healDepartures(): Promise<void> {
+    while (this.departed.size > 0 && !this.stopped) {
+      const left = [...this.departed.values()]
+      const before = [...this.departedFrom.keys()]
+      this.departed = new Map()
+      this.departedFrom = new Map()
+      const affected: Manifest[] = []
+      for (const id of [...this.manifests.ids()]) {
+        const m = await this.manifests.get(id)
+        if (!m) continue
+        const target = Math.min(m.replicas ?? DEFAULT_REPLICAS, before.length)
+        if (m.chunks.some((hash) => left.some((gone) => ranksAmong(hash, gone.id, before, target)))) affected.push(m)
+      }
+      const names = left.map((m) => m.id.slice(0, 12)).join(', ')
+      this.ctx.log.info(`steward: shard cell(s) ${names} left the shard tree: auditing ${affected.length} file(s) that had chunks there`)
+      for (const manifest of affected) {
+        if (this.stopped) return
+        if (!this.manifests.ownerOf(manifest.id)) continue // removed meanwhile
+        this.counters.departureAudits++
+        await this.auditChunks(manifest).catch((error) => this.ctx.log.debug(`steward: audit of ${manifest.id.slice(0, 12)} failed: ${(error as Error).message}`))
+      }
+    }
   }
 
   private schedule(): void {
@@ -219,13 +325,45 @@ export class FileSteward {
   /** Count, vouch for and (if need be) repair the copies of every chunk of one file. */
   async auditChunks(manifest: Manifest): Promise<AuditResult> {
     this.counters.audits++
-    const members = await this.peers.shards()
     const base = { id: manifest.id, chunks: manifest.chunks.length, expired: false }
+    const members = await this.peers.shards()
     if (!members) return { ...base, fewest: 0, repaired: 0 }
+    const lengths = new Map(manifest.chunks.map((h, i) => [h, storedChunkLength(manifest, i)]))
+    let count = await this.countCopies(manifest, [...lengths.keys()], members)
+    if ([...count.holders.values()].some((found) => found.length === 0)) {
+      // Before calling a chunk lost: a shard cell that joined after our list was fetched may hold it
+      // (a put placed it by a newer list). Look at the whole tree again and count anew if it grew.
+      const fresh = await this.peers.shards(true)
+      if (fresh && fresh.some((m) => !count.byId.has(m.id))) count = await this.countCopies(manifest, [...lengths.keys()], fresh)
+    }
+    const { byId, target, rankings, holders, silent } = count
+    let fewest = Infinity
+    const needs: Need[] = []
+    for (const [hash, found] of holders) {
+      fewest = Math.min(fewest, found.length)
+      if (found.length >= target) continue
+      if (found.length === 0) {
+        const ranking = rankings.get(hash)!
+        const unanswered = ranking.filter((id) => silent.has(id)).length
+        this.ctx.log.warn(
+          `steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy among the ${ranking.length} best-ranked of ${byId.size} shard cells (${unanswered} did not answer)`,
+          'chunk-lost',
+        )
+        continue
+      }
+      const candidates = rankings.get(hash)!.filter((id) => !found.includes(id))
+      needs.push({ hash, length: lengths.get(hash)!, holders: found, candidates, missing: target - found.length })
+    }
+    const repaired = needs.length > 0 ? await this.repair(needs, byId) : 0
+    this.counters.repairs += repaired
+    if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
+    return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
+  }
+
+  /** Ask the best-ranked shard cells of every chunk which of them they have; the first `target` of each ranking get their lease renewed. */
+  private async countCopies(manifest: Manifest, unique: string[], members: Member[]) {
     const byId = new Map(members.map((m) => [m.id, m]))
     const target = Math.min(manifest.replicas ?? DEFAULT_REPLICAS, byId.size)
-    const lengths = new Map(manifest.chunks.map((h, i) => [h, storedChunkLength(manifest, i)]))
-    const unique = [...lengths.keys()]
     const rankings = new Map(unique.map((h) => [h, rankHolders(h, byId.keys()).slice(0, AUDIT_DEPTH)]))
     // One has-query per member (in slices): which of its chunks it has; lease the first `target`.
     const asks = new Map<string, { hashes: string[]; touch: boolean[] }>()
@@ -238,6 +376,8 @@ export class FileSteward {
       })
     }
     const holders = new Map<string, string[]>(unique.map((h) => [h, []]))
+    /** Shard cells that did not answer (dead, or not reachable from here). */
+    const silent = new Set<string>()
     await Promise.all(
       [...asks].map(async ([id, a]) => {
         for (let i = 0; i < a.hashes.length; i += MAX_HAS_CHUNKS) {
@@ -245,25 +385,11 @@ export class FileSteward {
           const touch = a.touch.slice(i, i + MAX_HAS_CHUNKS).flatMap((t, k) => (t ? [k] : []))
           const have = await this.has(byId.get(id)!, hashes, touch).catch(() => undefined)
           if (have) hashes.forEach((h, k) => have[k] && holders.get(h)!.push(id))
+          else silent.add(id)
         }
       }),
     )
-    let fewest = Infinity
-    const needs: Need[] = []
-    for (const [hash, found] of holders) {
-      fewest = Math.min(fewest, found.length)
-      if (found.length >= target) continue
-      if (found.length === 0) {
-        this.ctx.log.warn(`steward: chunk ${hash.slice(0, 12)} of file ${manifest.id.slice(0, 12)} has no live copy`, 'chunk-lost')
-        continue
-      }
-      const candidates = rankings.get(hash)!.filter((id) => !found.includes(id))
-      needs.push({ hash, length: lengths.get(hash)!, holders: found, candidates, missing: target - found.length })
-    }
-    const repaired = needs.length > 0 ? await this.repair(needs, byId) : 0
-    this.counters.repairs += repaired
-    if (repaired > 0) this.ctx.log.info(`steward: file ${manifest.id.slice(0, 12)}: ${repaired} chunk copies made (fewest live copies were ${fewest} of ${target})`)
-    return { ...base, fewest: fewest === Infinity ? target : fewest, repaired }
+    return { byId, target, rankings, holders, silent }
   }
 
   /** Which of `hashes` a shard cell has; the ones at `touch` indexes get their lease renewed. */
@@ -300,6 +426,7 @@ export class FileSteward {
             try {
               const reply = readObject(await request(this.ctx.transport, byId.get(id)!, jsonMessage(CHUNK_FETCH, { chunks }), 120_000))
               const stored = new Set(Array.isArray(reply.stored) ? reply.stored : [])
+              if (stored.size < slice.length) this.ctx.log.debug(`steward: ${id.slice(0, 12)} fetched ${stored.size} of ${slice.length} chunk(s)`)
               for (const need of slice) {
                 if (!stored.has(need.hash)) continue
                 need.missing--

@@ -6,6 +6,8 @@
  * the 25 children of its portal file.
  *
  * BORG_FILES_AUDIT_MS sets how often kept files are audited (default 10 min);
+ * BORG_FILES_WATCH_MS how often the shard tree is checked for departed cells
+ * whose chunks need new copies (default 5 s);
  * BORG_FILES_QUOTA bounds the disk manifests may take (default 1G: about 15,000
  * files of 1 GB each, or millions of small ones).
  */
@@ -23,12 +25,20 @@ export const filesCell: CellType = {
     context.dataDir ? [new ManifestOrgan(context, { steward: stewardOptions(process.env), quotaBytes: parseSize(process.env.BORG_FILES_QUOTA ?? DEFAULT_FILES_QUOTA, 'BORG_FILES_QUOTA') })] : [],
 }
 
-function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number } {
-  const text = env.BORG_FILES_AUDIT_MS
-  if (text === undefined) return {}
-  const value = Number(text)
-  if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', 'BORG_FILES_AUDIT_MS must be a whole number of ms ≥ 100')
-  return { auditMs: value }
+function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number; watchMs?: number } {
+  const ms = (name: string) => {
+    const text = env[name]
+    if (text === undefined) return undefined
+    const value = Number(text)
+    if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
+    return value
+  }
+  const options: { auditMs?: number; watchMs?: number } = {}
+  const auditMs = ms('BORG_FILES_AUDIT_MS')
+  const watchMs = ms('BORG_FILES_WATCH_MS')
+  if (auditMs !== undefined) options.auditMs = auditMs
+  if (watchMs !== undefined) options.watchMs = watchMs
+  return options
 }
 
 export { ManifestOrgan } from './manifest-organ.js'

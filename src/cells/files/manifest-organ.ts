@@ -13,7 +13,8 @@ import type { Peer, Responder } from '../../core/wire/transport.js'
 import { request } from '../../core/wire/transport.js'
 import { isKeyIdHex } from '../../core/crypto/key-id.js'
 import { openRemoval } from '../../core/storage/removal.js'
-import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import { answerMembers, fetchMemberList, membersReply } from '../../core/storage/members.js'
+import { MemberView } from '../../core/storage/member-view.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../types.js'
 import { answerWhenReady } from '../answer.js'
@@ -23,6 +24,8 @@ import { DEFAULT_STEWARD, FileSteward, type StewardOptions } from './file-stewar
 
 const SHARD_MEMBERS = 'shard.members'
 const DIRECTORY = 'node.directory'
+/** An audit works from a shard member list at most this old (placement by a newer list may have put chunks on a newcomer). */
+const SHARD_LIST_FRESH_MS = 2_000
 
 export interface ManifestOrganOptions {
   steward?: Partial<StewardOptions>
@@ -34,8 +37,11 @@ export class ManifestOrgan implements Organ {
   readonly name = 'manifests'
   readonly manifests: ManifestStore
   readonly steward: FileSteward
-  private readonly fileManagers: MemberCache
-  private readonly shardCells: MemberCache
+  private readonly fileManagers: MemberView
+  /** This file manager's view of the shard tree (watched for departures). */
+  readonly shardCells: MemberView
+  /** The shard cell asked for the shard members (found once, looked for again after a failure). */
+  private shardPeer?: Peer
   private opened: Promise<void> | undefined
   private readonly counters = { puts: 0, gets: 0, removals: 0, refusedRemovals: 0, refusedRemoved: 0 }
 
@@ -45,19 +51,40 @@ export class ManifestOrgan implements Organ {
   ) {
     if (!ctx.dataDir) throw new BorgError('usage', 'the file-manager cell needs a data directory')
     this.manifests = new ManifestStore(ctx.dataDir, ctx.log, options.quotaBytes)
-    this.fileManagers = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, FILES_KIND.members), ctx.clock)
-    this.shardCells = new MemberCache(async () => fetchMembers(ctx.transport, await this.shardEntry(), SHARD_MEMBERS), ctx.clock)
+    // Its own tree: the roster when this node is the root, a deputy's replica, else from the root or the deputies.
+    this.fileManagers = new MemberView({
+      fetch: (since) => fetchMemberList(ctx.transport, FILES_KIND.members, membersReply(ctx.tree, { any: true, since }), { since }),
+      clock: ctx.clock,
+    })
+    this.shardCells = new MemberView({
+      fetch: async (since) => {
+        const entry = (this.shardPeer ??= await this.shardEntry())
+        try {
+          return await fetchMemberList(ctx.transport, SHARD_MEMBERS, entry, { since })
+        } catch (error) {
+          this.shardPeer = undefined
+          throw error
+        }
+      },
+      clock: ctx.clock,
+    })
     this.steward = new FileSteward(
       ctx,
       this.manifests,
       {
         files: () => this.fileManagers.list(),
-        shards: () => this.shardCells.list().catch((error: Error) => (this.ctx.log.debug(`manifests: no shard members: ${error.message}`), undefined)),
+        // A list a few seconds old at most (a cheap check while the tree is unchanged), or the whole list fetched now.
+        shards: (fresh) =>
+          (fresh ? this.fullShardList() : this.shardCells.refreshIfOlder(SHARD_LIST_FRESH_MS))
+            .then(() => this.shardCells.list())
+            .catch((error: Error) => (this.ctx.log.debug(`manifests: no shard members: ${error.message}`), undefined)),
+        shardChanges: () => this.shardCells.refresh(),
+        fileChanges: () => this.fileManagers.refresh(),
       },
       { ...DEFAULT_STEWARD, ...options.steward },
     )
     for (const router of [ctx.net, ctx.receptor]) {
-      router.on(FILES_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, FILES_KIND.members, r))
+      router.on(FILES_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.fileManagers.current))
       router.on(FILES_KIND.put, ANYONE, (m, r) => this.guard(r, () => this.onPut(m, r!)))
       router.on(FILES_KIND.get, ANYONE, (m, r) => this.guard(r, () => this.onGet(m, r!)))
       router.on(FILES_KIND.has, ANYONE, (m, r) => this.guard(r, () => this.onHas(m, r!)))
@@ -87,6 +114,15 @@ export class ManifestOrgan implements Organ {
 
   status(): Record<string, unknown> {
     return { manifests: this.manifests.count, usedBytes: this.manifests.usedBytes, quotaBytes: this.manifests.quotaBytes, removalsKept: this.manifests.removalCount, fileManagersKnown: this.fileManagers.size, shardCellsKnown: this.shardCells.size, ...this.counters, steward: this.steward.counters }
+  }
+
+  private lastFullShardList = -Infinity
+
+  /** The whole shard member list fetched now, not more often than every SHARD_LIST_FRESH_MS (many audits of lost chunks ask). */
+  private async fullShardList(): Promise<void> {
+    if (this.ctx.clock.monotonic() - this.lastFullShardList < SHARD_LIST_FRESH_MS) return
+    this.lastFullShardList = this.ctx.clock.monotonic()
+    await this.shardCells.refresh({ full: true }).catch(() => undefined)
   }
 
   /** A shard cell to ask for the shard members: this node's own, else one on another file manager's node. */

@@ -211,6 +211,25 @@ export class ChunkStore {
     return undefined
   }
 
+  /**
+   * Hash the chunk again now, whatever was verified before (a reader reported
+   * bytes that do not match its name): 'good', 'dropped' (corrupt, deleted)
+   * or 'absent'.
+   */
+  async recheck(hash: string): Promise<'good' | 'dropped' | 'absent'> {
+    const path = this.pathOf(hash)
+    return this.withLock(hash, async () => {
+      const bytes = await readIfExists(path)
+      if (bytes === undefined) return 'absent'
+      if (chunkHash(bytes) === hash) {
+        this.markVerified(hash, bytes.length)
+        return 'good'
+      }
+      this.reportCorrupt(hash, 'reported by a reader, hashed again')
+      return (await this.removeFile(path)) ? 'dropped' : 'absent'
+    })
+  }
+
   /** Whether a file exists under this name; does not read or verify it. */
   async has(hash: string): Promise<boolean> {
     return (await fileSize(this.pathOf(hash))) !== undefined

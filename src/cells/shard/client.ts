@@ -6,6 +6,13 @@
  * the holders with a window of chunks in flight, and verifies every chunk and
  * the whole file. So any node can serve any file, and the node asked first
  * holds nothing special.
+ *
+ * Nodes die at any moment, the trees' roots included: member lists come from
+ * a deputy or the entry node when the root does not answer
+ * (core/storage/members.ts), a holder that failed to connect or answer is
+ * asked last for the rest of the command, and a holder that sent bytes which
+ * do not match the chunk's name is told so (`shard.chunk.corrupt`), so it
+ * drops a bad copy and the read's audit makes up a good one.
  */
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, hexToBytes } from '../../core/bytes.js'
@@ -17,7 +24,7 @@ import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, fileKeyFromMeta, o
 import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../../core/storage/manifest.js'
 import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '../../core/storage/placement.js'
 import { signRemoval } from '../../core/storage/removal.js'
-import { fetchMembers } from '../../core/tree/member-list.js'
+import { fetchMemberList } from '../../core/storage/members.js'
 import type { Member } from '../../core/tree/types.js'
 import { BodyType, jsonMessage, readJson, type Incoming } from '../../core/wire/message.js'
 import type { Random } from '../../core/wire/random.js'
@@ -42,6 +49,8 @@ export function windowFor(chunkSize: number): number {
 }
 /** How far down the ranking a chunk or manifest is looked for. */
 const SEARCH_DEPTH = MAX_REPLICAS + 2
+/** A corruption report waits this long for the holder's answer (a read's audit waits for the reports). */
+const REPORT_TIMEOUT_MS = 5_000
 
 export interface StorageClientOptions {
   transport: Transport
@@ -117,10 +126,10 @@ export class StorageClient {
     this.timeoutMs = options.timeoutMs ?? 15_000
   }
 
-  /** The shard tree's members by id, from the entry cell (which redirects to its root); asked once. */
+  /** The shard tree's members by id, from the entry cell (its root, or a deputy or the entry itself when the root is gone); asked once. */
   members(): Promise<Map<string, Member>> {
     if (!this.memberMap) {
-      const asked = fetchMembers(this.options.transport, this.options.shards, SHARD_KIND.members, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
+      const asked = this.fetchList(this.options.shards, SHARD_KIND.members)
       // A failed ask is not kept: the next call asks again.
       asked.catch(() => (this.memberMap = undefined))
       this.memberMap = asked
@@ -131,15 +140,36 @@ export class StorageClient {
   /** The file-manager tree's members by id; asked once. */
   fileManagers(): Promise<Map<string, Member>> {
     if (!this.fileManagerMap) {
-      const asked = fetchMembers(this.options.transport, this.options.files, FILES_KIND.members, this.timeoutMs).then((list) => new Map(list.map((m) => [m.id, m])))
+      const asked = this.fetchList(this.options.files, FILES_KIND.members)
       asked.catch(() => (this.fileManagerMap = undefined))
       this.fileManagerMap = asked
     }
     return this.fileManagerMap
   }
 
+  private async fetchList(entry: Peer, kind: string): Promise<Map<string, Member>> {
+    const fetched = await fetchMemberList(this.options.transport, kind, entry, { timeoutMs: this.timeoutMs })
+    if ('unchanged' in fetched) throw new BorgError('bad-reply', `${kind}: unchanged, but no list was named`)
+    return new Map(fetched.members.map((m) => [m.id, m]))
+  }
+
+  /** Holders that failed to connect or answer during this command: asked last from then on. */
+  private readonly suspects = new Set<string>()
+
+  private noteFailure(holder: Peer, error: unknown): void {
+    if (holder.id && error instanceof BorgError && (error.code === 'unavailable' || error.code === 'timeout') && !error.details?.remote) this.suspects.add(holder.id)
+  }
+
+  /** Ids in rank order, the ones that failed during this command moved to the end. */
+  private liveFirst(ranked: string[]): string[] {
+    if (this.suspects.size === 0) return ranked
+    return [...ranked.filter((id) => !this.suspects.has(id)), ...ranked.filter((id) => this.suspects.has(id))]
+  }
+
   async put(source: AsyncIterable<Uint8Array>, options: PutOptions): Promise<PutResult> {
-    const byId = await this.members()
+    // Both lists up front: the node entered by may die during the put (it holds chunks too).
+    const [byId, fileManagers] = await Promise.all([this.members(), this.fileManagers()])
+    const started = this.options.now()
     const asked = options.replicas ?? DEFAULT_REPLICAS
     if (!(Number.isSafeInteger(asked) && asked >= 1 && asked <= MAX_REPLICAS)) throw new BorgError('invalid-input', `replicas must be 1…${MAX_REPLICAS}`)
     const replicas = Math.min(asked, byId.size)
@@ -197,13 +227,17 @@ export class StorageClient {
       content.mime = options.mime
     }
     const manifest = signManifest(options.owner, content, this.options.now(), this.options.random)
-    const manifestCopies = await this.putManifest(manifest)
+    const manifestCopies = await this.putManifest(manifest, this.options.now() - started > 30_000 ? undefined : fileManagers, fileManagers)
     return { manifest, replicas, capped: byId.size < asked, fewestCopies: chunks.length === 0 ? replicas : fewest, manifestCopies }
   }
 
-  /** Send a chunk to its `replicas` best-ranked holders, moving down the ranking past refusals and failures. */
+  /**
+   * Send a chunk to its `replicas` best-ranked holders, moving down the
+   * ranking past refusals and failures (holders that already failed during
+   * this put are tried last: a dead one costs one failure, not one per chunk).
+   */
   private async uploadChunk(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
-    const ranked = rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)
+    const ranked = this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH))
     const message = { kind: SHARD_KIND.chunkPut, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(hash) }
     let next = 0
     let copies = 0
@@ -218,6 +252,7 @@ export class StorageClient {
           await this.ask(holder, message)
           copies++
         } catch (error) {
+          this.noteFailure(holder, error)
           errors.push(`${holder.endpoint}: ${(error as Error).message}`)
         } finally {
           pending--
@@ -230,8 +265,9 @@ export class StorageClient {
   }
 
   /** The manifest to its file managers (by id and by owner); they keep each other's copies up afterwards. */
-  private async putManifest(manifest: Manifest): Promise<number> {
-    const byId = await this.fileManagers()
+  private async putManifest(manifest: Manifest, recent: Map<string, Member> | undefined, early: Map<string, Member>): Promise<number> {
+    // After a long put, a list fetched now if the entry answers (file managers may have come and gone), else the one from the start.
+    const byId = recent ?? (await this.fetchList(this.options.files, FILES_KIND.members).catch(() => early))
     const message = { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary }
     const results = await Promise.allSettled(manifestHolders(manifest.id, manifest.owner, byId.keys()).map((id) => this.ask(byId.get(id)!, message)))
     const stored = results.filter((r) => r.status === 'fulfilled').length
@@ -289,6 +325,8 @@ export class StorageClient {
     let fallbacks = 0
     let written = 0
     const indexes = Array.from({ length: Math.max(0, manifest.chunks.length - from) }, (_, k) => from + k)
+    const sources = new SourceOrders()
+    const reports: Promise<boolean>[] = []
     // The DStream pull engine, in order: a window of chunks in flight, each from its best-ranked
     // holder first and from the next ones on a retry, handed to the sink in order.
     await pullWindow({
@@ -297,7 +335,8 @@ export class StorageClient {
       attempts: this.sourcesPerChunk(byId),
       ordered: true,
       fetch: async (i, attempt) => {
-        const bytes = await this.fetchFrom(manifest, i, byId, attempt)
+        const bytes = await this.fetchFrom(manifest, i, sources.of(i, attempt, () => this.sourcesOf(manifest.chunks[i]!, byId)), attempt, (report) => reports.push(report))
+        sources.done(i)
         if (attempt > 0) fallbacks++
         return bytes
       },
@@ -314,10 +353,17 @@ export class StorageClient {
     })
     if (whole && bytesToHex(await whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
     if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
+    // Holders told of a bad copy answer first (a few seconds at most), so the audit below finds it dropped.
+    await Promise.all(reports)
     // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).
-    const source = this.manifestSources.get(id)
-    if (source) await deliver(this.options.transport, source, jsonMessage(FILES_KIND.audit, { id }), 5_000).catch(() => {})
+    this.askAudit(id)
     return { manifest, bytes: written, fallbacks }
+  }
+
+  /** Ask the file manager that served the manifest to audit the file now (one-way; its answer is not waited for beyond the delivery). */
+  private askAudit(id: string): Promise<void> {
+    const source = this.manifestSources.get(id)
+    return source ? deliver(this.options.transport, source, jsonMessage(FILES_KIND.audit, { id }), 5_000).catch(() => {}) : Promise.resolve()
   }
 
   /**
@@ -327,7 +373,17 @@ export class StorageClient {
   async chunk(manifest: Manifest, index: number, keys?: FileKeys): Promise<Uint8Array> {
     if (!(Number.isSafeInteger(index) && index >= 0 && index < manifest.chunks.length)) throw new BorgError('invalid-input', `file ${manifest.id} has no chunk ${index}`)
     const byId = await this.members()
-    const bytes = await fetchWithRetries({ attempts: this.sourcesPerChunk(byId), fetch: (i, rank) => this.fetchFrom(manifest, i, byId, rank), failure: (i, errors) => this.lostChunk(manifest, i, errors) }, index)
+    const sources = new SourceOrders()
+    // A bad copy reported and dropped: the file's audit makes up a good one.
+    const onReport = (report: Promise<boolean>) => void report.then((dropped) => (dropped ? this.askAudit(manifest.id) : undefined))
+    const bytes = await fetchWithRetries(
+      {
+        attempts: this.sourcesPerChunk(byId),
+        fetch: (i, attempt) => this.fetchFrom(manifest, i, sources.of(i, attempt, () => this.sourcesOf(manifest.chunks[i]!, byId)), attempt, onReport),
+        failure: (i, errors) => this.lostChunk(manifest, i, errors),
+      },
+      index,
+    )
     if (!manifest.enc) return bytes
     if (!keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: its owner's identity is needed to read it`)
     return decryptChunk(this.fileKeyOf(manifest, keys), index, bytes)
@@ -346,17 +402,38 @@ export class StorageClient {
     return Math.min(SEARCH_DEPTH, byId.size) + 1
   }
 
-  /** Chunk `index` from the holder at place `rank` of its ranking (past the end: the entry cell), checked against its name and length. */
-  private async fetchFrom(manifest: Manifest, index: number, byId: Map<string, Member>, rank: number): Promise<Uint8Array> {
+  /** Where to ask for a chunk, in order: its best-ranked holders (those that failed during this command last), then the entry cell. */
+  private sourcesOf(hash: string, byId: Map<string, Member>): Peer[] {
+    return [...this.liveFirst(this.rankingOf(hash, byId)).map((id) => byId.get(id)!), this.options.shards]
+  }
+
+  /** Chunk `index` from the source at place `attempt` of `sources`, checked against its name and length. */
+  private async fetchFrom(manifest: Manifest, index: number, sources: Peer[], attempt: number, onReport: (report: Promise<boolean>) => void): Promise<Uint8Array> {
     const hash = manifest.chunks[index]!
-    const ranked = this.rankingOf(hash, byId)
-    const holder = rank < ranked.length ? byId.get(ranked[rank]!) : rank === ranked.length ? this.options.shards : undefined
+    const holder = sources[attempt]
     if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
     try {
       return chunkFromReply(await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash })), hash, storedChunkLength(manifest, index))
     } catch (error) {
+      this.noteFailure(holder, error)
+      if (servedBadBytes(error)) onReport(this.reportCorrupt(holder, hash))
       throw new BorgError(error instanceof BorgError ? error.code : 'unavailable', `${holder.endpoint}: ${(error as Error).message}`)
     }
+  }
+
+  /** Chunks already reported to a holder by this client (once is enough). */
+  private readonly reported = new Set<string>()
+
+  /** Tell a holder its copy of `hash` came out wrong: it hashes it again and drops it if it is bad. Resolves to whether it dropped one. */
+  private reportCorrupt(holder: Peer, hash: string): Promise<boolean> {
+    const key = `${holder.id ?? holder.endpoint}/${hash}`
+    if (this.reported.has(key)) return Promise.resolve(false)
+    if (this.reported.size > 65_536) this.reported.clear()
+    this.reported.add(key)
+    return request(this.options.transport, holder, jsonMessage(SHARD_KIND.chunkCorrupt, { hash }), REPORT_TIMEOUT_MS).then(
+      (reply) => readObject(reply).dropped === true,
+      () => false,
+    )
   }
 
   private readonly rankings = new Map<string, string[]>()
@@ -469,4 +546,27 @@ export class StorageClient {
   private ask(peer: Peer, message: Parameters<typeof request>[2]): Promise<Incoming> {
     return request(this.options.transport, peer, message, this.timeoutMs)
   }
+}
+
+/** Each chunk's sources, fixed at its first attempt so its retries walk one list. */
+class SourceOrders {
+  private readonly orders = new Map<number, Peer[]>()
+
+  of(index: number, attempt: number, compute: () => Peer[]): Peer[] {
+    let order = attempt === 0 ? undefined : this.orders.get(index)
+    if (!order) this.orders.set(index, (order = compute()))
+    return order
+  }
+
+  done(index: number): void {
+    this.orders.delete(index)
+  }
+}
+
+/** The holder's reply carried bytes that are not the chunk asked for (its copy is bad), as opposed to no reply at all. */
+export function servedBadBytes(error: unknown): boolean {
+  if (!(error instanceof BorgError) || error.details?.remote) return false
+  if (error.code === 'body-hash-mismatch') return true
+  const cause = (error as { cause?: unknown }).cause
+  return error.code === 'bad-reply' && cause instanceof BorgError && cause.code === 'body-hash-mismatch'
 }

@@ -13,6 +13,8 @@ export const SHARD_KIND = {
   chunkGet: 'shard.chunk.get',
   chunkHas: 'shard.chunk.has',
   chunkFetch: 'shard.chunk.fetch',
+  /** A reader got bytes that do not match the chunk's name: the holder hashes its copy again. */
+  chunkCorrupt: 'shard.chunk.corrupt',
   /** Receptor only, from the node's own key: keep every chunk of a file here. */
   pin: 'shard.pin',
   unpin: 'shard.unpin',

@@ -17,13 +17,16 @@ import { ANYONE, ownKey } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
 import { isSha256Hex } from '../../core/storage/names.js'
-import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import { answerMembers, fetchMemberList, membersReply, treeEpochOf } from '../../core/storage/members.js'
+import { MemberView } from '../../core/storage/member-view.js'
+import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
+import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../types.js'
 import { answerWhenReady } from '../answer.js'
 import { ChunkStore } from './chunk-store.js'
 import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
-import { fetchChunks, parseFetch } from './chunk-fetch.js'
+import { fetchChunks, parseFetch, type FetchItem } from './chunk-fetch.js'
 import { PinSet } from './pins.js'
 import { openManifest, storedChunkLength } from '../../core/storage/manifest.js'
 import { checkFileId } from '../../core/storage/names.js'
@@ -32,10 +35,14 @@ import { rankHolders } from '../../core/storage/placement.js'
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
 const VERIFIED_TTL_MS = 10 * 60_000
+/** A repair naming a holder this node does not know refreshes its member list (if the tree changed since), at most this often. */
+const UNKNOWN_HOLDER_REFRESH_MS = 1_000
 
 export interface StorageOptions {
   quotaBytes: number
   keeper?: Partial<KeeperOptions>
+  /** How many readers' corruption reports are checked (tests make it small). */
+  recheck?: Partial<RecheckBudgetOptions>
 }
 
 export class StorageOrgan implements Organ {
@@ -43,9 +50,11 @@ export class StorageOrgan implements Organ {
   readonly chunks: ChunkStore
   readonly keeper: ChunkKeeper
   readonly pins: PinSet
-  private readonly members: MemberCache
+  /** This node's view of the shard tree's members (what placement checks and repair pulls go by). */
+  readonly members: MemberView
+  private readonly recheck: RecheckBudget
   private opened: Promise<void> | undefined
-  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, chunksFetched: 0 }
+  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, chunksFetched: 0, fetchSourcesRefused: 0, corruptReports: 0, corruptDropped: 0, corruptReportsBusy: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -56,13 +65,19 @@ export class StorageOrgan implements Organ {
     this.chunks = new ChunkStore({ dir: join(ctx.dataDir, 'store'), quotaBytes: options.quotaBytes, log: ctx.log, verifiedTtlMs: VERIFIED_TTL_MS })
     this.pins = new PinSet(ctx.dataDir, ctx.log)
     this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper }, (hash) => this.pins.holds(hash))
-    this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members), ctx.clock)
+    // Its own tree: the roster when this node is the root, a deputy's replica, else from the root or the deputies.
+    this.members = new MemberView({
+      fetch: (since) => fetchMemberList(ctx.transport, SHARD_KIND.members, membersReply(ctx.tree, { any: true, since }), { since }),
+      clock: ctx.clock,
+    })
+    this.recheck = new RecheckBudget(ctx.clock, options.recheck)
     for (const router of [ctx.net, ctx.receptor]) {
-      router.on(SHARD_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, SHARD_KIND.members, r))
+      router.on(SHARD_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))
       router.on(SHARD_KIND.chunkPut, ANYONE, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
       router.on(SHARD_KIND.chunkGet, ANYONE, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
       router.on(SHARD_KIND.chunkHas, ANYONE, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
       router.on(SHARD_KIND.chunkFetch, ANYONE, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
+      router.on(SHARD_KIND.chunkCorrupt, ANYONE, (m, r) => this.guard(r, () => this.onChunkCorrupt(m, r!)))
     }
     ctx.receptor.on(SHARD_KIND.pin, ownKey(ctx.self.id), (m, r) => this.guard(r, () => this.onPin(m, r!)))
     ctx.receptor.on(SHARD_KIND.unpin, ownKey(ctx.self.id), (m, r) => this.guard(r, () => this.onUnpin(m, r!)))
@@ -109,16 +124,75 @@ export class StorageOrgan implements Organ {
     r.reply(jsonMessage(`${SHARD_KIND.chunkPut}.reply`, { hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
   }
 
-  /** Pull chunks from the holders named (a repair): each checked by hash and length, stored if this node is a chosen holder. */
+  /**
+   * Pull chunks from the holders named (a repair): each checked by hash and
+   * length, stored if this node is a chosen holder. Only members of the shard
+   * tree as this node knows them are asked, at the endpoints it knows them by
+   * (ids pinned): the endpoints in the request are never connected to, so
+   * nobody can make this node probe or call other addresses. What went wrong
+   * with a pull is logged here; the asker gets a generic error per chunk.
+   */
   private async onChunkFetch(m: Incoming, r: Responder): Promise<void> {
     const items = parseFetch(readObject(m))
     for (const item of items) this.checkChosen(item.hash)
-    const outcome = await fetchChunks(this.ctx.transport, items, async (hash, bytes) => {
-      await this.chunks.put(hash, bytes, { verified: true }) // fetchChunks checked the hash
-      this.keeper.touch(hash)
-      this.counters.chunksFetched++
+    const pinned = await this.pinSources(items)
+    const unfetchable = pinned.filter((item) => item.from.length === 0)
+    const outcome = await fetchChunks(
+      this.ctx.transport,
+      pinned.filter((item) => item.from.length > 0),
+      async (hash, bytes) => {
+        await this.chunks.put(hash, bytes, { verified: true }) // fetchChunks checked the hash
+        this.keeper.touch(hash)
+        this.counters.chunksFetched++
+      },
+    )
+    for (const f of outcome.failed) this.ctx.log.debug(`storage: repair pull of ${f.hash.slice(0, 12)} for ${m.fromHex.slice(0, 12)} failed: ${f.error}`)
+    if (unfetchable.length > 0) this.ctx.log.debug(`storage: repair pull for ${m.fromHex.slice(0, 12)}: ${unfetchable.length} chunk(s) name no holder this node knows`)
+    const failed = [...outcome.failed.map((f) => f.hash), ...unfetchable.map((item) => item.hash)].map((hash) => ({ hash, error: 'not fetched' }))
+    r.reply(jsonMessage(`${SHARD_KIND.chunkFetch}.reply`, { stored: outcome.stored, failed, freeBytes: this.chunks.freeBytes }))
+  }
+
+  /** Each item's holders replaced by the shard members this node knows under those ids (itself and strangers dropped). */
+  private async pinSources(items: FetchItem[]): Promise<FetchItem[]> {
+    const self = this.ctx.self.id
+    const unknown = items.some((item) => item.from.some((h) => h.id !== self && !this.members.byId(h.id)))
+    if (unknown && this.members.behind(treeEpochOf(this.ctx.tree)) && this.members.ageMs > UNKNOWN_HOLDER_REFRESH_MS) {
+      // The tree changed since this node's list was fetched: the holder may have joined since. Look again.
+      await this.members.refresh().catch(() => undefined)
+    }
+    return items.map((item) => {
+      const from: Member[] = []
+      for (const h of item.from) {
+        if (h.id === self) continue
+        const known = this.members.byId(h.id)
+        if (!known) this.counters.fetchSourcesRefused++
+        else if (!from.some((f) => f.id === known.id)) from.push(known)
+      }
+      return { ...item, from }
     })
-    r.reply(jsonMessage(`${SHARD_KIND.chunkFetch}.reply`, { ...outcome, freeBytes: this.chunks.freeBytes }))
+  }
+
+  /**
+   * A reader got bytes for this chunk that do not match its name. The copy
+   * here is hashed again (within the report budget) and dropped if it is
+   * corrupt; a good copy is kept whatever the report says.
+   */
+  private async onChunkCorrupt(m: Incoming, r: Responder): Promise<void> {
+    const { hash } = readObject(m)
+    if (!isSha256Hex(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
+    this.counters.corruptReports++
+    const verdict = this.recheck.take(hash)
+    if (verdict === 'busy') {
+      this.counters.corruptReportsBusy++
+      throw new BorgError('busy', 'too many corruption reports: try again later')
+    }
+    const held = await this.chunks.has(hash)
+    const result = held && verdict === 'check' ? await this.chunks.recheck(hash) : held ? 'good' : 'absent'
+    if (result === 'dropped') {
+      this.counters.corruptDropped++
+      this.ctx.log.warn(`storage: chunk ${hash.slice(0, 12)} reported corrupt by ${m.fromHex.slice(0, 12)}: it was, and is dropped`, 'corrupt-report')
+    }
+    r.reply(jsonMessage(`${SHARD_KIND.chunkCorrupt}.reply`, { hash, held: result === 'good', dropped: result === 'dropped' }))
   }
 
   private async onChunkGet(m: Incoming, r: Responder): Promise<void> {

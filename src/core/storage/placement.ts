@@ -38,6 +38,24 @@ export function rankHolders(chunk: string, candidates: Iterable<string>): string
   return scored.map((s) => s.id)
 }
 
+/**
+ * Whether `candidate` is among the best `n` of `candidates` for `chunk`, as
+ * rankHolders would say, without ranking them all: it stops at the n-th
+ * candidate that scores better, which for most chunks comes after a few.
+ * `candidates` must not repeat an id (a member list does not).
+ */
+export function ranksAmong(chunk: string, candidate: string, candidates: Iterable<string>, n: number): boolean {
+  if (n <= 0) return false
+  const mine = placementScore(chunk, candidate)
+  let better = 0
+  for (const id of candidates) {
+    if (id === candidate) continue
+    const order = compareScores(placementScore(chunk, id), mine)
+    if ((order > 0 || (order === 0 && id < candidate)) && ++better >= n) return false
+  }
+  return true
+}
+
 /** The `n` holders of `chunk` among `candidates` (fewer when there are fewer candidates). */
 export function chooseHolders(chunk: string, candidates: Iterable<string>, n: number): string[] {
   return rankHolders(chunk, candidates).slice(0, Math.max(0, n))

@@ -1,0 +1,196 @@
+/**
+ * The member lists of the storage trees (`shard.members`, `files.members`,
+ * docs/protocol.md §9.5), answered by any member and fetched without
+ * depending on the root being alive.
+ *
+ * The root answers with its roster. Asked with `any`, a deputy answers with
+ * its replica of the roster, and any other member with the last list it
+ * fetched; without `any` they point at the root and the deputies. So when
+ * the root has just died (until a deputy takes over, a few heartbeats), a
+ * reader still gets a list: from a deputy, or from the node it entered by.
+ * Asked with `since` (the tree id and epoch of the list the asker has), a
+ * member whose tree is at that same epoch answers `unchanged`: a watcher
+ * polls a member on its own node every few seconds for almost nothing, and
+ * fetches the list only after the tree changed.
+ */
+import { BorgError } from '../errors.js'
+import { jsonMessage, readJson, readObject, type Incoming } from '../wire/message.js'
+import { request, type Peer, type Responder, type Transport } from '../wire/transport.js'
+import type { TreeNode } from '../tree/tree-node.js'
+import type { Epoch, Member } from '../tree/types.js'
+
+/** Members listed per reply; larger trees need paging (not yet). */
+export const MAX_MEMBERS = 100_000
+
+/** Where a list came from: the root's roster, a deputy's replica of it, or a member's last fetched list. */
+export type ListSource = 'root' | 'replica' | 'cached'
+
+export interface MembersRequest {
+  /** Answer with what you know, even if you are not the root. */
+  any?: boolean
+  /** The list the asker has: `unchanged` when this member's tree is at this epoch. */
+  since?: { treeId: string; epoch: Epoch }
+}
+
+export interface MembersReply {
+  treeId?: string
+  epoch?: Epoch
+  size?: number
+  members?: Member[]
+  source?: ListSource
+  /** The tree is at the epoch the asker gave. */
+  unchanged?: boolean
+  /** Not the root: ask this one … */
+  root?: Member
+  /** … or, when it is gone, one of these (they hold replicas of its roster). */
+  deputies?: Member[]
+}
+
+/** A list as a member knows it. */
+export interface MemberList {
+  treeId?: string
+  epoch?: Epoch
+  members: Member[]
+  source: ListSource
+}
+
+/** The tree id and epoch a member knows its tree at: the root's roster's, anyone else's latest tree info. */
+export function treeEpochOf(tree: TreeNode): { treeId: string; epoch: Epoch } | undefined {
+  const roster = tree.roster
+  if (tree.state === 'root' && roster) return { treeId: roster.treeId, epoch: roster.epoch }
+  return tree.info ? { treeId: tree.info.treeId, epoch: tree.info.epoch } : undefined
+}
+
+/** What one member of a tree answers to `<cell>.members`, from its own state (`cached`: its last fetched list). */
+export function membersReply(tree: TreeNode, asked: MembersRequest, cached?: () => MemberList | undefined): MembersReply {
+  const roster = tree.roster
+  const isRoot = tree.state === 'root' && roster !== undefined
+  const known = treeEpochOf(tree)
+  if (asked.since && known && asked.since.treeId === known.treeId && sameEpoch(asked.since.epoch, known.epoch)) {
+    return { treeId: known.treeId, epoch: { ...known.epoch }, unchanged: true }
+  }
+  // The root's roster; asked for anything, a deputy's replica of it (only while it belongs to the tree this node is in).
+  if (roster && (isRoot || (asked.any && roster.treeId === known?.treeId))) {
+    const members = roster.snapshot().slice(0, MAX_MEMBERS).map((m) => ({ id: m.id, endpoint: m.endpoint }))
+    return { treeId: roster.treeId, epoch: { ...roster.epoch }, size: roster.size, members, source: isRoot ? 'root' : 'replica' }
+  }
+  const last = asked.any ? cached?.() : undefined
+  if (last && last.members.length > 0) return { treeId: last.treeId, epoch: last.epoch, size: last.members.length, members: last.members.slice(0, MAX_MEMBERS), source: 'cached' }
+  const root = tree.info?.root ?? tree.view?.root
+  if (!root) throw new BorgError('unavailable', 'this node has not joined its tree yet')
+  const deputies = (tree.info?.deputies ?? tree.view?.deputies ?? []).map((d) => ({ id: d.id, endpoint: d.endpoint }))
+  return { treeId: known?.treeId, epoch: known?.epoch, root: { id: root.id, endpoint: root.endpoint }, deputies }
+}
+
+/** Answer a `<cell>.members` request (a JSON object; fields it does not know are ignored). */
+export function answerMembers(tree: TreeNode, m: Incoming, r: Responder, cached?: () => MemberList | undefined): void {
+  try {
+    r.reply(jsonMessage(`${m.kind}.reply`, membersReply(tree, parseRequest(readObject(m)), cached)))
+  } catch (error) {
+    r.fail(error instanceof BorgError ? error.code : 'internal', (error as Error).message)
+  }
+}
+
+function parseRequest(body: unknown): MembersRequest {
+  if (typeof body !== 'object' || body === null) return {}
+  const { any, since } = body as { any?: unknown; since?: { treeId?: unknown; epoch?: { term?: unknown; seq?: unknown } } }
+  const request: MembersRequest = {}
+  if (any === true) request.any = true
+  if (since && typeof since.treeId === 'string' && Number.isSafeInteger(since.epoch?.term) && Number.isSafeInteger(since.epoch?.seq)) {
+    request.since = { treeId: since.treeId, epoch: { term: since.epoch!.term as number, seq: since.epoch!.seq as number } }
+  }
+  return request
+}
+
+function sameEpoch(a: Epoch, b: Epoch): boolean {
+  return a.term === b.term && a.seq === b.seq
+}
+
+export interface FetchMembersOptions {
+  /** Per request. */
+  timeoutMs?: number
+  /** The list the asker has (the first member asked may answer `unchanged`). */
+  since?: { treeId: string; epoch: Epoch }
+}
+
+export type FetchedMembers = MemberList | { unchanged: true; treeId?: string; epoch?: Epoch }
+
+/**
+ * A tree's member list, starting at `first`: a member to ask, or what a member
+ * answered already (a node asking its own tree starts from its own answer).
+ * The root's list when the root answers; when it does not, a deputy's replica;
+ * when none answers, the list the first member fetched last.
+ */
+export async function fetchMemberList(transport: Transport, kind: string, first: Peer | MembersReply, options: FetchMembersOptions = {}): Promise<FetchedMembers> {
+  const cell = kind.split('.')[0]
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const ask = async (peer: Peer, body: MembersRequest): Promise<MembersReply> => {
+    const reply = readJson<MembersReply>(await request(transport, peer, jsonMessage(kind, body), timeoutMs))
+    if (typeof reply !== 'object' || reply === null) throw new BorgError('bad-reply', `${kind}: the reply is not an object`)
+    return reply
+  }
+  const entry = isPeer(first) ? first : undefined
+  const errors: string[] = []
+  let reply: MembersReply
+  try {
+    reply = entry ? await ask(entry, options.since ? { since: options.since } : {}) : (first as MembersReply)
+  } catch (error) {
+    throw new BorgError(error instanceof BorgError ? error.code : 'unavailable', `no ${cell} member list: ${(error as Error).message}`)
+  }
+  if (reply.unchanged) return { unchanged: true, treeId: reply.treeId, epoch: reply.epoch }
+  const listed = listOf(reply, cell)
+  if (listed) return listed
+  // The root, following at most two more redirects (a failover it has seen and we have not).
+  const tried = new Set<string>()
+  let root = reply.root
+  for (let hop = 0; root && hop < 3 && !tried.has(root.endpoint); hop++) {
+    const peer: Member = root
+    tried.add(peer.endpoint)
+    try {
+      const answer = await ask(peer, {})
+      const list = listOf(answer, cell)
+      if (list) return list
+      root = answer.root
+    } catch (error) {
+      errors.push(`root ${peer.endpoint}: ${(error as Error).message}`)
+      break
+    }
+  }
+  // The root is gone or unreachable: a deputy's replica, then what the first member fetched last.
+  for (const deputy of (reply.deputies ?? []).slice(0, 8)) {
+    if (tried.has(deputy.endpoint)) continue
+    tried.add(deputy.endpoint)
+    try {
+      const list = listOf(await ask(deputy, { any: true }), cell)
+      if (list) return list
+    } catch (error) {
+      errors.push(`deputy ${deputy.endpoint}: ${(error as Error).message}`)
+    }
+  }
+  if (entry) {
+    try {
+      const list = listOf(await ask(entry, { any: true }), cell)
+      if (list) return list
+    } catch (error) {
+      errors.push(`${entry.endpoint}: ${(error as Error).message}`)
+    }
+  }
+  throw new BorgError('unavailable', `no ${cell} member list: ${errors.slice(0, 3).join('; ') || 'no root known'}`)
+}
+
+function isPeer(value: Peer | MembersReply): value is Peer {
+  return typeof (value as Peer).endpoint === 'string'
+}
+
+function listOf(reply: MembersReply, cell: string | undefined): MemberList | undefined {
+  if (!Array.isArray(reply.members)) return undefined
+  const members = reply.members.filter((m) => typeof m?.id === 'string' && typeof m?.endpoint === 'string').map((m) => ({ id: m.id, endpoint: m.endpoint }))
+  if (members.length === 0) throw new BorgError('unavailable', `the ${cell} tree has no members`)
+  const source: ListSource = reply.source === 'replica' || reply.source === 'cached' ? reply.source : 'root'
+  return { treeId: typeof reply.treeId === 'string' ? reply.treeId : undefined, epoch: isEpoch(reply.epoch) ? reply.epoch : undefined, members, source }
+}
+
+function isEpoch(value: unknown): value is Epoch {
+  const e = value as Epoch | undefined
+  return typeof e === 'object' && e !== null && Number.isSafeInteger(e.term) && Number.isSafeInteger(e.seq)
+}

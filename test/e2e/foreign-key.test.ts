@@ -16,15 +16,19 @@ import { DISSOLVE_KIND } from '../../src/core/tree/flood.js'
 import { broadcastSignedBytes, extendChain, signature } from '../../src/core/tree/origin.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { deliver, request } from '../../src/core/wire/transport.js'
+import { reservePortSlot } from '../helpers/port-slots.js'
 import { ProcessOrganism, treeProblems, waitFor, type CellView } from '../../scripts/lib/process-organism.js'
 import { startClient } from '../helpers/wire.js'
 
 const CELL = 'fstream'
-const organism = new ProcessOrganism(2_350 + 700 * Math.floor(Math.random() * 20), { BORG_HEARTBEAT_MS: '500', BORG_LOG_LEVEL: 'warn' })
+// A slot of ports no other test run holds (test/helpers/port-slots.ts).
+const slot = await reservePortSlot()
+const organism = new ProcessOrganism(slot.portBaseAt(slot.first), { BORG_LOG_LEVEL: 'warn' })
 const attacker = startClient()
 afterAll(async () => {
   await attacker.transport.close()
   await organism.stopAll()
+  await slot.release()
 })
 
 async function tree(): Promise<{ nodeId: string; cell: CellView }[]> {

@@ -18,17 +18,21 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { reservePortSlot } from '../helpers/port-slots.js'
 import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 import { rankHolders } from '../../src/core/storage/placement.js'
 
 const PASS = 'correct horse battery staple'
 const CELLS = 'shard,files'
-const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), { BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
+// A slot of ports no other test run holds (test/helpers/port-slots.ts).
+const slot = await reservePortSlot()
+const organism = new ProcessOrganism(slot.portBaseAt(slot.first), { BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
 let work = ''
 afterAll(async () => {
   const deaths = organism.deathReport()
   if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
   await organism.stopAll()
+  await slot.release()
   if (work) await rm(work, { recursive: true, force: true })
 })
 

@@ -13,11 +13,14 @@ import { ensureBundle } from '../../scripts/lib/cli-bundle.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { reservePortSlot } from '../helpers/port-slots.js'
 import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 
 const PASS = 'correct horse battery staple'
 // Scrubs every 2 s and audits every 3 s, so a corrupt chunk is found and repaired within the test.
-const organism = new ProcessOrganism(2_000 + 700 * Math.floor(Math.random() * 20), {
+// A slot of ports no other test run holds (test/helpers/port-slots.ts).
+const slot = await reservePortSlot()
+const organism = new ProcessOrganism(slot.portBaseAt(slot.first), {
   BORG_HEARTBEAT_MS: '500',
   BORG_LOG_LEVEL: 'warn',
   BORG_PASSPHRASE: PASS,
@@ -31,6 +34,7 @@ afterAll(async () => {
   const deaths = organism.deathReport()
   if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
   await organism.stopAll()
+  await slot.release()
   if (work) await rm(work, { recursive: true, force: true })
 })
 

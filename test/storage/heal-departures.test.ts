@@ -26,7 +26,6 @@ const { nodes, start } = organism
 const owner = testSigner('secp256k1')
 const transport = new HttpsTransport({ log: silentLogger, signer: owner })
 const CHUNK = 16 * 1024
-let base = 0
 
 async function* once(bytes: Uint8Array) {
   yield bytes
@@ -55,9 +54,8 @@ beforeAll(async () => {
   process.env.BORG_SHARD_ROUND_MS = '3600000'
   process.env.BORG_FILES_WATCH_MS = '3600000'
   // Clear of the other in-process tests (10000+, 11100+, 14000+, 15000+, 17500+).
-  base = 12_300 + 100 * Math.floor(Math.random() * 6)
-  const first = await start(base, [])
-  for (let i = 1; i < 6; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
+  const first = await start([])
+  for (let i = 1; i < 6; i++) await start([first.cells[0]!.endpoints.net])
   await until('six-node trees', treesOfSize(6))
   steward = nodes.find((n) => n.nodeId === rankHolders(ownerIndexKey(bytesToHex(owner.keyId)), nodes.map((x) => x.nodeId))[0])!
 }, 40_000)
@@ -72,7 +70,7 @@ describe('a file manager', () => {
     // The steward's view of the shard tree, taken now (an audit fetches it).
     const warm = await clientAt(nodes[0]!, transport).put(once(randomBytes(CHUNK)), { owner, chunkSize: CHUNK })
     await managerOf(steward).steward.auditId(warm.manifest.id)
-    const newcomer = await start(base + 600, [nodes[0]!.cells[0]!.endpoints.net])
+    const newcomer = await start([nodes[0]!.cells[0]!.endpoints.net])
     await until('seven-node trees', treesOfSize(7))
     // A client with fresh lists places chunks on the newcomer too.
     const put = await clientAt(nodes[1]!, transport).put(once(randomBytes(24 * CHUNK)), { owner, chunkSize: CHUNK })

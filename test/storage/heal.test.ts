@@ -64,9 +64,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r))
   listenerPort = (listener.address() as { port: number }).port
   // Clear of the other in-process tests (10000+, 14000+, 15000+, 17500+; heal-departures 12300+).
-  const base = 11_100 + 100 * Math.floor(Math.random() * 8)
-  const first = await start(base, [])
-  for (let i = 1; i < 5; i++) await start(base + 100 * i, [first.cells[0]!.endpoints.net])
+  const first = await start([])
+  for (let i = 1; i < 5; i++) await start([first.cells[0]!.endpoints.net])
   const deadline = Date.now() + 20_000
   const formed = () => nodes.every((n) => n.cells.every((c) => c.tree.status().treeSize === 5))
   while (Date.now() < deadline && !formed()) await new Promise((r) => setTimeout(r, 100))

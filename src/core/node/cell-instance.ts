@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
+import type { InboundBudget } from '../net/inbound-budget.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import type { SystemClock } from '../wire/clock.js'
 import { cryptoRandom } from '../wire/random.js'
@@ -34,6 +35,8 @@ export interface CellInstanceOptions {
   tree?: Partial<TreeConfig>
   /** The node's cells by name (each organ sees its siblings' endpoints). */
   siblings?: () => Record<string, RunningCell>
+  /** The node's inbound budget, shared by every cell's net and receptor ports. */
+  inboundBudget?: InboundBudget
 }
 
 export class CellInstance {
@@ -70,6 +73,7 @@ export class CellInstance {
       log: netLog,
       advertise: [this.endpoints.net],
       verifier: { acceptKind: (kind) => this.netRouter.has(kind) },
+      budget: options.inboundBudget,
     })
     this.net.onMessage(this.netRouter.handle)
     this.receptor = new HttpsTransport({
@@ -79,6 +83,7 @@ export class CellInstance {
       log: netLog,
       advertise: [this.endpoints.recp],
       verifier: { acceptKind: (kind) => this.receptorRouter.has(kind) },
+      budget: options.inboundBudget,
     })
     this.receptor.onMessage(this.receptorRouter.handle)
     this.outboxStore = outboxFile(join(options.home, 'node', 'cells', this.name, 'outbox.json'), this.log)

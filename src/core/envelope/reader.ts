@@ -2,28 +2,24 @@
  * Verifies an envelope while it streams in: the header is parsed and admitted
  * (size, window, recipient, replay, signature, kind) as soon as its bytes are
  * there, so a bad or oversized message is refused before its body is read; the
- * body is then hashed chunk by chunk into a buffer (hashing overlapped with the
- * network). Used by both ends of HTTPS.
+ * body is then hashed as it arrives (hashing overlapped with the network).
+ * Used by both ends of HTTPS.
  *
- * The buffer grows with what actually arrived (doubling, up to the announced
- * size), never to the announced size up front: a header may announce 64 MiB
- * and then send nothing. A server passes a BodyLimits (its InboundBudget
- * allowance), which may refuse the announced size at once and is asked before
- * every growth.
+ * The body's memory grows with what actually arrived (BodyBuffer), never to
+ * the announced size up front: a header may announce 64 MiB and then send
+ * nothing. A server passes BodyLimits (its InboundBudget allowance), which may
+ * refuse the announced size at once and is asked before every allocation.
  */
 import { BorgError } from '../errors.js'
 import { concatBytes } from '../bytes.js'
-import { sha256Stream } from '../crypto/hash.js'
 import type { Incoming } from '../wire/message.js'
+import { BodyBuffer } from './body-buffer.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
 import { MAX_HEADER_BYTES } from './layout.js'
 import { toIncoming } from './seal.js'
 import type { Admission, EnvelopeVerifier } from './verifier.js'
 
 const EMPTY = new Uint8Array(0)
-const HASH_SLICE = 1 << 20
-/** First buffer of a body bigger than this; it doubles from there as bytes arrive. */
-const FIRST_CAPACITY = 64 * 1024
 
 /** What the receiving side lets a body take (see net/inbound-budget.ts). Both throw a BorgError to refuse. */
 export interface BodyLimits {
@@ -47,11 +43,7 @@ export type ReadError = BorgError & { header?: EnvelopeHeader }
 export class EnvelopeReader {
   private pending: Uint8Array = EMPTY
   private admission?: Admission
-  private body: Uint8Array = EMPTY
-  private bodyLength = 0
-  private filled = 0
-  private hashed = 0
-  private readonly hash = sha256Stream()
+  private body?: BodyBuffer
   private readonly declaredLength?: number
 
   constructor(
@@ -88,31 +80,18 @@ export class EnvelopeReader {
       if (this.declaredLength !== undefined && this.declaredLength !== total) {
         this.fail(new BorgError('malformed', `declared length ${this.declaredLength} does not match the envelope's ${total} bytes`))
       }
-      this.bodyLength = parsed.header.bodyLength
-      this.limit(() => this.options.limits?.admit(this.bodyLength))
+      const { limits } = this.options
+      this.orFail(() => limits?.admit(parsed.header.bodyLength))
+      this.body = new BodyBuffer(parsed.header.bodyLength, limits && ((bytes) => limits.reserve(bytes)))
       data = this.pending.subarray(parsed.headerLength)
       this.pending = EMPTY
     }
-    if (this.filled + data.length > this.bodyLength) this.fail(new BorgError('malformed', 'malformed envelope: trailing bytes after body'))
-    if (this.filled + data.length > this.body.length) this.grow(this.filled + data.length)
-    this.body.set(data, this.filled)
-    this.filled += data.length
-    // Hash in large slices of the body buffer: per-call overhead on 16-64 KiB
-    // network chunks costs ~35% of SHA-256 throughput.
-    if (this.filled - this.hashed >= HASH_SLICE) this.hashFilled()
+    const body = this.body!
+    this.orFail(() => body.write(data))
   }
 
-  /** Room for at least `needed` bytes: double (at most to the body length), asking the limits first. */
-  private grow(needed: number): void {
-    const capacity = Math.min(this.bodyLength, Math.max(needed, this.body.length * 2, FIRST_CAPACITY))
-    this.limit(() => this.options.limits?.reserve(capacity - this.body.length))
-    // Not from Buffer's shared pool: a body must never expose other messages' bytes.
-    const grown = Buffer.allocUnsafeSlow(capacity)
-    if (this.filled > 0) grown.set(this.body.subarray(0, this.filled))
-    this.body = grown
-  }
-
-  private limit(check: () => void): void {
+  /** Run a check (or a write that may be refused); a BorgError from it rejects the message. */
+  private orFail(check: () => void): void {
     try {
       check()
     } catch (error) {
@@ -121,23 +100,18 @@ export class EnvelopeReader {
     }
   }
 
-  private hashFilled(): void {
-    this.hash.update(this.body.subarray(this.hashed, this.filled))
-    this.hashed = this.filled
-  }
-
   /** All bytes are in: check completeness and the body hash, commit to the replay cache. */
   finish(): { header: EnvelopeHeader; incoming: Incoming } {
     const admission = this.admission
     if (!admission) throw this.verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
-    if (this.filled < this.bodyLength) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
-    this.hashFilled()
+    const body = this.body!
+    if (body.filled < body.length) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
     try {
-      this.verifier.complete(admission, this.hash.digest())
+      this.verifier.complete(admission, body.digest())
     } catch (error) {
       throw withHeader(error as BorgError, admission.header)
     }
-    return { header: admission.header, incoming: toIncoming(admission.header, this.body, admission.senderHex) }
+    return { header: admission.header, incoming: toIncoming(admission.header, body.bytes(), admission.senderHex) }
   }
 
   /** The stream broke off: release the reservation and report why. */

@@ -151,7 +151,7 @@ describe('inbound budget', () => {
     await until('the hog to arrive', () => server.transport.serverStats!.bodyBytes >= 700 * KiB)
     const client = startClient()
     closers.push(() => client.transport.close())
-    const error = await deliver(client.transport, { endpoint: server.endpoint }, binaryMessage('test.blob', new Uint8Array(512 * KiB))).catch((e) => e)
+    const error = await deliver(client.transport, { endpoint: server.endpoint }, binaryMessage('test.blob', new Uint8Array(8 * MiB))).catch((e) => e)
     expect(error).toBeInstanceOf(BorgError)
     expect(error.code).toBe('busy')
     expect(error.retryable).toBe(true)

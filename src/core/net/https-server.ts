@@ -164,8 +164,11 @@ export class WireServer {
       const header = (error as ReadError).header
       log.warn(`rejected message from ${remote}: ${error.code}: ${error.message}`, `reject:${error.code}`)
       this.respondError(res, error.code, error.message, header)
-      // A sender that stopped reading cannot keep the socket by not taking the error.
-      if (!req.complete) clock.after(REFUSAL_LINGER_MS, () => req.socket?.destroy())
+      if (!req.complete) {
+        req.pause() // the rest of a refused body waits in the kernel's buffers, not in this heap, until the socket closes
+        // A sender that stopped reading cannot keep the socket by not taking the error.
+        clock.after(REFUSAL_LINGER_MS, () => req.socket?.destroy())
+      }
     }
     let allowance: BodyAllowance
     try {

@@ -59,7 +59,7 @@ function describe(o: AttackOutcome): string {
   const answers = Object.entries(o.answers)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')
-  const open = o.stillOpen === undefined ? '' : `still open ${o.stillOpen}/${o.connections}`
+  const open = o.stillOpen === undefined ? '' : `still open at the end ${o.stillOpen}/${o.connections}`
   return [answers && `answers: ${answers}`, open, ...o.notes].filter(Boolean).join('; ')
 }
 

@@ -12,6 +12,7 @@ import { sealToBytes } from '../../src/core/envelope/seal.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
 import { jsonMessage } from '../../src/core/wire/message.js'
+import { SystemClock } from '../../src/core/wire/clock.js'
 import { cryptoRandom } from '../../src/core/wire/random.js'
 import { request } from '../../src/core/wire/transport.js'
 import { RawConnection, announce, postHead, type RawAnswer } from './raw-wire.js'
@@ -105,13 +106,22 @@ export async function slowBodies(port: number, o = { connections: 300, bodyBytes
   return outcome
 }
 
-/** (c) Connections that finish the TLS handshake and then say nothing. */
-export async function idleConnections(port: number, o = { connections: 3_000, holdMs: 30_000 }): Promise<AttackOutcome> {
+/**
+ * (c) Connections that finish the TLS handshake and then say nothing. Node's
+ * HTTP server closes a connection that sends no request headers within its
+ * headersTimeout (20 s), checked every 30 s: so all are counted at 15 s, and
+ * again at 60 s.
+ */
+export async function idleConnections(port: number, o = { connections: 3_000, firstCheckMs: 15_000, holdMs: 60_000 }): Promise<AttackOutcome> {
   const conns = await connectMany(port, o.connections)
+  const connected = Date.now()
   const outcome: AttackOutcome = { answers: {}, connections: conns.length, notes: [] }
   if (conns.length < o.connections) outcome.notes.push(`only ${conns.length} of ${o.connections} connected`)
-  await sleep(o.holdMs)
+  await sleep(o.firstCheckMs)
+  outcome.notes.push(`${conns.filter((c) => c.isOpen).length} open ${o.firstCheckMs / 1000} s after the last connected`)
+  await sleep(Math.max(0, connected + o.holdMs - Date.now()))
   outcome.stillOpen = conns.filter((c) => c.isOpen).length
+  outcome.notes.push(`${outcome.stillOpen} open after ${o.holdMs / 1000} s`)
   for (const c of conns) c.destroy()
   return outcome
 }
@@ -143,64 +153,91 @@ export async function hugeStreamOffers(port: number, o = { offers: 10, size: 2 *
 }
 
 /**
- * (e) One hostile sender floods fresh, valid one-way messages stamped 25 s
- * ahead (inside the window) until the node has accepted more than its replay
- * cache holds, while an honest sender pings the same port every 200 ms.
+ * (e) One hostile sender floods fresh, valid one-way messages, more than the
+ * node's replay cache holds, while two honest senders ping the same port every
+ * 200 ms: one on time, one whose clock is 25 s behind (inside the ±30 s
+ * window, so the node must accept it). The flood is signed before it starts,
+ * every message stamped T = flood start + 29.5 s (as far ahead as the window
+ * allows), so the node spends its time accepting rather than the attacker
+ * signing: under one shared floor, once the cache overflows, the floor jumps
+ * to T and refuses everyone's messages stamped before it.
  */
-export async function replayFlood(port: number, o = { connections: 8, pipeline: 4, target: 230_000, maxMs: 180_000, aheadMs: 25_000, afterMs: 10_000 }): Promise<AttackOutcome> {
+export async function replayFlood(
+  port: number,
+  o = { connections: 8, pipeline: 4, messages: 230_000, aheadMs: 29_500, behindMs: 25_000, afterMs: 10_000 },
+): Promise<AttackOutcome> {
   const outcome: AttackOutcome = { answers: {}, notes: [] }
   const hostile = newAttacker()
-  const honest = new HttpsTransport({ signer: newAttacker(), log: silentLogger, timeoutMs: 5_000 })
-  const honestCount: Record<string, number> = {}
-  const peer = { endpoint: `${HOST}:${port}` }
-  let accepted = 0
-  let stop = false
-  const started = Date.now()
-  const floodDone = () => stop || accepted >= o.target || Date.now() - started > o.maxMs
-  const message = () => {
-    const bytes = sealToBytes(hostile, { kind: OPEN_KIND }, { timestamp: Date.now() + o.aheadMs, random: cryptoRandom })
-    return concatBytes(postHead(bytes.length), bytes)
+  const signStart = Date.now()
+  // Signing takes a while; stamp for when the flood will start (at the latest 40 s from now).
+  const startAt = signStart + 40_000
+  const stamp = startAt + o.aheadMs
+  const flood: Uint8Array[] = []
+  for (let i = 0; i < o.messages; i++) {
+    const bytes = sealToBytes(hostile, { kind: OPEN_KIND }, { timestamp: stamp, random: cryptoRandom })
+    flood.push(concatBytes(postHead(bytes.length), bytes))
   }
+  outcome.notes.push(`${o.messages} flood messages signed in ${((Date.now() - signStart) / 1000).toFixed(0)} s`)
+  await sleep(Math.max(0, startAt - Date.now()))
+  const peer = { endpoint: `${HOST}:${port}` }
+  const honest = { onTime: new SystemClock(), behind: new SystemClock() }
+  honest.behind.setOffset(-o.behindMs)
+  const counts: Record<string, number> = {}
+  let stop = false
+  let phase = 'during'
+  const pinger = async (name: string, clock: SystemClock) => {
+    const transport = new HttpsTransport({ signer: newAttacker(), clock, log: silentLogger, timeoutMs: 5_000 })
+    while (!stop) {
+      let result: string
+      try {
+        await request(transport, peer, jsonMessage('wire.ping', {}), 5_000)
+        result = 'accepted'
+      } catch (error) {
+        result = (error as { code?: string }).code ?? 'error'
+      }
+      const key = `${name} ${phase}: ${result}`
+      counts[key] = (counts[key] ?? 0) + 1
+      await sleep(200)
+    }
+    await transport.close()
+  }
+  const pinging = [pinger('honest on time', honest.onTime), pinger(`honest ${o.behindMs / 1000} s behind`, honest.behind)]
+  let next = 0
+  let accepted = 0
+  const validUntil = stamp + 30_000
   const flooder = async () => {
-    while (!floodDone()) {
+    while (next < flood.length && Date.now() < validUntil) {
       const c = await RawConnection.connect(HOST, port).catch(() => undefined)
       if (!c) {
         await sleep(100)
         continue
       }
-      for (let i = 0; i < o.pipeline; i++) void c.write(message())
-      while (c.isOpen && !floodDone()) {
+      let inFlight = 0
+      const send = () => {
+        if (next >= flood.length) return
+        inFlight++
+        void c.write(flood[next++]!)
+      }
+      for (let i = 0; i < o.pipeline; i++) send()
+      while (c.isOpen && inFlight > 0) {
         const answer = await c.answer()
         if (!answer) break
+        inFlight--
         if (answer.status === 204) accepted++
         tally(outcome, answer)
-        void c.write(message())
+        send()
       }
       c.destroy()
     }
   }
-  let floodEnded = 0
-  const pinger = async () => {
-    while (!stop) {
-      const phase = floodEnded ? 'after' : 'during'
-      try {
-        await request(honest, peer, jsonMessage('wire.ping', {}), 5_000)
-        honestCount[`${phase}: accepted`] = (honestCount[`${phase}: accepted`] ?? 0) + 1
-      } catch (error) {
-        const key = `${phase}: ${(error as { code?: string }).code ?? 'error'}`
-        honestCount[key] = (honestCount[key] ?? 0) + 1
-      }
-      await sleep(200)
-    }
-  }
-  const pinging = pinger()
+  const floodStart = Date.now()
   await Promise.all(Array.from({ length: o.connections }, flooder))
-  floodEnded = Date.now()
+  const floodSeconds = (Date.now() - floodStart) / 1000
+  phase = 'after'
   await sleep(o.afterMs)
   stop = true
-  await pinging
-  await honest.close()
-  outcome.notes.push(`flood: ${accepted} accepted in ${((floodEnded - started) / 1000).toFixed(0)} s`)
-  outcome.notes.push(`honest: ${Object.entries(honestCount).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  await Promise.all(pinging)
+  outcome.notes.push(`flood: ${accepted} accepted in ${floodSeconds.toFixed(0)} s (${Math.round(accepted / floodSeconds)}/s)`)
+  outcome.notes.push(Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', '))
   return outcome
 }

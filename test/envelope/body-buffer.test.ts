@@ -26,6 +26,19 @@ describe('BodyBuffer', () => {
     )
   })
 
+  it('moves a body past its first MiB into one buffer of its full length, so it is not copied again at the end', () => {
+    const length = 5 * 1024 * 1024 + 3
+    let reserved = 0
+    const buffer = new BodyBuffer(length, (bytes) => void (reserved += bytes))
+    buffer.write(new Uint8Array(1024 * 1024 + 1).fill(7))
+    expect(reserved).toBe(2 * 1024 * 1024) // charged only a step ahead of what arrived
+    buffer.write(new Uint8Array(length - 1024 * 1024 - 1).fill(7))
+    const bytes = buffer.bytes()
+    expect(bytes.length).toBe(length)
+    expect(buffer.bytes()).toBe(bytes)
+    expect(bytes.every((b) => b === 7)).toBe(true)
+  })
+
   it('allocates nothing before bytes arrive, and refuses trailing bytes and a truncated read', () => {
     let reserved = 0
     const buffer = new BodyBuffer(64 * 1024 * 1024, (bytes) => void (reserved += bytes))

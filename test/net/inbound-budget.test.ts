@@ -199,6 +199,22 @@ describe('inbound budget', () => {
     expect((second as { message: string }).message).toMatch(/this connection already has 600\.0 KiB/)
   })
 
+  it('gives back what pipelined requests held when their connection drops before they are answered', async () => {
+    const { server, budget, connect } = await node({ minBytesPerSecond: 0 })
+    let held = 0
+    server.transport.onMessage(() => void held++) // never answers
+    const c = await connect()
+    for (let i = 0; i < 3; i++) {
+      const bytes = sealToBytes(attacker, { kind: 'test.hold', body: new Uint8Array(300 * KiB) }, { expectsReply: true, timestamp: Date.now(), random: cryptoRandom })
+      await c.write(postHead(bytes.length))
+      await c.write(bytes)
+    }
+    await until('three requests at the handler', () => held === 3)
+    expect(budget.inUse).toBeGreaterThanOrEqual(900 * KiB)
+    c.destroy()
+    await until('the budget to be returned', () => budget.inUse === 0)
+  })
+
   it('cuts a body that arrives slower than the floor for a whole window (injected clock), and keeps one that keeps up', async () => {
     const clock = new TestClock()
     const { server, budget, connect } = await node({ minBytesPerSecond: 1 * KiB, rateWindowMs: 10_000 }, clock)

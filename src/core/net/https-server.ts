@@ -177,8 +177,15 @@ export class WireServer {
       if (!(error instanceof BorgError)) throw error
       return refuse(verifier.reject(error))
     }
-    // The body's bytes stay charged until its answer is out (or the connection is gone).
-    res.once('close', () => allowance.release())
+    // The body's bytes stay charged until its answer is out, or the connection is gone: a pipelined
+    // request whose answer is still queued gets no 'close' of its own when the socket dies.
+    const socket = req.socket
+    const release = () => {
+      allowance.release()
+      socket.off('close', release)
+    }
+    res.once('close', release)
+    socket.once('close', release)
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
       received = await readInboundEnvelope(req, { verifier, allowance, limits: this.budget.limits, clock, onBytes: (n) => (this.stats.bodyBytes += n) })

@@ -2,20 +2,40 @@
  * Verifies an envelope while it streams in: the header is parsed and admitted
  * (size, window, recipient, replay, signature, kind) as soon as its bytes are
  * there, so a bad or oversized message is refused before its body is read; the
- * body is then hashed chunk by chunk into a buffer of the announced size (one
- * copy, hashing overlapped with the network). Used by both ends of HTTPS.
+ * body is then hashed as it arrives (hashing overlapped with the network).
+ * Used by both ends of HTTPS.
+ *
+ * The body's memory grows with what actually arrived (BodyBuffer), never to
+ * the announced size up front: a header may announce 64 MiB and then send
+ * nothing. A server passes BodyLimits (its InboundBudget allowance), which may
+ * refuse the announced size at once and is asked before every allocation.
  */
 import { BorgError } from '../errors.js'
 import { concatBytes } from '../bytes.js'
-import { sha256Stream } from '../crypto/hash.js'
 import type { Incoming } from '../wire/message.js'
+import { BodyBuffer } from './body-buffer.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
 import { MAX_HEADER_BYTES } from './layout.js'
 import { toIncoming } from './seal.js'
 import type { Admission, EnvelopeVerifier } from './verifier.js'
 
 const EMPTY = new Uint8Array(0)
-const HASH_SLICE = 1 << 20
+
+/** What the receiving side lets a body take (see net/inbound-budget.ts). Both throw a BorgError to refuse. */
+export interface BodyLimits {
+  /** The header announced this body length (nothing is allocated yet). */
+  admit(bodyLength: number): void
+  /** About to allocate this many more bytes for the body. */
+  reserve(bytes: number): void
+}
+
+export interface ReaderOptions {
+  /** The transport's own length (Content-Length) when it has one. */
+  declaredLength?: number
+  /** See EnvelopeVerifier.admit. */
+  asReply?: boolean
+  limits?: BodyLimits
+}
 
 /** A rejection, with the header when it was readable (so a reply can name the request). */
 export type ReadError = BorgError & { header?: EnvelopeHeader }
@@ -23,17 +43,14 @@ export type ReadError = BorgError & { header?: EnvelopeHeader }
 export class EnvelopeReader {
   private pending: Uint8Array = EMPTY
   private admission?: Admission
-  private body: Uint8Array = EMPTY
-  private filled = 0
-  private hashed = 0
-  private readonly hash = sha256Stream()
+  private body?: BodyBuffer
+  private readonly declaredLength?: number
 
-  /** `declaredLength`: the transport's own length (Content-Length) when it has one; `asReply`: see EnvelopeVerifier.admit. */
   constructor(
     private readonly verifier: EnvelopeVerifier,
-    private readonly declaredLength?: number,
-    private readonly asReply = false,
+    private readonly options: ReaderOptions = {},
   ) {
+    const declaredLength = (this.declaredLength = options.declaredLength)
     if (declaredLength !== undefined && declaredLength > MAX_HEADER_BYTES + verifier.maxBodyBytes) {
       throw verifier.reject(new BorgError('too-large', `message of ${declaredLength} bytes exceeds the limit of ${verifier.maxBodyBytes}`))
     }
@@ -55,7 +72,7 @@ export class EnvelopeReader {
       }
       if (parsed.status === 'incomplete') return
       try {
-        this.admission = this.verifier.admit(parsed.header, parsed.signedPart, this.asReply)
+        this.admission = this.verifier.admit(parsed.header, parsed.signedPart, this.options.asReply ?? false)
       } catch (error) {
         throw withHeader(error as BorgError, parsed.header)
       }
@@ -63,36 +80,38 @@ export class EnvelopeReader {
       if (this.declaredLength !== undefined && this.declaredLength !== total) {
         this.fail(new BorgError('malformed', `declared length ${this.declaredLength} does not match the envelope's ${total} bytes`))
       }
-      // Not from Buffer's shared pool: a body must never expose other messages' bytes.
-      this.body = parsed.header.bodyLength === 0 ? EMPTY : Buffer.allocUnsafeSlow(parsed.header.bodyLength)
+      const { limits } = this.options
+      this.orFail(() => limits?.admit(parsed.header.bodyLength))
+      this.body = new BodyBuffer(parsed.header.bodyLength, limits && ((bytes) => limits.reserve(bytes)))
       data = this.pending.subarray(parsed.headerLength)
       this.pending = EMPTY
     }
-    if (this.filled + data.length > this.body.length) this.fail(new BorgError('malformed', 'malformed envelope: trailing bytes after body'))
-    this.body.set(data, this.filled)
-    this.filled += data.length
-    // Hash in large slices of the body buffer: per-call overhead on 16-64 KiB
-    // network chunks costs ~35% of SHA-256 throughput.
-    if (this.filled - this.hashed >= HASH_SLICE) this.hashFilled()
+    const body = this.body!
+    this.orFail(() => body.write(data))
   }
 
-  private hashFilled(): void {
-    this.hash.update(this.body.subarray(this.hashed, this.filled))
-    this.hashed = this.filled
+  /** Run a check (or a write that may be refused); a BorgError from it rejects the message. */
+  private orFail(check: () => void): void {
+    try {
+      check()
+    } catch (error) {
+      if (!(error instanceof BorgError)) throw error
+      this.fail(error)
+    }
   }
 
   /** All bytes are in: check completeness and the body hash, commit to the replay cache. */
   finish(): { header: EnvelopeHeader; incoming: Incoming } {
     const admission = this.admission
     if (!admission) throw this.verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
-    if (this.filled < this.body.length) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
-    this.hashFilled()
+    const body = this.body!
+    if (body.filled < body.length) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
     try {
-      this.verifier.complete(admission, this.hash.digest())
+      this.verifier.complete(admission, body.digest())
     } catch (error) {
       throw withHeader(error as BorgError, admission.header)
     }
-    return { header: admission.header, incoming: toIncoming(admission.header, this.body, admission.senderHex) }
+    return { header: admission.header, incoming: toIncoming(admission.header, body.bytes(), admission.senderHex) }
   }
 
   /** The stream broke off: release the reservation and report why. */
@@ -115,15 +134,25 @@ function withHeader(error: BorgError, header: EnvelopeHeader | undefined): ReadE
 export async function readEnvelopeStream(
   chunks: AsyncIterable<Uint8Array>,
   verifier: EnvelopeVerifier,
-  declaredLength?: number,
-  asReply = false,
+  options: ReaderOptions = {},
 ): Promise<{ header: EnvelopeHeader; incoming: Incoming }> {
-  const reader = new EnvelopeReader(verifier, declaredLength, asReply)
-  try {
-    for await (const chunk of chunks) reader.push(chunk)
-  } catch (error) {
-    if (error instanceof BorgError) throw error
-    reader.abort(new BorgError('unavailable', `connection closed while receiving: ${(error as Error).message}`))
+  const reader: EnvelopeReader = new EnvelopeReader(verifier, options)
+  const iterator = chunks[Symbol.asyncIterator]()
+  for (;;) {
+    let next: IteratorResult<Uint8Array>
+    try {
+      next = await iterator.next()
+    } catch (error) {
+      // The stream broke (not the reader refusing): release the replay reservation too.
+      reader.abort(error instanceof BorgError ? error : new BorgError('unavailable', `connection closed while receiving: ${(error as Error).message}`))
+    }
+    if (next.done) break
+    try {
+      reader.push(next.value)
+    } catch (error) {
+      await iterator.return?.()
+      throw error
+    }
   }
   return reader.finish()
 }

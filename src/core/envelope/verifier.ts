@@ -27,6 +27,8 @@ export interface VerifierOptions {
   windowMs?: number
   maxBodyBytes?: number
   replayCapacity?: number
+  /** Senders the replay cache tracks one by one (see ReplayCache). */
+  replaySenders?: number
   /** Which tree/group ids this node accepts messages for; none by default. */
   acceptTree?: (treeId: Uint8Array) => boolean
   /** Which kinds have a handler; all by default. */
@@ -37,7 +39,8 @@ export interface VerifierOptions {
 export interface Admission {
   header: EnvelopeHeader
   senderHex: string
-  replayKey: string
+  /** The message id as the replay cache keys it ('' for a reply: replies are not recorded). */
+  replayId: string
 }
 
 export class EnvelopeVerifier {
@@ -51,7 +54,11 @@ export class EnvelopeVerifier {
     this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     // Entries must outlive the window on both sides of now.
-    this.replay = new ReplayCache({ retainMs: this.windowMs * 2, maxEntries: options.replayCapacity ?? DEFAULT_REPLAY_CAPACITY })
+    this.replay = new ReplayCache({
+      retainMs: this.windowMs * 2,
+      maxEntries: options.replayCapacity ?? DEFAULT_REPLAY_CAPACITY,
+      maxSenders: options.replaySenders,
+    })
   }
 
   get accepted(): number {
@@ -86,7 +93,7 @@ export class EnvelopeVerifier {
       throw new BorgError('too-large', `${header.kind} body of ${header.bodyLength} bytes exceeds the limit of ${this.maxBodyBytes}`)
     }
     const senderHex = bytesToHex(header.sender)
-    const replayKey = senderHex + bytesToHex(header.id)
+    const replayId = bytesToHex(header.id)
     // A reply is bound to the request it answers (ref = our fresh request id), so
     // neither the time window nor the replay cache adds anything; skipping them
     // lets a node whose clock is far off read the answer that says so.
@@ -100,13 +107,13 @@ export class EnvelopeVerifier {
       }
     }
     this.checkRecipient(header)
-    if (!asReply) this.checkReplay(header, this.replay.check(replayKey, header.timestamp))
+    if (!asReply) this.checkReplay(header, this.replay.check(senderHex, replayId, header.timestamp))
     verifyHeaderSignature(header, signedPart)
     if (!asReply && this.options.acceptKind && !this.options.acceptKind(header.kind)) {
       throw new BorgError('unknown-kind', `no handler for message kind ${header.kind}`)
     }
-    if (!asReply) this.checkReplay(header, this.replay.reserve(replayKey, header.timestamp))
-    return { header, senderHex, replayKey: asReply ? '' : replayKey }
+    if (!asReply) this.checkReplay(header, this.replay.reserve(senderHex, replayId, header.timestamp))
+    return { header, senderHex, replayId: asReply ? '' : replayId }
   }
 
   /** Phase 2: the body arrived and hashed to `bodyHash`. Throws BorgError. */
@@ -114,16 +121,16 @@ export class EnvelopeVerifier {
     try {
       checkBodyHash(admission.header, bodyHash)
     } catch (error) {
-      this.replay.release(admission.replayKey)
+      this.replay.release(admission.senderHex, admission.replayId)
       throw this.reject(error as BorgError, admission.header)
     }
-    if (admission.replayKey) this.replay.commit(admission.replayKey, admission.header.timestamp, this.options.clock.now())
+    if (admission.replayId) this.replay.commit(admission.senderHex, admission.replayId, admission.header.timestamp, this.options.clock.now())
     this.acceptedCount++
   }
 
   /** The body never arrived (connection dropped, too large, ...). */
   abort(admission: Admission, error?: BorgError): void {
-    this.replay.release(admission.replayKey)
+    this.replay.release(admission.senderHex, admission.replayId)
     if (error) this.reject(error, admission.header)
   }
 
@@ -159,7 +166,7 @@ export class EnvelopeVerifier {
   private checkReplay(header: EnvelopeHeader, verdict: 'fresh' | 'seen' | 'below-floor'): void {
     if (verdict === 'seen') throw new BorgError('replay', `${header.kind} message ${bytesToHex(header.id)} was already received`)
     if (verdict === 'below-floor') {
-      throw new BorgError('replay', `${header.kind} message is older than the replay cache floor (node under heavy load); resend with a fresh timestamp`)
+      throw new BorgError('replay', `${header.kind} message is at or below this sender's replay floor (it sent more than this node remembers within the window); resend with a fresh timestamp`)
     }
   }
 }

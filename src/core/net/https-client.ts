@@ -250,7 +250,7 @@ export class WireClient {
     }
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
-      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, declared, true)
+      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, { declaredLength: declared, asReply: true })
     } catch (error) {
       response.body.destroy()
       const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)

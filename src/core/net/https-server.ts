@@ -2,6 +2,9 @@
  * The node's HTTPS endpoint. Every POST body is one envelope; it is verified
  * while it streams in (header first, so bad or oversized messages are refused
  * before their body is read) and only then handed to the protocol handler.
+ * Bodies draw on the node's InboundBudget (bytes in flight per node and per
+ * connection, requests per connection) and must keep up the upload rate floor;
+ * beyond a bound the sender gets a signed `busy`, `too-large` or `timeout`.
  * Every response body is an envelope signed by this node, errors included.
  * Besides, a cell may serve plain GET routes (`getRoute`, e.g. the fstream
  * cell's `/files/ID` for players); they never see envelopes.
@@ -17,12 +20,14 @@ import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
-import { readEnvelopeStream, type ReadError } from '../envelope/reader.js'
+import type { ReadError } from '../envelope/reader.js'
 import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import { createCard } from './card.js'
 import type { TlsMaterial } from './cert.js'
 import { formatEndpoint, type Endpoint } from './endpoint.js'
+import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
+import { readInboundEnvelope } from './inbound-body.js'
 import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, httpStatusFor } from './http-mapping.js'
 
 export interface WireServerOptions {
@@ -36,6 +41,8 @@ export interface WireServerOptions {
   maxHoldMs?: number
   /** Endpoints to advertise in the card (default: the bound address). */
   advertise?: string[]
+  /** The node's inbound budget, shared by all its servers (default: one of this server's own). */
+  budget?: InboundBudget
 }
 
 /** Answers a GET or HEAD under a registered path prefix; it must end the response itself. */
@@ -48,6 +55,9 @@ export function checkGetPrefix(prefix: string): void {
 
 const EMPTY = new Uint8Array(0)
 
+/** After refusing a body mid-way, how long the signed error may take to leave before the socket is destroyed. */
+const REFUSAL_LINGER_MS = 5_000
+
 export class WireServer {
   private readonly server: Server
   private handler: MessageHandler = (message, responder) =>
@@ -55,9 +65,11 @@ export class WireServer {
   private cardBytes: Uint8Array = EMPTY
   private readonly getRoutes: { prefix: string; handler: HttpGetHandler }[] = []
   private bound?: Endpoint
-  readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0 }
+  readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0, bodyBytes: 0 }
+  readonly budget: InboundBudget
 
   constructor(private readonly options: WireServerOptions) {
+    this.budget = options.budget ?? new InboundBudget(limitsForBodies(options.verifier.maxBodyBytes))
     this.server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, (req, res) => {
       this.route(req, res).catch((error) => {
         options.log.error(`unexpected error serving ${req.method} ${req.url}: ${(error as Error).stack ?? error}`)
@@ -67,7 +79,7 @@ export class WireServer {
     })
     this.server.keepAliveTimeout = 600_000 // neighbours keep their connections warm between bursts
     this.server.headersTimeout = 20_000
-    // Bulk bodies are bounded by size, not time; a stalled upload is cut by the socket timeout.
+    // Bulk bodies are bounded by size and by the upload rate floor (UploadWatchdog), not by a fixed duration.
     this.server.requestTimeout = 0
     this.server.timeout = 600_000 // idle sockets (kept-alive neighbours, stalled uploads) close after 10 min
   }
@@ -145,18 +157,41 @@ export class WireServer {
 
   private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++
-    const receivedAt = this.options.clock.now()
+    const { clock, verifier, log } = this.options
+    const receivedAt = clock.now()
     const remote = req.socket?.remoteAddress ?? 'unknown address'
-    let received: { header: EnvelopeHeader; incoming: Incoming }
+    const refuse = (error: BorgError) => {
+      const header = (error as ReadError).header
+      log.warn(`rejected message from ${remote}: ${error.code}: ${error.message}`, `reject:${error.code}`)
+      this.respondError(res, error.code, error.message, header)
+      if (!req.complete) {
+        req.pause() // the rest of a refused body waits in the kernel's buffers, not in this heap, until the socket closes
+        // A sender that stopped reading cannot keep the socket by not taking the error.
+        clock.after(REFUSAL_LINGER_MS, () => req.socket?.destroy())
+      }
+    }
+    let allowance: BodyAllowance
     try {
-      const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
-      received = await readEnvelopeStream(req, this.options.verifier, declared)
+      allowance = this.budget.open(req.socket)
     } catch (error) {
       if (!(error instanceof BorgError)) throw error
-      const header = (error as ReadError).header
-      this.options.log.warn(`rejected message from ${remote}: ${error.code}: ${error.message}`, `reject:${error.code}`)
-      this.respondError(res, error.code, error.message, header)
-      return
+      return refuse(verifier.reject(error))
+    }
+    // The body's bytes stay charged until its answer is out, or the connection is gone: a pipelined
+    // request whose answer is still queued gets no 'close' of its own when the socket dies.
+    const socket = req.socket
+    const release = () => {
+      allowance.release()
+      socket.off('close', release)
+    }
+    res.once('close', release)
+    socket.once('close', release)
+    let received: { header: EnvelopeHeader; incoming: Incoming }
+    try {
+      received = await readInboundEnvelope(req, { verifier, allowance, limits: this.budget.limits, clock, onBytes: (n) => (this.stats.bodyBytes += n) })
+    } catch (error) {
+      if (!(error instanceof BorgError)) throw error
+      return refuse(error)
     }
     this.stats.delivered++
     const { header } = received

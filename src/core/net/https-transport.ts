@@ -16,6 +16,7 @@ import type { Endpoint } from './endpoint.js'
 import { WireClient } from './https-client.js'
 import { WireServer, checkGetPrefix, type HttpGetHandler } from './https-server.js'
 import type { PinStore } from './pins.js'
+import type { InboundBudget } from './inbound-budget.js'
 
 export interface HttpsTransportOptions {
   signer: EnvelopeSigner
@@ -29,6 +30,8 @@ export interface HttpsTransportOptions {
   verifier?: Omit<VerifierOptions, 'localId' | 'clock' | 'onReject'>
   maxHoldMs?: number
   advertise?: string[]
+  /** The node's inbound budget, shared by all its transports (default: one of this transport's own). */
+  budget?: InboundBudget
 }
 
 export class HttpsTransport implements Transport {
@@ -67,6 +70,7 @@ export class HttpsTransport implements Transport {
       log: this.options.log ?? createLogger('wire'),
       maxHoldMs: this.options.maxHoldMs,
       advertise: this.options.advertise,
+      budget: this.options.budget,
     })
     if (this.handler) this.server.setHandler(this.handler)
     for (const [prefix, handler] of this.getRoutes) this.server.getRoute(prefix, handler)
@@ -86,6 +90,11 @@ export class HttpsTransport implements Transport {
 
   get serverStats(): WireServer['stats'] | undefined {
     return this.server?.stats
+  }
+
+  /** The inbound budget this transport's server draws on (once listening). */
+  get budget(): InboundBudget | undefined {
+    return this.server?.budget
   }
 
   send(peer: Peer, message: Outgoing, options?: SendOptions): void {

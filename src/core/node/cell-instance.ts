@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
+import type { InboundBudget } from '../net/inbound-budget.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import { signerNotary } from '../envelope/notary.js'
 import type { SystemClock } from '../wire/clock.js'
@@ -47,6 +48,8 @@ export interface CellInstanceOptions {
   tree?: Partial<TreeConfig>
   /** The node's cells by name (each organ sees its siblings' endpoints). */
   siblings?: () => Record<string, RunningCell>
+  /** The node's inbound budget, shared by every cell's net and receptor ports. */
+  inboundBudget?: InboundBudget
 }
 
 /** What exists only once the cell listens (it needs the bound ports). */
@@ -93,6 +96,7 @@ export class CellInstance {
       log: netLog,
       advertise: advertise(this.ports.net),
       verifier: { acceptKind: (kind) => this.netRouter.has(kind) },
+      budget: options.inboundBudget,
     })
     this.net.onMessage(this.netRouter.handle)
     this.receptor = new HttpsTransport({
@@ -102,6 +106,7 @@ export class CellInstance {
       log: netLog,
       advertise: advertise(this.ports.recp),
       verifier: { acceptKind: (kind) => this.receptorRouter.has(kind) },
+      budget: options.inboundBudget,
     })
     this.receptor.onMessage(this.receptorRouter.handle)
     this.outboxStore = outboxFile(join(options.home, 'node', 'cells', this.name, 'outbox.json'), this.log)

@@ -11,6 +11,7 @@ import { loadOrCreateNodeKey } from '../identity/node-key.js'
 import { nodeSigner } from '../identity/signer.js'
 import { paths } from '../store/paths.js'
 import { loadOrCreateTlsMaterial } from '../net/cert.js'
+import { InboundBudget, inboundLimitsFromEnv } from '../net/inbound-budget.js'
 import { SystemClock } from '../wire/clock.js'
 import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
 import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
@@ -76,6 +77,7 @@ export class OrganismNode {
     this.nodeId = bytesToHex(key.id)
     const tls = await loadOrCreateTlsMaterial(paths.tlsDir(home), `borg node ${this.nodeId.slice(0, 18)}`)
     const signer = nodeSigner(key)
+    const inboundBudget = new InboundBudget(inboundLimitsFromEnv(process.env)) // one for the whole node: all cells, both ports
     for (const cell of this.options.cells) {
       const instance = new CellInstance({
         cell,
@@ -89,6 +91,7 @@ export class OrganismNode {
         clock: this.clock,
         tree: this.options.tree,
         siblings: () => this.directory().cells,
+        inboundBudget,
       })
       this.registerNodeKinds(instance)
       this.cells.push(instance)

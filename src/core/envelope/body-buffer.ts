@@ -68,6 +68,12 @@ export class BodyBuffer {
     if (this.written < this.length) throw new BorgError('malformed', 'malformed envelope: truncated body')
     if (this.whole) return this.whole
     if (this.segments.length <= 1) return this.segments[0] ?? EMPTY
+    return (this.whole = this.gather())
+  }
+
+  /** The segments copied into one buffer of the full length (they are dropped). */
+  private gather(): Buffer {
+    // Not from Buffer's shared pool: a body must never expose other messages' bytes.
     const whole = Buffer.allocUnsafeSlow(this.length)
     let at = 0
     for (const segment of this.segments) {
@@ -75,7 +81,6 @@ export class BodyBuffer {
       at += segment.length
     }
     this.segments.length = 0
-    this.whole = whole
     return whole
   }
 
@@ -90,15 +95,7 @@ export class BodyBuffer {
     this.charged += size
     if (this.whole) return
     if (this.written >= WHOLE_AFTER) {
-      // Not from Buffer's shared pool: a body must never expose other messages' bytes.
-      const whole = Buffer.allocUnsafeSlow(this.length)
-      let at = 0
-      for (const segment of this.segments) {
-        whole.set(segment, at)
-        at += segment.length
-      }
-      this.segments.length = 0
-      this.whole = this.current = whole
+      this.whole = this.current = this.gather()
       this.used = this.hashed = this.written
       return
     }

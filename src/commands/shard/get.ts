@@ -22,7 +22,7 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardGet)
     const [{ openSession, getFile, hasIdentity }, { progressBar }, { checkFileId }] = await Promise.all([
-      import('../../cells/shard/session.js'),
+      import('../../client/session.js'),
       import('../../cli/ui/progress.js'),
       import('../../core/storage/names.js'),
     ])

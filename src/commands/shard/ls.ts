@@ -15,7 +15,7 @@ export default class ShardLs extends BorgCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ShardLs)
-    const [{ openSession, listFiles, ownerId }, { formatSize }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/size.js')])
+    const [{ openSession, listFiles, ownerId }, { formatSize }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/size.js')])
     const home = borgHome()
     const owner = await ownerId(home)
     const session = await openSession({ home, node: flags.node, as: flags.identity ? 'identity' : 'node', input: terminal.open() })

@@ -30,7 +30,7 @@ export default class ShardPut extends BorgCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardPut)
     const [{ openSession, putFile }, { parseExpiry }, { progressBar }] = await Promise.all([
-      import('../../cells/shard/session.js'),
+      import('../../client/session.js'),
       import('../../core/storage/expiry.js'),
       import('../../cli/ui/progress.js'),
     ])

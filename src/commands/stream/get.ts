@@ -18,7 +18,7 @@ export default class StreamGet extends BorgCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StreamGet)
-    const [{ openSession, getFile }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/names.js')])
+    const [{ openSession, getFile }, { checkFileId }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/names.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), node: flags.node, as: flags.identity ? 'identity' : 'node', input: terminal.open() })
     try {

@@ -26,9 +26,9 @@ import { Flight } from './flight.js'
 import { Lane, fate } from './link-fate.js'
 import type { LinkModel, LinkOptions } from './link-model.js'
 import type { DropReason, KindMetrics } from './sim-metrics.js'
-import type { SimNodeRecord } from './sim-node.js'
-import { SimResponder } from './sim-responder.js'
-import type { SimTransport } from './sim-transport.js'
+import type { SimNodeRecord, SimProcess } from './sim-node.js'
+import { SimResponder, type AnswerCarrier } from './sim-responder.js'
+import type { SendCarrier } from './sim-transport.js'
 import type { Simulator } from './simulator.js'
 
 /** What the courier needs from the network's topology. */
@@ -54,13 +54,13 @@ const TIMEOUT = 4 // a: Flight
 
 const EMPTY = new Uint8Array(0)
 
-export class Courier implements EventSink {
+export class Courier implements EventSink, SendCarrier, AnswerCarrier {
   constructor(
     private readonly sim: Simulator,
     private readonly net: CourierNetwork,
   ) {}
 
-  send(sender: SimTransport, peer: Peer, message: Outgoing, options: SendOptions | undefined): void {
+  send(sender: SimProcess, peer: Peer, message: Outgoing, options: SendOptions | undefined): void {
     const timeoutMs = options?.timeoutMs ?? this.net.timeoutMs
     if (!(timeoutMs >= 0 && timeoutMs < Infinity)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`)
     const metrics = this.sim.metrics

@@ -14,7 +14,7 @@ import { Courier, type CourierNetwork } from './courier.js'
 import { DEFAULT_LINK, checkLink, type LinkFunction, type LinkModel, type LinkOptions } from './link-model.js'
 import { mix32, type SeededRandom } from './seeded-random.js'
 import type { ClockModel, SimClock } from './sim-clock.js'
-import { SimNodeRecord, fakeNodeId, normaliseNodeId } from './sim-node.js'
+import { SimNodeRecord, fakeNodeId, normaliseNodeId, type SimProcess } from './sim-node.js'
 import { SimTransport } from './sim-transport.js'
 import type { Simulator } from './simulator.js'
 
@@ -241,6 +241,8 @@ function defaultEndpointIndex(endpoint: string): number {
   return index
 }
 
-function handleOf(instance: SimTransport): SimNode {
+function handleOf(process: SimProcess): SimNode {
+  // Every running process is a SimTransport: start() is the only place one is made.
+  const instance = process as SimTransport
   return { id: instance.node.id, endpoint: instance.node.endpoint, transport: instance, clock: instance.clock, random: instance.random }
 }

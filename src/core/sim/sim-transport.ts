@@ -7,18 +7,22 @@
 import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
 import type { Outgoing } from '../wire/message.js'
 import { SimClock, type ClockOwner } from './sim-clock.js'
-import type { Courier } from './courier.js'
 import type { SeededRandom } from './seeded-random.js'
-import type { SimNodeRecord } from './sim-node.js'
+import type { SimNodeRecord, SimProcess } from './sim-node.js'
 import type { Simulator } from './simulator.js'
 
-export class SimTransport implements Transport, ClockOwner {
+/** What carries a process's sends (the Courier). */
+export interface SendCarrier {
+  send(sender: SimProcess, peer: Peer, message: Outgoing, options: SendOptions | undefined): void
+}
+
+export class SimTransport implements Transport, ClockOwner, SimProcess {
   alive = true
   handler: MessageHandler | undefined = undefined
   readonly clock: SimClock
 
   constructor(
-    private readonly courier: Courier,
+    private readonly courier: SendCarrier,
     readonly node: SimNodeRecord,
     sim: Simulator,
     readonly random: SeededRandom,

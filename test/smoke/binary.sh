@@ -91,6 +91,16 @@ STDIN=$WORK/words borg_in "$B" 0 id restore --json
 [[ $(json_string address) == "$ADDRESS" ]] || fail "id restore gave address '$(json_string address)', expected $ADDRESS"
 ok "id restore from stdin in another BORG_HOME gives the same address"
 
+# The README's line: id new > words.txt on one machine, id restore < words.txt on another.
+C=$WORK/c D=$WORK/d
+borg_in "$C" 0 id new
+cp "$WORK/out" "$WORK/words.txt"
+SAVED_ADDRESS=$(grep -oE 'D[1-9A-HJ-NP-Za-km-z]{25,34}' "$WORK/err" | head -n 1)
+[[ -n $SAVED_ADDRESS ]] || fail "id new > words.txt did not name the address on stderr"
+STDIN=$WORK/words.txt borg_in "$D" 0 id restore --json
+[[ $(json_string address) == "$SAVED_ADDRESS" ]] || fail "id restore < words.txt gave '$(json_string address)', expected $SAVED_ADDRESS"
+ok "id new > words.txt, then id restore < words.txt: the same address"
+
 BORG_PASSPHRASE=not-the-passphrase borg_in "$A" 5 id show --verify
 ok "id show --verify with a wrong passphrase exits 5"
 

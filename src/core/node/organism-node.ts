@@ -128,6 +128,8 @@ export class OrganismNode {
   private registerNodeKinds(cell: CellInstance): void {
     cell.netRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
     cell.receptorRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
+    // Every envelope port answers pings: `borg node ping HOST:PORT` works whichever port a user was given.
+    registerPing(cell.netRouter, this.clock, BORG_VERSION)
     registerPing(cell.receptorRouter, this.clock, BORG_VERSION)
     // Control only from this node's own key (a command run with the same BORG_HOME).
     const own = ownKey(this.nodeId)

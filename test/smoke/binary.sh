@@ -65,8 +65,17 @@ grep -q $'\e' "$WORK/out" && fail "--help printed escape sequences although NO_C
 ok "--help exits 0 and lists every topic"
 
 borg_in "$A" 0 --version
-grep -qE '^borg/[0-9]+\.[0-9]+\.[0-9]+' <<<"$OUT" || fail "--version printed '$OUT'"
-ok "--version: $OUT"
+grep -qE '^borg/[0-9]+\.[0-9]+\.[0-9]+ linux-(x64|arm64) bun-v[0-9]' <<<"$OUT" || fail "--version printed '$OUT' (expected the bun runtime, not a Node version)"
+VERSION_LINE=$OUT
+for alias in -v version; do
+  borg_in "$A" 0 $alias
+  [[ $OUT == "$VERSION_LINE" ]] || fail "borg $alias printed '$OUT', expected '$VERSION_LINE'"
+done
+ok "--version, -v, version: $OUT"
+
+borg_in "$A" 0 wallet --json
+grep -q '"available": false' <<<"$OUT" || fail "wallet --json printed '$OUT'"
+ok "wallet --json: the topic as JSON"
 
 borg_in "$A" 2 frobnicate
 grep -q 'unknown command' "$WORK/err" || fail "an unknown command gave no clear message"

@@ -152,6 +152,11 @@ export class OrganismNode {
       if (typeof text !== 'string' || text.length === 0) return r.fail('invalid-input', 'text is required')
       if (position === undefined && node === undefined) return r.fail('invalid-input', 'a position or a node id is required')
       if (position !== undefined && (!Number.isSafeInteger(position) || position < 1)) return r.fail('invalid-input', 'position must be a positive integer')
+      // Positions are 1…size, so one beyond the size this node knows would only wait in an outbox for nobody.
+      const size = target.tree.status().treeSize
+      if (position !== undefined && size !== undefined && position > size) {
+        return r.fail('not-found', `position ${position} does not exist: the ${target.name} tree has ${size} member${size === 1 ? '' : 's'} (positions 1 to ${size})`)
+      }
       target.tree.sendTo({ position, node }, NOTE_KIND, noteBody(text), BodyType.json)
       r.reply(jsonMessage(`${CONTROL.send}.reply`, { queued: target.tree.status().queues.outbox }))
     })

@@ -90,6 +90,16 @@ export async function hasIdentity(home: string): Promise<boolean> {
   )
 }
 
+/**
+ * Who a read acts as, the same for `shard get`, `stream get` and `shard ls`: the identity when asked
+ * (`--identity`), or when this home has one and BORG_PASSPHRASE is set (unlocking then costs no prompt);
+ * otherwise the node key, which reads every file that is not encrypted.
+ */
+export async function readerRole(home: string, askedForIdentity: boolean, env: NodeJS.ProcessEnv = process.env): Promise<'identity' | 'node'> {
+  if (askedForIdentity) return 'identity'
+  return env.BORG_PASSPHRASE !== undefined && (await hasIdentity(home)) ? 'identity' : 'node'
+}
+
 /** The identity's key id without unlocking it (for `ls`). */
 export async function ownerId(home: string): Promise<string> {
   const summary = await showIdentity(home)
@@ -178,7 +188,7 @@ export interface GetFileResult {
 export async function getFile(session: Session, options: GetFileOptions): Promise<GetFileResult> {
   const id = checkFileId(options.id)
   const manifest = await session.client.manifest(id)
-  if (manifest.enc && !session.keys) throw new BorgError('refused', `file ${id} is encrypted: reading it needs the owner's identity (BORG_PASSPHRASE or a prompt)`)
+  if (manifest.enc && !session.keys) throw new BorgError('refused', `file ${id} is encrypted: reading it needs the owner's identity: run again with --identity (it asks for the passphrase unless BORG_PASSPHRASE is set)`)
   let done = 0
   const progress = (n: number) => options.onProgress?.((done += n), manifest.size)
   if (!options.out) {

@@ -21,14 +21,13 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardGet)
-    const [{ openSession, getFile, hasIdentity }, { progressBar }, { checkFileId }] = await Promise.all([
+    const [{ openSession, getFile, readerRole }, { progressBar }, { checkFileId }] = await Promise.all([
       import('../../client/session.js'),
       import('../../cli/ui/progress.js'),
       import('../../core/storage/names.js'),
     ])
     const id = checkFileId(args.id.trim().toLowerCase())
-    const asIdentity = flags.identity || (process.env.BORG_PASSPHRASE !== undefined && (await hasIdentity(borgHome())))
-    const session = await openSession({ home: borgHome(), node: flags.node, as: asIdentity ? 'identity' : 'node', input: terminal.open() })
+    const session = await openSession({ home: borgHome(), node: flags.node, as: await readerRole(borgHome(), flags.identity), input: terminal.open() })
     const bar = progressBar(`get ${id.slice(0, 12)}…`, !this.jsonOutput && !!flags.output)
     try {
       const started = performance.now()

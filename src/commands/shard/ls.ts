@@ -18,12 +18,11 @@ export default class ShardLs extends BorgCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ShardLs)
-    const [{ openSession, listFiles, ownerId }, { formatSize }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/size.js')])
+    const [{ openSession, listFiles, ownerId, readerRole }, { formatSize }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/size.js')])
     const home = borgHome()
     const owner = await ownerId(home)
     // The owner sees its encrypted files' names: with the passphrase at hand, unlocking costs no prompt.
-    const unlock = flags.identity || process.env.BORG_PASSPHRASE !== undefined
-    const session = await openSession({ home, node: flags.node, as: unlock ? 'identity' : 'node', input: terminal.open() })
+    const session = await openSession({ home, node: flags.node, as: await readerRole(home, flags.identity), input: terminal.open() })
     try {
       const rows = await listFiles(session, owner, session.keys)
       this.emit(rows, () =>

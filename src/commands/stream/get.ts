@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand } from '../../cli/base-command.js'
+import { BorgCommand, quietFlag } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -14,17 +14,25 @@ export default class StreamGet extends BorgCommand {
   static override flags = {
     identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
     node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    quiet: quietFlag(),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StreamGet)
-    const [{ openSession, getFile, readerRole }, { checkFileId }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/names.js')])
+    const [{ openSession, getFile, readerRole }, { checkFileId }, { progressBar }] = await Promise.all([
+      import('../../client/session.js'),
+      import('../../core/storage/names.js'),
+      import('../../cli/ui/progress.js'),
+    ])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), node: flags.node, as: await readerRole(borgHome(), flags.identity), input: terminal.open() })
+    const bar = progressBar(`get ${id.slice(0, 12)}…`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
-      const result = await getFile(session, { id })
+      const result = await getFile(session, { id, onProgress: (d, t) => bar.update(d, t) })
+      bar.finish()
       if (this.jsonOutput) process.stderr.write(`${JSON.stringify({ id, bytes: result.bytes })}\n`)
     } finally {
+      bar.finish()
       await session.close()
     }
   }

@@ -12,6 +12,7 @@ import { reportError } from './cli/report-error.js'
 import { printData, printJson } from './cli/output.js'
 import { route, topicJson } from './cli/route.js'
 import { versionInfo, versionLine } from './cli/version.js'
+import { COMPLETION_HELP, SHELLS, completionScript } from './cli/completion.js'
 import { COMMANDS } from './commands/index.js'
 import { BorgError } from './core/errors.js'
 import { PJSON } from './oclif-pjson.js'
@@ -37,6 +38,11 @@ export async function dispatch(argv: string[], config: Config): Promise<void> {
     const info = versionInfo(config)
     if (json) printJson(info)
     else printData(versionLine(info))
+  } else if (next.kind === 'completion') {
+    if (next.help || next.shell === undefined) {
+      if (!next.help) throw new BorgError('usage', `name a shell: ${config.bin} completion ${SHELLS.join('|')}`)
+      printData(COMPLETION_HELP)
+    } else printData(completionScript(next.shell, config))
   } else if (next.kind === 'error') throw next.error
   else await run(argv, config)
 }

@@ -24,6 +24,8 @@ export type Route =
   /** `borg TOPIC --json`: the topic and its commands as JSON. */
   | { kind: 'topic-json'; name: string }
   | { kind: 'version' }
+  /** `borg completion SHELL` (`shell` undefined: show how to use it). */
+  | { kind: 'completion'; shell?: string; help: boolean }
   | { kind: 'run' }
   | { kind: 'error'; error: BorgError }
 
@@ -31,6 +33,10 @@ export function route(argv: readonly string[], config: Config): Route {
   const end = argv.indexOf('--')
   const head = end === -1 ? argv : argv.slice(0, end)
   if (argv[0] !== undefined && VERSION_WORDS.includes(argv[0])) return { kind: 'version' }
+  if (argv[0] === 'completion') {
+    const words = leadingWords(head.slice(1))
+    return { kind: 'completion', shell: words[0], help: head.some((a) => HELP_FLAGS.includes(a)) }
+  }
   const asksHelp = argv.length === 0 || head.some((a) => HELP_FLAGS.includes(a)) || argv[0] === 'help'
   const words = leadingWords(argv[0] === 'help' ? head.slice(1) : head)
   const target = resolveWords(words, config)

@@ -35,6 +35,7 @@ import type { Simulator } from './simulator.js'
 export interface CourierNetwork {
   readonly dedupe: boolean
   readonly timeoutMs: number
+  readonly maxBodyBytes: number
   readonly defaultLink: LinkModel
   /** Key for link fates, derived from the seed. */
   readonly fateKey: number
@@ -212,6 +213,11 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
       this.drop(flight, kind, 'identity-mismatch')
       const error = new BorgError('identity-mismatch', `${to.endpoint} is not ${expected}`, { details: { expected, actual: to.id } })
       return this.answer(flight, copy, ERROR, error)
+    }
+    if (flight.message.body.length > this.net.maxBodyBytes) {
+      // As the HTTPS server refuses a body over its limit before reading it.
+      this.drop(flight, kind, 'too-large')
+      return this.answer(flight, copy, ERROR, new BorgError('too-large', `message of ${flight.message.body.length} bytes exceeds the limit of ${this.net.maxBodyBytes}`))
     }
     if (flight.deliveredTo === receiver && this.net.dedupe) return this.drop(flight, kind, 'duplicate')
     flight.deliveredTo = receiver

@@ -18,8 +18,15 @@ const stubOptionalDeps: BunPlugin = {
   name: 'stub-optional-deps',
   setup(build) {
     build.onResolve({ filter: /^react-devtools-core$/ }, (args) => ({ path: args.path, namespace: 'borg-stub' }))
+    // oclif requires typescript (3.4 MB) only to read a plugin's tsconfig.json in development; borg hands
+    // oclif its commands in memory, so that never happens. A stub that throws is what oclif's try/catch expects.
+    build.onResolve({ filter: /^typescript$/ }, (args) => ({ path: args.path, namespace: 'borg-absent' }))
     build.onLoad({ filter: /.*/, namespace: 'borg-stub' }, () => ({
       contents: 'export default { initialize() {}, connectToDevTools() {} }',
+      loader: 'js',
+    }))
+    build.onLoad({ filter: /.*/, namespace: 'borg-absent' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the borg build`)})`,
       loader: 'js',
     }))
   },

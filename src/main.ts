@@ -9,7 +9,10 @@ import { type Command, Config, Plugin, flush, handle, run } from '@oclif/core'
 import { dirname } from 'node:path'
 import { BorgHelp } from './cli/help.js'
 import { reportError } from './cli/report-error.js'
-import { route } from './cli/route.js'
+import { printData, printJson } from './cli/output.js'
+import { route, topicJson } from './cli/route.js'
+import { versionInfo, versionLine } from './cli/version.js'
+import { COMPLETION_HELP, SHELLS, completionScript } from './cli/completion.js'
 import { COMMANDS } from './commands/index.js'
 import { BorgError } from './core/errors.js'
 import { PJSON } from './oclif-pjson.js'
@@ -28,8 +31,19 @@ export async function loadConfig(commands: Record<string, Command.Class> = COMMA
 /** Runs one invocation; throws instead of exiting so tests can call it in-process. */
 export async function dispatch(argv: string[], config: Config): Promise<void> {
   const next = route(argv, config)
+  const json = argv.includes('--json')
   if (next.kind === 'help') await new BorgHelp(config).show(next.target)
-  else if (next.kind === 'error') throw next.error
+  else if (next.kind === 'topic-json') printJson(topicJson(next.name, config))
+  else if (next.kind === 'version') {
+    const info = versionInfo(config)
+    if (json) printJson(info)
+    else printData(versionLine(info))
+  } else if (next.kind === 'completion') {
+    if (next.help || next.shell === undefined) {
+      if (!next.help) throw new BorgError('usage', `name a shell: ${config.bin} completion ${SHELLS.join('|')}`)
+      printData(COMPLETION_HELP)
+    } else printData(completionScript(next.shell, config))
+  } else if (next.kind === 'error') throw next.error
   else await run(argv, config)
 }
 

@@ -4,7 +4,7 @@ import { cronoCell } from './crono/index.js'
 import { filesCell } from './files/index.js'
 import { fstreamCell } from './fstream/index.js'
 import { shardCell } from './shard/index.js'
-import type { CellType } from './types.js'
+import type { CellType } from '../core/cell/types.js'
 
 export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, fstreamCell, cronoCell]
 
@@ -22,4 +22,4 @@ export function parseCells(spec: string): CellType[] {
   return names.map(cellType)
 }
 
-export { cellPorts } from './ports.js'
+export { cellPorts } from '../core/cell/ports.js'

@@ -8,6 +8,7 @@ import type { Interfaces } from '@oclif/core'
 
 type Config = Interfaces.Config
 import { BorgError } from '../core/errors.js'
+import { VERSION_WORDS } from './version.js'
 
 /** `-h` is help everywhere, so no command may use it as a flag letter (test/cli/oclif.test.ts). */
 export const HELP_FLAGS: readonly string[] = ['--help', '-h']
@@ -18,15 +19,28 @@ export type Target =
   | { kind: 'topic'; name: string }
   | { kind: 'unknown'; words: string[] }
 
-export type Route = { kind: 'help'; target: Target } | { kind: 'run' } | { kind: 'error'; error: BorgError }
+export type Route =
+  | { kind: 'help'; target: Target }
+  /** `borg TOPIC --json`: the topic and its commands as JSON. */
+  | { kind: 'topic-json'; name: string }
+  | { kind: 'version' }
+  /** `borg completion SHELL` (`shell` undefined: show how to use it). */
+  | { kind: 'completion'; shell?: string; help: boolean }
+  | { kind: 'run' }
+  | { kind: 'error'; error: BorgError }
 
 export function route(argv: readonly string[], config: Config): Route {
   const end = argv.indexOf('--')
   const head = end === -1 ? argv : argv.slice(0, end)
-  if (argv[0] === '--version') return { kind: 'run' } // oclif prints the version, as it would first
+  if (argv[0] !== undefined && VERSION_WORDS.includes(argv[0])) return { kind: 'version' }
+  if (argv[0] === 'completion') {
+    const words = leadingWords(head.slice(1))
+    return { kind: 'completion', shell: words[0], help: head.some((a) => HELP_FLAGS.includes(a)) }
+  }
   const asksHelp = argv.length === 0 || head.some((a) => HELP_FLAGS.includes(a)) || argv[0] === 'help'
   const words = leadingWords(argv[0] === 'help' ? head.slice(1) : head)
   const target = resolveWords(words, config)
+  if (target.kind === 'topic' && head.includes('--json')) return { kind: 'topic-json', name: target.name }
   if (asksHelp) return target.kind === 'unknown' ? { kind: 'error', error: unknownCommand(words, config) } : { kind: 'help', target }
   switch (target.kind) {
     case 'command':
@@ -72,4 +86,13 @@ export function unknownCommand(words: readonly string[], config: Config): BorgEr
   }
   const helpFor = topic ? `${config.bin} ${topic} --help` : `${config.bin} --help`
   return new BorgError('usage', `unknown command "${typed}"; run "${helpFor}" to see the commands`)
+}
+
+/** What `borg TOPIC --json` prints: the topic, whether this build has its commands, and each one. */
+export function topicJson(name: string, config: Config): { topic: string; description: string; available: boolean; commands: { command: string; summary: string }[] } {
+  const commands = config.commands
+    .filter((c) => !c.hidden && c.id.startsWith(`${name}:`))
+    .map((c) => ({ command: c.id.split(':').join(' '), summary: c.summary ?? c.description ?? '' }))
+    .sort((a, b) => a.command.localeCompare(b.command))
+  return { topic: name.split(':').join(' '), description: config.findTopic(name)?.description ?? '', available: commands.length > 0, commands }
 }

@@ -9,7 +9,8 @@ import { BorgHelp, COMING_LATER } from '../../src/cli/help.js'
 import { route } from '../../src/cli/route.js'
 import { BorgError } from '../../src/core/errors.js'
 import { dispatch, loadConfig } from '../../src/main.js'
-import { TOPICS } from '../../src/oclif-pjson.js'
+import { PJSON, TOPICS } from '../../src/oclif-pjson.js'
+import { versionInfo, versionLine } from '../../src/cli/version.js'
 import { REPO, capture, plainEnv, runChild, type ChildResult } from './harness.js'
 import { PROBE_TABLE } from './probe-command.js'
 
@@ -87,8 +88,45 @@ describe('command help', () => {
     expect(route(['id', 'probe', '--', '--help'], await loadConfig(PROBE_TABLE))).toEqual({ kind: 'run' })
   })
 
-  it('--version is left to oclif', async () => {
-    expect(route(['--version'], await loadConfig(PROBE_TABLE))).toEqual({ kind: 'run' })
+})
+
+describe('version', () => {
+  it.each([[['--version']], [['-v']], [['version']]])('%j prints borg, its version and the runtime running it', async (argv) => {
+    const out = await helpOutput(argv)
+    expect(out).toBe(`borg/${PJSON.version} ${process.platform}-${process.arch} node-v${process.versions.node}\n`)
+  })
+
+  it('--json gives the same as JSON', async () => {
+    expect(JSON.parse(await helpOutput(['version', '--json']))).toEqual({
+      name: 'borg',
+      version: PJSON.version,
+      platform: process.platform,
+      arch: process.arch,
+      runtime: 'node',
+      runtimeVersion: process.versions.node,
+    })
+  })
+
+  it('names bun, not a Node version, inside the compiled binary', async () => {
+    const config = await loadConfig(PROBE_TABLE)
+    const info = versionInfo(config, { ...process.versions, bun: '1.2.3' })
+    expect(versionLine(info)).toBe(`borg/${PJSON.version} ${process.platform}-${process.arch} bun-v1.2.3`)
+  })
+})
+
+describe('a topic with --json', () => {
+  it('lists the commands of a topic that has some', async () => {
+    expect(JSON.parse(await helpOutput(['id', '--json']))).toEqual({
+      topic: 'id',
+      description: TOPICS.id.description,
+      available: true,
+      commands: [{ command: 'id probe', summary: expect.stringContaining('Probe command') }],
+    })
+  })
+
+  it.each([[['wallet', '--json']], [['shard', '--json', '--help']]])('%j says a topic has no commands in this build, exit 0', async (argv) => {
+    const topic = argv[0] as keyof typeof TOPICS
+    expect(JSON.parse(await helpOutput(argv))).toEqual({ topic, description: TOPICS[topic].description, available: false, commands: [] })
   })
 })
 

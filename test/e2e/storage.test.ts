@@ -227,6 +227,13 @@ describe('storage across five node processes', () => {
         }
       }
     }
+    // Its owner sees the name, which travels sealed (BORG_PASSPHRASE is set, so ls unlocks the identity).
+    const listed = JSON.parse((await borg(owner(), 'shard', 'ls', '--json')).stdout.toString()) as { id: string; name?: string; encrypted?: boolean }[]
+    expect(listed.find((r) => r.id === id)).toMatchObject({ name: 'secret.txt', encrypted: true })
+    // stream get reads it as shard get does: BORG_PASSPHRASE is set, so as the identity, without --identity.
+    const streamed = await borg(owner(), 'stream', 'get', id)
+    expect(streamed.code, streamed.stderr.toString()).toBe(0)
+    expect(sha(streamed.stdout)).toBe(sha(secret))
     // Without the owner's identity: refused.
     const stranger = await borg(organism.nodes[4]!, 'shard', 'get', id)
     expect(stranger.code).toBe(7)

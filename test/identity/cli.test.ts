@@ -61,6 +61,18 @@ async function run(id: string, argv: string[], stdin?: string): Promise<Run> {
   return { stdout: out.join(''), stderr: err.join(''), exit }
 }
 
+/** Runs `task` with process.stdout claiming to be a terminal. */
+async function onTerminal<T>(task: () => Promise<T>): Promise<T> {
+  const had = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
+  Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true })
+  try {
+    return await task()
+  } finally {
+    if (had) Object.defineProperty(process.stdout, 'isTTY', had)
+    else delete (process.stdout as { isTTY?: boolean }).isTTY
+  }
+}
+
 describe('borg id (in-process)', () => {
   it('id new --json and id show --json agree', async () => {
     const created = await run('id:new', ['--json'])
@@ -91,7 +103,7 @@ describe('borg id (in-process)', () => {
   })
 
   it('human id new: words on stdout only, the warning on stderr', async () => {
-    const result = await run('id:new', [])
+    const result = await onTerminal(() => run('id:new', []))
     expect(result.exit).toBe(0)
     expect(result.stdout).toMatch(/^ +1\. [a-z]+ +2\. [a-z]+ +3\. [a-z]+ +4\. [a-z]+$/m)
     expect(result.stdout).toMatch(/^ +21\. [a-z]+ +22\. [a-z]+ +23\. [a-z]+ +24\. [a-z]+$/m)
@@ -101,8 +113,19 @@ describe('borg id (in-process)', () => {
     expect(result.stderr).not.toMatch(new RegExp(`\\b1\\. ${firstWord}\\b`))
   })
 
-  it('human id restore accepts the numbered list id new printed', async () => {
+  it('id new > words.txt, then id restore < words.txt: stdout not a terminal gets the words alone, the address goes to stderr', async () => {
     const made = await run('id:new', [])
+    expect(made.exit).toBe(0)
+    expect(made.stdout).toMatch(/^[a-z]+( [a-z]+){23}\n$/)
+    const address = /^address +(D\S+)/m.exec(made.stderr)![1]
+    await rm(join(home, 'identity.json'))
+    const restored = await run('id:restore', [], made.stdout)
+    expect(restored.exit).toBe(0)
+    expect(restored.stdout).toContain(address)
+  })
+
+  it('human id restore accepts the numbered list id new printed', async () => {
+    const made = await onTerminal(() => run('id:new', []))
     const words = made.stdout.split('\n').filter((l) => /^ +\d+\./.test(l)).join('\n')
     const address = /^address +(D\S+)/m.exec(made.stdout)![1]
     await rm(join(home, 'identity.json'))

@@ -3,6 +3,11 @@ import { organismNodes } from '../helpers/organism-nodes.js'
 import { OS_ASSIGNED_PORTS } from '../../src/core/node/cell-instance.js'
 import { readRunning } from '../../src/core/node/running-file.js'
 import { waitUntil } from '../helpers/wait-until.js'
+import { startClient } from '../helpers/wire.js'
+import { ping } from '../../src/core/node/ping.js'
+import { withLocalNode } from '../../src/core/node/local-client.js'
+import { CONTROL } from '../../src/core/node/organism-node.js'
+import { SystemClock } from '../../src/core/wire/clock.js'
 
 const organism = organismNodes('borg-node-')
 const start = organism.start
@@ -28,6 +33,29 @@ describe('organism nodes in one process over real HTTPS', () => {
     }
     expect(new Set([a, b, c].flatMap((n) => n.cells.flatMap((cell) => Object.values(cell.endpoints)))).size).toBe(3 * 2 * 3)
   }, 90_000)
+
+  it('node send to a position the tree does not have is refused, naming the size; an existing one is sent', async () => {
+    await organism.formed(3)
+    const home = organism.homes[1]!
+    const send = (position: number) => withLocalNode(home, (node) => node.control<{ queued: number }>(CONTROL.send, { cell: 'shard', text: 'hi', position }, 'shard'))
+    await expect(send(5)).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining('position 5 does not exist: the shard tree has 3 members') })
+    await expect(send(3)).resolves.toMatchObject({ queued: expect.any(Number) })
+  }, 30_000)
+
+  it('answers wire.ping on every envelope port of every cell (net and receptor), as the node', async () => {
+    const node = organism.nodes[0]!
+    const client = startClient()
+    try {
+      for (const cell of node.cells) {
+        for (const endpoint of [cell.endpoints.net, cell.endpoints.recp]) {
+          const result = await ping(client.transport, { endpoint, id: node.nodeId }, new SystemClock(), 1)
+          expect({ cell: cell.name, endpoint, peer: result.peer, from: result.pong.from }).toEqual({ cell: cell.name, endpoint, peer: node.nodeId, from: client.id })
+        }
+      }
+    } finally {
+      await client.transport.close()
+    }
+  }, 30_000)
 })
 
 /** Keep this process's event loop busy `busyMs` of every `periodMs` (as if other programs took half the CPU). */

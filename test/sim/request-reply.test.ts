@@ -18,7 +18,7 @@ describe('requests and replies', () => {
     clients.forEach((client, c) => {
       for (let i = 0; i < 10; i++) {
         const value = `${c}/${i}`
-        client.transport.send({ endpoint: server.endpoint }, jsonMessage('echo?', value), {
+        client.transport.send({ endpoint: server.endpoint }, jsonMessage('echo-q', value), {
           expectReply: true,
           onResult: (error, reply) => {
             calls++

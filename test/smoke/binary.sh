@@ -65,8 +65,17 @@ grep -q $'\e' "$WORK/out" && fail "--help printed escape sequences although NO_C
 ok "--help exits 0 and lists every topic"
 
 borg_in "$A" 0 --version
-grep -qE '^borg/[0-9]+\.[0-9]+\.[0-9]+' <<<"$OUT" || fail "--version printed '$OUT'"
-ok "--version: $OUT"
+grep -qE '^borg/[0-9]+\.[0-9]+\.[0-9]+ linux-(x64|arm64) bun-v[0-9]' <<<"$OUT" || fail "--version printed '$OUT' (expected the bun runtime, not a Node version)"
+VERSION_LINE=$OUT
+for alias in -v version; do
+  borg_in "$A" 0 $alias
+  [[ $OUT == "$VERSION_LINE" ]] || fail "borg $alias printed '$OUT', expected '$VERSION_LINE'"
+done
+ok "--version, -v, version: $OUT"
+
+borg_in "$A" 0 wallet --json
+grep -q '"available": false' <<<"$OUT" || fail "wallet --json printed '$OUT'"
+ok "wallet --json: the topic as JSON"
 
 borg_in "$A" 2 frobnicate
 grep -q 'unknown command' "$WORK/err" || fail "an unknown command gave no clear message"
@@ -90,6 +99,16 @@ printf '%s\n' "$MNEMONIC" >"$WORK/words"
 STDIN=$WORK/words borg_in "$B" 0 id restore --json
 [[ $(json_string address) == "$ADDRESS" ]] || fail "id restore gave address '$(json_string address)', expected $ADDRESS"
 ok "id restore from stdin in another BORG_HOME gives the same address"
+
+# The README's line: id new > words.txt on one machine, id restore < words.txt on another.
+C=$WORK/c D=$WORK/d
+borg_in "$C" 0 id new
+cp "$WORK/out" "$WORK/words.txt"
+SAVED_ADDRESS=$(grep -oE 'D[1-9A-HJ-NP-Za-km-z]{25,34}' "$WORK/err" | head -n 1)
+[[ -n $SAVED_ADDRESS ]] || fail "id new > words.txt did not name the address on stderr"
+STDIN=$WORK/words.txt borg_in "$D" 0 id restore --json
+[[ $(json_string address) == "$SAVED_ADDRESS" ]] || fail "id restore < words.txt gave '$(json_string address)', expected $SAVED_ADDRESS"
+ok "id new > words.txt, then id restore < words.txt: the same address"
 
 BORG_PASSPHRASE=not-the-passphrase borg_in "$A" 5 id show --verify
 ok "id show --verify with a wrong passphrase exits 5"

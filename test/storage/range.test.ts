@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { parseRange } from '../../src/cells/shard/range-server.js'
+import { parseRange } from '../../src/client/range-server.js'
 
 describe('parseRange', () => {
   it('reads the forms players send', () => {

@@ -14,7 +14,7 @@ import { TimeOrgan, type TimeOrganOptions } from '../../src/cells/crono/time-org
 import { CRONO_KIND, readSyncReply, syncRequest } from '../../src/cells/crono/messages.js'
 import { cronoCell } from '../../src/cells/crono/index.js'
 import { formatTimeStatus, parseTimeStatus, timeStatusOf } from '../../src/cells/crono/status.js'
-import type { OrganContext } from '../../src/cells/types.js'
+import type { OrganContext } from '../../src/core/cell/types.js'
 
 /** A SimClock whose local reading can be stepped, as an administrator would set the OS clock. */
 class SteppableClock implements AdjustableClock {

@@ -4,7 +4,7 @@
  * from network time and an error bound (docs/time.md). DNA numbers are the
  * original's.
  */
-import type { CellType } from '../types.js'
+import type { CellType } from '../../core/cell/types.js'
 import { TimeOrgan } from './time-organ.js'
 
 export const cronoCell: CellType = {

@@ -3,7 +3,7 @@
  * (timeStatusOf), from a monitor's status JSON (parseTimeStatus), and as text
  * (formatTimeStatus).
  */
-import type { Organ } from '../types.js'
+import type { Organ } from '../../core/cell/types.js'
 
 export interface TimeStatus {
   /** This node's network time when the status was taken, ms since the epoch. */

@@ -31,7 +31,7 @@ import type { Incoming } from '../../core/wire/message.js'
 import { ANYONE } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import type { Member, NodeState, View } from '../../core/tree/types.js'
-import type { Organ, OrganContext } from '../types.js'
+import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { CRONO_KIND, MAX_STRATUM, readSyncReply, readSyncRequest, syncReply, syncRequest } from './messages.js'
 import type { TimeCounters, TimeStatus } from './status.js'
 

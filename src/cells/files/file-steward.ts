@@ -33,7 +33,7 @@ import { openRemoval } from '../../core/storage/removal.js'
 import type { Member } from '../../core/tree/types.js'
 import type { MembershipChange } from '../../core/storage/member-view.js'
 import type { Timer } from '../../core/wire/clock.js'
-import type { OrganContext } from '../types.js'
+import type { OrganContext } from '../../core/cell/types.js'
 import type { ManifestStore } from './manifest-store.js'
 import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
 

@@ -13,7 +13,7 @@
  */
 import { BorgError } from '../../core/errors.js'
 import { parseSize } from '../../core/storage/size.js'
-import type { CellType } from '../types.js'
+import type { CellType } from '../../core/cell/types.js'
 import { ManifestOrgan } from './manifest-organ.js'
 
 export const DEFAULT_FILES_QUOTA = '1G'

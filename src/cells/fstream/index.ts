@@ -7,7 +7,7 @@
  * BORG_FSTREAM_CLIENTS sets how many media responses a cell serves at once (default 64).
  */
 import { BorgError } from '../../core/errors.js'
-import type { CellType } from '../types.js'
+import type { CellType } from '../../core/cell/types.js'
 import { DEFAULT_FSTREAM_CLIENTS, MediaOrgan } from './media-organ.js'
 
 export const fstreamCell: CellType = {

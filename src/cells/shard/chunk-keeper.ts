@@ -10,7 +10,7 @@
  * audit puts a good copy back.
  */
 import type { Timer } from '../../core/wire/clock.js'
-import type { OrganContext } from '../types.js'
+import type { OrganContext } from '../../core/cell/types.js'
 import type { ChunkStore } from './chunk-store.js'
 
 export interface KeeperOptions {

@@ -10,7 +10,7 @@
  */
 import { BorgError } from '../../core/errors.js'
 import { parseSize } from '../../core/storage/size.js'
-import type { CellType } from '../types.js'
+import type { CellType } from '../../core/cell/types.js'
 import { StorageOrgan } from './storage-organ.js'
 import { StreamOrgan } from './stream-organ.js'
 
@@ -38,5 +38,6 @@ function storageOptions(env: NodeJS.ProcessEnv) {
   return { quotaBytes: parseSize(env.BORG_SHARD_QUOTA ?? DEFAULT_SHARD_QUOTA, 'BORG_SHARD_QUOTA'), keeper }
 }
 
-export { StorageOrgan, MAX_REPLICAS } from './storage-organ.js'
+export { StorageOrgan } from './storage-organ.js'
+export { MAX_REPLICAS } from './messages.js'
 export { SHARD_KIND } from './messages.js'

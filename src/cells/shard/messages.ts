@@ -23,6 +23,9 @@ export const SHARD_KIND = {
 /** At most this many hashes per `shard.chunk.has`. */
 export const MAX_HAS = 1024
 
+/** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
+export const MAX_REPLICAS = 8
+
 /** Name of the chunk a message carries: its verified body hash. */
 export function bodyName(m: Incoming): string {
   return bytesToHex(m.bodyHash ?? sha256(m.body))

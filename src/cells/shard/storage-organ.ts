@@ -21,10 +21,10 @@ import { answerMembers, fetchMemberList, membersReply, treeEpochOf } from '../..
 import { MemberView } from '../../core/storage/member-view.js'
 import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
 import type { Member } from '../../core/tree/types.js'
-import type { Organ, OrganContext } from '../types.js'
-import { answerWhenReady } from '../answer.js'
+import type { Organ, OrganContext } from '../../core/cell/types.js'
+import { answerWhenReady } from '../../core/cell/answer.js'
 import { ChunkStore } from './chunk-store.js'
-import { MAX_HAS, SHARD_KIND, bodyName, readObject } from './messages.js'
+import { MAX_HAS, MAX_REPLICAS, SHARD_KIND, bodyName, readObject } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
 import { fetchChunks, parseFetch, type FetchItem } from './chunk-fetch.js'
 import { PinSet } from './pins.js'
@@ -32,8 +32,6 @@ import { openManifest, storedChunkLength } from '../../core/storage/manifest.js'
 import { checkFileId } from '../../core/storage/names.js'
 import { rankHolders } from '../../core/storage/placement.js'
 
-/** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
-export const MAX_REPLICAS = 8
 const VERIFIED_TTL_MS = 10 * 60_000
 /** A repair naming a holder this node does not know refreshes its member list (if the tree changed since), at most this often. */
 const UNKNOWN_HOLDER_REFRESH_MS = 1_000

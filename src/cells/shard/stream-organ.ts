@@ -25,7 +25,7 @@ import type { StreamLimits } from '../../core/stream/quota.js'
 import { StreamReceiver } from '../../core/stream/receiver.js'
 import { registerStreamRoutes } from '../../core/stream/routes.js'
 import { StreamSources } from '../../core/stream/sources.js'
-import type { Organ, OrganContext } from '../types.js'
+import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { SHARD_KIND } from './messages.js'
 
 export interface StreamOrganOptions {

@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
-import { logWarn } from '../../cli/output.js'
+import { logInfo, logWarn, printData } from '../../cli/output.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
 export default class IdNew extends BorgCommand {
   static override summary = 'Create a new identity and show its 24 recovery words once'
 
-  static override description = `Generates 256 bits of entropy as 24 BIP39 recovery words and derives your identity key at m/44'/3'/0'/0/0, the first receive address any Dogecoin wallet shows for the same words. The words are printed once on stdout and never stored or logged: write them down. borg keeps only the BIP39 seed, encrypted (scrypt + XChaCha20-Poly1305) in $BORG_HOME/identity.json, mode 0600.
+  static override description = `Generates 256 bits of entropy as 24 BIP39 recovery words and derives your identity key at m/44'/3'/0'/0/0, the first receive address any Dogecoin wallet shows for the same words. The words are printed once on stdout and never stored or logged: write them down. On a terminal they come numbered, with the address; when stdout is a file or a pipe, stdout gets the words alone on one line (what \`borg id restore\` reads back) and the address goes to stderr. borg keeps only the BIP39 seed, encrypted (scrypt + XChaCha20-Poly1305) in $BORG_HOME/identity.json, mode 0600.
 
 Secrets are never taken as arguments. The keystore passphrase comes from BORG_PASSPHRASE, or is asked twice on the terminal; with no terminal, BORG_PASSPHRASE must be set (an empty value is allowed but leaves the file unprotected). An optional BIP39 passphrase (the "25th word") comes from BORG_MNEMONIC_PASSPHRASE, or from a hidden prompt with --mnemonic-passphrase-prompt; it is needed again, with the words, to restore.
 
@@ -18,6 +18,7 @@ Environment: BORG_HOME (where identity.json lives), BORG_PASSPHRASE, BORG_MNEMON
   static override examples = [
     { description: 'Create an identity, typing the keystore passphrase at the prompt:', command: '<%= config.bin %> id new' },
     { description: 'Without a terminal: the keystore passphrase from the environment (read from a file, never typed as an argument):', command: '$ BORG_PASSPHRASE="$(cat ~/.borg-pass)" <%= config.bin %> id new --json' },
+    { description: 'Save the words to a file (stdout gets the words alone) and restore from it on another machine:', command: '$ <%= config.bin %> id new > words.txt && <%= config.bin %> id restore < words.txt' },
     { description: 'Add a BIP39 passphrase ("25th word") on top of the words:', command: '<%= config.bin %> id new --mnemonic-passphrase-prompt' },
   ]
 
@@ -46,6 +47,12 @@ Environment: BORG_HOME (where identity.json lives), BORG_PASSPHRASE, BORG_MNEMON
           '(or this keystore and its passphrase) the identity cannot be recovered.',
       )
       if (bip39Passphrase) logWarn('a BIP39 passphrase was used: restoring needs it as well as the words; the words alone give a different identity.')
+    }
+    if (!this.jsonOutput && !process.stdout.isTTY) {
+      // Saved to a file or piped on: the words alone, as `borg id restore < words.txt` reads them back.
+      printData(mnemonic)
+      for (const line of identityLines(identity)) logInfo(line)
+      return
     }
     this.emit({ mnemonic, bip39Passphrase, ...identity }, () => [
       'Recovery words (in order):',

@@ -6,7 +6,7 @@ import { borgHome } from '../../core/store/paths.js'
 export default class NodeSend extends BorgCommand {
   static override summary = 'Send a note to one position or node, routed along the tree (queued while unreachable)'
 
-  static override description = `The note is routed hop by hop along the tree to the position (or, for a node id, via the root to wherever that node sits). When a hop is down the note waits in that node's outbox and is delivered once the peer returns or its position is filled by another node.`
+  static override description = `The note is routed hop by hop along the tree to the position (or, for a node id, via the root to wherever that node sits). When a hop is down the note waits in that node's outbox and is delivered once the peer returns or its position is filled by another node. A position beyond the tree's size (as this node knows it) is refused: exit 3, naming the size.`
 
   static override examples = ['<%= config.bin %> node send --to 5 "hello position 5"', '<%= config.bin %> node send --to ed3f… "hello node"']
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand } from '../../cli/base-command.js'
+import { BorgCommand, quietFlag } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -17,19 +17,19 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
     output: Flags.string({ char: 'o', description: 'Write to this file instead of stdout (resumable).' }),
     identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
     node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    quiet: quietFlag(),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardGet)
-    const [{ openSession, getFile, hasIdentity }, { progressBar }, { checkFileId }] = await Promise.all([
-      import('../../cells/shard/session.js'),
+    const [{ openSession, getFile, readerRole }, { progressBar }, { checkFileId }] = await Promise.all([
+      import('../../client/session.js'),
       import('../../cli/ui/progress.js'),
       import('../../core/storage/names.js'),
     ])
     const id = checkFileId(args.id.trim().toLowerCase())
-    const asIdentity = flags.identity || (process.env.BORG_PASSPHRASE !== undefined && (await hasIdentity(borgHome())))
-    const session = await openSession({ home: borgHome(), node: flags.node, as: asIdentity ? 'identity' : 'node', input: terminal.open() })
-    const bar = progressBar(`get ${id.slice(0, 12)}…`, !this.jsonOutput && !!flags.output)
+    const session = await openSession({ home: borgHome(), node: flags.node, as: await readerRole(borgHome(), flags.identity), input: terminal.open() })
+    const bar = progressBar(`get ${id.slice(0, 12)}…`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
       const started = performance.now()
       const result = await getFile(session, { id, out: flags.output, onProgress: (d, t) => bar.update(d, t) })

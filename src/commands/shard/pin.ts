@@ -15,7 +15,7 @@ export default class ShardPin extends BorgCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(ShardPin)
-    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/names.js')])
+    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/names.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), as: 'node', input: terminal.open() })
     try {

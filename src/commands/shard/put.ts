@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand } from '../../cli/base-command.js'
+import { BorgCommand, quietFlag } from '../../cli/base-command.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -24,20 +24,21 @@ export default class ShardPut extends BorgCommand {
     mime: Flags.string({ description: 'MIME type to record, e.g. video/mp4.' }),
     expires: Flags.string({ description: 'When holders may drop it: an ISO date or a duration like 30d, 12h.' }),
     node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    quiet: quietFlag(),
     'chunk-size': Flags.string({ description: 'Chunk size, e.g. 256K or 4M (benchmarks; the default is measured).', hidden: true }),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardPut)
     const [{ openSession, putFile }, { parseExpiry }, { progressBar }] = await Promise.all([
-      import('../../cells/shard/session.js'),
+      import('../../client/session.js'),
       import('../../core/storage/expiry.js'),
       import('../../cli/ui/progress.js'),
     ])
     const expires = flags.expires === undefined ? undefined : parseExpiry(flags.expires, Date.now())
     const chunkSize = flags['chunk-size'] === undefined ? undefined : (await import('../../core/storage/size.js')).parseSize(flags['chunk-size'], '--chunk-size')
     const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', input: terminal.open() })
-    const bar = progressBar(`put ${args.file === '-' ? 'stdin' : args.file}`, !this.jsonOutput)
+    const bar = progressBar(`put ${args.file === '-' ? 'stdin' : args.file}`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
       const started = performance.now()
       const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, onProgress: (d, t) => bar.update(d, t) })

@@ -15,7 +15,7 @@ export default class ShardRm extends BorgCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardRm)
-    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/names.js')])
+    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/names.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), node: flags.node, as: 'identity', input: terminal.open() })
     try {

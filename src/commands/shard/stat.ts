@@ -13,7 +13,7 @@ export default class ShardStat extends BorgCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardStat)
-    const [{ openSession, statFile }] = await Promise.all([import('../../cells/shard/session.js')])
+    const [{ openSession, statFile }] = await Promise.all([import('../../client/session.js')])
     const session = await openSession({ home: borgHome(), node: flags.node, as: 'node', input: terminal.open() })
     try {
       const { manifest: m, chunks } = await statFile(session, args.id.trim().toLowerCase())

@@ -14,7 +14,7 @@ export default class ShardUnpin extends BorgCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(ShardUnpin)
-    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../cells/shard/session.js'), import('../../core/storage/names.js')])
+    const [{ openSession }, { checkFileId }] = await Promise.all([import('../../client/session.js'), import('../../core/storage/names.js')])
     const id = checkFileId(args.id.trim().toLowerCase())
     const session = await openSession({ home: borgHome(), as: 'node', input: terminal.open() })
     try {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand } from '../../cli/base-command.js'
+import { BorgCommand, quietFlag } from '../../cli/base-command.js'
 import { borgHome } from '../../core/store/paths.js'
 
 export default class StreamSend extends BorgCommand {
@@ -14,6 +14,7 @@ A node takes offers only from its owner: its own key, the identity in its home, 
   static override args = { file: Args.string({ description: 'The file to send.', required: true }) }
   static override flags = {
     to: Flags.string({ description: 'HOST:PORT of the receiving node (its shard cell).', required: true }),
+    quiet: quietFlag(),
   }
 
   async run(): Promise<void> {
@@ -24,7 +25,7 @@ A node takes offers only from its owner: its own key, the identity in its home, 
       import('../../core/net/endpoint.js'),
     ])
     const to = formatEndpoint(parseEndpoint(flags.to))
-    const bar = progressBar(`send ${args.file}`, !this.jsonOutput)
+    const bar = progressBar(`send ${args.file}`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
       const result = await sendThroughNode(borgHome(), { path: args.file, to, onProgress: (r, t) => bar.update(r, t) })
       bar.finish()

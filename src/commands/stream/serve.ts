@@ -21,8 +21,8 @@ export default class StreamServe extends BorgCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StreamServe)
     const [{ openSession }, { serveFile }, { checkFileId }] = await Promise.all([
-      import('../../cells/shard/session.js'),
-      import('../../cells/shard/range-server.js'),
+      import('../../client/session.js'),
+      import('../../client/range-server.js'),
       import('../../core/storage/names.js'),
     ])
     const id = checkFileId(args.id.trim().toLowerCase())

@@ -6,8 +6,8 @@
  * (tests) and still tell everyone the endpoint it really has.
  */
 import { join } from 'node:path'
-import type { CellType, Organ, OrganContext } from '../../cells/types.js'
-import { cellPorts } from '../../cells/ports.js'
+import type { CellType, Organ, OrganContext } from '../cell/types.js'
+import { cellPorts, OS_ASSIGNED_PORTS, type PortBase } from '../cell/ports.js'
 import { BorgError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
@@ -26,14 +26,7 @@ import { NOTE_KIND, NoteLog } from './notes.js'
 import { outboxFile } from './outbox-file.js'
 import type { RunningCell } from './running-file.js'
 
-/**
- * Added to every DNA port (--port-base), or OS_ASSIGNED_PORTS: each port is
- * picked by the operating system when the cell listens, so cells in one
- * process never collide (in-process tests). The card then advertises the bound
- * address, so the bind and advertise hosts must be the same.
- */
-export type PortBase = number | typeof OS_ASSIGNED_PORTS
-export const OS_ASSIGNED_PORTS = 'os-assigned'
+export { OS_ASSIGNED_PORTS, type PortBase } from '../cell/ports.js'
 
 export interface CellInstanceOptions {
   cell: CellType

@@ -19,7 +19,7 @@ import { ANYONE, ownKey } from '../wire/router.js'
 import type { Responder } from '../wire/transport.js'
 import { BodyType } from '../wire/message.js'
 import type { TreeConfig } from '../tree/config.js'
-import type { CellType } from '../../cells/types.js'
+import type { CellType } from '../cell/types.js'
 import { registerPing } from './ping.js'
 import { BORG_VERSION } from '../version.js'
 import { CellInstance, type PortBase } from './cell-instance.js'
@@ -128,6 +128,8 @@ export class OrganismNode {
   private registerNodeKinds(cell: CellInstance): void {
     cell.netRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
     cell.receptorRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
+    // Every envelope port answers pings: `borg node ping HOST:PORT` works whichever port a user was given.
+    registerPing(cell.netRouter, this.clock, BORG_VERSION)
     registerPing(cell.receptorRouter, this.clock, BORG_VERSION)
     // Control only from this node's own key (a command run with the same BORG_HOME).
     const own = ownKey(this.nodeId)
@@ -150,6 +152,11 @@ export class OrganismNode {
       if (typeof text !== 'string' || text.length === 0) return r.fail('invalid-input', 'text is required')
       if (position === undefined && node === undefined) return r.fail('invalid-input', 'a position or a node id is required')
       if (position !== undefined && (!Number.isSafeInteger(position) || position < 1)) return r.fail('invalid-input', 'position must be a positive integer')
+      // Positions are 1…size, so one beyond the size this node knows would only wait in an outbox for nobody.
+      const size = target.tree.status().treeSize
+      if (position !== undefined && size !== undefined && position > size) {
+        return r.fail('not-found', `position ${position} does not exist: the ${target.name} tree has ${size} member${size === 1 ? '' : 's'} (positions 1 to ${size})`)
+      }
       target.tree.sendTo({ position, node }, NOTE_KIND, noteBody(text), BodyType.json)
       r.reply(jsonMessage(`${CONTROL.send}.reply`, { queued: target.tree.status().queues.outbox }))
     })

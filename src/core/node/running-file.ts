@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BorgError } from '../errors.js'
 import { writeFileAtomic } from '../store/atomic-file.js'
-import type { PortBase } from './cell-instance.js'
+import type { PortBase } from '../cell/ports.js'
 
 export interface RunningCell {
   net: string

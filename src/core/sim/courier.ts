@@ -26,15 +26,16 @@ import { Flight } from './flight.js'
 import { Lane, fate } from './link-fate.js'
 import type { LinkModel, LinkOptions } from './link-model.js'
 import type { DropReason, KindMetrics } from './sim-metrics.js'
-import type { SimNodeRecord } from './sim-node.js'
-import { SimResponder } from './sim-responder.js'
-import type { SimTransport } from './sim-transport.js'
+import type { SimNodeRecord, SimProcess } from './sim-node.js'
+import { SimResponder, type AnswerCarrier } from './sim-responder.js'
+import type { SendCarrier } from './sim-transport.js'
 import type { Simulator } from './simulator.js'
 
 /** What the courier needs from the network's topology. */
 export interface CourierNetwork {
   readonly dedupe: boolean
   readonly timeoutMs: number
+  readonly maxBodyBytes: number
   readonly defaultLink: LinkModel
   /** Key for link fates, derived from the seed. */
   readonly fateKey: number
@@ -54,13 +55,13 @@ const TIMEOUT = 4 // a: Flight
 
 const EMPTY = new Uint8Array(0)
 
-export class Courier implements EventSink {
+export class Courier implements EventSink, SendCarrier, AnswerCarrier {
   constructor(
     private readonly sim: Simulator,
     private readonly net: CourierNetwork,
   ) {}
 
-  send(sender: SimTransport, peer: Peer, message: Outgoing, options: SendOptions | undefined): void {
+  send(sender: SimProcess, peer: Peer, message: Outgoing, options: SendOptions | undefined): void {
     const timeoutMs = options?.timeoutMs ?? this.net.timeoutMs
     if (!(timeoutMs >= 0 && timeoutMs < Infinity)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`)
     const metrics = this.sim.metrics
@@ -212,6 +213,11 @@ export class Courier implements EventSink {
       this.drop(flight, kind, 'identity-mismatch')
       const error = new BorgError('identity-mismatch', `${to.endpoint} is not ${expected}`, { details: { expected, actual: to.id } })
       return this.answer(flight, copy, ERROR, error)
+    }
+    if (flight.message.body.length > this.net.maxBodyBytes) {
+      // As the HTTPS server refuses a body over its limit before reading it.
+      this.drop(flight, kind, 'too-large')
+      return this.answer(flight, copy, ERROR, new BorgError('too-large', `message of ${flight.message.body.length} bytes exceeds the limit of ${this.net.maxBodyBytes}`))
     }
     if (flight.deliveredTo === receiver && this.net.dedupe) return this.drop(flight, kind, 'duplicate')
     flight.deliveredTo = receiver

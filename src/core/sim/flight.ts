@@ -2,8 +2,7 @@
 import type { BorgError } from '../errors.js'
 import type { Incoming } from '../wire/message.js'
 import type { KindMetrics } from './sim-metrics.js'
-import type { SimNodeRecord } from './sim-node.js'
-import type { SimTransport } from './sim-transport.js'
+import type { SimNodeRecord, SimProcess } from './sim-node.js'
 
 export type ResultCallback = (error: BorgError | null, reply?: Incoming) => void
 
@@ -15,12 +14,12 @@ export class Flight {
    * that same process is a replay; a restarted process has lost its replay
    * cache, like the real one, and takes it.
    */
-  deliveredTo: SimTransport | undefined = undefined
+  deliveredTo: SimProcess | undefined = undefined
   /** Pending timeout event, or -1. */
   timeoutRef = -1
 
   constructor(
-    readonly sender: SimTransport,
+    readonly sender: SimProcess,
     readonly counter: number,
     /** Undefined when no node listens at the endpoint. */
     readonly to: SimNodeRecord | undefined,

@@ -12,6 +12,7 @@ export type DropReason =
   | 'unknown-endpoint' // no node at that endpoint
   | 'identity-mismatch' // Peer.id did not match the node at the endpoint
   | 'duplicate' // second copy suppressed by the receiver's replay cache (dedupe)
+  | 'too-large' // body over the network's maxBodyBytes, refused as HTTPS refuses it
   | 'late' // reply arrived after the requester had its result (timeout, or an earlier copy)
   | 'no-listener' // reply to a request sent without onResult
   | 'sender-down' // send() on the transport of a crashed node
@@ -44,6 +45,7 @@ export class SimMetrics {
     'unknown-endpoint': 0,
     'identity-mismatch': 0,
     duplicate: 0,
+    'too-large': 0,
     late: 0,
     'no-listener': 0,
     'sender-down': 0,

@@ -14,7 +14,8 @@ import { Courier, type CourierNetwork } from './courier.js'
 import { DEFAULT_LINK, checkLink, type LinkFunction, type LinkModel, type LinkOptions } from './link-model.js'
 import { mix32, type SeededRandom } from './seeded-random.js'
 import type { ClockModel, SimClock } from './sim-clock.js'
-import { SimNodeRecord, fakeNodeId, normaliseNodeId } from './sim-node.js'
+import { DEFAULT_MAX_BODY_BYTES } from '../envelope/verifier.js'
+import { SimNodeRecord, fakeNodeId, normaliseNodeId, type SimProcess } from './sim-node.js'
 import { SimTransport } from './sim-transport.js'
 import type { Simulator } from './simulator.js'
 
@@ -30,6 +31,8 @@ export interface SimNetworkOptions {
   dedupe?: boolean
   /** Default send timeout, ms; default 10 000 like the HTTPS transport. */
   timeoutMs?: number
+  /** Largest body a node takes, bytes; a larger one is refused `too-large` as HTTPS does. Default 64 MiB. */
+  maxBodyBytes?: number
 }
 
 export interface AddNodeOptions extends ClockModel {
@@ -49,6 +52,7 @@ export interface SimNode {
 export class SimNetwork implements CourierNetwork {
   readonly dedupe: boolean
   readonly timeoutMs: number
+  readonly maxBodyBytes: number
   readonly fateKey: number
   defaultLink: LinkModel
   private linkFunction: LinkFunction | undefined
@@ -66,6 +70,7 @@ export class SimNetwork implements CourierNetwork {
   ) {
     this.dedupe = options.dedupe ?? true
     this.timeoutMs = options.timeoutMs ?? 10_000
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     this.defaultLink = { ...DEFAULT_LINK, ...checkLink(options.link ?? {}) }
     this.linkFunction = options.linkFunction
     this.idRandom = sim.random.fork('node-ids')
@@ -241,6 +246,8 @@ function defaultEndpointIndex(endpoint: string): number {
   return index
 }
 
-function handleOf(instance: SimTransport): SimNode {
+function handleOf(process: SimProcess): SimNode {
+  // Every running process is a SimTransport: start() is the only place one is made.
+  const instance = process as SimTransport
   return { id: instance.node.id, endpoint: instance.node.endpoint, transport: instance, clock: instance.clock, random: instance.random }
 }

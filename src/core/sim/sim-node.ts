@@ -3,9 +3,23 @@
  * endpoint, clock hardware and place in the topology. Everything a process
  * holds in memory lives in its SimTransport instead and dies with it.
  */
+import type { MessageHandler, Transport } from '../wire/transport.js'
 import type { LinkOptions } from './link-model.js'
 import type { SeededRandom } from './seeded-random.js'
-import type { SimTransport } from './sim-transport.js'
+import type { SimClock } from './sim-clock.js'
+
+/**
+ * One running process of a node, as the courier sees it (SimTransport is the
+ * one implementation). Declared here, not imported, so the simulator's files
+ * form no import cycle.
+ */
+export interface SimProcess extends Transport {
+  alive: boolean
+  handler: MessageHandler | undefined
+  readonly node: SimNodeRecord
+  readonly clock: SimClock
+  readonly random: SeededRandom
+}
 
 export class SimNodeRecord {
   /** Partition group; only meaningful while the network is partitioned. */
@@ -17,7 +31,7 @@ export class SimNodeRecord {
   /** Per-destination link overrides (rare, so allocated on first use). */
   links: Map<SimNodeRecord, LinkOptions> | undefined = undefined
   /** The running process, or undefined while crashed. */
-  instance: SimTransport | undefined = undefined
+  instance: SimProcess | undefined = undefined
   private idBytesCache: Uint8Array | undefined = undefined
 
   constructor(

@@ -2,18 +2,23 @@
 import { BorgError, type ErrorCode } from '../errors.js'
 import type { Outgoing } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import type { Courier } from './courier.js'
 import type { Flight } from './flight.js'
-import type { SimTransport } from './sim-transport.js'
+import type { SimProcess } from './sim-node.js'
+
+/** What carries a responder's answer back (the Courier). */
+export interface AnswerCarrier {
+  reply(responder: SimResponder, message: Outgoing): void
+  fail(responder: SimResponder, code: ErrorCode, message: string): void
+}
 
 export class SimResponder implements Responder {
   used = false
 
   constructor(
-    private readonly courier: Courier,
+    private readonly courier: AnswerCarrier,
     readonly flight: Flight,
     /** The process that received the request (its clock stamps the reply). */
-    readonly receiver: SimTransport,
+    readonly receiver: SimProcess,
     /** Which copy of a duplicated request this answers (0 or 1): picks the answer's link fate. */
     readonly copy: number,
   ) {}

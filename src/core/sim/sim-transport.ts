@@ -6,19 +6,28 @@
  */
 import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
 import type { Outgoing } from '../wire/message.js'
+import { BorgError } from '../errors.js'
+import { isValidKind } from '../envelope/layout.js'
 import { SimClock, type ClockOwner } from './sim-clock.js'
-import type { Courier } from './courier.js'
 import type { SeededRandom } from './seeded-random.js'
-import type { SimNodeRecord } from './sim-node.js'
+import type { SimNodeRecord, SimProcess } from './sim-node.js'
 import type { Simulator } from './simulator.js'
 
-export class SimTransport implements Transport, ClockOwner {
+/** What carries a process's sends (the Courier). */
+export interface SendCarrier {
+  send(sender: SimProcess, peer: Peer, message: Outgoing, options: SendOptions | undefined): void
+}
+
+/** Kinds already found valid (a handful per run; checking each send again would cost at a million nodes). */
+const checkedKinds = new Set<string>()
+
+export class SimTransport implements Transport, ClockOwner, SimProcess {
   alive = true
   handler: MessageHandler | undefined = undefined
   readonly clock: SimClock
 
   constructor(
-    private readonly courier: Courier,
+    private readonly courier: SendCarrier,
     readonly node: SimNodeRecord,
     sim: Simulator,
     readonly random: SeededRandom,
@@ -39,6 +48,15 @@ export class SimTransport implements Transport, ClockOwner {
    * mutate a body (or `from`/`id`) after sending or on receipt.
    */
   send(peer: Peer, message: Outgoing, options?: SendOptions): void {
+    // As sealing an envelope does over HTTPS: a kind the wire cannot carry is refused, through onResult, and nothing is sent.
+    if (!checkedKinds.has(message.kind)) {
+      if (!isValidKind(message.kind)) {
+        const error = new BorgError('invalid-input', `invalid message kind ${JSON.stringify(message.kind)}`)
+        this.clock.after(0, () => options?.onResult?.(error))
+        return
+      }
+      checkedKinds.add(message.kind)
+    }
     this.courier.send(this, peer, message, options)
   }
 

@@ -6,25 +6,25 @@
  */
 import { createReadStream } from 'node:fs'
 import { open, rename, rm, stat, readFile } from 'node:fs/promises'
-import { writeFileAtomic } from '../../core/store/atomic-file.js'
-import { BorgError } from '../../core/errors.js'
-import { bytesToHex, hexToBytes } from '../../core/bytes.js'
-import { sha256, sha256Stream } from '../../core/crypto/hash.js'
-import { ALG_SECP256K1, keyId } from '../../core/crypto/key-id.js'
-import { showIdentity, unlockIdentity } from '../../core/identity/identity.js'
-import { loadOrCreateNodeKey } from '../../core/identity/node-key.js'
-import { keystorePassphrase, type SecretInput } from '../../core/identity/secret-input.js'
-import { identitySigner, nodeSigner, type Signer } from '../../core/identity/signer.js'
-import { silentLogger } from '../../core/log.js'
-import { HttpsTransport } from '../../core/net/https-transport.js'
-import { readRunning } from '../../core/node/running-file.js'
-import { chunkLength } from '../../core/storage/chunking.js'
-import { encryptChunk, fileKeyFromMeta, fileKeysFromIdentity, openMeta, type FileKeys } from '../../core/storage/file-crypto.js'
-import type { Manifest } from '../../core/storage/manifest.js'
-import { cryptoRandom } from '../../core/wire/random.js'
-import type { Peer } from '../../core/wire/transport.js'
-import { StorageClient, nodeEntries, type PutResult } from './client.js'
-import { checkFileId } from '../../core/storage/names.js'
+import { writeFileAtomic } from '../core/store/atomic-file.js'
+import { BorgError } from '../core/errors.js'
+import { bytesToHex, hexToBytes } from '../core/bytes.js'
+import { sha256, sha256Stream } from '../core/crypto/hash.js'
+import { ALG_SECP256K1, keyId } from '../core/crypto/key-id.js'
+import { showIdentity, unlockIdentity } from '../core/identity/identity.js'
+import { loadOrCreateNodeKey } from '../core/identity/node-key.js'
+import { keystorePassphrase, type SecretInput } from '../core/identity/secret-input.js'
+import { identitySigner, nodeSigner, type Signer } from '../core/identity/signer.js'
+import { silentLogger } from '../core/log.js'
+import { HttpsTransport } from '../core/net/https-transport.js'
+import { readRunning } from '../core/node/running-file.js'
+import { chunkLength } from '../core/storage/chunking.js'
+import { encryptChunk, fileKeyFromMeta, fileKeysFromIdentity, openMeta, type FileKeys } from '../core/storage/file-crypto.js'
+import type { Manifest } from '../core/storage/manifest.js'
+import { cryptoRandom } from '../core/wire/random.js'
+import type { Peer } from '../core/wire/transport.js'
+import { StorageClient, nodeEntries, type PutResult } from './storage-client.js'
+import { checkFileId } from '../core/storage/names.js'
 
 export interface SessionOptions {
   home: string
@@ -88,6 +88,16 @@ export async function hasIdentity(home: string): Promise<boolean> {
     () => true,
     () => false,
   )
+}
+
+/**
+ * Who a read acts as, the same for `shard get`, `stream get` and `shard ls`: the identity when asked
+ * (`--identity`), or when this home has one and BORG_PASSPHRASE is set (unlocking then costs no prompt);
+ * otherwise the node key, which reads every file that is not encrypted.
+ */
+export async function readerRole(home: string, askedForIdentity: boolean, env: NodeJS.ProcessEnv = process.env): Promise<'identity' | 'node'> {
+  if (askedForIdentity) return 'identity'
+  return env.BORG_PASSPHRASE !== undefined && (await hasIdentity(home)) ? 'identity' : 'node'
 }
 
 /** The identity's key id without unlocking it (for `ls`). */
@@ -178,7 +188,7 @@ export interface GetFileResult {
 export async function getFile(session: Session, options: GetFileOptions): Promise<GetFileResult> {
   const id = checkFileId(options.id)
   const manifest = await session.client.manifest(id)
-  if (manifest.enc && !session.keys) throw new BorgError('refused', `file ${id} is encrypted: reading it needs the owner's identity (BORG_PASSPHRASE or a prompt)`)
+  if (manifest.enc && !session.keys) throw new BorgError('refused', `file ${id} is encrypted: reading it needs the owner's identity: run again with --identity (it asks for the passphrase unless BORG_PASSPHRASE is set)`)
   let done = 0
   const progress = (n: number) => options.onProgress?.((done += n), manifest.size)
   if (!options.out) {

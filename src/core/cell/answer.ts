@@ -3,9 +3,9 @@
  * organ is ready (its store open), run the handler; any failure becomes the
  * request's signed error, never a crash, and an unexpected one is logged.
  */
-import { BorgError } from '../core/errors.js'
-import type { Logger } from '../core/log.js'
-import type { Responder } from '../core/wire/transport.js'
+import { BorgError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Responder } from '../wire/transport.js'
 
 export function answerWhenReady(ready: Promise<void> | undefined, responder: Responder | undefined, task: () => Promise<void>, log: Logger, organ: string): void {
   if (!responder) return // these requests all expect a reply

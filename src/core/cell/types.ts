@@ -4,13 +4,13 @@
  * Adding a cell type touches src/cells/<name>/ and one line in registry.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Logger } from '../core/log.js'
-import type { AdjustableClock } from '../core/wire/clock.js'
-import type { Random } from '../core/wire/random.js'
-import type { MessageRouter } from '../core/wire/router.js'
-import type { Transport } from '../core/wire/transport.js'
-import type { Delivery, TreeNode } from '../core/tree/tree-node.js'
-import type { Member } from '../core/tree/types.js'
+import type { Logger } from '../log.js'
+import type { AdjustableClock } from '../wire/clock.js'
+import type { Random } from '../wire/random.js'
+import type { MessageRouter } from '../wire/router.js'
+import type { Transport } from '../wire/transport.js'
+import type { Delivery, TreeNode } from '../tree/tree-node.js'
+import type { Member } from '../tree/types.js'
 
 export interface CellDna {
   name: string

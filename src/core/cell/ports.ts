@@ -1,4 +1,4 @@
-import { BorgError } from '../core/errors.js'
+import { BorgError } from '../errors.js'
 import type { CellType } from './types.js'
 
 /** A cell's ports shifted by --port-base (so many nodes fit on one machine). */
@@ -10,3 +10,12 @@ export function cellPorts(cell: CellType, portBase: number): { net: number; recp
   }
   return shifted
 }
+
+/**
+ * Added to every DNA port (--port-base), or OS_ASSIGNED_PORTS: each port is
+ * picked by the operating system when the cell listens, so cells in one
+ * process never collide (in-process tests). The card then advertises the bound
+ * address, so the bind and advertise hosts must be the same.
+ */
+export type PortBase = number | typeof OS_ASSIGNED_PORTS
+export const OS_ASSIGNED_PORTS = 'os-assigned'

@@ -8,11 +8,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { BorgError } from '../../core/errors.js'
-import type { FileKeys } from '../../core/storage/file-crypto.js'
-import { openMeta } from '../../core/storage/file-crypto.js'
-import type { Manifest } from '../../core/storage/manifest.js'
-import type { StorageClient } from './client.js'
+import { BorgError } from '../core/errors.js'
+import type { FileKeys } from '../core/storage/file-crypto.js'
+import { openMeta } from '../core/storage/file-crypto.js'
+import type { Manifest } from '../core/storage/manifest.js'
+import type { StorageClient } from './storage-client.js'
 
 /** Chunks fetched ahead of the one being sent. */
 const READ_AHEAD = 4

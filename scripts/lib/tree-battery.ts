@@ -4,11 +4,11 @@
  * storm, broadcasts, routed messages, 10 % crashes with the root, graceful
  * leaves (root included), a partition into halves and its heal.
  */
-import { SimOrganism, type OrganismNode } from '../../src/core/tree/sim-organism.js'
+import { SimOrganism, type SimMember } from '../../src/core/tree/sim-organism.js'
 
-function pick(o: SimOrganism, count: number, except: OrganismNode[] = []): OrganismNode[] {
+function pick(o: SimOrganism, count: number, except: SimMember[] = []): SimMember[] {
   const pool = o.live().filter((n) => !except.includes(n))
-  const out: OrganismNode[] = []
+  const out: SimMember[] = []
   while (out.length < count && pool.length > 0) out.push(pool.splice(o.sim.random.int(pool.length), 1)[0]!)
   return out
 }

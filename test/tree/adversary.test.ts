@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
-import { SimOrganism, deliveryProblems, type OrganismNode } from '../../src/core/tree/sim-organism.js'
+import { SimOrganism, deliveryProblems, type SimMember } from '../../src/core/tree/sim-organism.js'
 import { Adversary, EVIL_KIND } from './adversary.js'
 
 const N = 200
@@ -25,7 +25,7 @@ function attacked(seed: number, inside: boolean): void {
       o.add([])
       for (let i = 1; i < N; i++) o.add([o.sim.random.int(i)])
       let adversary: Adversary
-      let insider: OrganismNode | undefined
+      let insider: SimMember | undefined
       if (inside) {
         insider = o.add([o.sim.random.int(N)])
         expect(o.runUntilConverged(60_000)).toBeLessThan(60_000)

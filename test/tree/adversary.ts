@@ -11,7 +11,7 @@ import { bytesToHex } from '../../src/core/bytes.js'
 import { KIND, message } from '../../src/core/tree/codec.js'
 import { DISSOLVE_KIND } from '../../src/core/tree/flood.js'
 import { broadcastSignedBytes, extendChain, routeSignedBytes, signature } from '../../src/core/tree/origin.js'
-import type { OrganismNode, SimOrganism } from '../../src/core/tree/sim-organism.js'
+import type { SimMember, SimOrganism } from '../../src/core/tree/sim-organism.js'
 import type { Member } from '../../src/core/tree/types.js'
 import type { SimNode } from '../../src/core/sim/sim-network.js'
 import { BodyType, type Incoming } from '../../src/core/wire/message.js'
@@ -48,7 +48,7 @@ export class Adversary {
     return this.node.random
   }
 
-  private honestNodes(): OrganismNode[] {
+  private honestNodes(): SimMember[] {
     return this.o.live().filter((n) => n.sim.id !== this.self.id)
   }
 
@@ -56,7 +56,7 @@ export class Adversary {
     return list[this.random.int(list.length)]!
   }
 
-  private root(): OrganismNode | undefined {
+  private root(): SimMember | undefined {
     return this.o.roots().find((r) => r.sim.id !== this.self.id)
   }
 
@@ -74,7 +74,7 @@ export class Adversary {
     r?.fail('unknown-kind', 'no')
   }
 
-  private send(to: OrganismNode, kind: string, body: unknown, expectReply = false): void {
+  private send(to: SimMember, kind: string, body: unknown, expectReply = false): void {
     this.sent++
     this.sentByKind.set(kind, (this.sentByKind.get(kind) ?? 0) + 1)
     this.node.transport.send({ endpoint: to.sim.endpoint, id: to.sim.id }, message(kind, body), { expectReply, onResult: () => {} })

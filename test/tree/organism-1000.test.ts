@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
 import type { LinkOptions } from '../../src/core/sim/link-model.js'
-import { deliveryProblems, joinStorm, type OrganismNode, type SimOrganism } from '../helpers/tree-sim.js'
+import { deliveryProblems, joinStorm, type SimMember, type SimOrganism } from '../helpers/tree-sim.js'
 
 const N = 1000
 const M = 10
@@ -32,9 +32,9 @@ function scenario(name: string, seed: number, body: (o: SimOrganism) => void, li
   })
 }
 
-function pick(o: SimOrganism, count: number): OrganismNode[] {
+function pick(o: SimOrganism, count: number): SimMember[] {
   const pool = o.live().slice()
-  const out: OrganismNode[] = []
+  const out: SimMember[] = []
   while (out.length < count) out.push(pool.splice(o.sim.random.int(pool.length), 1)[0]!)
   return out
 }

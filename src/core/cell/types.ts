@@ -9,7 +9,7 @@ import type { AdjustableClock } from '../wire/clock.js'
 import type { Random } from '../wire/random.js'
 import type { MessageRouter } from '../wire/router.js'
 import type { Transport } from '../wire/transport.js'
-import type { Delivery, TreeNode } from '../tree/tree-node.js'
+import type { Delivery, TreeStanding } from '../tree/tree-node.js'
 import type { Member } from '../tree/types.js'
 
 export interface CellDna {
@@ -27,7 +27,8 @@ export interface CellDna {
 export interface OrganContext {
   cell: string
   dna: CellDna
-  tree: TreeNode
+  /** Where this node stands in the cell's tree, read-only: organs never move nodes. */
+  tree: TreeStanding
   /** Register node-to-node message kinds (namespaced `<cell>.`). */
   net: MessageRouter
   /** Register receptor kinds (client requests). */

@@ -16,7 +16,7 @@
 import { BorgError } from '../errors.js'
 import { jsonMessage, readJson, readObject, type Incoming } from '../wire/message.js'
 import { request, type Peer, type Responder, type Transport } from '../wire/transport.js'
-import type { TreeNode } from '../tree/tree-node.js'
+import type { TreeStanding } from '../tree/tree-node.js'
 import type { Epoch, Member } from '../tree/types.js'
 
 /** Members listed per reply; larger trees need paging (not yet). */
@@ -55,14 +55,14 @@ export interface MemberList {
 }
 
 /** The tree id and epoch a member knows its tree at: the root's roster's, anyone else's latest tree info. */
-export function treeEpochOf(tree: TreeNode): { treeId: string; epoch: Epoch } | undefined {
+export function treeEpochOf(tree: TreeStanding): { treeId: string; epoch: Epoch } | undefined {
   const roster = tree.roster
   if (tree.state === 'root' && roster) return { treeId: roster.treeId, epoch: roster.epoch }
   return tree.info ? { treeId: tree.info.treeId, epoch: tree.info.epoch } : undefined
 }
 
 /** What one member of a tree answers to `<cell>.members`, from its own state (`cached`: its last fetched list). */
-export function membersReply(tree: TreeNode, asked: MembersRequest, cached?: () => MemberList | undefined): MembersReply {
+export function membersReply(tree: TreeStanding, asked: MembersRequest, cached?: () => MemberList | undefined): MembersReply {
   const roster = tree.roster
   const isRoot = tree.state === 'root' && roster !== undefined
   const known = treeEpochOf(tree)
@@ -83,7 +83,7 @@ export function membersReply(tree: TreeNode, asked: MembersRequest, cached?: () 
 }
 
 /** Answer a `<cell>.members` request (a JSON object; fields it does not know are ignored). */
-export function answerMembers(tree: TreeNode, m: Incoming, r: Responder, cached?: () => MemberList | undefined): void {
+export function answerMembers(tree: TreeStanding, m: Incoming, r: Responder, cached?: () => MemberList | undefined): void {
   try {
     r.reply(jsonMessage(`${m.kind}.reply`, membersReply(tree, parseRequest(readObject(m)), cached)))
   } catch (error) {

@@ -10,7 +10,7 @@ import { jsonMessage, readJson } from '../wire/message.js'
 import type { Clock } from '../wire/clock.js'
 import { Refreshed } from '../wire/refreshed.js'
 import { request, type Peer, type Responder, type Transport } from '../wire/transport.js'
-import type { TreeNode } from './tree-node.js'
+import type { TreeStanding } from './tree-node.js'
 import type { Member } from './types.js'
 
 /** Members listed per reply; larger trees need paging (not yet). */
@@ -25,7 +25,7 @@ export interface MembersReply {
 }
 
 /** Answer a `<cell>.members` request from this node's view of its tree. */
-export function answerMembers(tree: TreeNode, kind: string, r: Responder): void {
+export function answerMembers(tree: TreeStanding, kind: string, r: Responder): void {
   const roster = tree.state === 'root' ? tree.roster : undefined
   if (!roster) {
     const root = tree.info?.root ?? tree.view?.root

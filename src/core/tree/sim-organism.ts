@@ -41,7 +41,8 @@ export interface BroadcastRecord {
   counts: Uint16Array
 }
 
-export class OrganismNode {
+/** One simulated node of a SimOrganism: its sim process and its TreeNode (the real node is core/node's OrganismNode). */
+export class SimMember {
   alive = true
   /** Messages this node refused by a tree sender rule (all incarnations). */
   refusals = 0
@@ -76,7 +77,7 @@ export class SimOrganism {
   readonly sim: Simulator
   readonly net: SimNetwork
   readonly config: TreeConfig
-  readonly nodes: OrganismNode[] = []
+  readonly nodes: SimMember[] = []
   /** One shared Member object per node for all the nodes that know it (memory, at a million nodes). */
   readonly members = new MemberTable()
   /** Every broadcast id delivered anywhere, with who got it how often. */
@@ -98,15 +99,15 @@ export class SimOrganism {
   }
 
   /** Add a node and start it, bootstrapping through `contacts` (indexes). */
-  add(contacts: number[]): OrganismNode {
-    const node = new OrganismNode(this, this.nodes.length, this.net.addNode(), this.sim.now)
+  add(contacts: number[]): SimMember {
+    const node = new SimMember(this, this.nodes.length, this.net.addNode(), this.sim.now)
     node.tree = this.makeTree(node)
     this.nodes.push(node)
     node.tree.start(contacts.map((i) => this.nodes[i]!.sim.endpoint))
     return node
   }
 
-  private makeTree(node: OrganismNode): TreeNode {
+  private makeTree(node: SimMember): TreeNode {
     const router = new SoleRouter(this, node)
     node.sim.transport.onMessage(router.handle)
     const tree = new TreeNode({
@@ -165,7 +166,7 @@ export class SimOrganism {
     node.tree.start(contacts.map((i) => this.nodes[i]!.sim.endpoint))
   }
 
-  live(): OrganismNode[] {
+  live(): SimMember[] {
     return this.nodes.filter((n) => n.alive)
   }
 
@@ -173,7 +174,7 @@ export class SimOrganism {
     return nodes.map((n) => ({ id: n.sim.id, tree: n.tree }))
   }
 
-  violations(components: OrganismNode[][] = [this.live()]): string[] {
+  violations(components: SimMember[][] = [this.live()]): string[] {
     return checkTreeInvariants(components.map((c) => this.observed(c)), this.config.maxChildren)
   }
 
@@ -204,7 +205,7 @@ export class SimOrganism {
    * taken. Checked every `stepMs` (the cheap gate first when `components` is
    * the whole network), so the result is a multiple of `stepMs`.
    */
-  runUntilConverged(maxMs: number, components?: () => OrganismNode[][], stepMs = 250, onStep?: () => void): number {
+  runUntilConverged(maxMs: number, components?: () => SimMember[][], stepMs = 250, onStep?: () => void): number {
     const start = this.sim.now
     while (this.sim.now - start < maxMs) {
       this.sim.runFor(stepMs)
@@ -215,7 +216,7 @@ export class SimOrganism {
     return Infinity
   }
 
-  roots(): OrganismNode[] {
+  roots(): SimMember[] {
     return this.live().filter((n) => n.tree.state === 'root')
   }
 }
@@ -243,7 +244,7 @@ class SoleRouter implements TreeRouter {
   readonly handle: MessageHandler
 
   /** As MessageRouter: the rule first; a refusal is counted and answered 'refused'. */
-  constructor(organism: SimOrganism, node: OrganismNode) {
+  constructor(organism: SimOrganism, node: SimMember) {
     this.handle = (message: Incoming, responder: Responder | undefined) => {
       if (this.handler === undefined || !SoleRouter.kinds.has(message.kind)) return responder?.fail('unknown-kind', `no handler for message kind ${message.kind}`)
       const reason = this.rule!.refuse(message)
@@ -257,7 +258,7 @@ class SoleRouter implements TreeRouter {
 }
 
 /** Nodes that did not receive `bid` exactly once (text lines; empty when all good). */
-export function deliveryProblems(nodes: OrganismNode[], bid: string): string[] {
+export function deliveryProblems(nodes: SimMember[], bid: string): string[] {
   const problems: string[] = []
   for (const n of nodes) {
     const count = n.deliveriesOf(bid)

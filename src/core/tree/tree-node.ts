@@ -53,6 +53,12 @@ function forgetDecoded(): void {
   decoded = undefined
 }
 
+/**
+ * What code outside the tree (a cell's organs, member-list answers) may see of a node's place in
+ * its tree: read-only standing, no way to send tree messages or change roles.
+ */
+export type TreeStanding = Pick<TreeNode, 'state' | 'view' | 'info' | 'roster'>
+
 /** One rule object for every tree kind (docs/protocol.md §6.4 names each kind's rule). */
 class TreeSenderRule implements SenderRule {
   readonly name = 'tree roles'

@@ -122,6 +122,16 @@ describe('the layers of src/', () => {
     expect(cycles(graph)).toEqual([])
   })
 
+  it('keeps src/core/wire to interfaces: no platform module, no class but the router', () => {
+    const found: string[] = []
+    for (const file of [...graph.keys()].filter((f) => f.startsWith('src/core/wire/'))) {
+      const text = readFileSync(join(ROOT, file), 'utf8')
+      for (const m of text.matchAll(/from '(node:[^']+)'/g)) found.push(`${file} imports ${m[1]}`)
+      for (const m of text.matchAll(/^export (?:abstract )?class (\w+)/gm)) if (m[1] !== 'MessageRouter') found.push(`${file} defines class ${m[1]}`)
+    }
+    expect(found).toEqual([])
+  })
+
   it('would catch each kind of break', () => {
     const bad: Graph = new Map([
       ['src/core/node/a.ts', ['src/cells/shard/index.ts']],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { BorgError } from '../../src/core/errors.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { open, sealToBytes } from '../../src/core/envelope/seal.js'
 import { sha256 } from '../../src/core/crypto/hash.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { BorgError } from '../../src/core/errors.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { sealToBytes } from '../../src/core/envelope/seal.js'
 import { EnvelopeVerifier } from '../../src/core/envelope/verifier.js'
 import { parseHeader } from '../../src/core/envelope/codec.js'

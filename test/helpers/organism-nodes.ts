@@ -22,7 +22,7 @@ import type { ManifestOrgan } from '../../src/cells/files/manifest-organ.js'
 import type { CellType } from '../../src/core/cell/types.js'
 import type { Transport } from '../../src/core/wire/transport.js'
 import type { TreeConfig } from '../../src/core/tree/config.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { waitUntil } from './wait-until.js'
 
 const cellOf = (node: OrganismNode, name: string) => {

@@ -133,7 +133,7 @@ describe('replies and the kind filter', () => {
 
 describe('a node whose clock is far off', () => {
   it('is told so by the first refusal, adopts the peer\'s time once, and is understood from then on', async () => {
-    const { SystemClock } = await import('../../src/core/wire/clock.js')
+    const { SystemClock } = await import('../../src/core/time/system-clock.js')
     const server = await startNode()
     server.transport.onMessage((_, responder) => responder!.reply(jsonMessage('test.pong', {})))
     const skewed = new SystemClock()

@@ -11,7 +11,7 @@ import { InboundBudget, inboundLimitsFromEnv, type InboundLimits } from '../../s
 import { parseEndpoint } from '../../src/core/net/endpoint.js'
 import type { Clock, Timer } from '../../src/core/wire/clock.js'
 import { binaryMessage, jsonMessage } from '../../src/core/wire/message.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import type { Responder } from '../../src/core/wire/transport.js'
 import { deliver } from '../../src/core/wire/transport.js'
 import { RawConnection, announce, postHead } from '../../scripts/lib/raw-wire.js'

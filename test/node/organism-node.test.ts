@@ -7,7 +7,7 @@ import { startClient } from '../helpers/wire.js'
 import { ping } from '../../src/core/node/ping.js'
 import { withLocalNode } from '../../src/core/node/local-client.js'
 import { CONTROL } from '../../src/core/node/organism-node.js'
-import { SystemClock } from '../../src/core/wire/clock.js'
+import { SystemClock } from '../../src/core/time/system-clock.js'
 
 const organism = organismNodes('borg-node-')
 const start = organism.start

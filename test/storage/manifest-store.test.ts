@@ -7,7 +7,7 @@ import { signManifest } from '../../src/core/storage/manifest.js'
 import { signRemoval } from '../../src/core/storage/removal.js'
 import { bytesToHex } from '../../src/core/bytes.js'
 import { silentLogger } from '../../src/core/log.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { testSigner } from '../helpers/keys.js'
 
 const owner = testSigner('secp256k1')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { bytesToHex } from '../../src/core/bytes.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { manifestBody, openManifest, signManifest, storedChunkLength, type ManifestContent } from '../../src/core/storage/manifest.js'
 import { testSigner } from '../helpers/keys.js'
 

@@ -3,7 +3,7 @@ import { openRemoval, removes, signRemoval, REMOVAL_KIND } from '../../src/core/
 import { sealToBytes } from '../../src/core/envelope/seal.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { utf8, bytesToHex } from '../../src/core/bytes.js'
-import { cryptoRandom } from '../../src/core/wire/random.js'
+import { cryptoRandom } from '../../src/core/crypto/random.js'
 import { testSigner } from '../helpers/keys.js'
 
 const owner = testSigner('secp256k1')

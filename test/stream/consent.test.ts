@@ -20,7 +20,7 @@ import { STREAM_KIND, offerBody, termsBody, type StreamProgress } from '../../sr
 import { ownerIdentity } from '../../src/core/stream/owner-identity.js'
 import { PendingOffers } from '../../src/core/stream/pending.js'
 import { hashFile } from '../../src/core/stream/sender.js'
-import { SystemClock } from '../../src/core/wire/clock.js'
+import { SystemClock } from '../../src/core/time/system-clock.js'
 import { jsonMessage, readJson } from '../../src/core/wire/message.js'
 import { request, type Transport } from '../../src/core/wire/transport.js'
 import { fakeInput } from '../identity/fake-input.js'

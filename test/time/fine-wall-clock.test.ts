@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FineWallClock } from '../../src/core/wire/clock.js'
+import { FineWallClock } from '../../src/core/time/system-clock.js'
 
 /** An OS clock at `trueBase + mono` that Date.now() truncates to whole ms. */
 function fakeOs(trueBase: number) {

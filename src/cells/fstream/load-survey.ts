@@ -5,7 +5,7 @@
  * burst is spread rather than sent to one cell.
  */
 import type { Clock } from '../../core/wire/clock.js'
-import { Refreshed } from '../../core/wire/refreshed.js'
+import { Refreshed } from '../../core/time/refreshed.js'
 import type { CellLoad } from './messages.js'
 
 export class LoadSurvey {

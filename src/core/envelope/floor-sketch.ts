@@ -8,7 +8,8 @@
  */
 import { sha256 } from '../crypto/hash.js'
 import { utf8 } from '../bytes.js'
-import { cryptoRandom, type Random } from '../wire/random.js'
+import { type Random } from '../wire/random.js'
+import { cryptoRandom } from '../crypto/random.js'
 
 export class FloorSketch {
   private readonly floors: Float64Array

@@ -5,9 +5,11 @@
  */
 import { bytesToHex } from '../bytes.js'
 import { createLogger, type Logger } from '../log.js'
-import { SystemClock, type Clock } from '../wire/clock.js'
+import { type Clock } from '../wire/clock.js'
+import { SystemClock } from '../time/system-clock.js'
 import type { Outgoing } from '../wire/message.js'
-import { cryptoRandom, type Random } from '../wire/random.js'
+import { type Random } from '../wire/random.js'
+import { cryptoRandom } from '../crypto/random.js'
 import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeVerifier, type VerifierOptions } from '../envelope/verifier.js'

@@ -8,7 +8,7 @@ import type { Signer } from '../identity/signer.js'
 import { createLogger } from '../log.js'
 import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
-import { SystemClock } from '../wire/clock.js'
+import { SystemClock } from '../time/system-clock.js'
 import { ping, type PingResult } from './ping.js'
 
 export interface PingRunOptions {

@@ -5,7 +5,7 @@
  */
 import { bytesToHex } from '../bytes.js'
 import { createLogger, type Logger } from '../log.js'
-import { SystemClock } from '../wire/clock.js'
+import { SystemClock } from '../time/system-clock.js'
 import { MessageRouter } from '../wire/router.js'
 import { loadOrCreateNodeKey } from '../identity/node-key.js'
 import { nodeSigner } from '../identity/signer.js'

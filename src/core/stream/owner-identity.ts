@@ -9,7 +9,7 @@ import { ALG_SECP256K1, keyId } from '../crypto/key-id.js'
 import { readKeystore } from '../identity/keystore.js'
 import { paths } from '../store/paths.js'
 import type { Clock } from '../wire/clock.js'
-import { Refreshed } from '../wire/refreshed.js'
+import { Refreshed } from '../time/refreshed.js'
 
 export function ownerIdentity(home: string, clock: Clock, maxAgeMs = 10_000): () => Promise<string | undefined> {
   const cached = new Refreshed(

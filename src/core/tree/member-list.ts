@@ -8,7 +8,7 @@
 import { BorgError } from '../errors.js'
 import { jsonMessage, readJson } from '../wire/message.js'
 import type { Clock } from '../wire/clock.js'
-import { Refreshed } from '../wire/refreshed.js'
+import { Refreshed } from '../time/refreshed.js'
 import { request, type Peer, type Responder, type Transport } from '../wire/transport.js'
 import type { TreeStanding } from './tree-node.js'
 import type { Member } from './types.js'

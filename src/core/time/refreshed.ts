@@ -3,7 +3,7 @@
  * come from memory, a stale one is fetched again, and concurrent callers
  * share one fetch. Member lists and other cells' loads use it.
  */
-import type { Clock } from './clock.js'
+import type { Clock } from '../wire/clock.js'
 
 export class Refreshed<T> {
   private cached?: { value: T; at: number }

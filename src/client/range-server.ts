@@ -6,12 +6,14 @@
  * one verified against its name before a byte of it is sent. respondWithFile
  * is shared with the fstream cell's `/files/ID` route (src/cells/fstream/).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { BorgError } from '../core/errors.js'
 import type { FileKeys } from '../core/storage/file-crypto.js'
 import { openMeta } from '../core/storage/file-crypto.js'
 import type { Manifest } from '../core/storage/manifest.js'
+import type { PlainRequest, PlainResponse } from '../core/cell/plain-http.js'
+import { plainExchange } from '../core/net/plain-http-node.js'
 import type { StorageClient } from './storage-client.js'
 
 /** Chunks fetched ahead of the one being sent. */
@@ -65,28 +67,28 @@ export interface RangeFile {
  * Resolves with the status sent once the response is over; a chunk that
  * cannot be fetched cuts the body short (and is passed to `onError`).
  */
-export async function respondWithFile(req: IncomingMessage, res: ServerResponse, file: RangeFile, onError?: (error: Error) => void): Promise<number> {
+export async function respondWithFile(req: PlainRequest, res: PlainResponse, file: RangeFile, onError?: (error: Error) => void): Promise<number> {
   const { manifest } = file
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD' }).end()
+    res.head(405, { allow: 'GET, HEAD' })
+    res.end()
     return 405
   }
-  const range = parseRange(req.headers.range, manifest.size)
+  const range = parseRange(req.header('range'), manifest.size)
   const base = { 'accept-ranges': 'bytes', 'content-type': file.mime ?? 'application/octet-stream', 'cache-control': 'no-store' }
   if (range === 'unsatisfiable') {
-    res.writeHead(416, { ...base, 'content-range': `bytes */${manifest.size}` }).end()
+    res.head(416, { ...base, 'content-range': `bytes */${manifest.size}` })
+    res.end()
     return 416
   }
   const { start, end } = range ?? { start: 0, end: manifest.size - 1 }
   const length = manifest.size === 0 ? 0 : end - start + 1
   const status = range ? 206 : 200
-  res.writeHead(status, { ...base, 'content-length': length, ...(range ? { 'content-range': `bytes ${start}-${end}/${manifest.size}` } : {}) })
+  res.head(status, { ...base, 'content-length': length, ...(range ? { 'content-range': `bytes ${start}-${end}/${manifest.size}` } : {}) })
   if (req.method === 'HEAD' || length === 0) {
     res.end()
     return status
   }
-  let closed = false
-  res.on('close', () => (closed = true))
   const first = Math.floor(start / manifest.chunkSize)
   const last = Math.floor(end / manifest.chunkSize)
   const pending = new Map<number, Promise<Uint8Array>>()
@@ -99,41 +101,28 @@ export async function respondWithFile(req: IncomingMessage, res: ServerResponse,
   }
   try {
     for (let i = first; i < first + READ_AHEAD; i++) want(i)
-    for (let i = first; i <= last && !closed; i++) {
+    for (let i = first; i <= last && !res.closed; i++) {
       const chunk = await pending.get(i)!
-      if (closed) break
+      if (res.closed) break
       pending.delete(i)
       want(i + READ_AHEAD)
       const from = i === first ? start - i * manifest.chunkSize : 0
       const to = i === last ? end - i * manifest.chunkSize + 1 : chunk.length
-      if (!res.write(chunk.subarray(from, to))) await drained(res)
+      await res.write(chunk.subarray(from, to))
     }
     res.end()
   } catch (error) {
     onError?.(error as Error)
-    res.destroy(error as Error) // a short body: the player sees the failure rather than wrong bytes
+    res.abort(error as Error) // a short body: the player sees the failure rather than wrong bytes
   }
   return status
-}
-
-/** The response can take more, or the player went away (one that leaves with a full buffer never drains). */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.once('drain', done)
-    res.once('close', done)
-  })
 }
 
 export async function serveFile(client: StorageClient, manifest: Manifest, options: RangeServerOptions = {}): Promise<{ server: Server; url: string }> {
   const mime = manifest.enc ? (options.keys ? openMeta(options.keys, manifest.enc.meta).mime : undefined) : manifest.mime
   if (manifest.enc && !options.keys) throw new BorgError('refused', `file ${manifest.id} is encrypted: serving it needs the owner's identity`)
   const file: RangeFile = { manifest, mime, chunk: (i) => client.chunk(manifest, i, options.keys) }
-  const server = createServer((req, res) => void respondWithFile(req, res, file, (e) => options.log?.(`stream: ${e.message}`)))
+  const server = createServer((req, res) => void respondWithFile(...plainExchange(req, res), file, (e) => options.log?.(`stream: ${e.message}`)))
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -122,6 +122,15 @@ describe('the layers of src/', () => {
     expect(cycles(graph)).toEqual([])
   })
 
+  it('gives cells a plugin contract without platform types (src/core/cell imports no node: module, nor do the cells for HTTP)', () => {
+    const found: string[] = []
+    for (const file of [...graph.keys()].filter((f) => f.startsWith('src/core/cell/') || f.startsWith('src/cells/'))) {
+      const text = readFileSync(join(ROOT, file), 'utf8')
+      for (const m of text.matchAll(/from '(node:[^']+)'/g)) if (file.startsWith('src/core/cell/') || /^node:https?$/.test(m[1]!)) found.push(`${file} imports ${m[1]}`)
+    }
+    expect(found).toEqual([])
+  })
+
   it('keeps src/core/wire to interfaces: no platform module, no class but the router', () => {
     const found: string[] = []
     for (const file of [...graph.keys()].filter((f) => f.startsWith('src/core/wire/'))) {

@@ -6,7 +6,6 @@
  * redirected (307) to the least loaded other streaming cell with room, or
  * refused (503, Retry-After: 1). docs/storage.md, docs/protocol.md §9.8.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BorgError } from '../../core/errors.js'
 import { isSha256Hex } from '../../core/storage/names.js'
 import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
@@ -17,6 +16,7 @@ import type { Random } from '../../core/wire/random.js'
 import { request } from '../../core/wire/transport.js'
 import { StorageClient } from '../../client/storage-client.js'
 import { respondWithFile } from '../../client/range-server.js'
+import type { PlainRequest, PlainResponse } from '../../core/cell/plain-http.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { LoadSurvey } from './load-survey.js'
 import { FILES_PATH, FSTREAM_KIND, readLoad, type CellLoad } from './messages.js'
@@ -71,15 +71,15 @@ export class MediaOrgan implements Organ {
     return { clients: this.clients, capacity: this.capacity, url: `https://${this.ctx.siblings()[this.ctx.cell]?.recp ?? ''}` }
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = req.url ?? ''
+  private async serve(req: PlainRequest, res: PlainResponse): Promise<void> {
+    const raw = req.url
     const q = raw.indexOf('?')
     // The raw path, not a URL-normalised one: `/files/../x` must be refused, not resolved.
     const id = (q < 0 ? raw : raw.slice(0, q)).slice(FILES_PATH.length).toLowerCase()
     if (!isSha256Hex(id)) return text(req, res, 400, `not a file id: use ${FILES_PATH}<64 hex digits>`)
     if (this.clients >= this.capacity) return this.turnAway(req, res, id, hopOf(q < 0 ? '' : raw.slice(q + 1)))
     this.clients++
-    res.once('close', () => this.clients--)
+    res.onClose(() => this.clients--)
     try {
       let client = this.storageClient()
       const manifest = await client.manifest(id).catch((error: unknown) => {
@@ -102,7 +102,7 @@ export class MediaOrgan implements Organ {
   }
 
   /** Full: send the client to the least loaded other streaming cell with room, or ask it to come back. */
-  private async turnAway(req: IncomingMessage, res: ServerResponse, id: string, hop: number): Promise<void> {
+  private async turnAway(req: PlainRequest, res: PlainResponse, id: string, hop: number): Promise<void> {
     const target = hop < MAX_HOPS ? chooseRedirect(await this.survey.loads()) : undefined
     if (target) {
       this.survey.sentTo(target.url)
@@ -153,9 +153,9 @@ export class MediaOrgan implements Organ {
 }
 
 /** A short plain-text answer (no body for HEAD). */
-function text(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return void res.destroy()
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers })
+function text(req: PlainRequest, res: PlainResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return res.abort()
+  res.head(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers })
   res.end(req.method === 'HEAD' ? undefined : `${message}\n`)
 }
 

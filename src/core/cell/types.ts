@@ -3,8 +3,8 @@
  * one instance of each cell type it runs; each cell type forms its own tree.
  * Adding a cell type touches src/cells/<name>/ and one line in registry.ts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../log.js'
+import type { PlainGetHandler } from './plain-http.js'
 import type { AdjustableClock } from '../wire/clock.js'
 import type { Random } from '../wire/random.js'
 import type { MessageRouter } from '../wire/router.js'
@@ -51,7 +51,7 @@ export interface OrganContext {
    * receptor port (for players and browsers, which speak no envelopes). The
    * handler must end every response it is given.
    */
-  httpGet(prefix: string, handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): void
+  httpGet(prefix: string, handler: PlainGetHandler): void
 }
 
 export interface CellEndpoints {

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
 import { formatEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
+import { plainExchange } from '../net/plain-http-node.js'
 import type { InboundBudget } from '../net/inbound-budget.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import { signerNotary } from '../envelope/notary.js'
@@ -175,7 +176,7 @@ export class CellInstance {
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
       siblings: () => options.siblings?.() ?? {},
-      httpGet: (prefix, handler) => this.receptor.httpGet(prefix, handler),
+      httpGet: (prefix, handler) => this.receptor.httpGet(prefix, (req, res) => handler(...plainExchange(req, res))),
     }
     return { tree, organs: cell.organs(context) }
   }

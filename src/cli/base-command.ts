@@ -7,9 +7,6 @@ import { Command, Errors, Flags } from '@oclif/core'
 import { logInfo, printData, printJson } from './output.js'
 import { reportError } from './report-error.js'
 
-/** -q/--quiet, for the commands that show transfer progress on a terminal's stderr. */
-export const quietFlag = () => Flags.boolean({ char: 'q', description: 'Show no progress on stderr (it is shown only when stderr is a terminal).', default: false })
-
 export abstract class BorgCommand extends Command {
   static override baseFlags = {
     json: Flags.boolean({ description: 'Print machine-readable JSON on stdout (errors too).', default: false }),

@@ -91,7 +91,7 @@ export async function hasIdentity(home: string): Promise<boolean> {
 }
 
 /**
- * Who a read acts as, the same for `shard get`, `stream get` and `shard ls`: the identity when asked
+ * Who a read acts as, the same for `shard get`, `shard ls`, `stream get` and `stream serve`: the identity when asked
  * (`--identity`), or when this home has one and BORG_PASSPHRASE is set (unlocking then costs no prompt);
  * otherwise the node key, which reads every file that is not encrypted.
  */

@@ -14,12 +14,22 @@ import { BorgError } from '../../src/core/errors.js'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
 import { addressInUse } from '../../src/core/node/port-holder.js'
 import { startMitmProxy } from '../helpers/mitm-proxy.js'
+import { reservePortSlot } from '../helpers/port-slots.js'
 import { plainEnv, runChild } from './harness.js'
 
-// Far from the default ports (13xxx) and from the other tests' port bases, with a random offset.
-const BASE = -9000 + 100 * Math.floor(Math.random() * 30)
+// A slot of ports no other test run holds (test/helpers/port-slots.ts): the contact at its base,
+// each node after it 100 ports up (a crono cell's ports sit 56-58 above the slot's first port).
+const slot = await reservePortSlot()
+const BASE = slot.portBaseAt(slot.first)
 const CRONO_NET = 13396
 let nextBase = BASE + 100
+
+function takeBase(): number {
+  const base = nextBase
+  nextBase += 100
+  if (base + CRONO_NET + 2 >= slot.end) throw new Error('join-errors: more nodes than the port slot holds')
+  return base
+}
 const homes: string[] = []
 let contact: OrganismNode
 let mitm: Awaited<ReturnType<typeof startMitmProxy>>
@@ -34,8 +44,7 @@ async function freshHome(): Promise<string> {
 /** `borg node join --cells crono` in a fresh home on its own port base, contacts tried for 1 s unless told. */
 async function joinNode(args: string[], waitSeconds = 1) {
   const home = await freshHome()
-  const portBase = nextBase
-  nextBase += 100
+  const portBase = takeBase()
   const result = await runChild(['node', 'join', '--cells', 'crono', '--port-base', String(portBase), '--contact-wait', String(waitSeconds), ...args], {
     env: plainEnv({ BORG_HOME: home, BORG_HEARTBEAT_MS: '200' }),
   })
@@ -88,6 +97,7 @@ afterAll(async () => {
   await mitm?.close()
   await contact?.stop()
   await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })))
+  await slot.release()
 })
 
 describe('node join: no contact can be reached', () => {

@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
+import { cellFlag } from '../../cli/flags.js'
 import { borgHome } from '../../core/store/paths.js'
 
 export default class NodeBroadcast extends BorgCommand {
@@ -10,7 +11,7 @@ export default class NodeBroadcast extends BorgCommand {
   static override examples = ['<%= config.bin %> node broadcast "hello organism"', '<%= config.bin %> node broadcast --cell crono "tick"']
 
   static override args = { text: Args.string({ description: 'The note (up to 1000 characters).', required: true }) }
-  static override flags = { cell: Flags.string({ description: 'Which cell\'s tree carries it (default: the first one the node runs).' }) }
+  static override flags = { cell: cellFlag('carries it') }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(NodeBroadcast)

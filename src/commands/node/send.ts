@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
+import { cellFlag } from '../../cli/flags.js'
 import { BorgError } from '../../core/errors.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -13,7 +14,7 @@ export default class NodeSend extends BorgCommand {
   static override args = { text: Args.string({ description: 'The note.', required: true }) }
   static override flags = {
     to: Flags.string({ description: 'A position (number) or a node id (hex key id).', required: true }),
-    cell: Flags.string({ description: 'Which cell\'s tree routes it (default: the first one the node runs).' }),
+    cell: cellFlag('routes it'),
   }
 
   async run(): Promise<void> {

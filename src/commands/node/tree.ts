@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
+import { cellFlag } from '../../cli/flags.js'
 import { colorEnabled } from '../../cli/output.js'
 import { BorgError } from '../../core/errors.js'
 import { borgHome } from '../../core/store/paths.js'
@@ -12,7 +13,7 @@ export default class NodeTree extends BorgCommand {
   static override examples = ['<%= config.bin %> node tree', '<%= config.bin %> node tree --cell crono --once', '<%= config.bin %> node tree --json | jq .size']
 
   static override flags = {
-    cell: Flags.string({ description: 'Which cell\'s tree (default: the first one the node runs).' }),
+    cell: cellFlag(),
     limit: Flags.integer({ description: 'Draw at most this many nodes.', default: 200, min: 1 }),
     once: Flags.boolean({ description: 'Print once, even on a terminal.', default: false }),
   }

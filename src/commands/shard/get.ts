@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand, quietFlag } from '../../cli/base-command.js'
+import { BorgCommand } from '../../cli/base-command.js'
+import { quietFlag, readAsIdentityFlag, storageNodeFlag } from '../../cli/flags.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -15,8 +16,8 @@ With -o FILE, bytes go to FILE.borg-part and the file appears only when complete
   static override args = { id: Args.string({ description: 'The file id (64 hex digits) that put printed.', required: true }) }
   static override flags = {
     output: Flags.string({ char: 'o', description: 'Write to this file instead of stdout (resumable).' }),
-    identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    identity: readAsIdentityFlag(),
+    node: storageNodeFlag(),
     quiet: quietFlag(),
   }
 

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
+import { storageNodeFlag } from '../../cli/flags.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -13,7 +14,7 @@ export default class ShardLs extends BorgCommand {
       description: 'Unlock your identity to show the names of encrypted files (done without asking when BORG_PASSPHRASE is set).',
       default: false,
     }),
-    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    node: storageNodeFlag(),
   }
 
   async run(): Promise<void> {

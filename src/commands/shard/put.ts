@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand, quietFlag } from '../../cli/base-command.js'
+import { BorgCommand } from '../../cli/base-command.js'
+import { quietFlag, storageNodeFlag } from '../../cli/flags.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -23,7 +24,7 @@ export default class ShardPut extends BorgCommand {
     name: Flags.string({ description: 'Name to record (default: the file name).' }),
     mime: Flags.string({ description: 'MIME type to record, e.g. video/mp4.' }),
     expires: Flags.string({ description: 'When holders may drop it: an ISO date or a duration like 30d, 12h.' }),
-    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    node: storageNodeFlag(),
     quiet: quietFlag(),
     'chunk-size': Flags.string({ description: 'Chunk size, e.g. 256K or 4M (benchmarks; the default is measured).', hidden: true }),
   }

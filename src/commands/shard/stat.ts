@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { BorgCommand } from '../../cli/base-command.js'
+import { storageNodeFlag } from '../../cli/flags.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -9,7 +10,7 @@ export default class ShardStat extends BorgCommand {
   static override examples = ['<%= config.bin %> shard stat 3f9a…', '<%= config.bin %> shard stat 3f9a… --json | jq ".chunks[].holders | length"']
 
   static override args = { id: Args.string({ description: 'The file id.', required: true }) }
-  static override flags = { node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }) }
+  static override flags = { node: storageNodeFlag() }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ShardStat)

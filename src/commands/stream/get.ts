@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core'
-import { BorgCommand, quietFlag } from '../../cli/base-command.js'
+import { Args } from '@oclif/core'
+import { BorgCommand } from '../../cli/base-command.js'
+import { quietFlag, readAsIdentityFlag, storageNodeFlag } from '../../cli/flags.js'
 import { terminal } from '../../cli/prompt.js'
 import { borgHome } from '../../core/store/paths.js'
 
@@ -12,8 +13,8 @@ export default class StreamGet extends BorgCommand {
 
   static override args = { id: Args.string({ description: 'The file id.', required: true }) }
   static override flags = {
-    identity: Flags.boolean({ description: 'Read as your identity (needed for encrypted files; implied when this home has one and BORG_PASSPHRASE is set).', default: false }),
-    node: Flags.string({ description: 'HOST:PORT of any port of a node (it must run shard and files cells) to use instead of the local node.' }),
+    identity: readAsIdentityFlag(),
+    node: storageNodeFlag(),
     quiet: quietFlag(),
   }
 

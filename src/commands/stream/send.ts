@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { BorgCommand, quietFlag } from '../../cli/base-command.js'
+import { BorgCommand } from '../../cli/base-command.js'
+import { quietFlag } from '../../cli/flags.js'
 import { borgHome } from '../../core/store/paths.js'
 
 export default class StreamSend extends BorgCommand {

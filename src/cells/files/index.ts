@@ -11,8 +11,7 @@
  * BORG_FILES_QUOTA bounds the disk manifests may take (default 1G: about 15,000
  * files of 1 GB each, or millions of small ones).
  */
-import { BorgError } from '../../core/errors.js'
-import { parseSize } from '../../core/storage/size.js'
+import { envMs, parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../../core/cell/types.js'
 import { ManifestOrgan } from './manifest-organ.js'
 
@@ -26,13 +25,7 @@ export const filesCell: CellType = {
 }
 
 function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number; watchMs?: number } {
-  const ms = (name: string) => {
-    const text = env[name]
-    if (text === undefined) return undefined
-    const value = Number(text)
-    if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
-    return value
-  }
+  const ms = (name: string) => envMs(env, name)
   const options: { auditMs?: number; watchMs?: number } = {}
   const auditMs = ms('BORG_FILES_AUDIT_MS')
   const watchMs = ms('BORG_FILES_WATCH_MS')

@@ -8,8 +8,7 @@
  * BORG_SHARD_ROUND_MS and BORG_SHARD_GRACE_MS set how often chunks are
  * collected and scrubbed and how long an unvouched chunk is kept (docs/storage.md).
  */
-import { BorgError } from '../../core/errors.js'
-import { parseSize } from '../../core/storage/size.js'
+import { envMs, parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../../core/cell/types.js'
 import { StorageOrgan } from './storage-organ.js'
 import { StreamOrgan } from './stream-organ.js'
@@ -23,13 +22,7 @@ export const shardCell: CellType = {
 }
 
 function storageOptions(env: NodeJS.ProcessEnv) {
-  const ms = (name: string) => {
-    const text = env[name]
-    if (text === undefined) return undefined
-    const value = Number(text)
-    if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
-    return value
-  }
+  const ms = (name: string) => envMs(env, name)
   const keeper: { roundMs?: number; graceMs?: number } = {}
   const roundMs = ms('BORG_SHARD_ROUND_MS')
   const graceMs = ms('BORG_SHARD_GRACE_MS')

@@ -20,3 +20,12 @@ export function formatSize(bytes: number): string {
   }
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`
 }
+
+/** A period in ms from the environment variable `name` (at least 100), or undefined when it is not set. */
+export function envMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!(Number.isSafeInteger(value) && value >= 100)) throw new BorgError('usage', `${name} must be a whole number of ms ≥ 100`)
+  return value
+}

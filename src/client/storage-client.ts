@@ -24,7 +24,7 @@ import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, fileKeyFromMeta, o
 import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../core/storage/manifest.js'
 import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '../core/storage/placement.js'
 import { signRemoval } from '../core/storage/removal.js'
-import { fetchMemberList } from '../core/storage/members.js'
+import { fetchMemberList } from '../core/tree/member-list.js'
 import type { Member } from '../core/tree/types.js'
 import { BodyType, jsonMessage, readJson, type Incoming } from '../core/wire/message.js'
 import type { Random } from '../core/wire/random.js'

@@ -31,7 +31,7 @@ import { manifestHolders, rankHolders, ranksAmong } from '../../core/storage/pla
 import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'
 import { openRemoval } from '../../core/storage/removal.js'
 import type { Member } from '../../core/tree/types.js'
-import type { MembershipChange } from '../../core/storage/member-view.js'
+import type { MembershipChange } from '../../core/tree/member-view.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../../core/cell/types.js'
 import type { ManifestStore } from './manifest-store.js'

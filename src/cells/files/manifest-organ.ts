@@ -13,8 +13,8 @@ import type { Peer, Responder } from '../../core/wire/transport.js'
 import { request } from '../../core/wire/transport.js'
 import { isKeyIdHex } from '../../core/crypto/key-id.js'
 import { openRemoval } from '../../core/storage/removal.js'
-import { answerMembers, fetchMemberList, membersReply } from '../../core/storage/members.js'
-import { MemberView } from '../../core/storage/member-view.js'
+import { answerMembers, fetchMemberList } from '../../core/tree/member-list.js'
+import { MemberView, ownTreeMembers } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
@@ -52,10 +52,7 @@ export class ManifestOrgan implements Organ {
     if (!ctx.dataDir) throw new BorgError('usage', 'the file-manager cell needs a data directory')
     this.manifests = new ManifestStore(ctx.dataDir, ctx.log, options.quotaBytes)
     // Its own tree: the roster when this node is the root, a deputy's replica, else from the root or the deputies.
-    this.fileManagers = new MemberView({
-      fetch: (since) => fetchMemberList(ctx.transport, FILES_KIND.members, membersReply(ctx.tree, { any: true, since }), { since }),
-      clock: ctx.clock,
-    })
+    this.fileManagers = ownTreeMembers(ctx.transport, FILES_KIND.members, ctx.tree, ctx.clock)
     this.shardCells = new MemberView({
       fetch: async (since) => {
         const entry = (this.shardPeer ??= await this.shardEntry())

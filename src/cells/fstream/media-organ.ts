@@ -8,7 +8,8 @@
  */
 import { BorgError } from '../../core/errors.js'
 import { isSha256Hex } from '../../core/storage/names.js'
-import { answerMembers, fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import { answerMembers } from '../../core/tree/member-list.js'
+import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
 import { jsonMessage } from '../../core/wire/message.js'
 import { ANYONE } from '../../core/wire/router.js'
@@ -43,7 +44,7 @@ export class MediaOrgan implements Organ {
   private clients = 0
   private readonly counters = { served: 0, redirected: 0, refusedBusy: 0, failed: 0 }
   private storage?: { client: StorageClient; at: number }
-  private readonly members: MemberCache
+  private readonly members: MemberView
   private readonly survey: LoadSurvey
 
   constructor(
@@ -51,9 +52,9 @@ export class MediaOrgan implements Organ {
     options: MediaOrganOptions,
   ) {
     this.capacity = options.capacity
-    this.members = new MemberCache(() => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, FSTREAM_KIND.members), ctx.clock)
+    this.members = ownTreeMembers(ctx.transport, FSTREAM_KIND.members, ctx.tree, ctx.clock)
     this.survey = new LoadSurvey(() => this.askOthers(), ctx.clock, options.loadCacheMs, (e) => ctx.log.debug(`fstream: no loads: ${e.message}`))
-    for (const router of [ctx.net, ctx.receptor]) router.on(FSTREAM_KIND.members, ANYONE, (_m, r) => r && answerMembers(ctx.tree, FSTREAM_KIND.members, r))
+    for (const router of [ctx.net, ctx.receptor]) router.on(FSTREAM_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))
     ctx.net.on(FSTREAM_KIND.load, ANYONE, (_m, r) => r?.reply(jsonMessage(`${FSTREAM_KIND.load}.reply`, this.load())))
     ctx.httpGet(FILES_PATH, (req, res) => this.serve(req, res))
   }

@@ -17,8 +17,8 @@ import { ANYONE, ownKey } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
 import { isSha256Hex } from '../../core/storage/names.js'
-import { answerMembers, fetchMemberList, membersReply, treeEpochOf } from '../../core/storage/members.js'
-import { MemberView } from '../../core/storage/member-view.js'
+import { answerMembers, treeEpochOf } from '../../core/tree/member-list.js'
+import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
 import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
@@ -64,10 +64,7 @@ export class StorageOrgan implements Organ {
     this.pins = new PinSet(ctx.dataDir, ctx.log)
     this.keeper = new ChunkKeeper(ctx, this.chunks, { ...DEFAULT_KEEPER, ...options.keeper }, (hash) => this.pins.holds(hash))
     // Its own tree: the roster when this node is the root, a deputy's replica, else from the root or the deputies.
-    this.members = new MemberView({
-      fetch: (since) => fetchMemberList(ctx.transport, SHARD_KIND.members, membersReply(ctx.tree, { any: true, since }), { since }),
-      clock: ctx.clock,
-    })
+    this.members = ownTreeMembers(ctx.transport, SHARD_KIND.members, ctx.tree, ctx.clock)
     this.recheck = new RecheckBudget(ctx.clock, options.recheck)
     for (const router of [ctx.net, ctx.receptor]) {
       router.on(SHARD_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))

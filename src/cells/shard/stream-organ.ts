@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { formatEndpoint, parseEndpoint } from '../../core/net/endpoint.js'
 import { parseSize } from '../../core/storage/size.js'
-import { fetchMembers, MemberCache } from '../../core/tree/member-list.js'
+import { ownTreeMembers } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Timer } from '../../core/wire/clock.js'
 import { AllowList, Consent } from '../../core/stream/consent.js'
@@ -118,12 +118,15 @@ export class StreamOrgan implements Organ {
  * anyone else (concurrent askers share one fetch).
  */
 function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean) => Promise<Member | undefined> {
-  const fetch = () => fetchMembers(ctx.transport, ctx.tree.info?.root ?? ctx.tree.view?.root, SHARD_KIND.members)
-  const usual = new MemberCache(fetch, ctx.clock, MEMBERS_MS)
-  const fresh = new MemberCache(fetch, ctx.clock, FRESH_MS)
-  const now = new MemberCache(fetch, ctx.clock, 0)
-  const find = (list: Member[], endpoint: string) => list.find((m) => normalise(m.endpoint) === endpoint)
-  return async (endpoint, eager) => find(await usual.list(), endpoint) ?? find(await (eager ? now : fresh).list(), endpoint)
+  const members = ownTreeMembers(ctx.transport, SHARD_KIND.members, ctx.tree, ctx.clock, MEMBERS_MS)
+  const find = (list: readonly Member[], endpoint: string) => list.find((m) => normalise(m.endpoint) === endpoint)
+  return async (endpoint, eager) => {
+    const known = find(await members.list(), endpoint)
+    if (known) return known
+    if (eager) await members.refresh({ full: true })
+    else await members.refreshIfOlder(FRESH_MS)
+    return find(await members.list(), endpoint)
+  }
 }
 
 function normalise(endpoint: string): string | undefined {

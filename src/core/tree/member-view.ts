@@ -8,8 +8,10 @@
  * which is how a file manager learns of a holder's death within seconds.
  */
 import type { Clock } from '../wire/clock.js'
-import { compareEpoch, type Epoch, type Member } from '../tree/types.js'
-import type { FetchedMembers, MemberList } from './members.js'
+import { compareEpoch, type Epoch, type Member } from './types.js'
+import type { Transport } from '../wire/transport.js'
+import { fetchMemberList, membersReply, type FetchedMembers, type MemberList } from './member-list.js'
+import type { TreeStanding } from './tree-node.js'
 
 export interface MembershipChange {
   /** Members of the list held before that the new list lacks (same tree only: another tree is no evidence of a death). */
@@ -127,4 +129,13 @@ export class MemberView {
     const left = sameTree ? held.members.filter((m) => !byId.has(m.id)) : []
     return left.length > 0 || joined.length > 0 ? { left, joined, before: held.members } : undefined
   }
+}
+
+/**
+ * The member list of this node's own tree (`kind` = `<cell>.members`),
+ * fetched starting from this node's own answer: the root reads its roster, a
+ * deputy its replica, anyone else asks the root (then the deputies).
+ */
+export function ownTreeMembers(transport: Transport, kind: string, tree: TreeStanding, clock: Clock, refreshMs?: number): MemberView {
+  return new MemberView({ fetch: (since) => fetchMemberList(transport, kind, membersReply(tree, { any: true, since }), { since }), clock, refreshMs })
 }

@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { bytesToHex } from '../../src/core/bytes.js'
 import { BorgError } from '../../src/core/errors.js'
 import { signerNotary } from '../../src/core/envelope/notary.js'
-import { KIND, message } from '../../src/core/tree/codec.js'
-import { DISSOLVE_KIND } from '../../src/core/tree/flood.js'
+import { message } from '../../src/core/tree/body-pool.js'
+import { KIND } from '../../src/core/tree/messages.js'
 import { broadcastSignedBytes, extendChain, signature } from '../../src/core/tree/origin.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { deliver, request } from '../../src/core/wire/transport.js'
@@ -65,8 +65,8 @@ describe('a foreign key against real nodes', () => {
         const sig = forge ? Buffer.alloc(64, 7).toString('base64') : signature(notary, broadcastSignedBytes(unsigned))
         return deliver(attacker.transport, peer, message(KIND.bcast, { ...unsigned, sig }))
       }
-      await expectRefused('dissolve as itself', bcast(attacker.id, DISSOLVE_KIND, { treeId, root: self, term: 9, chain: extendChain(notary, attacker.id, treeId, [], 9, attacker.id) }, false))
-      await expectRefused('dissolve as the root', bcast(root.nodeId, DISSOLVE_KIND, { treeId, root: self, term: 1 }, true))
+      await expectRefused('dissolve as itself', bcast(attacker.id, KIND.dissolve, { treeId, root: self, term: 9, chain: extendChain(notary, attacker.id, treeId, [], 9, attacker.id) }, false))
+      await expectRefused('dissolve as the root', bcast(root.nodeId, KIND.dissolve, { treeId, root: self, term: 1 }, true))
       await expectRefused('note as itself', bcast(attacker.id, 'node.note', { text: 'forged' }, false))
       await expectRefused('note as the root', bcast(root.nodeId, 'node.note', { text: 'forged' }, true))
       const chain = extendChain(notary, attacker.id, treeId, [], 7, target.nodeId)

@@ -8,8 +8,8 @@
  * answers to whois and probes (claiming to root a huge tree).
  */
 import { bytesToHex } from '../../src/core/bytes.js'
-import { KIND, message } from '../../src/core/tree/codec.js'
-import { DISSOLVE_KIND } from '../../src/core/tree/flood.js'
+import { message } from '../../src/core/tree/body-pool.js'
+import { KIND } from '../../src/core/tree/messages.js'
 import { broadcastSignedBytes, extendChain, routeSignedBytes, signature } from '../../src/core/tree/origin.js'
 import type { SimMember, SimOrganism } from '../../src/core/tree/sim-organism.js'
 import type { Member } from '../../src/core/tree/types.js'
@@ -98,7 +98,7 @@ export class Adversary {
       case 'bcast-dissolve':
       case 'bcast-note': {
         const dissolve = this.random.float() < 0.5
-        const kind = dissolve ? DISSOLVE_KIND : EVIL_KIND
+        const kind = dissolve ? KIND.dissolve : EVIL_KIND
         const inner = dissolve ? { treeId, root: this.self, term, chain } : { text: 'forged' }
         const unsigned = { treeId, bid: `${origin.slice(0, 16)}:${bytesToHex(this.random.bytes(8))}`, origin, kind, body: Buffer.from(JSON.stringify(inner)).toString('base64'), bodyType: BodyType.json, hops: 1, at: now }
         return this.send(target, KIND.bcast, { ...unsigned, sig: sign(broadcastSignedBytes(unsigned)) })

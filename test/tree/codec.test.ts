@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { BorgError } from '../../src/core/errors.js'
 import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../../src/core/wire/message.js'
-import { KIND, contactsMessage, decode, decoderFor, heartbeatReplyMessage, message, reusableMessage, type HeartbeatReply } from '../../src/core/tree/codec.js'
+import { codecsFor, TREE_CODECS } from '../../src/core/tree/codec.js'
+import { message, reusableMessage } from '../../src/core/tree/body-pool.js'
+import { contactsMessage, heartbeatReplyMessage } from '../../src/core/tree/fast-json.js'
+import { KIND, type HeartbeatReply } from '../../src/core/tree/messages.js'
 import { MemberTable } from '../../src/core/tree/members.js'
 
 const text = (m: Outgoing) => Buffer.from(m.body!).toString('utf8')
@@ -47,44 +50,44 @@ describe('tree codec', () => {
       { id: 'ed' + 'b'.repeat(64), endpoint: 'n2' },
     ]
     const reply: HeartbeatReply = { childOk: true, epoch: { term: 2, seq: 9 }, contacts }
-    for (const d of [decode, decoderFor(table)]) {
-      expect(d.heartbeatReply(incoming(heartbeatReplyMessage(reply)))).toEqual(reply)
+    for (const c of [TREE_CODECS, codecsFor(table)]) {
+      expect(c.hbReply.decode(incoming(heartbeatReplyMessage(reply)))).toEqual(reply)
     }
     // Shared members: one object per (id, endpoint) whoever decodes it.
-    const a = decoderFor(table).shuffle(incoming(contactsMessage(KIND.shuffle, contacts))).contacts
-    const b = decoderFor(table).shuffle(incoming(contactsMessage(KIND.shuffleReply, contacts))).contacts
+    const a = codecsFor(table).shuffle.decode(incoming(contactsMessage(KIND.shuffle, contacts))).contacts
+    const b = codecsFor(table).shuffle.decode(incoming(contactsMessage(KIND.shuffleReply, contacts))).contacts
     expect(a[0]).toBe(b[0])
     expect(table.id(String(contacts[1]!.id))).toBe(a[1]!.id)
   })
 
   it('heartbeats: known is optional, and strict when present', () => {
     const base = { treeId: 't'.repeat(32), epoch: { term: 1, seq: 2 }, position: 5 }
-    expect(decode.heartbeat(incoming(message(KIND.hb, base)))).toEqual({ ...base, known: undefined })
+    expect(TREE_CODECS.hb.decode(incoming(message(KIND.hb, base)))).toEqual({ ...base, known: undefined })
     const full = { ...base, known: { term: 1, seq: 7 } }
-    expect(decode.heartbeat(incoming(message(KIND.hb, full)))).toEqual(full)
-    expect(() => decode.heartbeat(incoming(message(KIND.hb, { ...base, known: { term: -1, seq: 0 } })))).toThrow(BorgError)
+    expect(TREE_CODECS.hb.decode(incoming(message(KIND.hb, full)))).toEqual(full)
+    expect(() => TREE_CODECS.hb.decode(incoming(message(KIND.hb, { ...base, known: { term: -1, seq: 0 } })))).toThrow(BorgError)
   })
 
   it('broadcasts carry hops (>= 1 on the wire), the origin time and a base64 signature', () => {
     const b = { treeId: 't', bid: 'b', origin: 'o', kind: 'k', body: '', bodyType: BodyType.binary, hops: 3, at: 1, sig: 'AAAA' }
-    expect(decode.broadcast(incoming(message(KIND.bcast, b)))).toEqual(b)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, sig: undefined })))).toThrow(BorgError)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, sig: 'not base64!' })))).toThrow(BorgError)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, at: undefined })))).toThrow(BorgError)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, bid: 'a\u0000b' })))).toThrow(BorgError)
-    expect(decode.broadcast(incoming(message(KIND.bcast, b))).hops).toBe(3)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: 0 })))).toThrow(BorgError)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: undefined })))).toThrow(BorgError)
-    expect(() => decode.broadcast(incoming(message(KIND.bcast, { ...b, hops: 1.5 })))).toThrow(BorgError)
+    expect(TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, b)))).toEqual(b)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, sig: undefined })))).toThrow(BorgError)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, sig: 'not base64!' })))).toThrow(BorgError)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, at: undefined })))).toThrow(BorgError)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, bid: 'a\u0000b' })))).toThrow(BorgError)
+    expect(TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, b))).hops).toBe(3)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, hops: 0 })))).toThrow(BorgError)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, hops: undefined })))).toThrow(BorgError)
+    expect(() => TREE_CODECS.bcast.decode(incoming(message(KIND.bcast, { ...b, hops: 1.5 })))).toThrow(BorgError)
   })
 
   it('a reused body decodes once and the result is shared', () => {
     const m = reusableMessage(KIND.join, { member: { id: 'ed' + 'c'.repeat(64), endpoint: 'n3' } })
-    const d = decoderFor(new MemberTable())
-    const first = d.join(incoming(m))
-    expect(d.join(incoming(m))).toBe(first)
+    const c = codecsFor(new MemberTable())
+    const first = c.join.decode(incoming(m))
+    expect(c.join.decode(incoming(m))).toBe(first)
     // An ordinary body with the same text is parsed on its own.
-    expect(d.join(incoming(message(KIND.join, { member: first.member })))).not.toBe(first)
-    expect(() => d.join(raw(KIND.join, '{"member":{"id":""}}'))).toThrow(BorgError)
+    expect(c.join.decode(incoming(message(KIND.join, { member: first.member })))).not.toBe(first)
+    expect(() => c.join.decode(raw(KIND.join, '{"member":{"id":""}}'))).toThrow(BorgError)
   })
 })

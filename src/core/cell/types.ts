@@ -11,6 +11,7 @@ import type { MessageRouter } from '../wire/router.js'
 import type { Transport } from '../wire/transport.js'
 import type { Delivery, TreeStanding } from '../tree/tree-node.js'
 import type { Member } from '../tree/types.js'
+import type { AnyCodec } from '../codec/codec.js'
 
 export interface CellDna {
   name: string
@@ -73,4 +74,10 @@ export interface CellType {
   /** One line for `borg node status` and docs. */
   summary: string
   organs(context: OrganContext): Organ[]
+  /**
+   * The codec of every message kind this cell's organs send or answer
+   * (requests and replies; its messages.ts), so tests can hold each kind to
+   * its properties and check that no handled kind lacks one.
+   */
+  codecs?: Readonly<Record<string, AnyCodec>>
 }

@@ -5,7 +5,7 @@
  * exactly N-1 copies. Recent broadcasts are kept so they can be resent over a
  * link that was just repaired (the receiver drops what it already has).
  */
-import type { Broadcast } from './codec.js'
+import type { Broadcast } from './messages.js'
 
 interface Recent {
   broadcast: Broadcast

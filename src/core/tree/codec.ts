@@ -1,309 +1,43 @@
 /**
- * Tree message bodies (JSON) and strict validation of what peers send: a
- * malformed body is a BorgError('malformed'), never a crash or a half-applied
- * state change. docs/protocol.md §6 lists every kind and field.
+ * Strict decoding of every tree message, and the codec table ({kind, encode,
+ * decode} per kind) senders and handlers use: a malformed body is a
+ * BorgError('malformed'), never a crash or a half-applied state change.
+ * docs/protocol.md §6 lists every kind and field; messages.ts their shapes.
  */
+import { codecTable, emptyCodec, type Codec } from '../codec/codec.js'
 import { BorgError } from '../errors.js'
-import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
+import { BodyType, type Incoming, type Outgoing, type Target } from '../wire/message.js'
+import { isReused, message } from './body-pool.js'
+import { contactsMessage, heartbeatReplyMessage } from './fast-json.js'
 import { plainMember, type Canon, type MemberTable } from './members.js'
+import {
+  KIND,
+  MAX_CHAIN,
+  type Assign,
+  type Broadcast,
+  type DeputyCert,
+  type Dissolve,
+  type Heartbeat,
+  type HeartbeatReply,
+  type JoinReply,
+  type JoinRequest,
+  type LeaveRequest,
+  type MergeHint,
+  type ProbeReply,
+  type Promote,
+  type Route,
+  type Suspect,
+  type SyncRequest,
+  type TermCert,
+  type TreeInfo,
+  type Whereami,
+  type WhereamiReply,
+  type WhoisReply,
+} from './messages.js'
 import type { RosterOp } from './roster.js'
 import type { Epoch, Member, Placed, View } from './types.js'
 
-export const KIND = {
-  join: 'tree.join',
-  joinReply: 'tree.join.reply',
-  hb: 'tree.hb',
-  hbReply: 'tree.hb.reply',
-  probe: 'tree.probe',
-  probeReply: 'tree.probe.reply',
-  whereami: 'tree.whereami',
-  whereamiReply: 'tree.whereami.reply',
-  whois: 'tree.whois',
-  whoisReply: 'tree.whois.reply',
-  sync: 'tree.sync',
-  syncReply: 'tree.sync.reply',
-  leave: 'tree.leave',
-  leaveReply: 'tree.leave.reply',
-  assign: 'tree.assign',
-  suspect: 'tree.suspect',
-  promote: 'tree.promote',
-  merge: 'tree.merge',
-  shuffle: 'tree.shuffle',
-  shuffleReply: 'tree.shuffle.reply',
-  bcast: 'tree.bcast',
-  route: 'tree.route',
-} as const
-
-/** Facts about the whole tree that flow down with heartbeat replies. */
-export interface TreeInfo {
-  treeId: string
-  epoch: Epoch
-  size: number
-  root: Member
-  deputies: Placed[]
-  last: Placed
-}
-
-export interface JoinRequest {
-  member: Member
-}
-export interface JoinReply {
-  /** queued: wait for an assignment; redirect: ask `root`; try: the contact is joining too, ask these. */
-  status: 'queued' | 'redirect' | 'try'
-  treeId?: string
-  root?: Member
-  size?: number
-  endpoints?: string[]
-  /**
-   * queued: the root's estimate of the wait before admission, ms (its queue
-   * length over its admission rate). A wire addition: the joiner asks again no
-   * sooner than this (capped), instead of every joinRetryMs, so a long join
-   * storm does not flood the root with repeated requests. Absent: as before.
-   */
-  wait?: number
-}
-/**
- * Heartbeats are small: `known` is the epoch of the tree-wide info the sender
- * already holds, and the parent leaves `info` out of its answer unless it has
- * newer (or belongs to another tree), since the child would ignore it anyway.
- * In a quiet tree a heartbeat is ~120 bytes and its answer ~350.
- */
-export interface Heartbeat {
-  treeId: string
-  epoch: Epoch
-  position: number
-  known?: Epoch
-}
-export interface HeartbeatReply {
-  /** Whether the sender is this node's child at the position it claims. */
-  childOk: boolean
-  /** The parent's own placement epoch, so a stale side can tell. */
-  epoch: Epoch
-  info?: TreeInfo
-  contacts: Member[]
-}
-export interface ProbeReply {
-  state: string
-  treeId?: string
-  position?: number
-  epoch?: Epoch
-  root?: Member
-}
-export interface WhoisReply {
-  /** A few nodes the answering node knows: probes double as contact gossip. */
-  contacts?: Member[]
-  /** A root's deputies, so another root can check with them that the tree is real before dissolving into it. */
-  deputies?: Placed[]
-  /** The largest tree the answering node has heard of lately. */
-  best?: { treeId: string; root: Member; size: number; age?: number }
-  state: string
-  treeId?: string
-  epoch?: Epoch
-  root?: Member
-  size?: number
-}
-export interface SyncRequest {
-  treeId: string
-  epoch: Epoch
-  base?: Epoch
-  ops?: RosterOp[]
-  snapshot?: Member[]
-  maxChildren: number
-  /** The root's term certificates (a root of a later term than the first), so a member that knew an older root can follow. */
-  chain?: TermCert[]
-  /** Snapshots: the root's word that the receiver is one of its deputies this term (it may then promote a new root). */
-  deputyCert?: DeputyCert
-}
-/**
- * "`root` is the root of this tree from `term` on", signed by `by`: the deputy
- * that promoted it after the old root went silent (with `deputy`, the old
- * root's word that `by` was its deputy), or the root that handed its place
- * over when leaving (origin.ts has the signed bytes). A root keeps the
- * certificates of the last few terms (its chain): a member accepts a root it
- * did not know only through a chain that starts at the root it knew.
- */
-export interface TermCert {
-  term: number
-  root: string
-  by: string
-  /** base64 of the 64-byte signature. */
-  sig: string
-  deputy?: DeputyCert
-}
-/** "The signer of `sig`, `root`, made the certificate's signer its deputy in `term`". */
-export interface DeputyCert {
-  root: string
-  term: number
-  sig: string
-}
-export interface Assign {
-  view: View
-  chain?: TermCert[]
-}
-export interface Suspect {
-  treeId: string
-  position: number
-  id: string
-}
-export interface Promote {
-  treeId: string
-  epoch: Epoch
-  snapshot: Member[]
-  /** The promoter's chain, ending with the certificate that makes the receiver root. */
-  chain: TermCert[]
-}
-export interface MergeHint {
-  treeId: string
-  epoch?: Epoch
-  root: Member
-  size: number
-}
-export interface Broadcast {
-  /** The tree this broadcast belongs to: it never crosses into another (a node that moves carries it over). */
-  treeId: string
-  bid: string
-  origin: string
-  kind: string
-  body: string // base64
-  bodyType: BodyType
-  /** The origin's network time when it started the broadcast, ms. */
-  at: number
-  /** base64 of the origin's signature over broadcastSignedBytes (origin.ts): every hop checks who started it. */
-  sig: string
-  /**
-   * Links this copy has crossed since the origin: the origin sends 1, every
-   * forward (and every resend over a repaired link) sends what it got plus one.
-   * Informational (depth measurements); duplicates are suppressed by `bid`.
-   */
-  hops: number
-}
-export interface Route {
-  /** Positions only mean something within one tree. */
-  treeId?: string
-  dst: { position?: number; node?: string }
-  src: Member
-  kind: string
-  body: string // base64
-  bodyType: BodyType
-  hops: number
-  /** Random id (16 hex digits): the addressee delivers each once. */
-  rid: string
-  /** The origin's network time when it sent the message, ms. */
-  at: number
-  /** base64 of `src`'s signature over routeSignedBytes (origin.ts). */
-  sig: string
-}
-export interface LeaveRequest {
-  treeId: string
-  member: Member
-  position: number
-}
-
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
-
-export function message(kind: string, value: unknown): Outgoing {
-  // Buffer.from: small bodies are carved out of a shared pool (TextEncoder makes an ArrayBuffer per message).
-  return jsonBody(kind, JSON.stringify(value))
-}
-
-function jsonBody(kind: string, json: string): Outgoing {
-  return { kind, body: utf8Bytes(json), bodyType: BodyType.json }
-}
-
-/**
- * Message bodies are written into 64 KB slabs and handed out as views: like
- * Buffer.from's 8 KB pool, without a fresh ArrayBuffer (~1.5 µs here) every
- * few dozen messages. Bodies are short-lived (sent, parsed, dropped); the few
- * that are kept go through reuse(), which copies them out.
- */
-const BODY_SLAB = 65_536
-let bodySlab = Buffer.allocUnsafeSlow(0)
-let bodySlabUsed = 0
-function utf8Bytes(json: string): Uint8Array {
-  const most = 3 * json.length
-  if (most > BODY_SLAB / 8) return Buffer.from(json, 'utf8')
-  if (bodySlabUsed + most > bodySlab.length) {
-    bodySlab = Buffer.allocUnsafeSlow(BODY_SLAB)
-    bodySlabUsed = 0
-  }
-  const start = bodySlabUsed
-  bodySlabUsed += bodySlab.write(json, start, 'utf8')
-  return bodySlab.subarray(start, bodySlabUsed)
-}
-
-/**
- * Bodies senders keep and send again unchanged (a join request, a heartbeat
- * while nothing changed, the root's "queued" answer). Decoders remember what
- * such a body decoded to, so where the same bytes object arrives again (the
- * simulator passes bodies by reference; a real transport never does) it is
- * not parsed again. Weak: a body nobody holds any more is forgotten.
- */
-const reusedBodies = new WeakSet<Uint8Array>()
-
-/** A message to be sent many times: encoded once (see reuse()). */
-export function reusableMessage(kind: string, value: unknown): Outgoing {
-  return reuse(message(kind, value))
-}
-
-/**
- * The same message with its body moved into bytes kept for reuse: 16 KB slabs
- * that hold only such bodies. A pooled Buffer slice would pin its whole 8 KB
- * pool slab (mostly garbage), and bytes of their own cost an ArrayBuffer each
- * (~1.5 µs, and ~200 B), which adds up with a body kept per simulated node.
- */
-export function reuse(message: Outgoing): Outgoing {
-  const bytes = message.body!
-  let body: Uint8Array
-  if (bytes.length > REUSE_SLAB / 8) body = bytes.slice()
-  else {
-    if (reuseSlabUsed + bytes.length > reuseSlab.length) {
-      reuseSlab = new Uint8Array(REUSE_SLAB)
-      reuseSlabUsed = 0
-    }
-    reuseSlab.set(bytes, reuseSlabUsed)
-    body = reuseSlab.subarray(reuseSlabUsed, (reuseSlabUsed += bytes.length))
-  }
-  reusedBodies.add(body)
-  return { kind: message.kind, body, bodyType: message.bodyType }
-}
-const REUSE_SLAB = 16_384
-let reuseSlab = new Uint8Array(0)
-let reuseSlabUsed = 0
-
-// ---- hand-built JSON for the hottest bodies ------------------------------------
-// JSON.stringify costs ~100 ns per property on this engine (V8 11.3 has no fast
-// path), which made heartbeat answers the largest cost of a simulated tree.
-// These produce exactly JSON.stringify's text for the same value (test/tree/codec.test.ts).
-
-/** Printable ASCII without `"` and `\`: such a string is its own JSON body between quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
-const jsonString = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s))
-const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null')
-const jsonEpoch = (e: Epoch): string => `{"term":${jsonNumber(e.term)},"seq":${jsonNumber(e.seq)}}`
-/** A Member as stored by the tree (exactly `id` and `endpoint`). */
-function jsonMember(m: Member): string {
-  return `{"id":${jsonString(m.id)},"endpoint":${jsonString(m.endpoint)}}`
-}
-function jsonMembers(list: readonly Member[]): string {
-  let out = '['
-  for (let i = 0; i < list.length; i++) out += (i > 0 ? ',' : '') + jsonMember(list[i]!)
-  return out + ']'
-}
-
-/** The answer to a heartbeat; `contacts` must be plain Members (id, endpoint), as the contact book keeps them. */
-export function heartbeatReplyMessage(reply: HeartbeatReply): Outgoing {
-  let json = `{"childOk":${reply.childOk},"epoch":${jsonEpoch(reply.epoch)}`
-  if (reply.info !== undefined) json += `,"info":${JSON.stringify(reply.info)}`
-  json += `,"contacts":${jsonMembers(reply.contacts)}`
-  return jsonBody(KIND.hbReply, json + '}')
-}
-
-/** Peer-sampling bodies (shuffle and its answer): a list of plain Members. */
-export function contactsMessage(kind: string, contacts: readonly Member[]): Outgoing {
-  return jsonBody(kind, `{"contacts":${jsonMembers(contacts)}}`)
-}
-
-// ---- validation -------------------------------------------------------------
 
 function bad(what: string): never {
   throw new BorgError('malformed', `tree message: ${what}`)
@@ -314,8 +48,6 @@ const str = (v: unknown, what: string, max = 512, pattern?: RegExp): string =>
 /** Printable ASCII: what may go between the NULs of a signed document (origin.ts). */
 const TEXT = /^[\x21-\x7e]+$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
-/** Term certificates a root keeps and sends (the last few terms). */
-export const MAX_CHAIN = 4
 const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
 const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
 
@@ -395,7 +127,7 @@ export function treeDecoder(table?: MemberTable) {
   /** What reused bodies decoded to (see reusableMessage): shared by every receiver, never mutated. */
   const decoded = new WeakMap<Uint8Array, unknown>()
   const memo = <T>(m: Incoming, decode: (m: Incoming) => T): T => {
-    if (!reusedBodies.has(m.body)) return decode(m)
+    if (!isReused(m.body)) return decode(m)
     let value = decoded.get(m.body) as T | undefined
     if (value === undefined) decoded.set(m.body, (value = decode(m)))
     return value
@@ -437,9 +169,15 @@ export function treeDecoder(table?: MemberTable) {
   }
   const members = (v: unknown, what: string, max: number): Member[] => arr(v, what, max).map((c) => asMember(c, what.replace(/s$/, '')))
 
+  const dissolve = (m: Incoming): Dissolve => {
+    const b = body(m)
+    return { treeId: treeId(b.treeId), root: asMember(b.root, 'root'), term: int(b.term, 'term'), chain: b.chain === undefined ? undefined : asChain(b.chain) }
+  }
+
   return {
     asMember,
     asPlaced,
+    dissolve,
     asView,
     asChain,
     join(m: Incoming): JoinRequest {
@@ -587,14 +325,62 @@ export type TreeDecoder = ReturnType<typeof treeDecoder>
 
 /** Decoders that return plain fresh objects. */
 export const decode: TreeDecoder = treeDecoder()
-const tableDecoders = new WeakMap<MemberTable, TreeDecoder>()
 
-/** The decoder for a table (one per table, shared by all its nodes). */
-export function decoderFor(table: MemberTable | undefined): TreeDecoder {
-  if (!table) return decode
-  let d = tableDecoders.get(table)
-  if (!d) tableDecoders.set(table, (d = treeDecoder(table)))
-  return d
+const json = <T>(kind: string, decode: (m: Incoming) => T): Codec<T> => ({ kind, encode: (value, to) => addressed(message(kind, value), to), decode })
+const addressed = (message: Outgoing, to: Target | undefined): Outgoing => (to ? { ...message, to } : message)
+const contacts = (kind: string, decode: (m: Incoming) => { contacts: Member[] }): Codec<{ contacts: Member[] }> => ({
+  kind,
+  encode: (value, to) => addressed(contactsMessage(kind, value.contacts), to),
+  decode,
+})
+
+/**
+ * The codec of every tree kind, decoding with `d` (members shared through
+ * its table, or plain objects). Hot senders write through the same encoders
+ * (fast-json.ts for heartbeat answers and contact lists); a body sent many
+ * times goes through reuse() (body-pool.ts).
+ */
+export function treeCodecs(d: TreeDecoder) {
+  return codecTable({
+    join: json<JoinRequest>(KIND.join, d.join),
+    joinReply: json<JoinReply>(KIND.joinReply, d.joinReply),
+    hb: json<Heartbeat>(KIND.hb, d.heartbeat),
+    hbReply: { kind: KIND.hbReply, encode: (value: HeartbeatReply, to?: Target) => addressed(heartbeatReplyMessage(value), to), decode: d.heartbeatReply } satisfies Codec<HeartbeatReply>,
+    probe: emptyCodec(KIND.probe),
+    probeReply: json<ProbeReply>(KIND.probeReply, d.probeReply),
+    whereami: json<Whereami>(KIND.whereami, d.whereami),
+    whereamiReply: json<WhereamiReply>(KIND.whereamiReply, d.whereamiReply),
+    whois: emptyCodec(KIND.whois),
+    whoisReply: json<WhoisReply>(KIND.whoisReply, d.whoisReply),
+    sync: json<SyncRequest>(KIND.sync, d.sync),
+    syncReply: json<{ ok: boolean }>(KIND.syncReply, d.syncReply),
+    leave: json<LeaveRequest>(KIND.leave, d.leave),
+    leaveReply: emptyCodec(KIND.leaveReply),
+    /** An assignment's body is the view's fields with the root's chain beside them. */
+    assign: { kind: KIND.assign, encode: (value: Assign, to?: Target) => addressed(message(KIND.assign, value.chain ? { ...value.view, chain: value.chain } : value.view), to), decode: d.assign } satisfies Codec<Assign>,
+    suspect: json<Suspect>(KIND.suspect, d.suspect),
+    promote: json<Promote>(KIND.promote, d.promote),
+    merge: json<MergeHint>(KIND.merge, d.merge),
+    shuffle: contacts(KIND.shuffle, d.shuffle),
+    shuffleReply: contacts(KIND.shuffleReply, d.shuffle),
+    bcast: json<Broadcast>(KIND.bcast, d.broadcast),
+    route: json<Route>(KIND.route, d.route),
+    /** Carried inside a broadcast (its `kind` and base64 `body`), never sent alone. */
+    dissolve: json<Dissolve>(KIND.dissolve, d.dissolve),
+  })
+}
+export type TreeCodecs = ReturnType<typeof treeCodecs>
+
+/** The tree's codecs with plain decoded objects: for encoding, and for tests and tools. */
+export const TREE_CODECS: TreeCodecs = treeCodecs(decode)
+const tableCodecs = new WeakMap<MemberTable, TreeCodecs>()
+
+/** The codecs whose decoders share a table's members (one set per table, shared by all its nodes). */
+export function codecsFor(table: MemberTable | undefined): TreeCodecs {
+  if (!table) return TREE_CODECS
+  let c = tableCodecs.get(table)
+  if (!c) tableCodecs.set(table, (c = treeCodecs(treeDecoder(table))))
+  return c
 }
 
 export const asMember = decode.asMember

@@ -18,7 +18,8 @@ import type { MessageHandler, Transport } from '../wire/transport.js'
 import type { Notary } from '../wire/notary.js'
 import type { SenderRule } from '../wire/router.js'
 import { BroadcastMemory } from './broadcaster.js'
-import { decoderFor, type DeputyCert, type TermCert, type TreeDecoder, type TreeInfo } from './codec.js'
+import type { DeputyCert, TermCert, TreeInfo } from './messages.js'
+import { codecsFor, type TreeCodecs } from './codec.js'
 import type { TreeConfig } from './config.js'
 import { ContactBook } from './contacts.js'
 import { JoinState } from './join-state.js'
@@ -107,7 +108,7 @@ export class TreeCore {
   readonly outbox: Outbox
   readonly broadcasts: BroadcastMemory
   readonly liveness: Liveness
-  readonly decode: TreeDecoder
+  readonly codecs: TreeCodecs
   readonly canon: Canon
   readonly log: Logger
   readonly config: TreeConfig
@@ -161,7 +162,7 @@ export class TreeCore {
   ) {
     this.config = deps.config
     this.random = deps.random
-    this.decode = decoderFor(deps.members)
+    this.codecs = codecsFor(deps.members)
     this.canon = deps.members?.member ?? plainMember
     this.self = this.canon(deps.self.id, deps.self.endpoint)
     this.log = deps.log ?? createLogger(`tree${deps.cell ? `:${deps.cell}` : ''}`)

@@ -5,13 +5,14 @@
  * when that snapshot places it among the deputies.
  */
 import type { Responder } from '../wire/transport.js'
-import { KIND, message, type SyncRequest } from './codec.js'
+import type { SyncRequest } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { Roster } from './roster.js'
 import { compareEpoch } from './types.js'
 
-const SYNC_OK = message(KIND.syncReply, { ok: true })
-const SYNC_NOT_OK = message(KIND.syncReply, { ok: false })
+const SYNC_OK = TREE_CODECS.syncReply.encode({ ok: true })
+const SYNC_NOT_OK = TREE_CODECS.syncReply.encode({ ok: false })
 
 /** A sync from the root (sender-rules.ts checked the sender: the root, a certified new root, or the root that queued this joiner). */
 /** A deputy keeps its root's chain and its own deputy certificate: it needs both to promote a new root. */

@@ -7,7 +7,8 @@
  * sweeps the tree to find any other casualty at once.
  */
 import type { BorgError } from '../errors.js'
-import { KIND, message, type Promote } from './codec.js'
+import type { Promote } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import { extendChain } from './origin.js'
 import type { TreeCore } from './core.js'
 import { childrenOf, parentOf } from './position.js'
@@ -49,7 +50,7 @@ function promoteLast(t: TreeCore, view: View, attempt: number): void {
     const chain = extendChain(t.deps.notary, t.self.id, replica.treeId, t.chain, epoch.term, last.id, t.deputyCert)
     const body = { treeId: replica.treeId, epoch, snapshot, chain }
     if (last.id === t.self.id) onPromoteBody(t, body)
-    else t.send(last, message(KIND.promote, body))
+    else t.send(last, TREE_CODECS.promote.encode(body))
     t.after(t.config.requestTimeoutMs * 2, () => (t.failoverInFlight = false))
   }
   if (last.id === t.self.id) return promote()
@@ -104,5 +105,5 @@ export function rootLeave(t: TreeCore, done?: (error: BorgError | null) => void)
   // Stop at once: a root that goes on committing (a member's leave arriving meanwhile) would hand out
   // views of its old term that its successor knows nothing of.
   t.transitions.stop(t)
-  t.send(last, message(KIND.promote, { treeId: roster.treeId, epoch, snapshot, chain }), (error) => done?.(error))
+  t.send(last, TREE_CODECS.promote.encode({ treeId: roster.treeId, epoch, snapshot, chain }), (error) => done?.(error))
 }

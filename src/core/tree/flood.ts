@@ -10,15 +10,14 @@
  */
 import { bytesToHex } from '../bytes.js'
 import { BodyType } from '../wire/message.js'
-import { KIND, message, type Broadcast, type TermCert } from './codec.js'
+import { KIND, type Broadcast, type Dissolve } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { broadcastSignedBytes, signature } from './origin.js'
 import { positionDestination } from './outbox.js'
 import { queue } from './routing.js'
 import type { Member, Placed } from './types.js'
 
-/** Internal broadcast kind: "this tree dissolves into another" (body: {treeId, root, term, chain?}). */
-export const DISSOLVE_KIND = 'tree.dissolve'
 
 /** Start a broadcast from this node, signed as its origin; returns its id. */
 export function originate(t: TreeCore, kind: string, body: Uint8Array, bodyType: BodyType): string {
@@ -37,17 +36,17 @@ export function handleBroadcast(t: TreeCore, b: Broadcast, fromId: string | unde
   if (fromId !== undefined && b.treeId !== t.view?.treeId) return
   const now = t.now()
   if (!t.broadcasts.firstSight(b, now)) return
-  if (b.kind !== DISSOLVE_KIND) {
+  if (b.kind !== KIND.dissolve) {
     t.broadcasts.stats.delivered++
     t.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid, hops: b.hops })
   }
   for (const n of t.placedNeighbours()) if (n.id !== fromId) forwardBroadcast(t, n, b)
-  if (b.kind === DISSOLVE_KIND) onDissolve(t, b)
+  if (b.kind === KIND.dissolve) onDissolve(t, b)
 }
 
 function forwardBroadcast(t: TreeCore, to: Placed, b: Broadcast): void {
   t.broadcasts.stats.forwarded++
-  const msg = message(KIND.bcast, { ...b, hops: b.hops + 1 })
+  const msg = TREE_CODECS.bcast.encode({ ...b, hops: b.hops + 1 })
   t.send(to, msg, (error) => {
     // Kept for that position: handed to the neighbour when it answers again, or to whoever fills its place.
     if (error) queue(t, positionDestination(to.position), msg)
@@ -59,7 +58,7 @@ export function resendRecent(t: TreeCore, to: Placed): void {
   for (const b of t.broadcasts.recentSince(t.now(), t.config.broadcastMemoryMs)) {
     if (b.treeId !== t.view?.treeId) continue
     t.broadcasts.stats.resent++
-    const msg = message(KIND.bcast, { ...b, hops: b.hops + 1 })
+    const msg = TREE_CODECS.bcast.encode({ ...b, hops: b.hops + 1 })
     t.send(to, msg, (error) => {
       if (error) queue(t, positionDestination(to.position), msg) // lost too: keep it for that position
     })
@@ -75,30 +74,17 @@ export function resendRecent(t: TreeCore, to: Placed): void {
 export function carryOverBroadcasts(t: TreeCore, treeId: string): number {
   let carried = 0
   for (const b of t.broadcasts.recentSince(t.now(), t.config.broadcastMemoryMs)) {
-    if (b.treeId === treeId || b.kind === DISSOLVE_KIND) continue
+    if (b.treeId === treeId || b.kind === KIND.dissolve) continue
     t.broadcasts.adopt({ ...b, treeId }, t.now())
     carried++
   }
   return carried
 }
 
-export interface Dissolve {
-  /** The tree that dissolves. */
-  treeId: string
-  /** Whose tree its members join. */
-  root: Member
-  /** The dissolving root's term, and its term certificates (members that knew an older root check them). */
-  term: number
-  chain?: TermCert[]
-}
-
 /** The body of a dissolve, or undefined when it is not one. */
 export function dissolveBody(t: TreeCore, b: Pick<Broadcast, 'body'>): Dissolve | undefined {
   try {
-    const body = JSON.parse(Buffer.from(b.body, 'base64').toString('utf8')) as Record<string, unknown>
-    const root = t.decode.asMember(body.root, 'root')
-    if (typeof body.treeId !== 'string' || !Number.isSafeInteger(body.term)) return undefined
-    return { treeId: body.treeId, root, term: body.term as number, chain: body.chain === undefined ? undefined : t.decode.asChain(body.chain) }
+    return t.codecs.dissolve.decode({ kind: KIND.dissolve, body: Buffer.from(b.body, 'base64'), bodyType: BodyType.json })
   } catch {
     return undefined
   }

@@ -8,7 +8,9 @@
  */
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import { KIND, heartbeatReplyMessage, message, reusableMessage, type HeartbeatReply } from './codec.js'
+import type { HeartbeatReply } from './messages.js'
+import { TREE_CODECS } from './codec.js'
+import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
 import { considerFailover } from './failover.js'
 import { firstChildOf, parentOf } from './position.js'
@@ -29,13 +31,13 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
   let hbMessage: Outgoing | undefined = same ? cached.message : undefined
   if (!hbMessage) {
     const hb = { treeId: view.treeId, epoch: view.epoch, position: view.position, known }
-    hbMessage = same ? reusableMessage(KIND.hb, hb) : message(KIND.hb, hb)
+    hbMessage = same ? reuse(TREE_CODECS.hb.encode(hb)) : TREE_CODECS.hb.encode(hb)
     t.hbCache = { view, known, message: same ? hbMessage : undefined }
   }
   t.request(parent, hbMessage, (error, reply) => {
     if (error || !reply || t.view !== view) return
     t.liveness.heard(parent.id, t.now())
-    onHeartbeatReply(t, view, t.decode.heartbeatReply(reply))
+    onHeartbeatReply(t, view, t.codecs.hbReply.decode(reply))
     flushPosition(t, { ...parent, position: parentPosition })
   })
   if (!t.liveness.isSuspected(parent.id, now)) return
@@ -61,7 +63,7 @@ function onHeartbeatReply(t: TreeCore, view: View, reply: HeartbeatReply): void 
 }
 
 export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const hb = t.decode.heartbeat(m)
+  const hb = t.codecs.hb.decode(m)
   const view = t.view
   // Children sit in position order from the first child's position: look up the one claimed, not each in turn.
   const claimed = view ? view.children[hb.position - firstChildOf(view.position, t.config.maxChildren)] : undefined
@@ -81,7 +83,7 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
   const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
   const info = !stale ? undefined : t.state === 'root' && t.roster ? t.infoFromRoster() : t.info
   const contacts = t.contacts.random(t.random, 3, from)
-  r?.reply(heartbeatReplyMessage({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+  r?.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
 }
 
 /** A silent neighbour: the root probes it (this node, when it is the root). */
@@ -92,5 +94,5 @@ export function reportSuspect(t: TreeCore, peer: Placed, now: number): void {
   const view = t.view!
   if (t.state === 'root') return handleSuspect(t, peer.position, peer.id)
   const root = t.info?.root ?? view.root
-  t.send(root, message(KIND.suspect, { treeId: view.treeId, position: peer.position, id: peer.id }))
+  t.send(root, TREE_CODECS.suspect.encode({ treeId: view.treeId, position: peer.position, id: peer.id }))
 }

@@ -9,7 +9,9 @@
  */
 import { BorgError } from '../errors.js'
 import type { Responder } from '../wire/transport.js'
-import { KIND, message, reusableMessage } from './codec.js'
+import { TREE_CODECS } from './codec.js'
+import type { JoinReply } from './messages.js'
+import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
 import { WHOIS } from './root-finder.js'
 import { enqueueJoiner } from './sequencer.js'
@@ -63,7 +65,7 @@ export function seekRootOrFound(t: TreeCore, why: string): void {
         t.guard(() => {
           try {
             if (error || !reply) return
-            const w = t.decode.whoisReply(reply)
+            const w = t.codecs.whoisReply.decode(reply)
             for (const option of [w.root && w.size && w.treeId ? { root: w.root, size: w.size, treeId: w.treeId } : undefined, w.best]) {
               if (!option || option.root.id === t.self.id || option.treeId === excludeTree) continue
               if (!best || option.size > best.size || (option.size === best.size && option.root.id < best.root.id)) best = { root: option.root, size: option.size }
@@ -103,7 +105,7 @@ export function attemptJoin(t: TreeCore): void {
   if (recent.length > 8) recent.shift()
   j.inFlight = true
   if (target.id) j.queued(target.id) // a root asked to admit us may assign us a place, even if its answer is lost
-  t.deps.transport.send(target, (j.joinMessage ??= reusableMessage(KIND.join, { member: t.self })), {
+  t.deps.transport.send(target, (j.joinMessage ??= reuse(TREE_CODECS.join.encode({ member: t.self }))), {
     expectReply: true,
     timeoutMs: t.config.requestTimeoutMs,
     onResult: (error, reply) =>
@@ -118,7 +120,7 @@ export function attemptJoin(t: TreeCore): void {
           }
           return t.after(t.config.joinTickMs, () => attemptJoin(t)) // next candidate soon
         }
-        const r = t.decode.joinReply(reply)
+        const r = t.codecs.joinReply.decode(reply)
         j.lastProgressAt = t.now()
         if (r.status === 'try') {
           // The contact is joining too: follow its hints (towards whoever it is waiting on), its best one first.
@@ -163,8 +165,8 @@ export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): v
     const { epoch, size } = t.roster
     const treeId = t.view.treeId
     if (t.joinAnswer?.key !== epoch || t.joinAnswer.treeId !== treeId || t.joinAnswer.wait !== wait) {
-      const body = { status: 'queued', treeId, root: t.self, size, wait }
-      t.joinAnswer = { key: epoch, treeId, wait, message: reusableMessage(KIND.joinReply, body) }
+      const body: JoinReply = { status: 'queued', treeId, root: t.self, size, wait }
+      t.joinAnswer = { key: epoch, treeId, wait, message: reuse(TREE_CODECS.joinReply.encode(body)) }
     }
     return r?.reply(t.joinAnswer.message)
   }
@@ -172,17 +174,17 @@ export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): v
   if (t.state === 'member' && root && t.view) {
     const key = t.info ?? t.view
     if (t.joinAnswer?.key !== key || t.joinAnswer.treeId !== t.view.treeId) {
-      const body = { status: 'redirect', treeId: t.view.treeId, root, size: t.info?.size ?? t.view.size }
-      t.joinAnswer = { key, treeId: t.view.treeId, message: reusableMessage(KIND.joinReply, body) }
+      const body: JoinReply = { status: 'redirect', treeId: t.view.treeId, root, size: t.info?.size ?? t.view.size }
+      t.joinAnswer = { key, treeId: t.view.treeId, message: reuse(TREE_CODECS.joinReply.encode(body)) }
     }
     return r?.reply(t.joinAnswer.message)
   }
   const j = t.join
   // Joining ourselves, queued at a root (or sent to one): send the asker there too.
   if (t.state === 'joining' && j.rootHint && j.rootHintTree && j.rootHint.id !== member.id) {
-    return r?.reply(message(KIND.joinReply, { status: 'redirect', treeId: j.rootHintTree.treeId, root: j.rootHint, size: j.rootHintTree.size }))
+    return r?.reply(TREE_CODECS.joinReply.encode({ status: 'redirect', treeId: j.rootHintTree.treeId, root: j.rootHint, size: j.rootHintTree.size }))
   }
   // Otherwise point the asker where we are looking (towards a root).
   const endpoints = [...(j.rootHint ? [j.rootHint.endpoint] : []), ...j.hints.slice(0, 4), ...t.seeds, ...t.contacts.random(t.random, 4).map((c) => c.endpoint)]
-  r?.reply(message(KIND.joinReply, { status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
+  r?.reply(TREE_CODECS.joinReply.encode({ status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
 }

@@ -12,9 +12,10 @@
  * its root (docs/security.md).
  */
 import { BodyType } from '../wire/message.js'
-import { KIND, message, type MergeHint } from './codec.js'
+import type { MergeHint } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
-import { DISSOLVE_KIND, originate } from './flood.js'
+import { originate } from './flood.js'
 import { PROBE, WHOIS, bestRoot, forgetTree, hearOfTree } from './root-finder.js'
 import type { Roster } from './roster.js'
 import type { Epoch, Member, Placed } from './types.js'
@@ -42,7 +43,7 @@ export function mergeProbe(t: TreeCore): void {
           return
         }
         if (t.state !== 'root' || t.roster !== roster) return
-        const other = t.decode.whoisReply(reply)
+        const other = t.codecs.whoisReply.decode(reply)
         for (const c of other.contacts ?? []) t.contacts.add(c, t.self.id) // contacts spread with every probe
         if (!other.root || !other.size || !other.treeId) return
         t.contacts.add(other.root, t.self.id)
@@ -54,7 +55,7 @@ export function mergeProbe(t: TreeCore): void {
           return t.request(best.root, WHOIS, (e, r) => {
             if (e || !r) return forgetTree(t, best.root.id) // unreachable: the rumour is dead
             if (t.state !== 'root' || t.roster !== roster) return
-            const w = t.decode.whoisReply(r)
+            const w = t.codecs.whoisReply.decode(r)
             if (w.state === 'root' && w.root && w.size && w.treeId) compareTrees(t, w.treeId, w.epoch, w.root, w.size)
           })
         }
@@ -63,7 +64,7 @@ export function mergeProbe(t: TreeCore): void {
         if (other.treeId === roster.treeId && (other.epoch?.term ?? 0) <= roster.epoch.term) return
         t.request(other.root, WHOIS, (error2, reply2) => {
           if (error2 || !reply2 || t.state !== 'root' || t.roster !== roster) return
-          const root = t.decode.whoisReply(reply2)
+          const root = t.codecs.whoisReply.decode(reply2)
           if (root.state === 'root' && root.root && root.size && root.treeId) compareTrees(t, root.treeId, root.epoch, root.root, root.size)
         })
       }),
@@ -86,7 +87,7 @@ export function onMergeHint(t: TreeCore, hint: MergeHint): void {
 function compareTrees(t: TreeCore, treeId: string, epoch: Epoch | undefined, root: Member, size: number): void {
   const roster = t.roster!
   if (root.id === t.self.id) return
-  if (!beats(t, roster, treeId, epoch, root, size)) return void t.send(root, message(KIND.merge, { treeId: roster.treeId, epoch: roster.epoch, root: t.self, size: roster.size }))
+  if (!beats(t, roster, treeId, epoch, root, size)) return void t.send(root, TREE_CODECS.merge.encode({ treeId: roster.treeId, epoch: roster.epoch, root: t.self, size: roster.size }))
   confirmTree(t, roster, treeId, root)
 }
 
@@ -96,7 +97,7 @@ export function meetRoot(t: TreeCore, root: Member): void {
   if (!roster || root.id === t.self.id) return
   t.request(root, WHOIS, (error, reply) => {
     if (error || !reply || t.state !== 'root' || t.roster !== roster) return
-    const w = t.decode.whoisReply(reply)
+    const w = t.codecs.whoisReply.decode(reply)
     if (w.state === 'root' && w.root?.id === root.id && w.size && w.treeId) compareTrees(t, w.treeId, w.epoch, root, w.size)
   })
 }
@@ -116,7 +117,7 @@ function confirmTree(t: TreeCore, roster: Roster, treeId: string, root: Member):
   const current = () => t.state === 'root' && t.roster === roster
   t.request(root, WHOIS, (error, reply) => {
     if (error || !reply || !current()) return
-    const w = t.decode.whoisReply(reply)
+    const w = t.codecs.whoisReply.decode(reply)
     if (w.state !== 'root' || w.treeId !== treeId || w.root?.id !== root.id || !w.size || !beats(t, roster, treeId, w.epoch, root, w.size)) return
     const vouchers = (w.deputies ?? []).filter((d) => d.id !== root.id && d.id !== t.self.id).slice(0, VOUCHERS)
     if (vouchers.length === 0) {
@@ -137,7 +138,7 @@ function confirmTree(t: TreeCore, roster: Roster, treeId: string, root: Member):
 function vouched(t: TreeCore, treeId: string, root: Member, deputies: Placed[], index: number, done: (ok: boolean) => void): void {
   if (index >= deputies.length) return done(false)
   t.request(deputies[index]!, PROBE, (error, reply) => {
-    const probe = !error && reply ? t.decode.probeReply(reply) : undefined
+    const probe = !error && reply ? t.codecs.probeReply.decode(reply) : undefined
     if (probe && probe.treeId === treeId && probe.root?.id === root.id) return done(true)
     vouched(t, treeId, root, deputies, index + 1, done)
   })
@@ -148,5 +149,6 @@ function dissolveInto(t: TreeCore, roster: Roster, treeId: string, root: Member,
   t.log.info(`tree ${roster.treeId.slice(0, 8)} (size ${roster.size}) dissolves into tree ${treeId.slice(0, 8)} (size ${size}) of root ${root.id.slice(0, 12)}`)
   const chain = t.chain && t.chain.length > 0 && t.chain[t.chain.length - 1]!.term === roster.epoch.term ? t.chain : undefined
   const body = { treeId: roster.treeId, root: { id: root.id, endpoint: root.endpoint }, term: roster.epoch.term, chain }
-  originate(t, DISSOLVE_KIND, new TextEncoder().encode(JSON.stringify(body)), BodyType.json)
+  const dissolve = TREE_CODECS.dissolve.encode(body)
+  originate(t, dissolve.kind, dissolve.body!, BodyType.json)
 }

@@ -8,7 +8,7 @@
  */
 import { utf8 } from '../bytes.js'
 import type { Notary } from '../wire/notary.js'
-import { MAX_CHAIN, type Broadcast, type DeputyCert, type Route, type TermCert } from './codec.js'
+import { MAX_CHAIN, type Broadcast, type DeputyCert, type Route, type TermCert } from './messages.js'
 
 export function broadcastSignedBytes(b: Pick<Broadcast, 'bid' | 'origin' | 'kind' | 'bodyType' | 'at' | 'body'>): Uint8Array {
   return utf8.encode(['borg-tree/bcast/v1', b.bid, b.origin, b.kind, String(b.bodyType), String(b.at), b.body].join('\0'))

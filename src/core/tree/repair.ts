@@ -6,7 +6,8 @@
  * way. repairPlan is pure.
  */
 import type { Responder } from '../wire/transport.js'
-import { KIND, message, type LeaveRequest, type Suspect } from './codec.js'
+import type { LeaveRequest, Suspect } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import { meetRoot } from './merge.js'
 import type { TreeCore } from './core.js'
 import { childrenOf, parentOf } from './position.js'
@@ -15,7 +16,7 @@ import type { Roster, RosterOp } from './roster.js'
 import { flushPosition } from './routing.js'
 import { commit, duties, scheduleJoinRound } from './sequencer.js'
 
-const LEAVE_OK = message(KIND.leaveReply, {})
+const LEAVE_OK = TREE_CODECS.leaveReply.encode({})
 
 export interface RepairPlan {
   newSize: number
@@ -47,7 +48,7 @@ export function handleSuspect(t: TreeCore, position: number, id: string): void {
   t.request(member, PROBE, (error, reply) => {
     if (t.state !== 'root' || t.roster !== roster || roster.at(position)?.id !== id) return
     if (!error && reply) {
-      const probe = t.decode.probeReply(reply)
+      const probe = t.codecs.probeReply.decode(reply)
       if (probe.treeId === roster.treeId && probe.epoch && probe.root && probe.epoch.term > roster.epoch.term) {
         // The tree moved on without us (we were taken for dead): meet its new root; the smaller side merges into the larger.
         return meetRoot(t, probe.root)
@@ -85,7 +86,7 @@ export function runRepairs(t: TreeCore): void {
     const member = roster.at(position)!
     t.request(member, PROBE, (error, reply) => {
       if (t.roster !== roster || roster.at(position)?.id !== member.id) return repairDone(t, --pending)
-      const answered = !error && reply && t.decode.probeReply(reply).treeId === roster.treeId
+      const answered = !error && reply && t.codecs.probeReply.decode(reply).treeId === roster.treeId
       if (answered) duties(t).aliveAt.set(member.id, t.now())
       else duties(t).pendingDead.add(position)
       repairDone(t, --pending)
@@ -151,7 +152,7 @@ export function sweep(t: TreeCore): void {
     const member = roster.at(position)!
     t.request(member, PROBE, (error, reply) => {
       if (t.roster === roster && roster.at(position)?.id === member.id) {
-        const probe = !error && reply ? t.decode.probeReply(reply) : undefined
+        const probe = !error && reply ? t.codecs.probeReply.decode(reply) : undefined
         if (probe && probe.treeId === roster.treeId) duties(t).aliveAt.set(member.id, t.now())
         else duties(t).pendingDead.add(position)
       }

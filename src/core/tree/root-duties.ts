@@ -7,7 +7,7 @@
  * allocated on first use.
  */
 import type { Timer } from '../wire/clock.js'
-import type { DeputyCert } from './codec.js'
+import type { DeputyCert } from './messages.js'
 import type { RosterOp } from './roster.js'
 import type { Epoch, Member } from './types.js'
 

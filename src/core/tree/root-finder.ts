@@ -7,15 +7,16 @@
  * split dissolve straight into the largest one.
  */
 import type { Responder } from '../wire/transport.js'
-import { KIND, message, type WhoisReply } from './codec.js'
+import type { WhoisReply } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { Rumour, TreeCore } from './core.js'
 import { commit } from './sequencer.js'
 import type { Member, View } from './types.js'
 
 const EMPTY_BODY = {}
-export const PROBE = message(KIND.probe, EMPTY_BODY)
-export const WHOIS = message(KIND.whois, EMPTY_BODY)
-const WHEREAMI_UNKNOWN = message(KIND.whereamiReply, EMPTY_BODY)
+export const PROBE = TREE_CODECS.probe.encode({})
+export const WHOIS = TREE_CODECS.whois.encode({})
+const WHEREAMI_UNKNOWN = TREE_CODECS.whereamiReply.encode({})
 
 /** Parent silent for long: is the tree still there for us? */
 export function orphanCheck(t: TreeCore, view: View): void {
@@ -39,11 +40,11 @@ export function orphanCheck(t: TreeCore, view: View): void {
   findRootOf(t, view.treeId, asked, 0, (root) => {
     if (t.view !== view) return void (t.orphanCheckInFlight = false)
     if (!root) return orphaned()
-    t.request(root, message(KIND.whereami, { treeId: view.treeId, member: t.self }), (error, reply) => {
+    t.request(root, TREE_CODECS.whereami.encode({ treeId: view.treeId, member: t.self }), (error, reply) => {
       if (t.view !== view) return void (t.orphanCheckInFlight = false)
       if (error || !reply) return orphaned() // named, but silent too
       t.orphanCheckInFlight = false
-      const answer = t.decode.whereamiReply(reply)
+      const answer = t.codecs.whereamiReply.decode(reply)
       if (!answer.view) return t.transitions.resetToJoin(t, root)
       // Only the root asked places this node, and only in the tree it asked about.
       if (answer.view.root.id === root.id && answer.view.treeId === view.treeId) t.transitions.adoptView(t, answer.view, 'whereami')
@@ -56,7 +57,7 @@ function findRootOf(t: TreeCore, treeId: string, asked: Member[], index: number,
   if (index >= asked.length) return done(undefined)
   t.request(asked[index]!, WHOIS, (error, reply) => {
     if (!error && reply) {
-      const w = t.decode.whoisReply(reply)
+      const w = t.codecs.whoisReply.decode(reply)
       // A root itself, or news of another root than the one we know (which is silent: it was asked first).
       const knownRoot = t.info?.treeId === treeId ? t.info.root.id : t.view?.root.id
       if (w.treeId === treeId && w.root && (w.state === 'root' || w.root.id !== knownRoot)) {
@@ -83,9 +84,9 @@ export function refreshView(t: TreeCore, view: View): void {
 
 export function whereami(t: TreeCore, view: View): void {
   const root = t.info?.root ?? view.root
-  t.request(root, message(KIND.whereami, { treeId: view.treeId, member: t.self }), (error, reply) => {
+  t.request(root, TREE_CODECS.whereami.encode({ treeId: view.treeId, member: t.self }), (error, reply) => {
     if (error || !reply || t.view !== view) return
-    const answer = t.decode.whereamiReply(reply)
+    const answer = t.codecs.whereamiReply.decode(reply)
     if (answer.view) {
       if (answer.view.root.id === root.id && answer.view.treeId === view.treeId) t.transitions.adoptView(t, answer.view, 'whereami')
     } else {
@@ -101,7 +102,7 @@ export function onWhereami(t: TreeCore, member: Member, r: Responder | undefined
   const position = t.roster.positionOf(member.id)
   if (position === undefined) return r?.reply(WHEREAMI_UNKNOWN)
   if (t.roster.at(position)!.endpoint !== member.endpoint) commit(t, [{ op: 'set', position, member }], [position])
-  r?.reply(message(KIND.whereamiReply, { view: t.roster.viewFor(position) }))
+  r?.reply(TREE_CODECS.whereamiReply.encode({ view: t.roster.viewFor(position) }))
 }
 
 /** The public answer to `whois`: this node's state and tree, and the largest tree it heard of. */

@@ -9,7 +9,8 @@
  */
 import { bytesToHex } from '../bytes.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
-import { KIND, message, type Route } from './codec.js'
+import { KIND, type Route } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { routeSignedBytes, signature } from './origin.js'
 import { nodeDestination, positionDestination, type QueuedMessage } from './outbox.js'
@@ -59,7 +60,7 @@ export function routeMessage(t: TreeCore, r: Route): void {
     t.routed.dropped++
     return t.log.warn(`dropping a routed ${r.kind} after ${r.hops} hops (routing loop?)`, 'route-loop')
   }
-  const next = (dst: Route['dst']) => message(KIND.route, { ...r, dst, treeId: dst.node === undefined ? r.treeId : undefined, hops: r.hops + 1 })
+  const next = (dst: Route['dst']) => TREE_CODECS.route.encode({ ...r, dst, treeId: dst.node === undefined ? r.treeId : undefined, hops: r.hops + 1 })
   if (!view || t.state === 'joining') return queue(t, r.dst.node ? nodeDestination(r.dst.node) : positionDestination(r.dst.position!), next(r.dst))
   if (r.treeId && r.treeId !== view.treeId && r.dst.node === undefined) {
     t.routed.dropped++
@@ -135,7 +136,7 @@ export function rerouteHeld(t: TreeCore): void {
 
 function redeliver(t: TreeCore, item: QueuedMessage, to: Placed | undefined): void {
   const incoming = { kind: item.kind, body: item.body, bodyType: item.bodyType } as Incoming
-  if (item.kind === KIND.route) return routeMessage(t, t.decode.route(incoming))
+  if (item.kind === KIND.route) return routeMessage(t, t.codecs.route.decode(incoming))
   if (item.kind === KIND.bcast && to) {
     t.send(to, { kind: item.kind, body: item.body, bodyType: item.bodyType }, (error) => {
       if (error) queue(t, positionDestination(to.position), { kind: item.kind, body: item.body, bodyType: item.bodyType })

@@ -7,9 +7,9 @@
  * messages that travel further than one hop, who started them (origin.ts).
  * Each check returns why the sender may not send this, or undefined.
  */
-import type { Assign, Broadcast, MergeHint, Promote, Route, Suspect, SyncRequest, TermCert } from './codec.js'
+import { KIND, type Assign, type Broadcast, type MergeHint, type Promote, type Route, type Suspect, type SyncRequest, type TermCert } from './messages.js'
 import type { TreeCore } from './core.js'
-import { DISSOLVE_KIND, dissolveBody } from './flood.js'
+import { dissolveBody } from './flood.js'
 import { broadcastSignedBytes, refuseChain, routeSignedBytes, signedBy } from './origin.js'
 import { childrenOf, parentOf } from './position.js'
 
@@ -118,7 +118,7 @@ export function refuseBroadcast(t: TreeCore, from: string, b: Broadcast): string
   if (!isNeighbour(t, from)) return 'not a tree neighbour'
   if (!signedBy(t.deps.notary, b.origin, broadcastSignedBytes(b), b.sig)) return 'bad origin signature'
   if (Math.abs(t.deps.clock.now() - b.at) > broadcastAgeLimitMs(t)) return 'a broadcast older than this node remembers'
-  if (b.kind === DISSOLVE_KIND) {
+  if (b.kind === KIND.dissolve) {
     const dissolve = dissolveBody(t, b)
     if (!dissolve || dissolve.treeId !== b.treeId) return 'a dissolve of another tree'
     const known = knownRoot(t)

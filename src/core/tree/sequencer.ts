@@ -5,7 +5,8 @@
  * (resent until they stick), and the deputies get the change (a delta when
  * they are one step behind, a snapshot otherwise).
  */
-import { KIND, message } from './codec.js'
+import type { Assign, SyncRequest, TermCert } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { resendRecent } from './flood.js'
 import { parentOf } from './position.js'
@@ -14,7 +15,6 @@ import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
 import { flushNode, flushPosition } from './routing.js'
 import { compareEpoch, type Member, type View } from './types.js'
-import type { TermCert } from './codec.js'
 
 const OP_LOG_LIMIT = 4096
 
@@ -104,7 +104,7 @@ export function commit(t: TreeCore, ops: RosterOp[], affectedPositions: number[]
 /** Assignments must arrive: resend (the current view) a few times while the position is still that member's. */
 function sendAssign(t: TreeCore, member: Member, position: number, attempt: number): void {
   const roster = t.roster!
-  t.send(member, message(KIND.assign, withChain(t, roster.viewFor(position))), (error) => {
+  t.send(member, TREE_CODECS.assign.encode(assignment(t, roster.viewFor(position))), (error) => {
     if (!error || attempt >= 4) return
     t.after(t.config.joinTickMs * 2 ** attempt, () => {
       if (t.state === 'root' && t.roster === roster && roster.at(position)?.id === member.id) sendAssign(t, member, position, attempt + 1)
@@ -113,9 +113,21 @@ function sendAssign(t: TreeCore, member: Member, position: number, attempt: numb
 }
 
 /** A root of a later term than the first shows who made it root, so members that knew an older root accept it. */
-function withChain<T extends object>(t: TreeCore, body: T): T | (T & { chain: TermCert[] }) {
+/** A view to assign, with the root's chain when this term has certificates. */
+function assignment(t: TreeCore, view: View): Assign {
+  const chain = currentChain(t)
+  return chain ? { view, chain } : { view }
+}
+
+/** The root's term certificates, when the last is of the roster's term. */
+function currentChain(t: TreeCore): TermCert[] | undefined {
   const chain = t.chain
-  return chain && chain.length > 0 && chain[chain.length - 1]!.term === t.roster!.epoch.term ? { ...body, chain } : body
+  return chain && chain.length > 0 && chain[chain.length - 1]!.term === t.roster!.epoch.term ? chain : undefined
+}
+
+function withChain<T extends object>(t: TreeCore, body: T): T | (T & { chain: TermCert[] }) {
+  const chain = currentChain(t)
+  return chain ? { ...body, chain } : body
 }
 
 /** The root's own view changes with its children. */
@@ -141,17 +153,17 @@ export function syncDeputies(t: TreeCore): void {
     const synced = termLog(t).deputySynced.get(deputy.id)
     const body = withChain(t, deputySyncBody(t, synced, deputy.id))
     const epoch = { ...roster.epoch }
-    t.request(deputy, message(KIND.sync, body), (error, reply) => {
+    t.request(deputy, TREE_CODECS.sync.encode(body), (error, reply) => {
       const acknowledged = termLog(t).deputySynced
       if (error || !reply) return acknowledged.delete(deputy.id)
-      if (t.decode.syncReply(reply).ok) acknowledged.set(deputy.id, epoch)
+      if (t.codecs.syncReply.decode(reply).ok) acknowledged.set(deputy.id, epoch)
       else acknowledged.delete(deputy.id) // next commit sends a snapshot
     })
   }
 }
 
 /** A delta from the deputy's acknowledged epoch when the op log still holds it contiguously, else a snapshot. */
-function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | undefined, deputy: string): Record<string, unknown> {
+function deputySyncBody(t: TreeCore, synced: { term: number; seq: number } | undefined, deputy: string): SyncRequest {
   const roster = t.roster!
   const opLog = termLog(t).opLog
   const start = synced ? opLog.findIndex((e) => compareEpoch(e.epoch, synced) > 0) : -1

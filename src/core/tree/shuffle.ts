@@ -5,7 +5,7 @@
  */
 import type { Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import { KIND, contactsMessage } from './codec.js'
+import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 
 export function shuffle(t: TreeCore, now: number): void {
@@ -14,16 +14,16 @@ export function shuffle(t: TreeCore, now: number): void {
   const target = t.contacts.random(t.random, 1)[0]
   if (!target) return
   const offer = [t.self, ...t.contacts.random(t.random, 3, target.id)]
-  t.request(target, contactsMessage(KIND.shuffle, offer), (error, reply) => {
+  t.request(target, TREE_CODECS.shuffle.encode({ contacts: offer }), (error, reply) => {
     if (error || !reply) return t.contacts.remove(target.id) // gone: make room for someone alive
-    for (const c of t.decode.shuffle(reply).contacts) t.contacts.add(c, t.self.id)
+    for (const c of t.codecs.shuffle.decode(reply).contacts) t.contacts.add(c, t.self.id)
   })
 }
 
 /** Anyone may trade; what a stranger offers is not kept (no node connects where a stranger tells it to). */
 export function onShuffle(t: TreeCore, m: Incoming, r: Responder | undefined, from: string): void {
-  const offered = t.decode.shuffle(m)
-  r?.reply(contactsMessage(KIND.shuffleReply, t.contacts.random(t.random, 4, from)))
+  const offered = t.codecs.shuffle.decode(m)
+  r?.reply(TREE_CODECS.shuffleReply.encode({ contacts: t.contacts.random(t.random, 4, from) }))
   if (!knows(t, from)) return
   for (const c of offered.contacts) t.contacts.add(c, t.self.id)
 }

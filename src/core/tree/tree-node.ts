@@ -17,7 +17,8 @@ import { BorgError } from '../errors.js'
 import { BodyType, type Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
 import type { SenderRule } from '../wire/router.js'
-import { KIND, message, type TreeInfo } from './codec.js'
+import { KIND, type TreeInfo } from './messages.js'
+import { TREE_CODECS } from './codec.js'
 import { TreeCore, type Delivery, type TreeNodeDeps } from './core.js'
 import { onSync } from './deputy-sync.js'
 import { TRANSITIONS } from './transitions.js'
@@ -164,7 +165,7 @@ export class TreeNode {
       return done?.(null)
     }
     if (t.state === 'root') return rootLeave(t, done)
-    t.request(view.root, message(KIND.leave, { treeId: view.treeId, member: t.self, position: view.position }), (error) => {
+    t.request(view.root, TREE_CODECS.leave.encode({ treeId: view.treeId, member: t.self, position: view.position }), (error) => {
       this.stop()
       done?.(error)
     })
@@ -233,30 +234,30 @@ export class TreeNode {
     const t = this.t
     if (t.state === 'stopped') return undefined // answered 'unavailable' by dispatch
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
-    const d = t.decode
+    const c = t.codecs
     switch (m.kind) {
       case KIND.join:
-        return decodedOnce(m, d.join).member.id === from ? undefined : 'a node can only ask to join for itself'
+        return decodedOnce(m, c.join.decode).member.id === from ? undefined : 'a node can only ask to join for itself'
       case KIND.whereami:
-        return decodedOnce(m, d.whereami).member.id === from ? undefined : 'whereami is only answered for the asking node'
+        return decodedOnce(m, c.whereami.decode).member.id === from ? undefined : 'whereami is only answered for the asking node'
       case KIND.leave:
-        return decodedOnce(m, d.leave).member.id === from ? undefined : 'a node can only leave for itself'
+        return decodedOnce(m, c.leave.decode).member.id === from ? undefined : 'a node can only leave for itself'
       case KIND.sync:
-        return refuseSync(t, from, decodedOnce(m, d.sync))
+        return refuseSync(t, from, decodedOnce(m, c.sync.decode))
       case KIND.assign:
-        return refuseAssign(t, from, decodedOnce(m, d.assign))
+        return refuseAssign(t, from, decodedOnce(m, c.assign.decode))
       case KIND.suspect:
-        return refuseSuspect(t, from, decodedOnce(m, d.suspect))
+        return refuseSuspect(t, from, decodedOnce(m, c.suspect.decode))
       case KIND.promote:
-        return refusePromote(t, from, decodedOnce(m, d.promote))
+        return refusePromote(t, from, decodedOnce(m, c.promote.decode))
       case KIND.merge:
-        return refuseMerge(t, from, decodedOnce(m, d.merge))
+        return refuseMerge(t, from, decodedOnce(m, c.merge.decode))
       case KIND.bcast: {
-        const b = decodedOnce(m, d.broadcast)
+        const b = decodedOnce(m, c.bcast.decode)
         return b.treeId === t.view?.treeId ? refuseBroadcast(t, from, b) : undefined // a straggler of a tree left: dropped
       }
       case KIND.route:
-        return refuseRoute(t, from, decodedOnce(m, d.route))
+        return refuseRoute(t, from, decodedOnce(m, c.route.decode))
       default:
         return undefined // hb, probe, whois, shuffle: anyone
     }
@@ -284,38 +285,38 @@ export class TreeNode {
     const t = this.t
     // The sender's id as the member table spells it: ids compared in hot loops are then the same string object.
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
-    const d = t.decode
+    const c = t.codecs
     switch (m.kind) {
       case KIND.join:
-        return onJoin(t, decodedOnce(m, d.join).member, r)
+        return onJoin(t, decodedOnce(m, c.join.decode).member, r)
       case KIND.hb:
         return onHeartbeat(t, m, r, from)
       case KIND.probe:
-        return r?.reply(message(KIND.probeReply, { state: t.state, treeId: t.view?.treeId, position: t.view?.position, epoch: t.info?.epoch, root: t.info?.root }))
+        return r?.reply(TREE_CODECS.probeReply.encode({ state: t.state, treeId: t.view?.treeId, position: t.view?.position, epoch: t.info?.epoch, root: t.info?.root }))
       case KIND.whereami:
-        return onWhereami(t, decodedOnce(m, d.whereami).member, r)
+        return onWhereami(t, decodedOnce(m, c.whereami.decode).member, r)
       case KIND.shuffle:
         return onShuffle(t, m, r, from)
       case KIND.whois:
-        return r?.reply(message(KIND.whoisReply, { ...whois(t), contacts: t.contacts.random(t.random, 4, from) }))
+        return r?.reply(TREE_CODECS.whoisReply.encode({ ...whois(t), contacts: t.contacts.random(t.random, 4, from) }))
       case KIND.sync:
-        return onSync(t, decodedOnce(m, d.sync), r, from)
+        return onSync(t, decodedOnce(m, c.sync.decode), r, from)
       case KIND.leave:
-        return onLeave(t, decodedOnce(m, d.leave), r)
+        return onLeave(t, decodedOnce(m, c.leave.decode), r)
       case KIND.assign: {
-        const a = decodedOnce(m, d.assign)
+        const a = decodedOnce(m, c.assign.decode)
         return TRANSITIONS.adoptView(t, a.view, 'assign')
       }
       case KIND.suspect:
-        return onSuspect(t, decodedOnce(m, d.suspect))
+        return onSuspect(t, decodedOnce(m, c.suspect.decode))
       case KIND.promote:
-        return onPromote(t, decodedOnce(m, d.promote))
+        return onPromote(t, decodedOnce(m, c.promote.decode))
       case KIND.merge:
-        return onMergeHint(t, decodedOnce(m, d.merge))
+        return onMergeHint(t, decodedOnce(m, c.merge.decode))
       case KIND.bcast:
-        return handleBroadcast(t, decodedOnce(m, d.broadcast), from)
+        return handleBroadcast(t, decodedOnce(m, c.bcast.decode), from)
       case KIND.route:
-        return routeMessage(t, decodedOnce(m, d.route))
+        return routeMessage(t, decodedOnce(m, c.route.decode))
     }
   }
 

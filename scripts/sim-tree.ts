@@ -21,7 +21,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { parseArgs } from 'node:util'
-import { SimOrganism } from '../src/core/tree/sim-organism.js'
+import { SimOrganism } from '../test/helpers/sim-organism.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void

@@ -4,7 +4,7 @@
  * storm, broadcasts, routed messages, 10 % crashes with the root, graceful
  * leaves (root included), a partition into halves and its heal.
  */
-import { SimOrganism, type SimMember } from '../../src/core/tree/sim-organism.js'
+import { SimOrganism, type SimMember } from '../../test/helpers/sim-organism.js'
 
 function pick(o: SimOrganism, count: number, except: SimMember[] = []): SimMember[] {
   const pool = o.live().filter((n) => !except.includes(n))

@@ -12,7 +12,8 @@ import { SimNotaries } from '../../src/core/sim/sim-notary.js'
 import { MessageRouter } from '../../src/core/wire/router.js'
 import { TreeNode } from '../../src/core/tree/tree-node.js'
 import { treeConfig, type TreeConfig } from '../../src/core/tree/config.js'
-import { checkTreeInvariants } from '../../src/core/tree/invariants.js'
+import { checkTime } from '../checkers/time.js'
+import { checkTreeInvariants } from '../checkers/tree.js'
 import { depthOf } from '../../src/core/tree/position.js'
 import { silentLogger } from '../../src/core/log.js'
 import { cronoCell } from '../../src/cells/crono/index.js'
@@ -245,7 +246,7 @@ export function observe(o: CronoOrganism, durationMs: number, everyMs = 100): Ob
       }
       const error = Math.abs(r.errorMs)
       const bound = r.status.boundMs
-      if (!(error <= bound)) result.violations.push(`t=+${o.sim.elapsed} node ${r.node.index} (depth ${r.depth}, stratum ${r.status.stratum}): |error| ${error.toFixed(4)} ms > bound ${bound.toFixed(4)} ms`)
+      result.violations.push(...checkTime([{ label: `node ${r.node.index} (depth ${r.depth})`, status: r.status, errorMs: r.errorMs }], `t=+${o.sim.elapsed}`))
       result.bounds.push(bound)
       result.errors.push(error)
       if (r.depth === undefined) continue

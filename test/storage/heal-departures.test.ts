@@ -20,6 +20,7 @@ import { ownerIndexKey, rankHolders } from '../../src/core/storage/placement.js'
 import type { OrganismNode } from '../../src/core/node/organism-node.js'
 import { testSigner } from '../helpers/keys.js'
 import { clientAt, managerOf, organismNodes, storageOf } from '../helpers/organism-nodes.js'
+import { checkStorage, type StoredFile } from '../checkers/storage.js'
 
 const organism = organismNodes('borg-heal-departures-')
 const { nodes, start } = organism
@@ -35,6 +36,19 @@ const live = () => nodes.filter((n) => n.cells.every((c) => c.tree.state !== 'st
 const shardTree = (n: OrganismNode) => n.cells.find((c) => c.name === 'shard')!.tree
 const top3 = (hash: string) => rankHolders(hash, live().map((n) => n.nodeId)).slice(0, 3)
 const copiesOf = async (hash: string) => (await Promise.all(live().map((n) => storageOf(n).chunks.has(hash)))).filter(Boolean).length
+
+/** The storage invariants (test/checkers/storage.ts) over the live nodes. */
+async function storageViolations(files: StoredFile[]): Promise<string[]> {
+  const nodesNow = live()
+  const chunkHolders = new Map<string, string[]>()
+  const manifestKeepers = new Map<string, string[]>()
+  for (const file of files) {
+    for (const hash of file.chunks) chunkHolders.set(hash, (await Promise.all(nodesNow.map(async (n) => ((await storageOf(n).chunks.has(hash)) ? [n.nodeId] : [])))).flat())
+    manifestKeepers.set(file.id, nodesNow.filter((n) => managerOf(n).manifests.ownerOf(file.id) !== undefined).map((n) => n.nodeId))
+  }
+  const ids = nodesNow.map((n) => n.nodeId)
+  return checkStorage({ files, shardCells: ids, fileManagers: ids, chunkHolders, manifestKeepers })
+}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms
@@ -100,8 +114,7 @@ describe('a file manager', () => {
     // One look at the tree once the steward's own shard cell has heard of the repair (a heartbeat or two).
     await until('the steward to see the departures', async () => (await organ.watch(), organ.counters.shardDepartures >= seen + 2 && organ.counters.fileManagerDepartures >= seenManagers + 2))
     expect(organ.counters.departureAudits).toBeGreaterThanOrEqual(1)
-    for (const hash of put.manifest.chunks) expect(await copiesOf(hash)).toBe(3)
-    // The victims were file managers too: every live one keeps the manifest again (3 live: all are its holders).
-    for (const n of live()) expect(managerOf(n).manifests.ownerOf(put.manifest.id)).toBeDefined()
+    // Every chunk at 3 copies again; the victims were file managers too: the manifest is kept by 3 again (3 live: all of them).
+    expect(await storageViolations([{ id: put.manifest.id, chunks: put.manifest.chunks, replicas: 3 }])).toEqual([])
   }, 60_000)
 })

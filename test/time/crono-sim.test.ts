@@ -9,6 +9,7 @@ import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
 import type { LinkFunction } from '../../src/core/sim/link-model.js'
 import { sameLineage } from '../../src/cells/crono/time-organ.js'
 import { CronoOrganism, asymmetricLinks, figuresTable, median, observe, skewedClocks, type Observation } from '../helpers/crono-sim.js'
+import { checkOneNetworkTime } from '../checkers/time.js'
 
 const NODES = 100
 /** A→B 5 ms and B→A 40 ms for every pair (which way is fast depends on the ids), plus up to 1 ms jitter. */
@@ -44,6 +45,7 @@ describe('network time in the simulator', () => {
         showFigures('5/40 ms links', seen)
         expect(seen.violations.slice(0, 10)).toEqual([])
         expect(seen.unsynced).toBe(0)
+        expect(checkOneNetworkTime(o.readings().map((r) => ({ label: `node ${r.node.index}`, status: r.status, errorMs: r.errorMs })))).toEqual([])
         expect(seen.byDepth.map((d) => d.depth)).toEqual([0, 1, 2, 3, 4])
         expectBoundsGrowWithDepth(seen)
         // Tight: the asymmetry costs δ/2 per hop, plus jitter and aging.

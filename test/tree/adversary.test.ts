@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
-import { SimOrganism, deliveryProblems, type SimMember } from '../../src/core/tree/sim-organism.js'
+import { SimOrganism, deliveryProblems, type SimMember } from '../helpers/sim-organism.js'
 import { Adversary, EVIL_KIND } from './adversary.js'
 
 const N = 200

@@ -4,19 +4,19 @@
  * invariant checks, join storms). Only the simulator and the tree core are
  * used: no I/O, no real time.
  */
-import { Simulator } from '../sim/simulator.js'
-import { SimNetwork, type SimNode } from '../sim/sim-network.js'
-import type { LinkOptions } from '../sim/link-model.js'
-import type { Incoming } from '../wire/message.js'
-import type { MessageHandler, Responder } from '../wire/transport.js'
-import type { SenderRule } from '../wire/router.js'
-import { BorgError } from '../errors.js'
-import { SimNotaries } from '../sim/sim-notary.js'
-import { TreeNode, type Delivery, type TreeRouter } from './tree-node.js'
-import { treeConfig, type TreeConfig } from './config.js'
-import { checkTreeInvariants, type ObservedNode } from './invariants.js'
-import { MemberTable } from './members.js'
-import { silentLogger } from '../log.js'
+import { Simulator } from '../../src/core/sim/simulator.js'
+import { SimNetwork, type SimNode } from '../../src/core/sim/sim-network.js'
+import type { LinkOptions } from '../../src/core/sim/link-model.js'
+import type { Incoming } from '../../src/core/wire/message.js'
+import type { MessageHandler, Responder } from '../../src/core/wire/transport.js'
+import type { SenderRule } from '../../src/core/wire/router.js'
+import { BorgError } from '../../src/core/errors.js'
+import { SimNotaries } from '../../src/core/sim/sim-notary.js'
+import { TreeNode, type Delivery, type TreeRouter } from '../../src/core/tree/tree-node.js'
+import { treeConfig, type TreeConfig } from '../../src/core/tree/config.js'
+import { checkTreeInvariants, type ObservedNode } from '../checkers/tree.js'
+import { MemberTable } from '../../src/core/tree/members.js'
+import { silentLogger } from '../../src/core/log.js'
 
 export interface SimOrganismOptions {
   seed: number | string

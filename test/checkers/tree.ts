@@ -2,8 +2,8 @@
  * The structural invariants a converged organism must satisfy, checked from
  * the outside (tests, the simulator script). Each violation is one line of text.
  */
-import { childrenOf, parentOf } from './position.js'
-import type { TreeNode } from './tree-node.js'
+import { childrenOf, parentOf } from '../../src/core/tree/position.js'
+import type { TreeNode } from '../../src/core/tree/tree-node.js'
 
 export interface ObservedNode {
   id: string

@@ -32,6 +32,26 @@ const stubOptionalDeps: BunPlugin = {
   },
 }
 
+/**
+ * Every help screen, rendered here with colour on (bold and underline; the
+ * binary strips them where colour is off) and embedded in the build, so help
+ * needs neither oclif nor the command modules at run time (src/cli/fast-help.ts).
+ */
+async function helpBook(): Promise<string> {
+  const color = process.env.FORCE_COLOR
+  process.env.FORCE_COLOR = '1' // read by oclif's colour library when it loads, just below
+  try {
+    const { loadConfig } = await import('../src/main.js')
+    const { renderHelpBook } = await import('../src/cli/help-book.js')
+    return JSON.stringify(await renderHelpBook(() => loadConfig()))
+  } finally {
+    if (color === undefined) delete process.env.FORCE_COLOR
+    else process.env.FORCE_COLOR = color
+  }
+}
+let book: string | undefined
+const defines = async () => ({ 'process.env.BORG_BUILD_VERSION': JSON.stringify(pkg.version), 'process.env.BORG_HELP_BOOK': JSON.stringify((book ??= await helpBook())) })
+
 const KNOWN_TARGETS = ['node', 'bun-linux-x64', 'bun-linux-arm64', 'bun-linux-x64-baseline', 'bun-linux-x64-musl', 'bun-linux-arm64-musl']
 
 async function buildNodeBundle(): Promise<void> {
@@ -43,7 +63,7 @@ async function buildNodeBundle(): Promise<void> {
     naming: 'borg.mjs',
     minify: true,
     sourcemap: 'linked',
-    define: { 'process.env.BORG_BUILD_VERSION': JSON.stringify(pkg.version) },
+    define: await defines(),
     plugins: [stubOptionalDeps],
     throw: false,
   })
@@ -72,7 +92,7 @@ async function buildBinary(target: string): Promise<void> {
     bytecode: process.env.BORG_BYTECODE !== '0', // start-up ~120 ms -> ~25 ms
     format: 'esm',
     sourcemap: 'linked',
-    define: { 'process.env.BORG_BUILD_VERSION': JSON.stringify(pkg.version) },
+    define: await defines(),
     plugins: [stubOptionalDeps],
     throw: false,
   })

@@ -6,7 +6,7 @@
  * src/main.ts constructs this class directly (see src/cli/route.ts).
  */
 import { Help, type Config, type Interfaces } from '@oclif/core'
-import { stripVTControlCharacters } from 'node:util'
+import { format, stripVTControlCharacters } from 'node:util'
 import { TOPICS } from '../oclif-pjson.js'
 import { colorEnabled } from './output.js'
 import { HELP_FLAGS, leadingWords, resolveWords, topicHasCommands, unknownCommand, type Target } from './route.js'
@@ -16,7 +16,12 @@ export const COMING_LATER = '(coming in a later release)'
 export class BorgHelp extends Help {
   private readonly color: boolean
 
-  constructor(config: Config, opts: Partial<Interfaces.HelpOptions> = {}) {
+  /** `sink`: where the text goes instead of stdout (the build renders every page into the help book). */
+  constructor(
+    config: Config,
+    opts: Partial<Interfaces.HelpOptions> = {},
+    private readonly sink?: (text: string) => void,
+  ) {
     const color = colorEnabled(process.stdout)
     super(config, { ...opts, stripAnsi: !color })
     this.color = color
@@ -64,6 +69,8 @@ export class BorgHelp extends Help {
 
   /** oclif colours some text regardless of stripAnsi (and ignores NO_COLOR); strip at the last moment. */
   protected override log(...args: string[]): void {
-    super.log(...(this.color ? args : args.map((a) => stripVTControlCharacters(a))))
+    const shown = this.color ? args : args.map((a) => stripVTControlCharacters(a))
+    if (this.sink) this.sink(format(...shown) + '\n') // as oclif's log prints it
+    else super.log(...shown)
   }
 }

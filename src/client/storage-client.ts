@@ -26,13 +26,13 @@ import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '..
 import { signRemoval } from '../core/storage/removal.js'
 import { fetchMemberList } from '../core/tree/member-list.js'
 import type { Member } from '../core/tree/types.js'
-import { BodyType, jsonMessage, readJson, type Incoming } from '../core/wire/message.js'
+import { jsonMessage, readJson, type Incoming } from '../core/wire/message.js'
 import type { Random } from '../core/wire/random.js'
 import { deliver, request, type Peer, type Transport } from '../core/wire/transport.js'
-import { FILES_KIND } from '../cells/files/messages.js'
-import { MAX_REPLICAS, SHARD_KIND, readObject } from '../cells/shard/messages.js'
+import { FILES_CODECS, FILES_KIND } from '../cells/files/messages.js'
+import { MAX_REPLICAS, SHARD_CODECS, SHARD_KIND, chunkOfReply, type PinReply } from '../cells/shard/messages.js'
 import { fetchWithRetries, pullWindow } from '../core/stream/pull-window.js'
-import { chunkFromReply } from '../core/storage/chunk-reply.js'
+import { MAX_HAS } from '../core/storage/audit-messages.js'
 
 export const DEFAULT_REPLICAS = 3
 /**
@@ -237,7 +237,7 @@ export class StorageClient {
    */
   private async uploadChunk(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
     const ranked = this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH))
-    const message = { kind: SHARD_KIND.chunkPut, body: bytes, bodyType: BodyType.binary, bodyHash: hexToBytes(hash) }
+    const message = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
     let next = 0
     let copies = 0
     let pending = 0
@@ -267,7 +267,7 @@ export class StorageClient {
   private async putManifest(manifest: Manifest, recent: Map<string, Member> | undefined, early: Map<string, Member>): Promise<number> {
     // After a long put, a list fetched now if the entry answers (file managers may have come and gone), else the one from the start.
     const byId = recent ?? (await this.fetchList(this.options.files, FILES_KIND.members).catch(() => early))
-    const message = { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary }
+    const message = FILES_CODECS.put.encode(manifest.bytes)
     const results = await Promise.allSettled(manifestHolders(manifest.id, manifest.owner, byId.keys()).map((id) => this.ask(byId.get(id)!, message)))
     const stored = results.filter((r) => r.status === 'fulfilled').length
     if (stored === 0) {
@@ -292,8 +292,8 @@ export class StorageClient {
     const sources = [...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH).map((h) => byId.get(h)!), this.options.files]
     for (const source of sources) {
       try {
-        const reply = await this.ask(source, jsonMessage(FILES_KIND.get, { id }))
-        const manifest = openManifest(reply.body, id)
+        const reply = await this.ask(source, FILES_CODECS.get.encode({ id }))
+        const manifest = openManifest(FILES_CODECS.getReply.decode(reply), id)
         this.manifests.set(id, manifest)
         this.manifestSources.set(id, source)
         return manifest
@@ -362,7 +362,7 @@ export class StorageClient {
   /** Ask the file manager that served the manifest to audit the file now (one-way; its answer is not waited for beyond the delivery). */
   private askAudit(id: string): Promise<void> {
     const source = this.manifestSources.get(id)
-    return source ? deliver(this.options.transport, source, jsonMessage(FILES_KIND.audit, { id }), 5_000).catch(() => {}) : Promise.resolve()
+    return source ? deliver(this.options.transport, source, FILES_CODECS.audit.encode({ id }), 5_000).catch(() => {}) : Promise.resolve()
   }
 
   /**
@@ -412,7 +412,7 @@ export class StorageClient {
     const holder = sources[attempt]
     if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
     try {
-      return chunkFromReply(await this.ask(holder, jsonMessage(SHARD_KIND.chunkGet, { hash })), hash, storedChunkLength(manifest, index))
+      return chunkOfReply(await this.ask(holder, SHARD_CODECS.chunkGet.encode({ hash })), hash, storedChunkLength(manifest, index))
     } catch (error) {
       this.noteFailure(holder, error)
       if (servedBadBytes(error)) onReport(this.reportCorrupt(holder, hash))
@@ -429,10 +429,9 @@ export class StorageClient {
     if (this.reported.has(key)) return Promise.resolve(false)
     if (this.reported.size > 65_536) this.reported.clear()
     this.reported.add(key)
-    return request(this.options.transport, holder, jsonMessage(SHARD_KIND.chunkCorrupt, { hash }), REPORT_TIMEOUT_MS).then(
-      (reply) => readObject(reply).dropped === true,
-      () => false,
-    )
+    return request(this.options.transport, holder, SHARD_CODECS.chunkCorrupt.encode({ hash }), REPORT_TIMEOUT_MS)
+      .then((reply) => SHARD_CODECS.chunkCorruptReply.decode(reply).dropped)
+      .catch(() => false)
   }
 
   private readonly rankings = new Map<string, string[]>()
@@ -455,16 +454,16 @@ export class StorageClient {
    * Pin a file on the entry node (only its own key may): it keeps every chunk
    * of the file and never collects them while pinned.
    */
-  async pin(id: string, timeoutMs = 3_600_000): Promise<{ id: string; chunks: number; had: number; fetched: number; missing: number }> {
+  async pin(id: string, timeoutMs = 3_600_000): Promise<PinReply> {
     const manifest = await this.manifest(id)
-    const reply = await request(this.options.transport, this.options.shards, { kind: SHARD_KIND.pin, body: manifest.bytes, bodyType: BodyType.binary }, timeoutMs)
+    const reply = await request(this.options.transport, this.options.shards, SHARD_CODECS.pin.encode(manifest.bytes), timeoutMs)
     // The entry node's file manager keeps the manifest too, so the file stays readable through this node alone.
-    await this.ask(this.options.files, { kind: FILES_KIND.put, body: manifest.bytes, bodyType: BodyType.binary })
-    return readObject(reply) as { id: string; chunks: number; had: number; fetched: number; missing: number }
+    await this.ask(this.options.files, FILES_CODECS.put.encode(manifest.bytes))
+    return SHARD_CODECS.pinReply.decode(reply)
   }
 
   async unpin(id: string): Promise<boolean> {
-    return readObject(await this.ask(this.options.shards, jsonMessage(SHARD_KIND.unpin, { id }))).unpinned === true
+    return SHARD_CODECS.unpinReply.decode(await this.ask(this.options.shards, SHARD_CODECS.unpin.encode({ id }))).unpinned
   }
 
   /** Distinct holders among the best-ranked that have each chunk (what `borg shard stat` shows). */
@@ -481,11 +480,10 @@ export class StorageClient {
     const found: string[][] = manifest.chunks.map(() => [])
     await Promise.all(
       [...perHolder].map(async ([id, indexes]) => {
-        for (let start = 0; start < indexes.length; start += 1024) {
-          const slice = indexes.slice(start, start + 1024)
+        for (let start = 0; start < indexes.length; start += MAX_HAS) {
+          const slice = indexes.slice(start, start + MAX_HAS)
           try {
-            const reply = readObject(await this.ask(byId.get(id)!, jsonMessage(SHARD_KIND.chunkHas, { hashes: slice.map((i) => manifest.chunks[i]) })))
-            const have = reply.have as boolean[]
+            const { have } = SHARD_CODECS.chunkHasReply.decode(await this.ask(byId.get(id)!, SHARD_CODECS.chunkHas.encode({ hashes: slice.map((i) => manifest.chunks[i]!) })))
             slice.forEach((i, k) => have[k] && found[i]!.push(id))
           } catch {
             // a silent holder holds nothing we can count on
@@ -503,13 +501,13 @@ export class StorageClient {
     const results = await Promise.allSettled(
       rankHolders(ownerIndexKey(owner), byId.keys())
         .slice(0, MANIFEST_COPIES)
-        .map((h) => this.ask(byId.get(h)!, jsonMessage(FILES_KIND.list, { owner }))),
+        .map((h) => this.ask(byId.get(h)!, FILES_CODECS.list.encode({ owner }))),
     )
     let answered = 0
     for (const r of results) {
       if (r.status !== 'fulfilled') continue
       answered++
-      for (const id of readObject(r.value).ids as string[]) ids.add(id)
+      for (const id of FILES_CODECS.listReply.decode(r.value).ids) ids.add(id)
     }
     if (answered === 0) throw new BorgError('unavailable', 'no holder of your file list answered')
     return [...ids]
@@ -526,13 +524,13 @@ export class StorageClient {
     const byId = await this.fileManagers()
     const targets = new Set([...rankHolders(id, byId.keys()).slice(0, SEARCH_DEPTH), ...rankHolders(ownerIndexKey(manifest.owner), byId.keys()).slice(0, MANIFEST_COPIES)])
     const removal = signRemoval(owner, id, this.options.now(), this.options.random)
-    const message = { kind: FILES_KIND.rm, body: removal.bytes, bodyType: BodyType.binary }
+    const message = FILES_CODECS.rm.encode(removal.bytes)
     let removed = 0
     let refusal: BorgError | undefined
     await Promise.all(
       [...targets].map(async (h) => {
         try {
-          if (readObject(await this.ask(byId.get(h)!, message)).removed) removed++
+          if (FILES_CODECS.rmReply.decode(await this.ask(byId.get(h)!, message)).removed) removed++
         } catch (error) {
           if (error instanceof BorgError && error.code === 'refused') refusal = error
         }

@@ -1,10 +1,12 @@
 /**
  * The crono cell's node-to-node messages (docs/time.md §1): JSON bodies inside
  * signed envelopes. All times are ms since the Unix epoch, JSON numbers that
- * may carry a fraction.
+ * may carry a fraction. One codec per kind in CRONO_CODECS; the hand-written
+ * writers keep the reply's fields in the order docs/time.md shows byte for byte.
  */
 import { BorgError } from '../../core/errors.js'
-import { jsonMessage, readJson, type Incoming, type Outgoing } from '../../core/wire/message.js'
+import { codecTable, parseJsonBody, type Body, type Codec } from '../../core/codec/codec.js'
+import { jsonMessage, type Outgoing, type Target } from '../../core/wire/message.js'
 
 export const CRONO_KIND = { sync: 'crono.sync', syncReply: 'crono.sync.reply' } as const
 
@@ -37,24 +39,24 @@ export interface SyncedReply {
   stratum: number
 }
 
-export function syncRequest(t0?: number): Outgoing {
-  return jsonMessage(CRONO_KIND.sync, t0 === undefined ? {} : { t0 })
+export function syncRequest(t0?: number, to?: Target): Outgoing {
+  return jsonMessage(CRONO_KIND.sync, t0 === undefined ? {} : { t0 }, to)
 }
 
 /** Fields in a fixed order, so the body bytes are as docs/time.md shows them. */
-export function syncReply(reply: SyncReply): Outgoing {
-  if (!reply.synced) return jsonMessage(CRONO_KIND.syncReply, { synced: false })
+export function syncReply(reply: SyncReply, to?: Target): Outgoing {
+  if (!reply.synced) return jsonMessage(CRONO_KIND.syncReply, { synced: false }, to)
   const { t0, t1, t2, bound, root, era, stratum } = reply
-  return jsonMessage(CRONO_KIND.syncReply, t0 === undefined ? { synced: true, t1, t2, bound, root, era, stratum } : { synced: true, t0, t1, t2, bound, root, era, stratum })
+  return jsonMessage(CRONO_KIND.syncReply, t0 === undefined ? { synced: true, t1, t2, bound, root, era, stratum } : { synced: true, t0, t1, t2, bound, root, era, stratum }, to)
 }
 
-export function readSyncRequest(message: Incoming): SyncRequest {
+export function readSyncRequest(message: Body): SyncRequest {
   const body = object(message)
   if (body.t0 === undefined) return {}
   return { t0: time(message, body.t0, 't0') }
 }
 
-export function readSyncReply(message: Incoming): SyncReply {
+export function readSyncReply(message: Body): SyncReply {
   if (message.kind !== CRONO_KIND.syncReply) throw malformed(message, `expected ${CRONO_KIND.syncReply}`)
   const body = object(message)
   if (body.synced === false) return { synced: false }
@@ -75,17 +77,22 @@ export function readSyncReply(message: Incoming): SyncReply {
   return reply
 }
 
-function object(message: Incoming): Record<string, unknown> {
-  const body = readJson(message)
+const sync: Codec<SyncRequest> = { kind: CRONO_KIND.sync, encode: ({ t0 }, to) => syncRequest(t0, to), decode: readSyncRequest }
+const syncReplyCodec: Codec<SyncReply> = { kind: CRONO_KIND.syncReply, encode: syncReply, decode: readSyncReply }
+
+export const CRONO_CODECS = codecTable({ sync, syncReply: syncReplyCodec })
+
+function object(message: Body): Record<string, unknown> {
+  const body = parseJsonBody(message)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformed(message, 'body must be a JSON object')
   return body as Record<string, unknown>
 }
 
-function time(message: Incoming, value: unknown, field: string): number {
+function time(message: Body, value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw malformed(message, `${field} must be a finite number of ms >= 0`)
   return value
 }
 
-function malformed(message: Incoming, text: string): BorgError {
+function malformed(message: Body, text: string): BorgError {
   return new BorgError('malformed', `${message.kind}: ${text}`)
 }

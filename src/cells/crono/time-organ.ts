@@ -32,7 +32,7 @@ import { ANYONE } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import type { Member, NodeState, View } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
-import { CRONO_KIND, MAX_STRATUM, readSyncReply, readSyncRequest, syncReply, syncRequest } from './messages.js'
+import { CRONO_CODECS, MAX_STRATUM } from './messages.js'
 import type { TimeCounters, TimeStatus } from './status.js'
 
 export interface TimeOrganOptions {
@@ -127,7 +127,7 @@ export class TimeOrgan implements Organ {
     this.filter = new SampleFilter(this.options.samples, this.options.driftPpm)
     this.localSteps = new LocalStepDetector(this.options.localStepThresholdMs)
     this.nextIntervalMs = this.options.intervalMs
-    ctx.net.on(CRONO_KIND.sync, ANYONE, (message, responder) => {
+    ctx.net.on(CRONO_CODECS.sync.kind, ANYONE, (message, responder) => {
       if (!responder) return
       if (!this.running) return responder.fail('unavailable', 'the crono cell is stopped')
       this.cancelLocalStep() // before t1, so both readings use the same local clock
@@ -236,7 +236,7 @@ export class TimeOrgan implements Organ {
     // The request echoes t0; the arithmetic uses the moment it was handed to the connection (signed) where
     // the transport reports it, so that signing and queueing on the way out do not count as transit.
     let dispatchedAt: number | undefined
-    this.ctx.transport.send({ endpoint: parent.endpoint, id: parent.id }, syncRequest(t0), {
+    this.ctx.transport.send({ endpoint: parent.endpoint, id: parent.id }, CRONO_CODECS.sync.encode({ t0 }), {
       expectReply: true,
       timeoutMs: this.options.timeoutMs,
       onDispatch: (networkTime) => {
@@ -267,7 +267,7 @@ export class TimeOrgan implements Organ {
     const tree = this.ctx.tree
     if (tree.state !== 'member' || tree.view?.parent?.id !== parentId) return // our place changed meanwhile
     if (this.cancelLocalStep() !== 0) return // t0 and t3 straddle a step of the local clock
-    const body = readSyncReply(reply)
+    const body = CRONO_CODECS.syncReply.decode(reply)
     // A parent following this node's own former time would be a loop.
     if (!body.synced || body.root === this.ctx.self.id) {
       this.counters.unsyncedParent++
@@ -334,16 +334,16 @@ export class TimeOrgan implements Organ {
   private onSyncRequest(message: Incoming, t1: number, responder: Responder): void {
     let t0: number | undefined
     try {
-      t0 = readSyncRequest(message).t0
+      t0 = CRONO_CODECS.sync.decode(message).t0
     } catch (e) {
       return responder.fail('malformed', (e as Error).message)
     }
     // t2 is read last, just before replying; the bound is taken after it, so it covers t2.
     const t2 = this.ctx.clock.now()
     const serving = this.serving(this.ctx.clock.monotonic())
-    if (!serving.synced) return responder.reply(syncReply({ synced: false }))
+    if (!serving.synced) return responder.reply(CRONO_CODECS.syncReply.encode({ synced: false }))
     const { root, era } = serving.lineage
-    responder.reply(syncReply({ synced: true, t0, t1, t2, bound: serving.bound, root, era, stratum: serving.stratum }))
+    responder.reply(CRONO_CODECS.syncReply.encode({ synced: true, t0, t1, t2, bound: serving.bound, root, era, stratum: serving.stratum }))
   }
 
   private serving(now: number): Serving {

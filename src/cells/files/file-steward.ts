@@ -25,8 +25,8 @@
  * managers leave theirs, the manifests they kept get copies elsewhere.
  */
 import { BorgError } from '../../core/errors.js'
-import { BodyType, jsonMessage, readObject } from '../../core/wire/message.js'
 import { request } from '../../core/wire/transport.js'
+import { AUDIT_CODECS, MAX_FETCH, MAX_HAS } from '../../core/storage/audit-messages.js'
 import { manifestHolders, rankHolders, ranksAmong } from '../../core/storage/placement.js'
 import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'
 import { openRemoval } from '../../core/storage/removal.js'
@@ -35,13 +35,7 @@ import type { MembershipChange } from '../../core/tree/member-view.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../../core/cell/types.js'
 import type { ManifestStore } from './manifest-store.js'
-import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
-
-/** The shard cell's kinds this steward speaks (the shard cell's own module is not imported: cells stay plugins). */
-const CHUNK_HAS = 'shard.chunk.has'
-const CHUNK_FETCH = 'shard.chunk.fetch'
-const MAX_HAS_CHUNKS = 1024
-const MAX_FETCH_CHUNKS = 64
+import { FILES_CODECS, MAX_HAS_IDS, type AuditResult } from './messages.js'
 
 export interface StewardOptions {
   /** Audit every held manifest this often, ms. */
@@ -55,19 +49,6 @@ export const DEFAULT_STEWARD: StewardOptions = { auditMs: 10 * 60_000, watchMs: 
 /** How far down a chunk's ranking copies are counted. */
 const AUDIT_DEPTH = 10
 const DEFAULT_REPLICAS = 3
-
-export interface AuditResult {
-  id: string
-  chunks: number
-  /** Fewest live copies found before repair. */
-  fewest: number
-  repaired: number
-  expired: boolean
-  /** The owner's removal was found on another file manager: the file is gone here too. */
-  removed?: boolean
-  /** Manifest copies made on file managers that lacked one. */
-  manifestCopies?: number
-}
 
 /** A chunk short of copies: where it lives, and who could hold it next (in rank order). */
 interface Need {
@@ -279,23 +260,20 @@ export class FileSteward {
         const peer = byId.get(holder)!
         for (let i = 0; i < list.length; i += MAX_HAS_IDS) {
           const slice = list.slice(i, i + MAX_HAS_IDS)
-          let reply: Record<string, unknown>
-          try {
-            reply = readObject(await request(this.ctx.transport, peer, jsonMessage(FILES_KIND.has, { ids: slice.map((m) => m.id) }), 15_000))
-          } catch {
-            return // a silent file manager is somebody else's problem this round
-          }
-          const have = Array.isArray(reply.have) ? reply.have : []
-          const removals = typeof reply.removals === 'object' && reply.removals !== null ? (reply.removals as Record<string, unknown>) : {}
+          const reply = await request(this.ctx.transport, peer, FILES_CODECS.has.encode({ ids: slice.map((m) => m.id) }), 15_000)
+            .then((answer) => FILES_CODECS.hasReply.decode(answer))
+            .catch(() => undefined)
+          if (!reply) return // a silent (or garbled) file manager is somebody else's problem this round
+          const { have, removals } = reply
           for (const [k, m] of slice.entries()) {
             const shown = removals[m.id]
-            if (typeof shown === 'string') {
+            if (shown !== undefined) {
               if (await this.learnRemoval(m.id, shown)) removed.add(m.id)
               continue
             }
             if (have[k] === true || removed.has(m.id)) continue
             try {
-              await request(this.ctx.transport, peer, { kind: FILES_KIND.put, body: m.bytes, bodyType: BodyType.binary }, 15_000)
+              await request(this.ctx.transport, peer, FILES_CODECS.put.encode(m.bytes), 15_000)
               copies++
             } catch (error) {
               this.ctx.log.debug(`steward: ${holder.slice(0, 12)} did not take manifest ${m.id.slice(0, 12)}: ${(error as Error).message}`)
@@ -380,9 +358,9 @@ export class FileSteward {
     const silent = new Set<string>()
     await Promise.all(
       [...asks].map(async ([id, a]) => {
-        for (let i = 0; i < a.hashes.length; i += MAX_HAS_CHUNKS) {
-          const hashes = a.hashes.slice(i, i + MAX_HAS_CHUNKS)
-          const touch = a.touch.slice(i, i + MAX_HAS_CHUNKS).flatMap((t, k) => (t ? [k] : []))
+        for (let i = 0; i < a.hashes.length; i += MAX_HAS) {
+          const hashes = a.hashes.slice(i, i + MAX_HAS)
+          const touch = a.touch.slice(i, i + MAX_HAS).flatMap((t, k) => (t ? [k] : []))
           const have = await this.has(byId.get(id)!, hashes, touch).catch(() => undefined)
           if (have) hashes.forEach((h, k) => have[k] && holders.get(h)!.push(id))
           else silent.add(id)
@@ -394,10 +372,9 @@ export class FileSteward {
 
   /** Which of `hashes` a shard cell has; the ones at `touch` indexes get their lease renewed. */
   private async has(member: Member, hashes: string[], touch: number[]): Promise<boolean[]> {
-    const reply = readObject(await request(this.ctx.transport, member, jsonMessage(CHUNK_HAS, { hashes, touch }), 15_000))
-    const have = reply.have
-    if (!Array.isArray(have) || have.length !== hashes.length) throw new BorgError('bad-reply', 'has: wrong answer length')
-    return have.map(Boolean)
+    const { have } = AUDIT_CODECS.chunkHasReply.decode(await request(this.ctx.transport, member, AUDIT_CODECS.chunkHas.encode({ hashes, touch }), 15_000))
+    if (have.length !== hashes.length) throw new BorgError('bad-reply', 'has: wrong answer length')
+    return have
   }
 
   /**
@@ -420,12 +397,12 @@ export class FileSteward {
       if (plan.size === 0) break
       await Promise.all(
         [...plan].map(async ([id, list]) => {
-          for (let i = 0; i < list.length; i += MAX_FETCH_CHUNKS) {
-            const slice = list.slice(i, i + MAX_FETCH_CHUNKS)
+          for (let i = 0; i < list.length; i += MAX_FETCH) {
+            const slice = list.slice(i, i + MAX_FETCH)
             const chunks = slice.map((n) => ({ hash: n.hash, length: n.length, from: n.holders.map((h) => byId.get(h)!) }))
             try {
-              const reply = readObject(await request(this.ctx.transport, byId.get(id)!, jsonMessage(CHUNK_FETCH, { chunks }), 120_000))
-              const stored = new Set(Array.isArray(reply.stored) ? reply.stored : [])
+              const reply = AUDIT_CODECS.chunkFetchReply.decode(await request(this.ctx.transport, byId.get(id)!, AUDIT_CODECS.chunkFetch.encode({ chunks }), 120_000))
+              const stored = new Set(reply.stored)
               if (stored.size < slice.length) this.ctx.log.debug(`steward: ${id.slice(0, 12)} fetched ${stored.size} of ${slice.length} chunk(s)`)
               for (const need of slice) {
                 if (!stored.has(need.hash)) continue

@@ -14,6 +14,7 @@
 import { envMs, parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../../core/cell/types.js'
 import { ManifestOrgan } from './manifest-organ.js'
+import { FILES_CODECS } from './messages.js'
 
 export const DEFAULT_FILES_QUOTA = '1G'
 
@@ -22,6 +23,7 @@ export const filesCell: CellType = {
   summary: "file managers: owner-signed manifests and removals, replicated by rendezvous hashing; they audit and repair their files' chunks",
   organs: (context) =>
     context.dataDir ? [new ManifestOrgan(context, { steward: stewardOptions(process.env), quotaBytes: parseSize(process.env.BORG_FILES_QUOTA ?? DEFAULT_FILES_QUOTA, 'BORG_FILES_QUOTA') })] : [],
+  codecs: FILES_CODECS,
 }
 
 function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number; watchMs?: number } {
@@ -35,5 +37,5 @@ function stewardOptions(env: NodeJS.ProcessEnv): { auditMs?: number; watchMs?: n
 }
 
 export { ManifestOrgan } from './manifest-organ.js'
-export { ManifestStore, checkFileId } from './manifest-store.js'
+export { ManifestStore } from './manifest-store.js'
 export { FILES_KIND } from './messages.js'

@@ -7,19 +7,18 @@
  * when this node runs none, through another file manager's node directory.
  */
 import { BorgError } from '../../core/errors.js'
-import { jsonMessage, readJson, readObject, type Incoming } from '../../core/wire/message.js'
+import { jsonMessage, readJson, type Incoming } from '../../core/wire/message.js'
 import { ANYONE } from '../../core/wire/router.js'
 import type { Peer, Responder } from '../../core/wire/transport.js'
 import { request } from '../../core/wire/transport.js'
-import { isKeyIdHex } from '../../core/crypto/key-id.js'
 import { openRemoval } from '../../core/storage/removal.js'
 import { answerMembers, fetchMemberList } from '../../core/tree/member-list.js'
 import { MemberView, ownTreeMembers } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
-import { ManifestStore, checkFileId } from './manifest-store.js'
-import { FILES_KIND, MAX_HAS_IDS } from './messages.js'
+import { ManifestStore } from './manifest-store.js'
+import { FILES_CODECS, FILES_KIND } from './messages.js'
 import { DEFAULT_STEWARD, FileSteward, type StewardOptions } from './file-steward.js'
 
 const SHARD_MEMBERS = 'shard.members'
@@ -91,7 +90,7 @@ export class ManifestOrgan implements Organ {
         if (r) return this.guard(r, () => this.onAudit(m, r))
         // One-way (a reader's "I just read this"): audit in the background.
         void (this.opened ?? Promise.resolve())
-          .then(() => this.steward.auditId(checkFileId(readObject(m).id)))
+          .then(() => this.steward.auditId(FILES_CODECS.audit.decode(m).id))
           .catch((error) => this.ctx.log.debug(`manifests: audit after a read failed: ${(error as Error).message}`))
       })
     }
@@ -146,7 +145,7 @@ export class ManifestOrgan implements Organ {
   }
 
   private async onPut(m: Incoming, r: Responder): Promise<void> {
-    const { manifest, stored, removed } = await this.manifests.put(m.body)
+    const { manifest, stored, removed } = await this.manifests.put(FILES_CODECS.put.decode(m))
     if (removed) {
       this.counters.refusedRemoved++
       throw new BorgError('refused', `file ${manifest.id} was removed by its owner`)
@@ -156,47 +155,44 @@ export class ManifestOrgan implements Organ {
       throw new BorgError('invalid-input', `file ${manifest.id} has already expired`)
     }
     this.counters.puts++
-    r.reply(jsonMessage(`${FILES_KIND.put}.reply`, { id: manifest.id, stored }))
+    r.reply(FILES_CODECS.putReply.encode({ id: manifest.id, stored }))
   }
 
   private async onGet(m: Incoming, r: Responder): Promise<void> {
-    const id = checkFileId(readObject(m).id)
+    const { id } = FILES_CODECS.get.decode(m)
     const manifest = await this.manifests.get(id)
     if (!manifest) throw new BorgError('not-found', `no manifest for file ${id} here`)
     this.counters.gets++
-    r.reply({ kind: `${FILES_KIND.get}.reply`, body: manifest.bytes, bodyType: 1 })
+    r.reply(FILES_CODECS.getReply.encode(manifest.bytes))
   }
 
   /** Which of these files are kept here; for removed ones, the owner's removal (base64). */
   private async onHas(m: Incoming, r: Responder): Promise<void> {
-    const { ids } = readObject(m)
-    if (!Array.isArray(ids) || ids.length > MAX_HAS_IDS) throw new BorgError('invalid-input', `ids must be an array of at most ${MAX_HAS_IDS} file ids`)
-    const checked = ids.map(checkFileId)
+    const { ids } = FILES_CODECS.has.decode(m)
     const removals: Record<string, string> = {}
-    for (const id of checked) {
+    for (const id of ids) {
       const removal = this.manifests.removalOf(id)
       if (removal) removals[id] = Buffer.from(removal.bytes).toString('base64')
     }
-    r.reply(jsonMessage(`${FILES_KIND.has}.reply`, { have: checked.map((id) => this.manifests.ownerOf(id) !== undefined), removals }))
+    r.reply(FILES_CODECS.hasReply.encode({ have: ids.map((id) => this.manifests.ownerOf(id) !== undefined), removals }))
   }
 
   private async onList(m: Incoming, r: Responder): Promise<void> {
-    const { owner } = readObject(m)
-    if (!isKeyIdHex(owner)) throw new BorgError('invalid-input', 'owner must be a key id')
-    r.reply(jsonMessage(`${FILES_KIND.list}.reply`, { ids: this.manifests.idsOf(owner) }))
+    const { owner } = FILES_CODECS.list.decode(m)
+    r.reply(FILES_CODECS.listReply.encode({ ids: this.manifests.idsOf(owner) }))
   }
 
   /** Audit one file now (a reader asks after every get: every read is an audit). */
   private async onAudit(m: Incoming, r: Responder): Promise<void> {
-    const id = checkFileId(readObject(m).id)
+    const { id } = FILES_CODECS.audit.decode(m)
     const result = await this.steward.auditId(id)
     if (!result) throw new BorgError('not-found', `no manifest for file ${id} here`)
-    r.reply(jsonMessage(`${FILES_KIND.audit}.reply`, result))
+    r.reply(FILES_CODECS.auditReply.encode(result))
   }
 
   /** The body is the owner's signed removal: only a removal signed by the file's owner removes it. */
   private async onRm(m: Incoming, r: Responder): Promise<void> {
-    const removal = openRemoval(m.body)
+    const removal = openRemoval(FILES_CODECS.rm.decode(m))
     const outcome = await this.manifests.applyRemoval(removal)
     if (outcome === 'refused') {
       this.counters.refusedRemovals++
@@ -204,6 +200,6 @@ export class ManifestOrgan implements Organ {
       throw new BorgError('refused', `only the owner of file ${removal.id} may remove it`)
     }
     if (outcome === 'removed') this.counters.removals++
-    r.reply(jsonMessage(`${FILES_KIND.rm}.reply`, { id: removal.id, removed: outcome === 'removed' }))
+    r.reply(FILES_CODECS.rmReply.encode({ id: removal.id, removed: outcome === 'removed' }))
   }
 }

@@ -15,10 +15,7 @@ import type { Logger } from '../../core/log.js'
 import { writeFileAtomic } from '../../core/store/atomic-file.js'
 import { openManifest, type Manifest } from '../../core/storage/manifest.js'
 import { checkFileId, isSha256Hex } from '../../core/storage/names.js'
-
-export { checkFileId }
 import { openRemoval, removes, type Removal } from '../../core/storage/removal.js'
-
 
 export class ManifestStore {
   readonly dir: string

@@ -9,11 +9,13 @@
 import { BorgError } from '../../core/errors.js'
 import type { CellType } from '../../core/cell/types.js'
 import { DEFAULT_FSTREAM_CLIENTS, MediaOrgan } from './media-organ.js'
+import { FSTREAM_CODECS } from './messages.js'
 
 export const fstreamCell: CellType = {
   dna: { name: 'fstream', netPort: 13399, recpPort: 13400, monPort: 13401, maxChildren: 25 },
   summary: 'streaming: stored files served to players over HTTPS with Range; a full cell redirects new clients to a less busy one',
   organs: (context) => [new MediaOrgan(context, { capacity: clientsFrom(process.env) })],
+  codecs: FSTREAM_CODECS,
 }
 
 function clientsFrom(env: NodeJS.ProcessEnv): number {
@@ -25,4 +27,4 @@ function clientsFrom(env: NodeJS.ProcessEnv): number {
 }
 
 export { MediaOrgan, DEFAULT_FSTREAM_CLIENTS } from './media-organ.js'
-export { FSTREAM_KIND, FILES_PATH } from './messages.js'
+export { FSTREAM_KIND, FSTREAM_CODECS, FILES_PATH } from './messages.js'

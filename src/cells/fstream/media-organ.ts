@@ -11,7 +11,6 @@ import { isSha256Hex } from '../../core/storage/names.js'
 import { answerMembers } from '../../core/tree/member-list.js'
 import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
-import { jsonMessage } from '../../core/wire/message.js'
 import { ANYONE } from '../../core/wire/router.js'
 import type { Random } from '../../core/wire/random.js'
 import { request } from '../../core/wire/transport.js'
@@ -20,7 +19,7 @@ import { respondWithFile } from '../../client/range-server.js'
 import type { PlainRequest, PlainResponse } from '../../core/cell/plain-http.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { LoadSurvey } from './load-survey.js'
-import { FILES_PATH, FSTREAM_KIND, readLoad, type CellLoad } from './messages.js'
+import { FILES_PATH, FSTREAM_CODECS, FSTREAM_KIND, readLoad, type CellLoad } from './messages.js'
 import { chooseRedirect, hopOf, MAX_HOPS, redirectLocation } from './redirect.js'
 
 export const DEFAULT_FSTREAM_CLIENTS = 64
@@ -55,7 +54,8 @@ export class MediaOrgan implements Organ {
     this.members = ownTreeMembers(ctx.transport, FSTREAM_KIND.members, ctx.tree, ctx.clock)
     this.survey = new LoadSurvey(() => this.askOthers(), ctx.clock, options.loadCacheMs, (e) => ctx.log.debug(`fstream: no loads: ${e.message}`))
     for (const router of [ctx.net, ctx.receptor]) router.on(FSTREAM_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))
-    ctx.net.on(FSTREAM_KIND.load, ANYONE, (_m, r) => r?.reply(jsonMessage(`${FSTREAM_KIND.load}.reply`, this.load())))
+    // A public question whose body is not read.
+    ctx.net.on(FSTREAM_KIND.load, ANYONE, (_m, r) => r?.reply(FSTREAM_CODECS.loadReply.encode(this.load())))
     ctx.httpGet(FILES_PATH, (req, res) => this.serve(req, res))
   }
 
@@ -119,7 +119,7 @@ export class MediaOrgan implements Organ {
   private async askOthers(): Promise<CellLoad[]> {
     const others = (await this.members.list()).filter((m) => m.id !== this.ctx.self.id)
     const own = this.load().url
-    const replies = await Promise.allSettled(sample(others, ASK_AT_MOST, this.ctx.random).map((m) => request(this.ctx.transport, m, jsonMessage(FSTREAM_KIND.load, {}), ASK_TIMEOUT_MS)))
+    const replies = await Promise.allSettled(sample(others, ASK_AT_MOST, this.ctx.random).map((m) => request(this.ctx.transport, m, FSTREAM_CODECS.load.encode({}), ASK_TIMEOUT_MS)))
     return replies.flatMap((r) => {
       const load = r.status === 'fulfilled' ? readLoad(r.value) : undefined
       return load && load.url !== own ? [load] : []

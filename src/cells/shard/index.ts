@@ -1,7 +1,7 @@
 /**
  * The shard cell: content-addressed storage. Its DNA keeps the original
  * PeerTree numbers. Its storage organ keeps chunks on disk and answers for
- * them; clients place, upload and fetch (client.ts); file managers
+ * them; clients place, upload and fetch (src/client/); file managers
  * (src/cells/files/) keep the manifests and audit.
  *
  * BORG_SHARD_QUOTA bounds the disk a node offers (default 10G);
@@ -12,6 +12,8 @@ import { envMs, parseSize } from '../../core/storage/size.js'
 import type { CellType } from '../../core/cell/types.js'
 import { StorageOrgan } from './storage-organ.js'
 import { StreamOrgan } from './stream-organ.js'
+import { SHARD_CODECS } from './messages.js'
+import { STREAM_CODECS } from '../../core/stream/messages.js'
 
 export const DEFAULT_SHARD_QUOTA = '10G'
 
@@ -19,6 +21,8 @@ export const shardCell: CellType = {
   dna: { name: 'shard', netPort: 13350, recpPort: 13355, monPort: 13340, maxChildren: 25 },
   summary: 'content-addressed storage: chunks and owner-signed manifests, placed by rendezvous hashing',
   organs: (context) => (context.dataDir ? [new StorageOrgan(context, storageOptions(process.env)), new StreamOrgan(context)] : []),
+  // The stream organ answers DStream's kinds (src/core/stream/).
+  codecs: { ...SHARD_CODECS, ...STREAM_CODECS },
 }
 
 function storageOptions(env: NodeJS.ProcessEnv) {

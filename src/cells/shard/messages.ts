@@ -1,18 +1,24 @@
 /**
- * The shard cell's messages (docs/protocol.md §9). Chunks travel as binary
- * bodies, so the envelope's signed body hash is the chunk's name and nothing
- * is hashed twice; everything else is JSON.
+ * The shard cell's messages (docs/protocol.md §9.5) and their codecs. Chunks
+ * travel as binary bodies, so the envelope's signed body hash is the chunk's
+ * name and nothing is hashed twice; manifests (`shard.pin`) travel as the
+ * signed envelope's bytes; everything else is JSON.
  */
 import { bytesToHex } from '../../core/bytes.js'
+import { bool, int, list, sha256Hex } from '../../core/codec/checks.js'
+import { binaryCodec, codecTable, shapeCodec, type ValueOf } from '../../core/codec/codec.js'
 import { sha256 } from '../../core/crypto/hash.js'
+import { AUDIT_CODECS, CHUNK_FETCH_KIND, CHUNK_HAS_KIND, chunkFailure } from '../../core/storage/audit-messages.js'
+import { chunkFromReply } from '../../core/storage/chunk-reply.js'
+import { membersCodecs } from '../../core/tree/member-list.js'
 import type { Incoming } from '../../core/wire/message.js'
 
 export const SHARD_KIND = {
   members: 'shard.members',
   chunkPut: 'shard.chunk.put',
   chunkGet: 'shard.chunk.get',
-  chunkHas: 'shard.chunk.has',
-  chunkFetch: 'shard.chunk.fetch',
+  chunkHas: CHUNK_HAS_KIND,
+  chunkFetch: CHUNK_FETCH_KIND,
   /** A reader got bytes that do not match the chunk's name: the holder hashes its copy again. */
   chunkCorrupt: 'shard.chunk.corrupt',
   /** Receptor only, from the node's own key: keep every chunk of a file here. */
@@ -20,15 +26,39 @@ export const SHARD_KIND = {
   unpin: 'shard.unpin',
 } as const
 
-/** At most this many hashes per `shard.chunk.has`. */
-export const MAX_HAS = 1024
-
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
+
+const members = membersCodecs(SHARD_KIND.members)
+
+/** Every kind the shard cell answers, requests and replies (`shard.chunk.has`/`.fetch` shared with the file managers). */
+export const SHARD_CODECS = codecTable({
+  members: members.request,
+  membersReply: members.reply,
+  /** The chunk; the sender sets the envelope's body hash to its name. */
+  chunkPut: binaryCodec(SHARD_KIND.chunkPut),
+  chunkPutReply: shapeCodec(`${SHARD_KIND.chunkPut}.reply`, { hash: sha256Hex, stored: bool, freeBytes: int() }),
+  chunkGet: shapeCodec(SHARD_KIND.chunkGet, { hash: sha256Hex }),
+  /** The chunk, read with chunkOfReply. */
+  chunkGetReply: binaryCodec(`${SHARD_KIND.chunkGet}.reply`),
+  ...AUDIT_CODECS,
+  chunkCorrupt: shapeCodec(SHARD_KIND.chunkCorrupt, { hash: sha256Hex }),
+  chunkCorruptReply: shapeCodec(`${SHARD_KIND.chunkCorrupt}.reply`, { hash: sha256Hex, held: bool, dropped: bool }),
+  /** The file's signed manifest. */
+  pin: binaryCodec(SHARD_KIND.pin),
+  pinReply: shapeCodec(`${SHARD_KIND.pin}.reply`, { id: sha256Hex, chunks: int(), had: int(), fetched: int(), missing: int(), failed: list(chunkFailure, 5) }),
+  unpin: shapeCodec(SHARD_KIND.unpin, { id: sha256Hex }),
+  unpinReply: shapeCodec(`${SHARD_KIND.unpin}.reply`, { id: sha256Hex, unpinned: bool }),
+})
+
+export type PinReply = ValueOf<typeof SHARD_CODECS.pinReply>
 
 /** Name of the chunk a message carries: its verified body hash. */
 export function bodyName(m: Incoming): string {
   return bytesToHex(m.bodyHash ?? sha256(m.body))
 }
 
-export { readObject } from '../../core/wire/message.js'
+/** The chunk a `shard.chunk.get.reply` carries, checked to be chunk `hash` of `length` bytes. */
+export function chunkOfReply(reply: Incoming, hash: string, length: number): Uint8Array {
+  return chunkFromReply({ body: SHARD_CODECS.chunkGetReply.decode(reply), bodyHash: reply.bodyHash }, hash, length)
+}

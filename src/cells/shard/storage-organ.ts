@@ -1,7 +1,7 @@
 /**
  * The shard cell's storage organ: keeps chunks on this node's disk and
  * answers for them (docs/protocol.md §9.5). Placement, uploads and downloads
- * are driven by clients (src/cells/shard/client.ts) from the member list this
+ * are driven by clients (src/client/storage-client.ts) from the member list this
  * cell's root serves, so any node can serve any file; manifests live with the
  * file managers (src/cells/files/).
  *
@@ -12,11 +12,10 @@
 import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { hexToBytes } from '../../core/bytes.js'
-import { binaryMessage, jsonMessage, type Incoming } from '../../core/wire/message.js'
+import type { Incoming } from '../../core/wire/message.js'
 import { ANYONE, ownKey } from '../../core/wire/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { mayHold } from '../../core/storage/placement.js'
-import { isSha256Hex } from '../../core/storage/names.js'
 import { answerMembers, treeEpochOf } from '../../core/tree/member-list.js'
 import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
 import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
@@ -24,12 +23,12 @@ import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { ChunkStore } from './chunk-store.js'
-import { MAX_HAS, MAX_REPLICAS, SHARD_KIND, bodyName, readObject } from './messages.js'
+import { MAX_REPLICAS, SHARD_CODECS, SHARD_KIND, bodyName } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
-import { fetchChunks, parseFetch, type FetchItem } from './chunk-fetch.js'
+import { fetchChunks } from './chunk-fetch.js'
+import type { FetchItem } from '../../core/storage/audit-messages.js'
 import { PinSet } from './pins.js'
 import { openManifest, storedChunkLength } from '../../core/storage/manifest.js'
-import { checkFileId } from '../../core/storage/names.js'
 import { rankHolders } from '../../core/storage/placement.js'
 
 const VERIFIED_TTL_MS = 10 * 60_000
@@ -110,13 +109,14 @@ export class StorageOrgan implements Organ {
   }
 
   private async onChunkPut(m: Incoming, r: Responder): Promise<void> {
+    const bytes = SHARD_CODECS.chunkPut.decode(m)
     const hash = bodyName(m)
     this.checkChosen(hash)
     // The body was checked against its signed hash at the edge: its name needs no second hashing pass.
-    const result = await this.chunks.put(hash, m.body, { verified: m.bodyHash !== undefined })
+    const result = await this.chunks.put(hash, bytes, { verified: m.bodyHash !== undefined })
     this.keeper.touch(hash) // leased until the first audit vouches for it (or not)
     this.counters.chunkPuts++
-    r.reply(jsonMessage(`${SHARD_KIND.chunkPut}.reply`, { hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
+    r.reply(SHARD_CODECS.chunkPutReply.encode({ hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
   }
 
   /**
@@ -128,7 +128,7 @@ export class StorageOrgan implements Organ {
    * with a pull is logged here; the asker gets a generic error per chunk.
    */
   private async onChunkFetch(m: Incoming, r: Responder): Promise<void> {
-    const items = parseFetch(readObject(m))
+    const items = SHARD_CODECS.chunkFetch.decode(m).chunks
     for (const item of items) this.checkChosen(item.hash)
     const pinned = await this.pinSources(items)
     const unfetchable = pinned.filter((item) => item.from.length === 0)
@@ -144,7 +144,7 @@ export class StorageOrgan implements Organ {
     for (const f of outcome.failed) this.ctx.log.debug(`storage: repair pull of ${f.hash.slice(0, 12)} for ${m.fromHex.slice(0, 12)} failed: ${f.error}`)
     if (unfetchable.length > 0) this.ctx.log.debug(`storage: repair pull for ${m.fromHex.slice(0, 12)}: ${unfetchable.length} chunk(s) name no holder this node knows`)
     const failed = [...outcome.failed.map((f) => f.hash), ...unfetchable.map((item) => item.hash)].map((hash) => ({ hash, error: 'not fetched' }))
-    r.reply(jsonMessage(`${SHARD_KIND.chunkFetch}.reply`, { stored: outcome.stored, failed, freeBytes: this.chunks.freeBytes }))
+    r.reply(SHARD_CODECS.chunkFetchReply.encode({ stored: outcome.stored, failed, freeBytes: this.chunks.freeBytes }))
   }
 
   /** Each item's holders replaced by the shard members this node knows under those ids (itself and strangers dropped). */
@@ -173,8 +173,7 @@ export class StorageOrgan implements Organ {
    * corrupt; a good copy is kept whatever the report says.
    */
   private async onChunkCorrupt(m: Incoming, r: Responder): Promise<void> {
-    const { hash } = readObject(m)
-    if (!isSha256Hex(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
+    const { hash } = SHARD_CODECS.chunkCorrupt.decode(m)
     this.counters.corruptReports++
     const verdict = this.recheck.take(hash)
     if (verdict === 'busy') {
@@ -187,28 +186,24 @@ export class StorageOrgan implements Organ {
       this.counters.corruptDropped++
       this.ctx.log.warn(`storage: chunk ${hash.slice(0, 12)} reported corrupt by ${m.fromHex.slice(0, 12)}: it was, and is dropped`, 'corrupt-report')
     }
-    r.reply(jsonMessage(`${SHARD_KIND.chunkCorrupt}.reply`, { hash, held: result === 'good', dropped: result === 'dropped' }))
+    r.reply(SHARD_CODECS.chunkCorruptReply.encode({ hash, held: result === 'good', dropped: result === 'dropped' }))
   }
 
   private async onChunkGet(m: Incoming, r: Responder): Promise<void> {
-    const { hash } = readObject(m)
-    if (!isSha256Hex(hash)) throw new BorgError('invalid-input', 'hash must be 64 lower-case hex digits')
+    const { hash } = SHARD_CODECS.chunkGet.decode(m)
     const bytes = await this.chunks.get(hash)
     if (!bytes) throw new BorgError('not-found', `chunk ${hash} is not here`)
     this.counters.chunkGets++
     // Verified on read, so its name is its hash: the envelope needs no second hashing pass.
-    r.reply({ ...binaryMessage(`${SHARD_KIND.chunkGet}.reply`, bytes), bodyHash: hexToBytes(hash) })
+    r.reply({ ...SHARD_CODECS.chunkGetReply.encode(bytes), bodyHash: hexToBytes(hash) })
   }
 
   private async onChunkHas(m: Incoming, r: Responder): Promise<void> {
-    const { hashes, touch } = readObject(m)
-    if (!Array.isArray(hashes) || hashes.length > MAX_HAS || !hashes.every(isSha256Hex)) {
-      throw new BorgError('invalid-input', `hashes must be an array of at most ${MAX_HAS} chunk hashes`)
-    }
+    const { hashes, touch = [] } = SHARD_CODECS.chunkHas.decode(m)
     const have = await Promise.all(hashes.map((h) => this.chunks.has(h)))
-    // An auditor vouches for the copies that belong here: their lease is renewed.
-    if (Array.isArray(touch)) for (const k of touch) if (Number.isSafeInteger(k) && have[k as number]) this.keeper.touch(hashes[k as number] as string)
-    r.reply(jsonMessage(`${SHARD_KIND.chunkHas}.reply`, { have }))
+    // An auditor vouches for the copies that belong here: their lease is renewed (indexes past the list name nothing).
+    for (const k of touch) if (have[k]) this.keeper.touch(hashes[k]!)
+    r.reply(SHARD_CODECS.chunkHasReply.encode({ have }))
   }
 
   // -------------------------------------------------------------------- pins
@@ -220,7 +215,7 @@ export class StorageOrgan implements Organ {
    * fetched are reported; pinning again fetches the rest.
    */
   private async onPin(m: Incoming, r: Responder): Promise<void> {
-    const manifest = openManifest(m.body)
+    const manifest = openManifest(SHARD_CODECS.pin.decode(m))
     const unique = [...new Set(manifest.chunks)]
     await this.pins.pin(manifest.id, unique)
     const missing: string[] = []
@@ -240,11 +235,11 @@ export class StorageOrgan implements Organ {
       failed = outcome.failed
     }
     if (failed.length > 0 || fetched < missing.length) this.ctx.log.warn(`pins: file ${manifest.id.slice(0, 12)}: ${missing.length - fetched} chunk(s) not fetched yet`, 'pin-partial')
-    r.reply(jsonMessage(`${SHARD_KIND.pin}.reply`, { id: manifest.id, chunks: unique.length, had: unique.length - missing.length, fetched, missing: missing.length - fetched, failed: failed.slice(0, 5) }))
+    r.reply(SHARD_CODECS.pinReply.encode({ id: manifest.id, chunks: unique.length, had: unique.length - missing.length, fetched, missing: missing.length - fetched, failed: failed.slice(0, 5) }))
   }
 
   private async onUnpin(m: Incoming, r: Responder): Promise<void> {
-    const id = checkFileId(readObject(m).id)
-    r.reply(jsonMessage(`${SHARD_KIND.unpin}.reply`, { id, unpinned: await this.pins.unpin(id) }))
+    const { id } = SHARD_CODECS.unpin.decode(m)
+    r.reply(SHARD_CODECS.unpinReply.encode({ id, unpinned: await this.pins.unpin(id) }))
   }
 }

@@ -20,11 +20,10 @@ export default class NodeTree extends BorgCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NodeTree)
-    const [{ withLocalNode }, { renderTree }, { DIRECTORY_KIND }, { jsonMessage, readJson }, { request }] = await Promise.all([
+    const [{ withLocalNode }, { renderTree }, { NODE_CODECS }, { request }] = await Promise.all([
       import('../../core/node/local-client.js'),
       import('../../core/node/tree-render.js'),
-      import('../../core/node/organism-node.js'),
-      import('../../core/wire/message.js'),
+      import('../../core/node/messages.js'),
       import('../../core/wire/transport.js'),
     ])
     type Snapshot = import('../../core/node/tree-render.js').TreeSnapshot
@@ -34,9 +33,7 @@ export default class NodeTree extends BorgCommand {
         const local = await node.transport.client.getJson<{ isRoot: boolean; root?: { id: string; endpoint: string } } & Snapshot>(cell.mon, '/tree', node.running.nodeId)
         if (local.isRoot) return local
         if (!local.root) throw new BorgError('unavailable', `this node is not in a ${cell.name} tree yet`)
-        const directory = readJson<{ cells: Record<string, { mon: string }> }>(
-          await request(node.transport, { endpoint: local.root.endpoint, id: local.root.id }, jsonMessage(DIRECTORY_KIND, {})),
-        )
+        const directory = NODE_CODECS.directoryReply.decode(await request(node.transport, { endpoint: local.root.endpoint, id: local.root.id }, NODE_CODECS.directory.encode({})))
         const mon = directory.cells[cell.name]?.mon
         if (!mon) throw new BorgError('unavailable', `the root does not list a ${cell.name} monitor`)
         const tree = await node.transport.client.getJson<{ isRoot: boolean } & Snapshot>(mon, '/tree', local.root.id)

@@ -9,14 +9,28 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../log.js'
-import { binaryMessage, jsonMessage, readJson } from '../wire/message.js'
+import { int, json, refusedAs } from '../codec/checks.js'
+import { binaryCodec, codecTable, jsonCodec, shapeCodec } from '../codec/codec.js'
 import { ANYONE } from '../wire/router.js'
 import { startWireNode } from '../node/wire-node.js'
 import { generateTlsMaterial } from '../net/cert.js'
 
 export const SINK_KIND = 'bench.sink'
 export const BLOB_KIND = 'bench.blob'
+export const ECHO_KIND = 'bench.echo'
 export const MAX_BENCH_BYTES = 256 * 1024 * 1024
+
+/** The benchmark's kinds (only between `borg bench wire` and its far side; not part of the protocol). */
+export const BENCH_CODECS = codecTable({
+  /** One-way bulk upload, dropped once the transport verified it. */
+  sink: binaryCodec(SINK_KIND),
+  /** Ask for `size` bytes back. */
+  blob: shapeCodec(BLOB_KIND, { size: refusedAs('invalid-input', int(0, MAX_BENCH_BYTES)) }),
+  blobData: binaryCodec(`${BLOB_KIND}.data`),
+  /** Any JSON, answered with itself. */
+  echo: jsonCodec(ECHO_KIND, json),
+  echoReply: jsonCodec(`${ECHO_KIND}.reply`, json),
+})
 
 export interface BenchServerInfo {
   borg: string
@@ -35,12 +49,8 @@ export async function startBenchServer(): Promise<BenchServerInfo & { close(): P
   }
   // One-way bulk upload: verified (signature + body hash) by the transport, then dropped.
   node.router.on(SINK_KIND, ANYONE, () => {})
-  node.router.on(BLOB_KIND, ANYONE, (message, responder) => {
-    const { size } = readJson<{ size: number }>(message)
-    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_BENCH_BYTES) return responder?.fail('invalid-input', 'bad size')
-    responder?.reply(binaryMessage('bench.blob.data', blob(size)))
-  })
-  node.router.on('bench.echo', ANYONE, (message, responder) => responder?.reply(jsonMessage('bench.echo.reply', readJson(message))))
+  node.router.on(BLOB_KIND, ANYONE, (message, responder) => responder?.reply(BENCH_CODECS.blobData.encode(blob(BENCH_CODECS.blob.decode(message).size))))
+  node.router.on(ECHO_KIND, ANYONE, (message, responder) => responder?.reply(BENCH_CODECS.echoReply.encode(BENCH_CODECS.echo.decode(message))))
 
   const tls = await generateTlsMaterial('plain-baseline')
   const plain = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {

@@ -17,12 +17,12 @@ import { ed25519Signer, signerFromSecretKey } from '../identity/signer.js'
 import { sealToBytes, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeVerifier } from '../envelope/verifier.js'
 import { SystemClock } from '../time/system-clock.js'
-import { binaryMessage, jsonMessage, type Outgoing } from '../wire/message.js'
+import type { Outgoing } from '../wire/message.js'
 import { cryptoRandom } from '../crypto/random.js'
 import { deliver, request } from '../wire/transport.js'
 import { HttpsTransport } from '../net/https-transport.js'
 import { runtimeName, selfCommand } from '../process/self-command.js'
-import { BLOB_KIND, MAX_BENCH_BYTES, SINK_KIND, type BenchServerInfo } from './bench-server.js'
+import { BENCH_CODECS, MAX_BENCH_BYTES, type BenchServerInfo } from './bench-server.js'
 import { median, opsPerSecond, percentile } from './stats.js'
 
 export interface WireBenchOptions {
@@ -76,7 +76,7 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
     const peer = { endpoint: server.info.borg, id: server.info.nodeId }
     progress(`signed request/reply: ${options.concurrency} in flight for ${options.seconds} s, then plain https`)
     const small = { hello: 'borg', n: 12345, padding: 'x'.repeat(100) }
-    const borgRR = await closedLoop(options, () => request(client, peer, jsonMessage('bench.echo', small)).then(() => {}))
+    const borgRR = await closedLoop(options, () => request(client, peer, BENCH_CODECS.echo.encode(small)).then(() => {}))
     const plainRR = await closedLoop(options, () => plainPost(plainAgent, server.info.plain, Buffer.from(JSON.stringify(small))).then(() => {}))
     const payload = new Uint8Array(options.bulkBytes).map((_, i) => (i * 7) & 0xff)
     const mb = options.bulkBytes / 1e6
@@ -84,17 +84,18 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
     const up = { borg: [] as number[], plain: [] as number[], knownHash: [] as number[] }
     const payloadHash = sha256(payload)
     const down = { borg: [] as number[], plain: [] as number[] }
-    await deliver(client, peer, binaryMessage(SINK_KIND, payload)) // warm-up: connection, JIT
+    const sink = BENCH_CODECS.sink.encode(payload)
+    await deliver(client, peer, sink) // warm-up: connection, JIT
     await plainPost(plainAgent, server.info.plain, payload)
     for (let round = 0; round < options.bulkRounds; round++) {
-      up.borg.push(mb / (await timed(() => deliver(client, peer, binaryMessage(SINK_KIND, payload)))))
+      up.borg.push(mb / (await timed(() => deliver(client, peer, sink))))
       up.plain.push(mb / (await timed(() => plainPost(plainAgent, server.info.plain, payload))))
-      up.knownHash.push(mb / (await timed(() => deliver(client, peer, { ...binaryMessage(SINK_KIND, payload), bodyHash: payloadHash }))))
+      up.knownHash.push(mb / (await timed(() => deliver(client, peer, { ...sink, bodyHash: payloadHash }))))
       down.borg.push(
         mb /
           (await timed(async () => {
-            const reply = await request(client, peer, jsonMessage(BLOB_KIND, { size: options.bulkBytes }), 120_000)
-            if (reply.body.length !== options.bulkBytes) throw new BorgError('bad-reply', 'short blob')
+            const reply = await request(client, peer, BENCH_CODECS.blob.encode({ size: options.bulkBytes }), 120_000)
+            if (BENCH_CODECS.blobData.decode(reply).length !== options.bulkBytes) throw new BorgError('bad-reply', 'short blob')
           })),
       )
       down.plain.push(mb / (await timed(() => plainGet(plainAgent, server.info.plain, options.bulkBytes))))
@@ -127,7 +128,7 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
 function measureCrypto(ms: number): WireBenchReport['crypto'] {
   const body = new TextEncoder().encode(JSON.stringify({ hello: 'borg', n: 12345, padding: 'x'.repeat(100) }))
   const clock = new SystemClock()
-  const message = { ...jsonMessage('bench.echo', {}), body }
+  const message = { ...BENCH_CODECS.echo.encode({}), body }
 
   // secp256k1 (user identities) against bare noble, as the issue of record asks.
   const k1 = generateKeyPair()

@@ -79,5 +79,5 @@ export interface CellType {
    * (requests and replies; its messages.ts), so tests can hold each kind to
    * its properties and check that no handled kind lacks one.
    */
-  codecs?: Readonly<Record<string, AnyCodec>>
+  codecs: Readonly<Record<string, AnyCodec>>
 }

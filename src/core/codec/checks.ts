@@ -119,3 +119,14 @@ export const nodeId = text({ max: 130, min: 2, pattern: HEX, describe: 'a node i
 /** A chunk, file or manifest name: SHA-256 in lower-case hex; anything else is `invalid-input` (docs/protocol.md §9.1). */
 export const sha256Hex = hex(32, 'invalid-input')
 export const base64 = (max = 1 << 20): Check<string> => text({ max, min: 0, pattern: /^[A-Za-z0-9+/]*={0,2}$/, describe: 'base64' })
+
+/** `check` with its refusals carrying `code` (fields a receiver has always refused as, say, `invalid-input`); wrap before `optional`. */
+export function refusedAs<T>(code: ErrorCode, check: Check<T>): Check<T> {
+  return (value, at) => {
+    try {
+      return check(value, at)
+    } catch (error) {
+      throw error instanceof BorgError ? new BorgError(code, error.message) : error
+    }
+  }
+}

@@ -10,11 +10,8 @@
 import { BorgError, ExitCode, exitCodeFor, type ErrorCode } from '../errors.js'
 import type { Logger } from '../log.js'
 import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
-import { jsonMessage, readJson } from '../wire/message.js'
 import { request, type Transport } from '../wire/transport.js'
-import type { RunningCell } from './running-file.js'
-
-export const DIRECTORY_KIND = 'node.directory'
+import { NODE_CODECS } from './messages.js'
 
 /** How long a node keeps trying its contacts by default (a contact starting at the same moment has time to come up). */
 export const DEFAULT_CONTACT_WAIT_MS = 10_000
@@ -82,11 +79,9 @@ export async function resolveContacts(options: ResolveOptions): Promise<ContactO
     await Promise.all(
       [...pending.values()].map(async (contact) => {
         try {
-          const reply = await request(transport, { endpoint: contact.endpoint, id: contact.nodeId }, jsonMessage(DIRECTORY_KIND, {}), attemptMs)
-          const directory = readJson<{ cells?: Record<string, RunningCell> }>(reply)
-          for (const [name, cell] of Object.entries(directory.cells ?? {})) {
-            if (typeof cell?.net === 'string') seeds.set(name, [...(seeds.get(name) ?? []), cell.net])
-          }
+          const reply = await request(transport, { endpoint: contact.endpoint, id: contact.nodeId }, NODE_CODECS.directory.encode({}), attemptMs)
+          const directory = NODE_CODECS.directoryReply.decode(reply)
+          for (const [name, cell] of Object.entries(directory.cells)) seeds.set(name, [...(seeds.get(name) ?? []), cell.net])
           reached.push(contact.text)
           pending.delete(contact.text)
         } catch (caught) {

@@ -4,10 +4,10 @@
  * node keeps the last few it received, so the organism's delivery can be seen
  * from outside (`borg node status`) — the multi-process tests rely on it.
  */
-import { BodyType } from '../wire/message.js'
 import type { Delivery } from '../tree/tree-node.js'
+import { NODE_CODECS, NOTE_KIND } from './messages.js'
 
-export const NOTE_KIND = 'node.note'
+export { NOTE_KIND } from './messages.js'
 const KEEP = 100
 
 export interface ReceivedNote {
@@ -25,14 +25,12 @@ export class NoteLog {
   received = 0
 
   record(delivery: Delivery, at: number): void {
-    if (delivery.bodyType !== BodyType.json) return
-    let text: unknown
+    let text: string
     try {
-      text = JSON.parse(Buffer.from(delivery.body).toString('utf8')).text
+      text = NODE_CODECS.note.decode({ kind: NOTE_KIND, body: delivery.body, bodyType: delivery.bodyType }).text
     } catch {
-      return
+      return // not a note: not counted
     }
-    if (typeof text !== 'string') return
     this.received++
     this.recent.push({ text: text.slice(0, 1000), from: delivery.origin, via: delivery.via, bid: delivery.bid, hops: delivery.hops, at })
     if (this.recent.length > KEEP) this.recent.shift()
@@ -43,6 +41,7 @@ export class NoteLog {
   }
 }
 
+/** The body of a `node.note` carrying `text` (the tree sends it, as JSON). */
 export function noteBody(text: string): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ text }))
+  return NODE_CODECS.note.encode({ text }).body!
 }

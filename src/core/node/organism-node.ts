@@ -13,23 +13,22 @@ import { paths } from '../store/paths.js'
 import { loadOrCreateTlsMaterial } from '../net/cert.js'
 import { InboundBudget, inboundLimitsFromEnv } from '../net/inbound-budget.js'
 import { SystemClock } from '../time/system-clock.js'
-import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
+import { BodyType, type Incoming } from '../wire/message.js'
 import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
 import { ANYONE, ownKey } from '../wire/router.js'
 import type { Responder } from '../wire/transport.js'
-import { BodyType } from '../wire/message.js'
 import type { TreeConfig } from '../tree/config.js'
 import type { CellType } from '../cell/types.js'
 import { registerPing } from './ping.js'
 import { BORG_VERSION } from '../version.js'
 import { CellInstance, type PortBase } from './cell-instance.js'
 import { NOTE_KIND, noteBody } from './notes.js'
-import { removeRunning, writeRunning, type RunningCell, type RunningNode } from './running-file.js'
-import { DEFAULT_CONTACT_WAIT_MS, DIRECTORY_KIND, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
+import { removeRunning, writeRunning, type RunningNode } from './running-file.js'
+import { DEFAULT_CONTACT_WAIT_MS, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
+import { CONTROL, DIRECTORY_KIND, NODE_CODECS, type Directory } from './messages.js'
 import { addressInUse, describeHolder, listeningProcess } from './port-holder.js'
 
-export { DIRECTORY_KIND } from './contacts.js'
-export const CONTROL = { leave: 'node.leave', broadcast: 'node.broadcast', send: 'node.send' } as const
+export { CONTROL, DIRECTORY_KIND } from './messages.js'
 
 export interface NodeOptions {
   home: string
@@ -121,13 +120,13 @@ export class OrganismNode {
     }
   }
 
-  private directory(): { nodeId: string; cells: Record<string, RunningCell> } {
+  private directory(): Directory {
     return { nodeId: this.nodeId, cells: Object.fromEntries(this.cells.map((c) => [c.name, c.endpoints])) }
   }
 
   private registerNodeKinds(cell: CellInstance): void {
-    cell.netRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
-    cell.receptorRouter.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(jsonMessage(`${DIRECTORY_KIND}.reply`, this.directory())))
+    // A public question whose body is not read (any body asks it).
+    for (const router of [cell.netRouter, cell.receptorRouter]) router.on(DIRECTORY_KIND, ANYONE, (_m, r) => r?.reply(NODE_CODECS.directoryReply.encode(this.directory())))
     // Every envelope port answers pings: `borg node ping HOST:PORT` works whichever port a user was given.
     registerPing(cell.netRouter, this.clock, BORG_VERSION)
     registerPing(cell.receptorRouter, this.clock, BORG_VERSION)
@@ -135,30 +134,26 @@ export class OrganismNode {
     const own = ownKey(this.nodeId)
     const control = (kind: string, handler: (m: Incoming, r: Responder) => void) => cell.receptorRouter.on(kind, own, (m, r) => r && handler(m, r))
     control(CONTROL.leave, (_m, r) => {
-      r.reply(jsonMessage(`${CONTROL.leave}.reply`, { leaving: true }))
+      r.reply(NODE_CODECS.leaveReply.encode({ leaving: true }))
       void this.leave()
     })
     control(CONTROL.broadcast, (m, r) => {
-      const { cell: name, text } = readJson<{ cell?: string; text?: string }>(m)
+      const { cell: name, text } = NODE_CODECS.broadcast.decode(m)
       const target = this.cell(name)
-      if (typeof text !== 'string' || text.length === 0) return r.fail('invalid-input', 'text is required')
       const at = this.clock.now()
       const bid = target.tree.broadcast(NOTE_KIND, noteBody(text), BodyType.json)
-      r.reply(jsonMessage(`${CONTROL.broadcast}.reply`, { bid, at, cell: target.name, treeSize: target.tree.status().treeSize }))
+      r.reply(NODE_CODECS.broadcastReply.encode({ bid, at, cell: target.name, treeSize: target.tree.status().treeSize }))
     })
     control(CONTROL.send, (m, r) => {
-      const { cell: name, text, position, node } = readJson<{ cell?: string; text?: string; position?: number; node?: string }>(m)
+      const { cell: name, text, position, node } = NODE_CODECS.send.decode(m)
       const target = this.cell(name)
-      if (typeof text !== 'string' || text.length === 0) return r.fail('invalid-input', 'text is required')
-      if (position === undefined && node === undefined) return r.fail('invalid-input', 'a position or a node id is required')
-      if (position !== undefined && (!Number.isSafeInteger(position) || position < 1)) return r.fail('invalid-input', 'position must be a positive integer')
       // Positions are 1…size, so one beyond the size this node knows would only wait in an outbox for nobody.
       const size = target.tree.status().treeSize
       if (position !== undefined && size !== undefined && position > size) {
         return r.fail('not-found', `position ${position} does not exist: the ${target.name} tree has ${size} member${size === 1 ? '' : 's'} (positions 1 to ${size})`)
       }
       target.tree.sendTo({ position, node }, NOTE_KIND, noteBody(text), BodyType.json)
-      r.reply(jsonMessage(`${CONTROL.send}.reply`, { queued: target.tree.status().queues.outbox }))
+      r.reply(NODE_CODECS.sendReply.encode({ queued: target.tree.status().queues.outbox }))
     })
   }
 

@@ -4,27 +4,18 @@
  * which key the node verified its request against, and the node's clock.
  */
 import { BorgError } from '../errors.js'
-import { jsonMessage, readJson, type Incoming } from '../wire/message.js'
 import { ANYONE, type MessageRouter } from '../wire/router.js'
 import type { Clock } from '../wire/clock.js'
 import { request, type Peer, type Transport } from '../wire/transport.js'
+import { NODE_CODECS, PONG_KIND, type Pong } from './messages.js'
 
-export const PING_KIND = 'wire.ping'
-export const PONG_KIND = 'wire.pong'
-
-export interface Pong {
-  /** Public key (hex) the node verified the ping's signature with. */
-  from: string
-  /** The node's network time when it answered, ms since the epoch. */
-  time: number
-  version: string
-}
+export { PING_KIND, PONG_KIND, type Pong } from './messages.js'
 
 export function registerPing(router: MessageRouter, clock: Clock, version: string): void {
-  router.on(PING_KIND, ANYONE, (message, responder) => {
+  // The ping's body is not read: any body is a ping.
+  router.on(NODE_CODECS.ping.kind, ANYONE, (message, responder) => {
     if (!responder) return // a ping sent one-way needs no answer
-    const pong: Pong = { from: message.fromHex, time: clock.now(), version }
-    responder.reply(jsonMessage(PONG_KIND, pong))
+    responder.reply(NODE_CODECS.pong.encode({ from: message.fromHex, time: clock.now(), version }))
   })
 }
 
@@ -37,12 +28,12 @@ export interface PingResult {
 
 export async function ping(transport: Transport, peer: Peer, clock: Clock, seq: number, timeoutMs?: number): Promise<PingResult> {
   const started = clock.monotonic()
-  const reply: Incoming = await request(transport, peer, jsonMessage(PING_KIND, { seq }), timeoutMs)
+  const reply = await request(transport, peer, NODE_CODECS.ping.encode({ seq }), timeoutMs)
   const rttMs = clock.monotonic() - started
   if (reply.kind !== PONG_KIND) throw new BorgError('bad-reply', `expected ${PONG_KIND}, got ${reply.kind}`)
-  const pong = readJson<Pong>(reply)
+  const pong = NODE_CODECS.pong.decode(reply)
   if (pong.from !== transport.localId) {
-    throw new BorgError('bad-reply', `the node verified our ping against key ${String(pong.from).slice(0, 16)}…, not ours`)
+    throw new BorgError('bad-reply', `the node verified our ping against key ${pong.from.slice(0, 16)}…, not ours`)
   }
   return { seq, rttMs, peer: reply.fromHex, pong }
 }

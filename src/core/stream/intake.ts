@@ -15,8 +15,8 @@ import type { Logger } from '../log.js'
 import type { Member } from '../tree/types.js'
 import type { Peer } from '../wire/transport.js'
 import type { Consent } from './consent.js'
-import type { StreamOffer, StreamProgress } from './messages.js'
-import { pendingId, type PendingOffer, type PendingOffers, type PendingView } from './pending.js'
+import type { PendingView, StreamOffer, StreamProgress } from './messages.js'
+import { pendingId, type PendingOffer, type PendingOffers } from './pending.js'
 import type { StreamReceiver } from './receiver.js'
 
 export interface IntakeOptions {

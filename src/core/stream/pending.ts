@@ -10,7 +10,7 @@ import { bytesToHex } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
 import { utf8 } from '../bytes.js'
 import type { Clock } from '../wire/clock.js'
-import type { StreamOffer } from './messages.js'
+import type { PendingView, StreamOffer } from './messages.js'
 
 export interface PendingLimits {
   max: number
@@ -25,18 +25,6 @@ export interface PendingOffer {
   id: string
   sender: string
   offer: StreamOffer
-  arrivedAt: number
-  expiresAt: number
-}
-
-/** What `borg stream pending` lists (no chunk list). */
-export interface PendingView {
-  id: string
-  sender: string
-  streamId: string
-  size: number
-  name?: string
-  endpoint: string
   arrivedAt: number
   expiresAt: number
 }

@@ -22,11 +22,10 @@ import { bytesToHex } from '../bytes.js'
 import { sha256Stream } from '../crypto/hash.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
-import { jsonMessage } from '../wire/message.js'
 import { request, type Peer, type Transport } from '../wire/transport.js'
 import { chunkFromReply } from '../storage/chunk-reply.js'
 import { chunkLength } from '../storage/chunking.js'
-import { STREAM_KIND, chunkHashHex, type StreamOffer, type StreamProgress } from './messages.js'
+import { STREAM_CODECS, chunkHashHex, type StreamOffer, type StreamProgress } from './messages.js'
 import { pullWindow } from './pull-window.js'
 import { PartialStore, directoryBytes, type PartialState } from './partials.js'
 import { DEFAULT_STREAM_LIMITS, freeDiskBytes, refusal, type StreamLimits, type StreamUsage } from './quota.js'
@@ -291,8 +290,9 @@ export class StreamReceiver {
         attempts: this.attempts,
         ordered: false,
         fetch: async (index) => {
-          const reply = await request(this.options.transport, source, jsonMessage(STREAM_KIND.pull, { streamId: offer.streamId, index }), this.timeoutMs)
-          return chunkFromReply(reply, chunkHashHex(offer, index), chunkLength(index, offer.size, offer.chunkSize))
+          const reply = await request(this.options.transport, source, STREAM_CODECS.pull.encode({ streamId: offer.streamId, index }), this.timeoutMs)
+          const body = STREAM_CODECS.pullReply.decode(reply)
+          return chunkFromReply({ body, bodyHash: reply.bodyHash }, chunkHashHex(offer, index), chunkLength(index, offer.size, offer.chunkSize))
         },
         deliver: async (index, bytes) => {
           await handle.write(bytes, 0, bytes.length, index * offer.chunkSize)

@@ -12,13 +12,14 @@
  * unexpected failure is logged and answered `internal` with no detail.
  */
 import { BorgError } from '../errors.js'
+import type { Codec } from '../codec/codec.js'
 import type { Logger } from '../log.js'
-import { jsonMessage, readObject, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Outgoing } from '../wire/message.js'
 import { ANYONE, ownKey, type MessageRouter } from '../wire/router.js'
 import type { Responder, Transport } from '../wire/transport.js'
 import type { AllowList } from './consent.js'
 import type { StreamIntake } from './intake.js'
-import { STREAM_KIND, readOffer, readSendRequest } from './messages.js'
+import { STREAM_CODECS, STREAM_KIND, packTerms } from './messages.js'
 import type { PendingOffers } from './pending.js'
 import type { StreamSources } from './sources.js'
 
@@ -55,15 +56,14 @@ export function registerStreamRoutes(o: StreamRoutes): void {
   }
 
   for (const router of [o.net, o.receptor]) {
-    router.on(STREAM_KIND.offer, ANYONE, (m, r) => answer(r, async () => jsonMessage(`${STREAM_KIND.offer}.reply`, await o.intake.offer(readOffer(m), m.fromHex)), false))
+    router.on(STREAM_KIND.offer, ANYONE, (m, r) => answer(r, async () => STREAM_CODECS.offerReply.encode(await o.intake.offer(STREAM_CODECS.offer.decode(m), m.fromHex)), false))
     router.on(STREAM_KIND.status, ANYONE, (m, r) =>
       answer(
         r,
         async () => {
-          const { streamId } = readObject(m)
-          const progress = typeof streamId === 'string' ? await o.intake.status(streamId, m.fromHex) : undefined
+          const progress = await o.intake.status(STREAM_CODECS.status.decode(m).streamId, m.fromHex)
           if (!progress) throw new BorgError('not-found', 'no such stream here')
-          return jsonMessage(`${STREAM_KIND.status}.reply`, progress)
+          return STREAM_CODECS.statusReply.encode(progress)
         },
         false,
       ),
@@ -73,26 +73,19 @@ export function registerStreamRoutes(o: StreamRoutes): void {
 
   // The owner's commands, signed with the node's own key: detailed errors are fine here.
   const own = ownKey(o.ownId)
-  const control = (kind: string, task: (m: Incoming) => Promise<unknown>) => o.receptor.on(kind, own, (m, r) => answer(r, async () => jsonMessage(`${kind}.reply`, await task(m)), true))
-  control(STREAM_KIND.send, (m) => o.sources.offer(o.transport, { ...readSendRequest(m), endpoint: o.selfEndpoint, timeoutMs: 30_000 }))
-  control(STREAM_KIND.allow, async (m) => {
-    const key = keyOf(m)
-    return { key, added: await o.allowed.add(key) }
+  const control = <Q, A>(request: Codec<Q>, reply: Codec<A>, task: (value: Q) => Promise<A>) =>
+    o.receptor.on(request.kind, own, (m, r) => answer(r, async () => reply.encode(await task(request.decode(m))), true))
+  control(STREAM_CODECS.send, STREAM_CODECS.sendReply, (body) =>
+    o.sources.offer(o.transport, { terms: packTerms(body), path: body.path, to: body.to, endpoint: o.selfEndpoint, timeoutMs: 30_000 }),
+  )
+  control(STREAM_CODECS.allow, STREAM_CODECS.allowReply, async ({ key }) => {
+    const trimmed = key.trim()
+    return { key: trimmed, added: await o.allowed.add(trimmed) }
   })
-  control(STREAM_KIND.deny, async (m) => {
-    const key = keyOf(m).toLowerCase()
-    return { key, removed: await o.allowed.remove(key), pendingDropped: o.pending.dropFrom(key) }
+  control(STREAM_CODECS.deny, STREAM_CODECS.denyReply, async ({ key }) => {
+    const lower = key.trim().toLowerCase()
+    return { key: lower, removed: await o.allowed.remove(lower), pendingDropped: o.pending.dropFrom(lower) }
   })
-  control(STREAM_KIND.pending, async () => ({ pending: o.intake.list(), allowed: o.allowed.list() }))
-  control(STREAM_KIND.accept, async (m) => {
-    const { id } = readObject(m)
-    if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) throw new BorgError('invalid-input', 'id must be the 16 hex digits "borg stream pending" shows')
-    return o.intake.accept(id)
-  })
-}
-
-function keyOf(m: Incoming): string {
-  const { key } = readObject(m)
-  if (typeof key !== 'string') throw new BorgError('invalid-input', 'key must be a key id in hex')
-  return key.trim()
+  control(STREAM_CODECS.pending, STREAM_CODECS.pendingReply, async () => ({ pending: o.intake.list(), allowed: o.allowed.list() }))
+  control(STREAM_CODECS.accept, STREAM_CODECS.acceptReply, ({ id }) => o.intake.accept(id))
 }

@@ -12,13 +12,12 @@ import { basename, resolve } from 'node:path'
 import { BorgError } from '../errors.js'
 import { bytesToHex } from '../bytes.js'
 import { sha256, sha256Stream } from '../crypto/hash.js'
-import { jsonMessage, readJson } from '../wire/message.js'
 import { request, type Transport } from '../wire/transport.js'
-import { STREAM_KIND, chunkSizeFor, termsBody, type StreamOffer, type StreamProgress } from './messages.js'
+import { STREAM_CODECS, STREAM_KIND, chunkSizeFor, termsBody, type SendBody, type SendReply, type StreamOffer, type StreamProgress } from './messages.js'
 
 /** The local node, as the command reaches it (src/core/node/local-client.ts). */
 export interface LocalSender {
-  /** A control request to the node's shard cell, signed with the node's own key. */
+  /** A control request to the node's shard cell, signed with the node's own key: its body as STREAM_CODECS has it. */
   control<T>(kind: string, body: Record<string, unknown>): Promise<T>
   /** Signs with the node key too: the receiver answers status to the offerer. */
   transport: Transport
@@ -66,7 +65,8 @@ export async function hashFile(path: string, chunkSize?: number): Promise<Omit<S
 export async function sendFile(options: SendOptions): Promise<StreamProgress & { bytes: number }> {
   const path = resolve(options.path)
   const terms = await hashFile(path, options.chunkSize)
-  const first = await options.node.control<StreamProgress & { receiver: string }>(STREAM_KIND.send, { ...termsBody(terms), path, to: options.to })
+  const send: SendBody = { ...termsBody(terms), path, to: options.to }
+  const first = await options.node.control<SendReply>(STREAM_KIND.send, send)
   if (first.status === 'pending') {
     const minutes = first.expiresAt === undefined ? undefined : Math.max(1, Math.round((first.expiresAt - Date.now()) / 60_000))
     throw new BorgError(
@@ -81,7 +81,7 @@ export async function sendFile(options: SendOptions): Promise<StreamProgress & {
     if (progress.status === 'failed' || progress.error) throw new BorgError('unavailable', `the receiver gave up: ${progress.error ?? 'no reason given'}; run this again to resume`)
     options.onProgress?.(Math.min(terms.size, progress.received * terms.chunkSize), terms.size)
     await new Promise((r) => setTimeout(r, options.pollMs ?? 300))
-    progress = readJson<StreamProgress>(await request(options.node.transport, receiver, jsonMessage(STREAM_KIND.status, { streamId: terms.streamId }), 30_000))
+    progress = STREAM_CODECS.statusReply.decode(await request(options.node.transport, receiver, STREAM_CODECS.status.encode({ streamId: terms.streamId }), 30_000))
   }
   options.onProgress?.(terms.size, terms.size)
   return { ...progress, bytes: terms.size }

@@ -13,11 +13,12 @@ import { open, stat } from 'node:fs/promises'
 import { BorgError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
-import { BodyType, jsonMessage, readJson, readObject, type Incoming } from '../wire/message.js'
+import type { Incoming } from '../wire/message.js'
 import type { SenderRule } from '../wire/router.js'
 import { request, type Responder, type Transport } from '../wire/transport.js'
 import { chunkLength } from '../storage/chunking.js'
-import { STREAM_KIND, offerBody, type SendRequest, type StreamOffer, type StreamProgress } from './messages.js'
+import { NODE_CODECS } from '../node/messages.js'
+import { STREAM_CODECS, type SendReply, type SendRequest, type StreamOffer } from './messages.js'
 
 export interface SourceLimits {
   max: number
@@ -25,9 +26,6 @@ export interface SourceLimits {
 }
 
 export const SOURCE_LIMITS: SourceLimits = { max: 16, idleMs: 60 * 60_000 }
-
-/** How a sending node learns who listens at an endpoint before it offers (any organism node answers it). */
-const DIRECTORY_KIND = 'node.directory'
 
 interface Source {
   terms: Omit<StreamOffer, 'endpoint'>
@@ -78,21 +76,29 @@ export class StreamSources {
    * source is registered for exactly that node before it can pull), with
    * this node's shard-cell net endpoint as where to pull from.
    */
-  async offer(transport: Transport, o: SendRequest & { endpoint: string; timeoutMs?: number }): Promise<StreamProgress & { receiver: string }> {
+  async offer(transport: Transport, o: SendRequest & { endpoint: string; timeoutMs?: number }): Promise<SendReply> {
     const info = await stat(o.path).catch(() => undefined)
     if (!info?.isFile() || info.size !== o.terms.size) throw new BorgError('invalid-input', `${o.path} is not the file that was hashed (it is gone, or its size changed)`)
-    const receiver = (await request(transport, { endpoint: o.to }, jsonMessage(DIRECTORY_KIND, {}), o.timeoutMs)).fromHex
+    // Any organism node answers its directory: only who signed the answer matters here.
+    const receiver = (await request(transport, { endpoint: o.to }, NODE_CODECS.directory.encode({}), o.timeoutMs)).fromHex
     this.add(o.terms, o.path, receiver)
     this.counters.sent++
-    const reply = await request(transport, { endpoint: o.to, id: receiver }, jsonMessage(STREAM_KIND.offer, offerBody({ ...o.terms, endpoint: o.endpoint })), o.timeoutMs)
-    return { ...readJson<StreamProgress>(reply), receiver }
+    const reply = await request(transport, { endpoint: o.to, id: receiver }, STREAM_CODECS.offer.encode({ ...o.terms, endpoint: o.endpoint }), o.timeoutMs)
+    return { ...STREAM_CODECS.offerReply.decode(reply), receiver }
   }
 
   /** Answer a `stream.pull` (its sender passed `rule`): one chunk, read from the file now. */
   serve(m: Incoming, r: Responder): void {
-    const { streamId, index } = readObject(m)
-    const source = typeof streamId === 'string' ? this.sources.get(`${m.fromHex}:${streamId}`) : undefined
-    if (!source || typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= source.terms.count) {
+    let asked: { streamId: string; index: number }
+    try {
+      asked = STREAM_CODECS.pull.decode(m)
+    } catch (error) {
+      this.counters.pullsRefused++
+      return r.fail((error as BorgError).code, (error as Error).message)
+    }
+    const { streamId, index } = asked
+    const source = this.sources.get(`${m.fromHex}:${streamId}`)
+    if (!source || index >= source.terms.count) {
       this.counters.pullsRefused++
       return r.fail('not-found', 'no such chunk offered to you')
     }
@@ -103,7 +109,7 @@ export class StreamSources {
       (bytes) => {
         this.counters.pullsServed++
         // The name announced is the body hash: a file changed since it was hashed is refused by the receiver's edge.
-        r.reply({ kind: `${STREAM_KIND.pull}.reply`, body: bytes, bodyType: BodyType.binary, bodyHash: terms.hashes.slice(index * 32, index * 32 + 32) })
+        r.reply({ ...STREAM_CODECS.pullReply.encode(bytes), bodyHash: terms.hashes.slice(index * 32, index * 32 + 32) })
       },
       (error: Error) => {
         this.log.warn(`streams: cannot read chunk ${index} of ${source.path}: ${error.message}`, 'stream-source')

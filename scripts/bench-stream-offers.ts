@@ -30,9 +30,9 @@ import { StreamReceiver } from '../src/core/stream/receiver.js'
 import { registerStreamRoutes } from '../src/core/stream/routes.js'
 import { StreamSources } from '../src/core/stream/sources.js'
 import { SystemClock } from '../src/core/time/system-clock.js'
-import { jsonMessage } from '../src/core/wire/message.js'
-import { MessageRouter } from '../src/core/wire/router.js'
-import { request } from '../src/core/wire/transport.js'
+import { jsonMessage } from '../test/helpers/json-messages.js'
+import { MessageRouter } from '../src/core/messaging/router.js'
+import { request } from '../src/core/messaging/requests.js'
 
 const { values } = parseArgs({ options: { offers: { type: 'string', default: '10' } } })
 const offers = Number(values.offers)

@@ -11,10 +11,10 @@ import { ed25519Signer } from '../../src/core/identity/signer.js'
 import { sealToBytes } from '../../src/core/envelope/seal.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { silentLogger } from '../../src/core/log.js'
-import { jsonMessage } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../../test/helpers/json-messages.js'
 import { SystemClock } from '../../src/core/time/system-clock.js'
 import { cryptoRandom } from '../../src/core/crypto/random.js'
-import { request } from '../../src/core/wire/transport.js'
+import { request } from '../../src/core/messaging/requests.js'
 import { RawConnection, announce, postHead, type RawAnswer } from './raw-wire.js'
 
 const MiB = 1024 * 1024

@@ -26,9 +26,11 @@ import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '..
 import { signRemoval } from '../core/storage/removal.js'
 import { fetchMemberList } from '../core/tree/member-list.js'
 import type { Member } from '../core/tree/types.js'
-import { jsonMessage, readJson, type Incoming } from '../core/wire/message.js'
+import { NODE_CODECS } from '../core/node/messages.js'
+import type { Incoming } from '../core/wire/message.js'
 import type { Random } from '../core/wire/random.js'
-import { deliver, request, type Peer, type Transport } from '../core/wire/transport.js'
+import { deliver, request } from '../core/messaging/requests.js'
+import type { Peer, Transport } from '../core/wire/transport.js'
 import { FILES_CODECS, FILES_KIND } from '../cells/files/messages.js'
 import { MAX_REPLICAS, SHARD_CODECS, SHARD_KIND, chunkOfReply, type PinReply } from '../cells/shard/messages.js'
 import { fetchWithRetries, pullWindow } from '../core/stream/pull-window.js'
@@ -103,11 +105,11 @@ export interface GetResult {
 
 /** The receptors of a node's shard and file-manager cells, from its directory (any of its ports answers). */
 export async function nodeEntries(transport: Transport, endpoint: string, timeoutMs = 10_000): Promise<{ shards: Peer; files: Peer }> {
-  const reply = readJson<{ nodeId?: string; cells?: Record<string, { recp?: unknown }> }>(await request(transport, { endpoint }, jsonMessage('node.directory', {}), timeoutMs))
+  const reply = NODE_CODECS.directoryReply.decode(await request(transport, { endpoint }, NODE_CODECS.directory.encode({}), timeoutMs))
   const recp = (cell: string): Peer => {
-    const found = reply.cells?.[cell]?.recp
-    if (typeof found !== 'string') throw new BorgError('not-found', `the node at ${endpoint} runs no ${cell} cell (start it with --cells all)`)
-    return { endpoint: found, id: typeof reply.nodeId === 'string' ? reply.nodeId : undefined }
+    const found = reply.cells[cell]?.recp
+    if (!found) throw new BorgError('not-found', `the node at ${endpoint} runs no ${cell} cell (start it with --cells all)`)
+    return { endpoint: found, id: reply.nodeId }
   }
   return { shards: recp('shard'), files: recp('files') }
 }

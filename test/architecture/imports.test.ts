@@ -131,12 +131,15 @@ describe('the layers of src/', () => {
     expect(found).toEqual([])
   })
 
-  it('keeps src/core/wire to interfaces: no platform module, no class but the router', () => {
+  it('keeps src/core/wire to interfaces: no platform module, no class, no function, no value but the body-type and no-target constants', () => {
     const found: string[] = []
     for (const file of [...graph.keys()].filter((f) => f.startsWith('src/core/wire/'))) {
       const text = readFileSync(join(ROOT, file), 'utf8')
       for (const m of text.matchAll(/from '(node:[^']+)'/g)) found.push(`${file} imports ${m[1]}`)
-      for (const m of text.matchAll(/^export (?:abstract )?class (\w+)/gm)) if (m[1] !== 'MessageRouter') found.push(`${file} defines class ${m[1]}`)
+      for (const m of text.matchAll(/^export (?:abstract )?class (\w+)/gm)) found.push(`${file} defines class ${m[1]}`)
+      for (const m of text.matchAll(/^export (?:async )?function\*? ?(\w+)/gm)) found.push(`${file} defines function ${m[1]}`)
+      for (const m of text.matchAll(/^export (?:const|let|var) (\w+)/gm)) if (!['BodyType', 'NO_TARGET'].includes(m[1]!)) found.push(`${file} defines value ${m[1]}`)
+      for (const m of text.matchAll(/^import (?!type )/gm)) found.push(`${file} imports a value (${m.index})`)
     }
     expect(found).toEqual([])
   })

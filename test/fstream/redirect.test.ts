@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { chooseRedirect, hopOf, MAX_HOPS, redirectLocation } from '../../src/cells/fstream/redirect.js'
 import { LoadSurvey } from '../../src/cells/fstream/load-survey.js'
 import { readLoad, type CellLoad } from '../../src/cells/fstream/messages.js'
-import { BodyType, jsonMessage } from '../../src/core/wire/message.js'
+import { BodyType } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../helpers/json-messages.js'
 import type { Clock } from '../../src/core/wire/clock.js'
 
 const cell = (url: string, clients: number, capacity: number): CellLoad => ({ url: `https://${url}`, clients, capacity })

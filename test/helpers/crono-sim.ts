@@ -9,7 +9,7 @@ import type { LinkFunction, LinkOptions } from '../../src/core/sim/link-model.js
 import type { ClockModel } from '../../src/core/sim/sim-clock.js'
 import type { SeededRandom } from '../../src/core/sim/seeded-random.js'
 import { SimNotaries } from '../../src/core/sim/sim-notary.js'
-import { MessageRouter } from '../../src/core/wire/router.js'
+import { MessageRouter } from '../../src/core/messaging/router.js'
 import { TreeNode } from '../../src/core/tree/tree-node.js'
 import { treeConfig, type TreeConfig } from '../../src/core/tree/config.js'
 import { checkTime } from '../checkers/time.js'

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { BorgError } from '../../src/core/errors.js'
 import { utf8 } from '../../src/core/bytes.js'
-import { binaryMessage, jsonMessage, readJson } from '../../src/core/wire/message.js'
-import { deliver, request } from '../../src/core/wire/transport.js'
+import { binaryMessage, jsonMessage, readJson } from '../helpers/json-messages.js'
+import { deliver, request } from '../../src/core/messaging/requests.js'
 import { startClient, startNode } from '../helpers/wire.js'
 
 const closers: Array<() => Promise<void>> = []

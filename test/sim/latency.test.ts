@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest'
-import { binaryMessage, jsonMessage, type Incoming } from '../../src/core/wire/message.js'
+import { binaryMessage, jsonMessage } from '../helpers/json-messages.js'
+import type { Incoming } from '../../src/core/wire/message.js'
 import type { BorgError } from '../../src/core/errors.js'
 import { simIt } from './helpers.js'
 

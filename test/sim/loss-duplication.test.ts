@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest'
-import { jsonMessage, type Incoming } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../helpers/json-messages.js'
+import type { Incoming } from '../../src/core/wire/message.js'
 import type { SimMetrics } from '../../src/core/sim/sim-metrics.js'
 import { simIt } from './helpers.js'
 

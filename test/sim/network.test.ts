@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest'
 import { BorgError } from '../../src/core/errors.js'
-import { jsonMessage } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../helpers/json-messages.js'
 import { simIt } from './helpers.js'
 
 describe('SimNetwork nodes', () => {

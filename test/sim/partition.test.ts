@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest'
-import { jsonMessage } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../helpers/json-messages.js'
 import { simIt } from './helpers.js'
 
 describe('partitions', () => {

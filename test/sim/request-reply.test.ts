@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest'
 import { BorgError } from '../../src/core/errors.js'
-import { jsonMessage, readJson } from '../../src/core/wire/message.js'
-import { request, deliver } from '../../src/core/wire/transport.js'
+import { jsonMessage, readJson } from '../helpers/json-messages.js'
+import { request, deliver } from '../../src/core/messaging/requests.js'
 import { simIt } from './helpers.js'
 
 describe('requests and replies', () => {

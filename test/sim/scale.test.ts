@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { binaryMessage } from '../../src/core/wire/message.js'
+import { binaryMessage } from '../helpers/json-messages.js'
 import { simIt } from './helpers.js'
 
 /** Full GC so heap figures mean something (exposes gc() at runtime, no node flag needed). */

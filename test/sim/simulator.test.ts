@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Simulator } from '../../src/core/sim/simulator.js'
 import { EventQueue, type EventSink } from '../../src/core/sim/event-queue.js'
-import { jsonMessage } from '../../src/core/wire/message.js'
+import { jsonMessage } from '../helpers/json-messages.js'
 import { simIt } from './helpers.js'
 
 describe('Simulator run control', () => {

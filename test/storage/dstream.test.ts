@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { MAX_OFFER_BYTES, MAX_OFFER_CHUNKS, STREAM_KIND, readOffer } from '../../src/core/stream/messages.js'
 import { sendFile } from '../../src/core/stream/sender.js'
-import { readJson } from '../../src/core/wire/message.js'
+import { readJson } from '../helpers/json-messages.js'
 import type { Transport } from '../../src/core/wire/transport.js'
 import { closeAll, streamNode, tempDir } from '../stream/harness.js'
 

@@ -23,7 +23,7 @@ import { silentLogger } from '../../src/core/log.js'
 import { testSigner } from '../helpers/keys.js'
 import { clientAt, managerOf, organismNodes, storageOf } from '../helpers/organism-nodes.js'
 import { waitUntil } from '../helpers/wait-until.js'
-import { request } from '../../src/core/wire/transport.js'
+import { request } from '../../src/core/messaging/requests.js'
 import { BodyType } from '../../src/core/wire/message.js'
 import { SHARD_KIND } from '../../src/cells/shard/messages.js'
 

@@ -20,9 +20,10 @@ import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import type { Member } from '../../src/core/tree/types.js'
 import { type Clock } from '../../src/core/wire/clock.js'
 import { SystemClock } from '../../src/core/time/system-clock.js'
-import { jsonMessage, readJson } from '../../src/core/wire/message.js'
-import { ANYONE, MessageRouter } from '../../src/core/wire/router.js'
-import { request, type Transport } from '../../src/core/wire/transport.js'
+import { jsonMessage, readJson } from '../helpers/json-messages.js'
+import { ANYONE, MessageRouter } from '../../src/core/messaging/router.js'
+import { request } from '../../src/core/messaging/requests.js'
+import type { Transport } from '../../src/core/wire/transport.js'
 import { startNode } from '../helpers/wire.js'
 
 export interface StreamNodeOptions {

@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { BorgError } from '../../src/core/errors.js'
-import { binaryMessage, jsonMessage, readJson, type Incoming } from '../../src/core/wire/message.js'
-import { deliver, request, type Peer, type Transport } from '../../src/core/wire/transport.js'
+import { binaryMessage, jsonMessage, readJson } from '../helpers/json-messages.js'
+import type { Incoming } from '../../src/core/wire/message.js'
+import { deliver, request } from '../../src/core/messaging/requests.js'
+import type { Peer, Transport } from '../../src/core/wire/transport.js'
 
 export interface Endpoint {
   transport: Transport

@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { BorgError } from '../../src/core/errors.js'
-import { jsonMessage, type Incoming } from '../../src/core/wire/message.js'
-import { ANYONE, MessageRouter, ownKey, type Refusal } from '../../src/core/wire/router.js'
-import { deliver, request, type Responder } from '../../src/core/wire/transport.js'
+import { jsonMessage } from '../helpers/json-messages.js'
+import type { Incoming } from '../../src/core/wire/message.js'
+import { ANYONE, MessageRouter, ownKey } from '../../src/core/messaging/router.js'
+import type { Refusal } from '../../src/core/wire/sender-rule.js'
+import { deliver, request } from '../../src/core/messaging/requests.js'
+import type { Responder } from '../../src/core/wire/transport.js'
 import { startClient, startNode } from '../helpers/wire.js'
 
 const message = (kind: string, fromHex: string, expectsReply = true): Incoming => ({

@@ -5,8 +5,8 @@
  * writers keep the reply's fields in the order docs/time.md shows byte for byte.
  */
 import { BorgError } from '../../core/errors.js'
-import { codecTable, parseJsonBody, type Body, type Codec } from '../../core/codec/codec.js'
-import { jsonMessage, type Outgoing, type Target } from '../../core/wire/message.js'
+import { codecTable, encodeJson, parseJsonBody, type Body, type Codec } from '../../core/codec/codec.js'
+import type { Outgoing, Target } from '../../core/wire/message.js'
 
 export const CRONO_KIND = { sync: 'crono.sync', syncReply: 'crono.sync.reply' } as const
 
@@ -40,14 +40,14 @@ export interface SyncedReply {
 }
 
 export function syncRequest(t0?: number, to?: Target): Outgoing {
-  return jsonMessage(CRONO_KIND.sync, t0 === undefined ? {} : { t0 }, to)
+  return encodeJson(CRONO_KIND.sync, t0 === undefined ? {} : { t0 }, to)
 }
 
 /** Fields in a fixed order, so the body bytes are as docs/time.md shows them. */
 export function syncReply(reply: SyncReply, to?: Target): Outgoing {
-  if (!reply.synced) return jsonMessage(CRONO_KIND.syncReply, { synced: false }, to)
+  if (!reply.synced) return encodeJson(CRONO_KIND.syncReply, { synced: false }, to)
   const { t0, t1, t2, bound, root, era, stratum } = reply
-  return jsonMessage(CRONO_KIND.syncReply, t0 === undefined ? { synced: true, t1, t2, bound, root, era, stratum } : { synced: true, t0, t1, t2, bound, root, era, stratum }, to)
+  return encodeJson(CRONO_KIND.syncReply, t0 === undefined ? { synced: true, t1, t2, bound, root, era, stratum } : { synced: true, t0, t1, t2, bound, root, era, stratum }, to)
 }
 
 export function readSyncRequest(message: Body): SyncRequest {

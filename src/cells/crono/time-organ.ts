@@ -28,7 +28,7 @@ import { LocalStepDetector, DEFAULT_STEP_THRESHOLD_MS } from '../../core/time/lo
 import { DEFAULT_SAMPLES, SampleFilter, type Sample } from '../../core/time/sample-filter.js'
 import type { Timer } from '../../core/wire/clock.js'
 import type { Incoming } from '../../core/wire/message.js'
-import { ANYONE } from '../../core/wire/router.js'
+import { ANYONE } from '../../core/messaging/router.js'
 import type { Responder } from '../../core/wire/transport.js'
 import type { Member, NodeState, View } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'

@@ -25,7 +25,7 @@
  * managers leave theirs, the manifests they kept get copies elsewhere.
  */
 import { BorgError } from '../../core/errors.js'
-import { request } from '../../core/wire/transport.js'
+import { request } from '../../core/messaging/requests.js'
 import { AUDIT_CODECS, MAX_FETCH, MAX_HAS } from '../../core/storage/audit-messages.js'
 import { manifestHolders, rankHolders, ranksAmong } from '../../core/storage/placement.js'
 import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js'

@@ -7,10 +7,11 @@
  * when this node runs none, through another file manager's node directory.
  */
 import { BorgError } from '../../core/errors.js'
-import { jsonMessage, readJson, type Incoming } from '../../core/wire/message.js'
-import { ANYONE } from '../../core/wire/router.js'
+import { NODE_CODECS } from '../../core/node/messages.js'
+import type { Incoming } from '../../core/wire/message.js'
+import { ANYONE } from '../../core/messaging/router.js'
 import type { Peer, Responder } from '../../core/wire/transport.js'
-import { request } from '../../core/wire/transport.js'
+import { request } from '../../core/messaging/requests.js'
 import { openRemoval } from '../../core/storage/removal.js'
 import { answerMembers, fetchMemberList } from '../../core/tree/member-list.js'
 import { MemberView, ownTreeMembers } from '../../core/tree/member-view.js'
@@ -22,7 +23,6 @@ import { FILES_CODECS, FILES_KIND } from './messages.js'
 import { DEFAULT_STEWARD, FileSteward, type StewardOptions } from './file-steward.js'
 
 const SHARD_MEMBERS = 'shard.members'
-const DIRECTORY = 'node.directory'
 /** An audit works from a shard member list at most this old (placement by a newer list may have put chunks on a newcomer). */
 const SHARD_LIST_FRESH_MS = 2_000
 
@@ -129,9 +129,9 @@ export class ManifestOrgan implements Organ {
     for (const m of members.slice(0, 8)) {
       if (m.id === this.ctx.self.id) continue
       try {
-        const cells = readJson<{ cells?: Record<string, { net?: unknown }> }>(await request(this.ctx.transport, m, jsonMessage(DIRECTORY, {}), 5_000)).cells
-        const net = cells?.shard?.net
-        if (typeof net === 'string') return { endpoint: net }
+        const { cells } = NODE_CODECS.directoryReply.decode(await request(this.ctx.transport, m, NODE_CODECS.directory.encode({}), 5_000))
+        const net = cells.shard?.net
+        if (net) return { endpoint: net }
       } catch {
         // try the next one
       }

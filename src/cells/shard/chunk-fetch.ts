@@ -10,7 +10,8 @@
 import { BorgError } from '../../core/errors.js'
 import { fetchRequest, type FetchItem } from '../../core/storage/audit-messages.js'
 import { pullWindow } from '../../core/stream/pull-window.js'
-import { request, type Transport } from '../../core/wire/transport.js'
+import { request } from '../../core/messaging/requests.js'
+import type { Transport } from '../../core/wire/transport.js'
 import { SHARD_CODECS, SHARD_KIND, chunkOfReply } from './messages.js'
 
 export { MAX_FETCH } from '../../core/storage/audit-messages.js'

@@ -24,7 +24,7 @@ export default class NodeTree extends BorgCommand {
       import('../../core/node/local-client.js'),
       import('../../core/node/tree-render.js'),
       import('../../core/node/messages.js'),
-      import('../../core/wire/transport.js'),
+      import('../../core/messaging/requests.js'),
     ])
     type Snapshot = import('../../core/node/tree-render.js').TreeSnapshot
     await withLocalNode(borgHome(), async (node) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { silentLogger } from '../log.js'
 import { int, json, refusedAs } from '../codec/checks.js'
 import { binaryCodec, codecTable, jsonCodec, shapeCodec } from '../codec/codec.js'
-import { ANYONE } from '../wire/router.js'
+import { ANYONE } from '../messaging/router.js'
 import { startWireNode } from '../node/wire-node.js'
 import { generateTlsMaterial } from '../net/cert.js'
 

@@ -37,11 +37,16 @@ export function parseJsonBody(message: Body): unknown {
   }
 }
 
+/** A message whose body is `value` as JSON (its fields in their own order). */
+export function encodeJson(kind: string, value: unknown, to?: Target): Outgoing {
+  return { kind, to, body: utf8.encode(JSON.stringify(value)), bodyType: BodyType.json }
+}
+
 /** A JSON value checked by `check`; `write` turns a value into what is sent (default: itself). */
 export function jsonCodec<T>(kind: string, check: Check<T>, write: (value: T) => unknown = (v) => v): Codec<T> {
   return {
     kind,
-    encode: (value, to) => ({ kind, to, body: utf8.encode(JSON.stringify(write(value))), bodyType: BodyType.json }),
+    encode: (value, to) => encodeJson(kind, write(value), to),
     decode: (message) => check(parseJsonBody(message), message.kind),
   }
 }

@@ -11,7 +11,8 @@ import { BorgError, isErrorCode, type ErrorCode } from '../errors.js'
 import { bytesToHex, equalBytes } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { AdjustableClock, Clock } from '../wire/clock.js'
-import { readJson, type Incoming, type Outgoing } from '../wire/message.js'
+import { parseJsonBody } from '../codec/codec.js'
+import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
 import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
@@ -287,7 +288,7 @@ function remoteError(endpoint: string, message: Incoming): BorgError {
   let text = 'request refused'
   let now: number | undefined
   try {
-    const body = readJson<{ code?: unknown; message?: unknown; now?: unknown }>(message)
+    const body = parseJsonBody(message) as { code?: unknown; message?: unknown; now?: unknown }
     if (isErrorCode(body.code)) code = body.code
     if (typeof body.message === 'string') text = body.message
     if (typeof body.now === 'number' && Number.isFinite(body.now)) now = body.now

@@ -10,7 +10,8 @@
 import { BorgError, ExitCode, exitCodeFor, type ErrorCode } from '../errors.js'
 import type { Logger } from '../log.js'
 import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
-import { request, type Transport } from '../wire/transport.js'
+import { request } from '../messaging/requests.js'
+import type { Transport } from '../wire/transport.js'
 import { NODE_CODECS } from './messages.js'
 
 /** How long a node keeps trying its contacts by default (a contact starting at the same moment has time to come up). */

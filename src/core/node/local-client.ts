@@ -9,7 +9,7 @@ import { loadNodeKey } from '../identity/node-key.js'
 import { nodeSigner } from '../identity/signer.js'
 import { silentLogger } from '../log.js'
 import { HttpsTransport } from '../net/https-transport.js'
-import { request } from '../wire/transport.js'
+import { request } from '../messaging/requests.js'
 import { NODE_CODECS } from './messages.js'
 import { readRunning, type RunningNode } from './running-file.js'
 

@@ -4,9 +4,10 @@
  * which key the node verified its request against, and the node's clock.
  */
 import { BorgError } from '../errors.js'
-import { ANYONE, type MessageRouter } from '../wire/router.js'
+import { ANYONE, type MessageRouter } from '../messaging/router.js'
 import type { Clock } from '../wire/clock.js'
-import { request, type Peer, type Transport } from '../wire/transport.js'
+import { request } from '../messaging/requests.js'
+import type { Peer, Transport } from '../wire/transport.js'
 import { NODE_CODECS, PONG_KIND, type Pong } from './messages.js'
 
 export { PING_KIND, PONG_KIND, type Pong } from './messages.js'

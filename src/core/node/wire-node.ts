@@ -6,7 +6,7 @@
 import { bytesToHex } from '../bytes.js'
 import { createLogger, type Logger } from '../log.js'
 import { SystemClock } from '../time/system-clock.js'
-import { MessageRouter } from '../wire/router.js'
+import { MessageRouter } from '../messaging/router.js'
 import { loadOrCreateNodeKey } from '../identity/node-key.js'
 import { nodeSigner } from '../identity/signer.js'
 import { paths } from '../store/paths.js'

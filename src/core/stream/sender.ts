@@ -12,7 +12,8 @@ import { basename, resolve } from 'node:path'
 import { BorgError } from '../errors.js'
 import { bytesToHex } from '../bytes.js'
 import { sha256, sha256Stream } from '../crypto/hash.js'
-import { request, type Transport } from '../wire/transport.js'
+import { request } from '../messaging/requests.js'
+import type { Transport } from '../wire/transport.js'
 import { STREAM_CODECS, STREAM_KIND, chunkSizeFor, termsBody, type SendBody, type SendReply, type StreamOffer, type StreamProgress } from './messages.js'
 
 /** The local node, as the command reaches it (src/core/node/local-client.ts). */

@@ -67,7 +67,7 @@ function asOpWith(v: unknown, asMember: (v: unknown, what?: string) => Member): 
 }
 
 function body(message: Incoming): Record<string, unknown> {
-  // As wire/message.ts readJson, with one shared (fatal) decoder instead of one per message.
+  // As core/codec parseJsonBody, with one shared (fatal) decoder, and the object check the tree needs.
   if (message.bodyType !== BodyType.json) throw new BorgError('malformed', `${message.kind}: body is not JSON`)
   let value: unknown
   try {

@@ -16,7 +16,7 @@
 import { BorgError } from '../errors.js'
 import { BodyType, type Incoming } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import type { SenderRule } from '../wire/router.js'
+import type { SenderRule } from '../wire/sender-rule.js'
 import { KIND, type TreeInfo } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import { TreeCore, type Delivery, type TreeNodeDeps } from './core.js'

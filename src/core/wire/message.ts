@@ -3,8 +3,6 @@
  * happen at the edge (the transport), so cores only ever see verified messages.
  * The byte layout these map onto is in docs/protocol.md and src/core/envelope/.
  */
-import { BorgError } from '../errors.js'
-import { utf8 } from '../bytes.js'
 
 /** Body encodings; the value is the wire byte. */
 export const BodyType = { binary: 0, json: 1 } as const
@@ -62,29 +60,4 @@ export interface Incoming {
    * use it so that verification and queueing delays do not count as transit.
    */
   receivedAt?: number
-}
-
-export function jsonMessage(kind: string, value: unknown, to?: Target): Outgoing {
-  return { kind, to, body: utf8.encode(JSON.stringify(value)), bodyType: BodyType.json }
-}
-
-export function binaryMessage(kind: string, body: Uint8Array, to?: Target): Outgoing {
-  return { kind, to, body, bodyType: BodyType.binary }
-}
-
-/** Parse a JSON body; a bad body is the sender's fault, never a crash. */
-export function readJson<T = unknown>(message: Pick<Incoming, 'body' | 'bodyType' | 'kind'>): T {
-  if (message.bodyType !== BodyType.json) throw new BorgError('malformed', `${message.kind}: body is not JSON`)
-  try {
-    return JSON.parse(utf8.decode(message.body)) as T
-  } catch (error) {
-    throw new BorgError('malformed', `${message.kind}: body is not valid UTF-8 JSON`, { cause: error })
-  }
-}
-
-/** A JSON body that must be an object (fields are checked by the caller). */
-export function readObject(message: Pick<Incoming, 'body' | 'bodyType' | 'kind'>): Record<string, unknown> {
-  const b = readJson(message)
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new BorgError('malformed', `${message.kind}: body is not an object`)
-  return b as Record<string, unknown>
 }

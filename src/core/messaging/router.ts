@@ -7,18 +7,9 @@
  * transport, since the handler throws).
  */
 import { BorgError } from '../errors.js'
-import type { Incoming } from './message.js'
-import type { MessageHandler, Responder } from './transport.js'
-
-/** Who may send one message kind; docs/protocol.md §6.4 lists every kind's rule. */
-export interface SenderRule {
-  /** How the rule reads in docs and logs: 'anyone', "this node's own key", … */
-  readonly name: string
-  /** One rule object serving several kinds (the tree's) names each kind's rule here. */
-  nameFor?(kind: string): string
-  /** Why this message's sender may not send it here, or undefined when it may. */
-  refuse(message: Incoming): string | undefined
-}
+import type { Incoming } from '../wire/message.js'
+import type { Refusal, SenderRule } from '../wire/sender-rule.js'
+import type { MessageHandler, Responder } from '../wire/transport.js'
 
 /** Public requests (status, membership lists, stored data): any signed sender may ask. */
 export const ANYONE: SenderRule = { name: 'anyone', refuse: () => undefined }
@@ -29,13 +20,6 @@ export function ownKey(nodeId: string): SenderRule {
     name: "this node's own key",
     refuse: (m) => (m.fromHex === nodeId ? undefined : `${m.kind} is accepted only from this node's own key`),
   }
-}
-
-/** A sender refused by a kind's rule. */
-export interface Refusal {
-  kind: string
-  from: string
-  reason: string
 }
 
 export class MessageRouter {

@@ -32,10 +32,10 @@ import { storedChunkLength, type Manifest } from '../../core/storage/manifest.js
 import { openRemoval } from '../../core/storage/removal.js'
 import type { Member } from '../../core/tree/types.js'
 import type { MembershipChange } from '../../core/tree/member-view.js'
-import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../../core/cell/types.js'
 import type { ManifestStore } from './manifest-store.js'
 import { FILES_CODECS, MAX_HAS_IDS, type AuditResult } from './messages.js'
+import { Periodic } from '../../core/time/periodic.js'
 
 export interface StewardOptions {
   /** Audit every held manifest this often, ms. */
@@ -74,8 +74,9 @@ export interface StewardPeers {
 }
 
 export class FileSteward {
-  private timer?: Timer
-  private watchTimer?: Timer
+  /** The audit round (every auditMs, jittered) and the look at both trees (every watchMs). */
+  private readonly rounds: Periodic
+  private readonly watches: Periodic
   private running = false
   private stopped = false
   /** Shard cells that left and whose files are not audited yet, with the list they left (their rankings). */
@@ -89,26 +90,25 @@ export class FileSteward {
     private readonly manifests: ManifestStore,
     private readonly peers: StewardPeers,
     private readonly options: StewardOptions,
-  ) {}
+  ) {
+    this.rounds = new Periodic({ clock: ctx.clock, everyMs: options.auditMs, jitter: { random: ctx.random, fraction: 0.2 }, run: () => this.round(), onError: () => {} })
+    this.watches = new Periodic({
+      clock: ctx.clock,
+      everyMs: options.watchMs,
+      run: () => this.watch(),
+      onError: (error) => ctx.log.warn(`steward: watch failed: ${error.message}`, 'steward-watch'),
+    })
+  }
 
   start(): void {
-    this.schedule()
-    this.scheduleWatch()
+    this.rounds.start()
+    this.watches.start()
   }
 
   stop(): void {
     this.stopped = true
-    this.timer?.cancel()
-    this.watchTimer?.cancel()
-  }
-
-  private scheduleWatch(): void {
-    if (this.stopped) return
-    this.watchTimer = this.ctx.clock.after(this.options.watchMs, () =>
-      void this.watch()
-        .catch((error: Error) => this.ctx.log.warn(`steward: watch failed: ${error.message}`, 'steward-watch'))
-        .finally(() => this.scheduleWatch()),
-    )
+    this.rounds.stop()
+    this.watches.stop()
   }
 
   /**
@@ -183,12 +183,6 @@ export class FileSteward {
     }
   }
 
-  private schedule(): void {
-    if (this.stopped) return
-    const jitter = 0.8 + 0.4 * this.ctx.random.float()
-    this.timer = this.ctx.clock.after(this.options.auditMs * jitter, () => void this.round())
-  }
-
   /** One round: replicate and audit every held manifest. */
   async round(): Promise<void> {
     if (this.running || this.stopped) return
@@ -211,7 +205,6 @@ export class FileSteward {
       this.ctx.log.warn(`steward: round failed: ${(error as Error).message}`, 'steward-round')
     } finally {
       this.running = false
-      this.schedule()
     }
   }
 

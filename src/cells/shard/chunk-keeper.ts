@@ -9,9 +9,9 @@
  * also re-hashes a few stored chunks; a corrupt one is deleted and the next
  * audit puts a good copy back.
  */
-import type { Timer } from '../../core/wire/clock.js'
 import type { OrganContext } from '../../core/cell/types.js'
 import type { ChunkStore } from './chunk-store.js'
+import { Periodic } from '../../core/time/periodic.js'
 
 export interface KeeperOptions {
   /** A round (collect, scrub) this often, ms. */
@@ -25,7 +25,7 @@ export interface KeeperOptions {
 export const DEFAULT_KEEPER: KeeperOptions = { roundMs: 10 * 60_000, graceMs: 24 * 3_600_000, scrubPerRound: 256 }
 
 export class ChunkKeeper {
-  private timer?: Timer
+  private readonly rounds: Periodic
   private running = false
   private stopped = false
   /** hash → when it was last stored or vouched for (monotonic ms). */
@@ -41,26 +41,22 @@ export class ChunkKeeper {
     private readonly keep: (hash: string) => boolean = () => false,
   ) {
     this.startedAt = ctx.clock.monotonic()
+    // round() reports its own failures.
+    this.rounds = new Periodic({ clock: ctx.clock, everyMs: options.roundMs, jitter: { random: ctx.random, fraction: 0.2 }, run: () => this.round(), onError: () => {} })
   }
 
   start(): void {
-    this.schedule()
+    this.rounds.start()
   }
 
   stop(): void {
     this.stopped = true
-    this.timer?.cancel()
+    this.rounds.stop()
   }
 
   /** A chunk was just stored or vouched for. */
   touch(hash: string): void {
     this.leases.set(hash, this.ctx.clock.monotonic())
-  }
-
-  private schedule(): void {
-    if (this.stopped) return
-    const jitter = 0.8 + 0.4 * this.ctx.random.float()
-    this.timer = this.ctx.clock.after(this.options.roundMs * jitter, () => void this.round())
   }
 
   async round(): Promise<void> {
@@ -76,7 +72,6 @@ export class ChunkKeeper {
       this.ctx.log.warn(`keeper: round failed: ${(error as Error).message}`, 'keeper-round')
     } finally {
       this.running = false
-      this.schedule()
     }
   }
 

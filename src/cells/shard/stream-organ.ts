@@ -16,7 +16,6 @@ import { formatEndpoint, parseEndpoint } from '../../core/net/endpoint.js'
 import { parseSize } from '../../core/storage/size.js'
 import { ownTreeMembers } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
-import type { Timer } from '../../core/wire/clock.js'
 import { AllowList, Consent } from '../../core/stream/consent.js'
 import { StreamIntake } from '../../core/stream/intake.js'
 import { ownerIdentity } from '../../core/stream/owner-identity.js'
@@ -27,6 +26,7 @@ import { registerStreamRoutes } from '../../core/stream/routes.js'
 import { StreamSources } from '../../core/stream/sources.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { SHARD_KIND } from './messages.js'
+import { Periodic } from '../../core/time/periodic.js'
 
 export interface StreamOrganOptions {
   limits?: Partial<StreamLimits>
@@ -48,7 +48,8 @@ export class StreamOrgan implements Organ {
   readonly allowed: AllowList
   private readonly pending: PendingOffers
   private opened?: Promise<void>
-  private sweeper?: Timer
+  /** Partials are swept a few times per stale period (at most every 10 min). */
+  private readonly sweeps: Periodic
   private stopped = false
 
   constructor(
@@ -58,6 +59,12 @@ export class StreamOrgan implements Organ {
     if (!ctx.dataDir) throw new BorgError('usage', 'the stream organ needs a data directory')
     const dir = join(ctx.dataDir, 'streams')
     this.receiver = new StreamReceiver({ dir, transport: ctx.transport, log: ctx.log, clock: ctx.clock, limits: options.limits, freeDisk: options.freeDisk })
+    this.sweeps = new Periodic({
+      clock: ctx.clock,
+      everyMs: Math.max(1_000, Math.min(10 * 60_000, Math.floor(this.receiver.limits.staleMs / 4))),
+      run: async () => void (await this.receiver.sweep()),
+      onError: (error) => ctx.log.warn(`streams: sweep failed: ${error.message}`, 'stream-sweep'),
+    })
     this.allowed = new AllowList(dir, ctx.log)
     this.pending = new PendingOffers(ctx.clock)
     this.sources = new StreamSources(ctx.clock, ctx.log)
@@ -84,31 +91,22 @@ export class StreamOrgan implements Organ {
   start(): void {
     this.opened ??= Promise.all([this.receiver.open(), this.allowed.open()]).then(() => undefined)
     this.opened.then(
-      () => this.scheduleSweep(),
+      () => {
+        if (!this.stopped) this.sweeps.start()
+      },
       (error) => this.ctx.log.error(`streams: cannot open the stream store: ${(error as Error).message}`),
     )
   }
 
   stop(): void {
     this.stopped = true
-    this.sweeper?.cancel()
+    this.sweeps.stop()
   }
 
   status(): Record<string, unknown> {
     return { ...this.intake.counters, ...this.receiver.counters, pending: this.pending.count, sources: this.sources.count, ...this.sources.counters }
   }
 
-  /** Partials are swept a few times per stale period (at most every 10 min). */
-  private scheduleSweep(): void {
-    if (this.stopped) return
-    const every = Math.max(1_000, Math.min(10 * 60_000, Math.floor(this.receiver.limits.staleMs / 4)))
-    this.sweeper = this.ctx.clock.after(every, () => {
-      this.receiver
-        .sweep()
-        .catch((error: Error) => this.ctx.log.warn(`streams: sweep failed: ${error.message}`, 'stream-sweep'))
-        .finally(() => this.scheduleSweep())
-    })
-  }
 }
 
 /**

@@ -20,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from './lib/process-organism.js'
+import { ProcessOrganism, waitFor, type NodeProcess } from './lib/process-organism.js'
 import { rankHolders } from '../src/core/storage/placement.js'
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '5' }, 'watch-ms': { type: 'string', default: '90000' }, verbose: { type: 'boolean', default: false } } })
@@ -47,23 +47,6 @@ async function copies(chunks: string[]): Promise<number[]> {
   )
 }
 
-async function shardStates() {
-  return Promise.all(
-    organism.alive().map(async (node) => {
-      const status = await organism.monitorStatus(node)
-      const shard = status.cells.find((c) => c.name === 'shard')!
-      return { node, id: status.nodeId, state: shard.state, size: shard.treeSize }
-    }),
-  )
-}
-
-async function oneTreeEach(): Promise<void> {
-  await waitFor('one shard tree and one file-manager tree', async () => {
-    const all = await Promise.all(organism.alive().map((n) => organism.status(n)))
-    return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
-  }, 120_000, 1000)
-}
-
 async function put(node: NodeProcess, file: string, bytes: Uint8Array): Promise<{ id: string; chunks: string[] }> {
   await writeFile(file, bytes)
   const r = await organism.exec(node.home, ['shard', 'put', file, '--json'], { timeoutMs: 120_000 })
@@ -78,11 +61,11 @@ async function main(): Promise<void> {
   try {
     const first = await organism.add([], CELLS)
     for (let i = 1; i < 5; i++) await organism.add([first.index], CELLS)
-    await oneTreeEach()
+    await organism.oneTreeEach(['shard', 'files'])
     for (const n of organism.nodes) await organism.exec(n.home, ['id', 'new', '--json'])
     const results: { trial: number; firstGet: string; detectMs: number | null; healMs: number | null; copies: number[] }[] = []
     for (let trial = 0; trial < TRIALS; trial++) {
-      const states = await shardStates()
+      const states = await organism.cellStates('shard')
       const root = states.find((s) => s.state === 'root')!
       const entry = states.find((s) => s !== root)!
       const data = randomBytes(6 * 1024 * 1024 + 777)
@@ -103,7 +86,7 @@ async function main(): Promise<void> {
       let healMs: number | null = null
       let now: number[] = []
       while (Date.now() - killedAt < WATCH_MS && (detectMs === null || healMs === null)) {
-        if (detectMs === null && (await shardStates()).some((s) => s.state === 'root' && s.size === 3)) detectMs = Date.now() - killedAt
+        if (detectMs === null && (await organism.cellStates('shard')).some((s) => s.state === 'root' && s.size === 3)) detectMs = Date.now() - killedAt
         now = await copies(quiet.chunks)
         if (healMs === null && now.every((c) => c >= 3)) healMs = Date.now() - killedAt
         await new Promise((r) => setTimeout(r, 200))
@@ -114,7 +97,7 @@ async function main(): Promise<void> {
       results.push({ trial, firstGet, detectMs, healMs, copies: now })
       console.log(JSON.stringify(results.at(-1)))
       for (const v of victims) organism.launch(v, [entry.node.index], CELLS)
-      await oneTreeEach()
+      await organism.oneTreeEach(['shard', 'files'])
     }
     console.log(JSON.stringify({ trials: results.length, firstGetOk: results.filter((r) => r.firstGet === 'ok').length, detectMs: results.map((r) => r.detectMs), healMs: results.map((r) => r.healMs) }))
   } finally {

@@ -13,7 +13,8 @@ import { readRunning } from '../../src/core/node/running-file.js'
 import { ensureBundle } from './cli-bundle.js'
 
 // One wait helper for tests and benches alike (it says what it waited for and what it saw last).
-export { waitFor } from '../../test/helpers/wait-until.js'
+import { waitFor } from '../../test/helpers/wait-until.js'
+export { waitFor }
 
 const run = promisify(execFile)
 
@@ -139,6 +140,25 @@ export class ProcessOrganism {
     const running = await readRunning(node.home)
     const cells = await Promise.all(Object.values(running.cells).map((c) => this.monitorClient!.client.getJson<CellView>(c.mon, '/status', running.nodeId)))
     return { nodeId: running.nodeId, cells }
+  }
+
+  /** One cell's tree state on every live node, read from the monitors (cheap enough to poll every 200 ms). */
+  async cellStates(cell: string): Promise<{ node: NodeProcess; id: string; state: string; size?: number }[]> {
+    return Promise.all(
+      this.alive().map(async (node) => {
+        const status = await this.monitorStatus(node)
+        const view = status.cells.find((c) => c.name === cell)!
+        return { node, id: status.nodeId, state: view.state, size: view.treeSize }
+      }),
+    )
+  }
+
+  /** Wait until the live nodes form exactly one valid tree of each cell type named. */
+  async oneTreeEach(cells: string[], timeoutMs = 120_000): Promise<void> {
+    await waitFor(`one tree each of ${cells.join(', ')} over the live nodes`, async () => {
+      const all = await Promise.all(this.alive().map((n) => this.status(n)))
+      return cells.flatMap((cell) => treeProblems(cell, all)).length === 0 ? all : undefined
+    }, timeoutMs, 1000)
   }
 
   async stopAll(): Promise<void> {

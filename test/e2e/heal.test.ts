@@ -13,28 +13,17 @@
  * - A holder (a tree's root, or the node the put entered by, in some trials)
  *   dies at various moments of a put: the put completes and the file reads back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { readFile, writeFile } from 'node:fs/promises'
 import { createHash, randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { reservePortSlot } from '../helpers/port-slots.js'
-import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
+import { processOrganismForFile } from './process-organism-for-file.js'
+import { waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 import { rankHolders } from '../../src/core/storage/placement.js'
 
 const PASS = 'correct horse battery staple'
 const CELLS = 'shard,files'
-// A slot of ports no other test run holds (test/helpers/port-slots.ts).
-const slot = await reservePortSlot()
-const organism = new ProcessOrganism(slot.portBaseAt(slot.first), { BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
-let work = ''
-afterAll(async () => {
-  const deaths = organism.deathReport()
-  if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
-  await organism.stopAll()
-  await slot.release()
-  if (work) await rm(work, { recursive: true, force: true })
-})
+const { organism, work } = await processOrganismForFile('heal', { BORG_LOG_LEVEL: 'warn', BORG_PASSPHRASE: PASS })
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const chunkPath = (n: NodeProcess, hash: string) => join(n.home, 'node', 'cells', 'shard', 'store', 'chunks', hash.slice(0, 2), hash)
@@ -69,31 +58,13 @@ async function copies(chunks: string[]): Promise<number[]> {
   )
 }
 
-async function shardStates(): Promise<{ node: NodeProcess; id: string; state: string; size?: number }[]> {
-  return Promise.all(
-    organism.alive().map(async (node) => {
-      const status = await organism.monitorStatus(node)
-      const shard = status.cells.find((c) => c.name === 'shard')!
-      return { node, id: status.nodeId, state: shard.state, size: shard.treeSize }
-    }),
-  )
-}
-
-async function oneTreeEach(): Promise<void> {
-  await waitFor('one shard tree and one file-manager tree of the live nodes', async () => {
-    const all = await Promise.all(organism.alive().map((n) => organism.status(n)))
-    return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
-  }, 120_000, 1000)
-}
-
 /** Warnings the live nodes logged that a chunk had no live copy. */
 const lostWarnings = () => organism.alive().flatMap((n) => n.log.join('').split('\n').filter((l) => l.includes('has no live copy')))
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'borg-heal-e2e-'))
   const first = await organism.add([], CELLS)
   for (let i = 1; i < 5; i++) await organism.add([first.index], CELLS)
-  await oneTreeEach()
+  await organism.oneTreeEach(['shard', 'files'])
   for (const n of organism.nodes) expect((await borg(n, 'id', 'new', '--json')).code).toBe(0)
 }, 200_000)
 
@@ -101,7 +72,7 @@ describe('healing across five node processes with default settings', () => {
   it('reads on the first try after kill -9 of the shard root and a holder, and makes every copy up within 30 s of detection without a read', async () => {
     const trials: { firstGet: boolean; detectMs: number; healMs: number }[] = []
     for (let trial = 0; trial < 3; trial++) {
-      const states = await shardStates()
+      const states = await organism.cellStates('shard')
       const root = states.find((s) => s.state === 'root')!
       const entry = states.find((s) => s !== root)!
       const read = randomBytes(4 * 1024 * 1024 + 99)
@@ -122,7 +93,7 @@ describe('healing across five node processes with default settings', () => {
       const firstGet = got.code === 0 && sha(await readFile(out)) === sha(read)
 
       // Detection: the live nodes' shard tree has dropped the dead (a new root with 3 members).
-      const detected = await waitFor('the shard tree to drop the dead', async () => ((await shardStates()).some((s) => s.state === 'root' && s.size === 3) ? true : undefined), 60_000, 200)
+      const detected = await waitFor('the shard tree to drop the dead', async () => ((await organism.cellStates('shard')).some((s) => s.state === 'root' && s.size === 3) ? true : undefined), 60_000, 200)
       const detectMs = Date.now() - killedAt
       const healed = await waitFor('3 copies of every chunk of the unread file', async () => ((await copies(quiet.chunks)).every((c) => c >= 3) ? true : undefined), 60_000, 250).catch(() => undefined)
       const healMs = healed ? Date.now() - killedAt : Infinity
@@ -132,7 +103,7 @@ describe('healing across five node processes with default settings', () => {
       expect(lostWarnings()).toEqual([])
 
       for (const v of victims) organism.launch(v, [entry.node.index], CELLS)
-      await oneTreeEach()
+      await organism.oneTreeEach(['shard', 'files'])
     }
     console.log(`heal: first gets ok ${trials.filter((t) => t.firstGet).length}/${trials.length}; ms from kill to detection ${trials.map((t) => t.detectMs).join(', ')}; to 3 copies ${trials.map((t) => t.healMs).join(', ')}`)
     expect(trials.map((t) => t.firstGet)).toEqual(trials.map(() => true))
@@ -140,7 +111,7 @@ describe('healing across five node processes with default settings', () => {
   }, 600_000)
 
   it('has a holder drop a copy a reader found bad, and makes a good one up within 30 s', async () => {
-    const states = await shardStates()
+    const states = await organism.cellStates('shard')
     const data = randomBytes(3 * 1024 * 1024)
     const writer = states[0]!
     const { id, chunks } = await put(writer.node, data, 'corrupt-me.bin')
@@ -197,7 +168,7 @@ describe('healing across five node processes with default settings', () => {
       expect(back.code, back.stderr).toBe(0)
       expect(sha(back.stdout)).toBe(sha(data))
       organism.launch(victim, [reader.index], CELLS)
-      await oneTreeEach()
+      await organism.oneTreeEach(['shard', 'files'])
     }
   }, 600_000)
 })

@@ -6,21 +6,19 @@
  * owner-only removal, encryption readable only after `id restore`, bad ids
  * and empty files with their documented exit codes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, readFile, readdir, rm, stat as fileStat, writeFile } from 'node:fs/promises'
 import { spawn } from 'node:child_process'
 import { ensureBundle } from '../../scripts/lib/cli-bundle.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { reservePortSlot } from '../helpers/port-slots.js'
-import { ProcessOrganism, treeProblems, waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
+import { processOrganismForFile } from './process-organism-for-file.js'
+import { waitFor, type NodeProcess } from '../../scripts/lib/process-organism.js'
 
 const PASS = 'correct horse battery staple'
 // Scrubs every 2 s and audits every 3 s, so a corrupt chunk is found and repaired within the test.
-// A slot of ports no other test run holds (test/helpers/port-slots.ts).
-const slot = await reservePortSlot()
-const organism = new ProcessOrganism(slot.portBaseAt(slot.first), {
+const { organism, work } = await processOrganismForFile('storage', {
   BORG_HEARTBEAT_MS: '500',
   BORG_LOG_LEVEL: 'warn',
   BORG_PASSPHRASE: PASS,
@@ -28,15 +26,7 @@ const organism = new ProcessOrganism(slot.portBaseAt(slot.first), {
   BORG_FILES_AUDIT_MS: '3000',
 })
 const CELLS = 'shard,files'
-let work = ''
 let mnemonic = ''
-afterAll(async () => {
-  const deaths = organism.deathReport()
-  if (deaths) console.error(`nodes that died on their own:\n${deaths}`)
-  await organism.stopAll()
-  await slot.release()
-  if (work) await rm(work, { recursive: true, force: true })
-})
 
 /** The CLI as a child process the test can kill. */
 function spawnCli(home: string, args: string[]) {
@@ -61,15 +51,11 @@ async function nodeIdOf(node: NodeProcess): Promise<string> {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'borg-storage-e2e-'))
   const first = await organism.add([], CELLS)
   for (let i = 1; i < 4; i++) await organism.add([first.index], CELLS)
   // The last node offers only 2 MiB: it fills up, refuses, and placement goes elsewhere.
   await organism.add([first.index], CELLS, { BORG_SHARD_QUOTA: '2M' })
-  await waitFor('one shard tree and one file-manager tree', async () => {
-    const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
-    return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
-  }, 90_000, 1000)
+  await organism.oneTreeEach(['shard', 'files'], 90_000)
   const created = await borg(owner(), 'id', 'new', '--json')
   expect(created.code, created.stderr).toBe(0)
   mnemonic = JSON.parse(created.stdout.toString()).mnemonic
@@ -97,10 +83,7 @@ describe('storage across five node processes', () => {
     expect(sha(await readFile(out))).toBe(sha(data))
     // Bring them back for what follows (same identities).
     for (const v of victims) organism.launch(v, [0], CELLS)
-    await waitFor('the victims back in the trees', async () => {
-      const all = await Promise.all(organism.nodes.map((n) => organism.status(n)))
-      return [...treeProblems('shard', all), ...treeProblems('files', all)].length === 0 ? all : undefined
-    }, 90_000, 1000)
+    await organism.oneTreeEach(['shard', 'files'], 90_000) // the victims back in the trees
 
     // A holder killed while a larger put is under way: the put moves down the ranking and completes.
     const big = randomBytes(24 * 1024 * 1024)

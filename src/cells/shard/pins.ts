@@ -5,42 +5,31 @@
  * this node even when its holders are gone or unreachable. Persisted at
  * `<cell data>/pins.json` (crash-safe), as file id → its chunk names.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
-import { writeFileAtomic } from '../../core/store/atomic-file.js'
+import { JsonStateFile } from '../../core/store/json-file.js'
 import { isSha256Hex } from '../../core/storage/names.js'
 
 export class PinSet {
-  private readonly path: string
+  private readonly file: JsonStateFile
   /** file id → chunk names. */
   private readonly files = new Map<string, string[]>()
   /** chunk name → how many pinned files name it. */
   private readonly chunks = new Map<string, number>()
-  private saving: Promise<void> = Promise.resolve()
 
   constructor(
     dataDir: string,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.path = join(dataDir, 'pins.json')
+    this.file = new JsonStateFile(join(dataDir, 'pins.json'), log, { name: 'pins', warnKey: 'pins-corrupt' })
   }
 
   async open(): Promise<void> {
-    const text = await readFile(this.path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined
-      throw e
-    })
-    if (text === undefined) return
-    try {
-      const saved = JSON.parse(text) as Record<string, unknown>
-      for (const [id, chunks] of Object.entries(saved)) {
-        if (isSha256Hex(id) && Array.isArray(chunks) && chunks.every(isSha256Hex)) this.add(id, chunks)
-      }
-    } catch (error) {
-      // Keeping too little is safe (the file's holders still have it); refusing to start is not.
-      this.log.warn(`pins: ${this.path} is unreadable (${(error as Error).message}); starting with no pins`, 'pins-corrupt')
+    const saved = await this.file.load()
+    if (typeof saved !== 'object' || saved === null) return
+    for (const [id, chunks] of Object.entries(saved)) {
+      if (isSha256Hex(id) && Array.isArray(chunks) && chunks.every(isSha256Hex)) this.add(id, chunks)
     }
   }
 
@@ -87,13 +76,8 @@ export class PinSet {
 
   /** Saves are queued, so the file on disk always follows the latest state. */
   private save(): Promise<void> {
-    const snapshot = JSON.stringify(Object.fromEntries(this.files))
-    this.saving = this.saving
-      .catch(() => {})
-      .then(() => writeFileAtomic(this.path, snapshot, 0o600))
-      .catch((error: Error) => {
-        throw new BorgError('internal', `pins: cannot save ${this.path}: ${error.message}`)
-      })
-    return this.saving
+    return this.file.save(JSON.stringify(Object.fromEntries(this.files))).catch((error: Error) => {
+      throw new BorgError('internal', `pins: cannot save ${this.file.path}: ${error.message}`)
+    })
   }
 }

@@ -7,41 +7,31 @@
  * The allow-list is `<streams dir>/allow.json`, written crash-safe; at most
  * MAX_ALLOWED keys.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BorgError } from '../errors.js'
 import { bytesToHex } from '../bytes.js'
 import type { Logger } from '../log.js'
-import { writeFileAtomic } from '../store/atomic-file.js'
+import { JsonStateFile } from '../store/json-file.js'
 import { isKeyIdHex, parseKeyIdHex } from '../crypto/key-id.js'
 
 export const MAX_ALLOWED = 1024
 
 export class AllowList {
-  private readonly path: string
+  private readonly file: JsonStateFile
   private readonly keys = new Set<string>()
-  private saving: Promise<void> = Promise.resolve()
 
   constructor(
     dir: string,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.path = join(dir, 'allow.json')
+    this.file = new JsonStateFile(join(dir, 'allow.json'), log, { name: 'allowed keys', warnKey: 'allow-corrupt' })
   }
 
   async open(): Promise<void> {
-    const text = await readFile(this.path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined
-      throw e
-    })
-    if (text === undefined) return
-    try {
-      const saved = JSON.parse(text) as { keys?: unknown }
-      for (const key of Array.isArray(saved.keys) ? saved.keys : []) if (isKeyIdHex(key) && this.keys.size < MAX_ALLOWED) this.keys.add(key)
-    } catch (error) {
-      // Allowing too few is safe (their offers wait for the owner); refusing to start is not.
-      this.log.warn(`streams: ${this.path} is unreadable (${(error as Error).message}); starting with an empty allow-list`, 'allow-corrupt')
-    }
+    // Allowing too few is safe (their offers wait for the owner).
+    const saved = (await this.file.load()) as { keys?: unknown } | undefined
+    const keys = typeof saved === 'object' && saved !== null && Array.isArray(saved.keys) ? saved.keys : []
+    for (const key of keys) if (isKeyIdHex(key) && this.keys.size < MAX_ALLOWED) this.keys.add(key)
   }
 
   has(key: string): boolean {
@@ -70,9 +60,7 @@ export class AllowList {
   }
 
   private save(): Promise<void> {
-    const text = `${JSON.stringify({ keys: this.list() }, null, 2)}\n`
-    this.saving = this.saving.catch(() => {}).then(() => writeFileAtomic(this.path, text))
-    return this.saving
+    return this.file.save(`${JSON.stringify({ keys: this.list() }, null, 2)}\n`)
   }
 }
 

@@ -33,9 +33,15 @@ async function statuses(nodes: NodeProcess[]): Promise<Status[]> {
   return Promise.all(nodes.map((n) => organism.monitorStatus(n)))
 }
 
+let lastProblems = ''
 async function converged(nodes: NodeProcess[]): Promise<Status[] | undefined> {
   const all = await statuses(nodes)
-  return CELLS.every((cell) => treeProblems(cell, all).length === 0) ? all : undefined
+  const problems = CELLS.flatMap((cell) => treeProblems(cell, all))
+  // What still stands between the nodes and one valid tree per cell, when it changes (BORG_BENCH_VERBOSE=1).
+  const text = problems.slice(0, 6).join('; ')
+  if (process.env.BORG_BENCH_VERBOSE && text !== lastProblems) log(`  ${problems.length} problem(s): ${text}`)
+  lastProblems = text
+  return problems.length === 0 ? all : undefined
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -91,6 +97,7 @@ async function measurePing(nodes: NodeProcess[]): Promise<{ medianMs: number; p9
 
 async function main(): Promise<void> {
   log(`starting ${N} nodes at once (${values.binary ? `binary ${values.binary}` : 'node bundle'}, heartbeat ${values.heartbeat} ms)`)
+  organism.contactWaitS = 180
   const started = Date.now()
   const first = await organism.add([])
   for (let i = 1; i < N; i++) await organism.add([first.index])

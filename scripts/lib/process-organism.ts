@@ -60,6 +60,12 @@ export class ProcessOrganism {
     this.command = binary ? { file: binary, args: [] } : { file: process.execPath, args: [ensureBundle()] }
   }
 
+  /**
+   * Seconds a joining node keeps trying its contacts (`--contact-wait`; the CLI's default when
+   * unset). Dozens of processes started at once on two cores take longer than the default to answer.
+   */
+  contactWaitS?: number
+
   async add(contacts: number[], cells = 'all', env: Record<string, string> = {}): Promise<NodeProcess> {
     const home = await mkdtemp(join(tmpdir(), 'borg-e2e-'))
     const node: NodeProcess = { index: this.nodes.length, home, portBase: this.basePort + this.nodes.length * 100, log: [], env }
@@ -72,6 +78,7 @@ export class ProcessOrganism {
   launch(node: NodeProcess, contacts: number[], cells = 'all'): void {
     const args = [...this.command.args, 'node', 'join', '--foreground', '--cells', cells, '--port-base', String(node.portBase)]
     for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + 13350}`)
+    if (this.contactWaitS !== undefined && contacts.length > 0) args.push('--contact-wait', String(this.contactWaitS))
     const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, ...node.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })
     const keep = (chunk: Buffer) => {
       node.log.push(chunk.toString())

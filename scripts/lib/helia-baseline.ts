@@ -19,16 +19,12 @@
  * and libp2p tree is large. It is installed on first use into
  * ${XDG_CACHE_HOME:-~/.cache}/borg-bench/helia with its own package.json (HELIA_DEPENDENCIES,
  * exact versions that run on Node 20; see the comment there) and reused while that list is
- * unchanged. The runner is copied there so its imports resolve against that node_modules.
- * Nothing here throws: any failure, timeout included, is `{ ok: false, reason }`.
+ * unchanged. The runner is copied there so its imports resolve against that node_modules
+ * (the install and the process handling are scripts/lib/baseline-kit.ts, shared with the
+ * Hyperdrive baseline). Nothing here throws: any failure, timeout included, is `{ ok: false, reason }`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { homedir, tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { baselineCacheDir, fileSha, MB, runBaseline, type BaselineSystem } from './baseline-kit.js'
 
 export type HeliaBaselineResult =
   | { ok: true; version: string; putMBps: number; getMBps: number; putMs: number; getMs: number; bytes: number; peakRssKb?: number }
@@ -66,253 +62,29 @@ export const HELIA_DEPENDENCIES: Readonly<Record<string, string>> = {
   'datastore-fs': '11.0.4',
 }
 
-const MB = 1e6
-const INSTALL_TIMEOUT_MS = 15 * 60_000
-/** Per phase (put, get): two minutes plus one second per MB, i.e. it fails below ~1 MB/s. */
-const phaseTimeoutMs = (bytes: number) => 120_000 + (bytes / MB) * 1000
-const RUNNER = fileURLToPath(new URL('./helia-runner.mjs', import.meta.url))
-const TIME = '/usr/bin/time'
-const PEAK = 'HELIA_PEAK_KB='
+const HELIA: BaselineSystem = {
+  id: 'helia',
+  label: 'Helia',
+  dependencies: HELIA_DEPENDENCIES,
+  runner: 'helia-runner.mjs',
+  versionOf: ['@helia/utils', '@helia/bitswap', '@helia/unixfs', 'libp2p'],
+}
 
 export function heliaCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'borg-bench', 'helia')
+  return baselineCacheDir(HELIA)
 }
 
-const oneLine = (text: string, max = 400) => {
-  const line = text.replace(/\s+/g, ' ').trim()
-  return line.length > max ? `${line.slice(0, max)}…` : line
-}
-const errorText = (err: unknown) => oneLine(err instanceof Error ? err.message : String(err))
-
-/** Node, even when the caller runs on bun: the runner is a plain Node ESM script. */
-const nodeBinary = () => ((process.versions as Record<string, string | undefined>).bun ? 'node' : process.execPath)
-
-function killGroup(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-  try {
-    process.kill(-child.pid, 'SIGKILL')
-  } catch {
-    try {
-      child.kill('SIGKILL')
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-/** Runs a command in its own process group; resolves with its output, never rejects. */
-function run(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean; error?: string }> {
-  return new Promise((resolve) => {
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    const timer = setTimeout(() => {
-      timedOut = true
-      killGroup(child)
-    }, opts.timeoutMs)
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)))
-    child.on('error', (err) => {
-      clearTimeout(timer)
-      resolve({ code: null, stdout, stderr, timedOut, error: err.message })
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, timedOut })
-    })
-  })
-}
-
-/** The npm that runs us (npm_execpath under `npm run`), else the one on PATH. */
-function npmCommand(): { file: string; pre: string[] } {
-  const execPath = process.env.npm_execpath
-  if (execPath && /npm-cli\.[cm]?js$/.test(basename(execPath))) return { file: nodeBinary(), pre: [execPath] }
-  return { file: 'npm', pre: [] }
-}
-
-/** A crude cross-process lock (mkdir is atomic) so two benches do not npm install into one directory at once. */
-async function withLock<T>(dir: string, timeoutMs: number, body: () => Promise<T>): Promise<T> {
-  const lock = `${dir}.lock`
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await mkdir(lock)
-      break
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()))
-      if (age > INSTALL_TIMEOUT_MS + 60_000) await rm(lock, { recursive: true, force: true })
-      else if (Date.now() > until) throw new Error(`another Helia install holds ${lock}`)
-      else await new Promise((r) => setTimeout(r, 1000))
-    }
-  }
-  try {
-    return await body()
-  } finally {
-    await rm(lock, { recursive: true, force: true })
-  }
-}
-
-/** Installs HELIA_DEPENDENCIES into the cache directory unless already there; returns the directory. */
-async function ensureHelia(log: (line: string) => void): Promise<string> {
-  const dir = heliaCacheDir()
-  const manifest = `${JSON.stringify(
-    {
-      name: 'borg-bench-helia',
-      private: true,
-      type: 'module',
-      description: 'Installed on demand by borg scripts/lib/helia-baseline.ts (the Helia baseline of npm run bench:storage); safe to delete.',
-      dependencies: HELIA_DEPENDENCIES,
-    },
-    null,
-    2,
-  )}\n`
-  const stamp = join(dir, '.borg-installed')
-  const current = async () => existsSync(join(dir, 'node_modules')) && (await readFile(stamp, 'utf8').catch(() => '')) === manifest
-  if (await current()) return dir
-  await mkdir(dir, { recursive: true })
-  await withLock(dir, INSTALL_TIMEOUT_MS, async () => {
-    if (await current()) return
-    await rm(stamp, { force: true })
-    await writeFile(join(dir, 'package.json'), manifest)
-    log(`helia: installing ${Object.entries(HELIA_DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(' ')} into ${dir}`)
-    const started = performance.now()
-    const npm = npmCommand()
-    const env = { ...process.env }
-    // Under `npm run` these point at the repo; the install is about the cache directory only.
-    for (const key of ['npm_config_local_prefix', 'npm_config_global', 'npm_config_location', 'npm_config_workspace', 'npm_config_workspaces', 'npm_config_engine_strict', 'npm_config_ignore_scripts', 'npm_config_omit', 'npm_config_production'])
-      delete env[key]
-    const args = [...npm.pre, 'install', '--prefix', dir, '--no-audit', '--no-fund', '--ignore-scripts', '--engine-strict', '--omit=dev', '--no-update-notifier', '--loglevel=error']
-    const result = await run(npm.file, args, { cwd: dir, env, timeoutMs: INSTALL_TIMEOUT_MS })
-    if (result.timedOut) throw new Error(`npm install of Helia into ${dir} timed out after ${INSTALL_TIMEOUT_MS / 60_000} min`)
-    if (result.code !== 0) {
-      const errors = result.stderr
-        .split('\n')
-        .filter((l) => /^npm (error|ERR!)/.test(l))
-        .map((l) => l.replace(/^npm (error|ERR!)\s*/, ''))
-        .filter((l) => l && !/^at |A complete log of this run/.test(l))
-      throw new Error(`npm install of Helia into ${dir} failed (${result.error ?? `exit ${result.code}`}): ${oneLine(errors.slice(0, 5).join(' ') || result.stderr.slice(-400), 300)}`)
-    }
-    await writeFile(stamp, manifest)
-    log(`helia: installed in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-  })
-  return dir
-}
-
-async function installedVersion(dir: string): Promise<string> {
-  const of = async (name: string) => ((JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version)
-  const names = ['@helia/utils', '@helia/bitswap', '@helia/unixfs', 'libp2p']
-  return (await Promise.all(names.map(async (n) => `${n}@${await of(n)}`))).join(' ')
-}
-
-async function fileSha(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const piece of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer)
-  return hash.digest('hex')
-}
-
-/** One runner process (under /usr/bin/time when present): its first stdout line as JSON, then its exit and peak RSS. */
-class Runner {
-  private readonly child: ChildProcess
-  private stdout = ''
-  private stderr = ''
-  private readonly exited: Promise<number | null>
-  private spawnError?: string
-
-  constructor(dir: string, args: string[], timed: boolean) {
-    const node = nodeBinary()
-    const script = join(dir, 'helia-runner.mjs')
-    const [file, argv] = timed ? [TIME, ['-f', `${PEAK}%M`, node, script, ...args]] : [node, [script, ...args]]
-    this.child = spawn(file, argv, { cwd: dir, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()))
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)))
-    this.child.stdin!.on('error', () => {})
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (err) => {
-        this.spawnError = err.message
-        resolve(null)
-      })
-      this.child.on('close', (code) => resolve(code))
-    })
-  }
-
-  /** What went wrong, from the runner's stderr, for a reason line. */
-  problem(): string {
-    if (this.spawnError) return this.spawnError
-    const lines = this.stderr.split('\n').filter((l) => l.trim() && !l.startsWith(PEAK))
-    const failed = lines.findIndex((l) => l.includes('failed:'))
-    return oneLine((failed >= 0 ? lines.slice(failed, failed + 2) : lines.slice(-2)).join(' ') || 'no output', 300)
-  }
-
-  /** Resolves with the first stdout line as JSON; rejects when the process ends first or the time is up. */
-  async firstLine<T>(what: string, timeoutMs: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const line = new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const end = this.stdout.indexOf('\n')
-        if (end >= 0) resolve(this.stdout.slice(0, end))
-      }
-      this.child.stdout!.on('data', check)
-      check()
-      void this.exited.then((code) => {
-        check()
-        reject(new Error(`${what} ended (${this.spawnError ?? `exit ${code}`}) without a result: ${this.problem()}`))
-      })
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs)
-    })
-    try {
-      return JSON.parse(await line) as T
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  /** Closes stdin (the runner's signal to stop) and waits for the exit, killing it after timeoutMs. */
-  async finish(timeoutMs: number): Promise<{ code: number | null; peakKb?: number }> {
-    this.child.stdin!.end()
-    const timer = setTimeout(() => killGroup(this.child), timeoutMs)
-    const code = await this.exited
-    clearTimeout(timer)
-    const peak = new RegExp(`${PEAK}(\\d+)`).exec(this.stderr)
-    return { code, peakKb: peak ? Number(peak[1]) : undefined }
-  }
-
-  /** Kills the process group if still running and waits (up to 5 s) for it to be gone. */
-  async kill(): Promise<void> {
-    killGroup(this.child)
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))])
-  }
-}
-
-export async function heliaBaseline(file: string, log: (line: string) => void): Promise<{ ok: true; version: string; putMBps: number; getMBps: number; putMs: number; getMs: number; bytes: number; peakRssKb?: number } | { ok: false; reason: string }> {
-  const runners: Runner[] = []
-  let work: string | undefined
-  try {
-    const size = (await stat(file)).size
-    let dir: string
-    try {
-      dir = await ensureHelia(log)
-    } catch (err) {
-      return { ok: false, reason: errorText(err) }
-    }
-    await copyFile(RUNNER, join(dir, 'helia-runner.mjs'))
-    const version = await installedVersion(dir)
-    const timed = existsSync(TIME)
+export function heliaBaseline(file: string, log: (line: string) => void): Promise<HeliaBaselineResult> {
+  return runBaseline(HELIA, file, log, async ({ version, timed, size, work, phaseMs, start }): Promise<HeliaBaselineResult> => {
     const sha = await fileSha(file)
-    work = await mkdtemp(join(tmpdir(), 'borg-helia-'))
-    const phaseMs = phaseTimeoutMs(size)
-
-    const a = new Runner(dir, ['put', file, join(work, 'a')], timed)
-    runners.push(a)
-    const added = await a.firstLine<{ cid: string; addrs: string[]; putMs: number; bytes: number }>('Helia node A (put)', phaseMs)
+    const a = start(['put', file, join(work, 'a')])
+    const added = await a.line<{ cid: string; addrs: string[]; putMs: number; bytes: number }>(0, 'Helia node A (put)', phaseMs)
     const addr = added.addrs.find((x) => x.startsWith('/ip4/127.0.0.1/tcp/')) ?? added.addrs[0]
     if (!addr) return { ok: false, reason: 'Helia node A reported no listen address' }
     log(`helia: put ${(size / MB).toFixed(1)} MB in ${added.putMs.toFixed(0)} ms as ${added.cid}`)
 
-    const b = new Runner(dir, ['get', added.cid, addr, join(work, 'b')], timed)
-    runners.push(b)
-    const got = await b.firstLine<{ getMs: number; bytes: number; sha256: string }>('Helia node B (get)', phaseMs)
+    const b = start(['get', added.cid, addr, join(work, 'b')])
+    const got = await b.line<{ getMs: number; bytes: number; sha256: string }>(0, 'Helia node B (get)', phaseMs)
     const bEnd = await b.finish(60_000)
     const aEnd = await a.finish(60_000)
     if (added.bytes !== size || got.bytes !== size) return { ok: false, reason: `Helia moved ${added.bytes} B in and ${got.bytes} B out of a ${size} B file` }
@@ -334,10 +106,5 @@ export async function heliaBaseline(file: string, log: (line: string) => void): 
         (timed ? `; peak RSS node A ${aEnd.peakKb ?? '?'} kB, node B ${bEnd.peakKb ?? '?'} kB` : ''),
     )
     return result
-  } catch (err) {
-    return { ok: false, reason: `Helia baseline: ${errorText(err)}` }
-  } finally {
-    await Promise.all(runners.map((r) => r.kill()))
-    if (work) await rm(work, { recursive: true, force: true }).catch(() => {})
-  }
+  })
 }

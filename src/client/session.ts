@@ -216,7 +216,7 @@ export async function getFile(session: Session, options: GetFileOptions): Promis
     )
     await handle.sync()
     await handle.close()
-    // A get from the start checked the whole-file hash as the bytes went by; a resumed one checks the file.
+    // Every chunk fetched was checked against its name; a resumed file is checked whole, since its first part came from disk.
     if (fromChunk > 0) await checkWholeFile(part, manifest, session.keys)
     await rename(part, options.out)
     await rm(`${part}.json`, { force: true })

@@ -20,7 +20,7 @@ import { sha256, sha256Stream } from '../core/crypto/hash.js'
 import { backgroundSha256 } from '../core/crypto/background-hash.js'
 import type { EnvelopeSigner } from '../core/envelope/seal.js'
 import { chunksOf, DEFAULT_CHUNK_SIZE } from '../core/storage/chunking.js'
-import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, fileKeyFromMeta, openMeta, sealMeta, type FileKeys } from '../core/storage/file-crypto.js'
+import { decryptChunk, encryptChunk, ENCRYPTION_ALG, fileKey, fileKeyFromMeta, sealMeta, type FileKeys } from '../core/storage/file-crypto.js'
 import { openManifest, signManifest, storedChunkLength, type Manifest, type ManifestContent } from '../core/storage/manifest.js'
 import { manifestHolders, ownerIndexKey, rankHolders, MANIFEST_COPIES } from '../core/storage/placement.js'
 import { signRemoval } from '../core/storage/removal.js'
@@ -312,17 +312,15 @@ export class StorageClient {
     const manifest = await this.manifest(id)
     const byId = await this.members()
     let key: Uint8Array | undefined
-    let plainSha: string | undefined
     if (manifest.enc) {
       if (!options.keys) throw new BorgError('refused', `file ${id} is encrypted: its owner's identity is needed to read it`)
-      plainSha = openMeta(options.keys, manifest.enc.meta).sha256
       key = this.fileKeyOf(manifest, options.keys)
     }
     const from = options.fromChunk ?? 0
-    // The whole-file hash runs on a worker beside the per-chunk checks. A resumed get checks every chunk
-    // it fetches; the caller checks the finished file.
-    const whole = from === 0 ? backgroundSha256() : undefined
-    const plainWhole = from === 0 && key ? sha256Stream() : undefined
+    // Each byte is hashed once: every chunk is checked against its name and length, and the owner
+    // signed the manifest that lists the chunks in order, so verified chunks are the owner's file
+    // byte for byte (encrypted ones are also authenticated by AES-GCM). The whole-file hash in the
+    // manifest is computed at put; a second pass over every byte here would add no assurance.
     let fallbacks = 0
     let written = 0
     const indexes = Array.from({ length: Math.max(0, manifest.chunks.length - from) }, (_, k) => from + k)
@@ -343,17 +341,12 @@ export class StorageClient {
       },
       failure: (i, errors) => this.lostChunk(manifest, i, errors),
       deliver: async (i, stored) => {
-        await whole?.below(WINDOW_BYTES)
-        whole?.update(stored)
         const plain = key ? decryptChunk(key, i, stored) : stored
-        plainWhole?.update(plain)
         await sink(plain)
         written += plain.length
         options.onProgress?.(plain.length)
       },
     })
-    if (whole && bytesToHex(await whole.digest()) !== manifest.sha256) throw new BorgError('body-hash-mismatch', `file ${id} does not match its whole-file hash`)
-    if (plainWhole && bytesToHex(plainWhole.digest()) !== plainSha) throw new BorgError('body-hash-mismatch', `file ${id} does not decrypt to its sealed hash`)
     // Holders told of a bad copy answer first (a few seconds at most), so the audit below finds it dropped.
     await Promise.all(reports)
     // Every read is an audit: the manifest's holder counts the live copies and repairs (one-way, in the background).

@@ -7,7 +7,7 @@ import { borgHome } from '../../core/store/paths.js'
 export default class ShardGet extends BorgCommand {
   static override summary = 'Fetch a stored file by id: to stdout, or to a file with -o (resumable)'
 
-  static override description = `Chunks are fetched in parallel from their holders (the next holder on any error or timeout); every chunk is checked against its name and the whole file against the manifest's hash. Any node can serve any file: the local node needs to hold nothing.
+  static override description = `Chunks are fetched in parallel from their holders (the next holder on any error or timeout); every chunk is checked against its name and length in the owner-signed manifest before any of it is written. Any node can serve any file: the local node needs to hold nothing.
 
 With -o FILE, bytes go to FILE.borg-part and the file appears only when complete and verified; an interrupted get run again resumes from what already arrived (re-checked, not trusted). Encrypted files need your identity (BORG_PASSPHRASE or a prompt).`
 

@@ -7,7 +7,7 @@ import { borgHome } from '../../core/store/paths.js'
 export default class StreamGet extends BorgCommand {
   static override summary = 'Write a stored file to stdout in order, as its chunks arrive (for pipes into players)'
 
-  static override description = 'Chunks are fetched a window ahead and written in order, each verified before it is written; the whole-file hash is checked at the end (exit 5 if it fails, after the bytes went out). Encrypted files need your identity (BORG_PASSPHRASE or --identity and a prompt), as for shard get.'
+  static override description = 'Chunks are fetched a window ahead and written in order, each verified against its name and length in the owner-signed manifest before it is written. Encrypted files need your identity (BORG_PASSPHRASE or --identity and a prompt), as for shard get.'
 
   static override examples = ['<%= config.bin %> stream get 3f9a… | mpv -', '<%= config.bin %> stream get 3f9a… | tar xz']
 

@@ -12,7 +12,8 @@
  * Prints MB/s, ratios against the targets (get ≥ 0.8 × raw, put ≥ 0.8 × raw ÷
  * replicas) and against the baselines, then per process the CPU seconds per MB
  * and the peak RSS: the CLI's and the nodes' may not grow with the file size.
- * --chunk-sizes sweeps the chunk size (how the default was picked).
+ * --chunk-sizes sweeps the chunk size (how the default was picked); --replication pull has the
+ * holders pull copies from the first one instead of the CLI sending each (docs/storage.md).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     'no-helia': { type: 'boolean', default: false },
     'no-hyperdrive': { type: 'boolean', default: false },
     'chunk-sizes': { type: 'string', default: '1M' },
+    /** Who sends the copies (`borg shard put --replication`). */
+    replication: { type: 'string', default: 'direct' },
     binary: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -226,7 +229,7 @@ async function main(): Promise<void> {
       for (const chunkText of values['chunk-sizes']!.split(',')) {
         const env = { BORG_HOME: first.home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'error' }
         const nodesCpu0 = await nodesCpuS()
-        const put = await timed(runtime.file, [...runtime.args, 'shard', 'put', file, '--json', '--chunk-size', chunkText], env)
+        const put = await timed(runtime.file, [...runtime.args, 'shard', 'put', file, '--json', '--chunk-size', chunkText, '--replication', values.replication!], env)
         const nodesCpu1 = await nodesCpuS()
         if (put.code !== 0) throw new Error(`put failed: ${put.stderr}`)
         const { id, transferMs: putMs } = JSON.parse(put.stdout) as { id: string; transferMs: number }

@@ -23,7 +23,7 @@ import { encryptChunk, fileKeyFromMeta, fileKeysFromIdentity, openMeta, type Fil
 import type { Manifest } from '../core/storage/manifest.js'
 import { cryptoRandom } from '../core/crypto/random.js'
 import type { Peer } from '../core/wire/transport.js'
-import { StorageClient, nodeEntries, type PutResult } from './storage-client.js'
+import { StorageClient, nodeEntries, type PutResult, type Replication } from './storage-client.js'
 import { checkFileId } from '../core/storage/names.js'
 
 export interface SessionOptions {
@@ -117,6 +117,7 @@ export interface PutFileOptions {
   mime?: string
   expires?: number
   chunkSize?: number
+  replication?: Replication
   onProgress?: (done: number, total?: number) => void
 }
 
@@ -162,6 +163,7 @@ export async function putFile(session: Session, options: PutFileOptions): Promis
     mime: options.mime,
     expires: options.expires,
     chunkSize: options.chunkSize,
+    replication: options.replication,
     encrypt,
     onProgress: (bytes) => options.onProgress?.((done += bytes), total),
   })

@@ -74,8 +74,17 @@ export interface PutOptions {
   chunkSize?: number
   /** Encrypt for the owner; needs the plaintext's SHA-256 up front (the file key derives from it). */
   encrypt?: { keys: FileKeys; plaintextSha256: Uint8Array }
+  /**
+   * `direct` (default): the client sends every copy. `pull`: it sends one, and the other holders
+   * pull it from that one (`shard.chunk.fetch`), so the uploader's bytes go out once; a holder
+   * that cannot pull gets its copy from the client. docs/storage.md compares the two.
+   */
+  replication?: Replication
   onProgress?: (bytes: number) => void
 }
+
+export type Replication = 'direct' | 'pull'
+export const REPLICATIONS: readonly Replication[] = ['direct', 'pull']
 
 export interface PutResult {
   manifest: Manifest
@@ -201,7 +210,7 @@ export class StorageClient {
       chunks.push(hash)
       size += plain.length
       const at = index++
-      const upload: Promise<void> = this.uploadChunk(hash, stored, replicas, byId)
+      const upload: Promise<void> = (options.replication === 'pull' ? this.uploadOnce(hash, stored, replicas, byId) : this.uploadChunk(hash, stored, replicas, byId))
         .then((copies) => {
           fewest = Math.min(fewest, copies)
           options.onProgress?.(plain.length)
@@ -262,6 +271,52 @@ export class StorageClient {
     }
     await Promise.all(Array.from({ length: replicas }, worker))
     if (copies === 0) throw new BorgError('unavailable', `no holder took chunk ${hash.slice(0, 16)}…: ${errors.slice(0, 3).join('; ')}`)
+    return copies
+  }
+
+  /**
+   * Pull replication: the chunk goes to its best-ranked holder that takes it, and each next holder is
+   * asked to pull it from there (its own member list names that holder, so it connects nowhere a
+   * client tells it to). A holder that does not pull it gets it from the client, and a holder that
+   * fails is replaced by the next in the ranking, as with direct uploads: `replicas` copies either way.
+   */
+  private async uploadOnce(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
+    const ranked = this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH))
+    const put = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
+    const errors: string[] = []
+    let next = 0
+    let source: Member | undefined
+    while (!source && next < ranked.length) {
+      const holder = byId.get(ranked[next++]!)!
+      try {
+        await this.ask(holder, put)
+        source = holder
+      } catch (error) {
+        this.noteFailure(holder, error)
+        errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+      }
+    }
+    if (!source) throw new BorgError('unavailable', `no holder took chunk ${hash.slice(0, 16)}…: ${errors.slice(0, 3).join('; ')}`)
+    const pull = SHARD_CODECS.chunkFetch.encode({ chunks: [{ hash, length: bytes.length, from: [{ id: source.id, endpoint: source.endpoint }] }] })
+    let copies = 1
+    let pending = 0
+    const worker = async (): Promise<void> => {
+      while (copies + pending < replicas && next < ranked.length) {
+        const holder = byId.get(ranked[next++]!)!
+        pending++
+        try {
+          const reply = SHARD_CODECS.chunkFetchReply.decode(await this.ask(holder, pull))
+          if (!reply.stored.includes(hash)) await this.ask(holder, put) // it could not pull: send it
+          copies++
+        } catch (error) {
+          this.noteFailure(holder, error)
+          errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+        } finally {
+          pending--
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: replicas - 1 }, worker))
     return copies
   }
 

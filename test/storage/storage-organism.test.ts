@@ -88,6 +88,20 @@ describe('storage on five nodes', () => {
     expect(await client(entries[4]!).list(bytesToHex(owner.keyId))).toContain(id)
   }, 30_000)
 
+  it('with pull replication, sends each chunk once and has the other holders pull it: the same copies, the same file', async () => {
+    const bytes = randomBytes(3 * CHUNK + 777)
+    const fetchedBefore = nodes.reduce((sum, n) => sum + (storageOf(n).status().chunksFetched as number), 0)
+    const putsBefore = nodes.reduce((sum, n) => sum + (storageOf(n).status().chunkPuts as number), 0)
+    const put = await client(entries[1]!).put(once(bytes), { owner, replicas: 3, chunkSize: CHUNK, replication: 'pull' })
+    expect([put.replicas, put.fewestCopies]).toEqual([3, 3])
+    // One upload per chunk from the client; two pulls per chunk between holders.
+    const puts = nodes.reduce((sum, n) => sum + (storageOf(n).status().chunkPuts as number), 0) - putsBefore
+    const fetched = nodes.reduce((sum, n) => sum + (storageOf(n).status().chunksFetched as number), 0) - fetchedBefore
+    expect([puts, fetched]).toEqual([4, 8])
+    expect((await client(entries[1]!).holders(put.manifest)).map((h) => h.length)).toEqual([3, 3, 3, 3])
+    expect((await getAll(client(entries[4]!), put.manifest.id)).bytes.equals(bytes)).toBe(true)
+  }, 30_000)
+
   it('caps replicas at the network size and says so', async () => {
     const put = await client(entries[0]!).put(once(randomBytes(1000)), { owner: owner, replicas: 7, chunkSize: CHUNK })
     expect([put.replicas, put.capped, put.fewestCopies]).toEqual([5, true, 5])

@@ -26,6 +26,11 @@ export default class ShardPut extends BorgCommand {
     expires: Flags.string({ description: 'When holders may drop it: an ISO date or a duration like 30d, 12h.' }),
     node: storageNodeFlag(),
     quiet: quietFlag(),
+    replication: Flags.string({
+      description: 'Who sends the copies: direct (this machine sends every copy) or pull (it sends one; the other holders pull it from that one, so the upload goes out once).',
+      options: ['direct', 'pull'],
+      default: 'direct',
+    }),
     'chunk-size': Flags.string({ description: 'Chunk size, e.g. 256K or 4M (benchmarks; the default is measured).', hidden: true }),
   }
 
@@ -42,7 +47,7 @@ export default class ShardPut extends BorgCommand {
     const bar = progressBar(`put ${args.file === '-' ? 'stdin' : args.file}`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
       const started = performance.now()
-      const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, onProgress: (d, t) => bar.update(d, t) })
+      const result = await putFile(session, { path: args.file, replicas: flags.replicas, encrypt: flags.encrypt, name: flags.name, mime: flags.mime, expires, chunkSize, replication: flags.replication as 'direct' | 'pull', onProgress: (d, t) => bar.update(d, t) })
       bar.finish()
       const n = result.replicas
       if (result.capped) this.note(`only ${n} shard cell${n === 1 ? '' : 's'} in the network: ${n} ${n === 1 ? 'copy' : 'copies'} of each chunk instead of ${flags.replicas} (audits add the rest as nodes join)`)

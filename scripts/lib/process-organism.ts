@@ -162,10 +162,18 @@ export class ProcessOrganism {
 
   /** Wait until the live nodes form exactly one valid tree of each cell type named. */
   async oneTreeEach(cells: string[], timeoutMs = 120_000): Promise<void> {
-    await waitFor(`one tree each of ${cells.join(', ')} over the live nodes`, async () => {
-      const all = await Promise.all(this.alive().map((n) => this.status(n)))
-      return cells.flatMap((cell) => treeProblems(cell, all)).length === 0 ? all : undefined
-    }, timeoutMs, 1000)
+    let problems: string[] = []
+    try {
+      await waitFor(`one tree each of ${cells.join(', ')} over the live nodes`, async () => {
+        const all = await Promise.all(this.alive().map((n) => this.status(n)))
+        problems = cells.flatMap((cell) => treeProblems(cell, all))
+        return problems.length === 0 ? all : undefined
+      }, timeoutMs, 1000)
+    } catch (error) {
+      // What still differed, and what the nodes said: a timeout alone tells nothing.
+      const logs = this.alive().map((n) => `node ${n.index}: ${n.log.join('').split('\n').filter(Boolean).slice(-5).join(' | ')}`)
+      throw new Error(`${(error as Error).message}\nproblems: ${problems.slice(0, 12).join('; ')}\n${logs.join('\n')}`, { cause: error })
+    }
   }
 
   async stopAll(): Promise<void> {

@@ -125,6 +125,7 @@ describe('storage across five node processes', () => {
     expect(sha(await readFile(duringOut))).toBe(sha(big))
     organism.launch(holderVictim, [0], CELLS)
     organism.launch(midVictim, [0], CELLS)
+    await organism.oneTreeEach(['shard', 'files'], 90_000) // back in the trees before the next test puts
   }, 300_000)
 
   it('finds a chunk corrupted on a holder\u2019s disk and repairs it from another copy', async () => {
@@ -136,7 +137,9 @@ describe('storage across five node processes', () => {
     const { id } = JSON.parse(put.stdout.toString())
     const ids = await Promise.all(organism.nodes.map(nodeIdOf))
     const { hash, holders } = (await stat(owner(), id)).chunks[1]!
-    expect(holders).toHaveLength(3)
+    // Three copies, or one more: a put to a holder that was just coming back can time out after it stored,
+    // and the client then moves down the ranking (the keeper collects the spare copy later).
+    expect(holders.length).toBeGreaterThanOrEqual(3)
     const victim = organism.nodes.find((_, i) => holders.includes(ids[i]!))!
     const path = join(victim.home, 'node', 'cells', 'shard', 'store', 'chunks', hash.slice(0, 2), hash)
     const good = await readFile(path)

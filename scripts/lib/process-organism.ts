@@ -172,7 +172,9 @@ export class ProcessOrganism {
     } catch (error) {
       // What still differed, and what the nodes said: a timeout alone tells nothing.
       const logs = this.alive().map((n) => `node ${n.index}: ${n.log.join('').split('\n').filter(Boolean).slice(-5).join(' | ')}`)
-      throw new Error(`${(error as Error).message}\nproblems: ${problems.slice(0, 12).join('; ')}\n${logs.join('\n')}`, { cause: error })
+      // The cells that are not in a tree, and every root, as their monitors report them.
+      const views = await Promise.all(this.alive().map(async (n) => (await this.monitorStatus(n).catch(() => undefined))?.cells.filter((c) => cells.includes(c.name) && (c.state !== 'member')).map((c) => `node ${n.index} ${JSON.stringify(c).slice(0, 1500)}`) ?? []))
+      throw new Error(`${(error as Error).message}\nproblems: ${problems.slice(0, 12).join('; ')}\n${logs.join('\n')}\n${views.flat().join('\n')}`, { cause: error })
     }
   }
 

@@ -247,31 +247,11 @@ export class StorageClient {
    * this put are tried last: a dead one costs one failure, not one per chunk).
    */
   private async uploadChunk(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
-    const ranked = this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH))
-    const message = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
-    let next = 0
-    let copies = 0
-    let pending = 0
-    const errors: string[] = []
-    // Each worker moves down the ranking only when its own holder failed, so exactly `replicas` succeed.
-    const worker = async (): Promise<void> => {
-      while (copies + pending < replicas && next < ranked.length) {
-        const holder = byId.get(ranked[next++]!)!
-        pending++
-        try {
-          await this.ask(holder, message)
-          copies++
-        } catch (error) {
-          this.noteFailure(holder, error)
-          errors.push(`${holder.endpoint}: ${(error as Error).message}`)
-        } finally {
-          pending--
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: replicas }, worker))
-    if (copies === 0) throw new BorgError('unavailable', `no holder took chunk ${hash.slice(0, 16)}…: ${errors.slice(0, 3).join('; ')}`)
-    return copies
+    const holders = this.rankingFor(hash, byId)
+    const put = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
+    const placed = await holders.place(replicas, (holder) => this.ask(holder, put))
+    if (placed.length === 0) throw holders.noneTook()
+    return placed.length
   }
 
   /**
@@ -281,43 +261,21 @@ export class StorageClient {
    * fails is replaced by the next in the ranking, as with direct uploads: `replicas` copies either way.
    */
   private async uploadOnce(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
-    const ranked = this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH))
+    const holders = this.rankingFor(hash, byId)
     const put = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
-    const errors: string[] = []
-    let next = 0
-    let source: Member | undefined
-    while (!source && next < ranked.length) {
-      const holder = byId.get(ranked[next++]!)!
-      try {
-        await this.ask(holder, put)
-        source = holder
-      } catch (error) {
-        this.noteFailure(holder, error)
-        errors.push(`${holder.endpoint}: ${(error as Error).message}`)
-      }
-    }
-    if (!source) throw new BorgError('unavailable', `no holder took chunk ${hash.slice(0, 16)}…: ${errors.slice(0, 3).join('; ')}`)
+    const [source] = await holders.place(1, (holder) => this.ask(holder, put))
+    if (!source) throw holders.noneTook()
     const pull = SHARD_CODECS.chunkFetch.encode({ chunks: [{ hash, length: bytes.length, from: [{ id: source.id, endpoint: source.endpoint }] }] })
-    let copies = 1
-    let pending = 0
-    const worker = async (): Promise<void> => {
-      while (copies + pending < replicas && next < ranked.length) {
-        const holder = byId.get(ranked[next++]!)!
-        pending++
-        try {
-          const reply = SHARD_CODECS.chunkFetchReply.decode(await this.ask(holder, pull))
-          if (!reply.stored.includes(hash)) await this.ask(holder, put) // it could not pull: send it
-          copies++
-        } catch (error) {
-          this.noteFailure(holder, error)
-          errors.push(`${holder.endpoint}: ${(error as Error).message}`)
-        } finally {
-          pending--
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: replicas - 1 }, worker))
-    return copies
+    const pulled = await holders.place(replicas - 1, async (holder) => {
+      const reply = SHARD_CODECS.chunkFetchReply.decode(await this.ask(holder, pull))
+      if (!reply.stored.includes(hash)) await this.ask(holder, put) // it could not pull: send it
+    })
+    return 1 + pulled.length
+  }
+
+  /** A chunk's holders, best-ranked first (those that failed during this command last), to place copies on. */
+  private rankingFor(hash: string, byId: Map<string, Member>): HolderRanking {
+    return new HolderRanking(hash, this.liveFirst(rankHolders(hash, byId.keys()).slice(0, SEARCH_DEPTH)).map((id) => byId.get(id)!), (holder, error) => this.noteFailure(holder, error))
   }
 
   /** The manifest to its file managers (by id and by owner); they keep each other's copies up afterwards. */
@@ -616,4 +574,47 @@ export function servedBadBytes(error: unknown): boolean {
   if (error.code === 'body-hash-mismatch') return true
   const cause = (error as { cause?: unknown }).cause
   return error.code === 'bad-reply' && cause instanceof BorgError && cause.code === 'body-hash-mismatch'
+}
+
+/**
+ * Moves down a chunk's ranking, one cursor shared by every placement: each
+ * worker takes the next holder only when its own failed, so exactly the
+ * number asked for succeed when enough holders are there.
+ */
+class HolderRanking {
+  private next = 0
+  private readonly errors: string[] = []
+
+  constructor(
+    private readonly hash: string,
+    private readonly ranked: Member[],
+    private readonly onFailure: (holder: Member, error: unknown) => void,
+  ) {}
+
+  /** Up to `want` holders on which `copy` succeeded, in the order they were placed. */
+  async place(want: number, copy: (holder: Member) => Promise<unknown>): Promise<Member[]> {
+    const placed: Member[] = []
+    let pending = 0
+    const worker = async (): Promise<void> => {
+      while (placed.length + pending < want && this.next < this.ranked.length) {
+        const holder = this.ranked[this.next++]!
+        pending++
+        try {
+          await copy(holder)
+          placed.push(holder)
+        } catch (error) {
+          this.onFailure(holder, error)
+          this.errors.push(`${holder.endpoint}: ${(error as Error).message}`)
+        } finally {
+          pending--
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: want }, worker))
+    return placed
+  }
+
+  noneTook(): BorgError {
+    return new BorgError('unavailable', `no holder took chunk ${this.hash.slice(0, 16)}…: ${this.errors.slice(0, 3).join('; ')}`)
+  }
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_FETCH, parseFetch } from '../../src/cells/shard/chunk-fetch.js'
+import { fetchRequest, MAX_FETCH } from '../../src/core/storage/audit-messages.js'
+
+/** The checks the shard.chunk.fetch codec applies to a decoded body. */
+const parseFetch = (body: unknown) => fetchRequest(body, 'shard.chunk.fetch').chunks
 
 const hash = 'ab'.repeat(32)
 const from = [{ id: 'cd'.repeat(33), endpoint: '127.0.0.1:13350' }]

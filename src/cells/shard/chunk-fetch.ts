@@ -8,24 +8,18 @@
  * once and never pass through the auditor.
  */
 import { BorgError } from '../../core/errors.js'
-import { fetchRequest, type FetchItem } from '../../core/storage/audit-messages.js'
+import type { FetchItem } from '../../core/storage/audit-messages.js'
 import { pullWindow } from '../../core/stream/pull-window.js'
 import { request } from '../../core/messaging/requests.js'
 import type { Transport } from '../../core/wire/transport.js'
-import { SHARD_CODECS, SHARD_KIND, chunkOfReply } from './messages.js'
+import { SHARD_CODECS, chunkOfReply } from './messages.js'
 
-export { MAX_FETCH } from '../../core/storage/audit-messages.js'
 /** Chunks pulled at once by one fetch. */
 const FETCH_WINDOW = 8
 
 export interface FetchOutcome {
   stored: string[]
   failed: { hash: string; error: string }[]
-}
-
-/** The chunks of a `shard.chunk.fetch` body (what SHARD_CODECS.chunkFetch decodes), for callers holding a parsed body. */
-export function parseFetch(body: unknown): FetchItem[] {
-  return fetchRequest(body, SHARD_KIND.chunkFetch).chunks
 }
 
 /** Pull the chunks from their holders, each from the next one on a failure; `store` keeps each verified one. Failures are reported per chunk. */

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { BorgError } from '../../src/core/errors.js'
 import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../../src/core/wire/message.js'
 import { codecsFor, TREE_CODECS } from '../../src/core/tree/codec.js'
-import { message, reusableMessage } from '../../src/core/tree/body-pool.js'
+import { message, reuse } from '../../src/core/tree/body-pool.js'
 import { contactsMessage, heartbeatReplyMessage } from '../../src/core/tree/fast-json.js'
 import { KIND, type HeartbeatReply } from '../../src/core/tree/messages.js'
 import { MemberTable } from '../../src/core/tree/members.js'
@@ -82,7 +82,7 @@ describe('tree codec', () => {
   })
 
   it('a reused body decodes once and the result is shared', () => {
-    const m = reusableMessage(KIND.join, { member: { id: 'ed' + 'c'.repeat(64), endpoint: 'n3' } })
+    const m = reuse(message(KIND.join, { member: { id: 'ed' + 'c'.repeat(64), endpoint: 'n3' } }))
     const c = codecsFor(new MemberTable())
     const first = c.join.decode(incoming(m))
     expect(c.join.decode(incoming(m))).toBe(first)

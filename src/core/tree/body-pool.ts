@@ -51,11 +51,6 @@ export function isReused(body: Uint8Array): boolean {
   return reusedBodies.has(body)
 }
 
-/** A message to be sent many times: encoded once (see reuse()). */
-export function reusableMessage(kind: string, value: unknown): Outgoing {
-  return reuse(message(kind, value))
-}
-
 /**
  * The same message with its body moved into bytes kept for reuse: 16 KB slabs
  * that hold only such bodies. A pooled Buffer slice would pin its whole 8 KB

@@ -124,7 +124,7 @@ export function treeDecoder(table?: MemberTable) {
     }
   }
   const asOp = (v: unknown): RosterOp => asOpWith(v, asMember)
-  /** What reused bodies decoded to (see reusableMessage): shared by every receiver, never mutated. */
+  /** What reused bodies decoded to (see reuse() in body-pool.ts): shared by every receiver, never mutated. */
   const decoded = new WeakMap<Uint8Array, unknown>()
   const memo = <T>(m: Incoming, decode: (m: Incoming) => T): T => {
     if (!isReused(m.body)) return decode(m)

@@ -2,7 +2,7 @@
  * The two properties every message codec keeps (src/core/codec/codec.ts):
  * 1. a value survives encode → decode unchanged;
  * 2. any body (arbitrary JSON, a valid body with one field replaced by
- *    arbitrary JSON, random bytes, the wrong body type) decodes to a value or
+ *    arbitrary JSON, random bytes of every body type, the wrong body type) decodes to a value or
  *    to a BorgError `malformed` (or `invalid-input`, where docs/protocol.md
  *    names it), never to another error.
  * A table's test passes an arbitrary for every codec in it: TypeScript makes
@@ -13,6 +13,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { AnyCodec, Codec, ValueOf } from '../../src/core/codec/codec.js'
 import { BorgError } from '../../src/core/errors.js'
+import { concatBytes } from '../../src/core/bytes.js'
 import { BodyType, type Incoming } from '../../src/core/wire/message.js'
 
 export const REFUSALS = new Set(['malformed', 'invalid-input'])
@@ -65,7 +66,9 @@ export function describeCodecs<T extends Record<string, AnyCodec>>(name: string,
             fc.property(arbitrary, (value) => {
               const message = codec.encode(value)
               expect(message.kind).toBe(codec.kind)
-              const decoded = codec.decode({ kind: codec.kind, body: message.body ?? new Uint8Array(0), bodyType: message.bodyType ?? BodyType.binary })
+              // A parts body travels as its index followed by the parts.
+              const body = concatBytes(message.body ?? new Uint8Array(0), ...(message.parts ?? []))
+              const decoded = codec.decode({ kind: codec.kind, body, bodyType: message.bodyType ?? BodyType.binary })
               expect(decoded).toEqual(value)
               // Encoding what was decoded gives the same bytes (nothing is lost or reordered).
               expect(codec.encode(decoded).body).toEqual(message.body)
@@ -94,7 +97,7 @@ export function describeCodecs<T extends Record<string, AnyCodec>>(name: string,
         })
         it('decodes random bytes of either body type to a value or a refusal', () => {
           fc.assert(
-            fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(BodyType.json, BodyType.binary), (body, bodyType) => {
+            fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(BodyType.json, BodyType.binary, BodyType.parts), (body, bodyType) => {
               decodeOrRefuse(codec, { kind: codec.kind, body, bodyType })
             }),
             { numRuns: RUNS },

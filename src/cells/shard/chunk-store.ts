@@ -4,7 +4,8 @@
  * `<dir>/chunks/<first 2 hex>/<hash>`; the fan-out keeps directories small.
  *
  * Writes go through writeFileAtomic (temp file in the same fan-out directory,
- * fsync, rename, fsync the directory), so after a crash only complete chunks
+ * fsync, rename, fsync the directory), or for a batch writeFilesAtomic (the
+ * same steps as one group commit), so after a crash only complete chunks
  * exist under their names; open() removes the leftover temp files.
  *
  * Reads are verified: a chunk whose bytes no longer hash to its name is
@@ -20,7 +21,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { BorgError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/log.js'
-import { fsyncDirectory, writeFileAtomic } from '../../core/store/atomic-file.js'
+import { fsyncDirectory, writeFileAtomic, writeFilesAtomic } from '../../core/store/atomic-file.js'
 import { isSha256Hex } from '../../core/storage/names.js'
 
 export interface ChunkStoreOptions {
@@ -197,6 +198,79 @@ export class ChunkStore {
     })
   }
 
+  /**
+   * Store many chunks as one group commit (src/core/store/atomic-file.ts:
+   * all written, all fsynced, all renamed, each directory fsynced once), each
+   * already checked against its name by the caller (a transport checks every
+   * part of a parts body against its signed hash). One outcome per item, in
+   * order: `full` when the quota has no room for it. Resolves only once every
+   * stored chunk is durable; throws (storing none of the new ones for
+   * certain) when the disk fails.
+   */
+  async putMany(items: readonly { hash: string; bytes: Uint8Array }[]): Promise<('stored' | 'exists' | 'full')[]> {
+    const paths = items.map((item) => this.pathOf(item.hash))
+    return this.withLocks(
+      items.map((item) => item.hash),
+      async () => {
+        const outcomes: ('stored' | 'exists' | 'full' | undefined)[] = []
+        const fresh: number[] = []
+        const seen = new Set<string>()
+        for (let k = 0; k < items.length; k++) {
+          const { hash, bytes } = items[k]!
+          if (seen.has(hash)) {
+            outcomes.push('exists') // the same chunk twice in one batch
+            continue
+          }
+          seen.add(hash)
+          const existing = await readIfExists(paths[k]!)
+          if (existing !== undefined) {
+            if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) {
+              this.counters.existed++
+              this.markVerified(hash, bytes.byteLength)
+              outcomes.push('exists')
+              continue
+            }
+            this.reportCorrupt(hash, 'found while storing it again')
+            await this.removeFile(paths[k]!)
+          }
+          if (this.used + this.reserved + bytes.byteLength > this.quotaBytes) {
+            this.counters.refusedFull++
+            outcomes.push('full')
+            continue
+          }
+          this.reserved += bytes.byteLength
+          fresh.push(k)
+          outcomes.push(undefined)
+        }
+        const freshBytes = fresh.reduce((sum, k) => sum + items[k]!.bytes.byteLength, 0)
+        try {
+          for (const prefix of new Set(fresh.map((k) => items[k]!.hash.slice(0, 2)))) await this.ensureFanout(prefix)
+          await writeFilesAtomic(fresh.map((k) => ({ path: paths[k]!, data: items[k]!.bytes })))
+        } catch (error) {
+          // Some may have been renamed into place before the failure: count what is on disk now.
+          for (const k of fresh) {
+            const size = await fileSize(paths[k]!)
+            if (size === undefined) continue
+            this.used += size
+            this.counters.chunks++
+          }
+          throw error
+        } finally {
+          this.reserved -= freshBytes
+        }
+        for (const k of fresh) {
+          const { hash, bytes } = items[k]!
+          this.markVerified(hash, bytes.byteLength)
+          this.used += bytes.byteLength
+          this.counters.chunks++
+          this.counters.stored++
+          outcomes[k] = 'stored'
+        }
+        return outcomes as ('stored' | 'exists' | 'full')[]
+      },
+    )
+  }
+
   /** The chunk's bytes, verified; undefined when missing or found corrupt (then it is deleted). */
   async get(hash: string): Promise<Uint8Array | undefined> {
     const path = this.pathOf(hash)
@@ -310,6 +384,23 @@ export class ChunkStore {
     } finally {
       // Drop the entry unless another operation queued behind us.
       if (this.locks.get(hash) === tail) this.locks.delete(hash)
+    }
+  }
+
+  /** `task` under the locks of every hash at once (registered in one synchronous step, so two batches cannot deadlock). */
+  private async withLocks<T>(hashes: readonly string[], task: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(hashes)]
+    const previous = unique.map((hash) => this.locks.get(hash) ?? Promise.resolve())
+    const result = Promise.all(previous).then(task)
+    const tail = result.then(
+      () => {},
+      () => {},
+    )
+    for (const hash of unique) this.locks.set(hash, tail)
+    try {
+      return await result
+    } finally {
+      for (const hash of unique) if (this.locks.get(hash) === tail) this.locks.delete(hash)
     }
   }
 

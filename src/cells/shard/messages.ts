@@ -5,8 +5,8 @@
  * signed envelope's bytes; everything else is JSON.
  */
 import { bytesToHex } from '../../core/bytes.js'
-import { bool, int, list, sha256Hex } from '../../core/codec/checks.js'
-import { binaryCodec, codecTable, shapeCodec, type ValueOf } from '../../core/codec/codec.js'
+import { bool, int, list, literal, refusedAs, sha256Hex } from '../../core/codec/checks.js'
+import { binaryCodec, codecTable, partsCodec, shapeCodec, type ValueOf } from '../../core/codec/codec.js'
 import { sha256 } from '../../core/crypto/hash.js'
 import { AUDIT_CODECS, CHUNK_FETCH_KIND, CHUNK_HAS_KIND, chunkFailure } from '../../core/storage/audit-messages.js'
 import { chunkFromReply } from '../../core/storage/chunk-reply.js'
@@ -17,6 +17,9 @@ export const SHARD_KIND = {
   members: 'shard.members',
   chunkPut: 'shard.chunk.put',
   chunkGet: 'shard.chunk.get',
+  /** Many chunks in one signed exchange (body type parts): the bulk path of put and get. */
+  chunksPut: 'shard.chunks.put',
+  chunksGet: 'shard.chunks.get',
   chunkHas: CHUNK_HAS_KIND,
   chunkFetch: CHUNK_FETCH_KIND,
   /** A reader got bytes that do not match the chunk's name: the holder hashes its copy again. */
@@ -25,6 +28,13 @@ export const SHARD_KIND = {
   pin: 'shard.pin',
   unpin: 'shard.unpin',
 } as const
+
+/** Chunks per `shard.chunks.put` / `shard.chunks.get`. */
+export const MAX_BATCH_CHUNKS = 64
+/** A holder puts at most this many chunk bytes in one `shard.chunks.get.reply`; the rest of the request is left for the next. */
+export const MAX_BATCH_REPLY_BYTES = 32 * 1024 * 1024
+/** What a holder did with each chunk of a `shard.chunks.put`, in order. */
+export const PUT_OUTCOMES = ['stored', 'exists', 'refused', 'full'] as const
 
 /** Most replicas a file may ask for; a holder accepts chunks it ranks within this (plus slack) for. */
 export const MAX_REPLICAS = 8
@@ -41,6 +51,13 @@ export const SHARD_CODECS = codecTable({
   chunkGet: shapeCodec(SHARD_KIND.chunkGet, { hash: sha256Hex }),
   /** The chunk, read with chunkOfReply. */
   chunkGetReply: binaryCodec(`${SHARD_KIND.chunkGet}.reply`),
+  /** Chunks, each named by its hash in the signed index. */
+  chunksPut: partsCodec(SHARD_KIND.chunksPut, {}, MAX_BATCH_CHUNKS),
+  /** One outcome per chunk, in order: `refused` (not a chosen holder here), `full` (no room). */
+  chunksPutReply: shapeCodec(`${SHARD_KIND.chunksPut}.reply`, { results: list(literal(...PUT_OUTCOMES), MAX_BATCH_CHUNKS), freeBytes: int() }),
+  chunksGet: shapeCodec(SHARD_KIND.chunksGet, { hashes: refusedAs('invalid-input', list(sha256Hex, MAX_BATCH_CHUNKS, 1)) }),
+  /** The chunks this holder has, in request order; `absent`: indexes into the request it does not have. Neither: ask again. */
+  chunksGetReply: partsCodec(`${SHARD_KIND.chunksGet}.reply`, { absent: list(int(0, MAX_BATCH_CHUNKS - 1), MAX_BATCH_CHUNKS) }, MAX_BATCH_CHUNKS),
   ...AUDIT_CODECS,
   chunkCorrupt: shapeCodec(SHARD_KIND.chunkCorrupt, { hash: sha256Hex }),
   chunkCorruptReply: shapeCodec(`${SHARD_KIND.chunkCorrupt}.reply`, { hash: sha256Hex, held: bool, dropped: bool }),

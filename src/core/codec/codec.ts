@@ -7,12 +7,13 @@
  * says so), never to another error.
  */
 import { BorgError } from '../errors.js'
-import { utf8 } from '../bytes.js'
+import { bytesToHex, hexToBytes, utf8 } from '../bytes.js'
+import { encodePartsIndex, openParts } from '../envelope/parts.js'
 import { BodyType, type Incoming, type Outgoing, type Target } from '../wire/message.js'
 import { isRecord, object, type Check, type Infer, type Shape } from './checks.js'
 
 /** What a decoder reads of a message. */
-export type Body = Pick<Incoming, 'kind' | 'body' | 'bodyType'>
+export type Body = Pick<Incoming, 'kind' | 'body' | 'bodyType' | 'split'>
 
 export interface Codec<T> {
   readonly kind: string
@@ -69,6 +70,52 @@ export function binaryCodec(kind: string): Codec<Uint8Array> {
     decode: (message) => {
       if (message.bodyType !== BodyType.binary) throw new BorgError('malformed', `${message.kind}: body is not binary`)
       return message.body
+    },
+  }
+}
+
+/** A part of a parts message, named by the hex SHA-256 of its bytes. */
+export interface NamedPart {
+  hash: string
+  bytes: Uint8Array
+}
+
+/**
+ * A JSON head with the fields of `shape` and content-addressed parts (body
+ * type parts, src/core/envelope/parts.ts): many chunks under one signature,
+ * each checked against its hash at the edge. The sender names each part; a
+ * wrong name only gets the message refused.
+ */
+export function partsCodec<S extends Shape>(kind: string, shape: S, maxParts: number): Codec<{ head: Infer<S>; parts: NamedPart[] }> {
+  const check = object(shape)
+  return {
+    kind,
+    encode: ({ head, parts }, to) => ({
+      kind,
+      to,
+      body: encodePartsIndex(utf8.encode(JSON.stringify(head)), parts.map((p) => ({ hash: hexToBytes(p.hash), length: p.bytes.length }))),
+      bodyType: BodyType.parts,
+      parts: parts.map((p) => p.bytes),
+    }),
+    decode: (message) => {
+      if (message.bodyType !== BodyType.parts) throw new BorgError('malformed', `${message.kind}: body is not parts`)
+      let split = message.split
+      if (!split) {
+        // Not read by a transport (which checks every part as it streams in): check it here.
+        try {
+          split = openParts(message.body)
+        } catch (error) {
+          throw new BorgError('malformed', `${message.kind}: ${(error as Error).message}`, { cause: error })
+        }
+      }
+      let head: unknown
+      try {
+        head = split.head.length === 0 ? {} : JSON.parse(fatalUtf8.decode(split.head))
+      } catch (error) {
+        throw new BorgError('malformed', `${message.kind}: head is not valid UTF-8 JSON`, { cause: error })
+      }
+      if (split.parts.length > maxParts) throw new BorgError('malformed', `${message.kind}: ${split.parts.length} parts, at most ${maxParts} allowed`)
+      return { head: check(head, `${message.kind}.head`), parts: split.parts.map((p) => ({ hash: bytesToHex(p.hash), bytes: p.bytes })) }
     },
   }
 }

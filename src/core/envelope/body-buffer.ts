@@ -16,6 +16,12 @@ import { BorgError } from '../errors.js'
 import { sha256Stream } from '../crypto/hash.js'
 
 const EMPTY = new Uint8Array(0)
+
+/** What hashes a body as it is written: SHA-256 of all of it, or a parts body's checks (parts.ts). May throw a BorgError to refuse. */
+export interface BodyHasher {
+  update(bytes: Uint8Array): void
+  digest(): Uint8Array
+}
 const FIRST_STEP = 64 * 1024
 /** Past this many bytes in segments, the body moves into one buffer of its full length. */
 const WHOLE_AFTER = 1024 * 1024
@@ -31,12 +37,11 @@ export class BodyBuffer {
   private hashed = 0
   private charged = 0
   private written = 0
-  private readonly hash = sha256Stream()
-
-  /** `reserve` is asked before each step and throws a BorgError to refuse it. */
+  /** `reserve` is asked before each step and throws a BorgError to refuse it; `hash` sees every byte once, in order. */
   constructor(
     readonly length: number,
     private readonly reserve?: (bytes: number) => void,
+    private readonly hash: BodyHasher = sha256Stream(),
   ) {}
 
   get filled(): number {
@@ -57,7 +62,7 @@ export class BodyBuffer {
     }
   }
 
-  /** SHA-256 of everything written. */
+  /** The hasher's digest: SHA-256 of everything written (of a parts body's index). */
   digest(): Uint8Array {
     this.hashCurrent()
     return this.hash.digest()

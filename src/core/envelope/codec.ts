@@ -46,6 +46,10 @@ export type UnsignedHeader = Omit<EnvelopeHeader, 'signature'>
 const ZERO_ID = new Uint8Array(ID_BYTES)
 const TAIL_BYTES = ID_BYTES * 2 + TIMESTAMP_BYTES + LENGTH_BYTES + HASH_BYTES
 
+function isBodyType(value: number): value is BodyType {
+  return value === BodyType.binary || value === BodyType.json || value === BodyType.parts
+}
+
 function malformed(why: string): BorgError {
   return new BorgError('malformed', `malformed envelope: ${why}`)
 }
@@ -61,7 +65,7 @@ export function encodeSignedPart(h: UnsignedHeader): Uint8Array {
   if (h.id.length !== ID_BYTES) throw new BorgError('invalid-input', 'message id must be 16 bytes')
   if (h.ref && h.ref.length !== ID_BYTES) throw new BorgError('invalid-input', 'ref must be 16 bytes')
   if (h.bodyHash.length !== HASH_BYTES) throw new BorgError('invalid-input', 'body hash must be 32 bytes')
-  if (h.bodyType !== BodyType.binary && h.bodyType !== BodyType.json) throw new BorgError('invalid-input', 'unknown body type')
+  if (!isBodyType(h.bodyType)) throw new BorgError('invalid-input', 'unknown body type')
   let target: Uint8Array
   if (h.to.type === 'none') target = Uint8Array.of(TARGET_NONE)
   else if (h.to.type === 'node') {
@@ -123,7 +127,7 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   const flags = bytes[5]!
   if ((flags & ~KNOWN_FLAGS) !== 0) throw malformed(`unknown flags 0x${flags.toString(16)}`)
   const bodyType = bytes[6]!
-  if (bodyType !== BodyType.binary && bodyType !== BodyType.json) throw malformed(`unknown body type ${bodyType}`)
+  if (!isBodyType(bodyType)) throw malformed(`unknown body type ${bodyType}`)
   const kindLength = bytes[7]!
 
   const senderOffset = PREFIX_BYTES + kindLength

@@ -13,7 +13,9 @@
 import { BorgError } from '../errors.js'
 import { concatBytes } from '../bytes.js'
 import type { Incoming } from '../wire/message.js'
+import { BodyType } from '../wire/message.js'
 import { BodyBuffer } from './body-buffer.js'
+import { PartsHasher } from './parts.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
 import { MAX_HEADER_BYTES } from './layout.js'
 import { toIncoming } from './seal.js'
@@ -44,6 +46,7 @@ export class EnvelopeReader {
   private pending: Uint8Array = EMPTY
   private admission?: Admission
   private body?: BodyBuffer
+  private parts?: PartsHasher
   private readonly declaredLength?: number
 
   constructor(
@@ -82,7 +85,10 @@ export class EnvelopeReader {
       }
       const { limits } = this.options
       this.orFail(() => limits?.admit(parsed.header.bodyLength))
-      this.body = new BodyBuffer(parsed.header.bodyLength, limits && ((bytes) => limits.reserve(bytes)))
+      const { bodyLength, bodyType, bodyHash } = parsed.header
+      // A parts body is checked part by part against its signed index (parts.ts), each byte hashed once.
+      if (bodyType === BodyType.parts) this.parts = new PartsHasher(bodyLength, bodyHash)
+      this.body = new BodyBuffer(bodyLength, limits && ((bytes) => limits.reserve(bytes)), this.parts)
       data = this.pending.subarray(parsed.headerLength)
       this.pending = EMPTY
     }
@@ -106,12 +112,15 @@ export class EnvelopeReader {
     if (!admission) throw this.verifier.reject(new BorgError('malformed', 'malformed envelope: truncated header'))
     const body = this.body!
     if (body.filled < body.length) this.fail(new BorgError('malformed', 'malformed envelope: truncated body'))
+    let digest!: Uint8Array
+    this.orFail(() => (digest = body.digest()))
     try {
-      this.verifier.complete(admission, body.digest())
+      this.verifier.complete(admission, digest)
     } catch (error) {
       throw withHeader(error as BorgError, admission.header)
     }
-    return { header: admission.header, incoming: toIncoming(admission.header, body.bytes(), admission.senderHex) }
+    const bytes = body.bytes()
+    return { header: admission.header, incoming: toIncoming(admission.header, bytes, admission.senderHex, this.parts?.split(bytes)) }
   }
 
   /** The stream broke off: release the reservation and report why. */

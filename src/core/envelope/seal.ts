@@ -11,6 +11,7 @@ import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../wire/messa
 import type { Random } from '../wire/random.js'
 import { encodeSignedPart, parseHeader, type EnvelopeHeader } from './codec.js'
 import { ID_BYTES } from './layout.js'
+import { openParts } from './parts.js'
 
 /** Anything that can sign envelopes: its key id and a signature function for that algorithm. */
 export interface EnvelopeSigner {
@@ -33,7 +34,11 @@ export interface Sealed {
   header: EnvelopeHeader
   headerBytes: Uint8Array
   body: Uint8Array
+  /** A parts body's parts, sent after `body` (the index). */
+  parts: readonly Uint8Array[]
 }
+
+const NO_PARTS: readonly Uint8Array[] = []
 
 const EMPTY = new Uint8Array(0)
 
@@ -41,6 +46,10 @@ export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOpt
   const body = message.body ?? EMPTY
   // An absent body is an empty binary body (an empty "JSON" body would not parse).
   const bodyType = message.body ? (message.bodyType ?? BodyType.binary) : BodyType.binary
+  if (message.parts && bodyType !== BodyType.parts) throw new BorgError('invalid-input', `${message.kind}: parts need body type parts`)
+  const parts = message.parts ?? NO_PARTS
+  let bodyLength = body.length
+  for (const part of parts) bodyLength += part.length
   const unsigned = {
     expectsReply: options.expectsReply ?? false,
     bodyType,
@@ -50,18 +59,24 @@ export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOpt
     id: options.id ?? options.random.bytes(ID_BYTES),
     ref: options.ref,
     timestamp: Math.floor(options.timestamp),
-    bodyLength: body.length,
+    bodyLength,
+    // A parts body's hash is that of its index, `body` (parts.ts).
     bodyHash: message.bodyHash ?? sha256(body),
   }
   const signedPart = encodeSignedPart(unsigned)
   const signature = signer.sign(signedPart)
   const header = { ...unsigned, signature }
-  return { header, headerBytes: concatBytes(signedPart, signature), body }
+  return { header, headerBytes: concatBytes(signedPart, signature), body, parts }
 }
 
 export function sealToBytes(signer: EnvelopeSigner, message: Outgoing, options: SealOptions): Uint8Array {
   const sealed = seal(signer, message, options)
-  return concatBytes(sealed.headerBytes, sealed.body)
+  return concatBytes(sealed.headerBytes, sealed.body, ...sealed.parts)
+}
+
+/** Total bytes of a sealed envelope on the wire. */
+export function sealedLength(sealed: Sealed): number {
+  return sealed.headerBytes.length + sealed.header.bodyLength
 }
 
 /** Check the header's signature over its signed part. */
@@ -90,13 +105,13 @@ export function open(bytes: Uint8Array): { header: EnvelopeHeader; body: Uint8Ar
   if (bytes.length > expectedLength) throw new BorgError('malformed', 'malformed envelope: trailing bytes after body')
   verifyHeaderSignature(header, signedPart)
   const body = bytes.subarray(headerLength, expectedLength)
-  checkBodyHash(header, sha256(body))
+  checkBodyHash(header, header.bodyType === BodyType.parts ? openParts(body).indexHash : sha256(body))
   return { header, body }
 }
 
 /** The protocol-facing view of a verified envelope. */
-export function toIncoming(header: EnvelopeHeader, body: Uint8Array, senderHex: string): Incoming {
-  return {
+export function toIncoming(header: EnvelopeHeader, body: Uint8Array, senderHex: string, split?: Incoming['split']): Incoming {
+  const incoming: Incoming = {
     kind: header.kind,
     from: header.sender,
     fromHex: senderHex,
@@ -109,4 +124,6 @@ export function toIncoming(header: EnvelopeHeader, body: Uint8Array, senderHex: 
     expectsReply: header.expectsReply,
     bodyHash: header.bodyHash,
   }
+  if (split) incoming.split = split
+  return incoming
 }

@@ -12,7 +12,9 @@ import { BorgError, type ErrorCode } from '../errors.js'
 import { bytesToHex, equalBytes } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
 import type { Clock } from '../wire/clock.js'
+import { BodyType } from '../wire/message.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
+import { openParts } from './parts.js'
 import { ReplayCache } from './replay-cache.js'
 import { checkBodyHash, verifyHeaderSignature } from './seal.js'
 
@@ -149,7 +151,15 @@ export class EnvelopeVerifier {
     }
     const admission = this.admit(parsed.header, parsed.signedPart, asReply)
     const body = bytes.subarray(parsed.headerLength)
-    this.complete(admission, sha256(body))
+    let digest: Uint8Array
+    try {
+      // A parts body is named by its index, and each part is checked against it (parts.ts).
+      digest = parsed.header.bodyType === BodyType.parts ? openParts(body).indexHash : sha256(body)
+    } catch (error) {
+      if (error instanceof BorgError) this.abort(admission, error)
+      throw error
+    }
+    this.complete(admission, digest)
     return { header: parsed.header, body, senderHex: admission.senderHex }
   }
 

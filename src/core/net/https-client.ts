@@ -15,7 +15,7 @@ import { parseJsonBody } from '../codec/codec.js'
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
-import { seal, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
+import { seal, sealedLength, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeStream } from '../envelope/reader.js'
@@ -214,13 +214,14 @@ export class WireClient {
       const response = await request(`${originOf(endpoint)}${MESSAGE_PATH}`, {
         method: 'POST',
         dispatcher: this.agent,
-        headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealed.headerBytes.length + sealed.body.length) },
+        headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealedLength(sealed)) },
         // A small message goes out as one buffer, written at once (a stream takes extra turns of the
-        // event loop, which time exchanges would count as transit); a bulk body as two chunks, not copied.
+        // event loop, which time exchanges would count as transit); a bulk body (or a parts body's
+        // parts) as separate chunks, not copied.
         body:
-          sealed.body.length <= SMALL_BODY_BYTES
-            ? Buffer.concat([sealed.headerBytes, sealed.body])
-            : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body)], { objectMode: false }),
+          sealed.header.bodyLength <= SMALL_BODY_BYTES
+            ? Buffer.concat([sealed.headerBytes, sealed.body, ...sealed.parts])
+            : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body), ...sealed.parts.map(toBuffer)], { objectMode: false }),
         signal: controller.signal,
         headersTimeout: remaining,
         bodyTimeout: remaining,

@@ -21,7 +21,7 @@ import type { Random } from '../wire/random.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
 import type { ReadError } from '../envelope/reader.js'
-import { seal, type EnvelopeSigner } from '../envelope/seal.js'
+import { seal, sealedLength, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import { createCard } from './card.js'
 import type { TlsMaterial } from './cert.js'
@@ -251,12 +251,22 @@ export class WireServer {
     const sealed = seal(signer, { ...message, to }, { timestamp: clock.now(), random, ref: request?.id })
     const headers: Record<string, string | number> = {
       'content-type': ENVELOPE_CONTENT_TYPE,
-      'content-length': sealed.headerBytes.length + sealed.body.length,
+      'content-length': sealedLength(sealed),
     }
     if (status >= 400) headers.connection = 'close'
     res.writeHead(status, headers)
-    if (sealed.body.length > 0) res.write(sealed.headerBytes)
-    res.end(sealed.body.length > 0 ? sealed.body : sealed.headerBytes)
+    if (sealed.body.length === 0) return void res.end(sealed.headerBytes)
+    if (sealed.parts.length === 0) {
+      res.write(sealed.headerBytes)
+      return void res.end(sealed.body)
+    }
+    // A parts body: its parts written as they are (not copied into one buffer), in one corked batch.
+    res.cork()
+    res.write(sealed.headerBytes)
+    res.write(sealed.body)
+    for (const part of sealed.parts) res.write(part)
+    res.end()
+    res.uncork()
   }
 
   private respondError(res: ServerResponse, code: ErrorCode, text: string, request: EnvelopeHeader | undefined): void {

@@ -17,7 +17,8 @@
  * with the same id: the real stack drops the second copy in its replay cache,
  * which `dedupe` mirrors (with it off, handlers see both copies).
  */
-import { bytesToHex } from '../bytes.js'
+import { bytesToHex, concatBytes } from '../bytes.js'
+import { openParts } from '../envelope/parts.js'
 import { BorgError, type ErrorCode } from '../errors.js'
 import { BodyType, NO_TARGET, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
@@ -66,7 +67,7 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
     if (!(timeoutMs >= 0 && timeoutMs < Infinity)) throw new RangeError(`timeoutMs must be >= 0, got ${timeoutMs}`)
     const metrics = this.sim.metrics
     const kind = metrics.kind(message.kind)
-    const body = message.body ?? EMPTY
+    const body = wholeBody(message)
     metrics.countSent(kind, body.length)
     if (!sender.alive) return metrics.countDropped(kind, 'sender-down')
     const from = sender.node
@@ -83,6 +84,7 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
       bodyType: message.bodyType ?? BodyType.binary,
       expectsReply,
     }
+    if (incoming.bodyType === BodyType.parts) incoming.split = openParts(body)
     const to = this.net.nodeAt(peer.endpoint)
     const onResult = options?.onResult
     const elapsed = this.sim.elapsed
@@ -124,7 +126,7 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
     const { flight, receiver, copy } = responder
     const metrics = this.sim.metrics
     const kind = metrics.kind(message.kind)
-    const body = message.body ?? EMPTY
+    const body = wholeBody(message)
     metrics.countSent(kind, body.length)
     if (!receiver.alive) return metrics.countDropped(kind, 'sender-down')
     if (flight.onResult === undefined) return metrics.countDropped(kind, 'no-listener')
@@ -140,6 +142,7 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
       bodyType: message.bodyType ?? BodyType.binary,
       expectsReply: false,
     }
+    if (reply.bodyType === BodyType.parts) reply.split = openParts(body)
     // Already answered or timed out: it could only arrive late, so skip the trip.
     if (flight.done) return this.dropReply(flight, reply, 'late')
     const delay = this.backDelay(flight, copy)
@@ -324,4 +327,10 @@ function shortId(id: Uint8Array): string {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/** The body as one byte string (a parts body's parts appended to its index; the simulator copies, the transports do not). */
+function wholeBody(message: Outgoing): Uint8Array {
+  const body = message.body ?? EMPTY
+  return message.parts && message.parts.length > 0 ? concatBytes(body, ...message.parts) : body
 }

@@ -5,7 +5,7 @@
  */
 
 /** Body encodings; the value is the wire byte. */
-export const BodyType = { binary: 0, json: 1 } as const
+export const BodyType = { binary: 0, json: 1, parts: 2 } as const
 export type BodyType = (typeof BodyType)[keyof typeof BodyType]
 
 /** Who a message is addressed to; signed, so it cannot be redirected. */
@@ -29,6 +29,17 @@ export interface Outgoing {
    * refused.
    */
   bodyHash?: Uint8Array
+  /**
+   * Body type `parts` only: the parts' bytes, sent after `body` (which is then
+   * the index, src/core/envelope/parts.ts) without being copied into it.
+   */
+  parts?: readonly Uint8Array[]
+}
+
+/** A part of a `parts` body, checked against its hash in the signed index. */
+export interface Part {
+  hash: Uint8Array
+  bytes: Uint8Array
 }
 
 /** A verified message a core receives. */
@@ -60,4 +71,6 @@ export interface Incoming {
    * use it so that verification and queueing delays do not count as transit.
    */
   receivedAt?: number
+  /** Body type `parts`: the head and the parts, views into `body`, each part checked against its signed entry. */
+  split?: { head: Uint8Array; parts: Part[] }
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench:storage [-- --sizes 30M,200M,1G --binary out/borg-linux-x64 --chunk-sizes 1M --no-helia --no-hyperdrive --json]
+ * npm run bench:storage [-- --sizes 30M,200M,1G --binary out/borg-linux-x64 --chunk-sizes 1M --batches 32,0 --no-helia --no-hyperdrive --json]
  *
  * Storage on a 5-node loopback organism (real processes, `--cells shard,files`),
  * driven through the real CLI: `borg shard put FILE` (replicas 3) and
@@ -12,7 +12,8 @@
  * Prints MB/s, ratios against the targets (get ≥ 0.8 × raw, put ≥ 0.8 × raw ÷
  * replicas) and against the baselines, then per process the CPU seconds per MB
  * and the peak RSS: the CLI's and the nodes' may not grow with the file size.
- * --chunk-sizes sweeps the chunk size (how the default was picked); --replication pull has the
+ * --chunk-sizes sweeps the chunk size (how the default was picked), --batches the chunks per message
+ * (0: one message per chunk, as before batching); --replication pull has the
  * holders pull copies from the first one instead of the CLI sending each (docs/storage.md).
  */
 import { execFileSync, spawn } from 'node:child_process'
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     'no-helia': { type: 'boolean', default: false },
     'no-hyperdrive': { type: 'boolean', default: false },
     'chunk-sizes': { type: 'string', default: '1M' },
+    /** Chunks per message (BORG_SHARD_BATCH; 0: one message per chunk), a list to compare in one run. */
+    batches: { type: 'string', default: '32' },
     /** Who sends the copies (`borg shard put --replication`). */
     replication: { type: 'string', default: 'direct' },
     binary: { type: 'string' },
@@ -226,15 +229,15 @@ async function main(): Promise<void> {
       const hyperdrive = values['no-hyperdrive'] ? ({ ok: false, reason: 'skipped (--no-hyperdrive)' } as const) : await hyperdriveBaseline(file, sha, log)
       if (hyperdrive.ok) log(`${sizeText} Hyperdrive ${hyperdrive.version}: put ${hyperdrive.putMBps.toFixed(1)} MB/s, get over one TCP socket ${hyperdrive.getMBps.toFixed(1)} MB/s`)
       else log(`${sizeText} Hyperdrive: ${hyperdrive.reason}`)
-      for (const chunkText of values['chunk-sizes']!.split(',')) {
-        const env = { BORG_HOME: first.home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'error' }
+      for (const [chunkText, batch] of values['chunk-sizes']!.split(',').flatMap((c) => values.batches!.split(',').map((b) => [c, b] as const))) {
+        const env = { BORG_HOME: first.home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'error', BORG_SHARD_BATCH: batch }
         const nodesCpu0 = await nodesCpuS()
         const put = await timed(runtime.file, [...runtime.args, 'shard', 'put', file, '--json', '--chunk-size', chunkText, '--replication', values.replication!], env)
         const nodesCpu1 = await nodesCpuS()
         if (put.code !== 0) throw new Error(`put failed: ${put.stderr}`)
         const { id, transferMs: putMs } = JSON.parse(put.stdout) as { id: string; transferMs: number }
         const out = join(work, `out-${sizeText}-${chunkText}`)
-        const get = await timed(runtime.file, [...runtime.args, 'shard', 'get', id, '-o', out, '--json'], { BORG_HOME: organism.nodes[2]!.home, BORG_LOG_LEVEL: 'error' })
+        const get = await timed(runtime.file, [...runtime.args, 'shard', 'get', id, '-o', out, '--json'], { BORG_HOME: organism.nodes[2]!.home, BORG_LOG_LEVEL: 'error', BORG_SHARD_BATCH: batch })
         const nodesCpu2 = await nodesCpuS()
         if (get.code !== 0) throw new Error(`get failed: ${get.stderr}`)
         if ((await fileSha(out)) !== sha) throw new Error('get returned other bytes')
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
         const row = {
           size: sizeText,
           chunk: chunkText,
+          batch: Number(batch),
           putMBps: +putMBps.toFixed(1),
           getMBps: +getMBps.toFixed(1),
           rawUpMBps: +raw.upMBps.toFixed(1),
@@ -289,7 +293,7 @@ async function main(): Promise<void> {
           processes,
         }
         rows.push(row)
-        log(`${sizeText} chunk ${chunkText}: put ${row.putTransferMBps} MB/s transfer, ${row.putMBps} whole command (${row.putRatio} of raw÷3), get ${row.getTransferMBps} / ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${processes[0]!.peakRssMB} MB get ${processes[2]!.peakRssMB} MB, nodes ${nodesPeak} MB`)
+        log(`${sizeText} chunk ${chunkText} batch ${batch}: put ${row.putTransferMBps} MB/s transfer, ${row.putMBps} whole command (${row.putRatio} of raw÷3), get ${row.getTransferMBps} / ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${processes[0]!.peakRssMB} MB get ${processes[2]!.peakRssMB} MB, nodes ${nodesPeak} MB`)
       }
       await rm(file, { force: true })
     }
@@ -297,18 +301,18 @@ async function main(): Promise<void> {
     else {
       console.log(`borg bench storage: 5 shard nodes on loopback, replicas 3, CLI ${values.binary ? 'binary' : 'node bundle'}; raw baseline: plain HTTPS between two node processes, same bytes`)
       console.log('MB/s are of the transfer itself (the whole command, with process start and identity unlock, in brackets); ratios use the transfer figures')
-      console.log('size   chunk  put MB/s        get MB/s        raw up  raw down  put/(raw÷3)  get/raw  Helia add/cat MB/s  get/Helia  Hyperdrive put/get MB/s  get/Hyperdrive')
+      console.log('size   chunk  batch  put MB/s        get MB/s        raw up  raw down  put/(raw÷3)  get/raw  Helia add/cat MB/s  get/Helia  Hyperdrive put/get MB/s  get/Hyperdrive')
       for (const r of rows) {
         const helia = r.heliaGetMBps === null ? 'n/a' : `${r.heliaPutMBps}/${r.heliaGetMBps}`
         const hyperdrive = r.hyperdriveGetMBps === null ? 'n/a' : `${r.hyperdrivePutMBps}/${r.hyperdriveGetMBps}`
-        console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${`${r.putTransferMBps} (${r.putMBps})`.padEnd(14)}  ${`${r.getTransferMBps} (${r.getMBps})`.padEnd(14)}  ${String(r.rawUpMBps).padStart(6)}  ${String(r.rawDownMBps).padStart(8)}  ${String(r.putRatio).padStart(11)}  ${String(r.getRatio).padStart(7)}  ${helia.padStart(18)}  ${String(r.getVsHelia ?? 'n/a').padStart(9)}  ${hyperdrive.padStart(23)}  ${String(r.getVsHyperdrive ?? 'n/a').padStart(14)}`)
+        console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.batch).padEnd(6)} ${`${r.putTransferMBps} (${r.putMBps})`.padEnd(14)}  ${`${r.getTransferMBps} (${r.getMBps})`.padEnd(14)}  ${String(r.rawUpMBps).padStart(6)}  ${String(r.rawDownMBps).padStart(8)}  ${String(r.putRatio).padStart(11)}  ${String(r.getRatio).padStart(7)}  ${helia.padStart(18)}  ${String(r.getVsHelia ?? 'n/a').padStart(9)}  ${hyperdrive.padStart(23)}  ${String(r.getVsHyperdrive ?? 'n/a').padStart(14)}`)
       }
       console.log('')
       console.log('per process: CPU seconds (user + system) per MB of the file, and peak RSS (over the process\'s life; the nodes\': the largest)')
-      console.log('size   chunk  operation       process                  CPU s/MB  peak RSS MB')
+      console.log('size   chunk  batch  operation       process                  CPU s/MB  peak RSS MB')
       for (const r of rows)
         for (const p of r.processes)
-          console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${p.operation.padEnd(15)} ${p.process.padEnd(23)} ${String(p.cpuSPerMB ?? 'n/a').padStart(9)}  ${String(p.peakRssMB ?? 'n/a').padStart(11)}`)
+          console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.batch).padEnd(6)} ${p.operation.padEnd(15)} ${p.process.padEnd(23)} ${String(p.cpuSPerMB ?? 'n/a').padStart(9)}  ${String(p.peakRssMB ?? 'n/a').padStart(11)}`)
     }
   } finally {
     await organism.stopAll()

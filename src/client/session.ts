@@ -24,6 +24,7 @@ import type { Manifest } from '../core/storage/manifest.js'
 import { cryptoRandom } from '../core/crypto/random.js'
 import type { Peer } from '../core/wire/transport.js'
 import { StorageClient, nodeEntries, type PutResult, type Replication } from './storage-client.js'
+import { MAX_BATCH_CHUNKS } from '../cells/shard/messages.js'
 import { checkFileId } from '../core/storage/names.js'
 
 export interface SessionOptions {
@@ -74,11 +75,18 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const windowText = (options.env ?? process.env).BORG_SHARD_WINDOW
   const window = windowText === undefined ? undefined : Number(windowText)
   if (window !== undefined && !(Number.isSafeInteger(window) && window >= 1 && window <= 256)) throw new BorgError('usage', 'BORG_SHARD_WINDOW must be a whole number of chunks, 1 to 256')
+  // BORG_SHARD_BATCH=N[/M]: at most N chunks per message, M messages in flight per holder.
+  const batchText = (options.env ?? process.env).BORG_SHARD_BATCH
+  const [batch, inFlight] = batchText === undefined ? [undefined, undefined] : batchText.split('/').map(Number)
+  if (batch !== undefined && !(Number.isSafeInteger(batch) && batch >= 0 && batch <= MAX_BATCH_CHUNKS && (inFlight === undefined || (Number.isSafeInteger(inFlight) && inFlight >= 1 && inFlight <= 64)))) {
+    throw new BorgError('usage', `BORG_SHARD_BATCH must be N or N/M: at most N chunks per message (0: one message per chunk, up to ${MAX_BATCH_CHUNKS}), M messages in flight per holder (1 to 64)`)
+  }
   const entries = await entryPeers(options.home, options.node, transport).catch(async (error: unknown) => {
     await transport.close()
     throw error
   })
-  const client = new StorageClient({ transport, ...entries, random: cryptoRandom, now: () => Date.now(), window })
+  const batches = batch === undefined ? undefined : batch === 0 ? false : { maxChunks: batch, ...(inFlight === undefined ? {} : { inFlight }) }
+  const client = new StorageClient({ transport, ...entries, random: cryptoRandom, now: () => Date.now(), window, batches })
   return { client, signer, keys, close: () => transport.close() }
 }
 

@@ -35,6 +35,7 @@ import { FILES_CODECS, FILES_KIND } from '../cells/files/messages.js'
 import { MAX_REPLICAS, SHARD_CODECS, SHARD_KIND, chunkOfReply, type PinReply } from '../cells/shard/messages.js'
 import { fetchWithRetries, pullWindow } from '../core/stream/pull-window.js'
 import { MAX_HAS } from '../core/storage/audit-messages.js'
+import { ChunkBatches, type BatchOptions } from './chunk-batches.js'
 
 export const DEFAULT_REPLICAS = 3
 /**
@@ -63,6 +64,8 @@ export interface StorageClientOptions {
   now: () => number
   window?: number
   timeoutMs?: number
+  /** How chunk puts and gets share messages (chunk-batches.ts); `false`: one message per chunk (the single-chunk kinds). */
+  batches?: Partial<Omit<BatchOptions, 'timeoutMs'>> | false
 }
 
 export interface PutOptions {
@@ -131,9 +134,25 @@ export class StorageClient {
   private readonly window: number | undefined
   private readonly timeoutMs: number
 
+  /** Chunk messages to each holder, batched; undefined: one message per chunk. */
+  readonly batches: ChunkBatches | undefined
+
   constructor(private readonly options: StorageClientOptions) {
     this.window = options.window
     this.timeoutMs = options.timeoutMs ?? 15_000
+    this.batches = options.batches === false ? undefined : new ChunkBatches(options.transport, { ...options.batches, timeoutMs: this.timeoutMs })
+  }
+
+  /** One copy of a chunk onto `holder` (in a batch when batching). */
+  private putCopy(holder: Peer, hash: string, bytes: Uint8Array): Promise<unknown> {
+    if (this.batches) return this.batches.put(holder, hash, bytes)
+    return this.ask(holder, { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) })
+  }
+
+  /** Chunk `hash` of `length` stored bytes from `holder`, checked against its name and length. */
+  private async getCopy(holder: Peer, hash: string, length: number): Promise<Uint8Array> {
+    if (this.batches) return this.batches.get(holder, hash, length)
+    return chunkOfReply(await this.ask(holder, SHARD_CODECS.chunkGet.encode({ hash })), hash, length)
   }
 
   /** The shard tree's members by id, from the entry cell (its root, or a deputy or the entry itself when the root is gone); asked once. */
@@ -248,8 +267,7 @@ export class StorageClient {
    */
   private async uploadChunk(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
     const holders = this.rankingFor(hash, byId)
-    const put = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
-    const placed = await holders.place(replicas, (holder) => this.ask(holder, put))
+    const placed = await holders.place(replicas, (holder) => this.putCopy(holder, hash, bytes))
     if (placed.length === 0) throw holders.noneTook()
     return placed.length
   }
@@ -262,13 +280,12 @@ export class StorageClient {
    */
   private async uploadOnce(hash: string, bytes: Uint8Array, replicas: number, byId: Map<string, Member>): Promise<number> {
     const holders = this.rankingFor(hash, byId)
-    const put = { ...SHARD_CODECS.chunkPut.encode(bytes), bodyHash: hexToBytes(hash) }
-    const [source] = await holders.place(1, (holder) => this.ask(holder, put))
+    const [source] = await holders.place(1, (holder) => this.putCopy(holder, hash, bytes))
     if (!source) throw holders.noneTook()
     const pull = SHARD_CODECS.chunkFetch.encode({ chunks: [{ hash, length: bytes.length, from: [{ id: source.id, endpoint: source.endpoint }] }] })
     const pulled = await holders.place(replicas - 1, async (holder) => {
       const reply = SHARD_CODECS.chunkFetchReply.decode(await this.ask(holder, pull))
-      if (!reply.stored.includes(hash)) await this.ask(holder, put) // it could not pull: send it
+      if (!reply.stored.includes(hash)) await this.putCopy(holder, hash, bytes) // it could not pull: send it
     })
     return 1 + pulled.length
   }
@@ -420,7 +437,7 @@ export class StorageClient {
     const holder = sources[attempt]
     if (!holder) throw new BorgError('unavailable', 'no more holders to ask')
     try {
-      return chunkOfReply(await this.ask(holder, SHARD_CODECS.chunkGet.encode({ hash })), hash, storedChunkLength(manifest, index))
+      return await this.getCopy(holder, hash, storedChunkLength(manifest, index))
     } catch (error) {
       this.noteFailure(holder, error)
       if (servedBadBytes(error)) onReport(this.reportCorrupt(holder, hash))

@@ -347,6 +347,28 @@ describe('ChunkStore', () => {
     expect((await filesOnDisk()).length).toBe(3)
   })
 
+  it('putMany stores a batch as one commit: new, already there, twice in the batch, and past the quota each get their outcome', async () => {
+    const store = await openStore(300)
+    const [a, b, c, d] = ['a'.repeat(100), 'b'.repeat(100), 'c'.repeat(100), 'd'.repeat(100)].map(chunk)
+    await store.put(sha(a!), a!)
+    const items = [a!, b!, b!, c!, d!].map((bytes) => ({ hash: sha(bytes), bytes }))
+    expect(await store.putMany(items)).toEqual(['exists', 'stored', 'exists', 'stored', 'full'])
+    expect(store.stats).toMatchObject({ chunks: 3, usedBytes: 300, stored: 3, existed: 1, refusedFull: 1 })
+    for (const bytes of [a!, b!, c!]) expect(await readFile(fileOf(sha(bytes)))).toEqual(Buffer.from(bytes))
+    expect(await exists(fileOf(sha(d!)))).toBe(false)
+    // No temp file left beside them, and a reopen counts the same.
+    for (const bytes of [a!, b!, c!]) expect((await readdir(join(dir, 'chunks', sha(bytes).slice(0, 2)))).filter((n) => n.endsWith('.tmp'))).toEqual([])
+    expect((await openStore(300)).stats).toMatchObject({ chunks: 3, usedBytes: 300 })
+  })
+
+  it('putMany and put of the same chunk at once store it once', async () => {
+    const store = await openStore()
+    const bytes = randomBytes(5000)
+    const [single, [batched]] = await Promise.all([store.put(sha(bytes), bytes), store.putMany([{ hash: sha(bytes), bytes }])])
+    expect([single, batched].sort()).toEqual(['exists', 'stored'])
+    expect(store.stats).toMatchObject({ chunks: 1, usedBytes: 5000 })
+  })
+
   it('refuses a bad quota and use before open()', async () => {
     expect(() => new ChunkStore({ dir, quotaBytes: -1 })).toThrow(BorgError)
     expect(() => new ChunkStore({ dir, quotaBytes: Number.NaN })).toThrow(BorgError)

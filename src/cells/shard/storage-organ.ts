@@ -23,7 +23,7 @@ import type { Member } from '../../core/tree/types.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { ChunkStore } from './chunk-store.js'
-import { MAX_REPLICAS, SHARD_CODECS, SHARD_KIND, bodyName } from './messages.js'
+import { MAX_BATCH_REPLY_BYTES, MAX_REPLICAS, PUT_OUTCOMES, SHARD_CODECS, SHARD_KIND, bodyName } from './messages.js'
 import { ChunkKeeper, DEFAULT_KEEPER, type KeeperOptions } from './chunk-keeper.js'
 import { fetchChunks } from './chunk-fetch.js'
 import type { FetchItem } from '../../core/storage/audit-messages.js'
@@ -32,6 +32,8 @@ import { openManifest, storedChunkLength } from '../../core/storage/manifest.js'
 import { rankHolders } from '../../core/storage/placement.js'
 
 const VERIFIED_TTL_MS = 10 * 60_000
+/** Chunks a batch get reads from disk at once. */
+const READ_AHEAD = 8
 /** A repair naming a holder this node does not know refreshes its member list (if the tree changed since), at most this often. */
 const UNKNOWN_HOLDER_REFRESH_MS = 1_000
 
@@ -51,7 +53,7 @@ export class StorageOrgan implements Organ {
   readonly members: MemberView
   private readonly recheck: RecheckBudget
   private opened: Promise<void> | undefined
-  private readonly counters = { chunkPuts: 0, chunkGets: 0, notChosen: 0, chunksFetched: 0, fetchSourcesRefused: 0, corruptReports: 0, corruptDropped: 0, corruptReportsBusy: 0 }
+  private readonly counters = { chunkPuts: 0, chunkGets: 0, batchPuts: 0, batchGets: 0, notChosen: 0, chunksFetched: 0, fetchSourcesRefused: 0, corruptReports: 0, corruptDropped: 0, corruptReportsBusy: 0 }
 
   constructor(
     private readonly ctx: OrganContext,
@@ -69,6 +71,8 @@ export class StorageOrgan implements Organ {
       router.on(SHARD_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))
       router.on(SHARD_KIND.chunkPut, ANYONE, (m, r) => this.guard(r, () => this.onChunkPut(m, r!)))
       router.on(SHARD_KIND.chunkGet, ANYONE, (m, r) => this.guard(r, () => this.onChunkGet(m, r!)))
+      router.on(SHARD_KIND.chunksPut, ANYONE, (m, r) => this.guard(r, () => this.onChunksPut(m, r!)))
+      router.on(SHARD_KIND.chunksGet, ANYONE, (m, r) => this.guard(r, () => this.onChunksGet(m, r!)))
       router.on(SHARD_KIND.chunkHas, ANYONE, (m, r) => this.guard(r, () => this.onChunkHas(m, r!)))
       router.on(SHARD_KIND.chunkFetch, ANYONE, (m, r) => this.guard(r, () => this.onChunkFetch(m, r!)))
       router.on(SHARD_KIND.chunkCorrupt, ANYONE, (m, r) => this.guard(r, () => this.onChunkCorrupt(m, r!)))
@@ -117,6 +121,62 @@ export class StorageOrgan implements Organ {
     this.keeper.touch(hash) // leased until the first audit vouches for it (or not)
     this.counters.chunkPuts++
     r.reply(SHARD_CODECS.chunkPutReply.encode({ hash, stored: result === 'stored', freeBytes: this.chunks.freeBytes }))
+  }
+
+  /**
+   * Many chunks in one message: each was checked against its hash in the
+   * signed index as it arrived; those this node is a chosen holder of are
+   * stored as one group commit, and the reply (one outcome per chunk) is sent
+   * only once they are all durable.
+   */
+  private async onChunksPut(m: Incoming, r: Responder): Promise<void> {
+    const { parts } = SHARD_CODECS.chunksPut.decode(m)
+    const results: (typeof PUT_OUTCOMES)[number][] = []
+    const accepted: typeof parts = []
+    const at: number[] = []
+    for (const part of parts) {
+      try {
+        this.checkChosen(part.hash)
+      } catch {
+        results.push('refused')
+        continue
+      }
+      at.push(results.length)
+      results.push('stored')
+      accepted.push(part)
+    }
+    const outcomes = await this.chunks.putMany(accepted)
+    outcomes.forEach((outcome, k) => {
+      results[at[k]!] = outcome
+      if (outcome !== 'full') this.keeper.touch(accepted[k]!.hash) // leased until the first audit vouches for it
+    })
+    this.counters.batchPuts++
+    this.counters.chunkPuts += accepted.length
+    r.reply(SHARD_CODECS.chunksPutReply.encode({ results, freeBytes: this.chunks.freeBytes }))
+  }
+
+  /** The chunks asked for that are here, in request order, up to MAX_BATCH_REPLY_BYTES; the absent ones named. */
+  private async onChunksGet(m: Incoming, r: Responder): Promise<void> {
+    const { hashes } = SHARD_CODECS.chunksGet.decode(m)
+    const parts: { hash: string; bytes: Uint8Array }[] = []
+    const absent: number[] = []
+    let bytes = 0
+    // Read a few at a time, and no further than the reply's budget: the rest is neither sent nor
+    // named absent, so the reader asks again.
+    for (let start = 0; start < hashes.length && bytes < MAX_BATCH_REPLY_BYTES; start += READ_AHEAD) {
+      const slice = hashes.slice(start, start + READ_AHEAD)
+      const found = await Promise.all(slice.map((hash) => this.chunks.get(hash)))
+      found.forEach((chunk, k) => {
+        if (!chunk) return void absent.push(start + k)
+        if (parts.length > 0 && bytes + chunk.length > MAX_BATCH_REPLY_BYTES) return
+        bytes += chunk.length
+        parts.push({ hash: slice[k]!, bytes: chunk })
+      })
+    }
+    this.counters.batchGets++
+    this.counters.chunkGets += parts.length
+    // Verified on read (or within the verified TTL), so each part's name is its hash.
+    r.reply(SHARD_CODECS.chunksGetReply.encode({ head: { absent }, parts }))
   }
 
   /**

@@ -16,7 +16,7 @@
  * against its own entry as it streams in.
  */
 import { BorgError } from '../errors.js'
-import { equalBytes } from '../bytes.js'
+import { bytesToHex, equalBytes } from '../bytes.js'
 import { sha256, sha256Stream } from '../crypto/hash.js'
 import type { Part } from '../wire/message.js'
 
@@ -28,6 +28,20 @@ const ENTRY_BYTES = 36
 export interface PartEntry {
   hash: Uint8Array
   length: number
+}
+
+/** A part whose bytes are not what its entry names; `details.partHash` says which (a reader blames that chunk alone). */
+function partMismatch(index: number, hash: Uint8Array): BorgError {
+  return new BorgError('body-hash-mismatch', `part ${index} does not match its hash in the index`, { details: { partHash: bytesToHex(hash) } })
+}
+
+/** The part a refusal blames (a BorgError from PartsHasher, or one that wraps it as its cause), if any. */
+export function blamedPart(error: unknown): string | undefined {
+  for (let e = error; e instanceof BorgError; e = (e as { cause?: unknown }).cause) {
+    const hash = e.details?.partHash
+    if (e.code === 'body-hash-mismatch' && typeof hash === 'string') return hash
+  }
+  return undefined
 }
 
 function malformed(why: string): BorgError {
@@ -144,7 +158,7 @@ export class PartsHasher {
 
   private closePart(): void {
     const entry = this.index!.entries[this.part]!
-    if (!equalBytes(this.partHash.digest(), entry.hash)) throw new BorgError('body-hash-mismatch', `part ${this.part} does not match its hash in the index`)
+    if (!equalBytes(this.partHash.digest(), entry.hash)) throw partMismatch(this.part, entry.hash)
     this.part++
     this.partFilled = 0
     this.partHash = sha256Stream()
@@ -155,7 +169,7 @@ export class PartsHasher {
   private skipEmptyParts(): void {
     const entries = this.index!.entries
     while (this.part < entries.length && entries[this.part]!.length === 0 && this.partFilled === 0) {
-      if (!equalBytes(this.partHash.digest(), entries[this.part]!.hash)) throw new BorgError('body-hash-mismatch', `part ${this.part} does not match its hash in the index`)
+      if (!equalBytes(this.partHash.digest(), entries[this.part]!.hash)) throw partMismatch(this.part, entries[this.part]!.hash)
       this.part++
       this.partHash = sha256Stream()
     }
@@ -193,7 +207,7 @@ export function openParts(body: Uint8Array): { indexHash: Uint8Array; head: Uint
   if (!index) throw malformed('truncated index')
   const { head, parts } = viewParts(index, body)
   parts.forEach((part, k) => {
-    if (!equalBytes(sha256(part.bytes), part.hash)) throw new BorgError('body-hash-mismatch', `part ${k} does not match its hash in the index`)
+    if (!equalBytes(sha256(part.bytes), part.hash)) throw partMismatch(k, part.hash)
   })
   return { indexHash: sha256(body.subarray(0, index.indexLength)), head, parts }
 }

@@ -48,7 +48,7 @@ export async function buildExamples() {
 }
 
 /** The field-by-field dump used in the document. */
-export function annotate(header: EnvelopeHeader, body: Uint8Array): string[] {
+export function annotate(header: EnvelopeHeader, body: Uint8Array, bodyRows?: [string, string][]): string[] {
   const hex = bytesToHex
   const kind = new TextEncoder().encode(header.kind)
   const ts = Buffer.alloc(8)
@@ -60,7 +60,7 @@ export function annotate(header: EnvelopeHeader, body: Uint8Array): string[] {
     ['424f5247', 'magic "BORG"'],
     ['01', 'version 1'],
     [header.expectsReply ? '01' : '00', header.expectsReply ? 'flags: reply expected' : 'flags: none'],
-    [header.bodyType === BodyType.json ? '01' : '00', `body type: ${header.bodyType === BodyType.json ? 'JSON' : 'binary'}`],
+    [`0${header.bodyType}`, `body type: ${header.bodyType === BodyType.json ? 'JSON' : header.bodyType === BodyType.parts ? 'parts' : 'binary'}`],
     [hex(Uint8Array.of(kind.length)), `kind length ${kind.length}`],
     [hex(kind), `kind "${header.kind}"`],
     [hex(header.sender.subarray(0, 1)), `sender key algorithm: ${alg(header.sender)}`],
@@ -77,7 +77,7 @@ export function annotate(header: EnvelopeHeader, body: Uint8Array): string[] {
     [hex(header.bodyHash), 'body SHA-256'],
     [hex(header.signature.subarray(0, 32)), 'signature, first half'],
     [hex(header.signature.subarray(32)), 'signature, second half'],
-    [hex(body), 'body'],
+    ...(bodyRows ?? [[hex(body), 'body'] as [string, string]]),
   )
   const width = Math.max(...rows.map(([h]) => Math.min(h.length, 66))) + 2
   return rows.flatMap(([h, what]) => {

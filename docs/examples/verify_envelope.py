@@ -133,11 +133,32 @@ def ed25519_verify(pub, message, sig):
 KEY_BYTES = {0x01: 33, 0xED: 32}
 
 
+def parts_index_hash(body):
+    """Body type 2 (protocol.md 2.7): check every part against its index entry; the body hash is SHA-256 of the index."""
+    (head_len,) = struct.unpack(">I", body[0:4])
+    assert head_len <= 65536, "head too long"
+    (count,) = struct.unpack(">I", body[4 + head_len:8 + head_len])
+    assert count <= 4096, "too many parts"
+    index_end = 8 + head_len + 36 * count
+    o = index_end
+    print(f"head        {body[4:4 + head_len]!r}")
+    for k in range(count):
+        entry = body[8 + head_len + 36 * k:8 + head_len + 36 * (k + 1)]
+        (length,) = struct.unpack(">I", entry[32:36])
+        part = body[o:o + length]; o += length
+        ok = len(part) == length and hashlib.sha256(part).digest() == entry[:32]
+        print(f"part {k:<6} {length} bytes, sha256 {entry[:32].hex()} {'ok' if ok else 'MISMATCH'}")
+        if not ok:
+            return b""
+    assert o == len(body), "index and parts do not add up to the body"
+    return hashlib.sha256(body[:index_end]).digest()
+
+
 def main(hex_text):
     m = bytes.fromhex("".join(hex_text.split()))
     assert m[0:4] == b"BORG", "bad magic"
     version, flags, body_type, kind_len = m[4], m[5], m[6], m[7]
-    assert version == 1 and flags & ~1 == 0 and body_type in (0, 1) and 1 <= kind_len <= 64
+    assert version == 1 and flags & ~1 == 0 and body_type in (0, 1, 2) and 1 <= kind_len <= 64
     o = 8
     kind = m[o:o + kind_len].decode("ascii"); o += kind_len
     sender = m[o:o + 1 + KEY_BYTES[m[o]]]; o += len(sender)
@@ -154,7 +175,7 @@ def main(hex_text):
     assert len(body) == body_len, "body length mismatch"
     digest = hashlib.sha256(signed_part).digest()
     print(f"kind        {kind}")
-    print(f"flags       reply expected={bool(flags & 1)}  body type={'json' if body_type else 'binary'}")
+    print(f"flags       reply expected={bool(flags & 1)}  body type={('binary', 'json', 'parts')[body_type]}")
     print(f"sender      {sender.hex()} ({'secp256k1' if sender[0] == 1 else 'Ed25519'})")
     print(f"target      type {target_type} {target.hex()}")
     print(f"id          {msg_id.hex()}")
@@ -162,7 +183,7 @@ def main(hex_text):
     print(f"timestamp   {timestamp}")
     print(f"body        {body!r}")
     print(f"digest      {digest.hex()}")
-    ok_hash = hashlib.sha256(body).digest() == body_hash
+    ok_hash = (parts_index_hash(body) if body_type == 2 else hashlib.sha256(body).digest()) == body_hash
     if sender[0] == 0x01:
         ok_sig = ecdsa_verify(sender[1:], digest, signature)  # ECDSA over SHA-256(signed part)
     else:

@@ -140,7 +140,10 @@ if (mode === 'serve') {
   // The server's stdout: {port, cpuMs} once listening, then {cpuMs, maxRssKb} after each response.
   const serverLines = createInterface({ input: server.stdout })[Symbol.asyncIterator]()
   const serverLine = async <T>(): Promise<T> => {
-    const next = await serverLines.next()
+    // Bounded: a lost line once left a run waiting for ever.
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the raw HTTPS server did not report within 120 s')), 120_000)))
+    const next = await Promise.race([serverLines.next(), late]).finally(() => clearTimeout(timer))
     if (next.done) throw new Error('the raw HTTPS server ended early')
     return JSON.parse(next.value as string) as T
   }
@@ -217,6 +220,17 @@ async function main(): Promise<void> {
     }, 120_000, 500)
     const created = await organism.exec(first.home, ['id', 'new', '--json'])
     if (created.code !== 0) throw new Error(created.stderr)
+    // A warm-up put and get, not measured: the first put into fresh nodes also creates their 256
+    // fan-out directories and warms their JIT, which would count against whichever configuration
+    // runs first.
+    const warm = join(work, 'warm-up')
+    await writeRandomFile(warm, 48 * MB)
+    const warmPut = await organism.exec(first.home, ['shard', 'put', warm, '--json'], { timeoutMs: 300_000 })
+    if (warmPut.code !== 0) throw new Error(`warm-up put failed: ${warmPut.stderr}`)
+    const warmGet = await organism.exec(organism.nodes[2]!.home, ['shard', 'get', JSON.parse(warmPut.stdout.toString()).id, '-o', `${warm}.back`, '--json'], { timeoutMs: 300_000 })
+    if (warmGet.code !== 0) throw new Error(`warm-up get failed: ${warmGet.stderr}`)
+    await rm(warm, { force: true })
+    await rm(`${warm}.back`, { force: true })
     const rows: (Record<string, unknown> & { processes: ProcessFigures[] })[] = []
     for (const sizeText of values.sizes!.split(',')) {
       const size = parseSize(sizeText)

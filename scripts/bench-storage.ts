@@ -245,6 +245,9 @@ async function main(): Promise<void> {
       else log(`${sizeText} Hyperdrive: ${hyperdrive.reason}`)
       for (const [chunkText, batch] of values['chunk-sizes']!.split(',').flatMap((c) => values.batches!.split(',').map((b) => [c, b] as const))) {
         const env = { BORG_HOME: first.home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'error', BORG_SHARD_BATCH: batch }
+        // Dirty pages of the file just written (or of the last put) are flushed first, so each
+        // configuration starts with the same quiet disk whatever ran before it.
+        execFileSync('sync')
         const nodesCpu0 = await nodesCpuS()
         const put = await timed(runtime.file, [...runtime.args, 'shard', 'put', file, '--json', '--chunk-size', chunkText, '--replication', values.replication!], env)
         const nodesCpu1 = await nodesCpuS()

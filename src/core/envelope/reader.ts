@@ -165,3 +165,10 @@ export async function readEnvelopeStream(
   }
   return reader.finish()
 }
+
+/** Read and verify one envelope held whole in memory (a small HTTP body read at once). */
+export function readEnvelopeBytes(bytes: Uint8Array, verifier: EnvelopeVerifier, options: ReaderOptions = {}): { header: EnvelopeHeader; incoming: Incoming } {
+  const reader = new EnvelopeReader(verifier, options)
+  if (bytes.length > 0) reader.push(bytes)
+  return reader.finish()
+}

@@ -18,7 +18,7 @@ import type { Peer, SendOptions } from '../wire/transport.js'
 import { seal, sealedLength, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
-import { readEnvelopeStream } from '../envelope/reader.js'
+import { readEnvelopeBytes, readEnvelopeStream } from '../envelope/reader.js'
 import { parseCard } from './card.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
 import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH } from './http-mapping.js'
@@ -252,7 +252,11 @@ export class WireClient {
     }
     let received: { header: EnvelopeHeader; incoming: Incoming }
     try {
-      received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, { declaredLength: declared, asReply: true })
+      // A small reply is read whole (one turn, no async iterator); a bulk one as it streams in.
+      received =
+        declared !== undefined && declared <= SMALL_BODY_BYTES
+          ? readEnvelopeBytes(new Uint8Array(await response.body.arrayBuffer()), this.options.verifier, { declaredLength: declared, asReply: true })
+          : await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, { declaredLength: declared, asReply: true })
     } catch (error) {
       response.body.destroy()
       const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)

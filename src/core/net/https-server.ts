@@ -54,6 +54,8 @@ export function checkGetPrefix(prefix: string): void {
 }
 
 const EMPTY = new Uint8Array(0)
+/** Replies up to this size are written as one buffer. */
+const SMALL_REPLY_BYTES = 64 * 1024
 
 /** After refusing a body mid-way, how long the signed error may take to leave before the socket is destroyed. */
 const REFUSAL_LINGER_MS = 5_000
@@ -257,6 +259,8 @@ export class WireServer {
     res.writeHead(status, headers)
     if (sealed.body.length === 0) return void res.end(sealed.headerBytes)
     if (sealed.parts.length === 0) {
+      // A small reply leaves as one buffer (one TLS record, one write); a bulk one as two, not copied.
+      if (sealed.body.length <= SMALL_REPLY_BYTES) return void res.end(Buffer.concat([sealed.headerBytes, sealed.body]))
       res.write(sealed.headerBytes)
       return void res.end(sealed.body)
     }

@@ -23,7 +23,7 @@ export function considerFailover(t: TreeCore, view: View): void {
   if (t.failoverInFlight || !t.roster) return
   t.failoverInFlight = true
   const lower = (t.info?.deputies ?? view.deputies).filter((d) => d.position < view.position && d.id !== t.self.id)
-  anyAlive(t, lower, (alive) => {
+  anyAlive(t, view.treeId, lower, (alive) => {
     if (alive || t.view !== view || t.state !== 'member') {
       t.failoverInFlight = false
       return

@@ -36,8 +36,13 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
   }
   t.request(parent, hbMessage, (error, reply) => {
     if (error || !reply || t.view !== view) return
+    const answer = t.codecs.hbReply.decode(reply)
+    // A parent placed in no tree (term 0: it restarted, or left and is joining again) answers at the
+    // same address but is not our parent any more: that is no sign of life, so the silence goes on
+    // to suspicion, a probe and a repair (or a failover, when it was the root).
+    if (!answer.childOk && answer.epoch.term === 0 && !answer.info) return
     t.liveness.heard(parent.id, t.now())
-    onHeartbeatReply(t, view, t.codecs.hbReply.decode(reply))
+    onHeartbeatReply(t, view, answer)
     flushPosition(t, { ...parent, position: parentPosition })
   })
   if (!t.liveness.isSuspected(parent.id, now)) return

@@ -121,6 +121,16 @@ export function attemptJoin(t: TreeCore): void {
           return t.after(t.config.joinTickMs, () => attemptJoin(t)) // next candidate soon
         }
         const r = t.codecs.joinReply.decode(reply)
+        if (r.root?.id === t.self.id) {
+          // The contact still takes this node for its root (a view from before this node restarted): no way in
+          // there, and no progress, so a contact that only ever says this leads to seeking another tree in time.
+          reportJoinFailure(t, target.endpoint, new BorgError('refused', 'it names this node as its root (a stale view)'))
+          if (j.rootHint?.id === t.self.id) {
+            j.rootHint = undefined
+            j.rootHintTree = undefined
+          }
+          return t.after(t.config.joinTickMs, () => attemptJoin(t))
+        }
         j.lastProgressAt = t.now()
         if (r.status === 'try') {
           // The contact is joining too: follow its hints (towards whoever it is waiting on), its best one first.

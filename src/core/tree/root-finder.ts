@@ -68,10 +68,21 @@ function findRootOf(t: TreeCore, treeId: string, asked: Member[], index: number,
   })
 }
 
-/** Whether any of `members` answers a probe, asked one after another. */
-export function anyAlive(t: TreeCore, members: Member[], done: (alive: boolean) => void, index = 0): void {
+/**
+ * Whether any of `members` answers a probe as a member of tree `treeId`, asked one after another
+ * (a node that restarted at the same address answers, but from outside the tree: that is no one).
+ */
+export function anyAlive(t: TreeCore, treeId: string, members: Member[], done: (alive: boolean) => void, index = 0): void {
   if (index >= members.length) return done(false)
-  t.request(members[index]!, PROBE, (error) => (error ? anyAlive(t, members, done, index + 1) : done(true)))
+  t.request(members[index]!, PROBE, (error, reply) => {
+    let inTree = false
+    try {
+      inTree = !error && !!reply && t.codecs.probeReply.decode(reply).treeId === treeId
+    } catch {
+      // an unreadable answer is no answer
+    }
+    return inTree ? done(true) : anyAlive(t, treeId, members, done, index + 1)
+  })
 }
 
 /** Ask the root where we are, at most once a heartbeat. */

@@ -42,7 +42,15 @@ export class BodyBuffer {
     readonly length: number,
     private readonly reserve?: (bytes: number) => void,
     private readonly hash: BodyHasher = sha256Stream(),
-  ) {}
+  ) {
+    // Nothing to charge (a client reading the reply it asked for): one buffer of the full length
+    // at once. Its pages are backed only as bytes land, so an announced length that never comes
+    // costs address space, not memory; and nothing is copied at the end.
+    if (!reserve && length > 0) {
+      this.whole = this.current = Buffer.allocUnsafeSlow(length)
+      this.charged = length
+    }
+  }
 
   get filled(): number {
     return this.written
@@ -58,7 +66,8 @@ export class BodyBuffer {
       this.used += n
       this.written += n
       offset += n
-      if (this.used === this.current.length || this.used - this.hashed >= HASH_SLICE) this.hashCurrent()
+      // The first 64 KiB are hashed as they come, so a parts body's index is checked early.
+      if (this.used === this.current.length || this.used - this.hashed >= HASH_SLICE || this.hashedTotal() < FIRST_STEP) this.hashCurrent()
     }
   }
 
@@ -108,6 +117,11 @@ export class BodyBuffer {
     this.segments.push(this.current)
     this.used = 0
     this.hashed = 0
+  }
+
+  /** Bytes hashed so far (of the whole body). */
+  private hashedTotal(): number {
+    return this.written - (this.used - this.hashed)
   }
 
   private hashCurrent(): void {

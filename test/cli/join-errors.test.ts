@@ -15,6 +15,7 @@ import { OrganismNode } from '../../src/core/node/organism-node.js'
 import { addressInUse } from '../../src/core/node/port-holder.js'
 import { startMitmProxy } from '../helpers/mitm-proxy.js'
 import { reservePortSlot } from '../helpers/port-slots.js'
+import { refusingPort } from '../helpers/refusing-port.js'
 import { plainEnv, runChild } from './harness.js'
 
 // A slot of ports no other test run holds (test/helpers/port-slots.ts): the contact at its base,
@@ -87,10 +88,9 @@ beforeAll(async () => {
   contact = await OrganismNode.start({ home: await freshHome(), cells: [cronoCell], contacts: [], portBase: BASE, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', tree: { heartbeatMs: 200 } })
   // A man-in-the-middle in front of the contact: its TLS certificate is not the one the contact's signed card binds.
   mitm = await startMitmProxy(`127.0.0.1:${BASE + CRONO_NET}`)
-  const probe = await listenOn(0)
-  closedPort = (probe.address() as { port: number }).port
-  await new Promise((resolve) => probe.close(resolve))
+  closedPort = await refusingPort()
 })
+
 
 afterAll(async () => {
   await Promise.all(homes.map(stopNode))

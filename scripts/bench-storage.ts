@@ -53,20 +53,48 @@ const runtime = values.binary ? { file: values.binary, args: [] as string[] } : 
 const MB = 1e6
 
 /** Run a command under /usr/bin/time to learn its CPU time (user + system, s) and peak RSS. */
-function timed(file: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; cpuS: number; peakKb: number }> {
+function timed(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; cpuS: number; peakKb: number; rssMedianKb: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn('/usr/bin/time', ['-f', 'BENCH_TIME=%e %U %S %M', file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
+    // The command's RSS sampled every 200 ms (the peak alone is the top of one garbage-collection sawtooth).
+    const samples: number[] = []
+    const sampler = setInterval(() => void commandRssKb(child.pid).then((kb) => kb && samples.push(kb)), 200)
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.on('error', reject)
     child.on('close', (code) => {
+      clearInterval(sampler)
       const time = /BENCH_TIME=[\d.]+ ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)
-      resolve({ code, stdout, stderr, ms: performance.now() - started, cpuS: time ? Number(time[1]) + Number(time[2]) : NaN, peakKb: time ? Number(time[3]) : NaN })
+      const sorted = samples.sort((a, b) => a - b)
+      resolve({
+        code,
+        stdout,
+        stderr,
+        ms: performance.now() - started,
+        cpuS: time ? Number(time[1]) + Number(time[2]) : NaN,
+        peakKb: time ? Number(time[3]) : NaN,
+        rssMedianKb: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN,
+      })
     })
   })
+}
+
+/** VmRSS of the command /usr/bin/time (pid `timePid`) runs, from /proc. */
+async function commandRssKb(timePid: number | undefined): Promise<number | undefined> {
+  if (!timePid) return undefined
+  const children = await readFile(`/proc/${timePid}/task/${timePid}/children`, 'utf8').catch(() => '')
+  const pid = children.trim().split(/\s+/)[0]
+  if (!pid) return undefined
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
+  return Number.isFinite(kb) && kb > 0 ? kb : undefined
 }
 
 async function writeRandomFile(path: string, size: number): Promise<string> {
@@ -206,6 +234,8 @@ interface ProcessFigures {
   process: string
   cpuSPerMB: number | null
   peakRssMB: number | null
+  /** The CLI's RSS sampled every 200 ms during the command, median (n/a for other processes). */
+  medianRssMB?: number | null
 }
 
 async function main(): Promise<void> {
@@ -272,9 +302,9 @@ async function main(): Promise<void> {
         // CPU seconds (user + system) per MB of the file and peak RSS, per process and operation. The CLI's
         // figures are whole commands (/usr/bin/time); the nodes' are their /proc CPU counters over the command.
         const processes: ProcessFigures[] = [
-          { operation: 'borg put', process: 'CLI (whole command)', cpuSPerMB: perMB(put.cpuS / mb), peakRssMB: kbToMB(put.peakKb) },
+          { operation: 'borg put', process: 'CLI (whole command)', cpuSPerMB: perMB(put.cpuS / mb), peakRssMB: kbToMB(put.peakKb), medianRssMB: kbToMB(put.rssMedianKb) },
           { operation: 'borg put', process: '5 nodes (CPU summed)', cpuSPerMB: perMB((nodesCpu1 - nodesCpu0) / mb), peakRssMB: nodesPeak },
-          { operation: 'borg get', process: 'CLI (whole command)', cpuSPerMB: perMB(get.cpuS / mb), peakRssMB: kbToMB(get.peakKb) },
+          { operation: 'borg get', process: 'CLI (whole command)', cpuSPerMB: perMB(get.cpuS / mb), peakRssMB: kbToMB(get.peakKb), medianRssMB: kbToMB(get.rssMedianKb) },
           { operation: 'borg get', process: '5 nodes (CPU summed)', cpuSPerMB: perMB((nodesCpu2 - nodesCpu1) / mb), peakRssMB: nodesPeak },
           { operation: 'raw up', process: 'client (from its start)', cpuSPerMB: perMB(raw.cpuPerMB.upClient), peakRssMB: kbToMB(raw.peakKb.client) },
           { operation: 'raw up', process: 'server', cpuSPerMB: perMB(raw.cpuPerMB.upServer), peakRssMB: kbToMB(raw.peakKb.server) },
@@ -310,7 +340,7 @@ async function main(): Promise<void> {
           processes,
         }
         rows.push(row)
-        log(`${sizeText} chunk ${chunkText} batch ${batch}: put ${row.putTransferMBps} MB/s transfer, ${row.putMBps} whole command (${row.putRatio} of raw÷3), get ${row.getTransferMBps} / ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${processes[0]!.peakRssMB} MB get ${processes[2]!.peakRssMB} MB, nodes ${nodesPeak} MB`)
+        log(`${sizeText} chunk ${chunkText} batch ${batch}: put ${row.putTransferMBps} MB/s transfer, ${row.putMBps} whole command (${row.putRatio} of raw÷3), get ${row.getTransferMBps} / ${row.getMBps} MB/s (${row.getRatio} of raw), peak RSS put ${processes[0]!.peakRssMB} MB get ${processes[2]!.peakRssMB} MB (median ${processes[0]!.medianRssMB} / ${processes[2]!.medianRssMB}), nodes ${nodesPeak} MB`)
       }
       await rm(file, { force: true })
     }
@@ -326,10 +356,10 @@ async function main(): Promise<void> {
       }
       console.log('')
       console.log('per process: CPU seconds (user + system) per MB of the file, and peak RSS (over the process\'s life; the nodes\': the largest)')
-      console.log('size   chunk  batch  operation       process                  CPU s/MB  peak RSS MB')
+      console.log('size   chunk  batch  operation       process                  CPU s/MB  peak RSS MB  median RSS MB')
       for (const r of rows)
         for (const p of r.processes)
-          console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.batch).padEnd(6)} ${p.operation.padEnd(15)} ${p.process.padEnd(23)} ${String(p.cpuSPerMB ?? 'n/a').padStart(9)}  ${String(p.peakRssMB ?? 'n/a').padStart(11)}`)
+          console.log(`${String(r.size).padEnd(6)} ${String(r.chunk).padEnd(6)} ${String(r.batch).padEnd(6)} ${p.operation.padEnd(15)} ${p.process.padEnd(23)} ${String(p.cpuSPerMB ?? 'n/a').padStart(9)}  ${String(p.peakRssMB ?? 'n/a').padStart(11)}  ${String(p.medianRssMB ?? 'n/a').padStart(13)}`)
     }
   } finally {
     await organism.stopAll()

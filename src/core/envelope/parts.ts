@@ -24,7 +24,6 @@ export const MAX_HEAD_BYTES = 64 * 1024
 export const MAX_PARTS = 4096
 const ENTRY_BYTES = 36
 
-
 export interface PartEntry {
   hash: Uint8Array
   length: number

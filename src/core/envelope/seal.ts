@@ -86,6 +86,11 @@ export function verifyHeaderSignature(header: EnvelopeHeader, signedPart: Uint8A
   }
 }
 
+/** What a complete body's signed hash must equal: SHA-256 of the body, or of a parts body's index (each part checked against it). */
+export function bodyDigest(header: EnvelopeHeader, body: Uint8Array): Uint8Array {
+  return header.bodyType === BodyType.parts ? openParts(body).indexHash : sha256(body)
+}
+
 export function checkBodyHash(header: EnvelopeHeader, bodyHash: Uint8Array): void {
   if (!equalBytes(bodyHash, header.bodyHash)) {
     throw new BorgError('body-hash-mismatch', `body of ${header.kind} message does not match its signed hash`)
@@ -105,7 +110,7 @@ export function open(bytes: Uint8Array): { header: EnvelopeHeader; body: Uint8Ar
   if (bytes.length > expectedLength) throw new BorgError('malformed', 'malformed envelope: trailing bytes after body')
   verifyHeaderSignature(header, signedPart)
   const body = bytes.subarray(headerLength, expectedLength)
-  checkBodyHash(header, header.bodyType === BodyType.parts ? openParts(body).indexHash : sha256(body))
+  checkBodyHash(header, bodyDigest(header, body))
   return { header, body }
 }
 

@@ -10,13 +10,10 @@
  */
 import { BorgError, type ErrorCode } from '../errors.js'
 import { bytesToHex, equalBytes } from '../bytes.js'
-import { sha256 } from '../crypto/hash.js'
 import type { Clock } from '../wire/clock.js'
-import { BodyType } from '../wire/message.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
-import { openParts } from './parts.js'
 import { ReplayCache } from './replay-cache.js'
-import { checkBodyHash, verifyHeaderSignature } from './seal.js'
+import { bodyDigest, checkBodyHash, verifyHeaderSignature } from './seal.js'
 
 export const DEFAULT_WINDOW_MS = 30_000
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -153,8 +150,7 @@ export class EnvelopeVerifier {
     const body = bytes.subarray(parsed.headerLength)
     let digest: Uint8Array
     try {
-      // A parts body is named by its index, and each part is checked against it (parts.ts).
-      digest = parsed.header.bodyType === BodyType.parts ? openParts(body).indexHash : sha256(body)
+      digest = bodyDigest(parsed.header, body)
     } catch (error) {
       if (error instanceof BorgError) this.abort(admission, error)
       throw error

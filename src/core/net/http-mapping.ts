@@ -5,6 +5,8 @@ export const ENVELOPE_CONTENT_TYPE = 'application/vnd.borg.envelope'
 export const MESSAGE_PATH = '/borg/v1/msg'
 export const CARD_PATH = '/borg/v1/card'
 export const ERROR_KIND = 'wire.error'
+/** Envelopes whose body is at most this long are written, and read, as one buffer. */
+export const SMALL_BODY_BYTES = 64 * 1024
 
 /** HTTP status for a rejection; the signed error body carries the exact code. */
 export function httpStatusFor(code: ErrorCode): number {

@@ -21,7 +21,7 @@ import type { EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeBytes, readEnvelopeStream } from '../envelope/reader.js'
 import { parseCard } from './card.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH } from './http-mapping.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES } from './http-mapping.js'
 import { PinStore, TlsPinError, pinnedConnector, recordingConnector, type Pin } from './pins.js'
 import { Agent, Client, request, type Dispatcher } from './undici.js'
 
@@ -38,9 +38,6 @@ export interface WireClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_CARD_BYTES = 16 * 1024
-
-/** Bodies up to this size are copied into one buffer with the header. */
-const SMALL_BODY_BYTES = 64 * 1024
 
 export class WireClient {
   readonly pins: PinStore

@@ -28,7 +28,7 @@ import type { TlsMaterial } from './cert.js'
 import { formatEndpoint, type Endpoint } from './endpoint.js'
 import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
 import { readInboundEnvelope } from './inbound-body.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, httpStatusFor } from './http-mapping.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES, httpStatusFor } from './http-mapping.js'
 
 export interface WireServerOptions {
   signer: EnvelopeSigner
@@ -54,8 +54,6 @@ export function checkGetPrefix(prefix: string): void {
 }
 
 const EMPTY = new Uint8Array(0)
-/** Replies up to this size are written as one buffer. */
-const SMALL_REPLY_BYTES = 64 * 1024
 
 /** After refusing a body mid-way, how long the signed error may take to leave before the socket is destroyed. */
 const REFUSAL_LINGER_MS = 5_000
@@ -257,18 +255,11 @@ export class WireServer {
     }
     if (status >= 400) headers.connection = 'close'
     res.writeHead(status, headers)
-    if (sealed.body.length === 0) return void res.end(sealed.headerBytes)
-    if (sealed.parts.length === 0) {
-      // A small reply leaves as one buffer (one TLS record, one write); a bulk one as two, not copied.
-      if (sealed.body.length <= SMALL_REPLY_BYTES) return void res.end(Buffer.concat([sealed.headerBytes, sealed.body]))
-      res.write(sealed.headerBytes)
-      return void res.end(sealed.body)
-    }
-    // A parts body: its parts written as they are (not copied into one buffer), in one corked batch.
+    const pieces = [sealed.headerBytes, sealed.body, ...sealed.parts].filter((piece) => piece.length > 0)
+    // A small reply leaves as one buffer (one TLS record, one write); a bulk one piece by piece, not copied.
+    if (sealed.header.bodyLength <= SMALL_BODY_BYTES) return void res.end(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces))
     res.cork()
-    res.write(sealed.headerBytes)
-    res.write(sealed.body)
-    for (const part of sealed.parts) res.write(part)
+    for (const piece of pieces) res.write(piece)
     res.end()
     res.uncork()
   }

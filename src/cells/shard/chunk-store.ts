@@ -160,21 +160,10 @@ export class ChunkStore {
     }
 
     return this.withLock(hash, async () => {
-      const existing = await readIfExists(path)
-      if (existing !== undefined) {
-        if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) {
-          this.counters.existed++
-          this.markVerified(hash, bytes.byteLength)
-          return 'exists'
-        }
-        // Differs from bytes we just verified, so the file on disk is corrupt: drop it and store afresh.
-        this.reportCorrupt(hash, 'found while storing it again')
-        await this.removeFile(path)
-      }
-
+      const admitted = await this.admit(hash, path, bytes)
+      if (admitted === 'exists') return 'exists'
       const size = bytes.byteLength
-      if (this.used + this.reserved + size > this.quotaBytes) {
-        this.counters.refusedFull++
+      if (admitted === 'full') {
         throw new BorgError(
           'unavailable',
           `chunk store is full: ${this.used} of ${this.quotaBytes} bytes used` +
@@ -183,7 +172,6 @@ export class ChunkStore {
           { details: { reason: 'full', usedBytes: this.used, quotaBytes: this.quotaBytes, neededBytes: size } },
         )
       }
-      this.reserved += size
       try {
         await this.ensureFanout(hash.slice(0, 2))
         await writeFileAtomic(path, bytes)
@@ -222,25 +210,9 @@ export class ChunkStore {
             continue
           }
           seen.add(hash)
-          const existing = await readIfExists(paths[k]!)
-          if (existing !== undefined) {
-            if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) {
-              this.counters.existed++
-              this.markVerified(hash, bytes.byteLength)
-              outcomes.push('exists')
-              continue
-            }
-            this.reportCorrupt(hash, 'found while storing it again')
-            await this.removeFile(paths[k]!)
-          }
-          if (this.used + this.reserved + bytes.byteLength > this.quotaBytes) {
-            this.counters.refusedFull++
-            outcomes.push('full')
-            continue
-          }
-          this.reserved += bytes.byteLength
-          fresh.push(k)
-          outcomes.push(undefined)
+          const admitted = await this.admit(hash, paths[k]!, bytes)
+          if (admitted === 'write') fresh.push(k)
+          outcomes.push(admitted === 'write' ? undefined : admitted)
         }
         const freshBytes = fresh.reduce((sum, k) => sum + items[k]!.bytes.byteLength, 0)
         try {
@@ -269,6 +241,31 @@ export class ChunkStore {
         return outcomes as ('stored' | 'exists' | 'full')[]
       },
     )
+  }
+
+  /**
+   * Whether verified `bytes` for `hash` need writing, with the hash's lock held: `exists` when an
+   * equal copy is here (a different one is corrupt and is dropped first), `full` when the quota has
+   * no room, else `write`, with their size reserved (the caller releases it).
+   */
+  private async admit(hash: string, path: string, bytes: Uint8Array): Promise<'exists' | 'full' | 'write'> {
+    const existing = await readIfExists(path)
+    if (existing !== undefined) {
+      if (Buffer.from(existing.buffer, existing.byteOffset, existing.byteLength).equals(bytes)) {
+        this.counters.existed++
+        this.markVerified(hash, bytes.byteLength)
+        return 'exists'
+      }
+      // Differs from bytes we just verified, so the file on disk is corrupt: drop it and store afresh.
+      this.reportCorrupt(hash, 'found while storing it again')
+      await this.removeFile(path)
+    }
+    if (this.used + this.reserved + bytes.byteLength > this.quotaBytes) {
+      this.counters.refusedFull++
+      return 'full'
+    }
+    this.reserved += bytes.byteLength
+    return 'write'
   }
 
   /** The chunk's bytes, verified; undefined when missing or found corrupt (then it is deleted). */
@@ -371,20 +368,8 @@ export class ChunkStore {
     if (!this.opened) throw new BorgError('internal', 'ChunkStore used before open()')
   }
 
-  private async withLock<T>(hash: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(hash) ?? Promise.resolve()
-    const result = previous.then(task)
-    const tail = result.then(
-      () => {},
-      () => {},
-    )
-    this.locks.set(hash, tail)
-    try {
-      return await result
-    } finally {
-      // Drop the entry unless another operation queued behind us.
-      if (this.locks.get(hash) === tail) this.locks.delete(hash)
-    }
+  private withLock<T>(hash: string, task: () => Promise<T>): Promise<T> {
+    return this.withLocks([hash], task)
   }
 
   /** `task` under the locks of every hash at once (registered in one synchronous step, so two batches cannot deadlock). */

@@ -11,6 +11,7 @@ import { encodePartsIndex, openParts, MAX_PARTS } from '../../src/core/envelope/
 import { parseHeader } from '../../src/core/envelope/codec.js'
 import { BodyType, type Outgoing } from '../../src/core/wire/message.js'
 import { manualClock, testSigner } from '../helpers/keys.js'
+import { codeOf } from '../helpers/refusal.js'
 
 const sender = testSigner()
 const me = testSigner()
@@ -42,16 +43,6 @@ function readInSlices(bytes: Uint8Array, sizes: number[]) {
     at += n
   }
   return reader.finish().incoming
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (error) {
-    if (!(error instanceof BorgError)) throw error
-    return error.code
-  }
 }
 
 const seed = (n: number, fill: number) => new Uint8Array(n).fill(fill)

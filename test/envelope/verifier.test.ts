@@ -6,6 +6,7 @@ import { sealToBytes } from '../../src/core/envelope/seal.js'
 import { EnvelopeVerifier } from '../../src/core/envelope/verifier.js'
 import { parseHeader } from '../../src/core/envelope/codec.js'
 import { manualClock, testSigner } from '../helpers/keys.js'
+import { codeOf } from '../helpers/refusal.js'
 
 const sender = testSigner()
 const me = testSigner()
@@ -26,16 +27,6 @@ function message(
     { kind: overrides.kind ?? 'wire.ping', body: overrides.body, to: overrides.to ?? { type: 'node', id: me.keyId } },
     { timestamp: overrides.timestamp ?? T0, random: cryptoRandom, id: overrides.id },
   )
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (error) {
-    if (!(error instanceof BorgError)) throw error
-    return error.code
-  }
 }
 
 describe('EnvelopeVerifier', () => {

@@ -9,20 +9,9 @@
  * here: the old tree kept "hearing" its dead root for ever.)
  */
 import { describe, expect, it } from 'vitest'
-import { SimOrganism } from '../helpers/tree-sim.js'
+import { atPosition as at, convergedOrganism as organism } from '../helpers/tree-sim.js'
 
 const SEEDS = process.env.BORG_SIM_SEED ? [Number(process.env.BORG_SIM_SEED)] : [1, 2, 3, 4, 5, 6]
-
-function organism(n: number, seed: number) {
-  const o = new SimOrganism({ seed, nodes: n, maxChildren: 3 })
-  o.add([])
-  for (let i = 1; i < n; i++) o.add([0])
-  expect(o.runUntilConverged(60_000)).toBeLessThan(60_000)
-  expect(o.violations()).toEqual([])
-  return o
-}
-
-const at = (o: SimOrganism, position: number) => o.live().find((n) => n.tree.view?.position === position)!
 
 describe.each(SEEDS)('a node restarted at once (seed %i)', (seed) => {
   it('the root: its old tree fails over and it joins again', () => {

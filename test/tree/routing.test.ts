@@ -4,21 +4,11 @@
  * down, even when the root dies too, until it comes back.
  */
 import { describe, expect, it } from 'vitest'
-import { SimOrganism } from '../helpers/tree-sim.js'
+import { atPosition as at, convergedOrganism as organism, type SimOrganism } from '../helpers/tree-sim.js'
 
 const SEEDS = process.env.BORG_SIM_SEED ? [Number(process.env.BORG_SIM_SEED)] : [1, 2, 3, 4, 5]
 const text = (s: string) => new TextEncoder().encode(s)
 
-function organism(n: number, seed: number) {
-  const o = new SimOrganism({ seed, nodes: n, maxChildren: 3 })
-  o.add([])
-  for (let i = 1; i < n; i++) o.add([0])
-  expect(o.runUntilConverged(60_000)).toBeLessThan(60_000)
-  expect(o.violations()).toEqual([])
-  return o
-}
-
-const at = (o: SimOrganism, position: number) => o.live().find((n) => n.tree.view?.position === position)!
 const received = (o: SimOrganism, index: number, body: string) => o.directs.filter((d) => d.index === index && d.text === body).length
 
 describe.each(SEEDS)('routed messages (seed %i)', (seed) => {

@@ -10,10 +10,11 @@ afterAll(async () => void (await Promise.all(closers.map((close) => close()))))
 
 const deadPort = await refusingPort()
 
-transportContract('HTTPS', (): TransportLab => ({
+// Twice: small messages on links (the default, §4.3), and every message an HTTP request of its own.
+for (const links of [true, false]) transportContract(links ? 'HTTPS with links' : 'HTTPS, one request per message', (): TransportLab => ({
   maxBodyBytes: MAX_BODY,
   node: async () => {
-    const n = await startNode({ verifier: { maxBodyBytes: MAX_BODY } })
+    const n = await startNode({ verifier: { maxBodyBytes: MAX_BODY }, links })
     closers.push(() => n.transport.close())
     return { transport: n.transport, peer: { endpoint: n.endpoint } }
   },

@@ -8,6 +8,7 @@ import { concatBytes, equalBytes, readU64, writeU64 } from '../bytes.js'
 import { isValidKeyId, keyIdLength } from '../crypto/key-id.js'
 import { BodyType, type Target } from '../wire/message.js'
 import {
+  FLAG_LINK_MAC,
   FLAG_REPLY_EXPECTED,
   HASH_BYTES,
   ID_BYTES,
@@ -39,6 +40,8 @@ export interface EnvelopeHeader {
   bodyLength: number
   bodyHash: Uint8Array
   signature: Uint8Array
+  /** Flag bit 1: `signature` is a link session's MAC, not a signature (absent when clear). */
+  linkMac?: true
 }
 
 export type UnsignedHeader = Omit<EnvelopeHeader, 'signature'>
@@ -82,7 +85,7 @@ export function encodeSignedPart(h: UnsignedHeader): Uint8Array {
   writeU64(view, TIMESTAMP_BYTES, h.bodyLength)
   return concatBytes(
     MAGIC,
-    Uint8Array.of(VERSION, h.expectsReply ? FLAG_REPLY_EXPECTED : 0, h.bodyType, kindBytes.length),
+    Uint8Array.of(VERSION, (h.expectsReply ? FLAG_REPLY_EXPECTED : 0) | (h.linkMac ? FLAG_LINK_MAC : 0), h.bodyType, kindBytes.length),
     kindBytes,
     h.sender,
     target,
@@ -181,5 +184,6 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
     bodyHash: copy(numbersOffset + TIMESTAMP_BYTES + LENGTH_BYTES, hashEnd),
     signature: copy(hashEnd, headerLength),
   }
+  if (flags & FLAG_LINK_MAC) header.linkMac = true
   return { status: 'ok', header, headerLength, signedPart: bytes.subarray(0, hashEnd) }
 }

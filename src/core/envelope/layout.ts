@@ -5,7 +5,8 @@
  *   offset  size  field
  *   0       4     magic "BORG"
  *   4       1     version = 1
- *   5       1     flags: bit 0 = reply expected; other bits must be 0
+ *   5       1     flags: bit 0 = reply expected; bit 1 = link-authenticated
+ *                 (the "signature" is a link session's MAC, net/link-keys.ts); other bits must be 0
  *   6       1     body type: 0 binary, 1 JSON (UTF-8)
  *   7       1     kind length k, 1..64
  *   8       k     kind, ASCII  [a-z][a-z0-9]*([._/-][a-z0-9]+)*
@@ -19,7 +20,8 @@
  *   .       8     body length n, unsigned big-endian, at most 2^53-1
  *   .       32    SHA-256 of the body
  *   .       64    signature over all bytes from offset 0 up to here
- *                 (secp256k1: ECDSA r||s of their SHA-256; Ed25519: RFC 8032 of the bytes)
+ *                 (secp256k1: ECDSA r||s of their SHA-256; Ed25519: RFC 8032 of the bytes;
+ *                 flag bit 1: HMAC-SHA-512 of the bytes under the link's key)
  *   .       n     body
  */
 import { MAX_KEY_ID_BYTES } from '../crypto/key-id.js'
@@ -27,7 +29,9 @@ import { MAX_KEY_ID_BYTES } from '../crypto/key-id.js'
 export const MAGIC = Uint8Array.of(0x42, 0x4f, 0x52, 0x47) // "BORG"
 export const VERSION = 1
 export const FLAG_REPLY_EXPECTED = 0x01
-export const KNOWN_FLAGS = FLAG_REPLY_EXPECTED
+/** The signature field holds HMAC-SHA-512 under a link session's key (docs/protocol.md §4.3): valid only on that link. */
+export const FLAG_LINK_MAC = 0x02
+export const KNOWN_FLAGS = FLAG_REPLY_EXPECTED | FLAG_LINK_MAC
 
 export const TARGET_NONE = 0
 export const TARGET_NODE = 1

@@ -19,7 +19,7 @@ import { PartsHasher } from './parts.js'
 import { parseHeader, type EnvelopeHeader } from './codec.js'
 import { MAX_HEADER_BYTES } from './layout.js'
 import { toIncoming } from './seal.js'
-import type { Admission, EnvelopeVerifier } from './verifier.js'
+import type { Admission, AdmitHow, EnvelopeVerifier } from './verifier.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -37,6 +37,8 @@ export interface ReaderOptions {
   /** See EnvelopeVerifier.admit. */
   asReply?: boolean
   limits?: BodyLimits
+  /** A link's own rules (its MAC check; its opening message). */
+  how?: AdmitHow
 }
 
 /** A rejection, with the header when it was readable (so a reply can name the request). */
@@ -75,7 +77,7 @@ export class EnvelopeReader {
       }
       if (parsed.status === 'incomplete') return
       try {
-        this.admission = this.verifier.admit(parsed.header, parsed.signedPart, this.options.asReply ?? false)
+        this.admission = this.verifier.admit(parsed.header, parsed.signedPart, this.options.asReply ?? false, this.options.how)
       } catch (error) {
         throw withHeader(error as BorgError, parsed.header)
       }

@@ -17,8 +17,10 @@ import { openParts } from './parts.js'
 export interface EnvelopeSigner {
   /** Algorithm byte + public key (src/core/crypto/key-id.ts). */
   keyId: Uint8Array
-  /** 64-byte signature over `message` as the key id's algorithm defines it. */
+  /** 64-byte signature over `message` as the key id's algorithm defines it (or a link MAC, below). */
   sign(message: Uint8Array): Uint8Array
+  /** `sign` is a link session's MAC (net/link-keys.ts): sealed envelopes carry flag bit 1. */
+  readonly linkMac?: true
 }
 
 export interface SealOptions {
@@ -62,6 +64,7 @@ export function seal(signer: EnvelopeSigner, message: Outgoing, options: SealOpt
     bodyLength,
     // A parts body's hash is that of its index, `body` (parts.ts).
     bodyHash: message.bodyHash ?? sha256(body),
+    ...(signer.linkMac ? { linkMac: true as const } : {}),
   }
   const signedPart = encodeSignedPart(unsigned)
   const signature = signer.sign(signedPart)
@@ -81,6 +84,8 @@ export function sealedLength(sealed: Sealed): number {
 
 /** Check the header's signature over its signed part. */
 export function verifyHeaderSignature(header: EnvelopeHeader, signedPart: Uint8Array): void {
+  // A link MAC proves nothing off its link, where only the link's own check (net/link-keys.ts) can test it.
+  if (header.linkMac) throw new BorgError('bad-signature', `${header.kind} message is authenticated by a link session, not signed: it is valid only on its link`)
   if (!verifyByKeyId(header.sender, header.signature, signedPart)) {
     throw new BorgError('bad-signature', `bad signature on ${header.kind} message`)
   }

@@ -35,6 +35,17 @@ export interface VerifierOptions {
   onReject?: (error: BorgError, header?: EnvelopeHeader) => void
 }
 
+/** How a transport authenticates a header other than by its signature alone (a link: net/link-keys.ts). Throws BorgError. */
+export type Authenticate = (header: EnvelopeHeader, signedPart: Uint8Array) => void
+
+/** What a transport changes in admission (both default to the plain rules). */
+export interface AdmitHow {
+  /** Replaces the signature check. */
+  authenticate?: Authenticate
+  /** The transport itself handles this message (a link's opening): no handler needed. */
+  transportKind?: boolean
+}
+
 export interface Admission {
   header: EnvelopeHeader
   senderHex: string
@@ -79,15 +90,15 @@ export class EnvelopeVerifier {
    * Phase 1: everything that can be checked from the header alone. Throws BorgError.
    * `asReply`: a reply read by the client that sent the request (see below).
    */
-  admit(header: EnvelopeHeader, signedPart: Uint8Array, asReply = false): Admission {
+  admit(header: EnvelopeHeader, signedPart: Uint8Array, asReply = false, how: AdmitHow = {}): Admission {
     try {
-      return this.admitUnchecked(header, signedPart, asReply)
+      return this.admitUnchecked(header, signedPart, asReply, how)
     } catch (error) {
       throw error instanceof BorgError ? this.reject(error, header) : error
     }
   }
 
-  private admitUnchecked(header: EnvelopeHeader, signedPart: Uint8Array, asReply: boolean): Admission {
+  private admitUnchecked(header: EnvelopeHeader, signedPart: Uint8Array, asReply: boolean, how: AdmitHow): Admission {
     if (header.bodyLength > this.maxBodyBytes) {
       throw new BorgError('too-large', `${header.kind} body of ${header.bodyLength} bytes exceeds the limit of ${this.maxBodyBytes}`)
     }
@@ -107,8 +118,9 @@ export class EnvelopeVerifier {
     }
     this.checkRecipient(header)
     if (!asReply) this.checkReplay(header, this.replay.check(senderHex, replayId, header.timestamp))
-    verifyHeaderSignature(header, signedPart)
-    if (!asReply && this.options.acceptKind && !this.options.acceptKind(header.kind)) {
+    const authenticate = how.authenticate ?? verifyHeaderSignature
+    authenticate(header, signedPart)
+    if (!asReply && !how.transportKind && this.options.acceptKind && !this.options.acceptKind(header.kind)) {
       throw new BorgError('unknown-kind', `no handler for message kind ${header.kind}`)
     }
     if (!asReply) this.checkReplay(header, this.replay.reserve(senderHex, replayId, header.timestamp))

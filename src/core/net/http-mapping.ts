@@ -8,6 +8,18 @@ export const ERROR_KIND = 'wire.error'
 /** Envelopes whose body is at most this long are written, and read, as one buffer. */
 export const SMALL_BODY_BYTES = 64 * 1024
 
+/** Links (§4.3): a kept TLS connection carrying envelopes back to back, after an HTTP upgrade. */
+export const LINK_PATH = '/borg/v1/link'
+export const LINK_PROTOCOL = 'borg-link/1'
+export const LINK_OPEN_KIND = 'wire.link.open'
+export const LINK_ACCEPT_KIND = 'wire.link.accept'
+/** A link's answer to a one-way message it accepted (HTTP answers 204). */
+export const ACK_KIND = 'wire.ack'
+/** Largest body a link takes from its opener; bigger messages go as HTTP requests of their own. */
+export const LINK_MAX_BODY_BYTES = SMALL_BODY_BYTES
+/** Messages one link may have in progress at its acceptor (received, not yet answered). */
+export const LINK_MAX_IN_PROGRESS = 64
+
 /** HTTP status for a rejection; the signed error body carries the exact code. */
 export function httpStatusFor(code: ErrorCode): number {
   switch (code) {

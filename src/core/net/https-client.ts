@@ -7,11 +7,10 @@
  * signed by the pinned node, addressed to us, and naming our request id.
  */
 import { Readable } from 'node:stream'
-import { BorgError, isErrorCode, type ErrorCode } from '../errors.js'
+import { BorgError, type ErrorCode } from '../errors.js'
 import { bytesToHex, equalBytes } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { AdjustableClock, Clock } from '../wire/clock.js'
-import { parseJsonBody } from '../codec/codec.js'
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
@@ -20,6 +19,8 @@ import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeBytes, readEnvelopeStream } from '../envelope/reader.js'
 import { parseCard } from './card.js'
+import { identityMismatch, remoteError } from './remote-error.js'
+import { LinkPool } from './link-client.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
 import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES } from './http-mapping.js'
 import { PinStore, TlsPinError, pinnedConnector, recordingConnector, type Pin } from './pins.js'
@@ -34,6 +35,13 @@ export interface WireClientOptions {
   log: Logger
   pins?: PinStore
   timeoutMs?: number
+  /** Small messages ride links (§4.3); default on unless BORG_LINKS=0. */
+  links?: boolean
+}
+
+/** Whether links are on by default: BORG_LINKS=0 sends every message as an HTTP request of its own. */
+export function linksFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  return env.BORG_LINKS !== '0'
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -44,10 +52,22 @@ export class WireClient {
   private readonly agent: Agent
   private readonly cardFetches = new Map<string, Promise<Pin>>()
   private readonly timeoutMs: number
+  /** Kept connections for small messages (undefined: every message is an HTTP request). */
+  readonly links?: LinkPool
 
   constructor(private readonly options: WireClientOptions) {
     this.pins = options.pins ?? new PinStore()
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    if (options.links ?? linksFromEnv()) {
+      this.links = new LinkPool({
+        signer: options.signer,
+        clock: options.clock,
+        random: options.random,
+        verifier: options.verifier,
+        log: options.log,
+        onRemoteError: (endpoint, error) => this.learnSkew(endpoint, error),
+      })
+    }
     this.agent = new Agent({
       connect: pinnedConnector(this.pins, this.timeoutMs),
       // Tree neighbours talk in bursts (a broadcast every now and then): keep
@@ -107,6 +127,12 @@ export class WireClient {
     if (this.warmed.has(key)) return
     this.warmed.add(key)
     if (this.warmed.size > 4096) this.warmed.delete(this.warmed.values().next().value!)
+    if (this.links) {
+      void this.resolvePin(key, peer.id)
+        .then((pin) => this.links!.linkTo(key, pin, this.options.clock.monotonic() + this.timeoutMs))
+        .catch(() => this.warmed.delete(key))
+      return
+    }
     void this.resolvePin(key, peer.id)
       .then(() => request(`${originOf(parseEndpoint(key))}${CARD_PATH}`, { method: 'GET', dispatcher: this.agent, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }))
       .then((response) => response.body.dump())
@@ -161,6 +187,7 @@ export class WireClient {
   }
 
   async close(): Promise<void> {
+    this.links?.close()
     await this.agent.close()
   }
 
@@ -200,6 +227,10 @@ export class WireClient {
     const pin = await this.resolvePin(peer.endpoint, peer.id, deadline)
     const endpoint = parseEndpoint(peer.endpoint)
     const expectsReply = options.expectReply ?? false
+    if (this.links && LinkPool.carries(message)) {
+      const link = await this.links.linkTo(formatEndpoint(endpoint), pin, deadline)
+      if (link) return link.exchange(message, expectsReply, deadline, options.onDispatch)
+    }
     const { signer, clock, random } = this.options
     const to = message.to ?? { type: 'node' as const, id: Uint8Array.from(Buffer.from(pin.nodeId, 'hex')) }
     const sealed = seal(signer, { ...message, to }, { expectsReply, timestamp: clock.now(), random })
@@ -277,27 +308,6 @@ export class WireClient {
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
-
-function identityMismatch(endpoint: string, expected: string, got: string): BorgError {
-  return new BorgError('identity-mismatch', `${endpoint} is node ${got.slice(0, 16)}…, not the expected ${expected.slice(0, 16)}…`, {
-    details: { endpoint, expected, got },
-  })
-}
-
-function remoteError(endpoint: string, message: Incoming): BorgError {
-  let code: ErrorCode = 'refused'
-  let text = 'request refused'
-  let now: number | undefined
-  try {
-    const body = parseJsonBody(message) as { code?: unknown; message?: unknown; now?: unknown }
-    if (isErrorCode(body.code)) code = body.code
-    if (typeof body.message === 'string') text = body.message
-    if (typeof body.now === 'number' && Number.isFinite(body.now)) now = body.now
-  } catch {
-    // keep the generic refusal
-  }
-  return new BorgError(code, `${endpoint} refused: ${text}`, { details: { remote: true, endpoint, ...(now === undefined ? {} : { now }) } })
 }
 
 async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {

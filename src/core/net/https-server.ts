@@ -12,6 +12,7 @@
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { BorgError, type ErrorCode } from '../errors.js'
 import { utf8 } from '../bytes.js'
 import type { Logger } from '../log.js'
@@ -27,6 +28,7 @@ import { createCard } from './card.js'
 import type { TlsMaterial } from './cert.js'
 import { formatEndpoint, type Endpoint } from './endpoint.js'
 import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
+import { LinkServer } from './link-server.js'
 import { readInboundEnvelope } from './inbound-body.js'
 import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES, httpStatusFor } from './http-mapping.js'
 
@@ -67,9 +69,18 @@ export class WireServer {
   private bound?: Endpoint
   readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0, bodyBytes: 0 }
   readonly budget: InboundBudget
+  /** Kept connections carrying envelopes back to back (§4.3). */
+  readonly links: LinkServer
 
   constructor(private readonly options: WireServerOptions) {
     this.budget = options.budget ?? new InboundBudget(limitsForBodies(options.verifier.maxBodyBytes))
+    this.links = new LinkServer({
+      ...options,
+      budget: this.budget,
+      maxHoldMs: options.maxHoldMs ?? 60_000,
+      stats: this.stats,
+      invoke: (incoming, responder) => this.invokeHandler(incoming, responder),
+    })
     this.server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, (req, res) => {
       this.route(req, res).catch((error) => {
         options.log.error(`unexpected error serving ${req.method} ${req.url}: ${(error as Error).stack ?? error}`)
@@ -82,6 +93,7 @@ export class WireServer {
     // Bulk bodies are bounded by size and by the upload rate floor (UploadWatchdog), not by a fixed duration.
     this.server.requestTimeout = 0
     this.server.timeout = 600_000 // idle sockets (kept-alive neighbours, stalled uploads) close after 10 min
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.links.upgrade(req, socket, head))
   }
 
   setHandler(handler: MessageHandler): void {
@@ -132,6 +144,7 @@ export class WireServer {
     return new Promise((resolve) => {
       this.server.close(() => resolve())
       this.server.closeAllConnections()
+      this.links.close()
     })
   }
 

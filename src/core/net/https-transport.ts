@@ -34,6 +34,8 @@ export interface HttpsTransportOptions {
   advertise?: string[]
   /** The node's inbound budget, shared by all its transports (default: one of this transport's own). */
   budget?: InboundBudget
+  /** Small outbound messages ride links (default: on unless BORG_LINKS=0). */
+  links?: boolean
 }
 
 export class HttpsTransport implements Transport {
@@ -57,6 +59,7 @@ export class HttpsTransport implements Transport {
       log,
       pins: options.pins,
       timeoutMs: options.timeoutMs,
+      links: options.links,
     })
   }
 

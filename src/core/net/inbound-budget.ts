@@ -106,12 +106,15 @@ export class InboundBudget {
     return { inUse: this.used, peak: this.peakUsed, limits: this.limits }
   }
 
-  /** A request starts on `connection`; throws `busy` when the connection already has its limit in progress. */
-  open(connection: object): BodyAllowance {
+  /**
+   * A request starts on `connection`; throws `busy` when the connection already has its limit in
+   * progress (`maxRequests`: a link's own limit instead of an HTTP connection's).
+   */
+  open(connection: object, maxRequests = this.limits.connectionRequests): BodyAllowance {
     let share = this.connections.get(connection)
     if (!share) this.connections.set(connection, (share = { requests: 0, bytes: 0 }))
-    if (share.requests >= this.limits.connectionRequests) {
-      throw new BorgError('busy', `${share.requests} requests are already in progress on this connection (limit ${this.limits.connectionRequests}); wait for their answers or open another connection`)
+    if (share.requests >= maxRequests) {
+      throw new BorgError('busy', `${share.requests} requests are already in progress on this connection (limit ${maxRequests}); wait for their answers or open another connection`)
     }
     share.requests++
     return new BodyAllowance(this, share)

@@ -39,6 +39,10 @@ function row(label: string, c: Comparison, baselineLabel: string, extra = ''): s
   return `${label.padEnd(38)} ${n(c.borg).padStart(9)} ${c.unit.padEnd(6)} ${baselineLabel.padEnd(38)} ${n(c.baseline).padStart(9)} ${c.unit.padEnd(6)} ratio ${c.ratio.toFixed(2)}${extra}`
 }
 
+function rrRow(label: string, rr: WireBenchReport['requestReply']): string {
+  return row(label, rr, 'plain node:https POST', `  (p50 ${rr.p50Ms.toFixed(2)} ms, p99 ${rr.p99Ms.toFixed(2)} ms vs ${rr.baselineP50Ms.toFixed(2)} ms; ${rr.concurrency} in flight)`)
+}
+
 function renderReport(r: WireBenchReport): string[] {
   const mb = (r.upload.bytes / 1e6).toFixed(0)
   return [
@@ -47,7 +51,8 @@ function renderReport(r: WireBenchReport): string[] {
       row(`envelope sign, ${c.algorithm}`, c.sign, `${c.baseline} sign`),
       row(`envelope verify, ${c.algorithm}`, c.verify, `${c.baseline} verify`),
     ]),
-    row('signed request/reply', r.requestReply, 'plain node:https POST', `  (p50 ${r.requestReply.p50Ms.toFixed(2)} ms, p99 ${r.requestReply.p99Ms.toFixed(2)} ms vs ${r.requestReply.baselineP50Ms.toFixed(2)} ms; ${r.requestReply.concurrency} in flight)`),
+    rrRow('signed request/reply (link)', r.requestReply),
+    rrRow('  same, one HTTP request each', r.requestReplyPerRequest),
     row(`upload ${mb} MB (one-way)`, r.upload, 'plain node:https POST'),
     row(`  same, body hash known`, r.uploadKnownHash, 'plain node:https POST'),
     row(`download ${mb} MB (reply)`, r.download, 'plain node:https GET'),

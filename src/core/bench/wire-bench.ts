@@ -48,7 +48,10 @@ export interface WireBenchReport {
   ed25519Backend: string
   /** Envelope seal/verify vs the bare primitive, for each signature algorithm. */
   crypto: { algorithm: string; baseline: string; sign: Comparison; verify: Comparison }[]
-  requestReply: Comparison & { p50Ms: number; p99Ms: number; baselineP50Ms: number; concurrency: number }
+  /** Small signed messages on a link (§4.3), the default. */
+  requestReply: RequestReplyFigures
+  /** The same with every message an HTTP request of its own (BORG_LINKS=0, the wire before links). */
+  requestReplyPerRequest: RequestReplyFigures
   upload: Comparison & { bytes: number }
   /** Upload when the sender already knows the body's hash (content-addressed chunks). */
   uploadKnownHash: Comparison & { bytes: number }
@@ -56,6 +59,8 @@ export interface WireBenchReport {
   /** SHA-256 throughput of this CPU: each side hashes every signed byte once. */
   sha256MBps: number
 }
+
+export type RequestReplyFigures = Comparison & { p50Ms: number; p99Ms: number; baselineP50Ms: number; concurrency: number }
 
 const compare = (borg: number, baseline: number, unit: string): Comparison => ({ borg, baseline, ratio: borg / baseline, unit })
 
@@ -71,13 +76,28 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
     timeoutMs: 120_000,
     verifier: { maxBodyBytes: MAX_BENCH_BYTES },
   })
+  const perRequest = new HttpsTransport({
+    signer: ed25519Signer(generateEd25519SecretKey()),
+    log: silentLogger,
+    timeoutMs: 120_000,
+    verifier: { maxBodyBytes: MAX_BENCH_BYTES },
+    links: false,
+  })
   const plainAgent = new HttpsAgent({ keepAlive: true, rejectUnauthorized: false, maxSockets: options.concurrency })
   try {
     const peer = { endpoint: server.info.borg, id: server.info.nodeId }
-    progress(`signed request/reply: ${options.concurrency} in flight for ${options.seconds} s, then plain https`)
+    progress(`signed request/reply: ${options.concurrency} in flight for ${options.seconds} s on a link, then one HTTP request each, then plain https`)
     const small = { hello: 'borg', n: 12345, padding: 'x'.repeat(100) }
     const borgRR = await closedLoop(options, () => request(client, peer, BENCH_CODECS.echo.encode(small)).then(() => {}))
+    const perRequestRR = await closedLoop(options, () => request(perRequest, peer, BENCH_CODECS.echo.encode(small)).then(() => {}))
     const plainRR = await closedLoop(options, () => plainPost(plainAgent, server.info.plain, Buffer.from(JSON.stringify(small))).then(() => {}))
+    const figures = (rr: typeof borgRR): RequestReplyFigures => ({
+      ...compare(rr.rate, plainRR.rate, 'req/s'),
+      p50Ms: percentile(rr.latencies, 50),
+      p99Ms: percentile(rr.latencies, 99),
+      baselineP50Ms: percentile(plainRR.latencies, 50),
+      concurrency: options.concurrency,
+    })
     const payload = new Uint8Array(options.bulkBytes).map((_, i) => (i * 7) & 0xff)
     const mb = options.bulkBytes / 1e6
     progress(`bulk: ${options.bulkRounds} x ${mb} MB up and down, borg and plain https interleaved`)
@@ -106,13 +126,8 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
       verifyBackend: verifyBackend(),
       ed25519Backend: ed25519Backend(),
       crypto: cryptoFigures,
-      requestReply: {
-        ...compare(borgRR.rate, plainRR.rate, 'req/s'),
-        p50Ms: percentile(borgRR.latencies, 50),
-        p99Ms: percentile(borgRR.latencies, 99),
-        baselineP50Ms: percentile(plainRR.latencies, 50),
-        concurrency: options.concurrency,
-      },
+      requestReply: figures(borgRR),
+      requestReplyPerRequest: figures(perRequestRR),
       upload: { ...compare(median(up.borg), median(up.plain), 'MB/s'), bytes: options.bulkBytes },
       uploadKnownHash: { ...compare(median(up.knownHash), median(up.plain), 'MB/s'), bytes: options.bulkBytes },
       sha256MBps: mb / (await timed(async () => void sha256(payload))),
@@ -120,6 +135,7 @@ export async function runWireBench(options: WireBenchOptions): Promise<WireBench
     }
   } finally {
     plainAgent.destroy()
+    await perRequest.close()
     await client.close()
     server.stop()
   }

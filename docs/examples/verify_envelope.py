@@ -4,10 +4,13 @@ the document alone in plain Python 3 (standard library only, no borg code).
 Handles both signature algorithms: secp256k1 ECDSA (key algorithm 0x01) and
 Ed25519 (0xed, RFC 8032).
 
-usage: verify_envelope.py HEX_OF_WHOLE_MESSAGE
+usage: verify_envelope.py HEX_OF_WHOLE_MESSAGE [--link-key HEX]
 Prints the decoded fields and exits 0 when the signature and body hash verify.
+A link-authenticated envelope (flags bit 1, section 4.5) carries HMAC-SHA-512
+under the link key of its direction instead of a signature: pass that key.
 """
 import hashlib
+import hmac
 import struct
 import sys
 
@@ -154,11 +157,11 @@ def parts_index_hash(body):
     return hashlib.sha256(body[:index_end]).digest()
 
 
-def main(hex_text):
+def main(hex_text, link_key=None):
     m = bytes.fromhex("".join(hex_text.split()))
     assert m[0:4] == b"BORG", "bad magic"
     version, flags, body_type, kind_len = m[4], m[5], m[6], m[7]
-    assert version == 1 and flags & ~1 == 0 and body_type in (0, 1, 2) and 1 <= kind_len <= 64
+    assert version == 1 and flags & ~3 == 0 and body_type in (0, 1, 2) and 1 <= kind_len <= 64
     o = 8
     kind = m[o:o + kind_len].decode("ascii"); o += kind_len
     sender = m[o:o + 1 + KEY_BYTES[m[o]]]; o += len(sender)
@@ -175,7 +178,7 @@ def main(hex_text):
     assert len(body) == body_len, "body length mismatch"
     digest = hashlib.sha256(signed_part).digest()
     print(f"kind        {kind}")
-    print(f"flags       reply expected={bool(flags & 1)}  body type={('binary', 'json', 'parts')[body_type]}")
+    print(f"flags       reply expected={bool(flags & 1)}  link-authenticated={bool(flags & 2)}  body type={('binary', 'json', 'parts')[body_type]}")
     print(f"sender      {sender.hex()} ({'secp256k1' if sender[0] == 1 else 'Ed25519'})")
     print(f"target      type {target_type} {target.hex()}")
     print(f"id          {msg_id.hex()}")
@@ -184,7 +187,10 @@ def main(hex_text):
     print(f"body        {body!r}")
     print(f"digest      {digest.hex()}")
     ok_hash = (parts_index_hash(body) if body_type == 2 else hashlib.sha256(body).digest()) == body_hash
-    if sender[0] == 0x01:
+    if flags & 2:
+        # A link MAC: HMAC-SHA-512 of the signed part under the link key (section 4.5).
+        ok_sig = link_key is not None and hmac.compare_digest(hmac.new(link_key, signed_part, hashlib.sha512).digest(), signature)
+    elif sender[0] == 0x01:
         ok_sig = ecdsa_verify(sender[1:], digest, signature)  # ECDSA over SHA-256(signed part)
     else:
         ok_sig = ed25519_verify(sender[1:], signed_part, signature)  # Ed25519 over the signed part itself
@@ -194,4 +200,10 @@ def main(hex_text):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    args = sys.argv[1:]
+    key = None
+    if "--link-key" in args:
+        at = args.index("--link-key")
+        key = bytes.fromhex(args[at + 1])
+        del args[at:at + 2]
+    sys.exit(main(args[0], key))

@@ -5,10 +5,13 @@ import { open } from '../../src/core/envelope/seal.js'
 import { exampleMarkdown } from '../../scripts/protocol-example.js'
 import { treeSignatureMarkdown } from '../../scripts/tree-signature-example.js'
 import { TREE_SENDERS } from '../../src/core/tree/sender-rules.js'
+import { linkExampleMarkdown, SHARED_SECRET } from '../../scripts/link-example.js'
+import { parseHeader } from '../../src/core/envelope/codec.js'
+import { linkAuthenticator } from '../../src/core/net/link-keys.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
-function documented(marker: 'example-ping' | 'example-pong'): string {
+function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping'): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\n([0-9a-f\\n]+)\`\`\``).exec(doc)
   if (!match) throw new Error(`docs/protocol.md lost its ${marker} block`)
   return match[1]!.replaceAll('\n', '')
@@ -42,6 +45,42 @@ describe('docs/protocol.md worked examples', () => {
       const tampered = documented(marker).replace(/7d$/, '7e')
       expect(spawnSync('python3', ['docs/examples/verify_envelope.py', tampered]).status).toBe(1)
     }
+  })
+})
+
+describe('docs/protocol.md §4.5 link example', () => {
+  const keyLine = (name: string) => new RegExp(`^${name} +([0-9a-f]+)$`, 'm').exec(doc)![1]!
+
+  it('is exactly what the code produces for the documented inputs', async () => {
+    expect(doc).toContain(await linkExampleMarkdown())
+  })
+
+  it('verifies with the borg code: signed opening and acceptance, the ping MAC under the opener key only', () => {
+    const opening = open(Buffer.from(documented('example-link-open'), 'hex'))
+    const acceptance = open(Buffer.from(documented('example-link-accept'), 'hex'))
+    expect(acceptance.header.ref).toEqual(opening.header.id)
+    const ping = parseHeader(Buffer.from(documented('example-link-ping'), 'hex'))
+    if (ping.status !== 'ok') throw new Error('incomplete')
+    expect(ping.header.linkMac).toBe(true)
+    const openerKey = Buffer.from(keyLine('opener key'), 'hex')
+    const acceptorKey = Buffer.from(keyLine('acceptor key'), 'hex')
+    expect(() => linkAuthenticator(opening.header.sender, () => openerKey)(ping.header, ping.signedPart)).not.toThrow()
+    expect(() => linkAuthenticator(opening.header.sender, () => acceptorKey)(ping.header, ping.signedPart)).toThrow()
+  })
+
+  it('verifies with the independent Python key schedule and envelope checker', () => {
+    if (spawnSync('python3', ['--version']).status !== 0) return // python3 is on the CI image; skipped only where absent
+    const schedule = spawnSync('python3', ['docs/examples/verify_link.py', documented('example-link-open'), documented('example-link-accept'), SHARED_SECRET], { encoding: 'utf8' })
+    expect(schedule.status).toBe(0)
+    for (const name of ['salt', 'opener key', 'acceptor key']) expect(schedule.stdout).toContain(`${name.padEnd(24)}${keyLine(name)}`)
+    for (const marker of ['example-link-open', 'example-link-accept'] as const) {
+      expect(spawnSync('python3', ['docs/examples/verify_envelope.py', documented(marker)], { encoding: 'utf8' }).stdout).toContain('signature   ok')
+    }
+    const ping = documented('example-link-ping')
+    const withKey = (hex: string, key: string) => spawnSync('python3', ['docs/examples/verify_envelope.py', hex, '--link-key', key], { encoding: 'utf8' })
+    expect(withKey(ping, keyLine('opener key')).stdout).toContain('signature   ok')
+    expect(withKey(ping, keyLine('acceptor key')).status).toBe(1)
+    expect(withKey(ping.replace(/7d$/, '7e'), keyLine('opener key')).status).toBe(1)
   })
 })
 

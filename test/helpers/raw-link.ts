@@ -1,5 +1,5 @@
 /**
- * A link opened by hand, byte by byte as docs/protocol.md §4.3 says, so tests
+ * A link opened by hand, byte by byte as docs/protocol.md §4.5 says, so tests
  * can send what the real client never would (a wrong key, a replay, a body
  * too big) and read exactly what the node answers.
  */

@@ -1,4 +1,4 @@
-/** A link's keys and MACs (src/core/net/link-keys.ts, docs/protocol.md §4.3). */
+/** A link's keys and MACs (src/core/net/link-keys.ts, docs/protocol.md §4.5). */
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { parseHeader, type EnvelopeHeader } from '../../src/core/envelope/codec.js'

@@ -1,5 +1,5 @@
 /**
- * Links (docs/protocol.md §4.3) on 127.0.0.1: the real client and server, and
+ * Links (docs/protocol.md §4.5) on 127.0.0.1: the real client and server, and
  * a hand-made client (test/helpers/raw-link.ts) for what the real one never
  * sends.
  */

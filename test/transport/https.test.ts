@@ -10,7 +10,7 @@ afterAll(async () => void (await Promise.all(closers.map((close) => close()))))
 
 const deadPort = await refusingPort()
 
-// Twice: small messages on links (the default, §4.3), and every message an HTTP request of its own.
+// Twice: small messages on links (the default, §4.5), and every message an HTTP request of its own.
 for (const links of [true, false]) transportContract(links ? 'HTTPS with links' : 'HTTPS, one request per message', (): TransportLab => ({
   maxBodyBytes: MAX_BODY,
   node: async () => {

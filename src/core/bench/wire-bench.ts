@@ -48,7 +48,7 @@ export interface WireBenchReport {
   ed25519Backend: string
   /** Envelope seal/verify vs the bare primitive, for each signature algorithm. */
   crypto: { algorithm: string; baseline: string; sign: Comparison; verify: Comparison }[]
-  /** Small signed messages on a link (§4.3), the default. */
+  /** Small signed messages on a link (§4.5), the default. */
   requestReply: RequestReplyFigures
   /** The same with every message an HTTP request of its own (BORG_LINKS=0, the wire before links). */
   requestReplyPerRequest: RequestReplyFigures

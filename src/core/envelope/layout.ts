@@ -29,7 +29,7 @@ import { MAX_KEY_ID_BYTES } from '../crypto/key-id.js'
 export const MAGIC = Uint8Array.of(0x42, 0x4f, 0x52, 0x47) // "BORG"
 export const VERSION = 1
 export const FLAG_REPLY_EXPECTED = 0x01
-/** The signature field holds HMAC-SHA-512 under a link session's key (docs/protocol.md §4.3): valid only on that link. */
+/** The signature field holds HMAC-SHA-512 under a link session's key (docs/protocol.md §4.5): valid only on that link. */
 export const FLAG_LINK_MAC = 0x02
 export const KNOWN_FLAGS = FLAG_REPLY_EXPECTED | FLAG_LINK_MAC
 

@@ -1,6 +1,6 @@
 /**
  * Cuts a byte stream of envelopes sent back to back (a link, docs/protocol.md
- * §4.3) into envelopes. An envelope delimits itself: its header says how long
+ * §4.5) into envelopes. An envelope delimits itself: its header says how long
  * its body is. The splitter only finds the boundaries; checking is the
  * reader's (reader.ts), which the sink feeds.
  */

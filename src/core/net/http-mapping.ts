@@ -8,7 +8,7 @@ export const ERROR_KIND = 'wire.error'
 /** Envelopes whose body is at most this long are written, and read, as one buffer. */
 export const SMALL_BODY_BYTES = 64 * 1024
 
-/** Links (§4.3): a kept TLS connection carrying envelopes back to back, after an HTTP upgrade. */
+/** Links (§4.5): a kept TLS connection carrying envelopes back to back, after an HTTP upgrade. */
 export const LINK_PATH = '/borg/v1/link'
 export const LINK_PROTOCOL = 'borg-link/1'
 export const LINK_OPEN_KIND = 'wire.link.open'

@@ -35,7 +35,7 @@ export interface WireClientOptions {
   log: Logger
   pins?: PinStore
   timeoutMs?: number
-  /** Small messages ride links (§4.3); default on unless BORG_LINKS=0. */
+  /** Small messages ride links (§4.5); default on unless BORG_LINKS=0. */
   links?: boolean
 }
 

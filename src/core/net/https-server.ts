@@ -69,7 +69,7 @@ export class WireServer {
   private bound?: Endpoint
   readonly stats = { requests: 0, delivered: 0, replied: 0, handlerErrors: 0, bodyBytes: 0 }
   readonly budget: InboundBudget
-  /** Kept connections carrying envelopes back to back (§4.3). */
+  /** Kept connections carrying envelopes back to back (§4.5). */
   readonly links: LinkServer
 
   constructor(private readonly options: WireServerOptions) {

@@ -1,5 +1,5 @@
 /**
- * The opening end of links (docs/protocol.md §4.3): one kept TLS connection
+ * The opening end of links (docs/protocol.md §4.5): one kept TLS connection
  * per peer endpoint that carries small messages without an HTTP request each,
  * many in flight at once, answered in any order and matched by `ref`.
  *

@@ -1,5 +1,5 @@
 /**
- * A link's session keys (docs/protocol.md §4.3). The link's opening and its
+ * A link's session keys (docs/protocol.md §4.5). The link's opening and its
  * acceptance are ordinary signed envelopes, each carrying a fresh X25519 public
  * key; both ends derive two 64-byte keys from the shared secret, salted with
  * the SHA-256 of both signed headers. From then on each side authenticates its
@@ -9,7 +9,7 @@
  *
  * All primitives are node:crypto's (OpenSSL in node, BoringSSL in bun).
  */
-import { createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { BorgError } from '../errors.js'
 import { equalBytes } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
@@ -23,8 +23,9 @@ export const LINK_KEY_BYTES = 64
 /** HKDF's info: names the protocol and version, so keys never collide with another use of the secret. */
 export const LINK_KDF_INFO = 'borg-link/1 keys'
 
-// DER SubjectPublicKeyInfo prefix of an X25519 key (RFC 8410): the raw 32 bytes follow.
+// DER prefixes of X25519 keys (RFC 8410): the raw 32 bytes follow.
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
 
 export interface LinkKeys {
   /** Authenticates what the link's opener sends. */
@@ -38,10 +39,13 @@ export class LinkEphemeral {
   private readonly privateKey: KeyObject
   readonly publicKey: Uint8Array
 
-  constructor() {
-    const pair = generateKeyPairSync('x25519')
-    this.privateKey = pair.privateKey
-    this.publicKey = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length))
+  /** A fresh pair; `privateKey` (32 raw bytes) only for worked examples and tests. */
+  constructor(privateKey?: Uint8Array) {
+    this.privateKey = privateKey
+      ? createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, privateKey]), format: 'der', type: 'pkcs8' })
+      : generateKeyPairSync('x25519').privateKey
+    const publicKey = createPublicKey(this.privateKey)
+    this.publicKey = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length))
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The accepting end of links (docs/protocol.md §4.3). A client upgrades an
+ * The accepting end of links (docs/protocol.md §4.5). A client upgrades an
  * HTTPS connection (`GET /borg/v1/link`, `Upgrade: borg-link/1`); from then on
  * it sends envelopes back to back and this node answers each with one
  * envelope (the reply, `wire.ack` for an accepted one-way message, or

@@ -12,7 +12,8 @@
  * replay, recipient, kind) before a handler sees it. Bounds: bodies up to
  * LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS messages in progress per link,
  * body bytes charged to the node's InboundBudget until answered, MAX_LINKS
- * links per server, idle links closed after LINK_IDLE_MS.
+ * links per server, idle links closed after LINK_IDLE_MS, and no further
+ * reading while more than LINK_MAX_QUEUED_BYTES of answers wait to be sent.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -38,6 +39,8 @@ import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_I
 export const MAX_LINKS = 1024
 /** A link with nothing in progress for this long is closed (its client opens a new one when needed). */
 export const LINK_IDLE_MS = 600_000
+/** Answers queued unsent on a link beyond this: the link reads no further messages until they drain. */
+export const LINK_MAX_QUEUED_BYTES = 16 * 1024 * 1024
 /** The opening envelope must arrive this soon after the upgrade. */
 export const LINK_OPEN_WAIT_MS = 10_000
 
@@ -289,11 +292,18 @@ class ServerLink {
     let length = 0
     for (const piece of pieces) length += piece.length
     // A small envelope leaves as one buffer (one TLS record); a bulk one piece by piece, not copied.
-    if (length <= SMALL_BODY_BYTES + 1024) return void this.socket.write(Buffer.concat(pieces, length))
-    const socket = this.socket as Duplex & { cork(): void; uncork(): void }
-    socket.cork()
-    for (const piece of pieces) if (piece.length > 0) socket.write(piece)
-    socket.uncork()
+    const socket = this.socket
+    if (length <= SMALL_BODY_BYTES + 1024) socket.write(Buffer.concat(pieces, length))
+    else {
+      socket.cork()
+      for (const piece of pieces) if (piece.length > 0) socket.write(piece)
+      socket.uncork()
+    }
+    // A client that does not read its answers gets no more read from it (its messages wait in the kernel).
+    if (socket.writableLength > LINK_MAX_QUEUED_BYTES && !socket.isPaused()) {
+      socket.pause()
+      socket.once('drain', () => socket.resume())
+    }
   }
 }
 

@@ -18,7 +18,7 @@ function collect() {
   const starts: number[] = []
   let pieces: Uint8Array[] = []
   const splitter = new EnvelopeSplitter({
-    start: (_header, total) => void starts.push(total),
+    start: (_bodyLength, total) => void starts.push(total),
     data: (bytes) => void pieces.push(bytes.slice()),
     end: () => {
       out.push(concatBytes(...pieces))

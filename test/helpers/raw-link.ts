@@ -47,16 +47,15 @@ export async function rawLink(endpoint: string, nodeId: string, signer: Envelope
   const queue: RawEnvelope[] = []
   const waiters: ((e: RawEnvelope) => void)[] = []
   let pieces: Uint8Array[] = []
-  let current: EnvelopeHeader | undefined
   const splitter = new EnvelopeSplitter({
-    start: (header) => void (current = header),
+    start: () => {},
     data: (bytes) => void pieces.push(bytes),
     end: () => {
       const bytes = Buffer.concat(pieces)
       pieces = []
       const parsed = parseHeader(bytes)
       if (parsed.status !== 'ok') throw new Error('incomplete envelope')
-      const envelope = { header: current!, bytes, body: bytes.subarray(parsed.headerLength) }
+      const envelope = { header: parsed.header, bytes, body: bytes.subarray(parsed.headerLength) }
       const waiter = waiters.shift()
       if (waiter) waiter(envelope)
       else queue.push(envelope)

@@ -196,6 +196,23 @@ describe('links between a client and a node', () => {
   })
 })
 
+describe('a node that takes no links', () => {
+  it('answers the upgrade 503, and the client sends its messages as plain requests', async () => {
+    const node = await startNode({ maxLinks: 0 })
+    node.transport.onMessage((_, r) => r?.reply(jsonMessage('t.pong', {})))
+    const client = startClient()
+    try {
+      const peer = { endpoint: node.endpoint, id: node.id }
+      for (let i = 0; i < 3; i++) expect((await request(client.transport, peer, jsonMessage('t.ping', {}))).kind).toBe('t.pong')
+      expect(client.transport.client.links!.size).toBe(0)
+      expect(node.transport.serverStats!.requests).toBe(3)
+    } finally {
+      await client.transport.close()
+      await node.transport.close()
+    }
+  })
+})
+
 describe('a link that breaks', () => {
   it('fails what is in flight as unavailable, and the next message opens a new link', async () => {
     const node = await startNode()

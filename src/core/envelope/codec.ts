@@ -112,12 +112,21 @@ function keyIdAt(bytes: Uint8Array, offset: number, what: string): number | 'inc
   return length
 }
 
-/**
- * Parse a header from the start of `bytes`. Returns 'incomplete' when more
- * bytes are needed (streamed bodies), throws BorgError on anything invalid.
- */
-export function parseHeader(bytes: Uint8Array): HeaderParse {
-  const incomplete = (needAtLeast: number): HeaderParse => ({ status: 'incomplete', needAtLeast })
+interface Offsets {
+  status: 'ok'
+  flags: number
+  bodyType: number
+  senderOffset: number
+  targetOffset: number
+  targetCode: number
+  idOffset: number
+  hashEnd: number
+  headerLength: number
+}
+
+/** Where a header's fields are (checking only what locating them needs), or how many bytes it needs first. */
+function locate(bytes: Uint8Array): Offsets | { status: 'incomplete'; needAtLeast: number } {
+  const incomplete = (needAtLeast: number) => ({ status: 'incomplete' as const, needAtLeast })
   if (bytes.length < PREFIX_BYTES) {
     // Reject a wrong magic as early as possible, even on a short prefix.
     const n = Math.min(bytes.length, 4)
@@ -151,6 +160,31 @@ export function parseHeader(bytes: Uint8Array): HeaderParse {
   const hashEnd = idOffset + TAIL_BYTES
   const headerLength = hashEnd + SIGNATURE_BYTES
   if (bytes.length < headerLength) return incomplete(headerLength)
+  return { status: 'ok', flags, bodyType, senderOffset, targetOffset, targetCode, idOffset, hashEnd, headerLength }
+}
+
+/**
+ * The lengths of the envelope starting at `bytes` (header, body), or how many
+ * bytes are needed first: enough to find where a stream of envelopes sent back
+ * to back is cut (splitter.ts). Checks the structure only; parseHeader checks
+ * the rest.
+ */
+export function envelopeExtent(bytes: Uint8Array): { status: 'ok'; headerLength: number; bodyLength: number } | { status: 'incomplete'; needAtLeast: number } {
+  const at = locate(bytes)
+  if (at.status === 'incomplete') return at
+  const bodyLength = readU64(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), at.idOffset + ID_BYTES * 2 + TIMESTAMP_BYTES)
+  if (bodyLength === undefined) throw malformed('body length exceeds 2^53-1')
+  return { status: 'ok', headerLength: at.headerLength, bodyLength }
+}
+
+/**
+ * Parse a header from the start of `bytes`. Returns 'incomplete' when more
+ * bytes are needed (streamed bodies), throws BorgError on anything invalid.
+ */
+export function parseHeader(bytes: Uint8Array): HeaderParse {
+  const at = locate(bytes)
+  if (at.status === 'incomplete') return at
+  const { flags, bodyType, senderOffset, targetOffset, targetCode, idOffset, hashEnd, headerLength } = at
 
   // Plain Uint8Array copies even when given a Buffer, so decoded fields compare equal everywhere.
   const copy = (start: number, end: number) => new Uint8Array(bytes.subarray(start, end))

@@ -1,17 +1,21 @@
 /**
  * Cuts a byte stream of envelopes sent back to back (a link, docs/protocol.md
  * §4.5) into envelopes. An envelope delimits itself: its header says how long
- * its body is. The splitter only finds the boundaries; checking is the
- * reader's (reader.ts), which the sink feeds.
+ * its body is. The splitter only finds the boundaries (without decoding the
+ * header's fields); checking is the reader's (reader.ts), which the sink feeds.
  */
 import { concatBytes } from '../bytes.js'
-import { parseHeader, type EnvelopeHeader } from './codec.js'
+import { envelopeExtent } from './codec.js'
 
 const EMPTY = new Uint8Array(0)
 
 export interface EnvelopeSink {
-  /** A new envelope begins: its header parsed (unverified) and its whole length. May throw to stop the stream. */
-  start(header: EnvelopeHeader, totalBytes: number): void
+  /**
+   * A new envelope begins: its body length and whole length (structure checked, nothing else), and
+   * `head`, its bytes so far (at least the whole header: parse it there when needed). May throw to
+   * stop the stream.
+   */
+  start(bodyLength: number, totalBytes: number, head: Uint8Array): void
   /** The envelope's next bytes, header first (views into the pushed chunks: not copied). */
   data(bytes: Uint8Array): void
   /** Its last byte was passed. */
@@ -43,14 +47,14 @@ export class EnvelopeSplitter {
         continue
       }
       const head = this.head.length === 0 ? data : concatBytes(this.head, data)
-      const parsed = parseHeader(head)
-      if (parsed.status === 'incomplete') {
+      const extent = envelopeExtent(head)
+      if (extent.status === 'incomplete') {
         this.head = head === data ? data.slice() : head
         return
       }
       this.head = EMPTY
-      const total = parsed.headerLength + parsed.header.bodyLength
-      this.sink.start(parsed.header, total)
+      const total = extent.headerLength + extent.bodyLength
+      this.sink.start(extent.bodyLength, total, head)
       const take = Math.min(total, head.length)
       this.remaining = total - take
       this.sink.data(take === head.length ? head : head.subarray(0, take))

@@ -45,6 +45,8 @@ export interface WireServerOptions {
   advertise?: string[]
   /** The node's inbound budget, shared by all its servers (default: one of this server's own). */
   budget?: InboundBudget
+  /** Links kept at once (default 1,024; 0: plain requests only). */
+  maxLinks?: number
 }
 
 /** Answers a GET or HEAD under a registered path prefix; it must end the response itself. */

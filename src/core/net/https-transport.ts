@@ -36,6 +36,8 @@ export interface HttpsTransportOptions {
   budget?: InboundBudget
   /** Small outbound messages ride links (default: on unless BORG_LINKS=0). */
   links?: boolean
+  /** Inbound links kept at once (default 1,024; 0: this node takes none). */
+  maxLinks?: number
 }
 
 export class HttpsTransport implements Transport {
@@ -76,6 +78,7 @@ export class HttpsTransport implements Transport {
       maxHoldMs: this.options.maxHoldMs,
       advertise: this.options.advertise,
       budget: this.options.budget,
+      maxLinks: this.options.maxLinks,
     })
     if (this.handler) this.server.setHandler(this.handler)
     for (const [prefix, handler] of this.getRoutes) this.server.getRoute(prefix, handler)

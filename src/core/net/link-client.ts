@@ -55,6 +55,8 @@ export class LinkPool {
   private readonly opening = new Map<string, Promise<ClientLink | undefined>>()
   /** Endpoint → monotonic time until which it is asked with plain requests. */
   private readonly declined = new Map<string, number>()
+  /** Replaced links still carrying messages: closed by the sweep once idle. */
+  private readonly retired = new Set<ClientLink>()
   private readonly sweeper: ReturnType<typeof setInterval>
   private closed = false
 
@@ -79,7 +81,7 @@ export class LinkPool {
    */
   async linkTo(endpoint: string, pin: Pin, deadline: number): Promise<ClientLink | undefined> {
     const current = this.open.get(endpoint)
-    if (current && !current.closed && current.pin === pin) return current.inFlight < LINK_MAX_IN_PROGRESS ? current : undefined
+    if (current && !current.closed && samePin(current.pin, pin)) return current.inFlight < LINK_MAX_IN_PROGRESS ? current : undefined
     if (this.closed || (this.declined.get(endpoint) ?? 0) > this.options.clock.monotonic()) return undefined
     let pending = this.opening.get(endpoint)
     if (!pending) {
@@ -87,18 +89,23 @@ export class LinkPool {
       this.opening.set(endpoint, pending)
     }
     const link = await pending
-    return link && !link.closed && link.inFlight < LINK_MAX_IN_PROGRESS ? link : undefined
+    return link && !link.closed && samePin(link.pin, pin) && link.inFlight < LINK_MAX_IN_PROGRESS ? link : undefined
   }
 
   close(): void {
     this.closed = true
     clearInterval(this.sweeper)
-    for (const link of this.open.values()) link.close(new BorgError('unavailable', 'link closed: the client is shutting down'))
+    for (const link of [...this.open.values(), ...this.retired]) link.close(new BorgError('unavailable', 'link closed: the client is shutting down'))
     this.open.clear()
+    this.retired.clear()
   }
 
   private sweep(): void {
     const now = this.options.clock.monotonic()
+    for (const link of this.retired) {
+      if (link.inFlight === 0) link.close(new BorgError('unavailable', 'link closed: replaced'))
+      if (link.closed) this.retired.delete(link)
+    }
     for (const [endpoint, link] of this.open) {
       if (link.closed) this.open.delete(endpoint)
       else if (link.inFlight === 0 && now - link.lastUsed > LINK_CLIENT_IDLE_MS) {
@@ -144,7 +151,12 @@ export class LinkPool {
       const link = new ClientLink(socket, endpoint, pin, peerKeyId, linkSigner(signer.keyId, keys.opener), linkAuthenticator(peerKeyId, () => keys.acceptor), this.options)
       handedOver = true
       if (this.closed) link.close(new BorgError('unavailable', 'link closed: the client is shutting down'))
-      else this.open.set(endpoint, link)
+      else {
+        // A link to the certificate pinned before (the node rotated it) finishes what it carries, then goes.
+        const previous = this.open.get(endpoint)
+        if (previous && previous !== link) this.retired.add(previous)
+        this.open.set(endpoint, link)
+      }
       return link
     } catch (error) {
       if (error instanceof BorgError && (error.code === 'malformed' || error.code === 'bad-signature' || error.code === 'refused' || error.code === 'body-hash-mismatch')) {
@@ -264,6 +276,10 @@ export class ClientLink {
   private idleUnref(): void {
     if (this.waiting.size === 0) this.socket.unref()
   }
+}
+
+function samePin(a: Pin, b: Pin): boolean {
+  return a.nodeId === b.nodeId && a.certSha256 === b.certSha256
 }
 
 function connectTls(host: string, port: number, timeoutMs: number): Promise<TLSSocket> {

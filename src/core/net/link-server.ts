@@ -25,7 +25,7 @@ import type { Clock } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Responder } from '../wire/transport.js'
-import type { EnvelopeHeader } from '../envelope/codec.js'
+import { parseHeader, type EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeBytes, type ReadError } from '../envelope/reader.js'
 import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
@@ -53,6 +53,8 @@ export interface LinkServerOptions {
   budget: InboundBudget
   maxHoldMs: number
   stats: { requests: number; delivered: number; replied: number; bodyBytes: number }
+  /** Links kept at once (default MAX_LINKS; 0: this node takes none). */
+  maxLinks?: number
   /** Runs the node's handler; returns the refusal it threw, if any (WireServer.invokeHandler). */
   invoke(incoming: Incoming, responder: Responder | undefined): BorgError | undefined
 }
@@ -72,7 +74,7 @@ export class LinkServer {
     if (path !== LINK_PATH || (req.headers.upgrade ?? '').toLowerCase() !== LINK_PROTOCOL) {
       return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
-    if (this.links.size >= MAX_LINKS) {
+    if (this.links.size >= (this.options.maxLinks ?? MAX_LINKS)) {
       return void socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_PROTOCOL}\r\n\r\n`)
@@ -97,7 +99,8 @@ class ServerLink {
   private allowance?: BodyAllowance
   /** Why the envelope being received will be refused once it is in (busy). */
   private refusal?: BorgError
-  private header?: EnvelopeHeader
+  /** The start of the envelope being received (its header, unparsed until an error needs it). */
+  private head?: Uint8Array
   private inProgress = 0
   private closed = false
   private readonly openTimer: { cancel(): void }
@@ -109,7 +112,7 @@ class ServerLink {
   ) {
     const { clock } = server.options
     this.splitter = new EnvelopeSplitter({
-      start: (header, total) => this.start(header, total),
+      start: (bodyLength, total, head) => this.start(bodyLength, total, head),
       data: (bytes) => this.pieces.push(bytes),
       end: () => this.end(),
     })
@@ -131,7 +134,17 @@ class ServerLink {
       this.splitter.push(chunk)
     } catch (error) {
       if (!(error instanceof BorgError)) throw error
-      this.refuseAndClose(this.server.options.verifier.reject(error), (error as ReadError).header ?? this.header)
+      this.refuseAndClose(this.server.options.verifier.reject(error), (error as ReadError).header ?? this.headerSoFar())
+    }
+  }
+
+  /** The header of the envelope being received, if it decodes (only to address an error to its sender). */
+  private headerSoFar(): EnvelopeHeader | undefined {
+    try {
+      const parsed = this.head && parseHeader(this.head)
+      return parsed && parsed.status === 'ok' ? parsed.header : undefined
+    } catch {
+      return undefined
     }
   }
 
@@ -144,12 +157,12 @@ class ServerLink {
   }
 
   /** A new envelope's header is in: refuse what no link carries before its body is read. */
-  private start(header: EnvelopeHeader, total: number): void {
-    this.header = header
+  private start(bodyLength: number, total: number, head: Uint8Array): void {
+    this.head = head
     this.refusal = undefined
     this.server.options.stats.requests++
-    if (header.bodyLength > LINK_MAX_BODY_BYTES) {
-      throw new BorgError('too-large', `a link carries bodies up to ${LINK_MAX_BODY_BYTES} bytes; send this ${header.bodyLength}-byte ${header.kind} as an HTTP request of its own`)
+    if (bodyLength > LINK_MAX_BODY_BYTES) {
+      throw new BorgError('too-large', `a link carries bodies up to ${LINK_MAX_BODY_BYTES} bytes; send this ${bodyLength}-byte message as an HTTP request of its own`)
     }
     // Busy is not the stream's fault: the message is read and answered `busy`, the link stays.
     if (this.opener && this.inProgress >= LINK_MAX_IN_PROGRESS) {
@@ -158,7 +171,7 @@ class ServerLink {
     }
     const allowance = this.server.options.budget.open(this, LINK_MAX_IN_PROGRESS)
     try {
-      allowance.admit(header.bodyLength)
+      allowance.admit(bodyLength)
       allowance.reserve(total)
     } catch (error) {
       allowance.release()
@@ -170,9 +183,9 @@ class ServerLink {
   }
 
   private end(): void {
-    const header = this.header!
     const bytes = this.pieces.length === 1 ? this.pieces[0]! : concatBytes(...this.pieces)
     this.pieces = []
+    this.head = bytes
     const allowance = this.allowance
     this.allowance = undefined
     const { verifier, clock, stats, invoke } = this.server.options
@@ -181,20 +194,24 @@ class ServerLink {
       return this.open(bytes)
     }
     if (!allowance) {
+      const header = this.headerSoFar()
       const refusal = verifier.reject(this.refusal ?? new BorgError('busy', 'link busy'), header)
+      if (!header) return this.refuseAndClose(new BorgError('malformed', 'malformed envelope'), undefined)
       return this.answer(header, { kind: ERROR_KIND, ...errorBody(refusal.code, refusal.message, clock.now()) })
     }
     const receivedAt = clock.now()
     let incoming: Incoming
+    let header: EnvelopeHeader
     try {
-      incoming = readEnvelopeBytes(bytes, verifier, { how: { authenticate: this.authenticate } }).incoming
+      ;({ header, incoming } = readEnvelopeBytes(bytes, verifier, { how: { authenticate: this.authenticate } }))
     } catch (error) {
       allowance.release()
       if (!(error instanceof BorgError)) throw error
       const code = error.code
+      const refused = (error as ReadError).header
       // A message that fails authentication or parsing says the stream itself is wrong.
-      if (code === 'malformed' || code === 'bad-signature' || code === 'refused') return this.refuseAndClose(error, header)
-      return this.answer(header, { kind: ERROR_KIND, ...errorBody(code, error.message, clock.now()) })
+      if (!refused || code === 'malformed' || code === 'bad-signature' || code === 'refused') return this.refuseAndClose(error, refused)
+      return this.answer(refused, { kind: ERROR_KIND, ...errorBody(code, error.message, clock.now()) })
     }
     stats.delivered++
     this.inProgress++
@@ -243,12 +260,12 @@ class ServerLink {
     try {
       ;({ header, incoming: { body } } = readEnvelopeBytes(bytes, verifier, { how: { transportKind: true } }))
       if (header.kind !== LINK_OPEN_KIND) throw verifier.reject(new BorgError('malformed', `a link starts with ${LINK_OPEN_KIND}, not ${header.kind}`), header)
-      if (!header.expectsReply || header.bodyType !== BodyType.binary || body.length !== X25519_KEY_BYTES) {
-        throw verifier.reject(new BorgError('malformed', `${LINK_OPEN_KIND} is a request whose binary body is a ${X25519_KEY_BYTES}-byte X25519 key`), header)
+      if (!header.expectsReply || header.to.type !== 'node' || header.bodyType !== BodyType.binary || body.length !== X25519_KEY_BYTES) {
+        throw verifier.reject(new BorgError('malformed', `${LINK_OPEN_KIND} is a request to this node whose binary body is a ${X25519_KEY_BYTES}-byte X25519 key`), header)
       }
     } catch (error) {
       if (!(error instanceof BorgError)) throw error
-      return this.refuseAndClose(error, (error as ReadError).header ?? this.header)
+      return this.refuseAndClose(error, (error as ReadError).header ?? this.headerSoFar())
     }
     this.openTimer.cancel()
     const to = { type: 'node' as const, id: header.sender }

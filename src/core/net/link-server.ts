@@ -19,7 +19,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { BorgError, type ErrorCode } from '../errors.js'
-import { bytesToHex, utf8 } from '../bytes.js'
+import { bytesToHex, concatBytes, utf8 } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
@@ -30,7 +30,6 @@ import { readEnvelopeBytes, type ReadError } from '../envelope/reader.js'
 import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
-import { concatBytes } from '../bytes.js'
 import type { BodyAllowance, InboundBudget } from './inbound-budget.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
 import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES } from './http-mapping.js'
@@ -133,8 +132,10 @@ class ServerLink {
     try {
       this.splitter.push(chunk)
     } catch (error) {
-      if (!(error instanceof BorgError)) throw error
-      this.refuseAndClose(this.server.options.verifier.reject(error), (error as ReadError).header ?? this.headerSoFar())
+      if (error instanceof BorgError) return this.refuseAndClose(this.server.options.verifier.reject(error), (error as ReadError).header ?? this.headerSoFar())
+      // A bug here must not take the node down with it (over HTTP the request would get `internal`).
+      this.server.options.log.error(`unexpected error on a link from ${this.remote}: ${(error as Error).stack ?? error}`)
+      this.destroy()
     }
   }
 

@@ -3,11 +3,12 @@
  * NAT tests lean on it, check that it really behaves like the internet they
  * assume. Hosts behind a router reach the WAN under the router's address;
  * nothing on the WAN reaches them, except through a port forward; the
- * --random-fully router rewrites source ports; teardown leaves nothing.
+ * --random-fully router rewrites source ports; a UPnP router (miniupnpd) maps
+ * a port its host asks for; teardown leaves nothing.
  * Skipped, saying why, where namespaces cannot be made (not root, no iptables).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NetnsLab, netnsUnavailable, type LabHost, type LabRouter } from '../helpers/netns-lab.js'
+import { NetnsLab, UPNP_WAN, netnsUnavailable, type LabHost, type LabRouter } from '../helpers/netns-lab.js'
 
 const unavailable = netnsUnavailable()
 if (unavailable) console.warn(`skipping the network-namespace lab: ${unavailable}`)
@@ -43,6 +44,8 @@ describe.skipIf(unavailable !== undefined)('the network-namespace lab', () => {
   let h2: LabHost
   let r3: LabRouter
   let h3: LabHost
+  let r4: LabRouter
+  let h4: LabHost
 
   beforeAll(async () => {
     await lab.start()
@@ -54,7 +57,10 @@ describe.skipIf(unavailable !== undefined)('the network-namespace lab', () => {
     r3 = await lab.router('r3')
     h3 = await lab.hostBehind(r3, 'h3')
     await lab.forward(r3, PORT, h3)
-    for (const host of [pub, h1, h2, h3]) await serve(lab, host)
+    r4 = await lab.upnpRouter('r4')
+    h4 = await lab.hostBehind(r4, 'h4')
+    await lab.startUpnp(r4, `${r4.lanAddress.slice(0, -1)}0/24`)
+    for (const host of [pub, h1, h2, h3, h4]) await serve(lab, host)
   }, 60_000)
   afterAll(async () => {
     await lab.teardown()
@@ -93,6 +99,15 @@ describe.skipIf(unavailable !== undefined)('the network-namespace lab', () => {
     const result = await probe(lab, pub, r3.address)
     if ('error' in result) throw new Error(result.error)
     expect(result.seen.split(' ')[0]).toBe(pub.address)
+  })
+
+  it('a host behind a UPnP router maps a port (UPnP IGD) and is then reachable at the router\'s address', async () => {
+    expect(await probe(lab, pub, r4.address)).toEqual({ error: 'ECONNREFUSED' })
+    const mapped = await lab.exec(h4.ns, ['upnpc', '-a', h4.address, String(PORT), String(PORT), 'TCP'])
+    expect(mapped).toContain(`external ${r4.address}:${PORT} TCP is redirected to internal ${h4.address}:${PORT}`)
+    const result = await probe(lab, pub, r4.address)
+    if ('error' in result) throw new Error(result.error)
+    expect(result.seen.split(' ')[0]).toBe(`${UPNP_WAN}.2`) // pub, by its address on that subnet
   })
 
   it('private hosts reach each other only through the WAN (no route between LANs)', async () => {

@@ -8,19 +8,42 @@
  * machine's own interfaces, and `teardown` deletes every namespace, which
  * takes their interfaces, addresses and firewall rules with them.
  *
- * Needs root, `ip` (iproute2) and `iptables` (.ci/run installs it).
+ * Needs root, `ip` (iproute2) and `iptables` (.ci/run installs it); a UPnP
+ * router also needs Debian's `miniupnpd-iptables` and `miniupnpc`.
+ *
+ * UPnP routers, as found on this machine (Debian's miniupnpd 2.3.1):
+ * - miniupnpd refuses to map ports when its external address is private or
+ *   reserved (10/8, 100.64/10, the documentation ranges …), so a UPnP router's
+ *   WAN address comes from UPNP_WAN (a routable-looking /24). It exists only
+ *   inside this lab's namespaces, which have no link to the machine's own
+ *   network: nothing sent to it can leave them.
+ * - The nftables build failed to add its rules next to iptables-nft ones;
+ *   the iptables build works through libiptc, i.e. the legacy tables, so such a
+ *   router's rules are all made with iptables-legacy.
  */
 import { execFile, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Why a lab cannot be built here (undefined: it can). */
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux'
   if (process.getuid?.() !== 0) return 'network namespaces need root (CI runs as root)'
-  for (const tool of ['ip', 'iptables']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (.ci/run installs it: apt-get install iptables)`
+  for (const tool of ['ip', 'iptables', 'iptables-legacy', 'miniupnpd', 'upnpc']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (.ci/run installs it: apt-get install iptables miniupnpd-iptables miniupnpc)`
   }
   const probe = `bprobe${process.pid}`
   const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' })
@@ -45,15 +68,21 @@ export interface LabRouter extends LabHost {
 
 export type NatKind = 'masquerade' | 'random-fully'
 
+/** The WAN subnet UPnP routers (and, with a second address, public hosts) use: see above. */
+export const UPNP_WAN = '11.0.0'
+
 export class NetnsLab {
   readonly wan: string
   private readonly namespaces: string[] = []
   private readonly children = new Set<ChildProcess>()
   private lans = 0
   private publics = 1
+  private readonly tempDirs: string[] = []
+  /** Which iptables a router's rules live in (UPnP routers: the legacy tables). */
+  private readonly iptablesOf = new Map<string, string>()
 
   /** `tag` keeps concurrent labs (and leftovers of a killed run) apart. */
-  constructor(readonly tag = `bl${process.pid % 100_000}`) {
+  constructor(readonly tag = `bl${process.pid}`) {
     this.wan = `${tag}-wan`
   }
 
@@ -68,23 +97,78 @@ export class NetnsLab {
   /** A host on the WAN with a public address (100.64.0.2, .3, …). */
   async publicHost(name: string): Promise<LabHost> {
     const ns = await this.addNamespace(`${this.tag}-${name}`)
-    const address = `100.64.0.${++this.publics}`
+    const n = ++this.publics
+    const address = `100.64.0.${n}`
     await this.plugIntoWan(ns, 'eth0', address)
+    // So it can reach UPnP routers too (their WAN address must look public to miniupnpd).
+    await this.ip(ns, 'addr', 'add', `${UPNP_WAN}.${n}/24`, 'dev', 'eth0')
     return { ns, address }
   }
 
   /** A router on the WAN (100.64.0.1N) that masquerades its own LAN (10.N.0.0/24). */
   async router(name: string, nat: NatKind = 'masquerade'): Promise<LabRouter> {
+    return this.makeRouter(name, nat, 'iptables', (n) => `100.64.0.${10 + n}`)
+  }
+
+  /**
+   * A router that also runs miniupnpd (UPnP IGD and NAT-PMP on its LAN side), its WAN address in
+   * UPNP_WAN. Its host can then map a port with any UPnP or NAT-PMP client.
+   */
+  async upnpRouter(name: string): Promise<LabRouter> {
+    return this.makeRouter(name, 'masquerade', 'iptables-legacy', (n) => `${UPNP_WAN}.${10 + n}`)
+  }
+
+  /** Start miniupnpd on a UPnP router (once its host is plugged in: it listens on the LAN side). */
+  async startUpnp(router: LabRouter, lan: string): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'borg-upnp-'))
+    this.tempDirs.push(dir)
+    // miniupnpd's own chain setup, with `iptables` meaning the legacy tables it works in.
+    await symlink('/usr/sbin/iptables-legacy', join(dir, 'iptables'))
+    await this.exec(router.ns, ['env', `PATH=${dir}:${process.env.PATH}`, 'sh', '/etc/miniupnpd/iptables_init.sh', '-i', router.wanInterface])
+    const config = join(dir, 'miniupnpd.conf')
+    await writeFile(
+      config,
+      [
+        `ext_ifname=${router.wanInterface}`,
+        `listening_ip=${router.lanInterface}`,
+        'http_port=5000',
+        'enable_natpmp=yes',
+        'enable_upnp=yes',
+        'secure_mode=yes',
+        'system_uptime=yes',
+        `uuid=3d3cec3a-8cf0-11e0-98ee-${String(process.pid).padStart(12, '0').slice(-12)}`,
+        `allow 1024-65535 ${lan} 1024-65535`,
+        'deny 0-65535 0.0.0.0/0 0-65535',
+        '',
+      ].join('\n'),
+    )
+    const daemon = this.spawn(router.ns, ['miniupnpd', '-f', config, '-d'])
+    await new Promise<void>((resolve, reject) => {
+      let seen = ''
+      const onData = (chunk: Buffer) => {
+        seen += chunk
+        if (seen.includes('Listening for NAT-PMP')) resolve()
+      }
+      daemon.stdout!.on('data', onData)
+      daemon.stderr!.on('data', onData)
+      daemon.once('exit', (code) => reject(new Error(`miniupnpd exited ${code}: ${seen}`)))
+    })
+  }
+
+  private async makeRouter(name: string, nat: NatKind, iptables: string, wanAddress: (n: number) => string): Promise<LabRouter> {
     const n = ++this.lans
     const ns = await this.addNamespace(`${this.tag}-${name}`)
-    const address = `100.64.0.${10 + n}`
+    const address = wanAddress(n)
     await this.plugIntoWan(ns, 'wan0', address)
     const lanAddress = `10.${n}.0.1`
     await this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-    await this.exec(ns, ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan0', '-j', 'MASQUERADE', ...(nat === 'random-fully' ? ['--random-fully'] : [])])
-    await this.exec(ns, ['iptables', '-A', 'FORWARD', '-i', 'wan0', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'])
-    await this.exec(ns, ['iptables', '-A', 'FORWARD', '-i', 'lan0', '-j', 'ACCEPT'])
-    await this.exec(ns, ['iptables', '-P', 'FORWARD', 'DROP'])
+    await this.exec(ns, [iptables, '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan0', '-j', 'MASQUERADE', ...(nat === 'random-fully' ? ['--random-fully'] : [])])
+    // Port-forwarded connections (manual or UPnP) pass; otherwise only answers come in.
+    await this.exec(ns, [iptables, '-A', 'FORWARD', '-i', 'wan0', '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT'])
+    await this.exec(ns, [iptables, '-A', 'FORWARD', '-i', 'wan0', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'])
+    await this.exec(ns, [iptables, '-A', 'FORWARD', '-i', 'lan0', '-j', 'ACCEPT'])
+    await this.exec(ns, [iptables, '-P', 'FORWARD', 'DROP'])
+    this.iptablesOf.set(ns, iptables)
     return { ns, address, lanAddress, lanInterface: 'lan0', wanInterface: 'wan0' }
   }
 
@@ -102,8 +186,8 @@ export class NetnsLab {
 
   /** A manual port forward on a router: WAN port → a LAN host's port (DNAT). */
   async forward(router: LabRouter, port: number, to: LabHost, toPort = port): Promise<void> {
-    await this.exec(router.ns, ['iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', 'wan0', '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${to.address}:${toPort}`])
-    await this.exec(router.ns, ['iptables', '-A', 'FORWARD', '-i', 'wan0', '-p', 'tcp', '-d', to.address, '--dport', String(toPort), '-j', 'ACCEPT'])
+    const iptables = this.iptablesOf.get(router.ns) ?? 'iptables'
+    await this.exec(router.ns, [iptables, '-t', 'nat', '-A', 'PREROUTING', '-i', 'wan0', '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${to.address}:${toPort}`])
   }
 
   /** Run a command in a namespace; resolves with its stdout, rejects with its stderr. */
@@ -129,6 +213,7 @@ export class NetnsLab {
       spawnSync('sh', ['-c', `ip netns pids ${ns} 2>/dev/null | xargs -r kill -9`])
       spawnSync('ip', ['netns', 'del', ns])
     }
+    for (const dir of this.tempDirs.splice(0)) await rm(dir, { recursive: true, force: true })
   }
 
   /** Names of this lab's namespaces that exist right now. */
@@ -140,8 +225,15 @@ export class NetnsLab {
       .filter((name) => name.startsWith(`${this.tag}-`))
   }
 
+  /** Namespaces of this tag, or of labs whose process is gone (killed before its teardown). */
   private async removeLeftovers(): Promise<void> {
-    for (const ns of this.existing()) spawnSync('ip', ['netns', 'del', ns])
+    const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.split(' ')[0]!)
+    for (const ns of listed) {
+      const owner = /^bl(\d+)-/.exec(ns)
+      if (!ns.startsWith(`${this.tag}-`) && !(owner && !alive(Number(owner[1])))) continue
+      spawnSync('sh', ['-c', `ip netns pids ${ns} 2>/dev/null | xargs -r kill -9`])
+      spawnSync('ip', ['netns', 'del', ns])
+    }
   }
 
   private async addNamespace(ns: string): Promise<string> {

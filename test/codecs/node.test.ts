@@ -11,7 +11,7 @@ const note = fc.string({ minLength: 1, maxLength: 200 })
 
 describeCodecs('node', NODE_CODECS, {
   ping: fc.record({ seq: fc.integer() }, { requiredKeys: [] }),
-  pong: fc.record({ from: keyId, time: finite, version: fc.string({ minLength: 1, maxLength: 64 }) }),
+  pong: fc.record({ from: keyId, time: finite, version: fc.string({ minLength: 1, maxLength: 64 }), seen: fc.string({ minLength: 1, maxLength: 64 }) }, { requiredKeys: ['from', 'time', 'version'] }),
   directory: fc.constant({}),
   directoryReply: fc.record({ nodeId: keyId, cells: fc.dictionary(cell, fc.record({ net: endpoint, recp: endpoint, mon: endpoint }), { maxKeys: 4, noNullPrototype: true }) }),
   leave: fc.constant({}),
@@ -23,4 +23,7 @@ describeCodecs('node', NODE_CODECS, {
     .filter((v) => v.position !== undefined || v.node !== undefined),
   sendReply: fc.record({ queued: fc.nat() }),
   note: fc.record({ text: fc.string({ maxLength: 200 }) }),
+  dialback: fc.record({ port: fc.integer({ min: 1, max: 65_535 }), nonce: fc.stringMatching(/^[0-9a-f]{32}$/) }),
+  dialbackReply: fc.record({ reached: fc.boolean(), address: fc.string({ minLength: 1, maxLength: 64 }), error: fc.string({ minLength: 1, maxLength: 64 }) }, { requiredKeys: ['reached', 'address'] }),
+  dialbackNonce: fc.record({ nonce: fc.stringMatching(/^[0-9a-f]{32}$/) }),
 })

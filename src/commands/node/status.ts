@@ -15,12 +15,13 @@ interface CellStatus {
   peersKnown: number
   broadcasts: { delivered: number }
   organs: Record<string, unknown>
+  reachability?: { state: string; reason: string; advertised: string[] }
 }
 
 export default class NodeStatus extends BorgCommand {
   static override summary = 'Show, per cell, where this node sits in its tree and how the tree is doing'
 
-  static override description = `Reads the status of the node running from $BORG_HOME from its monitor ports (read-only, pinned HTTPS). Per cell: name, state, position, treeSize, root (id and endpoint), parent, children, lastNode, epoch (term.seq), queue depths (joins waiting at the root, repairs, outbox) and peers known. --json gives everything, including broadcast and routing counters and the organs' status.`
+  static override description = `Reads the status of the node running from $BORG_HOME from its monitor ports (read-only, pinned HTTPS). Per cell: name, state, position, treeSize, root (id and endpoint), parent, children, lastNode, epoch (term.seq), queue depths (joins waiting at the root, repairs, outbox) and peers known; then each cell's reachability (public: tree neighbours dialed it back; private: they could not, or it listens on loopback only; unknown: not checked yet) and the endpoints it advertises. --json gives everything, including broadcast and routing counters and the organs' status.`
 
   static override examples = ['<%= config.bin %> node status', '<%= config.bin %> node status --json | jq ".cells[] | {name, position, treeSize}"']
 
@@ -49,6 +50,9 @@ export default class NodeStatus extends BorgCommand {
           String(c.queues.outbox).padStart(6),
           String(c.peersKnown).padStart(5),
         ].join(' '),
+      ),
+      ...result.cells.map((c) =>
+        c.reachability ? `${c.name.padEnd(7)} ${c.reachability.state}: ${c.reachability.reason}; advertises ${c.reachability.advertised.join(' ')}` : `${c.name.padEnd(7)} reachability: not reported`,
       ),
     ])
   }

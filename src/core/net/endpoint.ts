@@ -28,3 +28,10 @@ export function endpointKey(hostname: string, port: string | number): string {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname
   return formatEndpoint({ host, port: Number(port) || 443 })
 }
+
+/** A socket's peer as this node sees it: an IPv4 peer on a dual-stack socket loses its `::ffff:` prefix. */
+export function observedPeer(socket: { remoteAddress?: string; remotePort?: number } | undefined): { address: string; port: number } | undefined {
+  const address = socket?.remoteAddress
+  if (!address) return undefined
+  return { address: address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address, port: socket.remotePort ?? 0 }
+}

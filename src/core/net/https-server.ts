@@ -26,7 +26,7 @@ import { seal, sealedLength, type EnvelopeSigner } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import { createCard } from './card.js'
 import type { TlsMaterial } from './cert.js'
-import { formatEndpoint, type Endpoint } from './endpoint.js'
+import { formatEndpoint, observedPeer, type Endpoint } from './endpoint.js'
 import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
 import { LinkServer } from './link-server.js'
 import { readInboundEnvelope } from './inbound-body.js'
@@ -210,7 +210,8 @@ export class WireServer {
     }
     this.stats.delivered++
     const { header } = received
-    const incoming = { ...received.incoming, receivedAt }
+    const peer = observedPeer(req.socket)
+    const incoming = { ...received.incoming, receivedAt, ...(peer ? { remote: peer } : {}) }
     if (!header.expectsReply) {
       // The handler runs first (it only starts work), so a refusal reaches the sender instead of a 204.
       const error = this.invokeHandler(incoming, undefined)

@@ -31,6 +31,7 @@ import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { BodyAllowance, InboundBudget } from './inbound-budget.js'
+import { formatEndpoint, observedPeer } from './endpoint.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
 import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES } from './http-mapping.js'
 
@@ -77,7 +78,7 @@ export class LinkServer {
       return void socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_PROTOCOL}\r\n\r\n`)
-    const link = new ServerLink(this, socket, req.socket?.remoteAddress ?? 'unknown address')
+    const link = new ServerLink(this, socket, observedPeer(req.socket))
     this.links.add(link)
     socket.once('close', () => this.links.delete(link))
     if (head.length > 0) link.receive(head)
@@ -103,13 +104,16 @@ class ServerLink {
   private inProgress = 0
   private closed = false
   private readonly openTimer: { cancel(): void }
+  private readonly remote: string
 
   constructor(
     private readonly server: LinkServer,
     private readonly socket: Duplex,
-    private readonly remote: string,
+    /** The opener's connection as this node sees it (Incoming.remote of every message). */
+    private readonly peer: { address: string; port: number } | undefined,
   ) {
     const { clock } = server.options
+    this.remote = peer ? formatEndpoint({ host: peer.address, port: peer.port }) : 'unknown address'
     this.splitter = new EnvelopeSplitter({
       start: (bodyLength, total, head) => this.start(bodyLength, total, head),
       data: (bytes) => this.pieces.push(bytes),
@@ -226,7 +230,7 @@ class ServerLink {
       allowance.release()
       return true
     }
-    const message = { ...incoming, receivedAt }
+    const message = { ...incoming, receivedAt, ...(this.peer ? { remote: this.peer } : {}) }
     if (!header.expectsReply) {
       const refusal = invoke(message, undefined)
       finish()

@@ -23,7 +23,10 @@ import { MessageRouter } from '../messaging/router.js'
 import type { Refusal } from '../wire/sender-rule.js'
 import { treeConfig, type TreeConfig } from '../tree/config.js'
 import { TreeNode, type Delivery } from '../tree/tree-node.js'
+import { deliver } from '../messaging/requests.js'
+import { DialbackChecker, registerDialback, type DialOnce } from './dialback.js'
 import { MonitorServer } from './monitor-server.js'
+import { Reachability } from './reachability.js'
 import { NOTE_KIND, NoteLog } from './notes.js'
 import { outboxFile } from './outbox-file.js'
 import type { RunningCell } from './running-file.js'
@@ -51,6 +54,7 @@ export interface CellInstanceOptions {
 interface Grown {
   tree: TreeNode
   organs: Organ[]
+  reachability: Reachability
 }
 
 export class CellInstance {
@@ -67,6 +71,7 @@ export class CellInstance {
   /** The ports to listen on (0: the OS picks). */
   private readonly ports: { net: number; recp: number; mon: number }
   private grown?: Grown
+  private readonly dialback: DialbackChecker
   /** Known from the start with fixed ports; with OS-assigned ones, once bound. */
   private bound?: RunningCell
 
@@ -94,6 +99,10 @@ export class CellInstance {
       budget: options.inboundBudget,
     })
     this.net.onMessage(this.netRouter.handle)
+    // Reachability (docs/networking.md): this cell dials others back when asked, and asks them.
+    this.dialback = new DialbackChecker({ transport: this.net, clock, random: cryptoRandom })
+    this.dialback.registerNonces(this.netRouter)
+    registerDialback(this.netRouter, { clock, log: netLog, dial: dialOnceAs(signer, netLog) })
     this.receptor = new HttpsTransport({
       signer,
       clock,
@@ -163,6 +172,18 @@ export class CellInstance {
       notary: signerNotary(options.signer),
     })
     tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
+    const reachability = new Reachability({
+      checker: this.dialback,
+      clock,
+      log: this.log,
+      bindHost: options.bindHost,
+      port: Number(netEndpoint.slice(netEndpoint.lastIndexOf(':') + 1)),
+      advertised: () => (this.bound ? [this.bound.net, this.bound.recp, this.bound.mon] : []),
+      neighbours: () => {
+        const s = tree.status()
+        return [s.parent, ...s.children, s.root].filter((m): m is NonNullable<typeof m> => m !== undefined && m.id !== nodeId).map((m) => ({ endpoint: m.endpoint, id: m.id }))
+      },
+    })
     const context: OrganContext = {
       cell: this.name,
       dna: cell.dna,
@@ -179,12 +200,18 @@ export class CellInstance {
       siblings: () => options.siblings?.() ?? {},
       httpGet: (prefix, handler) => this.receptor.httpGet(prefix, (req, res) => handler(...plainExchange(req, res))),
     }
-    return { tree, organs: cell.organs(context) }
+    return { tree, organs: cell.organs(context), reachability }
   }
 
   start(seeds: string[]): void {
     this.tree.start(seeds)
     for (const organ of this.organs) organ.start()
+    this.listening().reachability.start()
+  }
+
+  /** Whether others can reach this cell's net port (docs/networking.md). */
+  get reachability(): Reachability {
+    return this.listening().reachability
   }
 
   status(): Record<string, unknown> {
@@ -198,6 +225,7 @@ export class CellInstance {
       summary: this.options.cell.summary,
       organs,
       notes: this.notes.snapshot(),
+      reachability: this.listening().reachability.status(),
       wire: { accepted: this.net.verifier.accepted, rejected: this.net.verifier.rejected, refused: Object.fromEntries(this.netRouter.refused) },
     }
   }
@@ -231,9 +259,22 @@ export class CellInstance {
   }
 
   async stop(): Promise<void> {
+    this.grown?.reachability.stop()
     for (const organ of this.grown?.organs ?? []) organ.stop()
     this.grown?.tree.stop()
     await this.outboxStore.flush()
     await Promise.all([this.net.close(), this.receptor.close(), this.monitor.close()])
+  }
+}
+
+/** A dial-back's one delivery: a fresh client of its own (own pins, no link), signing as this node. */
+function dialOnceAs(signer: EnvelopeSigner, log: Logger): DialOnce {
+  return async (peer, message, timeoutMs) => {
+    const client = new HttpsTransport({ signer, log, links: false, timeoutMs })
+    try {
+      await deliver(client, peer, message, timeoutMs)
+    } finally {
+      await client.close()
+    }
   }
 }

@@ -4,7 +4,7 @@
  * takes on its receptors from its own key. One codec per kind, requests and
  * replies, in NODE_CODECS.
  */
-import { fail, int, isRecord, literal, nodeId, num, object, optional, record, refusedAs, text, type Check, type Infer } from '../codec/checks.js'
+import { bool, fail, hex, int, isRecord, literal, nodeId, num, object, optional, record, refusedAs, text, type Check, type Infer } from '../codec/checks.js'
 import { codecTable, emptyCodec, jsonCodec, shapeCodec, type Codec } from '../codec/codec.js'
 
 export const PING_KIND = 'wire.ping'
@@ -13,6 +13,11 @@ export const PONG_KIND = 'wire.pong'
 export const DIRECTORY_KIND = 'node.directory'
 /** What `node.broadcast` and `node.send` carry through the tree: `{"text"}`. */
 export const NOTE_KIND = 'node.note'
+/** Reachability (docs/protocol.md §7): "dial me back on this port at the address you see me at", and the proof it happened. */
+export const DIALBACK_KIND = 'node.dialback'
+export const DIALBACK_NONCE_KIND = 'node.dialback.nonce'
+/** Bytes of a dial-back nonce. */
+export const DIALBACK_NONCE_BYTES = 16
 /** Control kinds: receptor only, from the node's own key. */
 export const CONTROL = { leave: 'node.leave', broadcast: 'node.broadcast', send: 'node.send' } as const
 
@@ -31,6 +36,8 @@ export interface Pong {
   /** The node's network time when it answered, ms since the epoch. */
   time: number
   version: string
+  /** The address the node saw the ping's connection come from (an observation: NAT rewrites it). */
+  seen?: string
 }
 
 /** Any JSON is a ping (docs/protocol.md §5): a finite `seq` is kept, anything else is an empty ping. */
@@ -56,7 +63,9 @@ const sendCheck: Check<SendNote> = (value, at) => {
   return note
 }
 
-const pong: Codec<Pong> = shapeCodec(PONG_KIND, { from: nodeId, time: num(), version: text({ max: 64 }) })
+const address = text({ max: 64 })
+const pong: Codec<Pong> = shapeCodec(PONG_KIND, { from: nodeId, time: num(), version: text({ max: 64 }), seen: optional(address) })
+const nonce = refusedAs('invalid-input', hex(DIALBACK_NONCE_BYTES))
 
 export const NODE_CODECS = codecTable({
   ping: jsonCodec(PING_KIND, pingCheck),
@@ -72,4 +81,8 @@ export const NODE_CODECS = codecTable({
   /** `queued`: the depth of the cell's outbox after queueing the note. */
   sendReply: shapeCodec(`${CONTROL.send}.reply`, { queued: int() }),
   note: shapeCodec(NOTE_KIND, { text: text({ max: MAX_NOTE, min: 0 }) }),
+  dialback: shapeCodec(DIALBACK_KIND, { port: refusedAs('invalid-input', int(1, 65_535)), nonce }),
+  /** `reached`: the nonce was delivered at the address; `error`: why not (a code). */
+  dialbackReply: shapeCodec(`${DIALBACK_KIND}.reply`, { reached: bool, address, error: optional(text({ max: 64 })) }),
+  dialbackNonce: shapeCodec(DIALBACK_NONCE_KIND, { nonce }),
 })

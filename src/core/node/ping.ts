@@ -16,7 +16,8 @@ export function registerPing(router: MessageRouter, clock: Clock, version: strin
   // The ping's body is not read: any body is a ping.
   router.on(NODE_CODECS.ping.kind, ANYONE, (message, responder) => {
     if (!responder) return // a ping sent one-way needs no answer
-    responder.reply(NODE_CODECS.pong.encode({ from: message.fromHex, time: clock.now(), version }))
+    const seen = message.remote?.address
+    responder.reply(NODE_CODECS.pong.encode({ from: message.fromHex, time: clock.now(), version, ...(seen ? { seen } : {}) }))
   })
 }
 

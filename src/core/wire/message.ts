@@ -73,4 +73,9 @@ export interface Incoming {
   receivedAt?: number
   /** Body type `parts`: the head and the parts, views into `body`, each part checked against its signed entry. */
   split?: { head: Uint8Array; parts: Part[] }
+  /**
+   * Where the message's connection came from, as this node sees it (HTTPS and links; the simulator
+   * leaves it out). An observation only: NAT rewrites it, and it proves nothing about the sender.
+   */
+  remote?: { address: string; port: number }
 }

@@ -17,7 +17,7 @@ import { keystorePassphrase, type SecretInput } from '../core/identity/secret-in
 import { identitySigner, nodeSigner, type Signer } from '../core/identity/signer.js'
 import { silentLogger } from '../core/log.js'
 import { HttpsTransport } from '../core/net/https-transport.js'
-import { readRunning } from '../core/node/running-file.js'
+import { localCell, readRunning } from '../core/node/running-file.js'
 import { chunkLength } from '../core/storage/chunking.js'
 import { encryptChunk, fileKeyFromMeta, fileKeysFromIdentity, openMeta, type FileKeys } from '../core/storage/file-crypto.js'
 import type { Manifest } from '../core/storage/manifest.js'
@@ -52,7 +52,7 @@ async function entryPeers(home: string, node: string | undefined, transport: Htt
     throw new BorgError('not-found', `no node is running from ${home} (start one with "borg node join", or pass --node HOST:PORT): ${(error as Error).message}`)
   })
   const cell = (name: string): Peer => {
-    const found = running.cells[name]
+    const found = localCell(running, name)
     if (!found) throw new BorgError('not-found', `the node running from ${home} has no ${name} cell (start it with --cells all)`)
     return { endpoint: found.recp, id: running.nodeId }
   }

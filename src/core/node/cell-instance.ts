@@ -72,6 +72,8 @@ export class CellInstance {
   private readonly ports: { net: number; recp: number; mon: number }
   private grown?: Grown
   private readonly dialback: DialbackChecker
+  /** The contacts the tree was started with. */
+  private seeds: string[] = []
   /** Known from the start with fixed ports; with OS-assigned ones, once bound. */
   private bound?: RunningCell
 
@@ -179,9 +181,11 @@ export class CellInstance {
       bindHost: options.bindHost,
       port: Number(netEndpoint.slice(netEndpoint.lastIndexOf(':') + 1)),
       advertised: () => (this.bound ? [this.bound.net, this.bound.recp, this.bound.mon] : []),
+      // Tree neighbours; before there are any (a node others cannot reach may never get a place), its contacts.
       neighbours: () => {
         const s = tree.status()
-        return [s.parent, ...s.children, s.root].filter((m): m is NonNullable<typeof m> => m !== undefined && m.id !== nodeId).map((m) => ({ endpoint: m.endpoint, id: m.id }))
+        const members = [s.parent, ...s.children, s.root].filter((m): m is NonNullable<typeof m> => m !== undefined && m.id !== nodeId)
+        return members.length > 0 ? members.map((m) => ({ endpoint: m.endpoint, id: m.id })) : this.seeds.map((endpoint) => ({ endpoint }))
       },
     })
     const context: OrganContext = {
@@ -204,6 +208,7 @@ export class CellInstance {
   }
 
   start(seeds: string[]): void {
+    this.seeds = seeds
     this.tree.start(seeds)
     for (const organ of this.organs) organ.start()
     this.listening().reachability.start()

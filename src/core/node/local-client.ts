@@ -11,7 +11,7 @@ import { silentLogger } from '../log.js'
 import { HttpsTransport } from '../net/https-transport.js'
 import { request } from '../messaging/requests.js'
 import { NODE_CODECS } from './messages.js'
-import { readRunning, type RunningNode } from './running-file.js'
+import { localCell, readRunning, type RunningNode } from './running-file.js'
 
 /** A request kind's codec and its reply's. */
 export interface Exchange<Q, A> {
@@ -49,7 +49,7 @@ export async function withLocalNode<T>(home: string, fn: (node: LocalNode) => Pr
   const transport = new HttpsTransport({ signer: nodeSigner(key), log: silentLogger, timeoutMs })
   const cell = (name?: string) => {
     const chosen = name ?? Object.keys(running.cells)[0]
-    const endpoints = chosen ? running.cells[chosen] : undefined
+    const endpoints = chosen ? localCell(running, chosen) : undefined
     if (!chosen || !endpoints) throw new BorgError('not-found', `the node runs no ${name} cell (it runs ${Object.keys(running.cells).join(', ')})`)
     return { name: chosen, ...endpoints }
   }

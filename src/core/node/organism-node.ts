@@ -23,7 +23,7 @@ import { registerPing } from './ping.js'
 import { BORG_VERSION } from '../version.js'
 import { CellInstance, type PortBase } from './cell-instance.js'
 import { NOTE_KIND, noteBody } from './notes.js'
-import { removeRunning, writeRunning, type RunningNode } from './running-file.js'
+import { removeRunning, writeRunning, type RunningCell, type RunningNode } from './running-file.js'
 import { DEFAULT_CONTACT_WAIT_MS, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
 import { CONTROL, DIRECTORY_KIND, NODE_CODECS, type Directory } from './messages.js'
 import { addressInUse, describeHolder, listeningProcess } from './port-holder.js'
@@ -116,8 +116,18 @@ export class OrganismNode {
       version: BORG_VERSION,
       portBase: this.options.portBase,
       cells: Object.fromEntries(this.cells.map((c) => [c.name, c.endpoints])),
+      ...(this.localEndpoints() ? { local: this.localEndpoints() } : {}),
       ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
     }
+  }
+
+  /** The cells' endpoints at the bound address (loopback for a wildcard), when that is not what is advertised. */
+  private localEndpoints(): Record<string, RunningCell> | undefined {
+    const { bindHost, advertiseHost } = this.options
+    const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost
+    if (host === advertiseHost) return undefined
+    const at = (endpoint: string) => formatEndpoint({ host, port: parseEndpoint(endpoint).port })
+    return Object.fromEntries(this.cells.map((c) => [c.name, { net: at(c.endpoints.net), recp: at(c.endpoints.recp), mon: at(c.endpoints.mon) }]))
   }
 
   private directory(): Directory {

@@ -23,6 +23,12 @@ export interface RunningNode {
   /** --port-base, or 'os-assigned' (every port picked by the OS: in-process tests). */
   portBase: PortBase
   cells: Record<string, RunningCell>
+  /**
+   * The same cells' endpoints for commands on this machine, when they differ from the advertised
+   * ones: the bound address, or loopback for a node listening on every interface (an advertised
+   * router address may not lead back inside).
+   */
+  local?: Record<string, RunningCell>
   /** What the user should know about how the node started (contacts that failed, trees it founds). */
   warnings?: string[]
 }
@@ -64,4 +70,9 @@ export async function readRunning(home: string): Promise<RunningNode> {
   }
   if (!alive(running.pid)) throw new BorgError('not-found', `the node that ran from ${home} (pid ${running.pid}) is gone; start one with \`borg node join\``)
   return running
+}
+
+/** Where a command on this machine reaches a cell of the running node. */
+export function localCell(running: RunningNode, name: string): RunningCell | undefined {
+  return running.local?.[name] ?? running.cells[name]
 }

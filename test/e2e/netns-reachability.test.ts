@@ -1,0 +1,125 @@
+/**
+ * Reachability on a small internet (test/helpers/netns-lab.ts): real node
+ * processes in network namespaces, one public, one behind a masquerading
+ * router, one behind a router with a port forward. Each must classify its own
+ * net port correctly through dial-backs by its tree neighbours (docs/protocol.md
+ * §7.1): the NATed node `private`, the forwarded one and the public one
+ * `public`. Skipped, saying why, where namespaces cannot be made.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureBundle } from '../../scripts/lib/cli-bundle.js'
+import { NetnsLab, netnsUnavailable, type LabHost } from '../helpers/netns-lab.js'
+import { waitFor } from '../helpers/wait-until.js'
+
+const unavailable = netnsUnavailable()
+if (unavailable) console.warn(`skipping the network-namespace reachability test: ${unavailable}`)
+
+const SHARD_NET = 13350
+
+interface Reach {
+  state: string
+  reason: string
+  advertised: string[]
+}
+
+describe.skipIf(unavailable !== undefined)('reachability across routers, in network namespaces', () => {
+  const lab = new NetnsLab()
+  const bundle = unavailable ? '' : ensureBundle()
+  let base = ''
+  const homes = new Map<string, string>()
+  let pub: LabHost
+  let h1: LabHost
+  let h3: LabHost
+  let h3Public = ''
+
+  /** Start a shard-only node in `host`'s namespace, listening everywhere there and advertising `advertise`. */
+  async function startNode(name: string, host: LabHost, advertise: string, contact?: string): Promise<void> {
+    const home = join(base, name)
+    homes.set(name, home)
+    const child = lab.spawn(host.ns, [
+      'env',
+      `BORG_HOME=${home}`,
+      'BORG_LOG_LEVEL=info',
+      process.execPath,
+      bundle,
+      'node',
+      'join',
+      '--foreground',
+      '--cells',
+      'shard',
+      '--host',
+      '0.0.0.0',
+      '--advertise-host',
+      advertise,
+      ...(contact ? ['--contact', contact, '--contact-wait', '60'] : []),
+    ])
+    let output = ''
+    child.stdout!.on('data', (d) => (output += d))
+    child.stderr!.on('data', (d) => (output += d))
+    await waitFor(`${name} up`, async () => (output.includes(' up (pid ') ? true : child.exitCode !== null ? Promise.reject(new Error(`${name} exited: ${output}`)) : undefined), 90_000)
+  }
+
+  async function reachability(name: string, host: LabHost): Promise<Reach> {
+    const out = await lab.exec(host.ns, ['env', `BORG_HOME=${homes.get(name)}`, process.execPath, bundle, 'node', 'status', '--json'])
+    const status = JSON.parse(out) as { cells: { name: string; reachability: Reach }[] }
+    return status.cells.find((c) => c.name === 'shard')!.reachability
+  }
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'borg-netns-'))
+    await lab.start()
+    pub = await lab.publicHost('pub')
+    const r1 = await lab.router('r1')
+    h1 = await lab.hostBehind(r1, 'h1')
+    const r3 = await lab.router('r3')
+    h3 = await lab.hostBehind(r3, 'h3')
+    h3Public = r3.address
+    await lab.forward(r3, SHARD_NET, h3)
+    await startNode('pub', pub, pub.address)
+    const contact = `${pub.address}:${SHARD_NET}`
+    // The NATed node advertises its LAN address: nothing outside can use it, which the check must find out.
+    await startNode('h1', h1, h1.address, contact)
+    // The forwarded node advertises its router's address, where the forward leads to it.
+    await startNode('h3', h3, h3Public, contact)
+  }, 180_000)
+
+  afterAll(async () => {
+    await lab.teardown()
+    if (base) await rm(base, { recursive: true, force: true })
+  })
+
+  const settled = async (name: string, host: LabHost): Promise<Reach> =>
+    (
+      await waitFor(
+        `${name}'s reachability`,
+        async () => {
+          const r = await reachability(name, host).catch(() => undefined)
+          return r && r.state !== 'unknown' ? r : undefined
+        },
+        90_000,
+        1_000,
+      )
+    ).value
+
+  it('the node behind a masquerading router finds itself private: its neighbour could not dial it back', async () => {
+    const r = await settled('h1', h1)
+    expect(r.state).toBe('private')
+    expect(r.reason).toContain('0 of 1')
+    expect(r.advertised[0]).toBe(`${h1.address}:${SHARD_NET}`)
+  }, 120_000)
+
+  it('the node behind a port forward finds itself public, reached at its router\'s address', async () => {
+    const r = await settled('h3', h3)
+    expect(r.state).toBe('public')
+    expect(r.advertised[0]).toBe(`${h3Public}:${SHARD_NET}`)
+  }, 120_000)
+
+  it('the public node finds itself public; the neighbour it cannot reach is no evidence against it', async () => {
+    const r = await settled('pub', pub)
+    expect(r.state).toBe('public')
+    expect(r.reason).toMatch(/^[1-9] of [1-9] neighbour/)
+  }, 120_000)
+})

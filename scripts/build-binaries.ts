@@ -21,6 +21,15 @@ const stubOptionalDeps: BunPlugin = {
     // oclif requires typescript (3.4 MB) only to read a plugin's tsconfig.json in development; borg hands
     // oclif its commands in memory, so that never happens. A stub that throws is what oclif's try/catch expects.
     build.onResolve({ filter: /^typescript$/ }, (args) => ({ path: args.path, namespace: 'borg-absent' }))
+    // @achingbrain/ssdp (UPnP discovery, for port mapping) reads its own package.json next to it at run
+    // time for a version string: nothing is next to a bundle or inside the binary. Inline it.
+    build.onLoad({ filter: /@achingbrain[/\\]ssdp[/\\]dist[/\\]src[/\\]ssdp\.js$/ }, async (args) => {
+      const source = await Bun.file(args.path).text()
+      const own = await Bun.file(args.path.replace(/dist[/\\]src[/\\]ssdp\.js$/, 'package.json')).json()
+      const inlined = source.replace("req('../../package.json')", JSON.stringify({ name: own.name, version: own.version }))
+      if (inlined === source) throw new Error('@achingbrain/ssdp changed how it reads its package.json: update scripts/build-binaries.ts')
+      return { contents: inlined, loader: 'js' }
+    })
     build.onLoad({ filter: /.*/, namespace: 'borg-stub' }, () => ({
       contents: 'export default { initialize() {}, connectToDevTools() {} }',
       loader: 'js',

@@ -1,17 +1,19 @@
 /**
  * Reachability on a small internet (test/helpers/netns-lab.ts): real node
  * processes in network namespaces, one public, one behind a masquerading
- * router, one behind a router with a port forward. Each must classify its own
- * net port correctly through dial-backs by its tree neighbours (docs/protocol.md
- * §7.1): the NATed node `private`, the forwarded one and the public one
- * `public`. Skipped, saying why, where namespaces cannot be made.
+ * router, one behind a router with a manual port forward, one behind a router
+ * running miniupnpd. Each must classify its own net port correctly through
+ * dial-backs by its tree neighbours (docs/protocol.md §7.1): the NATed node
+ * `private`, the others `public`; the UPnP node maps its port itself, advertises
+ * the router's address and removes the mapping when it leaves. Skipped, saying
+ * why, where namespaces cannot be made.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBundle } from '../../scripts/lib/cli-bundle.js'
-import { NetnsLab, netnsUnavailable, type LabHost } from '../helpers/netns-lab.js'
+import { NetnsLab, UPNP_WAN, netnsUnavailable, type LabHost, type LabRouter } from '../helpers/netns-lab.js'
 import { waitFor } from '../helpers/wait-until.js'
 
 const unavailable = netnsUnavailable()
@@ -34,9 +36,11 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
   let h1: LabHost
   let h3: LabHost
   let h3Public = ''
+  let h4: LabHost
+  let r4: LabRouter
 
-  /** Start a shard-only node in `host`'s namespace, listening everywhere there and advertising `advertise`. */
-  async function startNode(name: string, host: LabHost, advertise: string, contact?: string): Promise<void> {
+  /** Start a shard-only node in `host`'s namespace, listening everywhere there and advertising `advertise` (none: it maps a port). */
+  async function startNode(name: string, host: LabHost, advertise: string | undefined, contact?: string): Promise<void> {
     const home = join(base, name)
     homes.set(name, home)
     const child = lab.spawn(host.ns, [
@@ -52,8 +56,7 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
       'shard',
       '--host',
       '0.0.0.0',
-      '--advertise-host',
-      advertise,
+      ...(advertise ? ['--advertise-host', advertise] : []),
       ...(contact ? ['--contact', contact, '--contact-wait', '60'] : []),
     ])
     let output = ''
@@ -62,9 +65,10 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     await waitFor(`${name} up`, async () => (output.includes(' up (pid ') ? true : child.exitCode !== null ? Promise.reject(new Error(`${name} exited: ${output}`)) : undefined), 90_000)
   }
 
+  const borg = (name: string, host: LabHost, ...args: string[]) => lab.exec(host.ns, ['env', `BORG_HOME=${homes.get(name)}`, process.execPath, bundle, ...args])
+
   async function reachability(name: string, host: LabHost): Promise<Reach> {
-    const out = await lab.exec(host.ns, ['env', `BORG_HOME=${homes.get(name)}`, process.execPath, bundle, 'node', 'status', '--json'])
-    const status = JSON.parse(out) as { cells: { name: string; reachability: Reach }[] }
+    const status = JSON.parse(await borg(name, host, 'node', 'status', '--json')) as { cells: { name: string; reachability: Reach }[] }
     return status.cells.find((c) => c.name === 'shard')!.reachability
   }
 
@@ -84,6 +88,11 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     await startNode('h1', h1, h1.address, contact)
     // The forwarded node advertises its router's address, where the forward leads to it.
     await startNode('h3', h3, h3Public, contact)
+    r4 = await lab.upnpRouter('r4')
+    h4 = await lab.hostBehind(r4, 'h4')
+    await lab.startUpnp(r4, `${r4.lanAddress.slice(0, -1)}0/24`)
+    // Behind the UPnP router: no address given; its WAN is UPNP_WAN, where the public node has one too.
+    await startNode('h4', h4, undefined, `${UPNP_WAN}.2:${SHARD_NET}`)
   }, 180_000)
 
   afterAll(async () => {
@@ -115,6 +124,17 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     const r = await settled('h3', h3)
     expect(r.state).toBe('public')
     expect(r.advertised[0]).toBe(`${h3Public}:${SHARD_NET}`)
+  }, 120_000)
+
+  it('the node behind a UPnP router maps its port, advertises the router\'s address, finds itself public, and unmaps when it leaves', async () => {
+    const status = JSON.parse(await borg('h4', h4, 'node', 'status', '--json')) as { portMapping?: { method: string; externalAddress: string; ports: number[] } }
+    expect(status.portMapping).toMatchObject({ method: 'upnp', externalAddress: r4.address, ports: [SHARD_NET] })
+    const r = await settled('h4', h4)
+    expect(r.state).toBe('public')
+    expect(r.advertised[0]).toBe(`${r4.address}:${SHARD_NET}`)
+    expect(await lab.exec(h4.ns, ['upnpc', '-l'])).toContain(`${SHARD_NET}->${h4.address}:${SHARD_NET}`)
+    await borg('h4', h4, 'node', 'leave')
+    await waitFor('the mapping removed', async () => ((await lab.exec(h4.ns, ['upnpc', '-l'])).includes(`${SHARD_NET}->`) ? undefined : true), 30_000)
   }, 120_000)
 
   it('the public node finds itself public; the neighbour it cannot reach is no evidence against it', async () => {

@@ -160,6 +160,9 @@ export class NetnsLab {
     const ns = await this.addNamespace(`${this.tag}-${name}`)
     const address = wanAddress(n)
     await this.plugIntoWan(ns, 'wan0', address)
+    // The WAN carries two subnets (UPNP_WAN for UPnP routers): each router reaches the other on-link.
+    const other = address.startsWith(`${UPNP_WAN}.`) ? '100.64.0.0/24' : `${UPNP_WAN}.0/24`
+    await this.ip(ns, 'route', 'add', other, 'dev', 'wan0')
     const lanAddress = `10.${n}.0.1`
     await this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     await this.exec(ns, [iptables, '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan0', '-j', 'MASQUERADE', ...(nat === 'random-fully' ? ['--random-fully'] : [])])

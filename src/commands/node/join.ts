@@ -28,7 +28,9 @@ Without --foreground the node runs in the background (log: $BORG_HOME/node/node.
     alone: Flags.boolean({ description: 'Found new trees when no contact can be reached, instead of failing.', default: false }),
     'port-base': Flags.integer({ description: 'Added to every cell port (so many nodes fit on one machine).', default: 0, min: -13000, max: 50000 }),
     host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1' }),
-    'advertise-host': Flags.string({ description: 'Address other nodes reach this one at (default: --host).' }),
+    'advertise-host': Flags.string({
+      description: 'Address other nodes reach this one at (default: --host; with --host 0.0.0.0 or ::, the external address of the router once it forwards the ports by UPnP or NAT-PMP).',
+    }),
     foreground: Flags.boolean({ description: 'Run in this process until interrupted.', default: false }),
   }
 
@@ -43,9 +45,9 @@ Without --foreground the node runs in the background (log: $BORG_HOME/node/node.
     const cells = parseCells(flags.cells)
     const contacts = flags.contact.map((c) => parseContact(c).text)
     const contactWaitMs = flags['contact-wait'] * 1000
-    const advertiseHost = flags['advertise-host'] ?? flags.host
-    if (['0.0.0.0', '::'].includes(advertiseHost)) {
-      throw new BorgError('usage', `--host ${flags.host} listens everywhere: give --advertise-host, the address other nodes should use`)
+    const advertiseHost = flags['advertise-host']
+    if (advertiseHost && ['0.0.0.0', '::'].includes(advertiseHost)) {
+      throw new BorgError('usage', `--advertise-host ${advertiseHost} is not an address other nodes can use`)
     }
     const running = await readRunning(home).catch(() => undefined)
     if (running) throw new BorgError('exists', `a node (pid ${running.pid}) is already running from ${home}; stop it with \`borg node leave\``)

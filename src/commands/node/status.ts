@@ -21,7 +21,7 @@ interface CellStatus {
 export default class NodeStatus extends BorgCommand {
   static override summary = 'Show, per cell, where this node sits in its tree and how the tree is doing'
 
-  static override description = `Reads the status of the node running from $BORG_HOME from its monitor ports (read-only, pinned HTTPS). Per cell: name, state, position, treeSize, root (id and endpoint), parent, children, lastNode, epoch (term.seq), queue depths (joins waiting at the root, repairs, outbox) and peers known; then each cell's reachability (public: tree neighbours dialed it back; private: they could not, or it listens on loopback only; unknown: not checked yet) and the endpoints it advertises. --json gives everything, including broadcast and routing counters and the organs' status.`
+  static override description = `Reads the status of the node running from $BORG_HOME from its monitor ports (read-only, pinned HTTPS). Per cell: name, state, position, treeSize, root (id and endpoint), parent, children, lastNode, epoch (term.seq), queue depths (joins waiting at the root, repairs, outbox) and peers known; then each cell's reachability (public: tree neighbours dialed it back; private: they could not, or it listens on loopback only; unknown: not checked yet) and the endpoints it advertises, and the router's port mapping when the node asked for one. --json gives everything, including broadcast and routing counters and the organs' status.`
 
   static override examples = ['<%= config.bin %> node status', '<%= config.bin %> node status --json | jq ".cells[] | {name, position, treeSize}"']
 
@@ -30,7 +30,8 @@ export default class NodeStatus extends BorgCommand {
     const { withLocalNode } = await import('../../core/node/local-client.js')
     const result = await withLocalNode(borgHome(), async (node) => {
       const cells = await Promise.all(Object.keys(node.running.cells).map((name) => node.status<CellStatus>(name)))
-      return { nodeId: node.running.nodeId, pid: node.running.pid, version: node.running.version, startedAt: node.running.startedAt, cells }
+      const { portMapping } = node.running
+      return { nodeId: node.running.nodeId, pid: node.running.pid, version: node.running.version, startedAt: node.running.startedAt, ...(portMapping ? { portMapping } : {}), cells }
     })
     const short = (id?: string) => (id ? `${id.slice(0, 10)}…` : '-')
     this.emit(result, () => [
@@ -51,6 +52,9 @@ export default class NodeStatus extends BorgCommand {
           String(c.peersKnown).padStart(5),
         ].join(' '),
       ),
+      ...(result.portMapping
+        ? [`port mapping: ${result.portMapping.method} at ${result.portMapping.gateway} forwards ${result.portMapping.externalAddress} ports ${result.portMapping.ports.join(', ')} here`]
+        : []),
       ...result.cells.map((c) =>
         c.reachability ? `${c.name.padEnd(7)} ${c.reachability.state}: ${c.reachability.reason}; advertises ${c.reachability.advertised.join(' ')}` : `${c.name.padEnd(7)} reachability: not reported`,
       ),

@@ -22,6 +22,8 @@ import type { CellType } from '../cell/types.js'
 import { registerPing } from './ping.js'
 import { BORG_VERSION } from '../version.js'
 import { CellInstance, type PortBase } from './cell-instance.js'
+import { cellPorts, OS_ASSIGNED_PORTS } from '../cell/ports.js'
+import type { PortMapping } from './port-mapping.js'
 import { NOTE_KIND, noteBody } from './notes.js'
 import { removeRunning, writeRunning, type RunningCell, type RunningNode } from './running-file.js'
 import { DEFAULT_CONTACT_WAIT_MS, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
@@ -37,13 +39,19 @@ export interface NodeOptions {
   contacts: string[]
   portBase: PortBase
   bindHost: string
-  advertiseHost: string
+  /**
+   * The address others reach this node at. Default: the bound address; for a node bound to every
+   * interface, the external address of a port mapping its router made (port-mapping.ts).
+   */
+  advertiseHost?: string
   tree?: Partial<TreeConfig>
   /** How long to keep trying to reach contacts (default 10 s) before giving up. */
   contactWaitMs?: number
   /** Found new trees when no contact can be reached, instead of failing. */
   alone?: boolean
 }
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::'
 
 export class OrganismNode {
   readonly cells: CellInstance[] = []
@@ -54,6 +62,8 @@ export class OrganismNode {
   private readonly log = createLogger('node')
   private leaving = false
   private onLeave?: () => void
+  /** Ports the router forwards to this node, when it was asked to (port-mapping.ts). */
+  private portMapping?: PortMapping
 
   private constructor(private readonly options: NodeOptions) {}
 
@@ -77,12 +87,13 @@ export class OrganismNode {
     const tls = await loadOrCreateTlsMaterial(paths.tlsDir(home), `borg node ${this.nodeId.slice(0, 18)}`)
     const signer = nodeSigner(key)
     const inboundBudget = new InboundBudget(inboundLimitsFromEnv(process.env)) // one for the whole node: all cells, both ports
+    const advertiseHost = await this.chooseAdvertiseHost()
     for (const cell of this.options.cells) {
       const instance = new CellInstance({
         cell,
         home,
         bindHost: this.options.bindHost,
-        advertiseHost: this.options.advertiseHost,
+        advertiseHost,
         portBase: this.options.portBase,
         nodeId: this.nodeId,
         signer,
@@ -101,6 +112,7 @@ export class OrganismNode {
     } catch (error) {
       const explained = await this.explainListenFailure(error).catch(() => error)
       await Promise.all(this.cells.map((c) => c.stop().catch(() => {})))
+      await this.portMapping?.close()
       throw explained
     }
     for (const warning of this.warnings) this.log.warn(warning)
@@ -117,13 +129,35 @@ export class OrganismNode {
       portBase: this.options.portBase,
       cells: Object.fromEntries(this.cells.map((c) => [c.name, c.endpoints])),
       ...(this.localEndpoints() ? { local: this.localEndpoints() } : {}),
+      ...(this.portMapping ? { portMapping: this.portMapping.status() } : {}),
       ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
     }
   }
 
+  /**
+   * What to advertise: the given address; else the bound one; for a node bound to every interface,
+   * the external address of its router once it forwards the cells' net ports (UPnP or NAT-PMP).
+   */
+  private async chooseAdvertiseHost(): Promise<string> {
+    const { advertiseHost, bindHost, portBase, cells } = this.options
+    if (advertiseHost) return advertiseHost
+    if (!isWildcard(bindHost)) return bindHost
+    if (portBase === OS_ASSIGNED_PORTS) throw new BorgError('usage', `OS-assigned ports need a bind host to advertise, not ${bindHost}`)
+    const netPorts = cells.map((cell) => cellPorts(cell, portBase).net)
+    // Loaded only here: SSDP, SOAP and XML are for nodes asking a router, not for every start.
+    const { PortMapping } = await import('./port-mapping.js')
+    this.portMapping = await PortMapping.open(netPorts, this.clock, this.log)
+    if (this.portMapping) return this.portMapping.externalAddress
+    throw new BorgError(
+      'usage',
+      `--host ${bindHost} listens on every interface, and no router (UPnP or NAT-PMP) forwarded its ports: give --advertise-host, the address other nodes should use (docs/networking.md)`,
+    )
+  }
+
   /** The cells' endpoints at the bound address (loopback for a wildcard), when that is not what is advertised. */
   private localEndpoints(): Record<string, RunningCell> | undefined {
-    const { bindHost, advertiseHost } = this.options
+    const { bindHost } = this.options
+    const advertiseHost = this.cells[0] ? parseEndpoint(this.cells[0].endpoints.net).host : bindHost
     const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost
     if (host === advertiseHost) return undefined
     const at = (endpoint: string) => formatEndpoint({ host, port: parseEndpoint(endpoint).port })
@@ -227,6 +261,7 @@ export class OrganismNode {
 
   async stop(): Promise<void> {
     await Promise.all(this.cells.map((c) => c.stop()))
+    await this.portMapping?.close()
     await removeRunning(this.options.home)
   }
 }

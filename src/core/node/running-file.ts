@@ -3,6 +3,7 @@
  * commands (`borg node status`, `leave`, `time`…) can find it. Removed on a
  * clean stop; a stale file (dead pid) is recognised and ignored.
  */
+import type { PortMappingStatus } from './port-mapping.js'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BorgError } from '../errors.js'
@@ -29,6 +30,8 @@ export interface RunningNode {
    * router address may not lead back inside).
    */
   local?: Record<string, RunningCell>
+  /** Ports the router forwards to this node (UPnP or NAT-PMP), when it asked. */
+  portMapping?: PortMappingStatus
   /** What the user should know about how the node started (contacts that failed, trees it founds). */
   warnings?: string[]
 }

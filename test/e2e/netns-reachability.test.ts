@@ -38,6 +38,8 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
   let h3Public = ''
   let h4: LabHost
   let r4: LabRouter
+  let h5: LabHost
+  let r5: LabRouter
 
   /** Start a shard-only node in `host`'s namespace, listening everywhere there and advertising `advertise` (none: it maps a port). */
   async function startNode(name: string, host: LabHost, advertise: string | undefined, contact?: string): Promise<void> {
@@ -93,6 +95,11 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     await lab.startUpnp(r4, `${r4.lanAddress.slice(0, -1)}0/24`)
     // Behind the UPnP router: no address given; its WAN is UPNP_WAN, where the public node has one too.
     await startNode('h4', h4, undefined, `${UPNP_WAN}.2:${SHARD_NET}`)
+    // A router that speaks NAT-PMP only: the node's fallback when no UPnP gateway answers.
+    r5 = await lab.upnpRouter('r5')
+    h5 = await lab.hostBehind(r5, 'h5')
+    await lab.startUpnp(r5, `${r5.lanAddress.slice(0, -1)}0/24`, { upnp: false })
+    await startNode('h5', h5, undefined, `${UPNP_WAN}.2:${SHARD_NET}`)
   }, 180_000)
 
   afterAll(async () => {
@@ -135,6 +142,14 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     expect(await lab.exec(h4.ns, ['upnpc', '-l'])).toContain(`${SHARD_NET}->${h4.address}:${SHARD_NET}`)
     await borg('h4', h4, 'node', 'leave')
     await waitFor('the mapping removed', async () => ((await lab.exec(h4.ns, ['upnpc', '-l'])).includes(`${SHARD_NET}->`) ? undefined : true), 30_000)
+  }, 120_000)
+
+  it('behind a router with NAT-PMP only, the node maps its port by NAT-PMP and finds itself public', async () => {
+    const status = JSON.parse(await borg('h5', h5, 'node', 'status', '--json')) as { portMapping?: { method: string; externalAddress: string; ports: number[] } }
+    expect(status.portMapping).toMatchObject({ method: 'nat-pmp', externalAddress: r5.address, ports: [SHARD_NET] })
+    const r = await settled('h5', h5)
+    expect(r.state).toBe('public')
+    expect(r.advertised[0]).toBe(`${r5.address}:${SHARD_NET}`)
   }, 120_000)
 
   it('the public node finds itself public; the neighbour it cannot reach is no evidence against it', async () => {

@@ -118,8 +118,11 @@ export class NetnsLab {
     return this.makeRouter(name, 'masquerade', 'iptables-legacy', (n) => `${UPNP_WAN}.${10 + n}`)
   }
 
-  /** Start miniupnpd on a UPnP router (once its host is plugged in: it listens on the LAN side). */
-  async startUpnp(router: LabRouter, lan: string): Promise<void> {
+  /**
+   * Start miniupnpd on a UPnP router (once its host is plugged in: it listens on the LAN side);
+   * `upnp: false` leaves only NAT-PMP on.
+   */
+  async startUpnp(router: LabRouter, lan: string, options: { upnp?: boolean } = {}): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'borg-upnp-'))
     this.tempDirs.push(dir)
     // miniupnpd's own chain setup, with `iptables` meaning the legacy tables it works in.
@@ -133,7 +136,7 @@ export class NetnsLab {
         `listening_ip=${router.lanInterface}`,
         'http_port=5000',
         'enable_natpmp=yes',
-        'enable_upnp=yes',
+        `enable_upnp=${options.upnp === false ? 'no' : 'yes'}`,
         'secure_mode=yes',
         'system_uptime=yes',
         `uuid=3d3cec3a-8cf0-11e0-98ee-${String(process.pid).padStart(12, '0').slice(-12)}`,
@@ -142,7 +145,8 @@ export class NetnsLab {
         '',
       ].join('\n'),
     )
-    const daemon = this.spawn(router.ns, ['miniupnpd', '-f', config, '-d'])
+    // Its own pid file: miniupnpd refuses to start while another one's pid file exists.
+    const daemon = this.spawn(router.ns, ['miniupnpd', '-f', config, '-P', join(dir, 'miniupnpd.pid'), '-d'])
     await new Promise<void>((resolve, reject) => {
       let seen = ''
       const onData = (chunk: Buffer) => {

@@ -138,7 +138,11 @@ async function findPmp(log: Logger): Promise<{ gateway: Gateway; method: 'nat-pm
 
 /** The IPv4 default gateway, from the kernel's routing table (Linux). */
 async function defaultGateway(): Promise<string | undefined> {
-  const table = await readFile('/proc/net/route', 'utf8').catch(() => '')
+  return gatewayFromRouteTable(await readFile('/proc/net/route', 'utf8').catch(() => ''))
+}
+
+/** The default route's gateway in the text of /proc/net/route (addresses in little-endian hex). */
+export function gatewayFromRouteTable(table: string): string | undefined {
   for (const line of table.split('\n').slice(1)) {
     const [, destination, gateway] = line.trim().split(/\s+/)
     if (destination === '00000000' && gateway && gateway !== '00000000') {
@@ -150,9 +154,9 @@ async function defaultGateway(): Promise<string | undefined> {
 }
 
 /** This machine's IPv4 address on the router's subnet. */
-function localAddressFor(router: string): string | undefined {
+export function localAddressFor(router: string, interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string | undefined {
   const target = toNumber(router)
-  for (const addresses of Object.values(networkInterfaces())) {
+  for (const addresses of Object.values(interfaces)) {
     for (const a of addresses ?? []) {
       if (a.family !== 'IPv4' || a.internal) continue
       const mask = toNumber(a.netmask)

@@ -34,7 +34,7 @@ export class EnvelopeSplitter {
     return this.remaining === 0 && this.head.length === 0
   }
 
-  /** Throws what parseHeader or the sink throws (the stream is unusable after that). */
+  /** Throws what envelopeExtent or the sink throws (the stream is unusable after that). */
   push(chunk: Uint8Array): void {
     let data = chunk
     while (data.length > 0) {

@@ -1,5 +1,8 @@
-/** How envelopes ride on HTTP (docs/protocol.md §4). */
+/** How envelopes ride on HTTP and links (docs/protocol.md §4). */
 import type { ErrorCode } from '../errors.js'
+import { utf8 } from '../bytes.js'
+import type { Sealed } from '../envelope/seal.js'
+import { BodyType, type Outgoing } from '../wire/message.js'
 
 export const ENVELOPE_CONTENT_TYPE = 'application/vnd.borg.envelope'
 export const MESSAGE_PATH = '/borg/v1/msg'
@@ -7,6 +10,24 @@ export const CARD_PATH = '/borg/v1/card'
 export const ERROR_KIND = 'wire.error'
 /** Envelopes whose body is at most this long are written, and read, as one buffer. */
 export const SMALL_BODY_BYTES = 64 * 1024
+
+/**
+ * A sealed envelope as the buffers to write: a small one as one buffer (one TLS record, one write),
+ * a bulk one as its pieces, not copied.
+ */
+export function wireChunks(sealed: Sealed): Uint8Array[] {
+  const pieces = [sealed.headerBytes, sealed.body, ...sealed.parts].filter((piece) => piece.length > 0)
+  return sealed.header.bodyLength <= SMALL_BODY_BYTES && pieces.length > 1 ? [Buffer.concat(pieces)] : pieces
+}
+
+/**
+ * A `wire.error` (§4.4): the code and text; a time-window refusal also says what time it is here
+ * (`now`), so a node whose clock is far off learns by how much.
+ */
+export function errorMessage(code: ErrorCode, text: string, now: number): Outgoing {
+  const clockHint = code === 'expired' || code === 'from-future' ? { now } : {}
+  return { kind: ERROR_KIND, body: utf8.encode(JSON.stringify({ code, message: text, ...clockHint })), bodyType: BodyType.json }
+}
 
 /** Links (§4.5): a kept TLS connection carrying envelopes back to back, after an HTTP upgrade. */
 export const LINK_PATH = '/borg/v1/link'

@@ -22,7 +22,7 @@ import { parseCard } from './card.js'
 import { identityMismatch, remoteError } from './remote-error.js'
 import { LinkPool } from './link-client.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES } from './http-mapping.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
 import { PinStore, TlsPinError, pinnedConnector, recordingConnector, type Pin } from './pins.js'
 import { Agent, Client, request, type Dispatcher } from './undici.js'
 
@@ -234,6 +234,7 @@ export class WireClient {
     const { signer, clock, random } = this.options
     const to = message.to ?? { type: 'node' as const, id: Uint8Array.from(Buffer.from(pin.nodeId, 'hex')) }
     const sealed = seal(signer, { ...message, to }, { expectsReply, timestamp: clock.now(), random })
+    const chunks = wireChunks(sealed)
     const remaining = Math.max(1, deadline - clock.monotonic())
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer from ${peer.endpoint} within ${Math.round(remaining)} ms`)), remaining)
@@ -246,10 +247,7 @@ export class WireClient {
         // A small message goes out as one buffer, written at once (a stream takes extra turns of the
         // event loop, which time exchanges would count as transit); a bulk body (or a parts body's
         // parts) as separate chunks, not copied.
-        body:
-          sealed.header.bodyLength <= SMALL_BODY_BYTES
-            ? Buffer.concat([sealed.headerBytes, sealed.body, ...sealed.parts])
-            : Readable.from([Buffer.from(sealed.headerBytes), toBuffer(sealed.body), ...sealed.parts.map(toBuffer)], { objectMode: false }),
+        body: chunks.length === 1 ? toBuffer(chunks[0]!) : Readable.from(chunks.map(toBuffer), { objectMode: false }),
         signal: controller.signal,
         headersTimeout: remaining,
         bodyTimeout: remaining,

@@ -14,10 +14,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { BorgError, type ErrorCode } from '../errors.js'
-import { utf8 } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
-import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
+import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { MessageHandler, Responder } from '../wire/transport.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
@@ -30,7 +29,7 @@ import { formatEndpoint, observedPeer, type Endpoint } from './endpoint.js'
 import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
 import { LinkServer } from './link-server.js'
 import { readInboundEnvelope } from './inbound-body.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES, httpStatusFor } from './http-mapping.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, MESSAGE_PATH, errorMessage, httpStatusFor, wireChunks } from './http-mapping.js'
 
 export interface WireServerOptions {
   signer: EnvelopeSigner
@@ -271,20 +270,16 @@ export class WireServer {
     }
     if (status >= 400) headers.connection = 'close'
     res.writeHead(status, headers)
-    const pieces = [sealed.headerBytes, sealed.body, ...sealed.parts].filter((piece) => piece.length > 0)
-    // A small reply leaves as one buffer (one TLS record, one write); a bulk one piece by piece, not copied.
-    if (sealed.header.bodyLength <= SMALL_BODY_BYTES) return void res.end(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces))
+    const chunks = wireChunks(sealed)
+    if (chunks.length === 1) return void res.end(chunks[0])
     res.cork()
-    for (const piece of pieces) res.write(piece)
+    for (const chunk of chunks) res.write(chunk)
     res.end()
     res.uncork()
   }
 
   private respondError(res: ServerResponse, code: ErrorCode, text: string, request: EnvelopeHeader | undefined): void {
     if (res.headersSent) return void res.destroy()
-    // A time-window rejection says what time it is here: a node whose clock is far off learns by how much.
-    const now = code === 'expired' || code === 'from-future' ? { now: this.options.clock.now() } : {}
-    const body = utf8.encode(JSON.stringify({ code, message: text, ...now }))
-    this.respondEnvelope(res, httpStatusFor(code), { kind: ERROR_KIND, body, bodyType: BodyType.json }, request)
+    this.respondEnvelope(res, httpStatusFor(code), errorMessage(code, text, this.options.clock.now()), request)
   }
 }

@@ -27,7 +27,7 @@ import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { Authenticate, EnvelopeVerifier } from '../envelope/verifier.js'
 import { parseEndpoint } from './endpoint.js'
-import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES } from './http-mapping.js'
+import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
 import { TlsPinError, peerCertificateSha256, type Pin } from './pins.js'
 import { identityMismatch, remoteError } from './remote-error.js'
@@ -129,7 +129,7 @@ export class LinkPool {
       const to: Target = { type: 'node', id: peerKeyId }
       const opening = seal(signer, { kind: LINK_OPEN_KIND, body: ephemeral.publicKey, to }, { expectsReply: true, timestamp: clock.now(), random })
       const upgrade = `GET ${LINK_PATH} HTTP/1.1\r\nHost: ${endpoint}\r\nConnection: Upgrade\r\nUpgrade: ${LINK_PROTOCOL}\r\n\r\n`
-      socket.write(Buffer.concat([Buffer.from(upgrade, 'latin1'), opening.headerBytes, opening.body]))
+      socket.write(Buffer.concat([Buffer.from(upgrade, 'latin1'), ...wireChunks(opening)]))
       const answer = await readHandshake(socket, Math.max(1, deadline - clock.monotonic()))
       if (answer.status !== 101) {
         this.declined.set(endpoint, clock.monotonic() + LINK_RETRY_MS)
@@ -233,7 +233,7 @@ export class ClientLink {
       this.lastUsed = clock.monotonic()
       this.socket.ref()
       onDispatch?.(clock.now())
-      this.socket.write(Buffer.concat([sealed.headerBytes, sealed.body]))
+      this.socket.write(wireChunks(sealed)[0]!) // small, no parts (LinkPool.carries): one buffer
     })
   }
 

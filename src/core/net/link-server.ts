@@ -19,7 +19,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { BorgError, type ErrorCode } from '../errors.js'
-import { bytesToHex, concatBytes, utf8 } from '../bytes.js'
+import { bytesToHex, concatBytes } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing } from '../wire/message.js'
@@ -27,13 +27,13 @@ import type { Random } from '../wire/random.js'
 import type { Responder } from '../wire/transport.js'
 import { parseHeader, type EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeBytes, type ReadError } from '../envelope/reader.js'
-import { seal, type EnvelopeSigner } from '../envelope/seal.js'
+import { seal, type EnvelopeSigner, type Sealed } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { BodyAllowance, InboundBudget } from './inbound-budget.js'
 import { formatEndpoint, observedPeer } from './endpoint.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
-import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES } from './http-mapping.js'
+import { ACK_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, errorMessage, wireChunks } from './http-mapping.js'
 
 /** Links one server keeps at once; an upgrade beyond is answered 503 (the client uses plain requests). */
 export const MAX_LINKS = 1024
@@ -202,7 +202,7 @@ class ServerLink {
       const header = this.headerSoFar()
       const refusal = verifier.reject(this.refusal ?? new BorgError('busy', 'link busy'), header)
       if (!header) return this.refuseAndClose(new BorgError('malformed', 'malformed envelope'), undefined)
-      return this.answer(header, { kind: ERROR_KIND, ...errorBody(refusal.code, refusal.message, clock.now()) })
+      return this.answer(header, errorMessage(refusal.code, refusal.message, clock.now()))
     }
     const receivedAt = clock.now()
     let incoming: Incoming
@@ -216,7 +216,7 @@ class ServerLink {
       const refused = (error as ReadError).header
       // A message that fails authentication or parsing says the stream itself is wrong.
       if (!refused || code === 'malformed' || code === 'bad-signature' || code === 'refused') return this.refuseAndClose(error, refused)
-      return this.answer(refused, { kind: ERROR_KIND, ...errorBody(code, error.message, clock.now()) })
+      return this.answer(refused, errorMessage(code, error.message, clock.now()))
     }
     stats.delivered++
     this.inProgress++
@@ -234,7 +234,7 @@ class ServerLink {
     if (!header.expectsReply) {
       const refusal = invoke(message, undefined)
       finish()
-      return this.answer(header, refusal ? { kind: ERROR_KIND, ...errorBody(refusal.code, refusal.message, clock.now()) } : { kind: ACK_KIND })
+      return this.answer(header, refusal ? errorMessage(refusal.code, refusal.message, clock.now()) : { kind: ACK_KIND })
     }
     hold = clock.after(this.server.options.maxHoldMs, () => responder.fail('timeout', `no reply to ${header.kind} within the server's limit`))
     const responder: Responder = {
@@ -245,7 +245,7 @@ class ServerLink {
       },
       fail: (code: ErrorCode, text: string) => {
         if (!finish()) return
-        this.answer(header, { kind: ERROR_KIND, ...errorBody(code, text, clock.now()) })
+        this.answer(header, errorMessage(code, text, clock.now()))
       },
     }
     invoke(message, responder)
@@ -283,7 +283,7 @@ class ServerLink {
       return this.refuseAndClose(verifier.reject(error, header), header)
     }
     this.opener = { keyId: header.sender, inKey: keys.opener, mac: linkSigner(signer.keyId, keys.acceptor) }
-    this.write([accept.headerBytes, accept.body])
+    this.write(accept)
     this.server.options.log.debug(`link opened by ${bytesToHex(header.sender).slice(0, 16)}… from ${this.remote}`)
   }
 
@@ -293,7 +293,7 @@ class ServerLink {
     const { clock, random } = this.server.options
     const to = message.to ?? { type: 'node' as const, id: request.sender }
     const sealed = seal(this.opener!.mac!, { ...message, to }, { timestamp: clock.now(), random, ref: request.id })
-    this.write([sealed.headerBytes, sealed.body, ...sealed.parts])
+    this.write(sealed)
   }
 
   /** Answer with a signed error (the opener may not have keys yet) and close: the stream cannot be trusted further. */
@@ -302,23 +302,21 @@ class ServerLink {
     const { signer, clock, random, log } = this.server.options
     log.warn(`closing a link from ${this.remote}: ${error.code}: ${error.message}`, `link-reject:${error.code}`)
     const to = header ? { type: 'node' as const, id: header.sender } : undefined
-    const sealed = seal(signer, { kind: ERROR_KIND, ...errorBody(error.code, error.message, clock.now()), to }, { timestamp: clock.now(), random, ref: header?.id })
+    const sealed = seal(signer, { ...errorMessage(error.code, error.message, clock.now()), to }, { timestamp: clock.now(), random, ref: header?.id })
     this.closed = true
     this.openTimer.cancel()
     this.allowance?.release()
-    this.socket.end(Buffer.concat([sealed.headerBytes, sealed.body]))
+    this.socket.end(wireChunks(sealed)[0])
   }
 
-  private write(pieces: Uint8Array[]): void {
+  private write(sealed: Sealed): void {
     if (this.closed || this.socket.destroyed) return
-    let length = 0
-    for (const piece of pieces) length += piece.length
-    // A small envelope leaves as one buffer (one TLS record); a bulk one piece by piece, not copied.
     const socket = this.socket
-    if (length <= SMALL_BODY_BYTES + 1024) socket.write(Buffer.concat(pieces, length))
+    const chunks = wireChunks(sealed)
+    if (chunks.length === 1) socket.write(chunks[0]!)
     else {
       socket.cork()
-      for (const piece of pieces) if (piece.length > 0) socket.write(piece)
+      for (const chunk of chunks) socket.write(chunk)
       socket.uncork()
     }
     // A client that does not read its answers gets no more read from it (its messages wait in the kernel).
@@ -327,10 +325,4 @@ class ServerLink {
       socket.once('drain', () => socket.resume())
     }
   }
-}
-
-function errorBody(code: ErrorCode, text: string, now: number): { body: Uint8Array; bodyType: BodyType } {
-  // A time-window rejection says what time it is here (as over HTTP).
-  const clockHint = code === 'expired' || code === 'from-future' ? { now } : {}
-  return { body: utf8.encode(JSON.stringify({ code, message: text, ...clockHint })), bodyType: BodyType.json }
 }

@@ -11,7 +11,7 @@ import { cellPorts, OS_ASSIGNED_PORTS, type PortBase } from '../cell/ports.js'
 import { BorgError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
 import type { TlsMaterial } from '../net/cert.js'
-import { formatEndpoint } from '../net/endpoint.js'
+import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
 import { HttpsTransport } from '../net/https-transport.js'
 import { plainExchange } from '../net/plain-http-node.js'
 import type { InboundBudget } from '../net/inbound-budget.js'
@@ -179,7 +179,7 @@ export class CellInstance {
       clock,
       log: this.log,
       bindHost: options.bindHost,
-      port: Number(netEndpoint.slice(netEndpoint.lastIndexOf(':') + 1)),
+      port: parseEndpoint(netEndpoint).port,
       advertised: () => (this.bound ? [this.bound.net, this.bound.recp, this.bound.mon] : []),
       // Tree neighbours; before there are any (a node others cannot reach may never get a place), its contacts.
       neighbours: () => {
@@ -212,11 +212,6 @@ export class CellInstance {
     this.tree.start(seeds)
     for (const organ of this.organs) organ.start()
     this.listening().reachability.start()
-  }
-
-  /** Whether others can reach this cell's net port (docs/networking.md). */
-  get reachability(): Reachability {
-    return this.listening().reachability
   }
 
   status(): Record<string, unknown> {

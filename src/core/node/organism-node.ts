@@ -52,6 +52,8 @@ export interface NodeOptions {
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::'
+/** Where this machine reaches a node bound to `bindHost`: loopback for a wildcard, else the address itself. */
+const localHostFor = (bindHost: string) => (bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost)
 
 export class OrganismNode {
   readonly cells: CellInstance[] = []
@@ -64,6 +66,8 @@ export class OrganismNode {
   private onLeave?: () => void
   /** Ports the router forwards to this node, when it was asked to (port-mapping.ts). */
   private portMapping?: PortMapping
+  /** The host every cell advertises (chooseAdvertiseHost). */
+  private advertiseHost = ''
 
   private constructor(private readonly options: NodeOptions) {}
 
@@ -87,7 +91,7 @@ export class OrganismNode {
     const tls = await loadOrCreateTlsMaterial(paths.tlsDir(home), `borg node ${this.nodeId.slice(0, 18)}`)
     const signer = nodeSigner(key)
     const inboundBudget = new InboundBudget(inboundLimitsFromEnv(process.env)) // one for the whole node: all cells, both ports
-    const advertiseHost = await this.chooseAdvertiseHost()
+    const advertiseHost = (this.advertiseHost = await this.chooseAdvertiseHost())
     for (const cell of this.options.cells) {
       const instance = new CellInstance({
         cell,
@@ -128,7 +132,7 @@ export class OrganismNode {
       version: BORG_VERSION,
       portBase: this.options.portBase,
       cells: Object.fromEntries(this.cells.map((c) => [c.name, c.endpoints])),
-      ...(this.localEndpoints() ? { local: this.localEndpoints() } : {}),
+      ...this.localEndpoints(),
       ...(this.portMapping ? { portMapping: this.portMapping.status() } : {}),
       ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
     }
@@ -154,14 +158,12 @@ export class OrganismNode {
     )
   }
 
-  /** The cells' endpoints at the bound address (loopback for a wildcard), when that is not what is advertised. */
-  private localEndpoints(): Record<string, RunningCell> | undefined {
-    const { bindHost } = this.options
-    const advertiseHost = this.cells[0] ? parseEndpoint(this.cells[0].endpoints.net).host : bindHost
-    const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost
-    if (host === advertiseHost) return undefined
+  /** RunningNode.local: the cells' endpoints at the bound address (loopback for a wildcard), when that is not what is advertised. */
+  private localEndpoints(): { local?: Record<string, RunningCell> } {
+    const host = localHostFor(this.options.bindHost)
+    if (host === this.advertiseHost) return {}
     const at = (endpoint: string) => formatEndpoint({ host, port: parseEndpoint(endpoint).port })
-    return Object.fromEntries(this.cells.map((c) => [c.name, { net: at(c.endpoints.net), recp: at(c.endpoints.recp), mon: at(c.endpoints.mon) }]))
+    return { local: Object.fromEntries(this.cells.map((c) => [c.name, { net: at(c.endpoints.net), recp: at(c.endpoints.recp), mon: at(c.endpoints.mon) }])) }
   }
 
   private directory(): Directory {
@@ -229,7 +231,7 @@ export class OrganismNode {
       .flatMap((c) => (Object.keys(roles) as (keyof typeof roles)[]).map((role) => ({ cell: c.name, role: roles[role], port: parseEndpoint(c.endpoints[role]).port })))
       .find((p) => p.port === taken.port)
     const bind = this.options.bindHost
-    const probeHost = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind
+    const probeHost = localHostFor(bind)
     const [nodeId, listener] = await Promise.all([
       this.cells[0]!.net.client
         .resolvePin(formatEndpoint({ host: probeHost, port: taken.port }), undefined, this.clock.monotonic() + 1_500)

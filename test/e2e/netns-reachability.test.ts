@@ -120,6 +120,15 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
       )
     ).value
 
+  /** The node mapped its net port on `router` by `method`, advertises the router's address there, and is public. */
+  async function expectMappedAndPublic(name: string, host: LabHost, router: LabRouter, method: string): Promise<void> {
+    const status = JSON.parse(await borg(name, host, 'node', 'status', '--json')) as { portMapping?: { method: string; externalAddress: string; ports: number[] } }
+    expect(status.portMapping).toMatchObject({ method, externalAddress: router.address, ports: [SHARD_NET] })
+    const r = await settled(name, host)
+    expect(r.state).toBe('public')
+    expect(r.advertised[0]).toBe(`${router.address}:${SHARD_NET}`)
+  }
+
   it('the node behind a masquerading router finds itself private: its neighbour could not dial it back', async () => {
     const r = await settled('h1', h1)
     expect(r.state).toBe('private')
@@ -134,22 +143,14 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
   }, 120_000)
 
   it('the node behind a UPnP router maps its port, advertises the router\'s address, finds itself public, and unmaps when it leaves', async () => {
-    const status = JSON.parse(await borg('h4', h4, 'node', 'status', '--json')) as { portMapping?: { method: string; externalAddress: string; ports: number[] } }
-    expect(status.portMapping).toMatchObject({ method: 'upnp', externalAddress: r4.address, ports: [SHARD_NET] })
-    const r = await settled('h4', h4)
-    expect(r.state).toBe('public')
-    expect(r.advertised[0]).toBe(`${r4.address}:${SHARD_NET}`)
+    await expectMappedAndPublic('h4', h4, r4, 'upnp')
     expect(await lab.exec(h4.ns, ['upnpc', '-l'])).toContain(`${SHARD_NET}->${h4.address}:${SHARD_NET}`)
     await borg('h4', h4, 'node', 'leave')
     await waitFor('the mapping removed', async () => ((await lab.exec(h4.ns, ['upnpc', '-l'])).includes(`${SHARD_NET}->`) ? undefined : true), 30_000)
   }, 120_000)
 
   it('behind a router with NAT-PMP only, the node maps its port by NAT-PMP and finds itself public', async () => {
-    const status = JSON.parse(await borg('h5', h5, 'node', 'status', '--json')) as { portMapping?: { method: string; externalAddress: string; ports: number[] } }
-    expect(status.portMapping).toMatchObject({ method: 'nat-pmp', externalAddress: r5.address, ports: [SHARD_NET] })
-    const r = await settled('h5', h5)
-    expect(r.state).toBe('public')
-    expect(r.advertised[0]).toBe(`${r5.address}:${SHARD_NET}`)
+    await expectMappedAndPublic('h5', h5, r5, 'nat-pmp')
   }, 120_000)
 
   it('the public node finds itself public; the neighbour it cannot reach is no evidence against it', async () => {

@@ -18,6 +18,13 @@ import { testSigner } from '../helpers/keys.js'
 import { startClient, startNode } from '../helpers/wire.js'
 
 const errorOf = (body: Uint8Array) => JSON.parse(utf8.decode(body)) as { code: string; message: string }
+/** The node answers the link's next message with a wire.error of `code`, then closes the link. */
+async function refusedAndClosed(link: Awaited<ReturnType<typeof rawLink>>, code: string): Promise<void> {
+  const answer = await link.next()
+  expect(answer.header.kind).toBe(ERROR_KIND)
+  expect(errorOf(answer.body).code).toBe(code)
+  await link.closed
+}
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as BorgError)
 
 describe('links between a client and a node', () => {
@@ -113,25 +120,20 @@ describe('links between a client and a node', () => {
     const signer = testSigner()
     const link = await rawLink(node.endpoint, node.id, signer)
     link.send(jsonMessage('t.ping', {}), { signer: linkSigner(signer.keyId, new Uint8Array(64).fill(7)) })
-    const answer = await link.next()
-    expect(answer.header.kind).toBe(ERROR_KIND)
-    expect(errorOf(answer.body).code).toBe('bad-signature')
-    await link.closed
+    await refusedAndClosed(link, 'bad-signature')
   })
 
   it('the acceptor MAC cannot be reflected: a message MACed with the acceptor key is refused', async () => {
     const signer = testSigner()
     const link = await rawLink(node.endpoint, node.id, signer)
     link.send(jsonMessage('t.ping', {}), { signer: linkSigner(signer.keyId, link.keys.acceptor) })
-    expect(errorOf((await link.next()).body).code).toBe('bad-signature')
-    await link.closed
+    await refusedAndClosed(link, 'bad-signature')
   })
 
   it('a message from another key than the opener is refused, even properly signed, and the link closed', async () => {
     const link = await rawLink(node.endpoint, node.id, testSigner())
     link.send(jsonMessage('t.ping', {}), { signer: testSigner() })
-    expect(errorOf((await link.next()).body).code).toBe('refused')
-    await link.closed
+    await refusedAndClosed(link, 'refused')
   })
 
   it('a replayed message is refused as a replay; the link stays', async () => {
@@ -152,10 +154,7 @@ describe('links between a client and a node', () => {
     const signer = testSigner()
     const first = sealToBytes(signer, jsonMessage('t.ping', {}, { type: 'node', id: Buffer.from(node.id, 'hex') }), { expectsReply: true, timestamp: Date.now(), random: cryptoRandom })
     const link = await rawLink(node.endpoint, node.id, signer, first)
-    const answer = await link.next()
-    expect(answer.header.kind).toBe(ERROR_KIND)
-    expect(errorOf(answer.body).code).toBe('malformed')
-    await link.closed
+    await refusedAndClosed(link, 'malformed')
   })
 
   it('an opening that is too old is refused expired, with the node\'s time', async () => {
@@ -173,8 +172,7 @@ describe('links between a client and a node', () => {
   it('a body over the link limit is refused too-large before it is read, and the link closed', async () => {
     const link = await rawLink(node.endpoint, node.id, testSigner())
     link.send(binaryMessage('t.ping', new Uint8Array(LINK_MAX_BODY_BYTES + 1)))
-    expect(errorOf((await link.next()).body).code).toBe('too-large')
-    await link.closed
+    await refusedAndClosed(link, 'too-large')
   })
 
   it(`at most ${LINK_MAX_IN_PROGRESS} messages in progress per link: the next is answered busy, the link stays`, async () => {

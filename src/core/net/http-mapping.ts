@@ -75,3 +75,12 @@ export function httpStatusFor(code: ErrorCode): number {
       return 500
   }
 }
+
+/**
+ * Relays (§4.6): a node nobody can dial keeps a tunnel to a public node (an HTTP upgrade on
+ * RELAY_PATH) and others POST its envelopes to `RELAY_PATH/<its node id>` there.
+ */
+export const RELAY_PATH = '/borg/v1/relay'
+export const RELAY_PROTOCOL = 'borg-relay/1'
+export const RELAY_RESERVE_KIND = 'relay.reserve'
+export const RELAY_RESERVATION_KIND = 'relay.reservation'

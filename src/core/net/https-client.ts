@@ -8,13 +8,13 @@
  */
 import { Readable } from 'node:stream'
 import { BorgError, type ErrorCode } from '../errors.js'
-import { bytesToHex, equalBytes } from '../bytes.js'
+import { bytesToHex, equalBytes, parseHex } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { AdjustableClock, Clock } from '../wire/clock.js'
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, SendOptions } from '../wire/transport.js'
-import { seal, sealedLength, toIncoming, type EnvelopeSigner } from '../envelope/seal.js'
+import { seal, sealedLength, toIncoming, type EnvelopeSigner, type Sealed } from '../envelope/seal.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import type { EnvelopeHeader } from '../envelope/codec.js'
 import { readEnvelopeBytes, readEnvelopeStream } from '../envelope/reader.js'
@@ -22,7 +22,8 @@ import { parseCard } from './card.js'
 import { identityMismatch, remoteError } from './remote-error.js'
 import { LinkPool } from './link-client.js'
 import { formatEndpoint, originOf, parseEndpoint } from './endpoint.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
+import { ACK_KIND, CARD_PATH, ENVELOPE_CONTENT_TYPE, ERROR_KIND, MESSAGE_PATH, RELAY_PATH, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
+import { isRelayed, parseRelayed } from './relayed-endpoint.js'
 import { PinStore, TlsPinError, pinnedConnector, recordingConnector, type Pin } from './pins.js'
 import { Agent, Client, request, type Dispatcher } from './undici.js'
 
@@ -90,6 +91,7 @@ export class WireClient {
   async exchange(peer: Peer, message: Outgoing, options: SendOptions = {}): Promise<Incoming | undefined> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const deadline = this.options.clock.monotonic() + timeoutMs
+    if (isRelayed(peer.endpoint)) return this.exchangeRelayed(peer, message, options, deadline)
     try {
       return await this.attempt(peer, message, options, deadline)
     } catch (error) {
@@ -101,6 +103,11 @@ export class WireClient {
       await this.resolvePin(peer.endpoint, peer.id ?? previous.nodeId, deadline)
       return await this.attempt(peer, message, options, deadline)
     }
+  }
+
+  /** The default time a message may take. */
+  get timeout(): number {
+    return this.timeoutMs
   }
 
   /** Learn (or recall) the pinned identity and certificate of an endpoint. */
@@ -123,6 +130,10 @@ export class WireClient {
 
   /** Learn the peer's pin and open a pooled connection now (best effort, in the background). */
   warm(peer: Peer): void {
+    if (isRelayed(peer.endpoint)) {
+      for (const relay of parseRelayed(peer.endpoint)) this.warm({ endpoint: relay })
+      return
+    }
     const key = formatEndpoint(parseEndpoint(peer.endpoint))
     if (this.warmed.has(key)) return
     this.warmed.add(key)
@@ -220,6 +231,102 @@ export class WireClient {
       throw toBorgError(error, endpoint)
     } finally {
       void client.close().catch(() => {})
+    }
+  }
+
+  /** Relay endpoint (of each relayed node) that carried its last message: tried first next time. */
+  private readonly relayChoice = new Map<string, string>()
+
+  /**
+   * Send through a relayed node's relays (§4.6): the envelope is sealed once, for the node, and
+   * POSTed to one relay after another until one hands it over. A relay is passed over only when it
+   * says the node is not (or no longer) there, or cannot be reached; the same sealed envelope goes
+   * to the next, so the node's replay cache keeps it to one effect.
+   */
+  private async exchangeRelayed(peer: Peer, message: Outgoing, options: SendOptions, deadline: number): Promise<Incoming | undefined> {
+    const nodeId = peer.id
+    if (!nodeId) throw new BorgError('usage', `${peer.endpoint}: sending through relays needs the node's id`)
+    const relays = parseRelayed(peer.endpoint)
+    const preferred = this.relayChoice.get(nodeId)
+    const order = preferred && relays.includes(preferred) ? [preferred, ...relays.filter((r) => r !== preferred)] : relays
+    const { signer, clock, random } = this.options
+    const expectsReply = options.expectReply ?? false
+    const to = message.to ?? { type: 'node' as const, id: parseHex(nodeId) }
+    const sealed = seal(signer, { ...message, to }, { expectsReply, timestamp: clock.now(), random })
+    let missed: BorgError | undefined
+    for (const relay of order) {
+      if (clock.monotonic() >= deadline) break
+      try {
+        const answer = await this.viaRelay(relay, nodeId, sealed, expectsReply, deadline, options.onDispatch)
+        if (this.relayChoice.size >= 4096 && !this.relayChoice.has(nodeId)) this.relayChoice.delete(this.relayChoice.keys().next().value!)
+        this.relayChoice.set(nodeId, relay)
+        return answer
+      } catch (error) {
+        const borg = toBorgError(error, relay)
+        // Not there, or the relay cannot be reached: the next relay. Anything else (the node's own
+        // answer, a budget refusal) is the answer.
+        if (!(borg as RelayMiss).relayMiss && !(borg.code === 'unavailable' && !(borg as { remote?: boolean }).remote)) throw borg
+        missed = borg
+        this.options.log.debug(`relay ${relay} did not reach node ${nodeId.slice(0, 16)}…: ${borg.message}`)
+      }
+    }
+    throw new BorgError(missed?.code ?? 'timeout', `node ${nodeId.slice(0, 16)}… could not be reached through its relays (${missed?.message ?? 'out of time'})`, { cause: missed })
+  }
+
+  private async viaRelay(relay: string, nodeId: string, sealed: Sealed, expectsReply: boolean, deadline: number, onDispatch?: (networkTime: number) => void): Promise<Incoming | undefined> {
+    const { clock } = this.options
+    const pin = await this.resolvePin(relay, undefined, deadline)
+    const remaining = Math.max(1, deadline - clock.monotonic())
+    const chunks = wireChunks(sealed)
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer through relay ${relay} within ${Math.round(remaining)} ms`)), remaining)
+    try {
+      onDispatch?.(clock.now())
+      const response = await request(`${originOf(parseEndpoint(relay))}${RELAY_PATH}/${nodeId}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealedLength(sealed)) },
+        body: chunks.length === 1 ? toBuffer(chunks[0]!) : Readable.from(chunks.map(toBuffer), { objectMode: false }),
+        signal: controller.signal,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
+      })
+      const receivedAt = clock.now()
+      const where = `node ${nodeId.slice(0, 16)}… via ${relay}`
+      let received: { header: EnvelopeHeader; incoming: Incoming }
+      try {
+        received = await readEnvelopeStream(response.body as AsyncIterable<Uint8Array>, this.options.verifier, { asReply: true })
+      } catch (error) {
+        response.body.destroy()
+        const why = error instanceof BorgError ? `${error.code}: ${error.message}` : String(error)
+        throw new BorgError('bad-reply', `HTTP ${response.statusCode} from ${where} did not carry a valid borg answer (${why})`, { cause: error })
+      }
+      const { header, incoming } = received
+      if (incoming.fromHex === pin.nodeId && incoming.fromHex !== nodeId) {
+        // The relay's own refusal (no reservation, over budget …), signed by the relay.
+        if (header.kind !== ERROR_KIND) throw new BorgError('bad-reply', `relay ${relay} answered for the node it relays to (${header.kind}): refusing a forged answer`)
+        const error = remoteError(relay, incoming)
+        if (error.code === 'not-found' || error.code === 'unavailable') throw Object.assign(error, { relayMiss: true })
+        throw error
+      }
+      // The node's answer, signed by it for us and naming our message: the relay only carried it.
+      if (incoming.fromHex !== nodeId) throw identityMismatch(where, nodeId, incoming.fromHex)
+      if (!header.ref || !equalBytes(header.ref, sealed.header.id)) throw new BorgError('bad-reply', `${where} answered another message`)
+      if (header.kind === ERROR_KIND) {
+        const error = Object.assign(remoteError(where, incoming), { remote: true })
+        this.learnSkew(where, error)
+        throw error
+      }
+      if (header.kind === ACK_KIND) {
+        if (expectsReply) throw new BorgError('bad-reply', `${where} acknowledged a request without replying`)
+        return undefined
+      }
+      if (!expectsReply) throw new BorgError('bad-reply', `${where} replied to a one-way message`)
+      return { ...incoming, receivedAt }
+    } catch (error) {
+      throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -321,6 +428,9 @@ async function readBody(body: Dispatcher.ResponseData['body'], limit: number): P
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
 }
+
+/** A relay's refusal that says nothing reached the node: the next relay may do better. */
+type RelayMiss = BorgError & { relayMiss?: true }
 
 const NETWORK_CODES: Record<string, [ErrorCode, string]> = {
   ECONNREFUSED: ['unavailable', 'connection refused'],

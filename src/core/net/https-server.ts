@@ -29,7 +29,8 @@ import { formatEndpoint, observedPeer, type Endpoint } from './endpoint.js'
 import { InboundBudget, limitsForBodies, type BodyAllowance } from './inbound-budget.js'
 import { LinkServer } from './link-server.js'
 import { readInboundEnvelope } from './inbound-body.js'
-import { CARD_PATH, ENVELOPE_CONTENT_TYPE, MESSAGE_PATH, errorMessage, httpStatusFor, wireChunks } from './http-mapping.js'
+import { CARD_PATH, ENVELOPE_CONTENT_TYPE, MESSAGE_PATH, RELAY_PATH, errorMessage, httpStatusFor, wireChunks } from './http-mapping.js'
+import { RelayService, type RelayServiceOptions } from './relay-server.js'
 
 export interface WireServerOptions {
   signer: EnvelopeSigner
@@ -46,6 +47,8 @@ export interface WireServerOptions {
   budget?: InboundBudget
   /** Links kept at once (default 1,024; 0: plain requests only). */
   maxLinks?: number
+  /** Relay for nodes nobody can dial (§4.6): its limits and when it declines (default: this server relays for nobody). */
+  relay?: Pick<RelayServiceOptions, 'limits' | 'declines'>
 }
 
 /** Answers a GET or HEAD under a registered path prefix; it must end the response itself. */
@@ -72,6 +75,8 @@ export class WireServer {
   readonly budget: InboundBudget
   /** Kept connections carrying envelopes back to back (§4.5). */
   readonly links: LinkServer
+  /** Tunnels of relayed nodes and the envelopes sent to them (§4.6), when this server relays. */
+  readonly relay?: RelayService
 
   constructor(private readonly options: WireServerOptions) {
     this.budget = options.budget ?? new InboundBudget(limitsForBodies(options.verifier.maxBodyBytes))
@@ -82,6 +87,7 @@ export class WireServer {
       stats: this.stats,
       invoke: (incoming, responder) => this.invokeHandler(incoming, responder),
     })
+    if (options.relay) this.relay = new RelayService({ ...options.relay, signer: options.signer, clock: options.clock, random: options.random, verifier: options.verifier, log: options.log })
     this.server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, (req, res) => {
       this.route(req, res).catch((error) => {
         options.log.error(`unexpected error serving ${req.method} ${req.url}: ${(error as Error).stack ?? error}`)
@@ -94,7 +100,10 @@ export class WireServer {
     // Bulk bodies are bounded by size and by the upload rate floor (UploadWatchdog), not by a fixed duration.
     this.server.requestTimeout = 0
     this.server.timeout = 600_000 // idle sockets (kept-alive neighbours, stalled uploads) close after 10 min
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.links.upgrade(req, socket, head))
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.relay && (req.url ?? '').split('?')[0] === RELAY_PATH) this.relay.upgrade(req, socket, head)
+      else this.links.upgrade(req, socket, head)
+    })
   }
 
   setHandler(handler: MessageHandler): void {
@@ -146,6 +155,7 @@ export class WireServer {
       this.server.close(() => resolve())
       this.server.closeAllConnections()
       this.links.close()
+      this.relay?.close()
     })
   }
 
@@ -159,6 +169,11 @@ export class WireServer {
     if (req.method === 'POST' && path === MESSAGE_PATH) {
       await this.receive(req, res)
       return
+    }
+    if (req.method === 'POST' && path.startsWith(`${RELAY_PATH}/`)) {
+      if (this.relay) return this.relay.forward(req, res, path.slice(RELAY_PATH.length + 1))
+      req.resume()
+      return this.respondError(res, 'not-found', 'this node relays for nobody', undefined)
     }
     const route = req.method === 'GET' || req.method === 'HEAD' ? this.getRoutes.find((r) => path.startsWith(r.prefix)) : undefined
     if (route) {
@@ -246,7 +261,7 @@ export class WireServer {
   }
 
   /** Runs the handler; what it threw becomes the answer (a BorgError is the sender's fault: refused, malformed …). */
-  private invokeHandler(incoming: Incoming, responder: Responder | undefined): BorgError | undefined {
+  invokeHandler(incoming: Incoming, responder: Responder | undefined): BorgError | undefined {
     try {
       this.handler(incoming, responder)
       return undefined

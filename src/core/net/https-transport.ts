@@ -7,16 +7,19 @@ import { bytesToHex } from '../bytes.js'
 import { createLogger, type Logger } from '../log.js'
 import { type Clock } from '../wire/clock.js'
 import { SystemClock } from '../time/system-clock.js'
-import type { Outgoing } from '../wire/message.js'
+import type { Incoming, Outgoing } from '../wire/message.js'
+import { BorgError } from '../errors.js'
 import { type Random } from '../wire/random.js'
 import { cryptoRandom } from '../crypto/random.js'
-import type { MessageHandler, Peer, SendOptions, Transport } from '../wire/transport.js'
+import type { MessageHandler, Peer, Responder, SendOptions, Transport } from '../wire/transport.js'
 import type { EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeVerifier, type VerifierOptions } from '../envelope/verifier.js'
 import type { TlsMaterial } from './cert.js'
-import type { Endpoint } from './endpoint.js'
-import { WireClient } from './https-client.js'
-import { WireServer, checkGetPrefix, type HttpGetHandler } from './https-server.js'
+import { formatEndpoint, parseEndpoint, type Endpoint } from './endpoint.js'
+import { WireClient, toBorgError } from './https-client.js'
+import { WireServer, checkGetPrefix, type HttpGetHandler, type WireServerOptions } from './https-server.js'
+import type { RelayService } from './relay-server.js'
+import { openRelayTunnel, type RelayTunnel, type RelayTunnelOptions } from './relay-tunnel.js'
 import type { PinStore } from './pins.js'
 import type { InboundBudget } from './inbound-budget.js'
 
@@ -38,6 +41,8 @@ export interface HttpsTransportOptions {
   links?: boolean
   /** Inbound links kept at once (default 1,024; 0: this node takes none). */
   maxLinks?: number
+  /** Relay for nodes nobody can dial (§4.6; default: relays for nobody). */
+  relay?: WireServerOptions['relay']
 }
 
 export class HttpsTransport implements Transport {
@@ -79,6 +84,7 @@ export class HttpsTransport implements Transport {
       advertise: this.options.advertise,
       budget: this.options.budget,
       maxLinks: this.options.maxLinks,
+      relay: this.options.relay,
     })
     if (this.handler) this.server.setHandler(this.handler)
     for (const [prefix, handler] of this.getRoutes) this.server.getRoute(prefix, handler)
@@ -103,6 +109,55 @@ export class HttpsTransport implements Transport {
   /** The inbound budget this transport's server draws on (once listening). */
   get budget(): InboundBudget | undefined {
     return this.server?.budget
+  }
+
+  /** The relay this node runs for others (once listening, if it relays). */
+  get relayService(): RelayService | undefined {
+    return this.server?.relay
+  }
+
+  /**
+   * Reserve a slot at the relay at `endpoint` and keep a tunnel there: messages others send this
+   * node through it reach this transport's handler, verified as if they came over HTTPS.
+   */
+  async openRelayTunnel(endpoint: string, onClose: RelayTunnelOptions['onClose'], timeoutMs = this.client.timeout): Promise<RelayTunnel> {
+    const key = formatEndpoint(parseEndpoint(endpoint))
+    const pin = await this.client.resolvePin(key, undefined)
+    const clock = this.options.clock ?? new SystemClock()
+    return openRelayTunnel(
+      key,
+      pin,
+      {
+        signer: this.options.signer,
+        clock,
+        random: this.options.random ?? cryptoRandom,
+        verifier: this.verifier,
+        log: this.options.log ?? createLogger('wire'),
+        invoke: (incoming, responder) => this.invoke(incoming, responder),
+        onClose,
+      },
+      timeoutMs,
+    ).catch((error) => {
+      throw toBorgError(error, key)
+    })
+  }
+
+  /** Hand a verified message to the handler (the server's way: a throw becomes the refusal). */
+  private invoke(incoming: Incoming, responder: Responder | undefined): BorgError | undefined {
+    if (this.server) return this.server.invokeHandler(incoming, responder)
+    if (!this.handler) {
+      const refusal = new BorgError('unknown-kind', `no handler for message kind ${incoming.kind}`)
+      responder?.fail(refusal.code, refusal.message)
+      return refusal
+    }
+    try {
+      this.handler(incoming, responder)
+      return undefined
+    } catch (error) {
+      const refusal = error instanceof BorgError ? error : new BorgError('internal', `handler for ${incoming.kind} failed`)
+      responder?.fail(refusal.code, refusal.message)
+      return refusal
+    }
   }
 
   send(peer: Peer, message: Outgoing, options?: SendOptions): void {

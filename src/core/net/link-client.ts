@@ -14,14 +14,14 @@
  * LINK_RETRY_MS; a link idle for LINK_CLIENT_IDLE_MS is closed. An idle link
  * does not keep the process alive.
  */
-import { connect, type TLSSocket } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { BorgError } from '../errors.js'
 import { bytesToHex, equalBytes, parseHex } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
 import { BodyType, type Incoming, type Outgoing, type Target } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
-import { parseHeader, type EnvelopeHeader } from '../envelope/codec.js'
+import type { EnvelopeHeader } from '../envelope/codec.js'
 import { EnvelopeReader, readEnvelopeBytes } from '../envelope/reader.js'
 import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
@@ -30,14 +30,13 @@ import { parseEndpoint } from './endpoint.js'
 import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
 import { TlsPinError, peerCertificateSha256, type Pin } from './pins.js'
+import { connectTls, readHandshake } from './upgrade.js'
 import { identityMismatch, remoteError } from './remote-error.js'
 
 /** A peer that refused the upgrade is asked with plain requests for this long before trying again. */
 export const LINK_RETRY_MS = 10 * 60_000
 /** A link with nothing in flight for this long is closed (well before the acceptor's own idle limit). */
 export const LINK_CLIENT_IDLE_MS = 120_000
-/** Bytes of HTTP response head the client reads before the link starts. */
-const MAX_HEAD_BYTES = 8 * 1024
 
 export interface LinkPoolOptions {
   signer: EnvelopeSigner
@@ -130,7 +129,9 @@ export class LinkPool {
       const opening = seal(signer, { kind: LINK_OPEN_KIND, body: ephemeral.publicKey, to }, { expectsReply: true, timestamp: clock.now(), random })
       const upgrade = `GET ${LINK_PATH} HTTP/1.1\r\nHost: ${endpoint}\r\nConnection: Upgrade\r\nUpgrade: ${LINK_PROTOCOL}\r\n\r\n`
       socket.write(Buffer.concat([Buffer.from(upgrade, 'latin1'), ...wireChunks(opening)]))
-      const answer = await readHandshake(socket, Math.max(1, deadline - clock.monotonic()))
+      const answer = await readHandshake(socket, Math.max(1, deadline - clock.monotonic()), SMALL_BODY_BYTES, 'link')
+      // Nothing but the acceptance can come before we send anything link-authenticated.
+      if (answer.rest.length > 0) throw new BorgError('bad-reply', 'unexpected bytes after the link acceptance')
       if (answer.status !== 101) {
         this.declined.set(endpoint, clock.monotonic() + LINK_RETRY_MS)
         this.options.log.debug(`${endpoint} answered the link upgrade with HTTP ${answer.status}: plain requests for now`)
@@ -280,76 +281,4 @@ export class ClientLink {
 
 function samePin(a: Pin, b: Pin): boolean {
   return a.nodeId === b.nodeId && a.certSha256 === b.certSha256
-}
-
-function connectTls(host: string, port: number, timeoutMs: number): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    // Chain validation is off (self-signed certificates): the pin, checked by the caller, is the trust decision.
-    // No session resumption, so every connection presents its certificate.
-    const socket = connect({ host, port, rejectUnauthorized: false })
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'UND_ERR_CONNECT_TIMEOUT' }))
-    }, timeoutMs)
-    socket.once('secureConnect', () => {
-      clearTimeout(timer)
-      socket.removeListener('error', onError)
-      resolve(socket)
-    })
-    const onError = (error: Error) => {
-      clearTimeout(timer)
-      reject(error)
-    }
-    socket.once('error', onError)
-  })
-}
-
-/** The upgrade's HTTP status, and after a 101 the first envelope (the acceptance), whole. */
-function readHandshake(socket: TLSSocket, timeoutMs: number): Promise<{ status: number; envelope: Uint8Array }> {
-  return new Promise((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0)
-    let status: number | undefined
-    const finish = (error: Error | undefined, result?: { status: number; envelope: Uint8Array }) => {
-      clearTimeout(timer)
-      socket.off('data', onData)
-      socket.off('error', onError)
-      socket.off('close', onClose)
-      if (error) reject(error)
-      else resolve(result!)
-    }
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
-      try {
-        if (status === undefined) {
-          const end = buffered.indexOf('\r\n\r\n')
-          if (end < 0) {
-            if (buffered.length > MAX_HEAD_BYTES) throw new BorgError('bad-reply', 'link upgrade answered with an oversized HTTP head')
-            return
-          }
-          const line = /^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'))
-          if (!line) throw new BorgError('bad-reply', 'link upgrade answered with something that is not HTTP')
-          status = Number(line[1])
-          if (status !== 101) return finish(undefined, { status, envelope: new Uint8Array(0) })
-          buffered = buffered.subarray(end + 4)
-        }
-        if (buffered.length === 0) return
-        const parsed = parseHeader(buffered)
-        if (parsed.status === 'incomplete') return
-        const total = parsed.headerLength + parsed.header.bodyLength
-        if (total > SMALL_BODY_BYTES) throw new BorgError('bad-reply', `link acceptance of ${total} bytes`)
-        if (buffered.length < total) return
-        // Nothing but the acceptance can come before we send anything link-authenticated.
-        if (buffered.length > total) throw new BorgError('bad-reply', 'unexpected bytes after the link acceptance')
-        finish(undefined, { status, envelope: new Uint8Array(buffered) })
-      } catch (error) {
-        finish(error as Error)
-      }
-    }
-    const onError = (error: Error) => finish(error)
-    const onClose = () => finish(new BorgError('unavailable', 'connection closed during the link upgrade'))
-    const timer = setTimeout(() => finish(new BorgError('timeout', `link upgrade not answered within ${Math.round(timeoutMs)} ms`)), timeoutMs)
-    socket.on('data', onData)
-    socket.on('error', onError)
-    socket.on('close', onClose)
-  })
 }

@@ -129,11 +129,12 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
     expect(r.advertised[0]).toBe(`${router.address}:${SHARD_NET}`)
   }
 
-  it('the node behind a masquerading router finds itself private: its neighbour could not dial it back', async () => {
+  it('the node behind a masquerading router finds itself private: its neighbours could not dial it back', async () => {
     const r = await settled('h1', h1)
-    expect(r.state).toBe('private')
-    expect(r.reason).toContain('0 of 1')
-    expect(r.advertised[0]).toBe(`${h1.address}:${SHARD_NET}`)
+    // Private, and soon reached through relays (the public nodes relay for it: netns-relay.test.ts).
+    expect(r.state).toMatch(/^(private|relayed via )/)
+    expect(r.reason).toMatch(/^0 of [1-9]/)
+    expect(r.advertised[0]).toMatch(new RegExp(`^(${h1.address.replace(/\./g, '\\.')}:${SHARD_NET}|via:)`))
   }, 120_000)
 
   it('the node behind a port forward finds itself public, reached at its router\'s address', async () => {

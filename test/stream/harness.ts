@@ -79,7 +79,7 @@ export async function streamNode(options: StreamNodeOptions = {}) {
   const opened = Promise.all([receiver.open(), allowed.open()]).then(() => undefined)
   const net = new MessageRouter()
   const receptor = new MessageRouter()
-  registerStreamRoutes({ net, receptor, ownId: node.id, intake, sources, allowed, pending, transport: node.transport, selfEndpoint: node.endpoint, ready: () => opened, log })
+  registerStreamRoutes({ net, receptor, ownId: node.id, intake, sources, allowed, pending, transport: node.transport, selfEndpoint: () => node.endpoint, ready: () => opened, log })
   // Every organism node answers this on each port; a sending node asks it to learn who it offers to.
   net.on('node.directory', ANYONE, (_m, r) => r?.reply(jsonMessage('node.directory.reply', { nodeId: node.id, cells: {} })))
   node.transport.onMessage((m, r) => (receptor.has(m.kind) && !net.has(m.kind) ? receptor : net).handle(m, r))

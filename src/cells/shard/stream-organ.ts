@@ -12,7 +12,7 @@
  */
 import { join, resolve } from 'node:path'
 import { BorgError } from '../../core/errors.js'
-import { formatEndpoint, parseEndpoint } from '../../core/net/endpoint.js'
+import { canonicalPeerEndpoint } from '../../core/net/relayed-endpoint.js'
 import { parseSize } from '../../core/storage/size.js'
 import { ownTreeMembers } from '../../core/tree/member-view.js'
 import type { Member } from '../../core/tree/types.js'
@@ -82,7 +82,7 @@ export class StreamOrgan implements Organ {
       allowed: this.allowed,
       pending: this.pending,
       transport: ctx.transport,
-      selfEndpoint: ctx.self.endpoint,
+      selfEndpoint: () => ctx.self.endpoint,
       ready: () => this.opened,
       log: ctx.log,
     })
@@ -129,7 +129,7 @@ function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean) => 
 
 function normalise(endpoint: string): string | undefined {
   try {
-    return formatEndpoint(parseEndpoint(endpoint))
+    return canonicalPeerEndpoint(endpoint)
   } catch {
     return undefined
   }

@@ -265,7 +265,10 @@ export class WireClient {
         const borg = toBorgError(error, relay)
         // Not there, or the relay cannot be reached: the next relay. Anything else (the node's own
         // answer, a budget refusal) is the answer.
-        if (!(borg as RelayMiss).relayMiss && !(borg.code === 'unavailable' && !(borg as { remote?: boolean }).remote)) throw borg
+        if (!(borg as RelayMiss).relayMiss && !(borg.code === 'unavailable' && !(borg as { remote?: boolean }).remote)) {
+          this.options.log.debug(`${message.kind} to node ${nodeId.slice(0, 16)}… via ${relay} failed: ${borg.code}: ${borg.message}`)
+          throw borg
+        }
         missed = borg
         this.options.log.debug(`relay ${relay} did not reach node ${nodeId.slice(0, 16)}…: ${borg.message}`)
       }

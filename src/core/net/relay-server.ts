@@ -94,7 +94,8 @@ export interface ReservationGrant {
 }
 
 export interface RelayStats {
-  reservations: number
+  /** Reservations granted (renewals not counted). */
+  granted: number
   relayed: number
   relayedBytes: number
   refused: Record<string, number>
@@ -105,7 +106,7 @@ export class RelayService {
   private readonly tunnels = new Map<string, ServerTunnel>()
   /** Tunnels upgraded whose reservation is not settled yet (bounded like the reservations). */
   private pendingTunnels = 0
-  readonly stats: RelayStats = { reservations: 0, relayed: 0, relayedBytes: 0, refused: {} }
+  readonly stats: RelayStats = { granted: 0, relayed: 0, relayedBytes: 0, refused: {} }
 
   constructor(readonly options: RelayServiceOptions) {
     this.limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits }
@@ -148,7 +149,7 @@ export class RelayService {
       previous.destroy(new BorgError('unavailable', 'reservation moved to a new tunnel'))
     }
     this.tunnels.set(nodeId, tunnel)
-    this.stats.reservations++
+    this.stats.granted++
   }
 
   settled(): void {
@@ -451,4 +452,27 @@ function readWhole(req: IncomingMessage, length: number): Promise<Uint8Array> {
     req.once('end', () => (at === length ? resolve(buffer) : reject(new BorgError('malformed', 'body shorter than its Content-Length'))))
     req.once('error', (error) => reject(new BorgError('unavailable', `connection lost while receiving: ${error.message}`)))
   })
+}
+
+/**
+ * Relay limits from BORG_RELAY_LIMITS, a JSON object of RelayLimits fields (e.g.
+ * `{"bytesPerDay":1000000}`); unknown fields and non-positive numbers are an error.
+ */
+export function relayLimitsFromEnv(env: Record<string, string | undefined> = process.env): Partial<RelayLimits> {
+  const text = env.BORG_RELAY_LIMITS
+  if (!text) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new BorgError('usage', 'BORG_RELAY_LIMITS must be a JSON object, e.g. {"bytesPerDay":1000000}')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BorgError('usage', 'BORG_RELAY_LIMITS must be a JSON object')
+  const limits: Partial<RelayLimits> = {}
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in DEFAULT_RELAY_LIMITS)) throw new BorgError('usage', `BORG_RELAY_LIMITS: unknown limit ${key} (known: ${Object.keys(DEFAULT_RELAY_LIMITS).join(', ')})`)
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new BorgError('usage', `BORG_RELAY_LIMITS: ${key} must be a positive integer`)
+    limits[key as keyof RelayLimits] = value
+  }
+  return limits
 }

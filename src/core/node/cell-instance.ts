@@ -26,7 +26,11 @@ import { TreeNode, type Delivery } from '../tree/tree-node.js'
 import { deliver } from '../messaging/requests.js'
 import { DialbackChecker, registerDialback, type DialOnce } from './dialback.js'
 import { MonitorServer } from './monitor-server.js'
-import { Reachability } from './reachability.js'
+import { Reachability, isLoopbackHost, type ReachabilityStatus } from './reachability.js'
+import { RelayKeeper } from './relay-keeper.js'
+import { relayLimitsFromEnv, type RelayLimits } from '../net/relay-server.js'
+import { formatRelayed, isRelayed } from '../net/relayed-endpoint.js'
+import type { Peer } from '../wire/transport.js'
 import { NOTE_KIND, NoteLog } from './notes.js'
 import { outboxFile } from './outbox-file.js'
 import type { RunningCell } from './running-file.js'
@@ -48,6 +52,10 @@ export interface CellInstanceOptions {
   siblings?: () => Record<string, RunningCell>
   /** The node's inbound budget, shared by every cell's net and receptor ports. */
   inboundBudget?: InboundBudget
+  /** Relay for others while reachable, and use relays while not (default: both, unless BORG_RELAY=0). */
+  relays?: boolean
+  /** Relay limits when this cell relays for others (tests lower them). */
+  relayLimits?: Partial<RelayLimits>
 }
 
 /** What exists only once the cell listens (it needs the bound ports). */
@@ -55,6 +63,9 @@ interface Grown {
   tree: TreeNode
   organs: Organ[]
   reachability: Reachability
+  relays: RelayKeeper
+  /** What the organs know of this node (its endpoint follows the tree's). */
+  self: { id: string; endpoint: string }
 }
 
 export class CellInstance {
@@ -99,6 +110,7 @@ export class CellInstance {
       advertise: advertise(this.ports.net),
       verifier: { acceptKind: (kind) => this.netRouter.has(kind) },
       budget: options.inboundBudget,
+      relay: { limits: options.relayLimits ?? relayLimitsFromEnv(), declines: () => this.relayDeclines() },
     })
     this.net.onMessage(this.netRouter.handle)
     // Reachability (docs/networking.md): this cell dials others back when asked, and asks them.
@@ -174,6 +186,16 @@ export class CellInstance {
       notary: signerNotary(options.signer),
     })
     tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
+    const self = { id: nodeId, endpoint: netEndpoint }
+    const relays = new RelayKeeper({
+      open: (endpoint, onClose, timeoutMs) => this.net.openRelayTunnel(endpoint, onClose, timeoutMs),
+      clock,
+      log: this.log,
+      candidates: () => this.relayCandidates(tree),
+      onRelays: (endpoints) => {
+        if (endpoints.length > 0) this.advertiseNet(formatRelayed(endpoints))
+      },
+    })
     const reachability = new Reachability({
       checker: this.dialback,
       clock,
@@ -187,6 +209,7 @@ export class CellInstance {
         const members = [s.parent, ...s.children, s.root].filter((m): m is NonNullable<typeof m> => m !== undefined && m.id !== nodeId)
         return members.length > 0 ? members.map((m) => ({ endpoint: m.endpoint, id: m.id })) : this.seeds.map((endpoint) => ({ endpoint }))
       },
+      onCheck: (status) => this.reachabilityChecked(status),
     })
     const context: OrganContext = {
       cell: this.name,
@@ -198,13 +221,59 @@ export class CellInstance {
       clock,
       random: cryptoRandom,
       log: this.log,
-      self: { id: nodeId, endpoint: netEndpoint },
+      self,
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
       siblings: () => options.siblings?.() ?? {},
       httpGet: (prefix, handler) => this.receptor.httpGet(prefix, (req, res) => handler(...plainExchange(req, res))),
     }
-    return { tree, organs: cell.organs(context), reachability }
+    return { tree, organs: cell.organs(context), reachability, relays, self }
+  }
+
+  /** Relays on unless switched off for the node (or by BORG_RELAY=0). */
+  private get relaysOn(): boolean {
+    return this.options.relays ?? process.env.BORG_RELAY !== '0'
+  }
+
+  /** Why this cell takes no relay reservations now, or undefined: it takes them. */
+  private relayDeclines(): string | undefined {
+    if (!this.relaysOn) return 'relaying is switched off on this node'
+    const state = this.grown?.reachability.status().state ?? 'unknown'
+    if (state !== 'public') return `it is not reachable from outside itself (${state})`
+    if (this.grown?.self.endpoint && isRelayed(this.grown.self.endpoint)) return 'it is reached through relays itself'
+    return undefined
+  }
+
+  /** Nodes to ask for a relay slot: the tree's root, parent and deputies, then contacts, then seeds. */
+  private relayCandidates(tree: TreeNode): Peer[] {
+    const s = tree.status()
+    const members = [s.root, s.parent, ...s.deputies, ...tree.contacts.all(), ...s.children].filter((m): m is NonNullable<typeof m> => m !== undefined && m.id !== this.options.nodeId)
+    const peers: Peer[] = members.map((m) => ({ endpoint: m.endpoint, id: m.id }))
+    for (const endpoint of this.seeds) peers.push({ endpoint })
+    const seen = new Set<string>()
+    return peers.filter((p) => !isRelayed(p.endpoint) && !seen.has(p.endpoint) && seen.add(p.endpoint))
+  }
+
+  /** Not reachable (and not only because it listens on loopback): relays; reachable: its own address again. */
+  private reachabilityChecked(status: ReachabilityStatus): void {
+    const grown = this.grown
+    if (!grown || !this.relaysOn) return
+    if (status.state === 'private' && !isLoopbackHost(this.options.bindHost)) grown.relays.start()
+    else if (status.state === 'public') {
+      grown.relays.stop()
+      if (this.bound) this.advertiseNet(this.bound.net)
+    }
+  }
+
+  /** Tell the tree (and the organs) that this cell is now reached at `endpoint`. */
+  private advertiseNet(endpoint: string): void {
+    const grown = this.listening()
+    if (grown.self.endpoint === endpoint) return
+    this.log.info(`this cell is now reached at ${endpoint}: joining the tree again under it`)
+    grown.self.endpoint = endpoint
+    grown.tree.moveTo(endpoint, (error) => {
+      if (error) this.log.warn(`handing over the old place failed (${error.message}); joined again anyway`)
+    })
   }
 
   start(seeds: string[]): void {
@@ -225,8 +294,24 @@ export class CellInstance {
       summary: this.options.cell.summary,
       organs,
       notes: this.notes.snapshot(),
-      reachability: this.listening().reachability.status(),
+      reachability: this.reachabilityStatus(),
       wire: { accepted: this.net.verifier.accepted, rejected: this.net.verifier.rejected, refused: Object.fromEntries(this.netRouter.refused) },
+    }
+  }
+
+  /** Reachability, and where this cell is reached now: directly, or through relays. */
+  private reachabilityStatus(): Record<string, unknown> {
+    const grown = this.listening()
+    const status = grown.reachability.status()
+    const relays = grown.relays.status()
+    const via = isRelayed(grown.self.endpoint) ? grown.self.endpoint : undefined
+    return {
+      ...status,
+      // `relayed via …` once it is reached through relays (the dial-back verdict stays in `reason`).
+      state: status.state === 'private' && via ? `relayed via ${relays.relays.map((r) => r.endpoint).join(', ') || '(finding relays)'}` : status.state,
+      advertised: via ? [via, ...status.advertised.slice(1)] : status.advertised,
+      relays: relays.relays,
+      relaying: this.net.relayService ? { ...this.net.relayService.stats, holding: this.net.relayService.reservations, declines: this.relayDeclines() ?? null } : undefined,
     }
   }
 
@@ -260,6 +345,7 @@ export class CellInstance {
 
   async stop(): Promise<void> {
     this.grown?.reachability.stop()
+    this.grown?.relays.stop()
     for (const organ of this.grown?.organs ?? []) organ.stop()
     this.grown?.tree.stop()
     await this.outboxStore.flush()

@@ -48,6 +48,8 @@ export interface ReachabilityOptions {
   advertised: () => string[]
   /** Tree neighbours to ask, nearest first. */
   neighbours: () => Peer[]
+  /** After each check, what it found. */
+  onCheck?: (status: ReachabilityStatus) => void
 }
 
 export class Reachability {
@@ -106,6 +108,7 @@ export class Reachability {
       }
       if (changed) this.options.log.info(`neighbours now see this node at ${seenAs}: checking reachability again soon`)
       this.schedule(changed || state === 'unknown' ? FIRST_CHECK_MS : RECHECK_MS)
+      this.options.onCheck?.(this.status())
       return this.status()
     } finally {
       this.running = false

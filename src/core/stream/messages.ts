@@ -10,7 +10,7 @@ import { BorgError, type ErrorCode } from '../errors.js'
 import { bytesToHex, hexToBytes } from '../bytes.js'
 import { bool, fail, hex, int, list, literal, nodeId, num, object, optional, refusedAs, text, type Check } from '../codec/checks.js'
 import { binaryCodec, codecTable, emptyCodec, jsonCodec, shapeCodec, type Body, type Codec } from '../codec/codec.js'
-import { formatEndpoint, parseEndpoint } from '../net/endpoint.js'
+import { canonicalPeerEndpoint } from '../net/relayed-endpoint.js'
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../storage/chunking.js'
 import { MAX_ALLOWED } from './consent.js'
 
@@ -123,17 +123,17 @@ export function chunkHashHex(offer: Pick<StreamOffer, 'hashes'>, index: number):
 const streamName: Check<string> = (value, at) =>
   typeof value === 'string' && /^[^/\\\u0000-\u001f]{1,255}$/.test(value) && !value.startsWith('.') ? value : fail(at, 'must be a base name: no "/", "\\", control characters or leading dot')
 
-/** HOST:PORT, normalised. */
+/** HOST:PORT or a relayed `via:` endpoint, normalised. */
 function endpointCheck(code?: ErrorCode): Check<string> {
   return (value, at) => {
     if (typeof value === 'string' && value.length < 300) {
       try {
-        return formatEndpoint(parseEndpoint(value))
+        return canonicalPeerEndpoint(value)
       } catch {
         // refused below, with the sender's error code
       }
     }
-    return fail(at, 'must be HOST:PORT', code)
+    return fail(at, 'must be HOST:PORT or via:HOST:PORT,…', code)
   }
 }
 

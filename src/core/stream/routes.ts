@@ -34,7 +34,7 @@ export interface StreamRoutes {
   /** Sends this node's offers. */
   transport: Transport
   /** This node's shard-cell net endpoint: where receivers pull from. */
-  selfEndpoint: string
+  selfEndpoint: () => string
   /** Resolves once the stores are open (requests wait for it). */
   ready: () => Promise<void> | undefined
   log: Logger
@@ -76,7 +76,7 @@ export function registerStreamRoutes(o: StreamRoutes): void {
   const control = <Q, A>(request: Codec<Q>, reply: Codec<A>, task: (value: Q) => Promise<A>) =>
     o.receptor.on(request.kind, own, (m, r) => answer(r, async () => reply.encode(await task(request.decode(m))), true))
   control(STREAM_CODECS.send, STREAM_CODECS.sendReply, (body) =>
-    o.sources.offer(o.transport, { terms: packTerms(body), path: body.path, to: body.to, endpoint: o.selfEndpoint, timeoutMs: 30_000 }),
+    o.sources.offer(o.transport, { terms: packTerms(body), path: body.path, to: body.to, endpoint: o.selfEndpoint(), timeoutMs: 30_000 }),
   )
   control(STREAM_CODECS.allow, STREAM_CODECS.allowReply, async ({ key }) => {
     const trimmed = key.trim()

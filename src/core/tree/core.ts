@@ -112,7 +112,8 @@ export class TreeCore {
   readonly canon: Canon
   readonly log: Logger
   readonly config: TreeConfig
-  readonly self: Member
+  /** This node; its endpoint changes only through TreeNode.moveTo (it leaves and joins again first). */
+  self: Member
   readonly random: Random
   deliveryHandler: (delivery: Delivery) => void = () => {}
   private timers?: Timer[]

@@ -10,7 +10,7 @@ import type { Responder } from '../wire/transport.js'
 import type { WhoisReply } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import type { Rumour, TreeCore } from './core.js'
-import { commit } from './sequencer.js'
+import { commit, neighboursOf } from './sequencer.js'
 import type { Member, View } from './types.js'
 
 const EMPTY_BODY = {}
@@ -112,7 +112,7 @@ export function onWhereami(t: TreeCore, member: Member, r: Responder | undefined
   if (t.state !== 'root' || !t.roster) return r?.fail('unavailable', 'not the root')
   const position = t.roster.positionOf(member.id)
   if (position === undefined) return r?.reply(WHEREAMI_UNKNOWN)
-  if (t.roster.at(position)!.endpoint !== member.endpoint) commit(t, [{ op: 'set', position, member }], [position])
+  if (t.roster.at(position)!.endpoint !== member.endpoint) commit(t, [{ op: 'set', position, member }], [position, ...neighboursOf(position, t.roster.maxChildren, t.roster.size)])
   r?.reply(TREE_CODECS.whereamiReply.encode({ view: t.roster.viewFor(position) }))
 }
 

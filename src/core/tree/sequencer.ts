@@ -9,7 +9,7 @@ import type { Assign, SyncRequest, TermCert } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { resendRecent } from './flood.js'
-import { parentOf } from './position.js'
+import { childrenOf, parentOf } from './position.js'
 import { issueDeputyCert } from './origin.js'
 import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
@@ -65,7 +65,10 @@ function joinRounds(t: TreeCore): void {
       const existing = roster.positionOf(id)
       if (existing !== undefined) {
         // A known node restarted or lost its assignment: it keeps its position.
-        if (roster.at(existing)!.endpoint !== member.endpoint) ops.push({ op: 'set', position: existing, member })
+        if (roster.at(existing)!.endpoint !== member.endpoint) {
+          ops.push({ op: 'set', position: existing, member })
+          rejoined.push(...neighboursOf(existing, m, roster.size)) // they must learn its new endpoint
+        }
         rejoined.push(existing)
         continue
       }
@@ -80,6 +83,11 @@ function joinRounds(t: TreeCore): void {
     }
   }
   if (ops.length > 0 || rejoined.length > 0) commit(t, ops, [...affected, ...rejoined])
+}
+
+/** The positions next to `position` (its parent and children): the nodes that talk to it directly. */
+export function neighboursOf(position: number, maxChildren: number, size: number): number[] {
+  return [...(position > 1 ? [parentOf(position, maxChildren)] : []), ...childrenOf(position, maxChildren, size)]
 }
 
 /** Apply roster operations, bump the epoch, tell every affected node and the deputies. */

@@ -171,6 +171,32 @@ export class TreeNode {
     })
   }
 
+  /**
+   * This node is now reached at another endpoint (behind a NAT it found relays, or its address
+   * changed): hand its position over as it would leaving, then join again under the new endpoint
+   * through the contacts and seeds it knows. Members only learn endpoints at joins, so this is
+   * how a change reaches them.
+   */
+  moveTo(endpoint: string, done?: (error: BorgError | null) => void): void {
+    const t = this.t
+    if (endpoint === t.self.endpoint) return done?.(null)
+    if (t.state === 'stopped') {
+      t.self = t.canon(t.self.id, endpoint)
+      t.join.joinMessage = undefined
+      t.hbCache = undefined
+      return done?.(null)
+    }
+    const seeds = t.seeds
+    this.leave((error) => {
+      t.self = t.canon(t.self.id, endpoint)
+      // Messages cached with the old endpoint in them.
+      t.join.joinMessage = undefined
+      t.hbCache = undefined
+      this.start(seeds)
+      done?.(error)
+    })
+  }
+
   onDeliver(handler: (delivery: Delivery) => void): void {
     this.t.deliveryHandler = handler
   }

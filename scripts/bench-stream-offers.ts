@@ -58,7 +58,7 @@ async function receivingNode(dir: string, quotaBytes: number | undefined, member
   const opened = Promise.all([receiver.open(), allowed.open()]).then(() => undefined)
   const net = new MessageRouter()
   const receptor = new MessageRouter()
-  registerStreamRoutes({ net, receptor, ownId: transport.localId, intake, sources: new StreamSources(clock, silentLogger), allowed, pending, transport, selfEndpoint: endpoint, ready: () => opened, log: silentLogger })
+  registerStreamRoutes({ net, receptor, ownId: transport.localId, intake, sources: new StreamSources(clock, silentLogger), allowed, pending, transport, selfEndpoint: () => endpoint, ready: () => opened, log: silentLogger })
   transport.onMessage((m, r) => (receptor.has(m.kind) && !net.has(m.kind) ? receptor : net).handle(m, r))
   await opened
   const owner = new HttpsTransport({ signer, log: silentLogger })

@@ -22,6 +22,7 @@
  *   router's rules are all made with iptables-legacy.
  */
 import { execFile, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,8 +44,9 @@ export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux'
   if (process.getuid?.() !== 0) return 'network namespaces need root (CI runs as root)'
   for (const tool of ['ip', 'iptables', 'iptables-legacy', 'miniupnpd', 'upnpc']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (.ci/run installs it: apt-get install iptables miniupnpd-iptables miniupnpc)`
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (.ci/run installs it: apt-get install iptables miniupnpd miniupnpd-iptables miniupnpc)`
   }
+  if (!existsSync('/etc/miniupnpd/miniupnpd_functions.sh')) return 'miniupnpd_functions.sh is missing (apt-get install miniupnpd, beside miniupnpd-iptables)'
   const probe = `bprobe${process.pid}`
   const made = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' })
   if (made.status !== 0) return `cannot create a network namespace: ${made.stderr.trim()}`

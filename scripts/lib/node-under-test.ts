@@ -45,7 +45,7 @@ function canConnect(port: number): Promise<boolean> {
 /** `entry`: the borg CLI to run (a bin/borg.js or a bundle), under the same node as this script. */
 export async function startNode(entry: string, portBase: number, env: Record<string, string> = {}, readyPort = 13355): Promise<NodeUnderTest> {
   const home = await mkdtemp(join(tmpdir(), 'borg-attack-node-'))
-  const child: ChildProcess = spawn(process.execPath, [entry, 'node', 'join', '--cells', 'all', '--foreground', '--port-base', String(portBase)], {
+  const child: ChildProcess = spawn(process.execPath, [entry, 'node', 'join', '--host', '127.0.0.1', '--cells', 'all', '--foreground', '--port-base', String(portBase)], {
     env: { ...process.env, BORG_HOME: home, BORG_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })

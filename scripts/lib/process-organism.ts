@@ -76,7 +76,7 @@ export class ProcessOrganism {
 
   /** (Re)start a node's process with its home (same identity). */
   launch(node: NodeProcess, contacts: number[], cells = 'all'): void {
-    const args = [...this.command.args, 'node', 'join', '--foreground', '--cells', cells, '--port-base', String(node.portBase)]
+    const args = [...this.command.args, 'node', 'join', '--foreground', '--host', '127.0.0.1', '--cells', cells, '--port-base', String(node.portBase)]
     for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + 13350}`)
     if (this.contactWaitS !== undefined && contacts.length > 0) args.push('--contact-wait', String(this.contactWaitS))
     const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, ...node.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })

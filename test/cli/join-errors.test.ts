@@ -46,7 +46,7 @@ async function freshHome(): Promise<string> {
 async function joinNode(args: string[], waitSeconds = 1) {
   const home = await freshHome()
   const portBase = takeBase()
-  const result = await runChild(['node', 'join', '--cells', 'crono', '--port-base', String(portBase), '--contact-wait', String(waitSeconds), ...args], {
+  const result = await runChild(['node', 'join', '--host', '127.0.0.1', '--cells', 'crono', '--port-base', String(portBase), '--contact-wait', String(waitSeconds), ...args], {
     env: plainEnv({ BORG_HOME: home, BORG_HEARTBEAT_MS: '200' }),
   })
   return { ...result, home }
@@ -164,7 +164,7 @@ describe('node join: some contacts answer', () => {
 
 describe('node join: a port is in use', () => {
   it('by another borg node (foreground): exits 4 naming the cell, the port and the node holding it', async () => {
-    const r = await runChild(['node', 'join', '--cells', 'crono', '--port-base', String(BASE), '--foreground'], {
+    const r = await runChild(['node', 'join', '--host', '127.0.0.1', '--cells', 'crono', '--port-base', String(BASE), '--foreground'], {
       env: plainEnv({ BORG_HOME: await freshHome() }),
     })
     expect(r.status, r.stderr).toBe(4)

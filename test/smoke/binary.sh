@@ -161,8 +161,8 @@ ok "node ping to a closed port exits 4"
 N1=$WORK/n1 N2=$WORK/n2
 BASE=$((2000 + (RANDOM % 150) * 100)) # ports stay below the ephemeral range (32768+)
 export BORG_HEARTBEAT_MS=500
-borg_in "$N1" 0 node join --cells all --port-base "$BASE" --json
-borg_in "$N2" 0 node join --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
+borg_in "$N1" 0 node join --host 127.0.0.1 --cells all --port-base "$BASE" --json
+borg_in "$N2" 0 node join --host 127.0.0.1 --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
 for _ in $(seq 60); do # 30 s
   BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
   [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 4 ]] && break
@@ -239,14 +239,14 @@ cmp -s "$WORK/blob" "$RECEIVED" || fail "stream send: the receiving node kept ot
 ok "stream send: 3 MB pulled by the other node, checked, kept at its received path"
 unset BORG_PASSPHRASE
 N3=$WORK/n3
-borg_in "$N3" 4 node join --cells crono --port-base "$BASE"
+borg_in "$N3" 4 node join --host 127.0.0.1 --cells crono --port-base "$BASE"
 grep -q "port $((BASE + 13396)) (the crono cell's net port) on 127.0.0.1 is already in use by borg node" "$WORK/err" || fail "node join on taken ports did not say which port and by what"
 ok "node join on ports another node holds: exit 4, naming the port and the node"
 borg_in "$N2" 0 node leave --json
 borg_in "$N1" 0 node leave --json
 borg_in "$N1" 3 node status --json
 ok "node leave: both nodes handed over and stopped"
-borg_in "$N3" 4 node join --cells crono --port-base $((BASE + 200)) --contact "127.0.0.1:$((BASE + 13350))" --contact-wait 1 --json
+borg_in "$N3" 4 node join --host 127.0.0.1 --cells crono --port-base $((BASE + 200)) --contact "127.0.0.1:$((BASE + 13350))" --contact-wait 1 --json
 grep -qE '"code": *"unavailable"' <<<"$OUT" || fail "node join through a stopped contact did not report unavailable: $OUT"
 grep -q "contact 127.0.0.1:$((BASE + 13350)): connection refused" <<<"$OUT" || fail "node join through a stopped contact did not name it: $OUT"
 BORG_HOME=$N3 "$BIN" node status >/dev/null 2>&1 && fail "node join through a stopped contact left a node running"

@@ -27,9 +27,10 @@ Without --foreground the node runs in the background (log: $BORG_HOME/node/node.
     'contact-wait': Flags.integer({ description: 'Seconds to keep trying the contacts before giving up.', default: 10, min: 0, max: 3600 }),
     alone: Flags.boolean({ description: 'Found new trees when no contact can be reached, instead of failing.', default: false }),
     'port-base': Flags.integer({ description: 'Added to every cell port (so many nodes fit on one machine).', default: 0, min: -13000, max: 50000 }),
-    host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1' }),
+    host: Flags.string({ description: 'Address to listen on: by default every interface (IPv4 and IPv6 where present); 127.0.0.1 keeps the node private to this machine.', default: '::' }),
     'advertise-host': Flags.string({
-      description: 'Address other nodes reach this one at (default: --host; with --host 0.0.0.0 or ::, the external address of the router once it forwards the ports by UPnP or NAT-PMP).',
+      description:
+        'Address other nodes reach this one at. Default: --host when it is one address; listening on every interface, the primary address at first, then the router\'s external address once it forwards the net ports (UPnP or NAT-PMP), or the address the neighbours reached the node at; behind a NAT that nobody can get through, relays (docs/networking.md).',
     }),
     foreground: Flags.boolean({ description: 'Run in this process until interrupted.', default: false }),
   }

@@ -56,6 +56,11 @@ export interface CellInstanceOptions {
   relays?: boolean
   /** Relay limits when this cell relays for others (tests lower them). */
   relayLimits?: Partial<RelayLimits>
+  /**
+   * Set when the advertised host is only a first guess (listening on every interface): called
+   * with the address neighbours reached this cell at when a check finds it public there.
+   */
+  onSeenAs?: (host: string) => void
 }
 
 /** What exists only once the cell listens (it needs the bound ports). */
@@ -87,10 +92,13 @@ export class CellInstance {
   private seeds: string[] = []
   /** Known from the start with fixed ports; with OS-assigned ones, once bound. */
   private bound?: RunningCell
+  /** The host this cell advertises (readvertise changes it). */
+  private advertiseHost: string
 
   constructor(private readonly options: CellInstanceOptions) {
     const { cell, signer, tls, clock, advertiseHost, bindHost } = options
     this.name = cell.dna.name
+    this.advertiseHost = advertiseHost
     this.log = createLogger(`cell:${this.name}`)
     const osAssigned = options.portBase === OS_ASSIGNED_PORTS
     if (osAssigned && advertiseHost !== bindHost) throw new BorgError('usage', `OS-assigned ports advertise the bound address: bind and advertise host must be the same (${bindHost} vs ${advertiseHost})`)
@@ -166,7 +174,7 @@ export class CellInstance {
   }
 
   private endpointsAt(net: number, recp: number, mon: number): RunningCell {
-    const at = (port: number) => formatEndpoint({ host: this.options.advertiseHost, port })
+    const at = (port: number) => formatEndpoint({ host: this.advertiseHost, port })
     return { net: at(net), recp: at(recp), mon: at(mon) }
   }
 
@@ -261,8 +269,20 @@ export class CellInstance {
     if (status.state === 'private' && !isLoopbackHost(this.options.bindHost)) grown.relays.start()
     else if (status.state === 'public') {
       grown.relays.stop()
-      if (this.bound) this.advertiseNet(this.bound.net)
+      // Reached at the address the neighbours saw: that is the one to advertise (when it was only a guess).
+      if (status.seenAs && status.seenAs !== this.advertiseHost && this.options.onSeenAs) this.options.onSeenAs(status.seenAs)
+      else if (this.bound) this.advertiseNet(this.bound.net)
     }
+  }
+
+  /** This cell is reached at `host` now (port mapping, or what the neighbours saw): advertise it. */
+  readvertise(host: string): void {
+    if (this.options.portBase === OS_ASSIGNED_PORTS || !this.bound) return
+    this.advertiseHost = host
+    const port = (endpoint: string) => parseEndpoint(endpoint).port
+    this.bound = this.endpointsAt(port(this.bound.net), port(this.bound.recp), port(this.bound.mon))
+    // A relayed cell stays relayed until a check finds it reachable at its new address.
+    if (this.grown && !isRelayed(this.grown.self.endpoint)) this.advertiseNet(this.bound.net)
   }
 
   /** Tell the tree (and the organs) that this cell is now reached at `endpoint`. */

@@ -29,6 +29,7 @@ import { removeRunning, writeRunning, type RunningCell, type RunningNode } from 
 import { DEFAULT_CONTACT_WAIT_MS, judgeContacts, parseContact, resolveContacts, type Contact } from './contacts.js'
 import { CONTROL, DIRECTORY_KIND, NODE_CODECS, type Directory } from './messages.js'
 import { addressInUse, describeHolder, listeningProcess } from './port-holder.js'
+import { hasIpv6, primaryAddress } from './local-address.js'
 
 export { CONTROL, DIRECTORY_KIND } from './messages.js'
 
@@ -52,8 +53,8 @@ export interface NodeOptions {
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::'
-/** Where this machine reaches a node bound to `bindHost`: loopback for a wildcard, else the address itself. */
-const localHostFor = (bindHost: string) => (bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost)
+/** Where this machine reaches a node bound to `bindHost`: loopback for a wildcard (`::` is dual-stack), else the address itself. */
+const localHostFor = (bindHost: string) => (isWildcard(bindHost) ? '127.0.0.1' : bindHost)
 
 export class OrganismNode {
   readonly cells: CellInstance[] = []
@@ -66,10 +67,17 @@ export class OrganismNode {
   private onLeave?: () => void
   /** Ports the router forwards to this node, when it was asked to (port-mapping.ts). */
   private portMapping?: PortMapping
-  /** The host every cell advertises (chooseAdvertiseHost). */
+  /** The host every cell advertises (chooseAdvertiseHost; later what port mapping or the neighbours found). */
   private advertiseHost = ''
+  /** Listening on every interface without a given address: the advertised one is learned (mapping, neighbours). */
+  private learning = false
+  /** `::` where the machine has IPv6 (dual-stack: IPv4 too), else `0.0.0.0`; or the given address. */
+  private readonly bindHost: string
+  private stopped = false
 
-  private constructor(private readonly options: NodeOptions) {}
+  private constructor(private readonly options: NodeOptions) {
+    this.bindHost = options.bindHost === '::' && !hasIpv6() ? '0.0.0.0' : options.bindHost
+  }
 
   static async start(options: NodeOptions): Promise<OrganismNode> {
     if (options.cells.length === 0) throw new BorgError('usage', 'a node needs at least one cell type')
@@ -96,8 +104,9 @@ export class OrganismNode {
       const instance = new CellInstance({
         cell,
         home,
-        bindHost: this.options.bindHost,
+        bindHost: this.bindHost,
         advertiseHost,
+        onSeenAs: this.learning ? (host) => this.readvertise(host, 'the neighbours that dialed it back reached it there') : undefined,
         portBase: this.options.portBase,
         nodeId: this.nodeId,
         signer,
@@ -121,6 +130,7 @@ export class OrganismNode {
     }
     for (const warning of this.warnings) this.log.warn(warning)
     await writeRunning(home, this.running())
+    if (this.learning) void this.mapPorts()
     this.log.info(`node ${this.nodeId.slice(0, 18)}… up with cells ${this.cells.map((c) => `${c.name}@${c.endpoints.net}`).join(', ')}`)
   }
 
@@ -139,28 +149,50 @@ export class OrganismNode {
   }
 
   /**
-   * What to advertise: the given address; else the bound one; for a node bound to every interface,
-   * the external address of its router once it forwards the cells' net ports (UPnP or NAT-PMP).
+   * What to advertise: the given address; else the bound one. A node bound to every interface
+   * starts with its primary address (local-address.ts) and learns a better one as it goes: the
+   * router's external address once it forwards the net ports (mapPorts), and the address its
+   * neighbours reached it at when they dial it back (CellInstance onSeenAs).
    */
   private async chooseAdvertiseHost(): Promise<string> {
-    const { advertiseHost, bindHost, portBase, cells } = this.options
+    const { advertiseHost, portBase } = this.options
+    const bindHost = this.bindHost
     if (advertiseHost) return advertiseHost
     if (!isWildcard(bindHost)) return bindHost
     if (portBase === OS_ASSIGNED_PORTS) throw new BorgError('usage', `OS-assigned ports need a bind host to advertise, not ${bindHost}`)
-    const netPorts = cells.map((cell) => cellPorts(cell, portBase).net)
+    this.learning = true
+    const host = await primaryAddress()
+    this.log.info(`listening on every interface: advertising ${host} until the router or the neighbours say where others reach this node`)
+    return host
+  }
+
+  /** Ask the router to forward the cells' net ports (UPnP IGD, else NAT-PMP); advertise its external address. */
+  private async mapPorts(): Promise<void> {
+    const netPorts = this.options.cells.map((cell) => cellPorts(cell, this.options.portBase as number).net)
     // Loaded only here: SSDP, SOAP and XML are for nodes asking a router, not for every start.
     const { PortMapping } = await import('./port-mapping.js')
-    this.portMapping = await PortMapping.open(netPorts, this.clock, this.log)
-    if (this.portMapping) return this.portMapping.externalAddress
-    throw new BorgError(
-      'usage',
-      `--host ${bindHost} listens on every interface, and no router (UPnP or NAT-PMP) forwarded its ports: give --advertise-host, the address other nodes should use (docs/networking.md)`,
-    )
+    const mapping = await PortMapping.open(netPorts, this.clock, this.log).catch((error: Error) => {
+      this.log.warn(`port mapping failed: ${error.message}`)
+      return undefined
+    })
+    if (!mapping) return
+    if (this.stopped) return void (await mapping.close())
+    this.portMapping = mapping
+    await this.readvertise(mapping.externalAddress, `the router (${mapping.status().method}) forwards its net ports there`)
+  }
+
+  /** Every cell is now reached at `host` (a node listening on every interface learned it). */
+  private async readvertise(host: string, why: string): Promise<void> {
+    if (host === this.advertiseHost || this.stopped) return
+    this.log.info(`advertising ${host}: ${why}`)
+    this.advertiseHost = host
+    for (const cell of this.cells) cell.readvertise(host)
+    await writeRunning(this.options.home, this.running()).catch((error: Error) => this.log.warn(`could not update the running file: ${error.message}`))
   }
 
   /** RunningNode.local: the cells' endpoints at the bound address (loopback for a wildcard), when that is not what is advertised. */
   private localEndpoints(): { local?: Record<string, RunningCell> } {
-    const host = localHostFor(this.options.bindHost)
+    const host = localHostFor(this.bindHost)
     if (host === this.advertiseHost) return {}
     const at = (endpoint: string) => formatEndpoint({ host, port: parseEndpoint(endpoint).port })
     return { local: Object.fromEntries(this.cells.map((c) => [c.name, { net: at(c.endpoints.net), recp: at(c.endpoints.recp), mon: at(c.endpoints.mon) }])) }
@@ -230,7 +262,7 @@ export class OrganismNode {
     const owner = this.cells
       .flatMap((c) => (Object.keys(roles) as (keyof typeof roles)[]).map((role) => ({ cell: c.name, role: roles[role], port: parseEndpoint(c.endpoints[role]).port })))
       .find((p) => p.port === taken.port)
-    const bind = this.options.bindHost
+    const bind = this.bindHost
     const probeHost = localHostFor(bind)
     const [nodeId, listener] = await Promise.all([
       this.cells[0]!.net.client
@@ -262,6 +294,7 @@ export class OrganismNode {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
     await Promise.all(this.cells.map((c) => c.stop()))
     await this.portMapping?.close()
     await removeRunning(this.options.home)

@@ -10,11 +10,12 @@
  * Only ever used for a node bound to every interface: nothing here runs for a
  * node on loopback (every test but the network-namespace ones).
  */
-import { readFile } from 'node:fs/promises'
-import { networkInterfaces } from 'node:os'
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper'
 import type { Logger } from '../log.js'
 import type { Clock } from '../wire/clock.js'
+import { defaultGateway, localAddressFor } from './local-address.js'
+
+export { gatewayFromRouteTable, localAddressFor } from './local-address.js'
 
 export const MAPPING_TTL_MS = 2 * 60 * 60_000
 export const MAPPING_RENEW_MS = 60 * 60_000
@@ -136,42 +137,8 @@ async function findPmp(log: Logger): Promise<{ gateway: Gateway; method: 'nat-pm
   }
 }
 
-/** The IPv4 default gateway, from the kernel's routing table (Linux). */
-async function defaultGateway(): Promise<string | undefined> {
-  return gatewayFromRouteTable(await readFile('/proc/net/route', 'utf8').catch(() => ''))
-}
-
-/** The default route's gateway in the text of /proc/net/route (addresses in little-endian hex). */
-export function gatewayFromRouteTable(table: string): string | undefined {
-  for (const line of table.split('\n').slice(1)) {
-    const [, destination, gateway] = line.trim().split(/\s+/)
-    if (destination === '00000000' && gateway && gateway !== '00000000') {
-      const n = Number.parseInt(gateway, 16)
-      return [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff].join('.')
-    }
-  }
-  return undefined
-}
-
-/** This machine's IPv4 address on the router's subnet. */
-export function localAddressFor(router: string, interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string | undefined {
-  const target = toNumber(router)
-  for (const addresses of Object.values(interfaces)) {
-    for (const a of addresses ?? []) {
-      if (a.family !== 'IPv4' || a.internal) continue
-      const mask = toNumber(a.netmask)
-      if (((toNumber(a.address) ^ target) & mask) === 0) return a.address
-    }
-  }
-  return undefined
-}
-
 /** An error and its cause (fetch hides the network error in `cause`). */
 function describe(error: unknown): string {
   const e = error as Error & { cause?: { message?: string; code?: string } }
   return e.cause ? `${e.message} (${e.cause.code ?? e.cause.message ?? String(e.cause)})` : e.message
-}
-
-function toNumber(ip: string): number {
-  return ip.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0)
 }

@@ -99,4 +99,18 @@ describe.skipIf(unavailable !== undefined)("the README's multi-machine lines, as
       await waitFor(`${name} got the broadcast`, async () => ((await cells(name)).find((c) => c.name === 'shard')!.notes.recent.some((n) => n.text === 'from the machine behind the router') ? true : undefined), 60_000)
     }
   }, 180_000)
+
+  it('the node behind the NAT keeps network time like the others', async () => {
+    const { value } = await waitFor(
+      'h1 synchronised to network time',
+      async () => {
+        const t = JSON.parse(await borg('h1', 'node', 'time', '--json')) as { synced: boolean; boundMs: number | null; source: string | null }
+        return t.synced && t.boundMs !== null ? t : undefined
+      },
+      90_000,
+      1_000,
+    )
+    expect(value.source).not.toBe('root')
+    expect(value.boundMs).toBeLessThan(1_000)
+  }, 120_000)
 })

@@ -175,6 +175,24 @@ describe.skipIf(unavailable !== undefined)('relays for nodes behind NATs, in net
     figures.push(`20 MB: put on h1 ${putSeconds.toFixed(1)} s, get on h2 ${getSeconds.toFixed(1)} s; bytes relayed by p1/p2/p3: ${relayedBytes.join('/')}`)
   }, 300_000)
 
+  it('stream send from one private node to the other: offered through the receiver\'s relays, pulled through the sender\'s, bit for bit', async () => {
+    const [h1, h2] = [await shard('h1'), await shard('h2')]
+    await borg('h2', 'stream', 'allow', h1.id)
+    const file = join(base, 'streamed.bin')
+    const data = randomBytes(8 * MB)
+    await writeFile(file, data)
+    const started = Date.now()
+    const out = await borg('h1', 'stream', 'send', file, '--to', `${h2.id}@${h2.reachability.advertised[0]}`, '--json').catch((e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`stream send failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`)
+    })
+    const sent = JSON.parse(out) as { bytes: number; path: string | null }
+    expect(sent.bytes).toBe(8 * MB)
+    figures.push(`stream send 8 MB h1 → h2 (both private): ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    expect(sent.path).toContain(homes.get('h2')!) // the receiver's copy (every namespace shares this file system)
+    const received = sent.path!
+    expect(createHash('sha256').update(await readFile(received)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'))
+  }, 180_000)
+
   it('killing a relay in use during a transfer: the private nodes move to another relay and the transfer completes', async () => {
     const before = await relayed('h2')
     const victim = ['p2', 'p3'].find((p) => before.some((r) => r.startsWith(hosts.get(p)!.address)))!

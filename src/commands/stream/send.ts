@@ -14,18 +14,18 @@ A node takes offers only from its owner: its own key, the identity in its home, 
 
   static override args = { file: Args.string({ description: 'The file to send.', required: true }) }
   static override flags = {
-    to: Flags.string({ description: 'HOST:PORT of the receiving node (its shard cell).', required: true }),
+    to: Flags.string({ description: 'The receiving node (any port of its shard cell): HOST:PORT, NODEID@HOST:PORT, or NODEID@via:… for a node reached through relays (its `borg node status` shows both).', required: true }),
     quiet: quietFlag(),
   }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(StreamSend)
-    const [{ sendThroughNode }, { progressBar }, { formatEndpoint, parseEndpoint }] = await Promise.all([
+    const [{ sendThroughNode }, { progressBar }, { parsePeerRef }] = await Promise.all([
       import('../../core/stream/control.js'),
       import('../../cli/ui/progress.js'),
-      import('../../core/net/endpoint.js'),
+      import('../../core/net/relayed-endpoint.js'),
     ])
-    const to = formatEndpoint(parseEndpoint(flags.to))
+    const to = parsePeerRef(flags.to).text
     const bar = progressBar(`send ${args.file}`, { enabled: !this.jsonOutput && !flags.quiet })
     try {
       const result = await sendThroughNode(borgHome(), { path: args.file, to, onProgress: (r, t) => bar.update(r, t) })

@@ -34,3 +34,20 @@ export function formatRelayed(relays: string[]): string {
 export function canonicalPeerEndpoint(endpoint: string): string {
   return isRelayed(endpoint) ? formatRelayed(parseRelayed(endpoint)) : formatEndpoint(parseEndpoint(endpoint))
 }
+
+/** A node id as written by users: the hex key id (ed25519 "ed…", secp256k1 "01…"). */
+const NODE_ID = /^[0-9a-f]{66,68}$/
+
+/**
+ * Where a node is, as users write it: `HOST:PORT`, `NODEID@HOST:PORT`, or `NODEID@via:…`
+ * (a relayed node needs its id). Canonical; throws `usage` on anything else.
+ */
+export function parsePeerRef(text: string): { endpoint: string; id?: string; text: string } {
+  const trimmed = text.trim()
+  const at = trimmed.indexOf('@')
+  const id = at < 0 ? undefined : trimmed.slice(0, at).toLowerCase()
+  if (id !== undefined && !NODE_ID.test(id)) throw new BorgError('usage', `invalid node id in ${JSON.stringify(text)}: expected the hex node id before "@"`)
+  const endpoint = canonicalPeerEndpoint(at < 0 ? trimmed : trimmed.slice(at + 1))
+  if (isRelayed(endpoint) && !id) throw new BorgError('usage', `${JSON.stringify(text)}: a node reached through relays is written NODEID@via:… (its id and endpoint are in its \`borg node status\`)`)
+  return { endpoint, id, text: id ? `${id}@${endpoint}` : endpoint }
+}

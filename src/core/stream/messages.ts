@@ -10,7 +10,7 @@ import { BorgError, type ErrorCode } from '../errors.js'
 import { bytesToHex, hexToBytes } from '../bytes.js'
 import { bool, fail, hex, int, list, literal, nodeId, num, object, optional, refusedAs, text, type Check } from '../codec/checks.js'
 import { binaryCodec, codecTable, emptyCodec, jsonCodec, shapeCodec, type Body, type Codec } from '../codec/codec.js'
-import { canonicalPeerEndpoint } from '../net/relayed-endpoint.js'
+import { canonicalPeerEndpoint, parsePeerRef } from '../net/relayed-endpoint.js'
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../storage/chunking.js'
 import { MAX_ALLOWED } from './consent.js'
 
@@ -123,6 +123,18 @@ export function chunkHashHex(offer: Pick<StreamOffer, 'hashes'>, index: number):
 const streamName: Check<string> = (value, at) =>
   typeof value === 'string' && /^[^/\\\u0000-\u001f]{1,255}$/.test(value) && !value.startsWith('.') ? value : fail(at, 'must be a base name: no "/", "\\", control characters or leading dot')
 
+/** HOST:PORT, NODEID@HOST:PORT or NODEID@via:…, normalised (whom to send a stream to). */
+const peerRefCheck: Check<string> = (value, at) => {
+  if (typeof value === 'string' && value.length < 400) {
+    try {
+      return parsePeerRef(value).text
+    } catch {
+      // refused below
+    }
+  }
+  return fail(at, 'must be HOST:PORT, NODEID@HOST:PORT or NODEID@via:…', 'invalid-input')
+}
+
 /** HOST:PORT or a relayed `via:` endpoint, normalised. */
 function endpointCheck(code?: ErrorCode): Check<string> {
   return (value, at) => {
@@ -160,7 +172,7 @@ function withChunkCount<T extends TermsBody>(check: Check<T>): Check<T> {
 const offerCheck: Check<OfferBody> = withChunkCount(object({ ...termsShape, endpoint: endpointCheck() }))
 // The owner's own command: a path or an address it got wrong is `invalid-input`; the terms it hashed are checked like an offer's.
 const absolutePath: Check<string> = (value, at) => (typeof value === 'string' && value.length <= 4096 && isAbsolute(value) ? value : fail(at, 'must be an absolute path', 'invalid-input'))
-const sendCheck: Check<SendBody> = withChunkCount(object({ ...termsShape, path: absolutePath, to: endpointCheck('invalid-input') }))
+const sendCheck: Check<SendBody> = withChunkCount(object({ ...termsShape, path: absolutePath, to: peerRefCheck }))
 
 /** The terms' chunk names packed, 32 bytes each (names checked already). */
 export function packTerms(body: TermsBody): Omit<StreamOffer, 'endpoint'> {

@@ -7,6 +7,7 @@
  * (`stream.status`). Sending the same file again resumes where the receiver
  * stopped.
  */
+import { parsePeerRef } from '../net/relayed-endpoint.js'
 import { open, stat } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { BorgError } from '../errors.js'
@@ -76,7 +77,7 @@ export async function sendFile(options: SendOptions): Promise<StreamProgress & {
       { details: { status: 'pending', offerId: first.offerId, expiresAt: first.expiresAt, receiver: first.receiver, streamId: terms.streamId } },
     )
   }
-  const receiver = { endpoint: options.to, id: first.receiver }
+  const receiver = { endpoint: parsePeerRef(options.to).endpoint, id: first.receiver }
   let progress: StreamProgress = first
   while (!progress.done) {
     if (progress.status === 'failed' || progress.error) throw new BorgError('unavailable', `the receiver gave up: ${progress.error ?? 'no reason given'}; run this again to resume`)

@@ -18,6 +18,7 @@ import type { SenderRule } from '../wire/sender-rule.js'
 import { request } from '../messaging/requests.js'
 import type { Responder, Transport } from '../wire/transport.js'
 import { chunkLength } from '../storage/chunking.js'
+import { parsePeerRef } from '../net/relayed-endpoint.js'
 import { NODE_CODECS } from '../node/messages.js'
 import { STREAM_CODECS, type SendReply, type SendRequest, type StreamOffer } from './messages.js'
 
@@ -80,11 +81,12 @@ export class StreamSources {
   async offer(transport: Transport, o: SendRequest & { endpoint: string; timeoutMs?: number }): Promise<SendReply> {
     const info = await stat(o.path).catch(() => undefined)
     if (!info?.isFile() || info.size !== o.terms.size) throw new BorgError('invalid-input', `${o.path} is not the file that was hashed (it is gone, or its size changed)`)
-    // Any organism node answers its directory: only who signed the answer matters here.
-    const receiver = (await request(transport, { endpoint: o.to }, NODE_CODECS.directory.encode({}), o.timeoutMs)).fromHex
+    // Any organism node answers its directory: only who signed the answer matters here (and, given an id, it must be that node).
+    const to = parsePeerRef(o.to)
+    const receiver = (await request(transport, { endpoint: to.endpoint, id: to.id }, NODE_CODECS.directory.encode({}), o.timeoutMs)).fromHex
     this.add(o.terms, o.path, receiver)
     this.counters.sent++
-    const reply = await request(transport, { endpoint: o.to, id: receiver }, STREAM_CODECS.offer.encode({ ...o.terms, endpoint: o.endpoint }), o.timeoutMs)
+    const reply = await request(transport, { endpoint: to.endpoint, id: receiver }, STREAM_CODECS.offer.encode({ ...o.terms, endpoint: o.endpoint }), o.timeoutMs)
     return { ...STREAM_CODECS.offerReply.decode(reply), receiver }
   }
 

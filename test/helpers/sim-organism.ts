@@ -24,6 +24,8 @@ export interface SimOrganismOptions {
   maxChildren: number
   link?: LinkOptions
   config?: Partial<TreeConfig>
+  /** Members that only ever take leaf positions (TreeNodeDeps.leafOnly). */
+  leafOnly?: (member: { id: string; endpoint: string }) => boolean
 }
 
 /** What the organism saw of one broadcast id. */
@@ -98,9 +100,9 @@ export class SimOrganism {
     this.notaries = new SimNotaries(`organism:${String(options.seed)}`)
   }
 
-  /** Add a node and start it, bootstrapping through `contacts` (indexes). */
-  add(contacts: number[]): SimMember {
-    const node = new SimMember(this, this.nodes.length, this.net.addNode(), this.sim.now)
+  /** Add a node and start it, bootstrapping through `contacts` (indexes); `endpoint` names it (default n<index>). */
+  add(contacts: number[], endpoint?: string): SimMember {
+    const node = new SimMember(this, this.nodes.length, this.net.addNode(undefined, endpoint ? { endpoint } : {}), this.sim.now)
     node.tree = this.makeTree(node)
     this.nodes.push(node)
     node.tree.start(contacts.map((i) => this.nodes[i]!.sim.endpoint))
@@ -120,6 +122,7 @@ export class SimOrganism {
       log: silentLogger,
       members: this.members,
       notary: this.notaries.notaryFor(node.sim.id),
+      leafOnly: this.options.leafOnly,
     })
     tree.onDeliver((d) => this.delivered(node.index, d))
     return tree

@@ -192,6 +192,8 @@ export class CellInstance {
       log: createLogger(`tree:${this.name}`),
       outboxPersistence: this.outboxStore,
       notary: signerNotary(options.signer),
+      // Nodes reached through relays take leaf positions (docs/networking.md).
+      leafOnly: (member) => isRelayed(member.endpoint),
     })
     tree.onDeliver((delivery) => this.deliveries.get(delivery.kind)?.(delivery))
     const self = { id: nodeId, endpoint: netEndpoint }

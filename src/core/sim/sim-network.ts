@@ -108,6 +108,16 @@ export class SimNetwork implements CourierNetwork {
   }
 
   /**
+   * Make a node reachable at a second endpoint too (as a node behind a NAT becomes reachable at a
+   * `via:` endpoint through its relays, while its old address still names it).
+   */
+  addEndpoint(id: string, endpoint: string): void {
+    if (defaultEndpointIndex(endpoint) >= 0) throw new BorgError('invalid-input', `endpoint ${endpoint}: names n<digits> are reserved for default endpoints`)
+    if (this.byCustomEndpoint.has(endpoint)) throw new BorgError('exists', `endpoint ${endpoint} already in use`)
+    this.byCustomEndpoint.set(endpoint, this.record(id))
+  }
+
+  /**
    * Stop a node: its timers never fire, messages to it are refused, its pending
    * callbacks never run. (Its queued timers stay in the queue until due, then
    * are discarded: cheaper than tracking every timer per node.)

@@ -51,6 +51,12 @@ export interface TreeNodeDeps {
   members?: MemberTable
   /** Signs what this node starts (broadcasts, routed messages, term certificates) and checks others' signatures. */
   notary: Notary
+  /**
+   * Members that should only ever be leaves (nodes reached through relays: every message to their
+   * children would cross a relay). A root places a public joiner in such a member's position when
+   * that member would get its first child, and moves the member to the new leaf. Unset: none.
+   */
+  leafOnly?: (member: Member) => boolean
 }
 
 /** A broadcast or routed message handed to the application (the cell's organs). */

@@ -14,6 +14,7 @@ import { issueDeputyCert } from './origin.js'
 import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
 import { flushNode, flushPosition } from './routing.js'
+import { runRepairs } from './repair.js'
 import { compareEpoch, type Member, type View } from './types.js'
 
 const OP_LOG_LIMIT = 4096
@@ -50,17 +51,22 @@ function joinRounds(t: TreeCore): void {
   const root = duties(t)
   if (root.repairing || root.pendingDeadSize > 0) return // the last position is about to move: wait
   const m = t.config.maxChildren
+  if (t.deps.leafOnly && vacateForLeaves(t)) return
   const ops: RosterOp[] = []
   const affected = new Set<number>()
   const rejoined: number[] = []
   let size = roster.size
   const queue = root.joinQueue
+  const leafOnly = t.deps.leafOnly
+  /** Members placed in this batch, not yet in the roster (commit applies the ops). */
+  const placed = leafOnly && new Map<number, Member>()
   for (let round = 0; round < t.config.roundsPerTick && queue.size > 0; round++) {
     const parent = parentOf(size + 1, m)
     const slots = parent * m + 1 - size // positions size+1 … parent·m+1 are free under `parent`
     let taken = 0
-    for (const [id, member] of queue) {
+    for (const [queuedId, queued] of queue) {
       if (taken >= slots) break
+      const [id, member] = leafOnly ? publicFirst(t, queue, queuedId, queued, parent > 1 ? (placed!.get(parent) ?? roster.at(parent)) : undefined) : [queuedId, queued]
       queue.delete(id)
       const existing = roster.positionOf(id)
       if (existing !== undefined) {
@@ -73,7 +79,18 @@ function joinRounds(t: TreeCore): void {
         continue
       }
       size++
-      ops.push({ op: 'set', position: size, member })
+      let leaf = member
+      const above = leafOnly && parent > 1 ? (placed!.get(parent) ?? roster.at(parent)) : undefined
+      if (above && leafOnly!(above) && !leafOnly!(member)) {
+        // `parent` is a leaf-only member about to have children: the joiner takes its position,
+        // and it moves to the new leaf (everyone around `parent` learns who is there now).
+        ops.push({ op: 'set', position: parent, member })
+        placed!.set(parent, member)
+        for (const p of neighboursOf(parent, m, size)) affected.add(p)
+        leaf = above
+      }
+      ops.push({ op: 'set', position: size, member: leaf })
+      placed?.set(size, leaf)
       affected.add(size)
       taken++
     }
@@ -83,6 +100,36 @@ function joinRounds(t: TreeCore): void {
     }
   }
   if (ops.length > 0 || rejoined.length > 0) commit(t, ops, [...affected, ...rejoined])
+}
+
+/**
+ * A placed member that comes back leaf-only (it turned relayed) while its position has children:
+ * its position is repaired like a leaver's (the last node fills it) and it stays queued, to be
+ * placed as a new leaf once the repair is done. True when a repair was started.
+ */
+function vacateForLeaves(t: TreeCore): boolean {
+  const roster = t.roster!
+  let vacated = false
+  for (const [id, member] of duties(t).joinQueue) {
+    const position = roster.positionOf(id)
+    if (position === undefined || position === 1 || !t.deps.leafOnly!(member)) continue
+    if (childrenOf(position, t.config.maxChildren, roster.size).length === 0) continue
+    duties(t).pendingDead.add(position)
+    vacated = true
+  }
+  if (vacated) runRepairs(t)
+  return vacated
+}
+
+/**
+ * The joiner to place under `above`: the queue's next one, unless both are leaf-only and a public
+ * joiner waits, who can then take `above`'s place (leaf-only members stay leaves).
+ */
+function publicFirst(t: TreeCore, queue: Map<string, Member>, id: string, member: Member, above: Member | undefined): [string, Member] {
+  const leafOnly = t.deps.leafOnly!
+  if (!above || !leafOnly(above) || !leafOnly(member)) return [id, member]
+  for (const [otherId, other] of queue) if (!leafOnly(other) && t.roster!.positionOf(otherId) === undefined) return [otherId, other]
+  return [id, member]
 }
 
 /** The positions next to `position` (its parent and children): the nodes that talk to it directly. */

@@ -6,12 +6,13 @@ import { exampleMarkdown } from '../../scripts/protocol-example.js'
 import { treeSignatureMarkdown } from '../../scripts/tree-signature-example.js'
 import { TREE_SENDERS } from '../../src/core/tree/sender-rules.js'
 import { linkExampleMarkdown, SHARED_SECRET } from '../../scripts/link-example.js'
+import { relayExampleMarkdown } from '../../scripts/relay-example.js'
 import { parseHeader } from '../../src/core/envelope/codec.js'
 import { linkAuthenticator } from '../../src/core/net/link-keys.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
-function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping'): string {
+function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation'): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\n([0-9a-f\\n]+)\`\`\``).exec(doc)
   if (!match) throw new Error(`docs/protocol.md lost its ${marker} block`)
   return match[1]!.replaceAll('\n', '')
@@ -81,6 +82,26 @@ describe('docs/protocol.md §4.5 link example', () => {
     expect(withKey(ping, keyLine('opener key')).stdout).toContain('signature   ok')
     expect(withKey(ping, keyLine('acceptor key')).status).toBe(1)
     expect(withKey(ping.replace(/7d$/, '7e'), keyLine('opener key')).status).toBe(1)
+  })
+})
+
+describe('docs/protocol.md §4.6 relay example', () => {
+  it('is exactly what the code produces for the documented inputs', async () => {
+    expect(doc).toContain(await relayExampleMarkdown())
+  })
+
+  it('verifies with the borg decoder and the independent Python checker: the reservation answers the request', () => {
+    const reserve = open(Buffer.from(documented('example-relay-reserve'), 'hex'))
+    const reservation = open(Buffer.from(documented('example-relay-reservation'), 'hex'))
+    expect(reserve.header.kind).toBe('relay.reserve')
+    expect(reservation.header.ref).toEqual(reserve.header.id)
+    expect(JSON.parse(Buffer.from(reservation.body).toString())).toMatchObject({ expiresAt: 1_700_007_200_001, limits: { maxMessageBytes: 16_777_216 } })
+    if (spawnSync('python3', ['--version']).status !== 0) return // python3 is on the CI image; skipped only where absent
+    for (const marker of ['example-relay-reserve', 'example-relay-reservation'] as const) {
+      const run = spawnSync('python3', ['docs/examples/verify_envelope.py', documented(marker)], { encoding: 'utf8' })
+      expect(run.stdout).toContain('signature   ok')
+      expect(run.status).toBe(0)
+    }
   })
 })
 

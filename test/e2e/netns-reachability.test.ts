@@ -42,7 +42,11 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
   let r5: LabRouter
 
   /** Start a shard-only node in `host`'s namespace, listening everywhere there and advertising `advertise` (none: it maps a port). */
+  const startedAt = new Map<string, number>()
+  const figures: string[] = []
+
   async function startNode(name: string, host: LabHost, advertise: string | undefined, contact?: string): Promise<void> {
+    startedAt.set(name, Date.now())
     const home = join(base, name)
     homes.set(name, home)
     const child = lab.spawn(host.ns, [
@@ -104,6 +108,7 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
   }, 180_000)
 
   afterAll(async () => {
+    if (figures.length) console.log(`port mapping figures:\n  ${figures.join('\n  ')}`)
     await lab.teardown()
     if (base) await rm(base, { recursive: true, force: true })
   })
@@ -131,6 +136,7 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
       500,
     )
     expect(mapping).toMatchObject({ method, externalAddress: router.address, ports: [SHARD_NET] })
+    const mappedAfter = (Date.now() - startedAt.get(name)!) / 1000
     const { value: r } = await waitFor(
       `${name} public at ${router.address}`,
       async () => {
@@ -141,6 +147,7 @@ describe.skipIf(unavailable !== undefined)('reachability across routers, in netw
       1_000,
     )
     expect(r.reason).toMatch(/^[1-9] of [1-9] neighbour/)
+    figures.push(`${name} (${method}): mapped ${mappedAfter.toFixed(1)} s, public at the router's address ${((Date.now() - startedAt.get(name)!) / 1000).toFixed(1)} s after it started (at most; polled)`)
   }
 
   it('the node behind a masquerading router finds itself private: its neighbours could not dial it back', async () => {

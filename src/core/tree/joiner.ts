@@ -15,6 +15,7 @@ import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
 import { WHOIS } from './root-finder.js'
 import { enqueueJoiner } from './sequencer.js'
+import { vacateForLeaf } from './repair.js'
 import type { Member } from './types.js'
 
 /** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
@@ -167,6 +168,7 @@ export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): v
     if (queue && queue.size >= t.config.maxJoinQueue && !queue.has(member.id)) {
       throw new BorgError('busy', `the join queue is full (${queue.size} waiting): ask again later`)
     }
+    if (t.deps.leafOnly?.(member)) vacateForLeaf(t, member)
     enqueueJoiner(t, member)
     // The wait: whole ticks until the queue (this joiner included) is admitted.
     const perTick = t.config.roundsPerTick * t.config.maxChildren

@@ -161,6 +161,20 @@ export function sweep(t: TreeCore): void {
   }
 }
 
+/**
+ * A placed member asks to join again as a leaf-only member (it turned relayed) while its position
+ * has children: the position is repaired like a leaver's (the last node fills it), and the member,
+ * queued meanwhile, is placed again as a new leaf once the repair is done (joins wait for repairs).
+ */
+export function vacateForLeaf(t: TreeCore, member: { id: string }): void {
+  const roster = t.roster
+  const position = roster?.positionOf(member.id)
+  if (!roster || t.state !== 'root' || position === undefined || position === 1) return
+  if (childrenOf(position, t.config.maxChildren, roster.size).length === 0) return
+  duties(t).pendingDead.add(position)
+  runRepairs(t)
+}
+
 /** A member hands its position over: it is repaired like a dead one. */
 export function onLeave(t: TreeCore, request: LeaveRequest, r: Responder | undefined): void {
   const roster = t.roster

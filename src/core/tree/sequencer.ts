@@ -14,7 +14,6 @@ import { issueDeputyCert } from './origin.js'
 import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
 import { flushNode, flushPosition } from './routing.js'
-import { runRepairs } from './repair.js'
 import { compareEpoch, type Member, type View } from './types.js'
 
 const OP_LOG_LIMIT = 4096
@@ -51,7 +50,6 @@ function joinRounds(t: TreeCore): void {
   const root = duties(t)
   if (root.repairing || root.pendingDeadSize > 0) return // the last position is about to move: wait
   const m = t.config.maxChildren
-  if (t.deps.leafOnly && vacateForLeaves(t)) return
   const ops: RosterOp[] = []
   const affected = new Set<number>()
   const rejoined: number[] = []
@@ -100,25 +98,6 @@ function joinRounds(t: TreeCore): void {
     }
   }
   if (ops.length > 0 || rejoined.length > 0) commit(t, ops, [...affected, ...rejoined])
-}
-
-/**
- * A placed member that comes back leaf-only (it turned relayed) while its position has children:
- * its position is repaired like a leaver's (the last node fills it) and it stays queued, to be
- * placed as a new leaf once the repair is done. True when a repair was started.
- */
-function vacateForLeaves(t: TreeCore): boolean {
-  const roster = t.roster!
-  let vacated = false
-  for (const [id, member] of duties(t).joinQueue) {
-    const position = roster.positionOf(id)
-    if (position === undefined || position === 1 || !t.deps.leafOnly!(member)) continue
-    if (childrenOf(position, t.config.maxChildren, roster.size).length === 0) continue
-    duties(t).pendingDead.add(position)
-    vacated = true
-  }
-  if (vacated) runRepairs(t)
-  return vacated
 }
 
 /**

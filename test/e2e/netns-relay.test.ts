@@ -182,7 +182,8 @@ describe.skipIf(unavailable !== undefined)('relays for nodes behind NATs, in net
     const data = randomBytes(8 * MB)
     await writeFile(file, data)
     const started = Date.now()
-    const out = await borg('h1', 'stream', 'send', file, '--to', `${h2.id}@${h2.reachability.advertised[0]}`, '--json').catch((e: Error & { stdout?: string; stderr?: string }) => {
+    const out = await borg('h1', 'stream', 'send', file, '--to', `${h2.id}@${h2.reachability.advertised[0]}`, '--json').catch(async (e: Error & { stdout?: string; stderr?: string }) => {
+      await diagnose()
       throw new Error(`stream send failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`)
     })
     const sent = JSON.parse(out) as { bytes: number; path: string | null }

@@ -115,15 +115,19 @@ export class StreamOrgan implements Organ {
  * a fresh one: fetched at once for the owner, at most every FRESH_MS for
  * anyone else (concurrent askers share one fetch).
  */
-function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean) => Promise<Member | undefined> {
+function memberLookup(ctx: OrganContext): (endpoint: string, eager: boolean, sender: string) => Promise<Member | undefined> {
   const members = ownTreeMembers(ctx.transport, SHARD_KIND.members, ctx.tree, ctx.clock, MEMBERS_MS)
-  const find = (list: readonly Member[], endpoint: string) => list.find((m) => normalise(m.endpoint) === endpoint)
-  return async (endpoint, eager) => {
-    const known = find(await members.list(), endpoint)
+  // Nodes behind the same relays share a via: endpoint: among those, the one that sent the offer.
+  const find = (list: readonly Member[], endpoint: string, sender: string) => {
+    const at = list.filter((m) => normalise(m.endpoint) === endpoint)
+    return at.length > 1 ? at.find((m) => m.id === sender) : at[0]
+  }
+  return async (endpoint, eager, sender) => {
+    const known = find(await members.list(), endpoint, sender)
     if (known) return known
     if (eager) await members.refresh({ full: true })
     else await members.refreshIfOlder(FRESH_MS)
-    return find(await members.list(), endpoint)
+    return find(await members.list(), endpoint, sender)
   }
 }
 

@@ -240,8 +240,8 @@ export class WireClient {
   /**
    * Send through a relayed node's relays (§4.6): the envelope is sealed once, for the node, and
    * POSTed to one relay after another until one hands it over. A relay is passed over only when it
-   * says the node is not (or no longer) there, or cannot be reached; the same sealed envelope goes
-   * to the next, so the node's replay cache keeps it to one effect.
+   * says the node is not (or no longer) there or it is busy, or cannot be reached; the same sealed
+   * envelope goes to the next, so the node's replay cache keeps it to one effect.
    */
   private async exchangeRelayed(peer: Peer, message: Outgoing, options: SendOptions, deadline: number): Promise<Incoming | undefined> {
     const nodeId = peer.id
@@ -309,7 +309,9 @@ export class WireClient {
         // The relay's own refusal (no reservation, over budget …), signed by the relay.
         if (header.kind !== ERROR_KIND) throw new BorgError('bad-reply', `relay ${relay} answered for the node it relays to (${header.kind}): refusing a forged answer`)
         const error = remoteError(relay, incoming)
-        if (error.code === 'not-found' || error.code === 'unavailable') throw Object.assign(error, { relayMiss: true })
+        // Not there, gone, or this relay's share of the node's budget is used up for now: the next relay
+        // (each relay keeps its own budget for the node) may carry it.
+        if (error.code === 'not-found' || error.code === 'unavailable' || error.code === 'busy') throw Object.assign(error, { relayMiss: true })
         throw error
       }
       // The node's answer, signed by it for us and naming our message: the relay only carried it.

@@ -253,9 +253,9 @@ class Allowance {
     return waitMs
   }
 
-  /** Answers are not held back (their request already waited), but they count. */
+  /** Answers are not held back (their request already waited), but they count (a debt of at most one burst). */
   record(bytes: number, now: number): void {
-    this.tokens = Math.min(this.limits.burstBytes, this.tokens + ((now - this.refilledAt) * this.limits.bytesPerSecond) / 1000) - bytes
+    this.tokens = Math.max(-this.limits.burstBytes, Math.min(this.limits.burstBytes, this.tokens + ((now - this.refilledAt) * this.limits.bytesPerSecond) / 1000) - bytes)
     this.refilledAt = now
     this.usedToday += bytes
   }

@@ -29,7 +29,8 @@ export interface IntakeOptions {
    * the root: at once for the owner (`eager`), at most every few seconds for
    * anyone else, so strangers cannot make this node hammer its root.
    */
-  memberAt: (endpoint: string, eager: boolean) => Promise<Member | undefined>
+  /** The member at `endpoint`; where several share it (nodes behind the same relays), the one with id `sender`. */
+  memberAt: (endpoint: string, eager: boolean, sender: string) => Promise<Member | undefined>
   log: Logger
 }
 
@@ -42,7 +43,7 @@ export class StreamIntake {
     this.counters.offers++
     const { receiver, consent, pending } = this.options
     const consented = receiver.offeredBy(offer.streamId) === sender || (await consent.owner(sender)) !== undefined
-    const source = await this.source(offer.endpoint, consented)
+    const source = await this.source(offer.endpoint, consented, sender)
     if (consented) return receiver.admit(offer, sender, source)
     if (offer.size > receiver.limits.quotaBytes) {
       throw new BorgError('refused', `quota: the stream needs ${offer.size} bytes; this node takes at most ${receiver.limits.quotaBytes} bytes of streams`)
@@ -59,7 +60,7 @@ export class StreamIntake {
   async accept(id: string): Promise<StreamProgress> {
     const held = this.options.pending.get(id)
     if (!held) throw new BorgError('not-found', `no pending offer ${id} (offers lapse after a while; the sender can offer again)`)
-    const source = await this.source(held.offer.endpoint, true)
+    const source = await this.source(held.offer.endpoint, true, held.sender)
     const progress = await this.options.receiver.admit(held.offer, held.sender, source)
     this.options.pending.take(id)
     this.counters.accepted++
@@ -81,10 +82,10 @@ export class StreamIntake {
     return held && pendingProgress(held)
   }
 
-  private async source(endpoint: string, eager: boolean): Promise<Peer> {
+  private async source(endpoint: string, eager: boolean, sender: string): Promise<Peer> {
     let member: Member | undefined
     try {
-      member = await this.options.memberAt(endpoint, eager)
+      member = await this.options.memberAt(endpoint, eager, sender)
     } catch (error) {
       this.options.log.warn(`streams: cannot get the shard member list: ${(error as Error).message}`, 'stream-members')
       throw new BorgError('unavailable', "this node cannot check the offer's endpoint against its shard tree right now; try again later")

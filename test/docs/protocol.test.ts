@@ -7,12 +7,14 @@ import { treeSignatureMarkdown } from '../../scripts/tree-signature-example.js'
 import { TREE_SENDERS } from '../../src/core/tree/sender-rules.js'
 import { linkExampleMarkdown, SHARED_SECRET } from '../../scripts/link-example.js'
 import { relayExampleMarkdown } from '../../scripts/relay-example.js'
+import { ledgerExampleMarkdown } from '../../scripts/ledger-example.js'
+import { decodeBlock } from '../../src/core/ledger/block.js'
 import { parseHeader } from '../../src/core/envelope/codec.js'
 import { linkAuthenticator } from '../../src/core/net/link-keys.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
-function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation'): string {
+function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation' | 'example-ledger-send'): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\n([0-9a-f\\n]+)\`\`\``).exec(doc)
   if (!match) throw new Error(`docs/protocol.md lost its ${marker} block`)
   return match[1]!.replaceAll('\n', '')
@@ -102,6 +104,15 @@ describe('docs/protocol.md §4.6 relay example', () => {
       expect(run.stdout).toContain('signature   ok')
       expect(run.status).toBe(0)
     }
+  })
+})
+
+describe('docs/protocol.md §11 ledger block example', () => {
+  it('is exactly what the code produces, and decodes with its signature checked', async () => {
+    expect(doc).toContain(await ledgerExampleMarkdown())
+    const { block, id } = decodeBlock(Buffer.from(documented('example-ledger-send'), 'hex'))
+    expect(block.op).toBe('send')
+    expect(doc).toContain(`signed part SHA-256 = id    ${Buffer.from(id).toString('hex')}`)
   })
 })
 

@@ -1,0 +1,124 @@
+/**
+ * Votes and certificates (docs/ledger.md). A representative's vote is its
+ * signature over a canonical statement: "in epoch E of network N, the block
+ * at (account, height) is the one with this id". A certificate is a block id
+ * with votes from representatives holding more than 2/3 of the epoch's
+ * committee weight. Since an honest representative votes for at most one
+ * block per (account, height), two certificates for one (account, height)
+ * need more than 1/3 of the weight to vote twice.
+ */
+import { BorgError } from '../errors.js'
+import { bytesToHex, concatBytes, equalBytes } from '../bytes.js'
+import { isValidKeyId, keyIdLength, verifyByKeyId } from '../crypto/key-id.js'
+
+export const VOTE_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x56) // "BSHV"
+export const VOTE_VERSION = 1
+
+/** What a representative signs: the block it takes to be the one at (account, height). */
+export interface VoteStatement {
+  network: Uint8Array
+  epoch: bigint
+  account: Uint8Array
+  height: bigint
+  block: Uint8Array
+}
+
+export interface Vote {
+  representative: Uint8Array
+  signature: Uint8Array
+}
+
+export interface Certificate extends VoteStatement {
+  votes: Vote[]
+}
+
+/** The committee of one epoch: representatives and their delegated weight (base units). */
+export interface Committee {
+  epoch: bigint
+  weights: ReadonlyMap<string, bigint>
+}
+
+export function totalWeight(committee: Committee): bigint {
+  let total = 0n
+  for (const w of committee.weights.values()) total += w
+  return total
+}
+
+/** More than 2/3 of the committee's weight (integer arithmetic: 3·w > 2·total). */
+export function isQuorum(weight: bigint, committee: Committee): boolean {
+  return 3n * weight > 2n * totalWeight(committee)
+}
+
+export function encodeStatement(s: VoteStatement): Uint8Array {
+  if (s.network.length !== 32 || s.block.length !== 32) throw new BorgError('malformed', 'vote: network and block are 32 bytes')
+  const epoch = new Uint8Array(8)
+  new DataView(epoch.buffer).setBigUint64(0, s.epoch)
+  const height = new Uint8Array(8)
+  new DataView(height.buffer).setBigUint64(0, s.height)
+  return concatBytes(VOTE_MAGIC, Uint8Array.of(VOTE_VERSION), s.network, epoch, s.account, height, s.block)
+}
+
+export function signVote(statement: VoteStatement, signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }): Vote {
+  return { representative: signer.keyId, signature: signer.sign(encodeStatement(statement)) }
+}
+
+export function verifyVote(statement: VoteStatement, vote: Vote): boolean {
+  return isValidKeyId(vote.representative) && verifyByKeyId(vote.representative, vote.signature, encodeStatement(statement))
+}
+
+/**
+ * Check a certificate against the committee of its epoch: every vote valid, from a distinct
+ * committee member, and together more than 2/3 of the weight. Throws `bad-signature` or `refused`.
+ */
+export function checkCertificate(certificate: Certificate, committee: Committee, network: Uint8Array): void {
+  if (!equalBytes(certificate.network, network)) throw new BorgError('refused', 'certificate of another network')
+  if (certificate.epoch !== committee.epoch) throw new BorgError('refused', `certificate of epoch ${certificate.epoch}, checked against epoch ${committee.epoch}`)
+  const counted = new Set<string>()
+  let weight = 0n
+  for (const vote of certificate.votes) {
+    const who = bytesToHex(vote.representative)
+    const w = committee.weights.get(who)
+    if (w === undefined || counted.has(who)) continue // not in the committee, or counted already
+    if (!verifyVote(certificate, vote)) throw new BorgError('bad-signature', `certificate carries a bad vote from ${who.slice(0, 16)}…`)
+    counted.add(who)
+    weight += w
+  }
+  if (!isQuorum(weight, committee)) {
+    throw new BorgError('refused', `certificate holds ${weight} of ${totalWeight(committee)} committee weight; more than 2/3 is needed`)
+  }
+}
+
+/** Encoded certificate: the statement, a vote count (u16), then each representative key id and signature (64). */
+export function encodeCertificate(c: Certificate): Uint8Array {
+  const count = Uint8Array.of(c.votes.length >> 8, c.votes.length & 0xff)
+  return concatBytes(encodeStatement(c), count, ...c.votes.flatMap((v) => [v.representative, v.signature]))
+}
+
+export function decodeCertificate(bytes: Uint8Array): Certificate {
+  const fail = (why: string) => new BorgError('malformed', `certificate: ${why}`)
+  let at = 0
+  const take = (n: number) => {
+    if (at + n > bytes.length) throw fail('truncated')
+    const out = bytes.slice(at, at + n)
+    at += n
+    return out
+  }
+  const keyId = () => {
+    const n = keyIdLength(bytes[at] ?? -1)
+    if (n === undefined) throw fail('unknown key algorithm')
+    return take(n)
+  }
+  if (!equalBytes(take(4), VOTE_MAGIC)) throw fail('bad magic')
+  if (take(1)[0] !== VOTE_VERSION) throw new BorgError('unsupported-version', 'certificate version')
+  const network = take(32)
+  const epoch = new DataView(take(8).buffer).getBigUint64(0)
+  const account = keyId()
+  const height = new DataView(take(8).buffer).getBigUint64(0)
+  const block = take(32)
+  const countBytes = take(2)
+  const count = (countBytes[0]! << 8) | countBytes[1]!
+  const votes: Vote[] = []
+  for (let i = 0; i < count; i++) votes.push({ representative: keyId(), signature: take(64) })
+  if (at !== bytes.length) throw fail('trailing bytes')
+  return { network, epoch, account, height, block, votes }
+}

@@ -9,6 +9,7 @@ export const TOPICS = {
   node: { description: 'Run a node, check peers and send signed test messages' },
   shard: { description: 'Store files as content-addressed, replicated shards and get them back from any node' },
   stream: { description: 'Send files directly to a node and stream stored files to players' },
+  ledger: { description: 'The Borg Shell ledger: a network\'s genesis, its representatives and epochs' },
   wallet: { description: 'Hold and send Borg shells on the signed ledger' },
   trade: { description: 'Place and match orders on the peer-to-peer exchange' },
   mail: { description: 'Send and read end-to-end sealed mail between identities' },

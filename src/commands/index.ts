@@ -8,6 +8,7 @@ import BenchWire from './bench/wire.js'
 import IdNew from './id/new.js'
 import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
+import LedgerGenesis from './ledger/genesis.js'
 import NodeBroadcast from './node/broadcast.js'
 import NodeJoin from './node/join.js'
 import NodeLeave from './node/leave.js'
@@ -38,6 +39,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:new': IdNew,
   'id:restore': IdRestore,
   'id:show': IdShow,
+  'ledger:genesis': LedgerGenesis,
   'node:broadcast': NodeBroadcast,
   'node:join': NodeJoin,
   'node:leave': NodeLeave,

@@ -122,3 +122,17 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
   if (at !== bytes.length) throw fail('trailing bytes')
   return { network, epoch, account, height, block, votes }
 }
+
+/**
+ * Two votes by one representative for different blocks at one (account, height): proof that it
+ * broke its promise (docs/ledger.md), checkable by anyone with the two statements and signatures.
+ * Returns the representative's key id hex, or throws why the pair proves nothing.
+ */
+export function checkEquivocation(a: { statement: VoteStatement; vote: Vote }, b: { statement: VoteStatement; vote: Vote }): string {
+  if (!equalBytes(a.vote.representative, b.vote.representative)) throw new BorgError('invalid-input', 'the votes are by different representatives')
+  const same = equalBytes(a.statement.network, b.statement.network) && equalBytes(a.statement.account, b.statement.account) && a.statement.height === b.statement.height
+  if (!same) throw new BorgError('invalid-input', 'the votes are for different places (network, account or height)')
+  if (equalBytes(a.statement.block, b.statement.block)) throw new BorgError('invalid-input', 'the votes are for the same block')
+  if (!verifyVote(a.statement, a.vote) || !verifyVote(b.statement, b.vote)) throw new BorgError('bad-signature', 'a vote of the pair is not signed by that representative')
+  return bytesToHex(a.vote.representative)
+}

@@ -24,7 +24,8 @@
 import { BorgError } from '../errors.js'
 import { bytesToHex, equalBytes, utf8 } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
-import { isValidKeyId, keyIdLength, verifyByKeyId } from '../crypto/key-id.js'
+import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
+import { ByteReader } from './byte-reader.js'
 import { checkAmount } from './amount.js'
 
 export const BLOCK_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x4c) // "BSHL"
@@ -106,7 +107,7 @@ export function signBlock(block: UnsignedBlock, signer: { keyId: Uint8Array; sig
 
 /** Decode strictly and check the owner's signature; throws `malformed`, `bad-signature` or `unsupported-version`. */
 export function decodeBlock(bytes: Uint8Array): SignedBlock {
-  const r = new Reader(bytes)
+  const r = new ByteReader(bytes, 'ledger block')
   if (!equalBytes(r.take(4, 'magic'), BLOCK_MAGIC)) throw malformed('not a ledger block (bad magic)')
   const version = r.u8('version')
   if (version !== BLOCK_VERSION) throw new BorgError('unsupported-version', `ledger block version ${version} (this node reads ${BLOCK_VERSION})`)
@@ -123,7 +124,7 @@ export function decodeBlock(bytes: Uint8Array): SignedBlock {
   const timestamp = r.u64('timestamp')
   if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed('timestamp beyond 2^53-1')
   const payloadLength = r.u16('payload length')
-  const payload = decodePayload(op, new Reader(r.take(payloadLength, 'payload')))
+  const payload = decodePayload(op, new ByteReader(r.take(payloadLength, 'payload'), 'ledger block'))
   const signedLength = r.at
   const signature = r.take(SIGNATURE_BYTES, 'signature')
   if (r.at !== bytes.length) throw malformed(`${bytes.length - r.at} bytes after the signature`)
@@ -187,7 +188,7 @@ function encodePayload(block: BlockPayload): Uint8Array {
   }
 }
 
-function decodePayload(op: OperationName, r: Reader): BlockPayload {
+function decodePayload(op: OperationName, r: ByteReader): BlockPayload {
   let payload: BlockPayload
   switch (op) {
     case 'open':
@@ -215,34 +216,6 @@ function decodePayload(op: OperationName, r: Reader): BlockPayload {
   }
   if (r.at !== r.bytes.length) throw malformed(`payload of ${op} has ${r.bytes.length - r.at} extra bytes`)
   return payload
-}
-
-class Reader {
-  at = 0
-  constructor(readonly bytes: Uint8Array) {}
-  take(n: number, what: string): Uint8Array {
-    if (this.at + n > this.bytes.length) throw malformed(`truncated at ${what}`)
-    const out = this.bytes.slice(this.at, this.at + n)
-    this.at += n
-    return out
-  }
-  u8(what: string): number {
-    return this.take(1, what)[0]!
-  }
-  u16(what: string): number {
-    const b = this.take(2, what)
-    return (b[0]! << 8) | b[1]!
-  }
-  u64(what: string): bigint {
-    const b = this.take(8, what)
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0)
-  }
-  keyId(what: string): Uint8Array {
-    const algorithm = this.bytes[this.at]
-    const length = algorithm === undefined ? undefined : keyIdLength(algorithm)
-    if (length === undefined) throw malformed(`${what} uses an unknown key algorithm`)
-    return this.take(length, what)
-  }
 }
 
 function u64(value: bigint): Uint8Array {

@@ -9,7 +9,8 @@
  */
 import { BorgError } from '../errors.js'
 import { bytesToHex, concatBytes, equalBytes } from '../bytes.js'
-import { isValidKeyId, keyIdLength, verifyByKeyId } from '../crypto/key-id.js'
+import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
+import { ByteReader } from './byte-reader.js'
 
 export const VOTE_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x56) // "BSHV"
 export const VOTE_VERSION = 1
@@ -95,31 +96,18 @@ export function encodeCertificate(c: Certificate): Uint8Array {
 }
 
 export function decodeCertificate(bytes: Uint8Array): Certificate {
-  const fail = (why: string) => new BorgError('malformed', `certificate: ${why}`)
-  let at = 0
-  const take = (n: number) => {
-    if (at + n > bytes.length) throw fail('truncated')
-    const out = bytes.slice(at, at + n)
-    at += n
-    return out
-  }
-  const keyId = () => {
-    const n = keyIdLength(bytes[at] ?? -1)
-    if (n === undefined) throw fail('unknown key algorithm')
-    return take(n)
-  }
-  if (!equalBytes(take(4), VOTE_MAGIC)) throw fail('bad magic')
-  if (take(1)[0] !== VOTE_VERSION) throw new BorgError('unsupported-version', 'certificate version')
-  const network = take(32)
-  const epoch = new DataView(take(8).buffer).getBigUint64(0)
-  const account = keyId()
-  const height = new DataView(take(8).buffer).getBigUint64(0)
-  const block = take(32)
-  const countBytes = take(2)
-  const count = (countBytes[0]! << 8) | countBytes[1]!
+  const r = new ByteReader(bytes, 'certificate')
+  if (!equalBytes(r.take(4, 'magic'), VOTE_MAGIC)) throw r.fail('bad magic')
+  if (r.u8('version') !== VOTE_VERSION) throw new BorgError('unsupported-version', 'certificate version')
+  const network = r.take(32, 'network')
+  const epoch = r.u64('epoch')
+  const account = r.keyId('account')
+  const height = r.u64('height')
+  const block = r.take(32, 'block')
+  const count = r.u16('vote count')
   const votes: Vote[] = []
-  for (let i = 0; i < count; i++) votes.push({ representative: keyId(), signature: take(64) })
-  if (at !== bytes.length) throw fail('trailing bytes')
+  for (let i = 0; i < count; i++) votes.push({ representative: r.keyId('representative'), signature: r.take(64, 'signature') })
+  r.end('the votes')
   return { network, epoch, account, height, block, votes }
 }
 

@@ -14,7 +14,8 @@
 import { BorgError } from '../errors.js'
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
-import { isValidKeyId, keyIdLength, verifyByKeyId } from '../crypto/key-id.js'
+import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
+import { ByteReader } from './byte-reader.js'
 import { TOTAL_SUPPLY } from './amount.js'
 import { signBlock, type SignedBlock } from './block.js'
 import type { Committee } from './certificate.js'
@@ -83,43 +84,35 @@ export function createGenesis(fields: Omit<GenesisFields, 'treasury'>, treasury:
 
 /** Decode strictly and check the treasury's signature. */
 export function decodeGenesis(bytes: Uint8Array): Genesis {
-  const fail = (why: string) => new BorgError('malformed', `genesis: ${why}`)
-  let at = 0
-  const take = (n: number) => {
-    if (at + n > bytes.length) throw fail('truncated')
-    const out = bytes.slice(at, at + n)
-    at += n
-    return out
-  }
+  const r = new ByteReader(bytes, 'genesis')
   const keyId = (what: string) => {
-    const n = keyIdLength(bytes[at] ?? -1)
-    if (n === undefined) throw fail(`${what} uses an unknown key algorithm`)
-    const id = take(n)
-    if (!isValidKeyId(id)) throw fail(`${what} is not a valid key`)
+    const id = r.keyId(what)
+    if (!isValidKeyId(id)) throw r.fail(`${what} is not a valid key`)
     return id
   }
-  if (!equalBytes(take(4), GENESIS_MAGIC)) throw fail('not a genesis document (bad magic)')
-  const version = take(1)[0]
+  if (!equalBytes(r.take(4, 'magic'), GENESIS_MAGIC)) throw r.fail('not a genesis document (bad magic)')
+  const version = r.u8('version')
   if (version !== GENESIS_VERSION) throw new BorgError('unsupported-version', `genesis version ${version}`)
-  const created = new DataView(take(8).buffer).getBigUint64(0)
-  if (created > BigInt(Number.MAX_SAFE_INTEGER)) throw fail('created beyond 2^53-1')
-  const addressVersion = take(1)[0]!
-  const nameLength = take(1)[0]!
-  if (nameLength < 1 || nameLength > MAX_NAME_BYTES) throw fail(`a name of ${nameLength} bytes`)
+  const created = r.u64('created')
+  if (created > BigInt(Number.MAX_SAFE_INTEGER)) throw r.fail('created beyond 2^53-1')
+  const addressVersion = r.u8('address version')
+  const nameLength = r.u8('name length')
+  if (nameLength < 1 || nameLength > MAX_NAME_BYTES) throw r.fail(`a name of ${nameLength} bytes`)
   let name: string
   try {
-    name = new TextDecoder('utf-8', { fatal: true }).decode(take(nameLength))
-  } catch {
-    throw fail('the name is not valid UTF-8')
+    name = new TextDecoder('utf-8', { fatal: true }).decode(r.take(nameLength, 'name'))
+  } catch (error) {
+    if (error instanceof BorgError) throw error
+    throw r.fail('the name is not valid UTF-8')
   }
   const treasury = keyId('treasury')
-  const count = take(1)[0]!
-  if (count < 1 || count > MAX_REPRESENTATIVES) throw fail(`${count} representatives`)
+  const count = r.u8('representative count')
+  if (count < 1 || count > MAX_REPRESENTATIVES) throw r.fail(`${count} representatives`)
   const representatives = Array.from({ length: count }, (_, i) => keyId(`representative ${i + 1}`))
-  if (new Set(representatives.map(bytesToHex)).size !== count) throw fail('a representative is named twice')
-  const signedLength = at
-  const signature = take(64)
-  if (at !== bytes.length) throw fail('bytes after the signature')
+  if (new Set(representatives.map(bytesToHex)).size !== count) throw r.fail('a representative is named twice')
+  const signedLength = r.at
+  const signature = r.take(64, 'signature')
+  r.end('the signature')
   const unsigned = bytes.subarray(0, signedLength)
   if (!verifyByKeyId(treasury, signature, unsigned)) throw new BorgError('bad-signature', 'the genesis is not signed by its treasury')
   return { name, created: Number(created), addressVersion, treasury, representatives, signature, id: sha256(unsigned), bytes: Uint8Array.from(bytes) }

@@ -277,24 +277,9 @@ export class WireClient {
   }
 
   private async viaRelay(relay: string, nodeId: string, sealed: Sealed, expectsReply: boolean, deadline: number, onDispatch?: (networkTime: number) => void): Promise<Incoming | undefined> {
-    const { clock } = this.options
     const pin = await this.resolvePin(relay, undefined, deadline)
-    const remaining = Math.max(1, deadline - clock.monotonic())
-    const chunks = wireChunks(sealed)
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer through relay ${relay} within ${Math.round(remaining)} ms`)), remaining)
-    try {
-      onDispatch?.(clock.now())
-      const response = await request(`${originOf(parseEndpoint(relay))}${RELAY_PATH}/${nodeId}`, {
-        method: 'POST',
-        dispatcher: this.agent,
-        headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealedLength(sealed)) },
-        body: chunks.length === 1 ? toBuffer(chunks[0]!) : Readable.from(chunks.map(toBuffer), { objectMode: false }),
-        signal: controller.signal,
-        headersTimeout: remaining,
-        bodyTimeout: remaining,
-      })
-      const receivedAt = clock.now()
+    const url = `${originOf(parseEndpoint(relay))}${RELAY_PATH}/${nodeId}`
+    return this.postEnvelope(url, sealed, deadline, `through relay ${relay}`, onDispatch, async (response, receivedAt) => {
       const where = `node ${nodeId.slice(0, 16)}… via ${relay}`
       let received: { header: EnvelopeHeader; incoming: Incoming }
       try {
@@ -328,11 +313,7 @@ export class WireClient {
       }
       if (!expectsReply) throw new BorgError('bad-reply', `${where} replied to a one-way message`)
       return { ...incoming, receivedAt }
-    } catch (error) {
-      throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
-    } finally {
-      clearTimeout(timer)
-    }
+    })
   }
 
   private async attempt(peer: Peer, message: Outgoing, options: SendOptions, deadline: number): Promise<Incoming | undefined> {
@@ -346,13 +327,32 @@ export class WireClient {
     const { signer, clock, random } = this.options
     const to = message.to ?? { type: 'node' as const, id: Uint8Array.from(Buffer.from(pin.nodeId, 'hex')) }
     const sealed = seal(signer, { ...message, to }, { expectsReply, timestamp: clock.now(), random })
+    return this.postEnvelope(`${originOf(endpoint)}${MESSAGE_PATH}`, sealed, deadline, `from ${peer.endpoint}`, options.onDispatch, async (response, receivedAt) => {
+      const reply = await this.readResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response)
+      return reply && { ...reply, receivedAt }
+    })
+  }
+
+  /**
+   * POST one sealed envelope and hand the response (and when it arrived) to `read`, all within the
+   * deadline: past it, the request is aborted and `timeout` names `what` ("from HOST:PORT").
+   */
+  private async postEnvelope<T>(
+    url: string,
+    sealed: Sealed,
+    deadline: number,
+    what: string,
+    onDispatch: ((networkTime: number) => void) | undefined,
+    read: (response: Dispatcher.ResponseData, receivedAt: number) => Promise<T>,
+  ): Promise<T> {
+    const { clock } = this.options
     const chunks = wireChunks(sealed)
     const remaining = Math.max(1, deadline - clock.monotonic())
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer from ${peer.endpoint} within ${Math.round(remaining)} ms`)), remaining)
+    const timer = setTimeout(() => controller.abort(new BorgError('timeout', `no answer ${what} within ${Math.round(remaining)} ms`)), remaining)
     try {
-      options.onDispatch?.(clock.now())
-      const response = await request(`${originOf(endpoint)}${MESSAGE_PATH}`, {
+      onDispatch?.(clock.now())
+      const response = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
         headers: { 'content-type': ENVELOPE_CONTENT_TYPE, 'content-length': String(sealedLength(sealed)) },
@@ -364,9 +364,7 @@ export class WireClient {
         headersTimeout: remaining,
         bodyTimeout: remaining,
       })
-      const receivedAt = clock.now()
-      const reply = await this.readResponse(peer.endpoint, pin, sealed.header.id, expectsReply, response)
-      return reply && { ...reply, receivedAt }
+      return await read(response, clock.now())
     } catch (error) {
       throw controller.signal.aborted && controller.signal.reason instanceof BorgError ? controller.signal.reason : error
     } finally {

@@ -26,11 +26,10 @@ import { EnvelopeReader, readEnvelopeBytes } from '../envelope/reader.js'
 import { seal, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { Authenticate, EnvelopeVerifier } from '../envelope/verifier.js'
-import { parseEndpoint } from './endpoint.js'
 import { ACK_KIND, ERROR_KIND, LINK_ACCEPT_KIND, LINK_MAX_BODY_BYTES, LINK_MAX_IN_PROGRESS, LINK_OPEN_KIND, LINK_PATH, LINK_PROTOCOL, SMALL_BODY_BYTES, wireChunks } from './http-mapping.js'
 import { LinkEphemeral, X25519_KEY_BYTES, linkAuthenticator, linkSigner } from './link-keys.js'
-import { TlsPinError, peerCertificateSha256, type Pin } from './pins.js'
-import { connectTls, readHandshake } from './upgrade.js'
+import type { Pin } from './pins.js'
+import { connectPinned, readHandshake } from './upgrade.js'
 import { identityMismatch, remoteError } from './remote-error.js'
 
 /** A peer that refused the upgrade is asked with plain requests for this long before trying again. */
@@ -116,13 +115,9 @@ export class LinkPool {
 
   private async connect(endpoint: string, pin: Pin, deadline: number): Promise<ClientLink | undefined> {
     const { signer, clock, random, verifier } = this.options
-    const { host, port } = parseEndpoint(endpoint)
-    const socket = await connectTls(host, port, Math.max(1, deadline - clock.monotonic()))
+    const socket = await connectPinned(endpoint, pin, Math.max(1, deadline - clock.monotonic()))
     let handedOver = false
     try {
-      const presented = peerCertificateSha256(socket)
-      if (presented !== pin.certSha256) throw new TlsPinError(endpoint, presented, pin.certSha256)
-      socket.setNoDelay(true)
       const peerKeyId = parseHex(pin.nodeId)
       const ephemeral = new LinkEphemeral()
       const to: Target = { type: 'node', id: peerKeyId }

@@ -18,7 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { BorgError, type ErrorCode } from '../errors.js'
+import { BorgError } from '../errors.js'
 import { bytesToHex, concatBytes, equalBytes, utf8 } from '../bytes.js'
 import type { Logger } from '../log.js'
 import type { Clock, Timer } from '../wire/clock.js'

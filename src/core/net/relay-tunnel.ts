@@ -25,11 +25,10 @@ import { seal, sealedLength, type EnvelopeSigner } from '../envelope/seal.js'
 import { EnvelopeSplitter } from '../envelope/splitter.js'
 import type { EnvelopeVerifier } from '../envelope/verifier.js'
 import { ACK_KIND, ERROR_KIND, RELAY_PATH, RELAY_PROTOCOL, RELAY_RESERVATION_KIND, RELAY_RESERVE_KIND, SMALL_BODY_BYTES, errorMessage, wireChunks } from './http-mapping.js'
-import { parseEndpoint } from './endpoint.js'
-import { TlsPinError, peerCertificateSha256, type Pin } from './pins.js'
+import type { Pin } from './pins.js'
 import type { ReservationGrant } from './relay-server.js'
 import { remoteError } from './remote-error.js'
-import { connectTls, readHandshake } from './upgrade.js'
+import { connectPinned, readHandshake } from './upgrade.js'
 
 /** How often the tunnel renews its reservation (and so learns that the relay still answers). */
 export const RELAY_RENEW_MS = 20_000
@@ -56,13 +55,9 @@ export interface RelayTunnelOptions {
 /** Open a tunnel to the relay at `endpoint` (its pin already resolved) and reserve a slot there. */
 export async function openRelayTunnel(endpoint: string, pin: Pin, options: RelayTunnelOptions, timeoutMs: number): Promise<RelayTunnel> {
   const { signer, clock, random, verifier } = options
-  const { host, port } = parseEndpoint(endpoint)
-  const socket = await connectTls(host, port, timeoutMs)
+  const socket = await connectPinned(endpoint, pin, timeoutMs)
   let handedOver = false
   try {
-    const presented = peerCertificateSha256(socket)
-    if (presented !== pin.certSha256) throw new TlsPinError(endpoint, presented, pin.certSha256)
-    socket.setNoDelay(true)
     const relayKey = parseHex(pin.nodeId)
     const reserve = reserveMessage(signer, relayKey, clock, random)
     const upgrade = `GET ${RELAY_PATH} HTTP/1.1\r\nHost: ${endpoint}\r\nConnection: Upgrade\r\nUpgrade: ${RELAY_PROTOCOL}\r\n\r\n`

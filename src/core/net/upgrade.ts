@@ -6,9 +6,24 @@
 import { connect, type TLSSocket } from 'node:tls'
 import { BorgError } from '../errors.js'
 import { parseHeader } from '../envelope/codec.js'
+import { parseEndpoint } from './endpoint.js'
+import { TlsPinError, peerCertificateSha256, type Pin } from './pins.js'
 
 /** Bytes of HTTP response head read before the kept connection starts. */
 const MAX_HEAD_BYTES = 8 * 1024
+
+/** A TLS connection to `endpoint` that presents the pinned certificate (else TlsPinError, the socket closed), Nagle off. */
+export async function connectPinned(endpoint: string, pin: Pin, timeoutMs: number): Promise<TLSSocket> {
+  const { host, port } = parseEndpoint(endpoint)
+  const socket = await connectTls(host, port, timeoutMs)
+  const presented = peerCertificateSha256(socket)
+  if (presented !== pin.certSha256) {
+    socket.destroy()
+    throw new TlsPinError(endpoint, presented, pin.certSha256)
+  }
+  socket.setNoDelay(true)
+  return socket
+}
 
 export function connectTls(host: string, port: number, timeoutMs: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {

@@ -58,13 +58,15 @@ function joinRounds(t: TreeCore): void {
   const leafOnly = t.deps.leafOnly
   /** Members placed in this batch, not yet in the roster (commit applies the ops). */
   const placed = leafOnly && new Map<number, Member>()
+  /** Cleared once a search of the queue finds no public joiner (none arrive during a round). */
+  const publicWaiting = { maybe: true }
   for (let round = 0; round < t.config.roundsPerTick && queue.size > 0; round++) {
     const parent = parentOf(size + 1, m)
     const slots = parent * m + 1 - size // positions size+1 … parent·m+1 are free under `parent`
     let taken = 0
     for (const [queuedId, queued] of queue) {
       if (taken >= slots) break
-      const [id, member] = leafOnly ? publicFirst(t, queue, queuedId, queued, parent > 1 ? (placed!.get(parent) ?? roster.at(parent)) : undefined) : [queuedId, queued]
+      const [id, member] = leafOnly ? publicFirst(t, queue, queuedId, queued, parent > 1 ? (placed!.get(parent) ?? roster.at(parent)) : undefined, publicWaiting) : [queuedId, queued]
       queue.delete(id)
       const existing = roster.positionOf(id)
       if (existing !== undefined) {
@@ -104,10 +106,12 @@ function joinRounds(t: TreeCore): void {
  * The joiner to place under `above`: the queue's next one, unless both are leaf-only and a public
  * joiner waits, who can then take `above`'s place (leaf-only members stay leaves).
  */
-function publicFirst(t: TreeCore, queue: Map<string, Member>, id: string, member: Member, above: Member | undefined): [string, Member] {
+function publicFirst(t: TreeCore, queue: Map<string, Member>, id: string, member: Member, above: Member | undefined, publicWaiting: { maybe: boolean }): [string, Member] {
   const leafOnly = t.deps.leafOnly!
-  if (!above || !leafOnly(above) || !leafOnly(member)) return [id, member]
+  if (!publicWaiting.maybe || !above || !leafOnly(above) || !leafOnly(member)) return [id, member]
   for (const [otherId, other] of queue) if (!leafOnly(other) && t.roster!.positionOf(otherId) === undefined) return [otherId, other]
+  // A queue of relayed joiners only: searching it again for each of them would cost its size squared.
+  publicWaiting.maybe = false
   return [id, member]
 }
 

@@ -3,10 +3,11 @@ import { BorgError } from '../core/errors.js'
 import { cronoCell } from './crono/index.js'
 import { filesCell } from './files/index.js'
 import { fstreamCell } from './fstream/index.js'
+import { ledgerCell } from './ledger/index.js'
 import { shardCell } from './shard/index.js'
 import type { CellType } from '../core/cell/types.js'
 
-export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, fstreamCell, cronoCell]
+export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, fstreamCell, cronoCell, ledgerCell]
 
 export function cellType(name: string): CellType {
   const found = CELL_TYPES.find((c) => c.dna.name === name)

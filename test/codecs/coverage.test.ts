@@ -11,6 +11,7 @@ import { CELL_TYPES } from '../../src/cells/registry.js'
 import { CRONO_CODECS } from '../../src/cells/crono/messages.js'
 import { FILES_CODECS } from '../../src/cells/files/messages.js'
 import { FSTREAM_CODECS } from '../../src/cells/fstream/messages.js'
+import { LEDGER_CODECS } from '../../src/cells/ledger/messages.js'
 import { SHARD_CODECS } from '../../src/cells/shard/messages.js'
 import type { AnyCodec } from '../../src/core/codec/codec.js'
 import { BENCH_CODECS } from '../../src/core/bench/bench-server.js'
@@ -29,6 +30,7 @@ const TABLES: Record<string, { table: Record<string, AnyCodec>; exported: string
   stream: { table: STREAM_CODECS, exported: 'STREAM_CODECS' },
   crono: { table: CRONO_CODECS, exported: 'CRONO_CODECS' },
   fstream: { table: FSTREAM_CODECS, exported: 'FSTREAM_CODECS' },
+  ledger: { table: LEDGER_CODECS, exported: 'LEDGER_CODECS' },
   bench: { table: BENCH_CODECS, exported: 'BENCH_CODECS' },
 }
 const kindsOf = (table: Record<string, AnyCodec>) => new Set(Object.values(table).map((c) => c.kind))

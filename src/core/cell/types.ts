@@ -12,6 +12,7 @@ import type { Transport } from '../wire/transport.js'
 import type { Delivery, TreeStanding } from '../tree/tree-node.js'
 import type { Member } from '../tree/types.js'
 import type { AnyCodec } from '../codec/codec.js'
+import type { Notary } from '../wire/notary.js'
 
 export interface CellDna {
   name: string
@@ -41,6 +42,8 @@ export interface OrganContext {
   random: Random
   log: Logger
   self: Member
+  /** Signs with this node's key (whose id is `self.id`), for documents that outlive a message: a ledger vote. */
+  notary: Notary
   /** A directory of its own when the node has a data directory. */
   dataDir?: string
   /** Receive tree broadcasts and routed messages of one kind. */

@@ -119,7 +119,11 @@ export class LedgerState {
   apply(signed: SignedBlock, source: Source | undefined): void {
     const b = signed.block
     this.accounts.set(bytesToHex(b.account), { height: b.height, head: signed.id, balance: b.balance, representative: b.representative })
-    if (b.op === 'send') this.sends.set(bytesToHex(signed.id), { destination: b.destination, amount: b.amount })
+    if (b.op === 'send') {
+      // Its receive may have been applied first (a lagging node catching up): keep what took it.
+      const key = bytesToHex(signed.id)
+      this.sends.set(key, { destination: b.destination, amount: b.amount, receivedBy: this.sends.get(key)?.receivedBy })
+    }
     if ((b.op === 'receive' || b.op === 'open') && source) {
       const key = bytesToHex(source.send.id)
       const sent = source.send.block
@@ -176,6 +180,24 @@ export class Representative {
     this.proposals.set(slot, signed)
     this.votedFor.set(slot, id)
     return signVote({ network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }, this.signer)
+  }
+
+  /** A vote read back from this representative's own log at start (it keeps its promise across restarts). */
+  remember(signed: SignedBlock): void {
+    const slot = `${bytesToHex(signed.block.account)}:${signed.block.height}`
+    this.proposals.set(slot, signed)
+    this.votedFor.set(slot, bytesToHex(signed.id))
+  }
+
+  /** The block this representative voted for at (account, height), if any. */
+  votedAt(account: string, height: bigint): SignedBlock | undefined {
+    return this.proposals.get(`${account}:${height}`)
+  }
+
+  /** A certified block read back from this node's own log (checked when it was first applied). */
+  replay(signed: SignedBlock, source?: Source): void {
+    this.ledger.apply(signed, source)
+    this.proposals.delete(`${bytesToHex(signed.block.account)}:${signed.block.height}`)
   }
 
   /** A certified block: checked against its committee, then applied (its slot's proposal is settled). */

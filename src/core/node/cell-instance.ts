@@ -232,6 +232,7 @@ export class CellInstance {
       random: cryptoRandom,
       log: this.log,
       self,
+      notary: signerNotary(options.signer),
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
       siblings: () => options.siblings?.() ?? {},

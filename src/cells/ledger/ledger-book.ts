@@ -1,0 +1,259 @@
+/**
+ * One node's book of a ledger network (sans-I/O): the representative's
+ * rules and certified state (src/core/ledger/representative.ts) plus what a
+ * node answers from — the certified blocks in the order it applied them (what
+ * peers catch up from), each account's chain, and the sends each address can
+ * receive. It never touches the disk or the network: every method that
+ * changes it hands back the records the caller must make durable before it
+ * answers (src/cells/ledger/ledger-store.ts).
+ */
+import { BorgError } from '../../core/errors.js'
+import { bytesToHex, equalBytes, hexToBytes } from '../../core/bytes.js'
+import { SIGNATURE_BYTES, decodeBlock, type SignedBlock } from '../../core/ledger/block.js'
+import { sha256 } from '../../core/crypto/hash.js'
+import { decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../core/ledger/certificate.js'
+import { genesisCommittee, type Genesis } from '../../core/ledger/genesis.js'
+import { Representative, type Source } from '../../core/ledger/representative.js'
+import type { StoredRecord } from './ledger-store.js'
+import { MAX_ENTRIES, MAX_RECEIVABLE, type AccountReply } from './messages.js'
+
+/** A certified block as it travels (hex of canonical bytes). */
+export interface EntryText {
+  block: string
+  certificate: string
+  source?: { send: string; certificate: string }
+}
+
+/** A block of a chain: certified, or the genesis block (no certificate). */
+export type ChainEntryText = Omit<EntryText, 'certificate'> & { certificate?: string }
+
+interface Entry {
+  signed: SignedBlock
+  text: EntryText
+}
+
+export interface Signer {
+  keyId: Uint8Array
+  sign(message: Uint8Array): Uint8Array
+}
+
+export type VoteResult = { signature: string } | { code: string; error: string }
+export type ConfirmOutcome = 'applied' | 'known'
+
+export class LedgerBook {
+  readonly rep: Representative
+  readonly committee: Committee
+  readonly network: Uint8Array
+  /** Certified blocks after the genesis block, in the order this node applied them. */
+  private readonly entries: Entry[] = []
+  private readonly byId = new Map<string, Entry>()
+  /** Account key id hex → its entries by height (the genesis block is the treasury's height 0). */
+  private readonly chains = new Map<string, Entry[]>()
+  private readonly accountOfAddress = new Map<string, string>()
+  /** Address hex → ids of certified sends to it not yet received. */
+  private readonly receivable = new Map<string, Set<string>>()
+  private readonly genesisEntry: Entry
+
+  constructor(
+    readonly genesis: Genesis,
+    genesisBlock: SignedBlock,
+    readonly self: Signer,
+  ) {
+    this.network = genesis.id
+    this.committee = genesisCommittee(genesis)
+    this.rep = new Representative({ network: genesis.id, addressVersion: genesis.addressVersion }, self, { current: () => this.epoch, committee: (e) => (e === this.committee.epoch ? this.committee : undefined) })
+    this.rep.ledger.openTreasury(genesisBlock)
+    this.genesisEntry = { signed: genesisBlock, text: { block: bytesToHex(genesisBlock.bytes), certificate: '' } }
+    this.index(this.genesisEntry)
+  }
+
+  get epoch(): bigint {
+    return this.committee.epoch
+  }
+
+  get isRepresentative(): boolean {
+    return this.committee.weights.has(bytesToHex(this.self.keyId))
+  }
+
+  get certifiedCount(): number {
+    return this.entries.length
+  }
+
+  // --------------------------------------------------------------- votes
+
+  /** A vote for each item, or why not; the records to make durable before answering. */
+  vote(items: readonly { block: string; source?: { send: string; certificate: string }; previous?: EntryText }[]): { results: VoteResult[]; records: StoredRecord[] } {
+    const records: StoredRecord[] = []
+    const results = items.map((item): VoteResult => {
+      try {
+        if (!this.isRepresentative) throw new BorgError('refused', `this node is not a representative of epoch ${this.epoch}`)
+        if (item.previous) {
+          const applied = this.confirm(item.previous)
+          records.push(...applied.records)
+        }
+        const signed = decodeBlock(hexToBytes(item.block))
+        const source = item.source ? this.decodeSource(item.source) : undefined
+        const account = bytesToHex(signed.block.account)
+        const frozenBefore = this.rep.frozen.has(account)
+        try {
+          const already = this.rep.votedAt(account, signed.block.height)
+          const vote = this.rep.vote(signed, this.epoch, source)
+          if (!already) records.push({ type: 'vote', block: signed.bytes })
+          return { signature: bytesToHex(vote.signature) }
+        } catch (error) {
+          const proof = this.rep.frozen.get(account)
+          if (proof && !frozenBefore) records.push({ type: 'fork', blocks: [proof.blocks[0].bytes, proof.blocks[1].bytes] })
+          throw error
+        }
+      } catch (error) {
+        return refusal(error)
+      }
+    })
+    return { results, records }
+  }
+
+  // ----------------------------------------------------------- certified
+
+  /** Apply a certified block (checked: certificate, then the representative's rules); 'known' when applied already. */
+  confirm(text: EntryText): { outcome: ConfirmOutcome; records: StoredRecord[] } {
+    const bytes = hexToBytes(text.block)
+    // Known already: answered without checking the owner's signature again (the id is the hash of the signed part).
+    if (bytes.length > SIGNATURE_BYTES && this.byId.has(bytesToHex(sha256(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))))) return { outcome: 'known', records: [] }
+    const signed = decodeBlock(bytes)
+    const certificate = decodeCertificate(hexToBytes(text.certificate))
+    const source = text.source ? this.decodeSource(text.source) : undefined
+    this.rep.apply(signed, certificate, source)
+    const entry: Entry = { signed, text: normalised(signed, certificate, source) }
+    this.entries.push(entry)
+    this.index(entry)
+    return {
+      outcome: 'applied',
+      records: [{ type: 'certified', block: signed.bytes, certificate: hexToBytes(entry.text.certificate), ...(source ? { source: { send: source.send.bytes, certificate: encodeCertificate(source.certificate) } } : {}) }],
+    }
+  }
+
+  /** Rebuild from this node's own log (its records were checked when written). */
+  replay(record: StoredRecord): void {
+    switch (record.type) {
+      case 'vote':
+        this.rep.remember(decodeBlock(record.block))
+        return
+      case 'fork': {
+        const [a, b] = record.blocks.map((bytes) => decodeBlock(bytes)) as [SignedBlock, SignedBlock]
+        const account = bytesToHex(a.block.account)
+        this.rep.frozen.set(account, { account, height: a.block.height, blocks: [a, b] })
+        return
+      }
+      case 'certified': {
+        const signed = decodeBlock(record.block)
+        if (this.byId.has(bytesToHex(signed.id))) return
+        const certificate = decodeCertificate(record.certificate)
+        const source = record.source ? { send: decodeBlock(record.source.send), certificate: decodeCertificate(record.source.certificate) } : undefined
+        this.rep.replay(signed, source)
+        const entry: Entry = { signed, text: normalised(signed, certificate, source) }
+        this.entries.push(entry)
+        this.index(entry)
+      }
+    }
+  }
+
+  private decodeSource(text: { send: string; certificate: string }): Source {
+    return { send: decodeBlock(hexToBytes(text.send)), certificate: decodeCertificate(hexToBytes(text.certificate)) }
+  }
+
+  private index(entry: Entry): void {
+    const b = entry.signed.block
+    const account = bytesToHex(b.account)
+    const id = bytesToHex(entry.signed.id)
+    this.byId.set(id, entry)
+    let chain = this.chains.get(account)
+    if (!chain) {
+      chain = []
+      this.chains.set(account, chain)
+      this.accountOfAddress.set(bytesToHex(this.rep.ledger.addressOf(b.account)), account)
+    }
+    chain[Number(b.height)] = entry
+    if (b.op === 'send') {
+      // Not receivable if its receive was applied first (a node catching up).
+      if (!this.rep.ledger.sends.get(id)?.receivedBy) {
+        const to = bytesToHex(b.destination)
+        let set = this.receivable.get(to)
+        if (!set) this.receivable.set(to, (set = new Set()))
+        set.add(id)
+      }
+    } else if ((b.op === 'receive' || b.op === 'open') && entry !== this.genesisEntry) {
+      this.receivable.get(bytesToHex(this.rep.ledger.addressOf(b.account)))?.delete(bytesToHex(b.source))
+    }
+  }
+
+  // ------------------------------------------------------------- queries
+
+  /** An account by key id or by address bytes (version + HASH160). */
+  account(query: { account?: Uint8Array; address?: Uint8Array }, addressText: (address: Uint8Array) => string): AccountReply {
+    const addressBytes = query.account ? this.rep.ledger.addressOf(query.account) : query.address
+    if (!addressBytes) throw new BorgError('invalid-input', 'name an account or an address')
+    const addressHex = bytesToHex(addressBytes)
+    const account = query.account ? bytesToHex(query.account) : this.accountOfAddress.get(addressHex)
+    const state = account ? this.rep.ledger.accounts.get(account) : undefined
+    const receivable = [...(this.receivable.get(addressHex) ?? [])].slice(0, MAX_RECEIVABLE).map((id) => {
+      const entry = this.byId.get(id)!
+      return { send: entry.text.block, certificate: entry.text.certificate }
+    })
+    const reply: AccountReply = { address: addressText(addressBytes), balance: (state?.balance ?? 0n).toString(), frozen: account ? this.rep.frozen.has(account) : false, receivable }
+    if (account) reply.account = account
+    if (account && state) {
+      const head = this.chains.get(account)![Number(state.height)]!
+      reply.head = textOf(head)
+      reply.representative = bytesToHex(state.representative)
+      const proposal = this.rep.votedAt(account, state.height + 1n)
+      if (proposal) reply.proposal = bytesToHex(proposal.bytes)
+    } else if (account) {
+      const proposal = this.rep.votedAt(account, 0n)
+      if (proposal) reply.proposal = bytesToHex(proposal.bytes)
+    }
+    return reply
+  }
+
+  /** An account's certified blocks from height `from`. */
+  history(account: string, from: bigint, limit = MAX_ENTRIES): ChainEntryText[] {
+    const chain = this.chains.get(account) ?? []
+    const out: ChainEntryText[] = []
+    for (let h = Number(from); h < chain.length && out.length < Math.min(limit, MAX_ENTRIES); h++) {
+      const entry = chain[h]
+      if (!entry) break
+      out.push(textOf(entry))
+    }
+    return out
+  }
+
+  /** Certified blocks in the order this node applied them, from position `cursor`. */
+  since(cursor: number, limit = MAX_ENTRIES): { entries: EntryText[]; next: number; total: number } {
+    const end = Math.min(this.entries.length, cursor + Math.min(limit, MAX_ENTRIES))
+    return { entries: this.entries.slice(cursor, end).map((e) => e.text), next: Math.max(end, cursor), total: this.entries.length }
+  }
+
+  has(blockId: Uint8Array): boolean {
+    return this.byId.has(bytesToHex(blockId))
+  }
+
+  /** Whether `signed` is this network's genesis block. */
+  isGenesis(signed: SignedBlock): boolean {
+    return equalBytes(signed.id, this.genesisEntry.signed.id)
+  }
+}
+
+function normalised(signed: SignedBlock, certificate: Certificate, source: Source | undefined): EntryText {
+  const text: EntryText = { block: bytesToHex(signed.bytes), certificate: bytesToHex(encodeCertificate(certificate)) }
+  if (source) text.source = { send: bytesToHex(source.send.bytes), certificate: bytesToHex(encodeCertificate(source.certificate)) }
+  return text
+}
+
+/** The genesis block travels without a certificate (the genesis file is its proof). */
+function textOf(entry: Entry): ChainEntryText {
+  return entry.text.certificate === '' ? { block: entry.text.block } : entry.text
+}
+
+function refusal(error: unknown): { code: string; error: string } {
+  if (error instanceof BorgError) return { code: error.code, error: error.message }
+  return { code: 'internal', error: (error as Error).message }
+}

@@ -1,0 +1,269 @@
+/**
+ * The ledger cell's organ (docs/ledger.md): with a pinned genesis, this node
+ * keeps the network's certified state on disk, answers accounts, history and
+ * catch-up, and — when it is a representative of the epoch — votes. Clients
+ * drive blocks to certification (src/client/ledger-client.ts): they ask every
+ * representative for a vote, assemble a certificate from more than 2/3 of the
+ * weight and hand it back (`ledger.confirm`). A node that missed some catches
+ * up by asking peers what they applied since a cursor, checking every block
+ * and certificate itself, so no single peer is trusted: a peer can withhold,
+ * never forge.
+ *
+ * Every vote and every applied certificate is on disk before it is answered.
+ */
+import { BorgError } from '../../core/errors.js'
+import { bytesToHex, hexToBytes } from '../../core/bytes.js'
+import type { Incoming } from '../../core/wire/message.js'
+import type { Responder } from '../../core/wire/transport.js'
+import type { Timer } from '../../core/wire/clock.js'
+import { ANYONE } from '../../core/messaging/router.js'
+import { request } from '../../core/messaging/requests.js'
+import { answerMembers } from '../../core/tree/member-list.js'
+import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
+import type { Organ, OrganContext } from '../../core/cell/types.js'
+import { answerWhenReady } from '../../core/cell/answer.js'
+import { addressFromHash160, parseAddress, regtestNetwork } from '../../core/identity/address.js'
+import { readGenesisFile } from '../../core/ledger/genesis-file.js'
+import { LedgerBook } from './ledger-book.js'
+import { LedgerStore, type StoredRecord } from './ledger-store.js'
+import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, type LedgerStatus } from './messages.js'
+
+export interface LedgerOptions {
+  /** The genesis file this node pins (BORG_LEDGER_GENESIS; default `<cell dir>/genesis.json`). */
+  genesisFile?: string
+  /** How often a node asks a peer what it applied since it last asked, ms. */
+  syncMs: number
+}
+
+export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { syncMs: 1_000 }
+
+/** Consecutive failures at one cursor of one peer before its entry there is skipped (a peer serving junk must not stall catch-up). */
+const SKIP_AFTER = 3
+
+export class LedgerOrgan implements Organ {
+  readonly name = 'ledger'
+  readonly members: MemberView
+  private book?: LedgerBook
+  private store?: LedgerStore
+  private opened?: Promise<void>
+  private why = 'starting'
+  private timer?: Timer
+  private stopped = false
+  /** Per peer: the position in its log asked from next, and failures at it. */
+  private readonly cursors = new Map<string, { at: number; failures: number }>()
+  readonly counters = { votes: 0, votesRefused: 0, applied: 0, caughtUp: 0, syncErrors: 0, skipped: 0 }
+
+  constructor(
+    private readonly ctx: OrganContext,
+    private readonly options: LedgerOptions,
+  ) {
+    this.members = ownTreeMembers(ctx.transport, LEDGER_KIND.members, ctx.tree, ctx.clock, 10_000)
+    for (const router of [ctx.net, ctx.receptor]) {
+      router.on(LEDGER_KIND.members, ANYONE, (m, r) => r && answerMembers(ctx.tree, m, r, () => this.members.current))
+      router.on(LEDGER_KIND.status, ANYONE, (m, r) => this.guard(r, async () => r!.reply(LEDGER_CODECS.statusReply.encode(this.statusReply()))))
+      // The block's owner signature and the certificates are what authorise these, not the sender.
+      router.on(LEDGER_KIND.vote, ANYONE, (m, r) => this.guard(r, () => this.onVote(m, r!), true))
+      router.on(LEDGER_KIND.confirm, ANYONE, (m, r) => this.guard(r, () => this.onConfirm(m, r!), true))
+      router.on(LEDGER_KIND.account, ANYONE, (m, r) => this.guard(r, async () => this.onAccount(m, r!), true))
+      router.on(LEDGER_KIND.history, ANYONE, (m, r) => this.guard(r, async () => this.onHistory(m, r!), true))
+      router.on(LEDGER_KIND.since, ANYONE, (m, r) => this.guard(r, async () => this.onSince(m, r!), true))
+    }
+  }
+
+  start(): void {
+    this.opened ??= this.open().catch((error: BorgError) => {
+      this.why = error.message
+      // No genesis is the normal state of a node outside any ledger network: not worth a warning.
+      if (error.code === 'not-found') this.ctx.log.info(`ledger: ${error.message}`)
+      else this.ctx.log.warn(`ledger: ${error.message}`)
+    })
+    void this.opened.then(() => this.schedule())
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.timer?.cancel()
+    void this.opened?.then(() => this.store?.close()).catch(() => undefined)
+  }
+
+  status(): Record<string, unknown> {
+    const book = this.book
+    if (!book) return { ready: false, why: this.why }
+    return {
+      ready: true,
+      network: bytesToHex(book.network),
+      role: book.isRepresentative ? 'representative' : 'observer',
+      epoch: book.epoch.toString(),
+      accounts: book.rep.ledger.accounts.size,
+      certified: book.certifiedCount,
+      storeBytes: this.store?.bytes ?? 0,
+      ...this.counters,
+    }
+  }
+
+  /** The book, once the genesis is read and the log replayed (tests and the status command). */
+  get ledger(): LedgerBook | undefined {
+    return this.book
+  }
+
+  private async open(): Promise<void> {
+    const dir = this.ctx.dataDir
+    if (!dir) throw new BorgError('usage', 'the ledger cell needs a data directory')
+    const file = this.options.genesisFile ?? `${dir}/genesis.json`
+    const { genesis, block } = await readGenesisFile(file).catch((error: BorgError) => {
+      throw new BorgError(error.code, error.code === 'not-found' ? `no genesis pinned (${file}); set BORG_LEDGER_GENESIS or copy a network's genesis file there, then restart the node` : error.message)
+    })
+    const book = new LedgerBook(genesis, block, { keyId: hexToBytes(this.ctx.self.id), sign: (bytes) => this.ctx.notary.sign(bytes) })
+    const { store, records, truncated } = await LedgerStore.open(dir, genesis.id)
+    if (truncated > 0) this.ctx.log.warn(`ledger: cut ${truncated} bytes of a torn write off the end of the log`)
+    for (const record of records) book.replay(record)
+    this.store = store
+    this.book = book
+    this.ctx.log.info(`ledger: network ${genesis.name} ${bytesToHex(genesis.id).slice(0, 16)}…, ${book.certifiedCount} certified blocks, ${book.isRepresentative ? 'representative' : 'observer'}`)
+  }
+
+  /** Requests wait for the log to be replayed; without a genesis they are refused with why. */
+  private guard(responder: Responder | undefined, task: () => Promise<void>, needsBook = false): void {
+    answerWhenReady(this.opened, responder, async () => {
+      if (needsBook && !this.book) throw new BorgError('unavailable', `this node keeps no ledger: ${this.why}`)
+      await task()
+    }, this.ctx.log, 'ledger')
+  }
+
+  private async persist(records: readonly StoredRecord[]): Promise<void> {
+    if (records.length === 0) return
+    for (const record of records) this.store!.append(record)
+    await this.store!.flush()
+  }
+
+  private async onVote(m: Incoming, r: Responder): Promise<void> {
+    const { items } = LEDGER_CODECS.vote.decode(m)
+    const { results, records } = this.book!.vote(items)
+    for (const result of results) 'signature' in result ? this.counters.votes++ : this.counters.votesRefused++
+    await this.persist(records)
+    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: this.book!.epoch.toString(), results }))
+  }
+
+  private async onConfirm(m: Incoming, r: Responder): Promise<void> {
+    const { items } = LEDGER_CODECS.confirm.decode(m)
+    const records: StoredRecord[] = []
+    const results = items.map((item) => {
+      try {
+        const done = this.book!.confirm(item)
+        records.push(...done.records)
+        if (done.outcome === 'applied') this.counters.applied++
+        return { outcome: done.outcome }
+      } catch (error) {
+        const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
+        return { outcome: 'refused' as const, code: e.code, error: e.message }
+      }
+    })
+    await this.persist(records)
+    r.reply(LEDGER_CODECS.confirmReply.encode({ results }))
+  }
+
+  private onAccount(m: Incoming, r: Responder): void {
+    const query = LEDGER_CODECS.account.decode(m)
+    const book = this.book!
+    const network = regtestNetwork({ p2pkh: book.genesis.addressVersion })
+    let address: Uint8Array | undefined
+    if (query.address !== undefined) {
+      const parsed = parseAddress(query.address, network) // throws invalid-input for another network's or a malformed address
+      address = Uint8Array.of(parsed.network.p2pkh, ...parsed.hash160)
+    }
+    const account = query.account !== undefined ? hexToBytes(query.account) : undefined
+    r.reply(LEDGER_CODECS.accountReply.encode(book.account({ account, address }, (a) => addressFromHash160(a.subarray(1), network))))
+  }
+
+  private onHistory(m: Incoming, r: Responder): void {
+    const { account, from, limit } = LEDGER_CODECS.history.decode(m)
+    r.reply(LEDGER_CODECS.historyReply.encode({ entries: this.book!.history(account, BigInt(from), limit) }))
+  }
+
+  private onSince(m: Incoming, r: Responder): void {
+    const { cursor, limit } = LEDGER_CODECS.since.decode(m)
+    r.reply(LEDGER_CODECS.sinceReply.encode(this.book!.since(cursor, limit)))
+  }
+
+  statusReply(): LedgerStatus {
+    const book = this.book
+    if (!book) return { ready: false, node: this.ctx.self.id }
+    const g = book.genesis
+    return {
+      ready: true,
+      node: this.ctx.self.id,
+      network: bytesToHex(g.id),
+      name: g.name,
+      addressVersion: g.addressVersion,
+      treasury: bytesToHex(g.treasury),
+      epoch: book.epoch.toString(),
+      committee: [...book.committee.weights].map(([id, weight]) => {
+        const endpoint = id === this.ctx.self.id ? this.ctx.self.endpoint : this.members.byId(id)?.endpoint
+        return endpoint ? { id, weight: weight.toString(), endpoint } : { id, weight: weight.toString() }
+      }),
+      role: book.isRepresentative ? 'representative' : 'observer',
+      accounts: book.rep.ledger.accounts.size,
+      certified: book.certifiedCount,
+      supply: book.rep.ledger.supply().toString(),
+      frozen: book.rep.frozen.size,
+    }
+  }
+
+  // ------------------------------------------------------------ catch-up
+
+  private schedule(): void {
+    if (this.stopped || !this.book) return
+    this.timer = this.ctx.clock.after(this.options.syncMs, () => {
+      this.syncOnce().then(
+        () => this.schedule(),
+        (error: Error) => {
+          this.counters.syncErrors++
+          this.ctx.log.debug(`ledger: catch-up: ${error.message}`)
+          this.schedule()
+        },
+      )
+    })
+  }
+
+  /**
+   * Ask one peer (a representative first, any ledger member otherwise; a
+   * different one each round) what it applied since last time, and apply it,
+   * checking each block and certificate. Stops at the first entry that does
+   * not apply yet (its predecessor missing) and asks again next round.
+   */
+  async syncOnce(): Promise<number> {
+    const book = this.book
+    if (!book) return 0
+    await this.members.list().catch(() => [])
+    const peers = [...book.committee.weights.keys()].map((id) => this.members.byId(id)).filter((m) => m !== undefined && m.id !== this.ctx.self.id)
+    if (peers.length === 0) return 0
+    const peer = peers[Math.floor(this.ctx.random.float() * peers.length)]!
+    const cursor = this.cursors.get(peer.id) ?? { at: 0, failures: 0 }
+    this.cursors.set(peer.id, cursor)
+    const reply = await request(this.ctx.transport, { endpoint: peer.endpoint, id: peer.id }, LEDGER_CODECS.since.encode({ cursor: cursor.at, limit: MAX_ENTRIES }), 10_000)
+    const { entries, next, total } = LEDGER_CODECS.sinceReply.decode(reply)
+    if (total < cursor.at) cursor.at = 0 // the peer's log is shorter than before: it lost its disk, start over
+    const records: StoredRecord[] = []
+    let applied = 0
+    let at = cursor.at
+    for (const entry of entries) {
+      try {
+        const done = book.confirm(entry)
+        records.push(...done.records)
+        if (done.outcome === 'applied') applied++
+        at++
+        cursor.failures = 0
+      } catch (error) {
+        if (++cursor.failures < SKIP_AFTER) break
+        this.counters.skipped++
+        this.ctx.log.debug(`ledger: skipped entry ${at} of ${peer.id.slice(0, 16)}…: ${(error as Error).message}`)
+        cursor.failures = 0
+        at++
+      }
+    }
+    cursor.at = entries.length === 0 ? Math.min(next, total) : at
+    await this.persist(records)
+    this.counters.caughtUp += applied
+    return applied
+  }
+}

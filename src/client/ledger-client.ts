@@ -1,0 +1,388 @@
+/**
+ * A client of a ledger network (docs/ledger.md "How a block becomes final"):
+ * it learns the network and the epoch's committee from one ledger cell, asks
+ * every representative for a vote on a block, assembles a certificate as soon
+ * as the votes hold more than 2/3 of the weight, and hands the certificate to
+ * every representative. Requests to one representative are batched (one
+ * signed message carries up to MAX_ITEMS blocks), so a load of many accounts
+ * costs a few messages per round trip, and a stopped representative only
+ * costs its share of the weight, never a wait: the quorum comes from the rest.
+ */
+import { BorgError, isErrorCode, type ErrorCode } from '../core/errors.js'
+import { bytesToHex, hexToBytes } from '../core/bytes.js'
+import { request } from '../core/messaging/requests.js'
+import type { Peer, Transport } from '../core/wire/transport.js'
+import { decodeBlock, type SignedBlock } from '../core/ledger/block.js'
+import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, verifyVote, type Certificate, type Committee, type Vote } from '../core/ledger/certificate.js'
+import type { Source } from '../core/ledger/representative.js'
+import { LEDGER_CODECS, MAX_ITEMS, type AccountReply, type LedgerStatus } from '../cells/ledger/messages.js'
+
+export interface NetworkView {
+  status: LedgerStatus
+  network: Uint8Array
+  addressVersion: number
+  committee: Committee
+  /** Representatives this client can reach. */
+  reps: (Peer & { id: string; weight: bigint })[]
+}
+
+export interface CertifiedBlock {
+  signed: SignedBlock
+  certificate: Certificate
+  source?: Source
+}
+
+/** What one account looks like across the representatives. */
+export interface AccountView {
+  address: string
+  account?: string
+  head?: { signed: SignedBlock; certificate?: Certificate }
+  balance: bigint
+  representative?: string
+  frozen: boolean
+  /** Blocks of this account some representative voted for above the head (one, unless the owner equivocated). */
+  proposals: SignedBlock[]
+  /** Certified sends to this address not received yet (certificates checked). */
+  receivable: Source[]
+}
+
+export interface LedgerClientOptions {
+  transport: Transport
+  /** A ledger cell to learn the network from (the local node's). */
+  entry: Peer
+  timeoutMs?: number
+}
+
+type VoteOutcome = { vote: Vote } | { refused: BorgError }
+
+interface Queued<T, R> {
+  item: T
+  resolve(result: R): void
+  reject(error: Error): void
+  done(): boolean
+}
+
+/** Per representative: items wait for the next macrotask and go out together, at most `inFlight` messages at a time. */
+class Batcher<T, R> {
+  private queue: Queued<T, R>[] = []
+  private inFlight = 0
+  private scheduled = false
+
+  constructor(
+    private readonly send: (items: T[]) => Promise<R[]>,
+    private readonly maxInFlight = 4,
+  ) {}
+
+  add(item: T, done: () => boolean = () => false): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject, done })
+      this.kick()
+    })
+  }
+
+  private kick(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      this.queue = this.queue.filter((q) => {
+        if (!q.done()) return true
+        q.reject(new Cancelled('not needed any more'))
+        return false
+      })
+      const batch = this.queue.splice(0, MAX_ITEMS)
+      if (batch.length === 0) return
+      this.inFlight++
+      this.send(batch.map((q) => q.item))
+        .then(
+          (results) => batch.forEach((q, i) => (results[i] === undefined ? q.reject(new BorgError('malformed', 'a result is missing from the reply')) : q.resolve(results[i]!))),
+          (error: Error) => batch.forEach((q) => q.reject(error)),
+        )
+        .finally(() => {
+          this.inFlight--
+          this.pump()
+        })
+    }
+  }
+}
+
+export class LedgerClient {
+  private view?: NetworkView
+  private readonly voters = new Map<string, Batcher<{ block: string; source?: { send: string; certificate: string }; previous?: EntryText }, VoteOutcome>>()
+  private readonly confirmers = new Map<string, Batcher<EntryText, { outcome: string; code?: string; error?: string }>>()
+  private readonly timeoutMs: number
+
+  constructor(private readonly options: LedgerClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000
+  }
+
+  /** The network and the committee, from the entry cell (cached). */
+  async network(refresh = false): Promise<NetworkView> {
+    if (this.view && !refresh) return this.view
+    const reply = await request(this.options.transport, this.options.entry, LEDGER_CODECS.status.encode({}), this.timeoutMs)
+    const status = LEDGER_CODECS.statusReply.decode(reply)
+    if (!status.ready || !status.network || !status.committee || status.epoch === undefined || status.addressVersion === undefined) {
+      throw new BorgError('unavailable', 'the ledger cell asked has no genesis pinned (see `borg node status`)')
+    }
+    const weights = new Map(status.committee.map((m) => [m.id, BigInt(m.weight)]))
+    const reps = status.committee.filter((m) => m.endpoint !== undefined).map((m) => ({ endpoint: m.endpoint!, id: m.id, weight: BigInt(m.weight) }))
+    this.view = { status, network: hexToBytes(status.network), addressVersion: status.addressVersion, committee: { epoch: BigInt(status.epoch), weights }, reps }
+    return this.view
+  }
+
+  /** An account by key id or address, from every representative that answers: the highest certified head wins. */
+  async account(query: { account?: string; address?: string }): Promise<AccountView> {
+    const view = await this.network()
+    const peers: Peer[] = view.reps.length > 0 ? view.reps : [this.options.entry]
+    const replies = (
+      await Promise.all(
+        peers.map((peer) =>
+          request(this.options.transport, peer, LEDGER_CODECS.account.encode(query), this.timeoutMs).then(
+            (m) => LEDGER_CODECS.accountReply.decode(m),
+            (error: BorgError) => {
+              if (error.code === 'invalid-input' || error.code === 'malformed') throw error
+              return undefined
+            },
+          ),
+        ),
+      )
+    ).filter((r): r is AccountReply => r !== undefined)
+    if (replies.length === 0) throw new BorgError('unavailable', 'no representative answered')
+    return this.merge(view, replies)
+  }
+
+  private merge(view: NetworkView, replies: AccountReply[]): AccountView {
+    let best: AccountView['head']
+    let bestReply: AccountReply = replies[0]!
+    for (const reply of replies) {
+      if (!reply.head) continue
+      const signed = decodeBlock(hexToBytes(reply.head.block))
+      if (best && signed.block.height <= best.signed.block.height) continue
+      try {
+        const certificate = this.checkEntry(view, signed, reply.head.certificate)
+        best = { signed, certificate }
+        bestReply = reply
+      } catch {
+        // a head this client cannot check is no head
+      }
+    }
+    const head = best?.signed.block
+    const proposals = new Map<string, SignedBlock>()
+    for (const reply of replies) {
+      if (!reply.proposal) continue
+      try {
+        const p = decodeBlock(hexToBytes(reply.proposal))
+        if (p.block.height === (head ? head.height + 1n : 0n)) proposals.set(bytesToHex(p.id), p)
+      } catch {
+        // unreadable: ignored
+      }
+    }
+    const receivable = new Map<string, Source>()
+    for (const reply of replies) {
+      for (const r of reply.receivable) {
+        try {
+          const send = decodeBlock(hexToBytes(r.send))
+          const id = bytesToHex(send.id)
+          if (receivable.has(id)) continue
+          const certificate = this.checkEntry(view, send, r.certificate)!
+          receivable.set(id, { send, certificate })
+        } catch {
+          // not certified as far as this client can check
+        }
+      }
+    }
+    // A send some representative saw received already is not receivable.
+    if (head && (head.op === 'receive' || head.op === 'open')) receivable.delete(bytesToHex(head.source))
+    return {
+      address: bestReply.address,
+      account: bestReply.account ?? replies.find((r) => r.account)?.account,
+      head: best,
+      balance: head?.balance ?? 0n,
+      representative: head ? bytesToHex(head.representative) : undefined,
+      frozen: replies.some((r) => r.frozen),
+      proposals: [...proposals.values()],
+      receivable: [...receivable.values()],
+    }
+  }
+
+  /** The certificate of `signed` checked against the committee; the genesis block needs none (the genesis file is its proof). */
+  private checkEntry(view: NetworkView, signed: SignedBlock, certificateHex: string | undefined): Certificate | undefined {
+    const b = signed.block
+    if (certificateHex === undefined) {
+      if (b.op === 'open' && b.height === 0n && bytesToHex(b.account) === view.status.treasury && bytesToHex(b.network) === bytesToHex(view.network)) return undefined
+      throw new BorgError('refused', 'a block without a certificate')
+    }
+    const certificate = decodeCertificate(hexToBytes(certificateHex))
+    if (bytesToHex(certificate.block) !== bytesToHex(signed.id)) throw new BorgError('refused', 'the certificate is for another block')
+    checkCertificate(certificate, view.committee, view.network)
+    return certificate
+  }
+
+  /** The account's certified blocks from height `from`, from the representatives in turn. */
+  async history(account: string, from = 0n): Promise<{ signed: SignedBlock; certificate?: Certificate }[]> {
+    const view = await this.network()
+    let lastError: Error = new BorgError('unavailable', 'no representative answered')
+    for (const peer of view.reps.length > 0 ? view.reps : [this.options.entry]) {
+      try {
+        const out: { signed: SignedBlock; certificate?: Certificate }[] = []
+        for (let at = from; ; ) {
+          const reply = LEDGER_CODECS.historyReply.decode(await request(this.options.transport, peer, LEDGER_CODECS.history.encode({ account, from: at.toString() }), this.timeoutMs))
+          for (const e of reply.entries) {
+            const signed = decodeBlock(hexToBytes(e.block))
+            out.push({ signed, certificate: this.checkEntry(view, signed, e.certificate) })
+          }
+          if (reply.entries.length === 0) break
+          at += BigInt(reply.entries.length)
+        }
+        return out
+      } catch (error) {
+        lastError = error as Error
+      }
+    }
+    throw lastError
+  }
+
+  /**
+   * Drive `signed` to a certificate: a vote from every representative that
+   * gives one, until more than 2/3 of the committee weight voted. A
+   * representative that refuses (it may lag) is asked once more with the
+   * account's previous certified block. Throws `refused` with the
+   * representatives' reasons when no quorum can be reached.
+   */
+  async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock } = {}): Promise<Certificate> {
+    const view = await this.network()
+    const item = { block: bytesToHex(signed.bytes), ...(options.source ? { source: sourceText(options.source) } : {}) }
+    const statement = { network: view.network, epoch: view.committee.epoch, account: signed.block.account, height: signed.block.height, block: signed.id }
+    let finished = false
+    return new Promise<Certificate>((resolve, reject) => {
+      const votes = new Map<string, Vote>()
+      const refusals: string[] = []
+      let weight = 0n
+      let pending = view.reps.length
+      const settle = () => {
+        if (finished) return
+        if (isQuorum(weight, view.committee)) {
+          finished = true
+          resolve({ ...statement, votes: [...votes.values()] })
+        } else if (pending === 0) {
+          finished = true
+          reject(new BorgError('refused', `no quorum for block ${bytesToHex(signed.id).slice(0, 16)}…: ${refusals.join('; ') || 'no representative answered'}`))
+        }
+      }
+      for (const rep of view.reps) {
+        const ask = async (): Promise<void> => {
+          let outcome = await this.voter(rep).add(item, () => finished)
+          if ('refused' in outcome && options.previous && outcome.refused.code === 'refused') {
+            outcome = await this.voter(rep).add({ ...item, previous: entryText(options.previous) }, () => finished)
+          }
+          if ('refused' in outcome) throw outcome.refused
+          const vote = outcome.vote
+          // Checked here, not later: a bad vote must not spoil the certificate.
+          if (!verifyVote(statement, vote)) throw new BorgError('bad-signature', `${rep.id.slice(0, 16)}… sent a vote that does not verify`)
+          votes.set(rep.id, vote)
+          weight += rep.weight
+        }
+        ask().then(
+          () => {
+            pending--
+            settle()
+          },
+          (error: Error) => {
+            pending--
+            if (!(error instanceof Cancelled)) refusals.push(`${rep.id.slice(0, 12)}…: ${error.message}`)
+            settle()
+          },
+        )
+      }
+      settle()
+    })
+  }
+
+  /** Hand a certified block to every representative; resolves once more than 2/3 of the weight applied it (or had it). */
+  async confirm(entry: CertifiedBlock): Promise<void> {
+    const view = await this.network()
+    const text = entryText(entry)
+    let done = false
+    await new Promise<void>((resolve, reject) => {
+      let weight = 0n
+      let pending = view.reps.length
+      const errors: string[] = []
+      const settle = () => {
+        if (done) return
+        if (isQuorum(weight, view.committee)) {
+          done = true
+          resolve()
+        } else if (pending === 0) {
+          done = true
+          reject(new BorgError('unavailable', `the certificate reached too few representatives: ${errors.join('; ')}`))
+        }
+      }
+      for (const rep of view.reps) {
+        this.confirmer(rep)
+          .add(text)
+          .then(
+            (result) => {
+              if (result.outcome === 'refused') errors.push(`${rep.id.slice(0, 12)}…: ${result.error}`)
+              else weight += rep.weight
+            },
+            (error: Error) => errors.push(`${rep.id.slice(0, 12)}…: ${error.message}`),
+          )
+          .finally(() => {
+            pending--
+            settle()
+          })
+      }
+      settle()
+    })
+  }
+
+  private voter(rep: Peer & { id: string }) {
+    let batcher = this.voters.get(rep.id)
+    if (!batcher) {
+      batcher = new Batcher(async (items) => {
+        const reply = LEDGER_CODECS.voteReply.decode(await request(this.options.transport, rep, LEDGER_CODECS.vote.encode({ items }), this.timeoutMs))
+        return reply.results.map((r): VoteOutcome =>
+          r.signature !== undefined ? { vote: { representative: hexToBytes(rep.id), signature: hexToBytes(r.signature) } } : { refused: new BorgError(asCode(r.code), r.error ?? 'refused') },
+        )
+      })
+      this.voters.set(rep.id, batcher)
+    }
+    return batcher
+  }
+
+  private confirmer(rep: Peer & { id: string }) {
+    let batcher = this.confirmers.get(rep.id)
+    if (!batcher) {
+      batcher = new Batcher(async (items) => LEDGER_CODECS.confirmReply.decode(await request(this.options.transport, rep, LEDGER_CODECS.confirm.encode({ items }), this.timeoutMs)).results)
+      this.confirmers.set(rep.id, batcher)
+    }
+    return batcher
+  }
+}
+
+interface EntryText {
+  block: string
+  certificate: string
+  source?: { send: string; certificate: string }
+}
+
+function sourceText(source: Source): { send: string; certificate: string } {
+  return { send: bytesToHex(source.send.bytes), certificate: bytesToHex(encodeCertificate(source.certificate)) }
+}
+
+export function entryText(entry: CertifiedBlock): EntryText {
+  return { block: bytesToHex(entry.signed.bytes), certificate: bytesToHex(encodeCertificate(entry.certificate)), ...(entry.source ? { source: sourceText(entry.source) } : {}) }
+}
+
+function asCode(code: string | undefined): ErrorCode {
+  return isErrorCode(code) ? code : 'refused'
+}
+
+/** An item dropped from a batch before it was sent: its block was certified without this representative. */
+class Cancelled extends Error {}

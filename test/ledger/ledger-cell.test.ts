@@ -1,0 +1,141 @@
+/**
+ * The ledger cell over real HTTPS on loopback, four representatives in this
+ * process: wallets send, receive automatically, delegate; every
+ * representative ends with the same state and the whole supply; a restarted
+ * representative reads its state back from its log; a representative that
+ * was down catches up from its peers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bytesToHex } from '../../src/core/bytes.js'
+import type { BorgError } from '../../src/core/errors.js'
+import { MAINNET, p2pkhAddress } from '../../src/core/identity/address.js'
+import { loadOrCreateNodeKey } from '../../src/core/identity/node-key.js'
+import { nodeSigner } from '../../src/core/identity/signer.js'
+import { silentLogger } from '../../src/core/log.js'
+import { HttpsTransport } from '../../src/core/net/https-transport.js'
+import { OrganismNode } from '../../src/core/node/organism-node.js'
+import { OS_ASSIGNED_PORTS } from '../../src/core/node/cell-instance.js'
+import { parseShells, TOTAL_SUPPLY } from '../../src/core/ledger/amount.js'
+import { writeNewGenesis } from '../../src/core/ledger/genesis-file.js'
+import { ledgerCell, type LedgerOrgan } from '../../src/cells/ledger/index.js'
+import { LedgerClient } from '../../src/client/ledger-client.js'
+import { Wallet } from '../../src/client/wallet.js'
+import { testSigner } from '../helpers/keys.js'
+import { waitUntil } from '../helpers/wait-until.js'
+
+const treasury = testSigner('secp256k1')
+const alice = testSigner('secp256k1')
+const bob = testSigner('secp256k1')
+const homes: string[] = []
+const nodes: (OrganismNode | undefined)[] = []
+let dir: string
+let transport: HttpsTransport
+let genesisFile: string
+
+const organ = (node: OrganismNode) => node.cells.find((c) => c.name === 'ledger')!.organs[0] as LedgerOrgan
+
+async function startNode(i: number, contacts: string[]): Promise<OrganismNode> {
+  const node = await OrganismNode.start({ home: homes[i]!, cells: [ledgerCell], contacts, portBase: OS_ASSIGNED_PORTS, bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', contactWaitMs: 30_000 })
+  nodes[i] = node
+  return node
+}
+
+const live = () => nodes.filter((n): n is OrganismNode => n !== undefined)
+const contactsOf = () => live().map((n) => n.cells[0]!.endpoints.net)
+
+function client(): LedgerClient {
+  return new LedgerClient({ transport, entry: { endpoint: nodes[0]!.cells[0]!.endpoints.recp } })
+}
+
+/** Every live node knows all four representatives' endpoints and has applied `certified` blocks. */
+async function settled(certified: number): Promise<void> {
+  await waitUntil(
+    `every node to have applied ${certified} certified blocks`,
+    () => live().map((n) => organ(n).ledger?.certifiedCount),
+    (counts) => counts.every((c) => c === certified),
+    { timeoutMs: 30_000 },
+  )
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'borg-ledger-cell-'))
+  for (let i = 0; i < 4; i++) homes.push(await mkdtemp(join(dir, `rep${i}-`)))
+  const ids = await Promise.all(homes.map(async (h) => bytesToHex((await loadOrCreateNodeKey(h)).id)))
+  genesisFile = join(dir, 'genesis.json')
+  await writeNewGenesis(genesisFile, { name: 'cell test', representatives: ids, addressVersion: MAINNET.p2pkh, now: Date.now() }, treasury)
+  process.env.BORG_LEDGER_GENESIS = genesisFile
+  process.env.BORG_LEDGER_SYNC_MS = '200'
+  const first = await startNode(0, [])
+  for (let i = 1; i < 4; i++) await startNode(i, [first.cells[0]!.endpoints.net])
+  transport = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(dir)), log: silentLogger, timeoutMs: 10_000 })
+  await waitUntil(
+    'every node to know all four representatives',
+    () => live().map((n) => organ(n).statusReply().committee?.filter((m) => m.endpoint).length),
+    (known) => known.every((k) => k === 4),
+    { timeoutMs: 60_000 },
+  )
+}, 120_000)
+
+afterAll(async () => {
+  delete process.env.BORG_LEDGER_GENESIS
+  delete process.env.BORG_LEDGER_SYNC_MS
+  await transport?.close()
+  await Promise.all(live().map((n) => n.stop().catch(() => undefined)))
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 })
+})
+
+describe('the ledger cell', () => {
+  it('certifies a send, the recipient receives it automatically, and every representative holds the whole supply', async () => {
+    const c = client()
+    const t = new Wallet(c, treasury)
+    const sent = await t.send(p2pkhAddress(alice.publicKey), parseShells('1000'), 'first')
+    expect(sent.height).toBe(1n)
+    expect(sent.balance).toBe(TOTAL_SUPPLY - parseShells('1000'))
+    const a = new Wallet(client(), alice)
+    const { view, finished } = await a.settle()
+    expect(finished.map((f) => f.op)).toEqual(['open'])
+    expect(view.balance).toBe(parseShells('1000'))
+    const back = await a.send(p2pkhAddress(treasury.publicKey), parseShells('1.5'))
+    expect(back.balance).toBe(parseShells('998.5'))
+    await settled(3)
+    for (const n of live()) expect(organ(n).ledger!.rep.ledger.supply()).toBe(TOTAL_SUPPLY)
+    // The treasury receives the 1.5 back on its next settle.
+    const { view: tv } = await t.settle()
+    expect(tv.balance).toBe(TOTAL_SUPPLY - parseShells('998.5'))
+  }, 60_000)
+
+  it('refuses what no representative may sign: overspending, a malformed address', async () => {
+    const b = new Wallet(client(), bob)
+    const a = new Wallet(client(), alice)
+    const code = (p: Promise<unknown>) => p.then(() => 'no error', (e: BorgError) => e.code)
+    expect(await code(b.send(p2pkhAddress(alice.publicKey), 1n))).toBe('not-found') // bob has nothing
+    expect(await code(a.send(p2pkhAddress(bob.publicKey), parseShells('5000')))).toBe('refused')
+    expect(await code(a.send('DNotAnAddress', 1n))).toBe('invalid-input')
+  }, 60_000)
+
+  it('a delegation moves the account’s representative', async () => {
+    const a = new Wallet(client(), alice)
+    const rep = organ(nodes[2]!).statusReply().node
+    await a.delegate(rep)
+    const view = await client().account({ account: bytesToHex(alice.keyId) })
+    expect(view.representative).toBe(rep)
+  }, 60_000)
+
+  it('a representative restarted reads its state back; one that was down catches up from its peers', async () => {
+    const before = organ(nodes[0]!).ledger!.certifiedCount
+    await nodes[3]!.stop()
+    nodes[3] = undefined
+    // Three of four hold more than 2/3 of the weight: transfers go on.
+    const t = new Wallet(client(), treasury)
+    for (let i = 0; i < 3; i++) await t.send(p2pkhAddress(bob.publicKey), parseShells('2'))
+    await settled(before + 3)
+    const back = await startNode(3, contactsOf())
+    await waitUntil('the restarted representative to catch up', () => organ(back).ledger?.certifiedCount, (n) => n === before + 3, { timeoutMs: 60_000 })
+    expect(organ(back).ledger!.rep.ledger.supply()).toBe(TOTAL_SUPPLY)
+    const heads = live().map((n) => organ(n).ledger!.account({ account: treasury.keyId }, () => '').head?.block)
+    expect(new Set(heads).size).toBe(1)
+  }, 120_000)
+})

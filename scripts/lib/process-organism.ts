@@ -11,6 +11,7 @@ import { generateEd25519SecretKey } from '../../src/core/crypto/ed25519.js'
 import { silentLogger } from '../../src/core/log.js'
 import { readRunning } from '../../src/core/node/running-file.js'
 import { ensureBundle } from './cli-bundle.js'
+import { cellType } from '../../src/cells/registry.js'
 
 // One wait helper for tests and benches alike (it says what it waited for and what it saw last).
 import { waitFor } from '../../test/helpers/wait-until.js'
@@ -67,17 +68,25 @@ export class ProcessOrganism {
   contactWaitS?: number
 
   async add(contacts: number[], cells = 'all', env: Record<string, string> = {}): Promise<NodeProcess> {
+    const node = await this.prepare(env)
+    this.launch(node, contacts, cells)
+    return node
+  }
+
+  /** A node with its home and ports, not started yet (to put files in its home first). */
+  async prepare(env: Record<string, string> = {}): Promise<NodeProcess> {
     const home = await mkdtemp(join(tmpdir(), 'borg-e2e-'))
     const node: NodeProcess = { index: this.nodes.length, home, portBase: this.basePort + this.nodes.length * 100, log: [], env }
     this.nodes.push(node)
-    this.launch(node, contacts, cells)
     return node
   }
 
   /** (Re)start a node's process with its home (same identity). */
   launch(node: NodeProcess, contacts: number[], cells = 'all'): void {
     const args = [...this.command.args, 'node', 'join', '--foreground', '--host', '127.0.0.1', '--cells', cells, '--port-base', String(node.portBase)]
-    for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + 13350}`)
+    // A contact is the net port of the first cell type the node runs (the shard cell's for `all`).
+    const netPort = cells === 'all' ? 13350 : cellType(cells.split(',')[0]!.trim()).dna.netPort
+    for (const c of contacts) args.push('--contact', `127.0.0.1:${this.nodes[c]!.portBase + netPort}`)
     if (this.contactWaitS !== undefined && contacts.length > 0) args.push('--contact-wait', String(this.contactWaitS))
     const child = spawn(this.command.file, args, { env: { ...process.env, ...this.env, ...node.env, BORG_HOME: node.home }, stdio: ['ignore', 'pipe', 'pipe'] })
     const keep = (chunk: Buffer) => {

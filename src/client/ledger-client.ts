@@ -136,23 +136,49 @@ export class LedgerClient {
     return this.view
   }
 
-  /** An account by key id or address, from every representative that answers: the highest certified head wins. */
+  /**
+   * An account by key id or address, from the representatives: the highest certified head whose
+   * certificate checks wins. Answers from more than 2/3 of the weight are enough (a block's
+   * certificate reached at least that much before its sender went on, and any two such sets
+   * share a representative), so a stopped representative costs no wait.
+   */
   async account(query: { account?: string; address?: string }): Promise<AccountView> {
     const view = await this.network()
-    const peers: Peer[] = view.reps.length > 0 ? view.reps : [this.options.entry]
-    const replies = (
-      await Promise.all(
-        peers.map((peer) =>
-          request(this.options.transport, peer, LEDGER_CODECS.account.encode(query), this.timeoutMs).then(
-            (m) => LEDGER_CODECS.accountReply.decode(m),
-            (error: BorgError) => {
-              if (error.code === 'invalid-input' || error.code === 'malformed') throw error
-              return undefined
+    const peers = view.reps.length > 0 ? view.reps : [{ ...this.options.entry, id: '', weight: 1n }]
+    const committee: Committee = view.reps.length > 0 ? view.committee : { epoch: 0n, weights: new Map([['', 1n]]) }
+    const replies: AccountReply[] = []
+    await new Promise<void>((resolve, reject) => {
+      let weight = 0n
+      let pending = peers.length
+      let done = false
+      const settle = () => {
+        if (done) return
+        if (isQuorum(weight, committee) || pending === 0) {
+          done = true
+          resolve()
+        }
+      }
+      for (const peer of peers) {
+        request(this.options.transport, peer, LEDGER_CODECS.account.encode(query), this.timeoutMs)
+          .then(
+            (m) => {
+              replies.push(LEDGER_CODECS.accountReply.decode(m))
+              weight += peer.weight
             },
-          ),
-        ),
-      )
-    ).filter((r): r is AccountReply => r !== undefined)
+            (error: BorgError) => {
+              // The question itself is wrong (a malformed address): every representative will say so.
+              if (!done && (error.code === 'invalid-input' || error.code === 'malformed' || error.code === 'usage')) {
+                done = true
+                reject(error)
+              }
+            },
+          )
+          .finally(() => {
+            pending--
+            settle()
+          })
+      }
+    })
     if (replies.length === 0) throw new BorgError('unavailable', 'no representative answered')
     return this.merge(view, replies)
   }
@@ -255,7 +281,7 @@ export class LedgerClient {
    * account's previous certified block. Throws `refused` with the
    * representatives' reasons when no quorum can be reached.
    */
-  async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock } = {}): Promise<Certificate> {
+  async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock; verifyVotes?: boolean } = {}): Promise<Certificate> {
     const view = await this.network()
     const item = { block: bytesToHex(signed.bytes), ...(options.source ? { source: sourceText(options.source) } : {}) }
     const statement = { network: view.network, epoch: view.committee.epoch, account: signed.block.account, height: signed.block.height, block: signed.id }
@@ -283,8 +309,9 @@ export class LedgerClient {
           }
           if ('refused' in outcome) throw outcome.refused
           const vote = outcome.vote
-          // Checked here, not later: a bad vote must not spoil the certificate.
-          if (!verifyVote(statement, vote)) throw new BorgError('bad-signature', `${rep.id.slice(0, 16)}… sent a vote that does not verify`)
+          // Optimistic by default: representatives check every certificate, and a refusal for a bad
+          // vote makes the caller certify again with verifyVotes (Wallet.drive).
+          if (options.verifyVotes && !verifyVote(statement, vote)) throw new BorgError('bad-signature', `${rep.id.slice(0, 16)}… sent a vote that does not verify`)
           votes.set(rep.id, vote)
           weight += rep.weight
         }
@@ -313,6 +340,7 @@ export class LedgerClient {
       let weight = 0n
       let pending = view.reps.length
       const errors: string[] = []
+      let badVote = false
       const settle = () => {
         if (done) return
         if (isQuorum(weight, view.committee)) {
@@ -320,7 +348,7 @@ export class LedgerClient {
           resolve()
         } else if (pending === 0) {
           done = true
-          reject(new BorgError('unavailable', `the certificate reached too few representatives: ${errors.join('; ')}`))
+          reject(new BorgError(badVote ? 'bad-signature' : 'unavailable', `the certificate reached too few representatives: ${errors.join('; ')}`))
         }
       }
       for (const rep of view.reps) {
@@ -328,7 +356,10 @@ export class LedgerClient {
           .add(text)
           .then(
             (result) => {
-              if (result.outcome === 'refused') errors.push(`${rep.id.slice(0, 12)}…: ${result.error}`)
+              if (result.outcome === 'refused') {
+                errors.push(`${rep.id.slice(0, 12)}…: ${result.error}`)
+                if (result.code === 'bad-signature') badVote = true
+              }
               else weight += rep.weight
             },
             (error: Error) => errors.push(`${rep.id.slice(0, 12)}…: ${error.message}`),

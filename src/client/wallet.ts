@@ -108,12 +108,23 @@ export class Wallet {
   /** Certify `signed` and hand the certificate to the representatives; it becomes this account's head. */
   private async drive(signed: SignedBlock, source?: Source, wait = true): Promise<Finished> {
     const started = performance.now()
-    const certificate: Certificate = await this.client.certify(signed, { source, previous: this.last })
-    const certifiedMs = performance.now() - started
-    const entry: CertifiedBlock = { signed, certificate, ...(source ? { source } : {}) }
-    const confirmed = this.client.confirm(entry)
-    if (wait) await confirmed
-    else confirmed.catch(() => undefined)
+    let certificate: Certificate = await this.client.certify(signed, { source, previous: this.last })
+    let certifiedMs = performance.now() - started
+    let entry: CertifiedBlock = { signed, certificate, ...(source ? { source } : {}) }
+    let confirmed = this.client.confirm(entry)
+    if (wait) {
+      try {
+        await confirmed
+      } catch (error) {
+        if ((error as BorgError).code !== 'bad-signature') throw error
+        // A representative sent a vote that does not verify: certify again, checking each vote.
+        certificate = await this.client.certify(signed, { source, previous: this.last, verifyVotes: true })
+        certifiedMs = performance.now() - started
+        entry = { signed, certificate, ...(source ? { source } : {}) }
+        confirmed = this.client.confirm(entry)
+        await confirmed
+      }
+    } else confirmed.catch(() => undefined)
     this.last = entry
     this.head = headOfBlock(signed)
     const b = signed.block

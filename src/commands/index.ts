@@ -9,6 +9,11 @@ import IdNew from './id/new.js'
 import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
 import LedgerGenesis from './ledger/genesis.js'
+import LedgerStatus from './ledger/status.js'
+import WalletBalance from './wallet/balance.js'
+import WalletDelegate from './wallet/delegate.js'
+import WalletHistory from './wallet/history.js'
+import WalletSend from './wallet/send.js'
 import NodeBroadcast from './node/broadcast.js'
 import NodeJoin from './node/join.js'
 import NodeLeave from './node/leave.js'
@@ -40,6 +45,11 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:restore': IdRestore,
   'id:show': IdShow,
   'ledger:genesis': LedgerGenesis,
+  'ledger:status': LedgerStatus,
+  'wallet:balance': WalletBalance,
+  'wallet:delegate': WalletDelegate,
+  'wallet:history': WalletHistory,
+  'wallet:send': WalletSend,
   'node:broadcast': NodeBroadcast,
   'node:join': NodeJoin,
   'node:leave': NodeLeave,

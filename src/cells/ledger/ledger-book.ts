@@ -119,16 +119,19 @@ export class LedgerBook {
     const bytes = hexToBytes(text.block)
     // Known already: answered without checking the owner's signature again (the id is the hash of the signed part).
     if (bytes.length > SIGNATURE_BYTES && this.byId.has(bytesToHex(sha256(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))))) return { outcome: 'known', records: [] }
-    const signed = decodeBlock(bytes)
-    const certificate = decodeCertificate(hexToBytes(text.certificate))
+    // The block this representative voted for had its signature checked then.
+    const signed = decodeBlock(bytes, (id) => this.rep.votedForId(id))
+    const certificateBytes = hexToBytes(text.certificate)
+    const certificate = decodeCertificate(certificateBytes)
     const source = text.source ? this.decodeSource(text.source) : undefined
     this.rep.apply(signed, certificate, source)
-    const entry: Entry = { signed, text: normalised(signed, certificate, source) }
+    // The decoders accept one encoding only, so the texts received are the canonical ones.
+    const entry: Entry = { signed, text: text.source ? { block: text.block, certificate: text.certificate, source: { send: text.source.send, certificate: text.source.certificate } } : { block: text.block, certificate: text.certificate } }
     this.entries.push(entry)
     this.index(entry)
     return {
       outcome: 'applied',
-      records: [{ type: 'certified', block: signed.bytes, certificate: hexToBytes(entry.text.certificate), ...(source ? { source: { send: source.send.bytes, certificate: encodeCertificate(source.certificate) } } : {}) }],
+      records: [{ type: 'certified', block: signed.bytes, certificate: certificateBytes, ...(source ? { source: { send: source.send.bytes, certificate: hexToBytes(text.source!.certificate) } } : {}) }],
     }
   }
 

@@ -132,7 +132,7 @@ export class LedgerOrgan implements Organ {
 
   private async persist(records: readonly StoredRecord[]): Promise<void> {
     if (records.length === 0) return
-    for (const record of records) this.store!.append(record)
+    this.store!.append(records)
     await this.store!.flush()
   }
 

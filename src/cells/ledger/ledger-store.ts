@@ -84,9 +84,10 @@ export class LedgerStore {
     return { store: new LedgerStore(log), records: records.map(decodeRecord), truncated: log.truncated }
   }
 
-  append(record: StoredRecord): void {
+  /** Append records with one write; durable once `flush` resolves. */
+  append(records: readonly StoredRecord[]): void {
     // A failed write fails the next flush, which every answer waits for.
-    this.log.append(encodeRecord(record)).catch(() => undefined)
+    this.log.appendAll(records.map(encodeRecord)).catch(() => undefined)
   }
 
   /** Everything appended so far is on disk. */

@@ -105,8 +105,12 @@ export function signBlock(block: UnsignedBlock, signer: { keyId: Uint8Array; sig
   return { block: { ...block, signature }, id: sha256(unsigned), bytes }
 }
 
-/** Decode strictly and check the owner's signature; throws `malformed`, `bad-signature` or `unsupported-version`. */
-export function decodeBlock(bytes: Uint8Array): SignedBlock {
+/**
+ * Decode strictly and check the owner's signature; throws `malformed`, `bad-signature` or
+ * `unsupported-version`. `checked`: says whether a block with this id had its signature checked by
+ * this process already (a representative applying the block it voted for), which skips the check.
+ */
+export function decodeBlock(bytes: Uint8Array, checked?: (id: Uint8Array) => boolean): SignedBlock {
   const r = new ByteReader(bytes, 'ledger block')
   if (!equalBytes(r.take(4, 'magic'), BLOCK_MAGIC)) throw malformed('not a ledger block (bad magic)')
   const version = r.u8('version')
@@ -131,8 +135,9 @@ export function decodeBlock(bytes: Uint8Array): SignedBlock {
   const block = { network, account, height, previous, balance, representative, timestamp: Number(timestamp), ...payload, signature } as Block
   checkShape(block)
   const unsigned = bytes.subarray(0, signedLength)
-  if (!verifyByKeyId(account, signature, unsigned)) throw new BorgError('bad-signature', `block ${bytesToHex(sha256(unsigned)).slice(0, 16)}… is not signed by its account`)
-  return { block, id: sha256(unsigned), bytes: Uint8Array.from(bytes) }
+  const id = sha256(unsigned)
+  if (!checked?.(id) && !verifyByKeyId(account, signature, unsigned)) throw new BorgError('bad-signature', `block ${bytesToHex(id).slice(0, 16)}… is not signed by its account`)
+  return { block, id, bytes: Uint8Array.from(bytes) }
 }
 
 /** A block's id as hex (how it is shown and looked up). */

@@ -70,11 +70,25 @@ export class RecordLog {
 
   /** Append one record (durable once a later `flush` resolves). */
   append(record: Uint8Array): Promise<void> {
-    if (record.length > MAX_RECORD_BYTES) throw new BorgError('too-large', `a log record holds at most ${MAX_RECORD_BYTES} bytes`)
-    const frame = new Uint8Array(HEADER_BYTES + record.length + HASH_BYTES)
-    new DataView(frame.buffer).setUint32(0, record.length)
-    frame.set(record, HEADER_BYTES)
-    frame.set(sha256(record), HEADER_BYTES + record.length)
+    return this.appendAll([record])
+  }
+
+  /** Append records with one write (durable once a later `flush` resolves). */
+  appendAll(records: readonly Uint8Array[]): Promise<void> {
+    let length = 0
+    for (const record of records) {
+      if (record.length > MAX_RECORD_BYTES) throw new BorgError('too-large', `a log record holds at most ${MAX_RECORD_BYTES} bytes`)
+      length += HEADER_BYTES + record.length + HASH_BYTES
+    }
+    const frame = new Uint8Array(length)
+    const view = new DataView(frame.buffer)
+    let at = 0
+    for (const record of records) {
+      view.setUint32(at, record.length)
+      frame.set(record, at + HEADER_BYTES)
+      frame.set(sha256(record), at + HEADER_BYTES + record.length)
+      at += HEADER_BYTES + record.length + HASH_BYTES
+    }
     this.size += frame.length
     this.dirty = true
     // Writes are chained so frames never interleave.

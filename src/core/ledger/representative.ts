@@ -146,6 +146,10 @@ export class Representative {
   readonly ledger: LedgerState
   /** `account:height` → the id of the block this representative voted for there. */
   private readonly votedFor = new Map<string, string>()
+  /** Ids of the blocks in `proposals` whose signatures this process checked (not those read back from the log). */
+  private readonly pendingIds = new Set<string>()
+  /** `account:height:epoch` → this representative's vote signature there, until the block is applied. */
+  private readonly ownVotes = new Map<string, Uint8Array>()
   /** The first owner-signed block seen at each `account:height` not yet certified (fork detection). */
   private readonly proposals = new Map<string, SignedBlock>()
   readonly frozen = new Map<string, ForkProof>()
@@ -178,8 +182,18 @@ export class Representative {
     if (voted !== undefined && voted !== id) throw new BorgError('refused', `this representative voted for another block at height ${b.height}`)
     this.ledger.check(signed, source, (e) => this.epochs.committee(e))
     this.proposals.set(slot, signed)
+    this.pendingIds.add(id)
     this.votedFor.set(slot, id)
-    return signVote({ network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }, this.signer)
+    const vote = signVote({ network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }, this.signer)
+    this.ownVotes.set(`${slot}:${epoch}`, vote.signature)
+    return vote
+  }
+
+  /** Whether `vote` is this representative's own vote for the block at `slot`, byte for byte (no need to verify it). */
+  private isOwnVote(slot: string, certificate: Certificate, vote: Vote): boolean {
+    if (!equalBytes(vote.representative, this.signer.keyId)) return false
+    const mine = this.ownVotes.get(`${slot}:${certificate.epoch}`)
+    return mine !== undefined && this.votedFor.get(slot) === bytesToHex(certificate.block) && equalBytes(mine, vote.signature)
   }
 
   /** A vote read back from this representative's own log at start (it keeps its promise across restarts). */
@@ -187,6 +201,11 @@ export class Representative {
     const slot = `${bytesToHex(signed.block.account)}:${signed.block.height}`
     this.proposals.set(slot, signed)
     this.votedFor.set(slot, bytesToHex(signed.id))
+  }
+
+  /** Whether this representative voted for the block with this id and has not applied it yet (its signature was checked then). */
+  votedForId(id: Uint8Array): boolean {
+    return this.pendingIds.has(bytesToHex(id))
   }
 
   /** The block this representative voted for at (account, height), if any. */
@@ -204,10 +223,15 @@ export class Representative {
   apply(signed: SignedBlock, certificate: Certificate, source?: Source): void {
     const committee = this.epochs.committee(certificate.epoch)
     if (!committee) throw new BorgError('refused', `no committee known for epoch ${certificate.epoch}`)
-    checkCertificate(certificate, committee, this.ledger.params.network)
-    if (!equalBytes(certificate.block, signed.id)) throw new BorgError('refused', 'the certificate is for another block')
+    const slot = `${bytesToHex(signed.block.account)}:${signed.block.height}`
+    if (!equalBytes(certificate.block, signed.id) || !equalBytes(certificate.account, signed.block.account) || certificate.height !== signed.block.height) {
+      throw new BorgError('refused', 'the certificate is for another block')
+    }
+    checkCertificate(certificate, committee, this.ledger.params.network, (vote) => this.isOwnVote(slot, certificate, vote))
     this.ledger.check(signed, source, (e) => this.epochs.committee(e))
     this.ledger.apply(signed, source)
-    this.proposals.delete(`${bytesToHex(signed.block.account)}:${signed.block.height}`)
+    this.proposals.delete(slot)
+    this.pendingIds.delete(bytesToHex(signed.id))
+    this.ownVotes.delete(`${slot}:${certificate.epoch}`)
   }
 }

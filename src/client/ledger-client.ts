@@ -210,7 +210,11 @@ export class LedgerClient {
       }
     }
     const receivable = new Map<string, Source>()
+    const bestHeight = best?.signed.block.height
     for (const reply of replies) {
+      // Only a representative as far along this account's chain as the best knows what it received.
+      const height = reply.head ? decodeBlock(hexToBytes(reply.head.block), () => true).block.height : undefined
+      if (height !== bestHeight) continue
       for (const r of reply.receivable) {
         try {
           const send = decodeBlock(hexToBytes(r.send))

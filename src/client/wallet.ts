@@ -15,6 +15,7 @@ import { buildDelegate, buildReceive, buildSend, type ChainContext, type Head } 
 import type { Certificate } from '../core/ledger/certificate.js'
 import type { Source } from '../core/ledger/representative.js'
 import type { AccountView, CertifiedBlock, LedgerClient } from './ledger-client.js'
+import { MAX_RECEIVABLE } from '../cells/ledger/messages.js'
 
 export interface Signer {
   keyId: Uint8Array
@@ -65,6 +66,8 @@ export class Wallet {
         finished.push(await this.drive(pending, source))
       } else if (options.receive !== false && view.receivable.length > 0) {
         for (const source of view.receivable) finished.push(await this.receive(source))
+        // All of them received: the account stands where this wallet took it (a full page may have more).
+        if (view.receivable.length < MAX_RECEIVABLE) return { view: { ...view, head: this.lastHead(), balance: this.head!.balance, representative: bytesToHex(this.head!.representative), receivable: [], proposals: [] }, finished }
       } else {
         return { view, finished }
       }
@@ -138,6 +141,10 @@ export class Wallet {
     this.head = headOfBlock(view.head.signed)
     // The genesis block has no certificate: nothing to hand a lagging representative.
     this.last = view.head.certificate ? { signed: view.head.signed, certificate: view.head.certificate } : undefined
+  }
+
+  private lastHead(): AccountView['head'] {
+    return this.last ? { signed: this.last.signed, certificate: this.last.certificate } : undefined
   }
 
   /** The account's certified head as this wallet knows it. */

@@ -37,7 +37,12 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array
 }
 
-export type VoteResult = { signature: string } | { code: string; error: string }
+/** `behind`: the block is above this node's view of its chain, which lacks heights from `from` (the caller may fetch them and ask again). */
+export type VoteResult = { signature: string } | { code: string; error: string; behind?: Gap }
+export interface Gap {
+  account: string
+  from: bigint
+}
 export type ConfirmOutcome = 'applied' | 'known'
 
 export class LedgerBook {
@@ -92,6 +97,8 @@ export class LedgerBook {
           records.push(...applied.records)
         }
         const signed = decodeBlock(hexToBytes(item.block))
+        const behind = this.gap(signed)
+        if (behind) return { code: 'refused', error: `this representative has not seen this account's blocks from height ${behind.from} yet`, behind }
         const source = item.source ? this.decodeSource(item.source) : undefined
         const account = bytesToHex(signed.block.account)
         const frozenBefore = this.rep.frozen.has(account)
@@ -132,6 +139,23 @@ export class LedgerBook {
     return {
       outcome: 'applied',
       records: [{ type: 'certified', block: signed.bytes, certificate: certificateBytes, ...(source ? { source: { send: source.send.bytes, certificate: hexToBytes(text.source!.certificate) } } : {}) }],
+    }
+  }
+
+  /** Where this node's view of `signed`'s chain ends below it, if it does. */
+  gap(signed: SignedBlock): Gap | undefined {
+    const account = bytesToHex(signed.block.account)
+    const state = this.rep.ledger.accounts.get(account)
+    const next = state ? state.height + 1n : 0n
+    return signed.block.height > next ? { account, from: next } : undefined
+  }
+
+  /** The gap below a certified block this node cannot apply yet, if that is why. */
+  gapBelow(text: EntryText): Gap | undefined {
+    try {
+      return this.gap(decodeBlock(hexToBytes(text.block), () => true))
+    } catch {
+      return undefined
     }
   }
 

@@ -24,7 +24,7 @@ import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { addressFromHash160, parseAddress, regtestNetwork } from '../../core/identity/address.js'
 import { readGenesisFile } from '../../core/ledger/genesis-file.js'
-import { LedgerBook } from './ledger-book.js'
+import { LedgerBook, type Gap } from './ledger-book.js'
 import { LedgerStore, type StoredRecord } from './ledger-store.js'
 import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, type LedgerStatus } from './messages.js'
 
@@ -36,6 +36,9 @@ export interface LedgerOptions {
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { syncMs: 1_000 }
+
+/** Accounts one message may make this node fetch missing blocks of (each costs up to one request per peer). */
+const MAX_CATCH_UP_ACCOUNTS = 32
 
 /** Consecutive failures at one cursor of one peer before its entry there is skipped (a peer serving junk must not stall catch-up). */
 const SKIP_AFTER = 3
@@ -138,16 +141,26 @@ export class LedgerOrgan implements Organ {
 
   private async onVote(m: Incoming, r: Responder): Promise<void> {
     const { items } = LEDGER_CODECS.vote.decode(m)
-    const { results, records } = this.book!.vote(items)
+    const book = this.book!
+    let { results, records } = book.vote(items)
+    // Blocks above this node's view of their chains: fetch the missing blocks from peers, then vote again.
+    const behind = results.flatMap((result, i) => ('behind' in result && result.behind ? [{ i, gap: result.behind }] : []))
+    if (behind.length > 0) {
+      await this.persist(records)
+      records = await this.catchUp(behind.map((b) => b.gap))
+      const again = book.vote(behind.map((b) => items[b.i]!))
+      records.push(...again.records)
+      behind.forEach((b, k) => (results[b.i] = again.results[k]!))
+    }
     for (const result of results) 'signature' in result ? this.counters.votes++ : this.counters.votesRefused++
     await this.persist(records)
-    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: this.book!.epoch.toString(), results }))
+    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: book.epoch.toString(), results: results.map((result) => ('signature' in result ? result : { code: result.code, error: result.error })) }))
   }
 
   private async onConfirm(m: Incoming, r: Responder): Promise<void> {
     const { items } = LEDGER_CODECS.confirm.decode(m)
     const records: StoredRecord[] = []
-    const results = items.map((item) => {
+    const apply = (item: (typeof items)[number]) => {
       try {
         const done = this.book!.confirm(item)
         records.push(...done.records)
@@ -157,9 +170,53 @@ export class LedgerOrgan implements Organ {
         const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
         return { outcome: 'refused' as const, code: e.code, error: e.message }
       }
+    }
+    const results = items.map(apply)
+    const behind = results.flatMap((result, i) => {
+      const gap = result.outcome === 'refused' ? this.book!.gapBelow(items[i]!) : undefined
+      return gap ? [{ i, gap }] : []
     })
+    if (behind.length > 0) {
+      records.push(...(await this.catchUp(behind.map((b) => b.gap))))
+      for (const b of behind) results[b.i] = apply(items[b.i]!)
+    }
     await this.persist(records)
     r.reply(LEDGER_CODECS.confirmReply.encode({ results }))
+  }
+
+  /**
+   * Fetch the certified blocks this node lacks below some blocks (from each gap's height on)
+   * from the other representatives, one after another until one has them; each is checked
+   * and applied. Returns the records to persist.
+   */
+  private async catchUp(gaps: Gap[]): Promise<StoredRecord[]> {
+    const book = this.book!
+    const records: StoredRecord[] = []
+    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).map((id) => this.members.byId(id)).filter((m) => m !== undefined)
+    const seen = new Set<string>()
+    for (const gap of gaps) {
+      if (seen.size >= MAX_CATCH_UP_ACCOUNTS) break
+      if (seen.has(gap.account)) continue
+      seen.add(gap.account)
+      for (const peer of peers) {
+        try {
+          const reply = await request(this.ctx.transport, { endpoint: peer.endpoint, id: peer.id }, LEDGER_CODECS.history.encode({ account: gap.account, from: gap.from.toString() }), 3_000)
+          const { entries } = LEDGER_CODECS.historyReply.decode(reply)
+          let applied = 0
+          for (const entry of entries) {
+            if (entry.certificate === undefined) continue // the genesis block: every node has it
+            const done = book.confirm({ ...entry, certificate: entry.certificate })
+            records.push(...done.records)
+            if (done.outcome === 'applied') applied++
+          }
+          this.counters.caughtUp += applied
+          if (entries.length > 0) break
+        } catch (error) {
+          this.ctx.log.debug(`ledger: catching up ${gap.account.slice(0, 16)}… from ${peer.id.slice(0, 16)}…: ${(error as Error).message}`)
+        }
+      }
+    }
+    return records
   }
 
   private onAccount(m: Incoming, r: Responder): void {

@@ -24,6 +24,10 @@ import { ledgerCell, type LedgerOrgan } from '../../src/cells/ledger/index.js'
 import { LedgerClient } from '../../src/client/ledger-client.js'
 import { Wallet } from '../../src/client/wallet.js'
 import { testSigner } from '../helpers/keys.js'
+import { request } from '../../src/core/messaging/requests.js'
+import { LEDGER_CODECS } from '../../src/cells/ledger/messages.js'
+import { buildSend } from '../../src/core/ledger/chain.js'
+import { encodeCertificate, signVote } from '../../src/core/ledger/certificate.js'
 import { waitUntil } from '../helpers/wait-until.js'
 
 const treasury = testSigner('secp256k1')
@@ -114,6 +118,35 @@ describe('the ledger cell', () => {
     expect(await code(b.send(p2pkhAddress(alice.publicKey), 1n))).toBe('not-found') // bob has nothing
     expect(await code(a.send(p2pkhAddress(bob.publicKey), parseShells('5000')))).toBe('refused')
     expect(await code(a.send('DNotAnAddress', 1n))).toBe('invalid-input')
+  }, 60_000)
+
+  it('refuses malformed blocks, wrong signatures and forged certificates on the wire, and stores nothing', async () => {
+    const peer = { endpoint: nodes[0]!.cells[0]!.endpoints.recp }
+    const book = organ(nodes[0]!).ledger!
+    const certified = book.certifiedCount
+    const a = new Wallet(client(), alice)
+    await a.settle()
+    const view = await client().account({ account: bytesToHex(alice.keyId) })
+    const head = view.head!.signed
+    const good = buildSend({ network: book.network, addressNetwork: MAINNET, signer: alice, now: Date.now }, { height: head.block.height, id: head.id, balance: head.block.balance, representative: head.block.representative }, p2pkhAddress(bob.publicKey), 1n)
+    const vote = async (block: string) => LEDGER_CODECS.voteReply.decode(await request(transport, peer, LEDGER_CODECS.vote.encode({ items: [{ block }] }), 10_000)).results[0]!
+    expect(await vote('00ff')).toMatchObject({ code: 'malformed' })
+    const flipped = Uint8Array.from(good.bytes)
+    flipped[flipped.length - 1]! ^= 1
+    expect(await vote(bytesToHex(flipped))).toMatchObject({ code: 'bad-signature' })
+    const truncated = bytesToHex(good.bytes.subarray(0, good.bytes.length - 1))
+    expect(await vote(truncated)).toMatchObject({ code: 'malformed' })
+    // A certificate signed by keys outside the committee, or by too few of it, applies nothing.
+    const outsider = testSigner('ed25519')
+    const statement = { network: book.network, epoch: 0n, account: good.block.account, height: good.block.height, block: good.id }
+    const forged = { ...statement, votes: [signVote(statement, outsider), signVote(statement, { keyId: book.self.keyId, sign: (m: Uint8Array) => book.self.sign(m) })] }
+    const confirm = await request(transport, peer, LEDGER_CODECS.confirm.encode({ items: [{ block: bytesToHex(good.bytes), certificate: bytesToHex(encodeCertificate(forged)) }] }), 10_000)
+    expect(LEDGER_CODECS.confirmReply.decode(confirm).results[0]).toMatchObject({ outcome: 'refused', code: 'refused' })
+    // Unknown account: an empty answer, not an error; a malformed address: invalid-input.
+    const unknown = await client().account({ account: bytesToHex(testSigner('secp256k1').keyId) })
+    expect(unknown).toMatchObject({ balance: 0n, receivable: [] })
+    await expect(client().account({ address: 'Dxxxxxxxxxxxxxxxxxxxxxxxxx' })).rejects.toMatchObject({ code: 'invalid-input' })
+    expect(book.certifiedCount).toBe(certified)
   }, 60_000)
 
   it('a delegation moves the account’s representative', async () => {

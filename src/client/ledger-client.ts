@@ -13,8 +13,10 @@ import { bytesToHex, hexToBytes } from '../core/bytes.js'
 import { request } from '../core/messaging/requests.js'
 import type { Peer, Transport } from '../core/wire/transport.js'
 import { decodeBlock, type SignedBlock } from '../core/ledger/block.js'
-import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, verifyVote, type Certificate, type Committee, type Vote } from '../core/ledger/certificate.js'
+import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, totalWeight, verifyVote, type Certificate, type Committee, type Vote } from '../core/ledger/certificate.js'
 import type { Source } from '../core/ledger/representative.js'
+import { decodeGenesis, genesisCommittee } from '../core/ledger/genesis.js'
+import { checkEpochCertificate, decodeEpochCertificate } from '../core/ledger/epoch.js'
 import { LEDGER_CODECS, MAX_ITEMS, type AccountReply, type LedgerStatus } from '../cells/ledger/messages.js'
 
 export interface NetworkView {
@@ -53,7 +55,10 @@ export interface LedgerClientOptions {
   timeoutMs?: number
 }
 
-type VoteOutcome = { vote: Vote } | { refused: BorgError }
+/** Account and history queries in flight to one representative; votes and confirms go in batches besides. */
+const MAX_QUERIES_PER_PEER = 32
+
+type VoteOutcome = ({ vote: Vote } | { refused: BorgError }) & { epoch: bigint }
 
 interface Queued<T, R> {
   item: T
@@ -114,6 +119,9 @@ class Batcher<T, R> {
 
 export class LedgerClient {
   private view?: NetworkView
+  private refreshing?: Promise<NetworkView>
+  private readonly committees = new Map<bigint, Committee>()
+  private readonly gates = new Map<string, { active: number; waiting: (() => void)[] }>()
   private readonly voters = new Map<string, Batcher<{ block: string; source?: { send: string; certificate: string }; previous?: EntryText }, VoteOutcome>>()
   private readonly confirmers = new Map<string, Batcher<EntryText, { outcome: string; code?: string; error?: string }>>()
   private readonly timeoutMs: number
@@ -122,18 +130,53 @@ export class LedgerClient {
     this.timeoutMs = options.timeoutMs ?? 10_000
   }
 
-  /** The network and the committee, from the entry cell (cached). */
+  /**
+   * The network and the current committee, from the entry cell (cached). Every epoch's committee
+   * is checked from the genesis document on: each epoch certificate by the committee before it.
+   */
   async network(refresh = false): Promise<NetworkView> {
     if (this.view && !refresh) return this.view
+    // Callers that find the view stale at once share one refresh.
+    this.refreshing ??= this.fetchNetwork().finally(() => (this.refreshing = undefined))
+    return this.refreshing
+  }
+
+  private async fetchNetwork(): Promise<NetworkView> {
     const reply = await request(this.options.transport, this.options.entry, LEDGER_CODECS.status.encode({}), this.timeoutMs)
     const status = LEDGER_CODECS.statusReply.decode(reply)
-    if (!status.ready || !status.network || !status.committee || status.epoch === undefined || status.addressVersion === undefined) {
+    if (!status.ready || !status.network || !status.genesis || !status.committee || status.epoch === undefined || status.addressVersion === undefined) {
       throw new BorgError('unavailable', 'the ledger cell asked has no genesis pinned (see `borg node status`)')
     }
-    const weights = new Map(status.committee.map((m) => [m.id, BigInt(m.weight)]))
-    const reps = status.committee.filter((m) => m.endpoint !== undefined).map((m) => ({ endpoint: m.endpoint!, id: m.id, weight: BigInt(m.weight) }))
-    this.view = { status, network: hexToBytes(status.network), addressVersion: status.addressVersion, committee: { epoch: BigInt(status.epoch), weights }, reps }
+    const network = hexToBytes(status.network)
+    if (!this.committees.has(0n)) {
+      const genesis = decodeGenesis(hexToBytes(status.genesis))
+      if (bytesToHex(genesis.id) !== status.network) throw new BorgError('bad-reply', 'the genesis document does not hash to the network id')
+      this.committees.set(0n, genesisCommittee(genesis))
+    }
+    const epoch = BigInt(status.epoch)
+    while (BigInt(this.committees.size - 1) < epoch) {
+      const from = BigInt(this.committees.size)
+      const { certificates } = LEDGER_CODECS.epochsReply.decode(await request(this.options.transport, this.options.entry, LEDGER_CODECS.epochs.encode({ from: from.toString() }), this.timeoutMs))
+      if (certificates.length === 0) throw new BorgError('bad-reply', `the ledger cell is at epoch ${epoch} but gives no certificate for epoch ${from}`)
+      for (const hex of certificates) {
+        const certificate = decodeEpochCertificate(hexToBytes(hex))
+        const previous = this.committees.get(certificate.committee.epoch - 1n)
+        if (!previous) throw new BorgError('bad-reply', `epoch certificates out of order (${certificate.committee.epoch})`)
+        checkEpochCertificate(certificate, previous, network)
+        this.committees.set(certificate.committee.epoch, certificate.committee)
+      }
+    }
+    const committee = this.committees.get(epoch)!
+    const endpoints = new Map(status.committee.map((m) => [m.id, m.endpoint]))
+    const reps = [...committee.weights].flatMap(([id, weight]) => (endpoints.get(id) ? [{ endpoint: endpoints.get(id)!, id, weight }] : []))
+    this.view = { status, network, addressVersion: status.addressVersion, committee, reps }
     return this.view
+  }
+
+  /** The committee of `epoch` (checked from the genesis on), asking the network again if it is newer than this client knows. */
+  async committeeOf(epoch: bigint): Promise<Committee | undefined> {
+    if (!this.committees.has(epoch)) await this.network(true)
+    return this.committees.get(epoch)
   }
 
   /**
@@ -159,7 +202,7 @@ export class LedgerClient {
         }
       }
       for (const peer of peers) {
-        request(this.options.transport, peer, LEDGER_CODECS.account.encode(query), this.timeoutMs)
+        this.limited(peer.endpoint, () => request(this.options.transport, peer, LEDGER_CODECS.account.encode(query), this.timeoutMs))
           .then(
             (m) => {
               replies.push(LEDGER_CODECS.accountReply.decode(m))
@@ -180,6 +223,8 @@ export class LedgerClient {
       }
     })
     if (replies.length === 0) throw new BorgError('unavailable', 'no representative answered')
+    // A representative already in a later epoch: learn its committee before checking what it sent.
+    if (replies.some((r) => r.head?.certificate !== undefined && certificateEpoch(r.head.certificate) > view.committee.epoch)) return this.merge(await this.network(true), replies)
     return this.merge(view, replies)
   }
 
@@ -250,7 +295,9 @@ export class LedgerClient {
     }
     const certificate = decodeCertificate(hexToBytes(certificateHex))
     if (bytesToHex(certificate.block) !== bytesToHex(signed.id)) throw new BorgError('refused', 'the certificate is for another block')
-    checkCertificate(certificate, view.committee, view.network)
+    const committee = this.committees.get(certificate.epoch)
+    if (!committee) throw new BorgError('refused', `a certificate of epoch ${certificate.epoch}, which this client does not know`)
+    checkCertificate(certificate, committee, view.network)
     return certificate
   }
 
@@ -286,13 +333,28 @@ export class LedgerClient {
    * representatives' reasons when no quorum can be reached.
    */
   async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock; verifyVotes?: boolean } = {}): Promise<Certificate> {
-    const view = await this.network()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.certifyIn(await this.network(attempt > 0), signed, options)
+      } catch (error) {
+        // Representatives moved to another epoch (its committee decides), or some could not be reached
+        // where this client last knew them: ask the network again, then the representatives again.
+        const retry = error instanceof StaleEpoch || (error instanceof Unreached && attempt < 2)
+        if (!retry || attempt >= 3) throw error instanceof StaleEpoch || error instanceof Unreached ? new BorgError(error instanceof Unreached ? 'refused' : 'unavailable', error.message) : error
+        if (error instanceof Unreached) await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  }
+
+  private certifyIn(view: NetworkView, signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock; verifyVotes?: boolean }): Promise<Certificate> {
     const item = { block: bytesToHex(signed.bytes), ...(options.source ? { source: sourceText(options.source) } : {}) }
     const statement = { network: view.network, epoch: view.committee.epoch, account: signed.block.account, height: signed.block.height, block: signed.id }
     let finished = false
     return new Promise<Certificate>((resolve, reject) => {
       const votes = new Map<string, Vote>()
       const refusals: string[] = []
+      let stale = false
+      let unreached = 0
       let weight = 0n
       let pending = view.reps.length
       const settle = () => {
@@ -302,12 +364,18 @@ export class LedgerClient {
           resolve({ ...statement, votes: [...votes.values()] })
         } else if (pending === 0) {
           finished = true
-          reject(new BorgError('refused', `no quorum for block ${bytesToHex(signed.id).slice(0, 16)}…: ${refusals.join('; ') || 'no representative answered'}`))
+          if (stale) return reject(new StaleEpoch(`representatives are in another epoch than ${view.committee.epoch}`))
+          const text = `no quorum for block ${bytesToHex(signed.id).slice(0, 16)}… in epoch ${view.committee.epoch} (votes of ${weight} of ${totalWeight(view.committee)} base units of weight, ${view.reps.length} of ${view.committee.weights.size} representatives reachable): ${refusals.join('; ') || 'no representative answered'}`
+          reject(unreached > 0 || view.reps.length < view.committee.weights.size ? new Unreached(text) : new BorgError('refused', text))
         }
       }
       for (const rep of view.reps) {
         const ask = async (): Promise<void> => {
           let outcome = await this.voter(rep).add(item, () => finished)
+          if (outcome.epoch !== view.committee.epoch) {
+            stale = true
+            throw new BorgError('refused', `${rep.id.slice(0, 12)}… votes in epoch ${outcome.epoch}`)
+          }
           if ('refused' in outcome && options.previous && outcome.refused.code === 'refused') {
             outcome = await this.voter(rep).add({ ...item, previous: entryText(options.previous) }, () => finished)
           }
@@ -326,6 +394,7 @@ export class LedgerClient {
           },
           (error: Error) => {
             pending--
+            if (error instanceof BorgError && error.retryable) unreached++
             if (!(error instanceof Cancelled)) refusals.push(`${rep.id.slice(0, 12)}…: ${error.message}`)
             settle()
           },
@@ -377,13 +446,30 @@ export class LedgerClient {
     })
   }
 
+  /** Run `task` when fewer than MAX_QUERIES_PER_PEER queries to `endpoint` are in flight (a link takes 64 at a time). */
+  private limited<T>(endpoint: string, task: () => Promise<T>): Promise<T> {
+    let gate = this.gates.get(endpoint)
+    if (!gate) this.gates.set(endpoint, (gate = { active: 0, waiting: [] }))
+    const g = gate
+    const run = (): Promise<T> => {
+      g.active++
+      return task().finally(() => {
+        g.active--
+        g.waiting.shift()?.()
+      })
+    }
+    if (g.active < MAX_QUERIES_PER_PEER) return run()
+    return new Promise<void>((resolve) => g.waiting.push(resolve)).then(run)
+  }
+
   private voter(rep: Peer & { id: string }) {
     let batcher = this.voters.get(rep.id)
     if (!batcher) {
       batcher = new Batcher(async (items) => {
         const reply = LEDGER_CODECS.voteReply.decode(await request(this.options.transport, rep, LEDGER_CODECS.vote.encode({ items }), this.timeoutMs))
+        const epoch = BigInt(reply.epoch)
         return reply.results.map((r): VoteOutcome =>
-          r.signature !== undefined ? { vote: { representative: hexToBytes(rep.id), signature: hexToBytes(r.signature) } } : { refused: new BorgError(asCode(r.code), r.error ?? 'refused') },
+          r.signature !== undefined ? { vote: { representative: hexToBytes(rep.id), signature: hexToBytes(r.signature) }, epoch } : { refused: new BorgError(asCode(r.code), r.error ?? 'refused'), epoch },
         )
       })
       this.voters.set(rep.id, batcher)
@@ -417,6 +503,21 @@ export function entryText(entry: CertifiedBlock): EntryText {
 
 function asCode(code: string | undefined): ErrorCode {
   return isErrorCode(code) ? code : 'refused'
+}
+
+/** Some representatives could not be reached: their weight may be elsewhere now. */
+class Unreached extends Error {}
+
+/** Representatives answered from another epoch than the client's view. */
+class StaleEpoch extends Error {}
+
+/** The epoch of an encoded certificate (after its magic, version and network). */
+function certificateEpoch(hex: string): bigint {
+  try {
+    return decodeCertificate(hexToBytes(hex)).epoch
+  } catch {
+    return 0n
+  }
 }
 
 /** An item dropped from a batch before it was sent: its block was certified without this representative. */

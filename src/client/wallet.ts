@@ -103,8 +103,10 @@ export class Wallet {
   private async receive(source: Source): Promise<Finished> {
     const view = await this.client.network()
     const head = this.head
-    const firstRep = [...view.committee.weights.keys()][0]!
-    const signed = buildReceive(await this.context(), head, source.send.id, source.send.block.op === 'send' ? source.send.block.amount : 0n, parseHex(firstRep))
+    // A new account delegates to a representative of the committee picked by its key, so new weight spreads.
+    const reps = [...view.committee.weights.keys()].sort()
+    const pick = reps[this.signer.keyId[this.signer.keyId.length - 1]! % reps.length]!
+    const signed = buildReceive(await this.context(), head, source.send.id, source.send.block.op === 'send' ? source.send.block.amount : 0n, parseHex(pick))
     return this.drive(signed, source)
   }
 

@@ -25,6 +25,7 @@ describeCodecs('ledger', LEDGER_CODECS, {
       ready: fc.constant(true),
       node: id,
       network: hexOf(32, 32),
+      genesis: hexOf(100, 200),
       name: fc.string({ minLength: 1, maxLength: 64 }),
       addressVersion: fc.integer({ min: 0, max: 255 }),
       treasury: id,
@@ -50,4 +51,8 @@ describeCodecs('ledger', LEDGER_CODECS, {
   historyReply: fc.record({ entries: fc.array(chainEntry, { maxLength: 3 }) }),
   since: fc.record({ cursor: whole(), limit: fc.integer({ min: 1, max: MAX_ENTRIES }) }, { requiredKeys: ['cursor'] }),
   sinceReply: fc.record({ entries: fc.array(certified, { maxLength: 3 }), next: whole(), total: whole() }),
+  epoch: fc.record({ statement: certificate, certificate }, { requiredKeys: [] }),
+  epochReply: fc.record({ signature: hexOf(64, 64), outcome: fc.constantFrom('applied' as const, 'known' as const) }, { requiredKeys: [] }),
+  epochs: fc.record({ from: units }),
+  epochsReply: fc.record({ certificates: fc.array(certificate, { maxLength: 3 }) }),
 })

@@ -10,6 +10,8 @@
  *   and again, and hands them to disjoint parts of the committee (3 and 1,
  *   then 2 and 2, then asks each half for the other's block): never two
  *   certificates for one (account, height).
+ * - Epochs turn every 2 s whenever the weights moved, so committees change
+ *   during all of it.
  * - At the end every representative holds the same chains and exactly the
  *   whole supply.
  *
@@ -40,7 +42,8 @@ let lab: LedgerLab
 
 beforeAll(async () => {
   slot = await reservePortSlot()
-  lab = await startLedgerLab({ reps: 4, basePort: slot.portBaseAt(slot.first) })
+  // Epochs turn every 2 s when weights moved: committees change under the load and the faults too.
+  lab = await startLedgerLab({ reps: 4, basePort: slot.portBaseAt(slot.first), env: { BORG_LEDGER_EPOCH_MS: '2000' } })
 }, 180_000)
 
 afterAll(async () => {
@@ -125,19 +128,23 @@ describe('the ledger under faults (real processes)', () => {
 
     // ------------------------------------------------------------ conflicting blocks
     const peers = await Promise.all([0, 1, 2, 3].map(repPeer))
-    const weightOf = (id: string) => view.committee.weights.get(id) ?? 0n
     let attacks = 0
     let certifiedPairs = 0
     let oneCertified = 0
     let neither = 0
-    const votesFor = async (rep: number, signed: SignedBlock): Promise<Vote | undefined> => {
+    let early = 0
+    const reasons = new Map<string, string>()
+    /** A representative's vote, in the epoch it votes in (epochs turn during the test). */
+    const votesFor = async (rep: number, signed: SignedBlock): Promise<(Vote & { epoch: bigint }) | undefined> => {
       const reply = LEDGER_CODECS.voteReply.decode(await request(lab.transport, peers[rep]!, LEDGER_CODECS.vote.encode({ items: [{ block: bytesToHex(signed.bytes) }] }), 10_000))
       const r = reply.results[0]!
-      return r.signature ? { representative: Buffer.from(peers[rep]!.id, 'hex'), signature: Buffer.from(r.signature, 'hex') } : undefined
+      if (!r.signature) reasons.set(`${rep}:${bytesToHex(signed.id)}`, r.error ?? '')
+      return r.signature ? { representative: Buffer.from(peers[rep]!.id, 'hex'), signature: Buffer.from(r.signature, 'hex'), epoch: BigInt(reply.epoch) } : undefined
     }
-    const certificateOf = (signed: SignedBlock, votes: Vote[]) => ({ network: view.network, epoch: view.committee.epoch, account: signed.block.account, height: signed.block.height, block: signed.id, votes })
-    await Promise.all(
-      attackers.map(async (key: Signer, a) => {
+    const certificateOf = (signed: SignedBlock, epoch: bigint, votes: Vote[]) => ({ network: view.network, epoch, account: signed.block.account, height: signed.block.height, block: signed.id, votes })
+    // 16 attackers at a time: a link carries at most 64 requests at once.
+    let nextAttacker = 0
+    const attack = async (key: Signer, a: number) => {
         const ctx: ChainContext = { network: view.network, addressNetwork: MAINNET, signer: key, now: Date.now }
         const state = await client.account({ account: bytesToHex(key.keyId) })
         let head: Head = { height: state.head!.signed.block.height, id: state.head!.signed.id, balance: state.balance, representative: state.head!.signed.block.representative }
@@ -153,21 +160,49 @@ describe('the ledger under faults (real processes)', () => {
           const [va, vb] = await Promise.all([Promise.all(sideA.map((r) => votesFor(r, blockA))), Promise.all(sideB.map((r) => votesFor(r, blockB)))])
           // At 2 against 2 the attacker then asks each half for the other block too (a fork proof: the account freezes).
           const [xa, xb] = last ? await Promise.all([Promise.all(sideB.map((r) => votesFor(r, blockA))), Promise.all(sideA.map((r) => votesFor(r, blockB)))]) : [[], []]
-          const votesA = [...va, ...xa].filter((v): v is Vote => v !== undefined)
-          const votesB = [...vb, ...xb].filter((v): v is Vote => v !== undefined)
-          const weight = (votes: Vote[]) => votes.reduce((sum, v) => sum + weightOf(bytesToHex(v.representative)), 0n)
-          const quorumA = isQuorum(weight(votesA), view.committee)
-          const quorumB = isQuorum(weight(votesB), view.committee)
+          // An epoch may have turned between the votes: a representative asked again votes for the same block in the new one.
+          let epoch = [...va, ...xa, ...vb, ...xb].reduce((e, v) => (v && v.epoch > e ? v.epoch : e), 0n)
+          for (let round = 0; round < 3; round++) {
+            const sets: [(typeof va)[number][], number[], SignedBlock][] = [[va, sideA, blockA], [vb, sideB, blockB], [xa, sideB, blockA], [xb, sideA, blockB]]
+            let older = false
+            for (const [votes, side, block] of sets) {
+              for (let k = 0; k < votes.length; k++) {
+                if (votes[k] && votes[k]!.epoch < epoch) {
+                  older = true
+                  votes[k] = await votesFor(side[k]!, block)
+                }
+              }
+            }
+            if (!older) break
+            epoch = [...va, ...xa, ...vb, ...xb].reduce((e, v) => (v && v.epoch > e ? v.epoch : e), epoch)
+          }
+          const committee = (await client.committeeOf(epoch))!
+          // Votes of one epoch make a certificate; those cast in an earlier one count for nothing there.
+          const votesA = [...va, ...xa].filter((v): v is Vote & { epoch: bigint } => v !== undefined && v.epoch === epoch)
+          const votesB = [...vb, ...xb].filter((v): v is Vote & { epoch: bigint } => v !== undefined && v.epoch === epoch)
+          const weight = (votes: Vote[]) => votes.reduce((sum, v) => sum + (committee.weights.get(bytesToHex(v.representative)) ?? 0n), 0n)
+          const quorumA = isQuorum(weight(votesA), committee)
+          const quorumB = isQuorum(weight(votesB), committee)
           if (quorumA && quorumB) certifiedPairs++
           if (!quorumA && !quorumB) {
             neither++
+            if (!last && early++ < 3) console.log(`attack ${k} of account ${a} certified neither side: ${JSON.stringify({ epoch: String(epoch), va: va.map((v) => v && String(v.epoch)), vb: vb.map((v) => v && String(v.epoch)), why: sideA.map((r) => reasons.get(`${r}:${bytesToHex(blockA.id)}`)) })}`)
             break // stalled at this height for good (and frozen where a representative saw both)
           }
           oneCertified++
           const [winner, votes] = quorumA ? [blockA, votesA] : [blockB, votesB]
-          const certificate = certificateOf(winner, votes)
-          await Promise.all(peers.map((p) => request(lab.transport, p, LEDGER_CODECS.confirm.encode({ items: [{ block: bytesToHex(winner.bytes), certificate: bytesToHex(encodeCertificate(certificate)) }] }), 10_000)))
+          const certificate = certificateOf(winner, epoch, votes.map(({ representative, signature }) => ({ representative, signature })))
+          const confirmed = await Promise.all(peers.map(async (p) => LEDGER_CODECS.confirmReply.decode(await request(lab.transport, p, LEDGER_CODECS.confirm.encode({ items: [{ block: bytesToHex(winner.bytes), certificate: bytesToHex(encodeCertificate(certificate)) }] }), 10_000)).results[0]!))
+          // The certificate the attacker made of the winning side is taken by every representative.
+          expect(confirmed.map((c) => c.error ?? c.outcome)).toEqual(['applied', 'applied', 'applied', 'applied'].map((o, r) => (confirmed[r]!.outcome === 'known' ? 'known' : o)))
           head = { height: winner.block.height, id: winner.id, balance: winner.block.balance, representative: winner.block.representative }
+        }
+    }
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (nextAttacker < attackers.length) {
+          const a = nextAttacker++
+          await attack(attackers[a]!, a)
         }
       }),
     )
@@ -187,6 +222,9 @@ describe('the ledger under faults (real processes)', () => {
     expect(new Set(counts).size).toBe(1)
     const statuses = await Promise.all([0, 1, 2, 3].map(repStatus))
     for (const s of statuses) expect(BigInt(s.supply!)).toBe(TOTAL_SUPPLY)
+    const epochs = statuses.map((s) => Number(s.epoch))
+    console.log(`ledger faults: every representative at epoch ${epochs.join(', ')}, ${counts[0]} certified blocks each`)
+    expect(Math.min(...epochs)).toBeGreaterThan(0)
     // Every account's head is the same block at every representative.
     for (const key of [...honest, ...attackers.slice(0, 50)]) {
       const heads = await Promise.all(peers.map(async (p) => LEDGER_CODECS.accountReply.decode(await request(lab.transport, p, LEDGER_CODECS.account.encode({ account: bytesToHex(key.keyId) }), 10_000)).head?.block))

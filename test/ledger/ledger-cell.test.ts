@@ -72,6 +72,7 @@ beforeAll(async () => {
   await writeNewGenesis(genesisFile, { name: 'cell test', representatives: ids, addressVersion: MAINNET.p2pkh, now: Date.now() }, treasury)
   process.env.BORG_LEDGER_GENESIS = genesisFile
   process.env.BORG_LEDGER_SYNC_MS = '200'
+  process.env.BORG_LEDGER_EPOCH_MS = '300'
   const first = await startNode(0, [])
   for (let i = 1; i < 4; i++) await startNode(i, [first.cells[0]!.endpoints.net])
   transport = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(dir)), log: silentLogger, timeoutMs: 10_000 })
@@ -86,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.BORG_LEDGER_GENESIS
   delete process.env.BORG_LEDGER_SYNC_MS
+  delete process.env.BORG_LEDGER_EPOCH_MS
   await transport?.close()
   await Promise.all(live().map((n) => n.stop().catch(() => undefined)))
   await rm(dir, { recursive: true, force: true, maxRetries: 5 })
@@ -170,5 +172,38 @@ describe('the ledger cell', () => {
     expect(organ(back).ledger!.rep.ledger.supply()).toBe(TOTAL_SUPPLY)
     const heads = live().map((n) => organ(n).ledger!.account({ account: treasury.keyId }, () => '').head?.block)
     expect(new Set(heads).size).toBe(1)
+  }, 120_000)
+
+  it('weight moves with delegation at the next epoch; old certificates still check, and a restarted node reads its epochs back', async () => {
+    const c = client()
+    const t = new Wallet(c, treasury)
+    const rep3 = organ(nodes[3]!).statusReply().node
+    const rep1 = organ(nodes[1]!).statusReply().node
+    await t.send(p2pkhAddress(bob.publicKey), parseShells('100000'))
+    const b = new Wallet(client(), bob)
+    await b.settle()
+    await b.delegate(rep3)
+    // 100,000 of bob's Shells (0.5 %) now count for rep3, at every node, from some epoch on.
+    await waitUntil(
+      'every node to take on a committee with bob’s weight on rep3',
+      // Beside rep1, which holds its share of the treasury's weight only.
+      () => live().map((n) => ({ epoch: organ(n).ledger!.epoch, rep3: organ(n).ledger!.committee.weights.get(rep3), rep1: organ(n).ledger!.committee.weights.get(rep1) })),
+      (views) => views.every((v) => v.epoch > 0n && v.rep3 !== undefined && v.rep1 !== undefined && v.rep3 - v.rep1 >= parseShells('98000')),
+      { timeoutMs: 60_000 },
+    )
+    const epochs = live().map((n) => organ(n).ledger!.epoch)
+    // Transfers go on under the new committee; a client checks blocks certified in earlier epochs.
+    const sent = await new Wallet(client(), treasury).send(p2pkhAddress(alice.publicKey), parseShells('1'))
+    expect(sent.certifiedMs).toBeGreaterThan(0)
+    const history = await client().history(bytesToHex(alice.keyId))
+    expect(history[0]!.certificate!.epoch).toBe(0n)
+    // A restarted node has the epochs it took on from its log.
+    const epoch = organ(nodes[1]!).ledger!.epoch
+    await nodes[1]!.stop()
+    nodes[1] = undefined
+    const back = await startNode(1, contactsOf())
+    await waitUntil('the restarted node to open its ledger', () => organ(back).ledger?.epoch, (e) => e !== undefined, { timeoutMs: 30_000 })
+    expect(organ(back).ledger!.epoch).toBeGreaterThanOrEqual(epoch)
+    expect(Math.max(...epochs.map(Number))).toBeGreaterThan(0)
   }, 120_000)
 })

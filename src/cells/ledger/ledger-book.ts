@@ -13,6 +13,8 @@ import { SIGNATURE_BYTES, decodeBlock, type SignedBlock } from '../../core/ledge
 import { sha256 } from '../../core/crypto/hash.js'
 import { decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../core/ledger/certificate.js'
 import { genesisCommittee, type Genesis } from '../../core/ledger/genesis.js'
+import { epochCommittee } from '../../core/ledger/committee.js'
+import { checkEpochCertificate, closeEnough, decodeEpochCertificate, decodeEpochStatement, encodeEpochStatement, epochProposer, sameCommittee, signEpoch } from '../../core/ledger/epoch.js'
 import { Representative, type Source } from '../../core/ledger/representative.js'
 import type { StoredRecord } from './ledger-store.js'
 import { MAX_ENTRIES, MAX_RECEIVABLE, type AccountReply } from './messages.js'
@@ -47,8 +49,14 @@ export type ConfirmOutcome = 'applied' | 'known'
 
 export class LedgerBook {
   readonly rep: Representative
-  readonly committee: Committee
   readonly network: Uint8Array
+  /** Every epoch's committee this node knows, from the genesis committee on (each certified by the one before). */
+  private readonly committees = new Map<bigint, Committee>()
+  /** Epoch certificates, in order (epoch 1 first): what peers catch up from. */
+  private readonly epochCertificates: Uint8Array[] = []
+  /** The one statement this representative signed per epoch number. */
+  private readonly epochVotes = new Map<bigint, string>()
+  private readonly federation: { treasury: string; genesisRepresentative: string; representatives: string[] }
   /** Certified blocks after the genesis block, in the order this node applied them. */
   private readonly entries: Entry[] = []
   private readonly byId = new Map<string, Entry>()
@@ -65,15 +73,82 @@ export class LedgerBook {
     readonly self: Signer,
   ) {
     this.network = genesis.id
-    this.committee = genesisCommittee(genesis)
-    this.rep = new Representative({ network: genesis.id, addressVersion: genesis.addressVersion }, self, { current: () => this.epoch, committee: (e) => (e === this.committee.epoch ? this.committee : undefined) })
+    this.committees.set(0n, genesisCommittee(genesis))
+    this.federation = { treasury: bytesToHex(genesis.treasury), genesisRepresentative: bytesToHex(genesisBlock.block.representative), representatives: genesis.representatives.map(bytesToHex) }
+    this.rep = new Representative({ network: genesis.id, addressVersion: genesis.addressVersion }, self, { current: () => this.epoch, committee: (e) => this.committees.get(e) })
     this.rep.ledger.openTreasury(genesisBlock)
     this.genesisEntry = { signed: genesisBlock, text: { block: bytesToHex(genesisBlock.bytes), certificate: '' } }
     this.index(this.genesisEntry)
   }
 
+  /** The current epoch: the last one whose committee this node holds. */
   get epoch(): bigint {
-    return this.committee.epoch
+    return BigInt(this.epochCertificates.length)
+  }
+
+  get committee(): Committee {
+    return this.committees.get(this.epoch)!
+  }
+
+  committeeOf(epoch: bigint): Committee | undefined {
+    return this.committees.get(epoch)
+  }
+
+  // -------------------------------------------------------------- epochs
+
+  /** The committee this representative would propose for the next epoch, or undefined (not a representative, or nothing would change). */
+  proposeEpoch(): Uint8Array | undefined {
+    if (epochProposer(this.committee) !== bytesToHex(this.self.keyId)) return undefined
+    // Once signed, the same statement is proposed until it is certified (a second one would split the votes).
+    const signed = this.epochVotes.get(this.epoch + 1n)
+    if (signed !== undefined) return hexToBytes(signed)
+    const next = epochCommittee(this.rep.ledger.accounts, this.epoch + 1n, this.federation)
+    if (next.weights.size === 0 || sameCommittee({ ...next, epoch: this.epoch }, this.committee)) return undefined
+    return encodeEpochStatement(this.network, next)
+  }
+
+  /**
+   * Sign a proposed committee for the next epoch: only the epoch's proposer's, only one per epoch,
+   * and only if it is close to the one this representative computes from its own certified state.
+   */
+  voteEpoch(statement: Uint8Array, from: string = bytesToHex(this.self.keyId)): { signature: Uint8Array; records: StoredRecord[] } {
+    const { network, committee } = decodeEpochStatement(statement)
+    if (!equalBytes(network, this.network)) throw new BorgError('refused', 'an epoch statement of another network')
+    if (!this.isRepresentative) throw new BorgError('refused', `this node is not a representative of epoch ${this.epoch}`)
+    if (committee.epoch !== this.epoch + 1n) throw new BorgError('refused', `this node is at epoch ${this.epoch}; it signs a committee for epoch ${this.epoch + 1n} only`)
+    const proposer = epochProposer(this.committee)
+    if (from !== proposer) throw new BorgError('refused', `the committee of epoch ${committee.epoch} is proposed by ${proposer.slice(0, 16)}… only`)
+    const hex = bytesToHex(statement)
+    const signed = this.epochVotes.get(committee.epoch)
+    if (signed !== undefined && signed !== hex) throw new BorgError('refused', `this representative signed another committee for epoch ${committee.epoch}`)
+    const own = epochCommittee(this.rep.ledger.accounts, committee.epoch, this.federation)
+    if (signed === undefined && !closeEnough(own, committee)) throw new BorgError('refused', 'the committee proposed is not the one this representative computes from its certified state (more than 1 % of the weight differs)')
+    this.epochVotes.set(committee.epoch, hex)
+    return { signature: signEpoch(statement, this.self).signature, records: signed === undefined ? [{ type: 'epoch-vote', statement }] : [] }
+  }
+
+  /** Take on the next epoch's committee from its certificate (checked against the current committee). */
+  applyEpoch(bytes: Uint8Array): { outcome: ConfirmOutcome; records: StoredRecord[] } {
+    const certificate = decodeEpochCertificate(bytes)
+    const epoch = certificate.committee.epoch
+    if (epoch >= 1n && epoch <= this.epoch) {
+      if (!equalBytes(this.epochCertificates[Number(epoch) - 1]!.subarray(0, certificate.statement.length), certificate.statement)) throw new BorgError('refused', `another committee is certified for epoch ${epoch}`)
+      return { outcome: 'known', records: [] }
+    }
+    if (epoch !== this.epoch + 1n) throw new BorgError('refused', `this node is at epoch ${this.epoch}: epoch ${epoch}'s certificate needs the ones before it`)
+    checkEpochCertificate(certificate, this.committee, this.network)
+    this.takeEpoch(certificate.committee, bytes)
+    return { outcome: 'applied', records: [{ type: 'epoch', certificate: bytes }] }
+  }
+
+  private takeEpoch(committee: Committee, certificate: Uint8Array): void {
+    this.committees.set(committee.epoch, committee)
+    this.epochCertificates.push(certificate)
+  }
+
+  /** Epoch certificates from epoch `from` on (epoch 1 is the first). */
+  epochsFrom(from: bigint): Uint8Array[] {
+    return this.epochCertificates.slice(Math.max(0, Number(from) - 1), Math.max(0, Number(from) - 1) + MAX_ENTRIES)
   }
 
   get isRepresentative(): boolean {
@@ -169,6 +244,16 @@ export class LedgerBook {
         const [a, b] = record.blocks.map((bytes) => decodeBlock(bytes)) as [SignedBlock, SignedBlock]
         const account = bytesToHex(a.block.account)
         this.rep.frozen.set(account, { account, height: a.block.height, blocks: [a, b] })
+        return
+      }
+      case 'epoch': {
+        const certificate = decodeEpochCertificate(record.certificate)
+        if (certificate.committee.epoch === this.epoch + 1n) this.takeEpoch(certificate.committee, record.certificate)
+        return
+      }
+      case 'epoch-vote': {
+        const { committee } = decodeEpochStatement(record.statement)
+        this.epochVotes.set(committee.epoch, bytesToHex(record.statement))
         return
       }
       case 'certified': {

@@ -27,15 +27,19 @@ import { readGenesisFile } from '../../core/ledger/genesis-file.js'
 import { LedgerBook, type Gap } from './ledger-book.js'
 import { LedgerStore, type StoredRecord } from './ledger-store.js'
 import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, type LedgerStatus } from './messages.js'
+import { decodeCertificate, isQuorum, type Vote } from '../../core/ledger/certificate.js'
+import { decodeEpochStatement, encodeEpochCertificate } from '../../core/ledger/epoch.js'
 
 export interface LedgerOptions {
   /** The genesis file this node pins (BORG_LEDGER_GENESIS; default `<cell dir>/genesis.json`). */
   genesisFile?: string
   /** How often a node asks a peer what it applied since it last asked, ms. */
   syncMs: number
+  /** How often a representative proposes the next epoch's committee when the weights moved, ms. */
+  epochMs: number
 }
 
-export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { syncMs: 1_000 }
+export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { syncMs: 1_000, epochMs: 10 * 60_000 }
 
 /** Accounts one message may make this node fetch missing blocks of (each costs up to one request per peer). */
 const MAX_CATCH_UP_ACCOUNTS = 32
@@ -51,9 +55,12 @@ export class LedgerOrgan implements Organ {
   private opened?: Promise<void>
   private why = 'starting'
   private timer?: Timer
+  private epochTimer?: Timer
   private stopped = false
   /** Per peer: the position in its log asked from next, and failures at it. */
   private readonly cursors = new Map<string, { at: number; failures: number }>()
+  /** Where each representative was last listed (bounded by the committees' sizes). */
+  private readonly lastEndpoints = new Map<string, string>()
   readonly counters = { votes: 0, votesRefused: 0, applied: 0, caughtUp: 0, syncErrors: 0, skipped: 0 }
 
   constructor(
@@ -70,6 +77,9 @@ export class LedgerOrgan implements Organ {
       router.on(LEDGER_KIND.account, ANYONE, (m, r) => this.guard(r, async () => this.onAccount(m, r!), true))
       router.on(LEDGER_KIND.history, ANYONE, (m, r) => this.guard(r, async () => this.onHistory(m, r!), true))
       router.on(LEDGER_KIND.since, ANYONE, (m, r) => this.guard(r, async () => this.onSince(m, r!), true))
+      // A statement is signed only if it is what this representative computes; a certificate carries its own authority.
+      router.on(LEDGER_KIND.epoch, ANYONE, (m, r) => this.guard(r, () => this.onEpoch(m, r!), true))
+      router.on(LEDGER_KIND.epochs, ANYONE, (m, r) => this.guard(r, async () => this.onEpochs(m, r!), true))
     }
   }
 
@@ -80,12 +90,16 @@ export class LedgerOrgan implements Organ {
       if (error.code === 'not-found') this.ctx.log.info(`ledger: ${error.message}`)
       else this.ctx.log.warn(`ledger: ${error.message}`)
     })
-    void this.opened.then(() => this.schedule())
+    void this.opened.then(() => {
+      this.schedule()
+      this.scheduleEpochs()
+    })
   }
 
   stop(): void {
     this.stopped = true
     this.timer?.cancel()
+    this.epochTimer?.cancel()
     void this.opened?.then(() => this.store?.close()).catch(() => undefined)
   }
 
@@ -142,19 +156,23 @@ export class LedgerOrgan implements Organ {
   private async onVote(m: Incoming, r: Responder): Promise<void> {
     const { items } = LEDGER_CODECS.vote.decode(m)
     const book = this.book!
+    // The votes of one reply are all of one epoch (vote() is synchronous): the one read here.
+    let epoch = book.epoch
     let { results, records } = book.vote(items)
     // Blocks above this node's view of their chains: fetch the missing blocks from peers, then vote again.
     const behind = results.flatMap((result, i) => ('behind' in result && result.behind ? [{ i, gap: result.behind }] : []))
     if (behind.length > 0) {
       await this.persist(records)
       records = await this.catchUp(behind.map((b) => b.gap))
-      const again = book.vote(behind.map((b) => items[b.i]!))
+      // Again for all of them: the epoch may have turned meanwhile (a vote for the same block again is the same promise).
+      epoch = book.epoch
+      const again = book.vote(items)
       records.push(...again.records)
-      behind.forEach((b, k) => (results[b.i] = again.results[k]!))
+      results = again.results
     }
     for (const result of results) 'signature' in result ? this.counters.votes++ : this.counters.votesRefused++
     await this.persist(records)
-    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: book.epoch.toString(), results: results.map((result) => ('signature' in result ? result : { code: result.code, error: result.error })) }))
+    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: epoch.toString(), results: results.map((result) => ('signature' in result ? result : { code: result.code, error: result.error })) }))
   }
 
   private async onConfirm(m: Incoming, r: Responder): Promise<void> {
@@ -172,14 +190,15 @@ export class LedgerOrgan implements Organ {
       }
     }
     const results = items.map(apply)
+    // Certificates of an epoch this node has not taken on yet: learn the epochs first.
+    const later = results.some((result, i) => result.outcome === 'refused' && certificateEpoch(items[i]!.certificate) > this.book!.epoch)
+    if (later) await this.syncEpochsFromAny()
     const behind = results.flatMap((result, i) => {
       const gap = result.outcome === 'refused' ? this.book!.gapBelow(items[i]!) : undefined
       return gap ? [{ i, gap }] : []
     })
-    if (behind.length > 0) {
-      records.push(...(await this.catchUp(behind.map((b) => b.gap))))
-      for (const b of behind) results[b.i] = apply(items[b.i]!)
-    }
+    if (behind.length > 0) records.push(...(await this.catchUp(behind.map((b) => b.gap))))
+    if (later || behind.length > 0) results.forEach((result, i) => result.outcome === 'refused' && (results[i] = apply(items[i]!)))
     await this.persist(records)
     r.reply(LEDGER_CODECS.confirmReply.encode({ results }))
   }
@@ -192,7 +211,11 @@ export class LedgerOrgan implements Organ {
   private async catchUp(gaps: Gap[]): Promise<StoredRecord[]> {
     const book = this.book!
     const records: StoredRecord[] = []
-    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).map((id) => this.members.byId(id)).filter((m) => m !== undefined)
+    await this.syncEpochsFromAny()
+    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).flatMap((id) => {
+      const endpoint = this.endpointOf(id)
+      return endpoint ? [{ id, endpoint }] : []
+    })
     const seen = new Set<string>()
     for (const gap of gaps) {
       if (seen.size >= MAX_CATCH_UP_ACCOUNTS) break
@@ -237,6 +260,76 @@ export class LedgerOrgan implements Organ {
     r.reply(LEDGER_CODECS.historyReply.encode({ entries: this.book!.history(account, BigInt(from), limit) }))
   }
 
+  private async onEpoch(m: Incoming, r: Responder): Promise<void> {
+    const { statement, certificate } = LEDGER_CODECS.epoch.decode(m)
+    const book = this.book!
+    if (certificate !== undefined) {
+      const { outcome, records } = book.applyEpoch(hexToBytes(certificate))
+      await this.persist(records)
+      if (outcome === 'applied') this.ctx.log.info(`ledger: epoch ${book.epoch} begins, ${book.committee.weights.size} representatives`)
+      return r.reply(LEDGER_CODECS.epochReply.encode({ outcome }))
+    }
+    if (statement === undefined) throw new BorgError('malformed', 'ledger.epoch needs a statement or a certificate')
+    const { signature, records } = book.voteEpoch(hexToBytes(statement), m.fromHex)
+    await this.persist(records)
+    r.reply(LEDGER_CODECS.epochReply.encode({ signature: bytesToHex(signature) }))
+  }
+
+  private onEpochs(m: Incoming, r: Responder): void {
+    const { from } = LEDGER_CODECS.epochs.decode(m)
+    r.reply(LEDGER_CODECS.epochsReply.encode({ certificates: this.book!.epochsFrom(BigInt(from)).map(bytesToHex) }))
+  }
+
+  /**
+   * A representative's epoch round: when the committee it computes from its certified state
+   * differs from the current one, it asks the current committee to sign it; with more than 2/3
+   * of the weight the certificate goes to every representative (and to the rest by catch-up).
+   */
+  async proposeEpoch(): Promise<boolean> {
+    const book = this.book
+    const statement = book?.proposeEpoch()
+    if (!book || !statement) return false
+    const current = book.committee
+    const votes: Vote[] = []
+    let weight = 0n
+    await Promise.all(
+      [...current.weights].map(async ([id, w]) => {
+        try {
+          let signature: Uint8Array
+          if (id === this.ctx.self.id) {
+            const mine = book.voteEpoch(statement)
+            await this.persist(mine.records)
+            signature = mine.signature
+          } else {
+            const endpoint = this.endpointOf(id)
+            if (!endpoint) return
+            const reply = LEDGER_CODECS.epochReply.decode(await request(this.ctx.transport, { endpoint, id }, LEDGER_CODECS.epoch.encode({ statement: bytesToHex(statement) }), 10_000))
+            if (!reply.signature) return
+            signature = hexToBytes(reply.signature)
+          }
+          votes.push({ representative: hexToBytes(id), signature })
+          weight += w
+        } catch (error) {
+          this.ctx.log.debug(`ledger: epoch vote of ${id.slice(0, 16)}…: ${(error as Error).message}`)
+        }
+      }),
+    )
+    if (!isQuorum(weight, current) || book.committee !== current) return false
+    const { network, committee } = decodeEpochStatement(statement)
+    const certificate = encodeEpochCertificate({ network, committee, statement, votes })
+    const { records } = book.applyEpoch(certificate)
+    await this.persist(records)
+    this.ctx.log.info(`ledger: epoch ${book.epoch} begins, ${committee.weights.size} representatives`)
+    await Promise.all(
+      [...current.weights.keys()]
+        .filter((id) => id !== this.ctx.self.id)
+        .map((id) => ({ id, endpoint: this.endpointOf(id) }))
+        .filter((m): m is { id: string; endpoint: string } => m.endpoint !== undefined)
+        .map((m) => request(this.ctx.transport, { endpoint: m.endpoint, id: m.id }, LEDGER_CODECS.epoch.encode({ certificate: bytesToHex(certificate) }), 10_000).catch(() => undefined)),
+    )
+    return true
+  }
+
   private onSince(m: Incoming, r: Responder): void {
     const { cursor, limit } = LEDGER_CODECS.since.decode(m)
     r.reply(LEDGER_CODECS.sinceReply.encode(this.book!.since(cursor, limit)))
@@ -250,12 +343,13 @@ export class LedgerOrgan implements Organ {
       ready: true,
       node: this.ctx.self.id,
       network: bytesToHex(g.id),
+      genesis: bytesToHex(g.bytes),
       name: g.name,
       addressVersion: g.addressVersion,
       treasury: bytesToHex(g.treasury),
       epoch: book.epoch.toString(),
       committee: [...book.committee.weights].map(([id, weight]) => {
-        const endpoint = id === this.ctx.self.id ? this.ctx.self.endpoint : this.members.byId(id)?.endpoint
+        const endpoint = this.endpointOf(id)
         return endpoint ? { id, weight: weight.toString(), endpoint } : { id, weight: weight.toString() }
       }),
       role: book.isRepresentative ? 'representative' : 'observer',
@@ -266,7 +360,55 @@ export class LedgerOrgan implements Organ {
     }
   }
 
+  /**
+   * Where a representative is reached: the tree's member list, else where it was last listed (a
+   * representative that was stopped a while drops out of the tree until it joins again, at the
+   * same address). A missing one makes the list be fetched again in the background.
+   */
+  private endpointOf(id: string): string | undefined {
+    if (id === this.ctx.self.id) return this.ctx.self.endpoint
+    const listed = this.members.byId(id)?.endpoint
+    if (listed) this.lastEndpoints.set(id, listed)
+    else this.members.refreshIfOlder(1_000).catch(() => undefined)
+    return listed ?? this.lastEndpoints.get(id)
+  }
+
   // ------------------------------------------------------------ catch-up
+
+  /** Take on the epochs the first representative that answers knows beyond this node's. */
+  private async syncEpochsFromAny(): Promise<void> {
+    for (const id of this.book!.committee.weights.keys()) {
+      const endpoint = id === this.ctx.self.id ? undefined : this.endpointOf(id)
+      if (!endpoint) continue
+      try {
+        return await this.syncEpochs({ endpoint, id })
+      } catch (error) {
+        this.ctx.log.debug(`ledger: epochs from ${id.slice(0, 16)}…: ${(error as Error).message}`)
+      }
+    }
+  }
+
+  /** Take on the epochs a peer knows beyond this node's (each certificate checked by the committee before it). */
+  private async syncEpochs(peer: { endpoint: string; id: string }): Promise<void> {
+    const book = this.book!
+    const reply = await request(this.ctx.transport, peer, LEDGER_CODECS.epochs.encode({ from: (book.epoch + 1n).toString() }), 10_000)
+    const records: StoredRecord[] = []
+    for (const hex of LEDGER_CODECS.epochsReply.decode(reply).certificates) records.push(...book.applyEpoch(hexToBytes(hex)).records)
+    await this.persist(records)
+  }
+
+  private scheduleEpochs(): void {
+    if (this.stopped || !this.book) return
+    this.epochTimer = this.ctx.clock.after(this.options.epochMs, () => {
+      this.proposeEpoch().then(
+        () => this.scheduleEpochs(),
+        (error: Error) => {
+          this.ctx.log.debug(`ledger: epoch round: ${error.message}`)
+          this.scheduleEpochs()
+        },
+      )
+    })
+  }
 
   private schedule(): void {
     if (this.stopped || !this.book) return
@@ -292,9 +434,13 @@ export class LedgerOrgan implements Organ {
     const book = this.book
     if (!book) return 0
     await this.members.list().catch(() => [])
-    const peers = [...book.committee.weights.keys()].map((id) => this.members.byId(id)).filter((m) => m !== undefined && m.id !== this.ctx.self.id)
+    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).flatMap((id) => {
+      const endpoint = this.endpointOf(id)
+      return endpoint ? [{ id, endpoint }] : []
+    })
     if (peers.length === 0) return 0
     const peer = peers[Math.floor(this.ctx.random.float() * peers.length)]!
+    await this.syncEpochs({ endpoint: peer.endpoint, id: peer.id })
     const cursor = this.cursors.get(peer.id) ?? { at: 0, failures: 0 }
     this.cursors.set(peer.id, cursor)
     const reply = await request(this.ctx.transport, { endpoint: peer.endpoint, id: peer.id }, LEDGER_CODECS.since.encode({ cursor: cursor.at, limit: MAX_ENTRIES }), 10_000)
@@ -322,5 +468,14 @@ export class LedgerOrgan implements Organ {
     await this.persist(records)
     this.counters.caughtUp += applied
     return applied
+  }
+}
+
+/** The epoch a certificate names (its bytes after magic, version and network), or 0 when unreadable. */
+function certificateEpoch(hex: string): bigint {
+  try {
+    return decodeCertificate(hexToBytes(hex)).epoch
+  } catch {
+    return 0n
   }
 }

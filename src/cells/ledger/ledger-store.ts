@@ -6,6 +6,8 @@
  *   0x01 vote       · block                         a block this representative voted for
  *   0x02 certified  · block · certificate [· send · send certificate]
  *   0x03 fork       · block · block                 two owner-signed blocks at one height
+ *   0x04 epoch      · epoch certificate              a committee this node took on
+ *   0x05 epoch vote · epoch statement                the one committee this representative signed for an epoch
  *
  * each byte string prefixed by its length (u32). A vote is on disk before it
  * is sent, so a representative restarted after kill -9 never votes for a
@@ -22,8 +24,10 @@ export type StoredRecord =
   | { type: 'vote'; block: Uint8Array }
   | { type: 'certified'; block: Uint8Array; certificate: Uint8Array; source?: { send: Uint8Array; certificate: Uint8Array } }
   | { type: 'fork'; blocks: [Uint8Array, Uint8Array] }
+  | { type: 'epoch'; certificate: Uint8Array }
+  | { type: 'epoch-vote'; statement: Uint8Array }
 
-const TYPE = { vote: 1, certified: 2, fork: 3 } as const
+const TYPE = { vote: 1, certified: 2, fork: 3, epoch: 4, epochVote: 5 } as const
 
 export function encodeRecord(record: StoredRecord): Uint8Array {
   switch (record.type) {
@@ -33,6 +37,10 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
       return framed(TYPE.certified, record.source ? [record.block, record.certificate, record.source.send, record.source.certificate] : [record.block, record.certificate])
     case 'fork':
       return framed(TYPE.fork, record.blocks)
+    case 'epoch':
+      return framed(TYPE.epoch, [record.certificate])
+    case 'epoch-vote':
+      return framed(TYPE.epochVote, [record.statement])
   }
 }
 
@@ -58,6 +66,12 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
       break
     case TYPE.fork:
       if (parts.length === 2) return { type: 'fork', blocks: [a!, b!] }
+      break
+    case TYPE.epoch:
+      if (parts.length === 1) return { type: 'epoch', certificate: a! }
+      break
+    case TYPE.epochVote:
+      if (parts.length === 1) return { type: 'epoch-vote', statement: a! }
       break
   }
   throw new BorgError('malformed', `ledger record of type ${bytes[0]} with ${parts.length} fields`)

@@ -17,6 +17,8 @@ export const LEDGER_KIND = {
   account: 'ledger.account',
   history: 'ledger.history',
   since: 'ledger.since',
+  epoch: 'ledger.epoch',
+  epochs: 'ledger.epochs',
 } as const
 
 /** Blocks per `ledger.vote` / `ledger.confirm`. */
@@ -31,6 +33,8 @@ const blockHex = text({ max: 1024, min: 2, pattern: /^(?:[0-9a-f]{2})+$/, descri
 const certificateHex = text({ max: 2 * (120 + 64 * 100), min: 2, pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a certificate in lower-case hex' })
 /** A base-unit amount as a decimal string: at most 20 digits (the supply has 17). */
 export const units: Check<string> = text({ max: 20, pattern: /^(?:0|[1-9][0-9]*)$/, describe: 'base units as a decimal string' })
+/** An epoch statement or certificate: up to 1000 members of 42 bytes and 1000 votes of 98. */
+const epochHex = text({ max: 2 * (50 + 1000 * 42 + 1000 * 100), min: 2, pattern: /^(?:[0-9a-f]{2})+$/, describe: 'an epoch statement or certificate in lower-case hex' })
 const address = text({ max: 64, pattern: /^[1-9A-HJ-NP-Za-km-z]+$/, describe: 'an address (base58)' })
 
 /** A certified send, as a receive cites it. */
@@ -56,6 +60,8 @@ export const LEDGER_CODECS = codecTable({
     ready: bool,
     node: nodeId,
     network: optional(hex(32)),
+    /** The genesis document (docs/protocol.md §11.2): its SHA-256 is `network`; clients check epoch certificates from its committee on. */
+    genesis: optional(text({ max: 2 * (200 + 64 * 34), pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a genesis document in lower-case hex' })),
     name: optional(text({ max: 256 })),
     addressVersion: optional(int(0, 255)),
     treasury: optional(nodeId),
@@ -111,6 +117,15 @@ export const LEDGER_CODECS = codecTable({
     next: int(),
     total: int(),
   }),
+  /**
+   * A committee for the next epoch (§11.4): `statement` alone asks a representative of the current
+   * epoch to sign it; with `certificate` (the statement with more than 2/3 of the current weight) it is taken on.
+   */
+  epoch: shapeCodec(LEDGER_KIND.epoch, { statement: optional(epochHex), certificate: optional(epochHex) }),
+  epochReply: shapeCodec(`${LEDGER_KIND.epoch}.reply`, { signature: optional(hex(64)), outcome: optional(literal('applied', 'known')) }),
+  /** Epoch certificates from epoch `from` (1 is the first after the genesis). */
+  epochs: shapeCodec(LEDGER_KIND.epochs, { from: units }),
+  epochsReply: shapeCodec(`${LEDGER_KIND.epochs}.reply`, { certificates: list(epochHex, MAX_ENTRIES) }),
 })
 
 function optionalRefusal() {

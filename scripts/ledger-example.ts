@@ -10,6 +10,7 @@ import { sha256 } from '../src/core/crypto/hash.js'
 import { parseAddress, p2pkhAddress } from '../src/core/identity/address.js'
 import { parseShells } from '../src/core/ledger/amount.js'
 import { encodeUnsigned, signBlock, type UnsignedBlock } from '../src/core/ledger/block.js'
+import { encodeStatement, signVote } from '../src/core/ledger/certificate.js'
 import { buildExamples } from './protocol-example.js'
 
 export const EXAMPLE_DESTINATION = 'DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L'
@@ -31,7 +32,10 @@ export async function buildLedgerExample() {
     memo: 'rent',
   }
   const signed = signBlock(block, identity)
-  return { block, signed, unsigned: encodeUnsigned(block), account: p2pkhAddress(identity.publicKey) }
+  // The node of §2.6, a representative, votes for it in epoch 7.
+  const statement = { network: block.network, epoch: 7n, account: block.account, height: block.height, block: signed.id }
+  const vote = signVote(statement, node)
+  return { block, signed, unsigned: encodeUnsigned(block), account: p2pkhAddress(identity.publicKey), statement: encodeStatement(statement), vote, node }
 }
 
 const wrap = (hex: string) => hex.match(/.{1,64}/g)!.join('\n')
@@ -55,6 +59,18 @@ export async function ledgerExampleMarkdown(): Promise<string> {
     '<!-- example-ledger-send -->',
     '```',
     wrap(bytesToHex(e.signed.bytes)),
+    '```',
+    '',
+    `The node of 2.6 (a representative) votes for it in epoch 7: the statement (§11.1, ${e.statement.length} bytes) and its Ed25519 signature:`,
+    '',
+    '<!-- example-ledger-vote -->',
+    '```',
+    wrap(bytesToHex(e.statement)),
+    '```',
+    '',
+    '```',
+    `representative  ${bytesToHex(e.vote.representative)}`,
+    `signature       ${bytesToHex(e.vote.signature)}`,
     '```',
   ].join('\n')
 }

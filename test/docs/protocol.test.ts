@@ -8,6 +8,7 @@ import { TREE_SENDERS } from '../../src/core/tree/sender-rules.js'
 import { linkExampleMarkdown, SHARED_SECRET } from '../../scripts/link-example.js'
 import { relayExampleMarkdown } from '../../scripts/relay-example.js'
 import { ledgerExampleMarkdown } from '../../scripts/ledger-example.js'
+import { verifyByKeyId } from '../../src/core/crypto/key-id.js'
 import { decodeBlock } from '../../src/core/ledger/block.js'
 import { parseHeader } from '../../src/core/envelope/codec.js'
 import { linkAuthenticator } from '../../src/core/net/link-keys.js'
@@ -113,6 +114,14 @@ describe('docs/protocol.md §11 ledger block example', () => {
     const { block, id } = decodeBlock(Buffer.from(documented('example-ledger-send'), 'hex'))
     expect(block.op).toBe('send')
     expect(doc).toContain(`signed part SHA-256 = id    ${Buffer.from(id).toString('hex')}`)
+  })
+
+  it('the vote statement names that block, and the signature shown verifies under the representative key', async () => {
+    const statement = Buffer.from(documented('example-ledger-vote'), 'hex')
+    const { id } = decodeBlock(Buffer.from(documented('example-ledger-send'), 'hex'))
+    expect(statement.subarray(statement.length - 32).equals(Buffer.from(id))).toBe(true)
+    const line = (name: string) => new RegExp(`${name}\\s+([0-9a-f]+)`).exec(doc.slice(doc.indexOf('example-ledger-vote')))![1]!
+    expect(verifyByKeyId(Buffer.from(line('representative'), 'hex'), Buffer.from(line('signature'), 'hex'), statement)).toBe(true)
   })
 })
 

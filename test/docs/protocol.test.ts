@@ -15,7 +15,7 @@ import { linkAuthenticator } from '../../src/core/net/link-keys.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
-function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation' | 'example-ledger-send'): string {
+function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation' | 'example-ledger-send' | 'example-ledger-vote'): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\n([0-9a-f\\n]+)\`\`\``).exec(doc)
   if (!match) throw new Error(`docs/protocol.md lost its ${marker} block`)
   return match[1]!.replaceAll('\n', '')

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ProcessOrganism, treeProblems, type NodeProcess } from '../../scripts/lib/process-organism.js'
 import { reservePortSlot } from '../helpers/port-slots.js'
 import { waitUntil } from '../helpers/wait-until.js'
+import { CELL_TYPES } from '../../src/cells/registry.js'
 
 const CELLS = ['shard', 'crono']
 // Seven nodes 100 ports apart, in a slot of ports no other test run holds. The trees keep the product's
@@ -45,7 +46,7 @@ async function oneTreePerCell(what: string, nodes: NodeProcess[], timeoutMs = 60
 describe('seven node processes', () => {
   it('form one tree per cell, survive kill -9 of the root and an interior node, deliver broadcasts and queued messages, and take a restarted node back', async () => {
     const first = await organism.add([])
-    await waitUntil('the first node up with its 4 cells', () => organism.status(first), (s) => s.cells.length === 4, { timeoutMs: 30_000, stepMs: 500 })
+    await waitUntil(`the first node up with its ${CELL_TYPES.length} cells`, () => organism.status(first), (s) => s.cells.length === CELL_TYPES.length, { timeoutMs: 30_000, stepMs: 500 })
     for (let i = 1; i < 7; i++) await organism.add([0])
     const formed = await oneTreePerCell('one tree per cell of 7 nodes', organism.nodes)
     console.log(`7 processes formed one tree per cell in ${formed.ms} ms`)

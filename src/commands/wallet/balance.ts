@@ -6,13 +6,13 @@ import { borgHome } from '../../core/store/paths.js'
 export default class WalletBalance extends BorgCommand {
   static override summary = 'Show the Borg Shells of your account (or of ADDRESS), certified and incoming'
 
-  static override description = `Asks every representative of the epoch and shows the highest certified head whose certificate checks. Incoming: certified sends to the address not received yet. With --receive (your own account only) the wallet first receives them (your identity signs: BORG_PASSPHRASE or a prompt); \`wallet send\`, \`delegate\` and \`history\` always do. Exit statuses: 0 shown; 2 usage (a malformed address or one of another network); 3 no identity in this home and no ADDRESS; 4 no representative reachable; 5 wrong passphrase.`
+  static override description = `Asks every representative of the epoch and shows the highest certified head whose certificate checks. Incoming: certified sends to the address not received yet. For your own account the wallet first receives them when BORG_PASSPHRASE is set (or with --receive, prompting for the passphrase; --no-receive only shows them); \`wallet send\` and \`delegate\` always do. Exit statuses: 0 shown; 2 usage (a malformed address or one of another network); 3 no identity in this home and no ADDRESS; 4 no representative reachable; 5 wrong passphrase.`
 
   static override examples = ['<%= config.bin %> wallet balance', '<%= config.bin %> wallet balance DQe1… --json | jq -r .balance']
 
   static override args = { address: Args.string({ description: 'The address to show (default: your identity\'s).' }) }
   static override flags = {
-    receive: Flags.boolean({ description: 'Receive incoming sends first (your own account; unlocks your identity).', default: false }),
+    receive: Flags.boolean({ description: 'Receive incoming sends first (your own account; unlocks your identity). Default: when BORG_PASSPHRASE is set (no prompt needed); --no-receive only shows them.', allowNo: true }),
     node: Flags.string({ description: 'HOST:PORT of any port of a node with a ledger cell to use instead of the local node.' }),
   }
 
@@ -28,8 +28,10 @@ export default class WalletBalance extends BorgCommand {
     try {
       const network = await session.client.network()
       if (args.address && flags.receive) throw new BorgError('usage', '--receive is for your own account only')
+      // Incoming sends are received automatically when the identity unlocks without a prompt.
+      const receive = flags.receive ?? (!args.address && process.env.BORG_PASSPHRASE !== undefined)
       let view
-      if (flags.receive) view = (await (await openWallet(session, home, terminal.open())).settle()).view
+      if (receive) view = (await (await openWallet(session, home, terminal.open())).settle()).view
       else view = await session.client.account(args.address ? { address: checkAddress(args.address, network.addressVersion) } : { account: await ownAccount(home) })
       let incoming = 0n
       for (const r of view.receivable) if (r.send.block.op === 'send') incoming += r.send.block.amount

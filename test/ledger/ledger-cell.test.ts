@@ -23,6 +23,7 @@ import { writeNewGenesis } from '../../src/core/ledger/genesis-file.js'
 import { ledgerCell, type LedgerOrgan } from '../../src/cells/ledger/index.js'
 import { LedgerClient } from '../../src/client/ledger-client.js'
 import { Wallet } from '../../src/client/wallet.js'
+import { payOut } from '../../src/client/payouts.js'
 import { testSigner } from '../helpers/keys.js'
 import { request } from '../../src/core/messaging/requests.js'
 import { LEDGER_CODECS } from '../../src/cells/ledger/messages.js'
@@ -149,6 +150,19 @@ describe('the ledger cell', () => {
     expect(unknown).toMatchObject({ balance: 0n, receivable: [] })
     await expect(client().account({ address: 'Dxxxxxxxxxxxxxxxxxxxxxxxxx' })).rejects.toMatchObject({ code: 'invalid-input' })
     expect(book.certifiedCount).toBe(certified)
+  }, 60_000)
+
+  it('the treasury pays a batch of payouts once, however often the batch is run', async () => {
+    const batch = [
+      { id: 'storage-2026-12-03-alice', to: p2pkhAddress(alice.publicKey), amount: parseShells('3') },
+      { id: 'relay-2026-12-03-bob', to: p2pkhAddress(bob.publicKey), amount: parseShells('0.25') },
+    ]
+    const t = new Wallet(client(), treasury)
+    const first = await payOut(client(), t, batch)
+    expect(first.map((r) => r.outcome)).toEqual(['paid', 'paid'])
+    const again = await payOut(client(), new Wallet(client(), treasury), batch)
+    expect(again.map((r) => r.outcome)).toEqual(['already', 'already'])
+    await expect(payOut(client(), t, [batch[0]!, batch[0]!])).rejects.toMatchObject({ code: 'invalid-input' })
   }, 60_000)
 
   it('a delegation moves the account’s representative', async () => {

@@ -36,6 +36,7 @@ describeCodecs('ledger', LEDGER_CODECS, {
       certified: whole(),
       supply: units,
       frozen: whole(),
+      offences: whole(),
     }),
   ),
   vote: fc.record({ items: fc.array(fc.record({ block, source, previous: certified }, { requiredKeys: ['block'] }), { minLength: 1, maxLength: 3 }) }),
@@ -55,4 +56,6 @@ describeCodecs('ledger', LEDGER_CODECS, {
   epochReply: fc.record({ signature: hexOf(64, 64), outcome: fc.constantFrom('applied' as const, 'known' as const) }, { requiredKeys: [] }),
   epochs: fc.record({ from: units }),
   epochsReply: fc.record({ certificates: fc.array(certificate, { maxLength: 3 }) }),
+  offences: fc.constant({}),
+  offencesReply: fc.record({ offences: fc.array(fc.record({ culprits: fc.array(id, { minLength: 1, maxLength: 3 }), a: certificate, b: certificate }), { maxLength: 2 }) }),
 })

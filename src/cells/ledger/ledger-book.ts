@@ -11,7 +11,7 @@ import { BorgError } from '../../core/errors.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../../core/bytes.js'
 import { SIGNATURE_BYTES, decodeBlock, type SignedBlock } from '../../core/ledger/block.js'
 import { sha256 } from '../../core/crypto/hash.js'
-import { decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../core/ledger/certificate.js'
+import { checkCertificate, checkEquivocation, decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../core/ledger/certificate.js'
 import { genesisCommittee, type Genesis } from '../../core/ledger/genesis.js'
 import { epochCommittee } from '../../core/ledger/committee.js'
 import { checkEpochCertificate, closeEnough, decodeEpochCertificate, decodeEpochStatement, encodeEpochStatement, epochProposer, sameCommittee, signEpoch } from '../../core/ledger/epoch.js'
@@ -32,6 +32,16 @@ export type ChainEntryText = Omit<EntryText, 'certificate'> & { certificate?: st
 interface Entry {
   signed: SignedBlock
   text: EntryText
+}
+
+/** Most offences a node keeps to serve (each proof is two certificates). */
+export const MAX_OFFENCES = 64
+
+export interface Offence {
+  /** Representatives (key id hex) whose votes are in both certificates. */
+  culprits: string[]
+  a: Uint8Array
+  b: Uint8Array
 }
 
 export interface Signer {
@@ -56,6 +66,8 @@ export class LedgerBook {
   private readonly epochCertificates: Uint8Array[] = []
   /** The one statement this representative signed per epoch number. */
   private readonly epochVotes = new Map<bigint, string>()
+  private readonly offences: Offence[] = []
+  offenceCount = 0
   private readonly federation: { treasury: string; genesisRepresentative: string; representatives: string[] }
   /** Certified blocks after the genesis block, in the order this node applied them. */
   private readonly entries: Entry[] = []
@@ -205,6 +217,8 @@ export class LedgerBook {
     const signed = decodeBlock(bytes, (id) => this.rep.votedForId(id))
     const certificateBytes = hexToBytes(text.certificate)
     const certificate = decodeCertificate(certificateBytes)
+    const conflict = this.offenceAgainst(signed, certificate, certificateBytes)
+    if (conflict) return conflict
     const source = text.source ? this.decodeSource(text.source) : undefined
     this.rep.apply(signed, certificate, source)
     // The decoders accept one encoding only, so the texts received are the canonical ones.
@@ -234,6 +248,46 @@ export class LedgerBook {
     }
   }
 
+  /**
+   * A valid certificate for another block at a place of a chain where this node applied one: more
+   * than 1/3 of the weight voted twice. Every representative whose votes are in both certificates
+   * broke its promise; the pair is the proof anyone can check (checkEquivocation). Kept, counted,
+   * served (`ledger.offences`); the block is not applied.
+   */
+  private offenceAgainst(signed: SignedBlock, certificate: Certificate, certificateBytes: Uint8Array): { outcome: ConfirmOutcome; records: StoredRecord[] } | undefined {
+    const account = bytesToHex(signed.block.account)
+    const applied = this.chains.get(account)?.[Number(signed.block.height)]
+    if (!applied || applied.text.certificate === '' || equalBytes(applied.signed.id, signed.id)) return undefined
+    const committee = this.committees.get(certificate.epoch)
+    if (!committee || !equalBytes(certificate.block, signed.id)) return undefined
+    checkCertificate(certificate, committee, this.network)
+    const other = decodeCertificate(hexToBytes(applied.text.certificate))
+    const culprits: string[] = []
+    for (const vote of certificate.votes) {
+      const twin = other.votes.find((v) => equalBytes(v.representative, vote.representative))
+      if (!twin) continue
+      try {
+        culprits.push(checkEquivocation({ statement: certificate, vote }, { statement: other, vote: twin }))
+      } catch {
+        // not a proof (a bad signature): nothing to hold against that representative
+      }
+    }
+    if (culprits.length === 0) throw new BorgError('refused', `another block is certified at height ${signed.block.height} of this account`)
+    this.recordOffence({ culprits, a: hexToBytes(applied.text.certificate), b: certificateBytes })
+    return { outcome: 'known', records: [{ type: 'offence', certificates: [hexToBytes(applied.text.certificate), certificateBytes] }] }
+  }
+
+  private recordOffence(offence: Offence): void {
+    this.offences.push(offence)
+    if (this.offences.length > MAX_OFFENCES) this.offences.shift()
+    this.offenceCount++
+  }
+
+  /** Representatives caught voting twice, with the two certificates that prove it (the latest MAX_OFFENCES). */
+  offencesKnown(): readonly Offence[] {
+    return this.offences
+  }
+
   /** Rebuild from this node's own log (its records were checked when written). */
   replay(record: StoredRecord): void {
     switch (record.type) {
@@ -244,6 +298,12 @@ export class LedgerBook {
         const [a, b] = record.blocks.map((bytes) => decodeBlock(bytes)) as [SignedBlock, SignedBlock]
         const account = bytesToHex(a.block.account)
         this.rep.frozen.set(account, { account, height: a.block.height, blocks: [a, b] })
+        return
+      }
+      case 'offence': {
+        const [a, b] = record.certificates.map((c) => decodeCertificate(c))
+        const culprits = a!.votes.filter((v) => b!.votes.some((w) => equalBytes(v.representative, w.representative))).map((v) => bytesToHex(v.representative))
+        this.recordOffence({ culprits, a: record.certificates[0], b: record.certificates[1] })
         return
       }
       case 'epoch': {

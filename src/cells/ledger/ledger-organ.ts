@@ -80,6 +80,7 @@ export class LedgerOrgan implements Organ {
       // A statement is signed only if it is what this representative computes; a certificate carries its own authority.
       router.on(LEDGER_KIND.epoch, ANYONE, (m, r) => this.guard(r, () => this.onEpoch(m, r!), true))
       router.on(LEDGER_KIND.epochs, ANYONE, (m, r) => this.guard(r, async () => this.onEpochs(m, r!), true))
+      router.on(LEDGER_KIND.offences, ANYONE, (m, r) => this.guard(r, async () => r!.reply(LEDGER_CODECS.offencesReply.encode({ offences: this.book!.offencesKnown().map((o) => ({ culprits: o.culprits, a: bytesToHex(o.a), b: bytesToHex(o.b) })) })), true))
     }
   }
 
@@ -357,6 +358,7 @@ export class LedgerOrgan implements Organ {
       certified: book.certifiedCount,
       supply: book.rep.ledger.supply().toString(),
       frozen: book.rep.frozen.size,
+      offences: book.offenceCount,
     }
   }
 

@@ -8,6 +8,7 @@
  *   0x03 fork       · block · block                 two owner-signed blocks at one height
  *   0x04 epoch      · epoch certificate              a committee this node took on
  *   0x05 epoch vote · epoch statement                the one committee this representative signed for an epoch
+ *   0x06 offence    · certificate · certificate       two blocks certified at one height: who voted in both broke its promise
  *
  * each byte string prefixed by its length (u32). A vote is on disk before it
  * is sent, so a representative restarted after kill -9 never votes for a
@@ -26,8 +27,9 @@ export type StoredRecord =
   | { type: 'fork'; blocks: [Uint8Array, Uint8Array] }
   | { type: 'epoch'; certificate: Uint8Array }
   | { type: 'epoch-vote'; statement: Uint8Array }
+  | { type: 'offence'; certificates: [Uint8Array, Uint8Array] }
 
-const TYPE = { vote: 1, certified: 2, fork: 3, epoch: 4, epochVote: 5 } as const
+const TYPE = { vote: 1, certified: 2, fork: 3, epoch: 4, epochVote: 5, offence: 6 } as const
 
 export function encodeRecord(record: StoredRecord): Uint8Array {
   switch (record.type) {
@@ -41,6 +43,8 @@ export function encodeRecord(record: StoredRecord): Uint8Array {
       return framed(TYPE.epoch, [record.certificate])
     case 'epoch-vote':
       return framed(TYPE.epochVote, [record.statement])
+    case 'offence':
+      return framed(TYPE.offence, record.certificates)
   }
 }
 
@@ -72,6 +76,9 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
       break
     case TYPE.epochVote:
       if (parts.length === 1) return { type: 'epoch-vote', statement: a! }
+      break
+    case TYPE.offence:
+      if (parts.length === 2) return { type: 'offence', certificates: [a!, b!] }
       break
   }
   throw new BorgError('malformed', `ledger record of type ${bytes[0]} with ${parts.length} fields`)

@@ -19,6 +19,7 @@ export const LEDGER_KIND = {
   since: 'ledger.since',
   epoch: 'ledger.epoch',
   epochs: 'ledger.epochs',
+  offences: 'ledger.offences',
 } as const
 
 /** Blocks per `ledger.vote` / `ledger.confirm`. */
@@ -73,6 +74,8 @@ export const LEDGER_CODECS = codecTable({
     certified: optional(int()),
     supply: optional(units),
     frozen: optional(int()),
+    /** Offences this node has proof of (representatives that voted twice). */
+    offences: optional(int()),
   }),
   /**
    * Blocks to vote on. `previous`: the account's last certified block with its certificate, for a
@@ -126,6 +129,9 @@ export const LEDGER_CODECS = codecTable({
   /** Epoch certificates from epoch `from` (1 is the first after the genesis). */
   epochs: shapeCodec(LEDGER_KIND.epochs, { from: units }),
   epochsReply: shapeCodec(`${LEDGER_KIND.epochs}.reply`, { certificates: list(epochHex, MAX_ENTRIES) }),
+  /** Representatives this node caught voting twice at one (account, height), with the two certificates that prove it. */
+  offences: emptyCodec(LEDGER_KIND.offences),
+  offencesReply: shapeCodec(`${LEDGER_KIND.offences}.reply`, { offences: list(object({ culprits: list(nodeId, 1000, 1), a: certificateHex, b: certificateHex }), 64) }),
 })
 
 function optionalRefusal() {

@@ -77,7 +77,7 @@ export class Wallet {
     throw new BorgError('internal', 'the account did not settle after 1000 rounds')
   }
 
-  /** Send `amount` base units to `to` (an address). `wait: false`: return once certified, before representatives acknowledge applying it. */
+  /** Send `amount` base units to `to` (an address). `wait: false`: return once certified and applied by one representative, not by a quorum. */
   async send(to: string, amount: bigint, memo = '', options: { wait?: boolean } = {}): Promise<Finished & { balance: bigint }> {
     await this.settle()
     const ctx = await this.context()
@@ -116,7 +116,7 @@ export class Wallet {
     let certificate: Certificate = await this.client.certify(signed, { source, previous: this.last })
     let certifiedMs = performance.now() - started
     let entry: CertifiedBlock = { signed, certificate, ...(source ? { source } : {}) }
-    let confirmed = this.client.confirm(entry)
+    let confirmed = this.client.confirm(entry, { one: !wait })
     if (wait) {
       try {
         await confirmed
@@ -129,7 +129,7 @@ export class Wallet {
         confirmed = this.client.confirm(entry)
         await confirmed
       }
-    } else confirmed.catch(() => undefined)
+    } else await confirmed // one representative holds it: the rest catch up from it within seconds
     this.last = entry
     this.head = headOfBlock(signed)
     const b = signed.block

@@ -73,9 +73,9 @@ for alias in -v version; do
 done
 ok "--version, -v, version: $OUT"
 
-borg_in "$A" 0 wallet --json
-grep -q '"available": false' <<<"$OUT" || fail "wallet --json printed '$OUT'"
-ok "wallet --json: the topic as JSON"
+borg_in "$A" 0 trade --json
+grep -q '"available": false' <<<"$OUT" || fail "trade --json printed '$OUT'"
+ok "trade --json: the topic as JSON"
 
 borg_in "$A" 2 frobnicate
 grep -q 'unknown command' "$WORK/err" || fail "an unknown command gave no clear message"
@@ -165,12 +165,12 @@ borg_in "$N1" 0 node join --host 127.0.0.1 --cells all --port-base "$BASE" --jso
 borg_in "$N2" 0 node join --host 127.0.0.1 --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
 for _ in $(seq 60); do # 30 s
   BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
-  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 4 ]] && break
+  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 5 ]] && break
   sleep 0.5
 done
 OUT=$(cat "$WORK/out")
-[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 4 ]] || fail "two nodes did not form a two-node tree in all four cells within 30 s"
-ok "node join: two background nodes formed one shard, one file-manager, one streaming and one crono tree"
+[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 5 ]] || fail "two nodes did not form a two-node tree in all five cells within 30 s"
+ok "node join: two background nodes formed one shard, one file-manager, one streaming, one crono and one ledger tree"
 for _ in $(seq 40); do
   BORG_HOME=$N2 "$BIN" node time --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
   grep -qE '"synced": *true' "$WORK/out" && break
@@ -237,6 +237,22 @@ borg_in "$N1" 0 stream send "$WORK/blob" --to "127.0.0.1:$((BASE + 100 + 13355))
 RECEIVED=$(json_string path)
 cmp -s "$WORK/blob" "$RECEIVED" || fail "stream send: the receiving node kept other bytes (at $RECEIVED)"
 ok "stream send: 3 MB pulled by the other node, checked, kept at its received path"
+
+# --- the ledger: a network whose one representative is node 1; a send, received on the other side ---
+borg_in "$N1" 0 ledger genesis --rep "$N1_ID" --name smoke --out "$WORK/genesis.json" --json
+for n in "$N1" "$N2"; do mkdir -p "$n/node/cells/ledger" && cp "$WORK/genesis.json" "$n/node/cells/ledger/genesis.json"; done
+for _ in $(seq 40); do # the nodes take the genesis up without a restart
+  BORG_HOME=$N2 "$BIN" ledger status --json >"$WORK/out" 2>"$WORK/err" </dev/null && grep -q '"endpoint"' "$WORK/out" && break
+  sleep 0.5
+done
+grep -qE '"role": *"observer"' "$WORK/out" || fail "ledger status on node 2: $(cat "$WORK/out" "$WORK/err")"
+LEDGER2="127.0.0.1:$((BASE + 100 + 13390))"
+borg_in "$N1" 0 wallet send --to "$ADDRESS" 2.5 --memo smoke --json
+grep -qE '"certifiedMs"' <<<"$OUT" || fail "wallet send printed no confirmation time: $OUT"
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 wallet balance --node "$LEDGER2" --json
+grep -qE '"balance": *"2.5"' <<<"$OUT" || fail "the recipient's wallet did not receive 2.5 Shells: $OUT"
+borg_in "$A" 2 wallet send --to "$ADDRESS" 1.0000000001 --node "$LEDGER2"
+ok "ledger: genesis, a send certified by node 1, received through node 2 by another identity; 10 decimals refused"
 unset BORG_PASSPHRASE
 N3=$WORK/n3
 borg_in "$N3" 4 node join --host 127.0.0.1 --cells crono --port-base "$BASE"

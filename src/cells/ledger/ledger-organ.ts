@@ -41,6 +41,9 @@ export interface LedgerOptions {
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = { syncMs: 1_000, epochMs: 10 * 60_000 }
 
+/** How often a node without a genesis looks for one again, ms. */
+const GENESIS_POLL_MS = 2_000
+
 /** Accounts one message may make this node fetch missing blocks of (each costs up to one request per peer). */
 const MAX_CATCH_UP_ACCOUNTS = 32
 
@@ -56,6 +59,7 @@ export class LedgerOrgan implements Organ {
   private why = 'starting'
   private timer?: Timer
   private epochTimer?: Timer
+  private waiting?: Timer
   private stopped = false
   /** Per peer: the position in its log asked from next, and failures at it. */
   private readonly cursors = new Map<string, { at: number; failures: number }>()
@@ -85,22 +89,46 @@ export class LedgerOrgan implements Organ {
   }
 
   start(): void {
-    this.opened ??= this.open().catch((error: BorgError) => {
-      this.why = error.message
-      // No genesis is the normal state of a node outside any ledger network: not worth a warning.
-      if (error.code === 'not-found') this.ctx.log.info(`ledger: ${error.message}`)
-      else this.ctx.log.warn(`ledger: ${error.message}`)
-    })
+    this.opened ??= this.openOrWait()
     void this.opened.then(() => {
       this.schedule()
       this.scheduleEpochs()
     })
   }
 
+  /**
+   * Open the ledger; without a genesis file yet, look for it again every GENESIS_POLL_MS, so a
+   * network's genesis copied into place later is taken up without a restart. Requests are
+   * answered meanwhile (`ready: false`; the rest `unavailable`).
+   */
+  private openOrWait(): Promise<void> {
+    let logged = false
+    const attempt = (): Promise<void> =>
+      this.open().catch((error: BorgError) => {
+        this.why = error.message
+        if (error.code !== 'not-found') return void this.ctx.log.warn(`ledger: ${error.message}`)
+        // No genesis is the normal state of a node outside any ledger network: not worth a warning.
+        if (!logged) this.ctx.log.info(`ledger: ${error.message}`)
+        logged = true
+        if (!this.waiting) this.waiting = this.ctx.clock.after(GENESIS_POLL_MS, () => {
+          this.waiting = undefined
+          if (this.stopped) return
+          void attempt().then(() => {
+            if (this.book) {
+              this.schedule()
+              this.scheduleEpochs()
+            }
+          })
+        })
+      })
+    return attempt()
+  }
+
   stop(): void {
     this.stopped = true
     this.timer?.cancel()
     this.epochTimer?.cancel()
+    this.waiting?.cancel()
     void this.opened?.then(() => this.store?.close()).catch(() => undefined)
   }
 
@@ -129,7 +157,7 @@ export class LedgerOrgan implements Organ {
     if (!dir) throw new BorgError('usage', 'the ledger cell needs a data directory')
     const file = this.options.genesisFile ?? `${dir}/genesis.json`
     const { genesis, block } = await readGenesisFile(file).catch((error: BorgError) => {
-      throw new BorgError(error.code, error.code === 'not-found' ? `no genesis pinned (${file}); set BORG_LEDGER_GENESIS or copy a network's genesis file there, then restart the node` : error.message)
+      throw new BorgError(error.code, error.code === 'not-found' ? `no genesis pinned (${file}); set BORG_LEDGER_GENESIS, or copy a network's genesis file there (the node takes it up within seconds)` : error.message)
     })
     const book = new LedgerBook(genesis, block, { keyId: hexToBytes(this.ctx.self.id), sign: (bytes) => this.ctx.notary.sign(bytes) })
     const { store, records, truncated } = await LedgerStore.open(dir, genesis.id)

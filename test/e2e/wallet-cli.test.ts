@@ -74,6 +74,8 @@ describe('borg wallet and borg ledger status', () => {
 
   it('refuses bad input with its exit status and stores nothing', async () => {
     const certified = async () => (await json<{ certified: number }>(node.home, ['ledger', 'status'])).certified
+    // Alice receives what the --no-wait send gave her first: the count below is then for bad input alone.
+    await json(aliceHome, ['wallet', 'balance', '--node', entry])
     const before = await certified()
     const cases: [string, string[], number, RegExp, string?][] = [
       ['10 decimals', ['wallet', 'send', '--to', aliceAddress, '1.0000000001'], 2, /10 decimals; Shells have 9/],

@@ -224,7 +224,8 @@ export class LedgerClient {
     })
     if (replies.length === 0) throw new BorgError('unavailable', 'no representative answered')
     // A representative already in a later epoch: learn its committee before checking what it sent.
-    if (replies.some((r) => r.head?.certificate !== undefined && certificateEpoch(r.head.certificate) > view.committee.epoch)) return this.merge(await this.network(true), replies)
+    const epochs = replies.flatMap((r) => [...(r.head?.certificate !== undefined ? [r.head.certificate] : []), ...r.receivable.map((x) => x.certificate)].map(certificateEpoch))
+    if (epochs.some((e) => !this.committees.has(e))) return this.merge(await this.network(true), replies)
     return this.merge(view, replies)
   }
 
@@ -303,13 +304,15 @@ export class LedgerClient {
 
   /** The account's certified blocks from height `from`, from the representatives in turn. */
   async history(account: string, from = 0n): Promise<{ signed: SignedBlock; certificate?: Certificate }[]> {
-    const view = await this.network()
+    let view = await this.network()
     let lastError: Error = new BorgError('unavailable', 'no representative answered')
     for (const peer of view.reps.length > 0 ? view.reps : [this.options.entry]) {
       try {
         const out: { signed: SignedBlock; certificate?: Certificate }[] = []
         for (let at = from; ; ) {
           const reply = LEDGER_CODECS.historyReply.decode(await request(this.options.transport, peer, LEDGER_CODECS.history.encode({ account, from: at.toString() }), this.timeoutMs))
+          // Blocks certified in an epoch this client has not seen yet: learn its committee first.
+          if (reply.entries.some((e) => e.certificate !== undefined && !this.committees.has(certificateEpoch(e.certificate)))) view = await this.network(true)
           for (const e of reply.entries) {
             const signed = decodeBlock(hexToBytes(e.block))
             out.push({ signed, certificate: this.checkEntry(view, signed, e.certificate) })

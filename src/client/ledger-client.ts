@@ -145,7 +145,7 @@ export class LedgerClient {
     const reply = await request(this.options.transport, this.options.entry, LEDGER_CODECS.status.encode({}), this.timeoutMs)
     const status = LEDGER_CODECS.statusReply.decode(reply)
     if (!status.ready || !status.network || !status.genesis || !status.committee || status.epoch === undefined || status.addressVersion === undefined) {
-      throw new BorgError('unavailable', 'the ledger cell asked has no genesis pinned (see `borg node status`)')
+      throw new BorgError('unavailable', `the ledger cell asked keeps no ledger: ${status.why ?? 'no genesis pinned'}`)
     }
     const network = hexToBytes(status.network)
     if (!this.committees.has(0n)) {

@@ -20,7 +20,7 @@ describeCodecs('ledger', LEDGER_CODECS, {
   membersReply,
   status: fc.constant({}),
   statusReply: fc.oneof(
-    fc.record({ ready: fc.constant(false), node: id }),
+    fc.record({ ready: fc.constant(false), node: id, why: fc.string({ minLength: 1, maxLength: 80 }) }, { requiredKeys: ['ready', 'node'] }),
     fc.record({
       ready: fc.constant(true),
       node: id,

@@ -366,7 +366,7 @@ export class LedgerOrgan implements Organ {
 
   statusReply(): LedgerStatus {
     const book = this.book
-    if (!book) return { ready: false, node: this.ctx.self.id }
+    if (!book) return { ready: false, node: this.ctx.self.id, why: this.why }
     const g = book.genesis
     return {
       ready: true,

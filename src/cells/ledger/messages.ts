@@ -60,6 +60,8 @@ export const LEDGER_CODECS = codecTable({
     /** Whether this node has a pinned genesis; without one every other field but `node` is absent. */
     ready: bool,
     node: nodeId,
+    /** Without a genesis: why, and how to pin one. */
+    why: optional(text({ max: 1024 })),
     network: optional(hex(32)),
     /** The genesis document (docs/protocol.md §11.2): its SHA-256 is `network`; clients check epoch certificates from its committee on. */
     genesis: optional(text({ max: 2 * (200 + 64 * 34), pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a genesis document in lower-case hex' })),

@@ -1,6 +1,6 @@
 /** The owner's chain builder (src/core/ledger/chain.ts): every block it signs is one the representatives take. */
 import { describe, expect, it } from 'vitest'
-import type { BorgError } from '../../src/core/errors.js'
+import { codeOf as code } from '../helpers/refusal.js'
 import { sha256 } from '../../src/core/crypto/hash.js'
 import { MAINNET, p2pkhAddress } from '../../src/core/identity/address.js'
 import { parseShells, TOTAL_SUPPLY } from '../../src/core/ledger/amount.js'
@@ -16,14 +16,6 @@ const alice = testSigner('secp256k1')
 const reps = Array.from({ length: 4 }, () => testSigner('ed25519'))
 const { genesis, block: opening } = createGenesis({ name: 'chain test', created: 1_700_000_000_000, addressVersion: MAINNET.p2pkh, representatives: reps.map((r) => r.keyId) }, treasury)
 const committee: Committee = genesisCommittee(genesis)
-const code = (f: () => unknown) => {
-  try {
-    f()
-    return 'no error'
-  } catch (e) {
-    return (e as BorgError).code
-  }
-}
 
 describe('the owner builds blocks the representatives take', () => {
   it('send, receive (opening the account), delegate: each voted by every representative and certified', () => {

@@ -76,20 +76,29 @@ export function verifyVote(statement: VoteStatement, vote: Vote): boolean {
 export function checkCertificate(certificate: Certificate, committee: Committee, network: Uint8Array, known?: (vote: Vote) => boolean): void {
   if (!equalBytes(certificate.network, network)) throw new BorgError('refused', 'certificate of another network')
   if (certificate.epoch !== committee.epoch) throw new BorgError('refused', `certificate of epoch ${certificate.epoch}, checked against epoch ${committee.epoch}`)
+  checkQuorum(certificate.votes, committee, (vote) => known?.(vote) || verifyVote(certificate, vote), 'certificate')
+}
+
+/**
+ * The quorum rule shared by block and epoch certificates: votes read in order, those of
+ * non-members and repeated members ignored, each counted one verified (`verify`; a failure is
+ * `bad-signature`), reading stopped once the votes counted weigh more than 2/3 of `committee`
+ * (verification is the cost of a certificate). Throws `refused` without a quorum.
+ */
+export function checkQuorum(votes: readonly Vote[], committee: Committee, verify: (vote: Vote) => boolean, what: string): void {
   const counted = new Set<string>()
   let weight = 0n
-  for (const vote of certificate.votes) {
-    // Verification is the cost of a certificate: stop as soon as the votes checked make a quorum.
+  for (const vote of votes) {
     if (isQuorum(weight, committee)) break
     const who = bytesToHex(vote.representative)
     const w = committee.weights.get(who)
     if (w === undefined || counted.has(who)) continue // not in the committee, or counted already
-    if (!known?.(vote) && !verifyVote(certificate, vote)) throw new BorgError('bad-signature', `certificate carries a bad vote from ${who.slice(0, 16)}…`)
+    if (!verify(vote)) throw new BorgError('bad-signature', `${what} carries a bad vote from ${who.slice(0, 16)}…`)
     counted.add(who)
     weight += w
   }
   if (!isQuorum(weight, committee)) {
-    throw new BorgError('refused', `certificate holds ${weight} of ${totalWeight(committee)} committee weight; more than 2/3 is needed`)
+    throw new BorgError('refused', `${what} holds ${weight} of ${totalWeight(committee)} weight of epoch ${committee.epoch}; more than 2/3 is needed`)
   }
 }
 

@@ -17,7 +17,7 @@ import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../bytes.js'
 import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
 import { ByteReader } from './byte-reader.js'
 import { TOTAL_SUPPLY } from './amount.js'
-import { isQuorum, totalWeight, type Committee, type Vote } from './certificate.js'
+import { checkQuorum, totalWeight, type Committee, type Vote } from './certificate.js'
 
 export const EPOCH_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x45) // "BSHE"
 export const EPOCH_VERSION = 1
@@ -106,18 +106,7 @@ export function signEpoch(statement: Uint8Array, signer: { keyId: Uint8Array; si
 export function checkEpochCertificate(c: EpochCertificate, previous: Committee, network: Uint8Array): void {
   if (!equalBytes(c.network, network)) throw new BorgError('refused', 'epoch certificate of another network')
   if (c.committee.epoch !== previous.epoch + 1n) throw new BorgError('refused', `epoch certificate for epoch ${c.committee.epoch}, checked against the committee of epoch ${previous.epoch}`)
-  const counted = new Set<string>()
-  let weight = 0n
-  for (const vote of c.votes) {
-    if (isQuorum(weight, previous)) break
-    const who = bytesToHex(vote.representative)
-    const w = previous.weights.get(who)
-    if (w === undefined || counted.has(who)) continue
-    if (!isValidKeyId(vote.representative) || !verifyByKeyId(vote.representative, vote.signature, c.statement)) throw new BorgError('bad-signature', `epoch certificate carries a bad vote from ${who.slice(0, 16)}…`)
-    counted.add(who)
-    weight += w
-  }
-  if (!isQuorum(weight, previous)) throw new BorgError('refused', `epoch certificate holds ${weight} of ${totalWeight(previous)} weight of epoch ${previous.epoch}; more than 2/3 is needed`)
+  checkQuorum(c.votes, previous, (vote) => isValidKeyId(vote.representative) && verifyByKeyId(vote.representative, vote.signature, c.statement), 'epoch certificate')
 }
 
 /** Whether two committees have the same members with the same weights. */

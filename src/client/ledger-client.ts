@@ -17,7 +17,7 @@ import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, total
 import type { Source } from '../core/ledger/representative.js'
 import { decodeGenesis, genesisCommittee } from '../core/ledger/genesis.js'
 import { checkEpochCertificate, decodeEpochCertificate } from '../core/ledger/epoch.js'
-import { LEDGER_CODECS, MAX_ITEMS, type AccountReply, type LedgerStatus } from '../cells/ledger/messages.js'
+import { LEDGER_CODECS, MAX_ITEMS, certificateEpoch, type AccountReply, type LedgerStatus } from '../cells/ledger/messages.js'
 
 export interface NetworkView {
   status: LedgerStatus
@@ -516,15 +516,6 @@ class Unreached extends Error {}
 
 /** Representatives answered from another epoch than the client's view. */
 class StaleEpoch extends Error {}
-
-/** The epoch of an encoded certificate (after its magic, version and network). */
-function certificateEpoch(hex: string): bigint {
-  try {
-    return decodeCertificate(hexToBytes(hex)).epoch
-  } catch {
-    return 0n
-  }
-}
 
 /** An item dropped from a batch before it was sent: its block was certified without this representative. */
 class Cancelled extends Error {}

@@ -120,16 +120,15 @@ export class LedgerBook {
   }
 
   /**
-   * Sign a proposed committee for the next epoch: only the epoch's proposer's, only one per epoch,
-   * and only if it is close to the one this representative computes from its own certified state.
+   * Sign a proposed committee for the next epoch (the proposer's: the ledger cell's sender rule
+   * for `ledger.epoch` admits no other), only one per epoch, and only if it is close to the one
+   * this representative computes from its own certified state.
    */
-  voteEpoch(statement: Uint8Array, from: string = bytesToHex(this.self.keyId)): { signature: Uint8Array; records: StoredRecord[] } {
+  voteEpoch(statement: Uint8Array): { signature: Uint8Array; records: StoredRecord[] } {
     const { network, committee } = decodeEpochStatement(statement)
     if (!equalBytes(network, this.network)) throw new BorgError('refused', 'an epoch statement of another network')
     if (!this.isRepresentative) throw new BorgError('refused', `this node is not a representative of epoch ${this.epoch}`)
     if (committee.epoch !== this.epoch + 1n) throw new BorgError('refused', `this node is at epoch ${this.epoch}; it signs a committee for epoch ${this.epoch + 1n} only`)
-    const proposer = epochProposer(this.committee)
-    if (from !== proposer) throw new BorgError('refused', `the committee of epoch ${committee.epoch} is proposed by ${proposer.slice(0, 16)}… only`)
     const hex = bytesToHex(statement)
     const signed = this.epochVotes.get(committee.epoch)
     if (signed !== undefined && signed !== hex) throw new BorgError('refused', `this representative signed another committee for epoch ${committee.epoch}`)

@@ -26,9 +26,10 @@ import { addressFromHash160, parseAddress, regtestNetwork } from '../../core/ide
 import { readGenesisFile } from '../../core/ledger/genesis-file.js'
 import { LedgerBook, type Gap } from './ledger-book.js'
 import { LedgerStore, type StoredRecord } from './ledger-store.js'
-import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, type LedgerStatus } from './messages.js'
-import { decodeCertificate, isQuorum, type Vote } from '../../core/ledger/certificate.js'
-import { decodeEpochStatement, encodeEpochCertificate } from '../../core/ledger/epoch.js'
+import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, certificateEpoch, type LedgerStatus } from './messages.js'
+import { isQuorum, type Committee, type Vote } from '../../core/ledger/certificate.js'
+import { decodeEpochStatement, encodeEpochCertificate, epochProposer } from '../../core/ledger/epoch.js'
+import type { SenderRule } from '../../core/wire/sender-rule.js'
 
 export interface LedgerOptions {
   /** The genesis file this node pins (BORG_LEDGER_GENESIS; default `<cell dir>/genesis.json`). */
@@ -82,18 +83,33 @@ export class LedgerOrgan implements Organ {
       router.on(LEDGER_KIND.history, ANYONE, (m, r) => this.guard(r, async () => this.onHistory(m, r!), true))
       router.on(LEDGER_KIND.since, ANYONE, (m, r) => this.guard(r, async () => this.onSince(m, r!), true))
       // A statement is signed only if it is what this representative computes; a certificate carries its own authority.
-      router.on(LEDGER_KIND.epoch, ANYONE, (m, r) => this.guard(r, () => this.onEpoch(m, r!), true))
+      router.on(LEDGER_KIND.epoch, this.epochSenders, (m, r) => this.guard(r, () => this.onEpoch(m, r!), true))
       router.on(LEDGER_KIND.epochs, ANYONE, (m, r) => this.guard(r, async () => this.onEpochs(m, r!), true))
       router.on(LEDGER_KIND.offences, ANYONE, (m, r) => this.guard(r, async () => r!.reply(LEDGER_CODECS.offencesReply.encode({ offences: this.book!.offencesKnown().map((o) => ({ culprits: o.culprits, a: bytesToHex(o.a), b: bytesToHex(o.b) })) })), true))
     }
   }
 
+  /** `ledger.epoch`: a certificate from anyone (it carries its own authority); a statement to sign only from the epoch's proposer, as this node's committee names it. */
+  private readonly epochSenders: SenderRule = {
+    name: "anyone; a statement to sign: the epoch's proposer only",
+    refuse: (m) => {
+      const book = this.book
+      if (!book) return undefined // refused `unavailable` by the handler
+      let statement: string | undefined
+      try {
+        statement = LEDGER_CODECS.epoch.decode(m).statement
+      } catch {
+        return undefined // refused `malformed` by the handler
+      }
+      const proposer = epochProposer(book.committee)
+      if (statement === undefined || m.fromHex === proposer) return undefined
+      return `the committee of epoch ${book.epoch + 1n} is proposed by ${proposer.slice(0, 16)}… only`
+    },
+  }
+
   start(): void {
     this.opened ??= this.openOrWait()
-    void this.opened.then(() => {
-      this.schedule()
-      this.scheduleEpochs()
-    })
+    void this.opened.then(() => this.startRounds())
   }
 
   /**
@@ -113,12 +129,7 @@ export class LedgerOrgan implements Organ {
         if (!this.waiting) this.waiting = this.ctx.clock.after(GENESIS_POLL_MS, () => {
           this.waiting = undefined
           if (this.stopped) return
-          void attempt().then(() => {
-            if (this.book) {
-              this.schedule()
-              this.scheduleEpochs()
-            }
-          })
+          void attempt().then(() => this.startRounds())
         })
       })
     return attempt()
@@ -241,10 +252,7 @@ export class LedgerOrgan implements Organ {
     const book = this.book!
     const records: StoredRecord[] = []
     await this.syncEpochsFromAny()
-    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).flatMap((id) => {
-      const endpoint = this.endpointOf(id)
-      return endpoint ? [{ id, endpoint }] : []
-    })
+    const peers = this.otherRepresentatives(book.committee)
     const seen = new Set<string>()
     for (const gap of gaps) {
       if (seen.size >= MAX_CATCH_UP_ACCOUNTS) break
@@ -299,7 +307,7 @@ export class LedgerOrgan implements Organ {
       return r.reply(LEDGER_CODECS.epochReply.encode({ outcome }))
     }
     if (statement === undefined) throw new BorgError('malformed', 'ledger.epoch needs a statement or a certificate')
-    const { signature, records } = book.voteEpoch(hexToBytes(statement), m.fromHex)
+    const { signature, records } = book.voteEpoch(hexToBytes(statement))
     await this.persist(records)
     r.reply(LEDGER_CODECS.epochReply.encode({ signature: bytesToHex(signature) }))
   }
@@ -350,11 +358,7 @@ export class LedgerOrgan implements Organ {
     await this.persist(records)
     this.ctx.log.info(`ledger: epoch ${book.epoch} begins, ${committee.weights.size} representatives`)
     await Promise.all(
-      [...current.weights.keys()]
-        .filter((id) => id !== this.ctx.self.id)
-        .map((id) => ({ id, endpoint: this.endpointOf(id) }))
-        .filter((m): m is { id: string; endpoint: string } => m.endpoint !== undefined)
-        .map((m) => request(this.ctx.transport, { endpoint: m.endpoint, id: m.id }, LEDGER_CODECS.epoch.encode({ certificate: bytesToHex(certificate) }), 10_000).catch(() => undefined)),
+      this.otherRepresentatives(current).map((m) => request(this.ctx.transport, { endpoint: m.endpoint, id: m.id }, LEDGER_CODECS.epoch.encode({ certificate: bytesToHex(certificate) }), 10_000).catch(() => undefined)),
     )
     return true
   }
@@ -403,13 +407,19 @@ export class LedgerOrgan implements Organ {
     return listed ?? this.lastEndpoints.get(id)
   }
 
+  /** The members of `committee` other than this node, where they are reached (those with no known endpoint left out). */
+  private otherRepresentatives(committee: Committee): { id: string; endpoint: string }[] {
+    return [...committee.weights.keys()].filter((id) => id !== this.ctx.self.id).flatMap((id) => {
+      const endpoint = this.endpointOf(id)
+      return endpoint ? [{ id, endpoint }] : []
+    })
+  }
+
   // ------------------------------------------------------------ catch-up
 
   /** Take on the epochs the first representative that answers knows beyond this node's. */
   private async syncEpochsFromAny(): Promise<void> {
-    for (const id of this.book!.committee.weights.keys()) {
-      const endpoint = id === this.ctx.self.id ? undefined : this.endpointOf(id)
-      if (!endpoint) continue
+    for (const { id, endpoint } of this.otherRepresentatives(this.book!.committee)) {
       try {
         return await this.syncEpochs({ endpoint, id })
       } catch (error) {
@@ -427,31 +437,25 @@ export class LedgerOrgan implements Organ {
     await this.persist(records)
   }
 
-  private scheduleEpochs(): void {
-    if (this.stopped || !this.book) return
-    this.epochTimer = this.ctx.clock.after(this.options.epochMs, () => {
-      this.proposeEpoch().then(
-        () => this.scheduleEpochs(),
-        (error: Error) => {
-          this.ctx.log.debug(`ledger: epoch round: ${error.message}`)
-          this.scheduleEpochs()
-        },
-      )
-    })
+  /** A node's two rounds once its ledger is open: catch-up every syncMs, epoch proposals every epochMs. */
+  private startRounds(): void {
+    this.repeat(this.options.syncMs, () => this.syncOnce(), 'catch-up', (timer) => (this.timer = timer), () => this.counters.syncErrors++)
+    this.repeat(this.options.epochMs, () => this.proposeEpoch(), 'epoch round', (timer) => (this.epochTimer = timer))
   }
 
-  private schedule(): void {
+  /** Run `task` `ms` after the previous run ended, until stopped; a failure is counted (`onError`) and logged at debug. */
+  private repeat(ms: number, task: () => Promise<unknown>, what: string, keep: (timer: Timer) => void, onError?: () => void): void {
     if (this.stopped || !this.book) return
-    this.timer = this.ctx.clock.after(this.options.syncMs, () => {
-      this.syncOnce().then(
-        () => this.schedule(),
-        (error: Error) => {
-          this.counters.syncErrors++
-          this.ctx.log.debug(`ledger: catch-up: ${error.message}`)
-          this.schedule()
-        },
-      )
-    })
+    keep(
+      this.ctx.clock.after(ms, () => {
+        task()
+          .catch((error: Error) => {
+            onError?.()
+            this.ctx.log.debug(`ledger: ${what}: ${error.message}`)
+          })
+          .finally(() => this.repeat(ms, task, what, keep, onError))
+      }),
+    )
   }
 
   /**
@@ -464,10 +468,7 @@ export class LedgerOrgan implements Organ {
     const book = this.book
     if (!book) return 0
     await this.members.list().catch(() => [])
-    const peers = [...book.committee.weights.keys()].filter((id) => id !== this.ctx.self.id).flatMap((id) => {
-      const endpoint = this.endpointOf(id)
-      return endpoint ? [{ id, endpoint }] : []
-    })
+    const peers = this.otherRepresentatives(book.committee)
     if (peers.length === 0) return 0
     const peer = peers[Math.floor(this.ctx.random.float() * peers.length)]!
     await this.syncEpochs({ endpoint: peer.endpoint, id: peer.id })
@@ -498,14 +499,5 @@ export class LedgerOrgan implements Organ {
     await this.persist(records)
     this.counters.caughtUp += applied
     return applied
-  }
-}
-
-/** The epoch a certificate names (its bytes after magic, version and network), or 0 when unreadable. */
-function certificateEpoch(hex: string): bigint {
-  try {
-    return decodeCertificate(hexToBytes(hex)).epoch
-  } catch {
-    return 0n
   }
 }

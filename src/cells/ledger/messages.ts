@@ -8,6 +8,8 @@
 import { bool, hex, int, list, literal, nodeId, object, optional, text, type Check } from '../../core/codec/checks.js'
 import { codecTable, emptyCodec, shapeCodec, type ValueOf } from '../../core/codec/codec.js'
 import { membersCodecs } from '../../core/tree/member-list.js'
+import { hexToBytes } from '../../core/bytes.js'
+import { decodeCertificate } from '../../core/ledger/certificate.js'
 
 export const LEDGER_KIND = {
   members: 'ledger.members',
@@ -143,3 +145,12 @@ function optionalRefusal() {
 export type LedgerStatus = ValueOf<typeof LEDGER_CODECS.statusReply>
 export type AccountReply = ValueOf<typeof LEDGER_CODECS.accountReply>
 export type VoteItem = ValueOf<typeof LEDGER_CODECS.vote>['items'][number]
+
+/** The epoch a certificate (in hex, as it travels) names, or 0 when it does not decode. */
+export function certificateEpoch(hex: string): bigint {
+  try {
+    return decodeCertificate(hexToBytes(hex)).epoch
+  } catch {
+    return 0n
+  }
+}

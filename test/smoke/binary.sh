@@ -241,11 +241,14 @@ ok "stream send: 3 MB pulled by the other node, checked, kept at its received pa
 # --- the ledger: a network whose one representative is node 1; a send, received on the other side ---
 borg_in "$N1" 0 ledger genesis --rep "$N1_ID" --name smoke --out "$WORK/genesis.json" --json
 for n in "$N1" "$N2"; do mkdir -p "$n/node/cells/ledger" && cp "$WORK/genesis.json" "$n/node/cells/ledger/genesis.json"; done
-for _ in $(seq 40); do # the nodes take the genesis up without a restart
-  BORG_HOME=$N2 "$BIN" ledger status --json >"$WORK/out" 2>"$WORK/err" </dev/null && grep -q '"endpoint"' "$WORK/out" && break
+for _ in $(seq 40); do # both nodes take the genesis up without a restart (each looks every 2 s)
+  BORG_HOME=$N1 "$BIN" ledger status --json >/dev/null 2>&1 </dev/null &&
+    BORG_HOME=$N2 "$BIN" ledger status --json >"$WORK/out" 2>"$WORK/err" </dev/null && grep -q '"endpoint"' "$WORK/out" && break
   sleep 0.5
 done
 grep -qE '"role": *"observer"' "$WORK/out" || fail "ledger status on node 2: $(cat "$WORK/out" "$WORK/err")"
+borg_in "$N1" 0 ledger status --json
+grep -qE '"role": *"representative"' <<<"$OUT" || fail "ledger status on node 1: $OUT"
 LEDGER2="127.0.0.1:$((BASE + 100 + 13390))"
 borg_in "$N1" 0 wallet send --to "$ADDRESS" 2.5 --memo smoke --json
 grep -qE '"certifiedMs"' <<<"$OUT" || fail "wallet send printed no confirmation time: $OUT"

@@ -14,6 +14,7 @@ import { MAINNET, addressFromHash160 } from '../../src/core/identity/address.js'
 import { hash160 } from '../../src/core/crypto/hash.js'
 import { loadOrCreateNodeKey } from '../../src/core/identity/node-key.js'
 import { ed25519Signer, signerFromSecretKey, type Signer } from '../../src/core/identity/signer.js'
+import { spendingSignerOf } from '../../src/core/ledger/spending-key.js'
 import { silentLogger } from '../../src/core/log.js'
 import { HttpsTransport } from '../../src/core/net/https-transport.js'
 import { readRunning } from '../../src/core/node/running-file.js'
@@ -42,6 +43,12 @@ export type KeyKind = 'secp256k1' | 'ed25519'
 /** A fresh account key: an identity's (secp256k1, as `borg id new` makes) or a node-style Ed25519 key. */
 export function accountKey(kind: KeyKind = 'secp256k1'): Signer {
   return kind === 'secp256k1' ? signerFromSecretKey(generateKeyPair().secretKey) : ed25519Signer(generateEd25519SecretKey())
+}
+
+/** A fresh identity with its ledger spending key (what `borg wallet` signs blocks with). */
+export function identityWithSpendingKey(): { key: Signer; spending: Signer } {
+  const secret = generateKeyPair().secretKey
+  return { key: signerFromSecretKey(secret), spending: spendingSignerOf(secret) }
 }
 
 /** The address of an account key on the lab's network (Dogecoin mainnet version byte). */
@@ -107,10 +114,10 @@ export async function startLedgerLab(options: { reps?: number; basePort: number;
  * (its wallet receives the send). Sends from the treasury are one at a time
  * (one chain); the opens run side by side.
  */
-export async function fund(client: LedgerClient, treasury: Signer, keys: Signer[], amount: bigint): Promise<void> {
+export async function fund(client: LedgerClient, treasury: Signer, keys: Signer[], amount: bigint, spendingOf: (key: Signer) => Signer | undefined = () => undefined): Promise<void> {
   const t = new Wallet(client, treasury)
   for (const key of keys) await t.send(addressOf(key), amount)
-  await Promise.all(keys.map((key) => new Wallet(client, key).settle()))
+  await Promise.all(keys.map((key) => new Wallet(client, key, { spending: spendingOf(key) }).settle()))
 }
 
 export { Wallet, LedgerClient }

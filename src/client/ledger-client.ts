@@ -13,7 +13,7 @@ import { bytesToHex, hexToBytes } from '../core/bytes.js'
 import { request } from '../core/messaging/requests.js'
 import type { Peer, Transport } from '../core/wire/transport.js'
 import { decodeBlock, type SignedBlock } from '../core/ledger/block.js'
-import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, totalWeight, verifyVote, type Certificate, type Committee, type Vote } from '../core/ledger/certificate.js'
+import { checkCertificate, decodeCertificate, encodeCertificate, isQuorum, totalWeight, votesFromBatch, type Certificate, type Committee, type Vote } from '../core/ledger/certificate.js'
 import type { Source } from '../core/ledger/representative.js'
 import { decodeGenesis, genesisCommittee } from '../core/ledger/genesis.js'
 import { checkEpochCertificate, decodeEpochCertificate } from '../core/ledger/epoch.js'
@@ -59,6 +59,15 @@ export interface LedgerClientOptions {
 const MAX_QUERIES_PER_PEER = 32
 
 type VoteOutcome = ({ vote: Vote } | { refused: BorgError }) & { epoch: bigint }
+
+/** A block to vote on as it goes out (`wire`), and what the vote's statement names besides the epoch. */
+interface VoteRequest {
+  wire: { block: string; source?: { send: string; certificate: string }; previous?: EntryText }
+  network: Uint8Array
+  account: Uint8Array
+  height: bigint
+  block: Uint8Array
+}
 
 interface Queued<T, R> {
   item: T
@@ -122,7 +131,7 @@ export class LedgerClient {
   private refreshing?: Promise<NetworkView>
   private readonly committees = new Map<bigint, Committee>()
   private readonly gates = new Map<string, { active: number; waiting: (() => void)[] }>()
-  private readonly voters = new Map<string, Batcher<{ block: string; source?: { send: string; certificate: string }; previous?: EntryText }, VoteOutcome>>()
+  private readonly voters = new Map<string, Batcher<VoteRequest, VoteOutcome>>()
   private readonly confirmers = new Map<string, Batcher<EntryText, { outcome: string; code?: string; error?: string }>>()
   private readonly timeoutMs: number
 
@@ -335,7 +344,7 @@ export class LedgerClient {
    * account's previous certified block. Throws `refused` with the
    * representatives' reasons when no quorum can be reached.
    */
-  async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock; verifyVotes?: boolean } = {}): Promise<Certificate> {
+  async certify(signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock } = {}): Promise<Certificate> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.certifyIn(await this.network(attempt > 0), signed, options)
@@ -349,9 +358,11 @@ export class LedgerClient {
     }
   }
 
-  private certifyIn(view: NetworkView, signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock; verifyVotes?: boolean }): Promise<Certificate> {
-    const item = { block: bytesToHex(signed.bytes), ...(options.source ? { source: sourceText(options.source) } : {}) }
-    const statement = { network: view.network, epoch: view.committee.epoch, account: signed.block.account, height: signed.block.height, block: signed.id }
+  private certifyIn(view: NetworkView, signed: SignedBlock, options: { source?: Source; previous?: CertifiedBlock }): Promise<Certificate> {
+    const wire = { block: bytesToHex(signed.bytes), ...(options.source ? { source: sourceText(options.source) } : {}) }
+    const place = { network: view.network, account: signed.block.account, height: signed.block.height, block: signed.id }
+    const item: VoteRequest = { wire, ...place }
+    const statement = { ...place, epoch: view.committee.epoch }
     let finished = false
     return new Promise<Certificate>((resolve, reject) => {
       const votes = new Map<string, Vote>()
@@ -380,14 +391,10 @@ export class LedgerClient {
             throw new BorgError('refused', `${rep.id.slice(0, 12)}… votes in epoch ${outcome.epoch}`)
           }
           if ('refused' in outcome && options.previous && outcome.refused.code === 'refused') {
-            outcome = await this.voter(rep).add({ ...item, previous: entryText(options.previous) }, () => finished)
+            outcome = await this.voter(rep).add({ ...item, wire: { ...wire, previous: entryText(options.previous) } }, () => finished)
           }
           if ('refused' in outcome) throw outcome.refused
-          const vote = outcome.vote
-          // Optimistic by default: representatives check every certificate, and a refusal for a bad
-          // vote makes the caller certify again with verifyVotes (Wallet.drive).
-          if (options.verifyVotes && !verifyVote(statement, vote)) throw new BorgError('bad-signature', `${rep.id.slice(0, 16)}… sent a vote that does not verify`)
-          votes.set(rep.id, vote)
+          votes.set(rep.id, outcome.vote)
           weight += rep.weight
         }
         ask().then(
@@ -472,11 +479,21 @@ export class LedgerClient {
     let batcher = this.voters.get(rep.id)
     if (!batcher) {
       batcher = new Batcher(async (items) => {
-        const reply = LEDGER_CODECS.voteReply.decode(await request(this.options.transport, rep, LEDGER_CODECS.vote.encode({ items }), this.timeoutMs))
+        const reply = LEDGER_CODECS.voteReply.decode(await request(this.options.transport, rep, LEDGER_CODECS.vote.encode({ items: items.map((i) => i.wire) }), this.timeoutMs))
         const epoch = BigInt(reply.epoch)
-        return reply.results.map((r): VoteOutcome =>
-          r.signature !== undefined ? { vote: { representative: hexToBytes(rep.id), signature: hexToBytes(r.signature) }, epoch } : { refused: new BorgError(asCode(r.code), r.error ?? 'refused'), epoch },
-        )
+        // One signature over the batch of statements voted for, in order: checked once, then split into votes.
+        const voted = items.filter((_, i) => reply.results[i]?.voted)
+        let votes: Vote[] | undefined = []
+        if (voted.length > 0) {
+          const statements = voted.map(({ network, account, height, block }) => ({ network, epoch, account, height, block }))
+          votes = reply.signature === undefined ? undefined : votesFromBatch(statements, hexToBytes(rep.id), hexToBytes(reply.signature))
+        }
+        let next = 0
+        return reply.results.map((r): VoteOutcome => {
+          if (!r.voted) return { refused: new BorgError(asCode(r.code), r.error ?? 'refused'), epoch }
+          const vote = votes?.[next++]
+          return vote ? { vote, epoch } : { refused: new BorgError('bad-signature', `${rep.id.slice(0, 16)}… sent votes that do not verify`), epoch }
+        })
       })
       this.voters.set(rep.id, batcher)
     }

@@ -57,8 +57,8 @@ export async function openLedger(home: string, node?: string): Promise<LedgerSes
 
 /** The wallet of this home's identity (unlocked: BORG_PASSPHRASE or a prompt). */
 export async function openWallet(session: LedgerSession, home: string, input: SecretInput): Promise<Wallet> {
-  const { signer } = await loadSigner(home, 'identity', input)
-  return new Wallet(session.client, signer)
+  const { signer, spending } = await loadSigner(home, 'identity', input)
+  return new Wallet(session.client, signer, { spending })
 }
 
 /** This home's identity account (key id hex), without unlocking it. */

@@ -40,7 +40,7 @@ describeCodecs('ledger', LEDGER_CODECS, {
     }),
   ),
   vote: fc.record({ items: fc.array(fc.record({ block, source, previous: certified }, { requiredKeys: ['block'] }), { minLength: 1, maxLength: 3 }) }),
-  voteReply: fc.record({ epoch: units, results: fc.array(fc.oneof(fc.record({ signature: hexOf(64, 64) }), refusal), { maxLength: MAX_ITEMS > 3 ? 3 : MAX_ITEMS }) }),
+  voteReply: fc.record({ epoch: units, signature: hexOf(64, 64), results: fc.array(fc.oneof(fc.record({ voted: fc.constant(true as const) }), refusal), { maxLength: MAX_ITEMS > 3 ? 3 : MAX_ITEMS }) }, { requiredKeys: ['epoch', 'results'] }),
   confirm: fc.record({ items: fc.array(certified, { minLength: 1, maxLength: 3 }) }),
   confirmReply: fc.record({ results: fc.array(fc.oneof(fc.record({ outcome: fc.constantFrom('applied' as const, 'known' as const) }), refusal.map((r) => ({ outcome: 'refused' as const, ...r }))), { maxLength: 3 }) }),
   account: fc.record({ account: id, address }, { requiredKeys: [] }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
@@ -15,7 +16,7 @@ import { linkAuthenticator } from '../../src/core/net/link-keys.js'
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
 
-function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation' | 'example-ledger-send' | 'example-ledger-vote'): string {
+function documented(marker: 'example-ping' | 'example-pong' | 'example-link-open' | 'example-link-accept' | 'example-link-ping' | 'example-relay-reserve' | 'example-relay-reservation' | 'example-ledger-send' | 'example-ledger-spending-send' | 'example-ledger-vote'): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\n([0-9a-f\\n]+)\`\`\``).exec(doc)
   if (!match) throw new Error(`docs/protocol.md lost its ${marker} block`)
   return match[1]!.replaceAll('\n', '')
@@ -116,12 +117,25 @@ describe('docs/protocol.md §11 ledger block example', () => {
     expect(doc).toContain(`signed part SHA-256 = id    ${Buffer.from(id).toString('hex')}`)
   })
 
-  it('the vote statement names that block, and the signature shown verifies under the representative key', async () => {
+  it('the spending-key send decodes with its authorization checked; the batch vote recomputes from the bytes shown', async () => {
+    const { block, id } = decodeBlock(Buffer.from(documented('example-ledger-spending-send'), 'hex'))
+    expect(block.spending?.key[0]).toBe(0xed)
     const statement = Buffer.from(documented('example-ledger-vote'), 'hex')
-    const { id } = decodeBlock(Buffer.from(documented('example-ledger-send'), 'hex'))
     expect(statement.subarray(statement.length - 32).equals(Buffer.from(id))).toBe(true)
-    const line = (name: string) => new RegExp(`${name}\\s+([0-9a-f]+)`).exec(doc.slice(doc.indexOf('example-ledger-vote')))![1]!
-    expect(verifyByKeyId(Buffer.from(line('representative'), 'hex'), Buffer.from(line('signature'), 'hex'), statement)).toBe(true)
+    const after = doc.slice(doc.indexOf('example-ledger-vote'))
+    const line = (name: string) => Buffer.from(new RegExp(`${name}\\s+([0-9a-f]+)`).exec(after)![1]!, 'hex')
+    // By hand from §11.1: leaf, root over the two leaves, the signed message, the signature under the key id the vote carries.
+    const leaf = createHash('sha256').update(Buffer.concat([Buffer.of(0), statement])).digest()
+    expect(leaf.equals(line('statement\\)'))).toBe(true)
+    const root = createHash('sha256').update(Buffer.concat([Buffer.of(1), leaf, line('\\(the path\\)')])).digest()
+    const message = Buffer.concat([Buffer.from('BSHB'), Buffer.of(2, 0, 2), root])
+    expect(message.equals(line('signed message'))).toBe(true)
+    const vote = Buffer.from(/carries it[^`]*```\n([0-9a-f\n]+)```/.exec(after)![1]!.replace(/\n/g, ''), 'hex')
+    const key = vote.subarray(0, 33)
+    expect(vote.subarray(33, 37).equals(Buffer.of(0, 2, 0, 0))).toBe(true)
+    expect(vote.subarray(37, 69).equals(line('\\(the path\\)'))).toBe(true)
+    expect(verifyByKeyId(key, vote.subarray(69), message)).toBe(true)
+    expect(vote.length).toBe(69 + 64)
   })
 })
 

@@ -18,11 +18,11 @@
  * BORG_LEDGER_FAULT_TRANSFERS and BORG_LEDGER_FAULT_ATTACKS scale it (default 2000 and 2000).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bytesToHex } from '../../src/core/bytes.js'
+import { bytesToHex, hexToBytes } from '../../src/core/bytes.js'
 import { MAINNET } from '../../src/core/identity/address.js'
 import { parseShells, TOTAL_SUPPLY } from '../../src/core/ledger/amount.js'
 import { buildSend, type ChainContext, type Head } from '../../src/core/ledger/chain.js'
-import { encodeCertificate, isQuorum, type Vote } from '../../src/core/ledger/certificate.js'
+import { encodeCertificate, isQuorum, votesFromBatch, type Vote } from '../../src/core/ledger/certificate.js'
 import type { SignedBlock } from '../../src/core/ledger/block.js'
 import type { Signer } from '../../src/core/identity/signer.js'
 import { request } from '../../src/core/messaging/requests.js'
@@ -138,8 +138,15 @@ describe('the ledger under faults (real processes)', () => {
     const votesFor = async (rep: number, signed: SignedBlock): Promise<(Vote & { epoch: bigint }) | undefined> => {
       const reply = LEDGER_CODECS.voteReply.decode(await request(lab.transport, peers[rep]!, LEDGER_CODECS.vote.encode({ items: [{ block: bytesToHex(signed.bytes) }] }), 10_000))
       const r = reply.results[0]!
-      if (!r.signature) reasons.set(`${rep}:${bytesToHex(signed.id)}`, r.error ?? '')
-      return r.signature ? { representative: Buffer.from(peers[rep]!.id, 'hex'), signature: Buffer.from(r.signature, 'hex'), epoch: BigInt(reply.epoch) } : undefined
+      if (!r.voted || !reply.signature) {
+        reasons.set(`${rep}:${bytesToHex(signed.id)}`, r.error ?? '')
+        return undefined
+      }
+      const epoch = BigInt(reply.epoch)
+      const statement = { network: view.network, epoch, account: signed.block.account, height: signed.block.height, block: signed.id }
+      const [vote] = votesFromBatch([statement], hexToBytes(peers[rep]!.id), hexToBytes(reply.signature)) ?? []
+      expect(vote, 'a vote that verifies').toBeDefined()
+      return { ...vote!, epoch }
     }
     const certificateOf = (signed: SignedBlock, epoch: bigint, votes: Vote[]) => ({ network: view.network, epoch, account: signed.block.account, height: signed.block.height, block: signed.id, votes })
     // 16 attackers at a time: a link carries at most 64 requests at once.
@@ -191,7 +198,7 @@ describe('the ledger under faults (real processes)', () => {
           }
           oneCertified++
           const [winner, votes] = quorumA ? [blockA, votesA] : [blockB, votesB]
-          const certificate = certificateOf(winner, epoch, votes.map(({ representative, signature }) => ({ representative, signature })))
+          const certificate = certificateOf(winner, epoch, votes.map(({ epoch: _, ...vote }) => vote))
           const confirmed = await Promise.all(peers.map(async (p) => LEDGER_CODECS.confirmReply.decode(await request(lab.transport, p, LEDGER_CODECS.confirm.encode({ items: [{ block: bytesToHex(winner.bytes), certificate: bytesToHex(encodeCertificate(certificate)) }] }), 10_000)).results[0]!))
           // The certificate the attacker made of the winning side is taken by every representative.
           expect(confirmed.map((c) => c.error ?? c.outcome)).toEqual(['applied', 'applied', 'applied', 'applied'].map((o, r) => (confirmed[r]!.outcome === 'known' ? 'known' : o)))

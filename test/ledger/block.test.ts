@@ -11,6 +11,8 @@ import { sha256 } from '../../src/core/crypto/hash.js'
 import { parseAddress } from '../../src/core/identity/address.js'
 import { BASE_UNITS_PER_SHELL, TOTAL_SUPPLY, formatShells, parseShells } from '../../src/core/ledger/amount.js'
 import { decodeBlock, encodeUnsigned, signBlock, type UnsignedBlock } from '../../src/core/ledger/block.js'
+import { authorize, spendingSignerOf } from '../../src/core/ledger/spending-key.js'
+import { signerFromSecretKey } from '../../src/core/identity/signer.js'
 import { testSigner } from '../helpers/keys.js'
 
 const code = (f: () => unknown) => {
@@ -135,8 +137,65 @@ describe('ledger blocks', () => {
     const lock = Uint8Array.from(bytes)
     lock[5] = 5
     expect(code(() => decodeBlock(lock))).toBe('malformed')
-    const v2 = Uint8Array.from(bytes)
-    v2[4] = 2
-    expect(code(() => decodeBlock(v2))).toBe('unsupported-version')
+    const v1 = Uint8Array.from(bytes)
+    v1[4] = 1
+    expect(code(() => decodeBlock(v1))).toBe('unsupported-version')
+  })
+})
+
+describe('blocks signed by a spending key', () => {
+  const secret = sha256(new TextEncoder().encode('a spending key test identity'))
+  const identity = signerFromSecretKey(secret)
+  const spendingKey = spendingSignerOf(secret)
+  const mine = (overrides: Partial<UnsignedBlock> = {}) => send({ account: identity.keyId, ...overrides })
+
+  it('is derived from the identity secret (HKDF-SHA256): the 24 words restore it', () => {
+    expect(bytesToHex(spendingSignerOf(secret).keyId)).toBe(bytesToHex(spendingKey.keyId))
+    expect(spendingKey.keyId[0]).toBe(0xed)
+    expect(bytesToHex(spendingSignerOf(sha256(secret)).keyId)).not.toBe(bytesToHex(spendingKey.keyId))
+  })
+
+  it('decode when the identity authorized the key on this network, and round-trip', () => {
+    const spending = authorize(identity, network, spendingKey)
+    const signed = signBlock(mine({ spending }), spendingKey)
+    const decoded = decodeBlock(signed.bytes)
+    expect(decoded.id).toEqual(signed.id)
+    expect(decoded.block.spending).toEqual(spending)
+    expect(bytesToHex(encodeUnsigned(decoded.block))).toBe(bytesToHex(signed.bytes.subarray(0, signed.bytes.length - 64)))
+    // 98 bytes more than the same block signed by the identity: marker, key id, authorization.
+    expect(signed.bytes.length - signBlock(mine(), identity).bytes.length).toBe(33 + 64)
+  })
+
+  it('refuse an authorization by another identity, for another network or another key, and a signature by the identity', () => {
+    const stranger = testSigner('secp256k1')
+    const cases: [string, () => unknown][] = [
+      ['another identity authorized it', () => decodeBlock(signBlock(mine({ spending: { key: spendingKey.keyId, authorization: authorize(stranger, network, spendingKey).authorization } }), spendingKey).bytes)],
+      ['authorized on another network', () => decodeBlock(signBlock(mine({ spending: authorize(identity, sha256(Uint8Array.of(9)), spendingKey) }), spendingKey).bytes)],
+      ['another key authorized', () => {
+        const other = spendingSignerOf(sha256(secret))
+        return decodeBlock(signBlock(mine({ spending: { key: other.keyId, authorization: authorize(identity, network, spendingKey).authorization } }), other).bytes)
+      }],
+    ]
+    for (const [what, f] of cases) expect([what, code(f)]).toEqual([what, 'bad-signature'])
+    // Signed by the identity while naming the spending key: the spending key must sign.
+    expect(code(() => signBlock(mine({ spending: authorize(identity, network, spendingKey) }), identity))).toBe('invalid-input')
+    const signed = signBlock(mine({ spending: authorize(identity, network, spendingKey) }), spendingKey)
+    const forged = Uint8Array.from(signed.bytes)
+    forged.set(identity.sign(signed.bytes.subarray(0, signed.bytes.length - 64)), signed.bytes.length - 64)
+    expect(code(() => decodeBlock(forged))).toBe('bad-signature')
+  })
+
+  it('refuse a spending key that is not Ed25519, one for a key-only (non-identity) account, and an unknown signer byte', () => {
+    const secpKey = testSigner('secp256k1')
+    expect(code(() => signBlock(mine({ spending: { key: secpKey.keyId, authorization: new Uint8Array(64) } }), secpKey))).toBe('malformed')
+    const edAccount = testSigner('ed25519')
+    const nodeStyle = signBlock(send({ account: edAccount.keyId, spending: authorize(edAccount, network, spendingKey) }), spendingKey)
+    expect(code(() => decodeBlock(nodeStyle.bytes))).toBe('bad-signature')
+    const plain = signBlock(mine(), identity)
+    const marker = plain.bytes.length - 65
+    expect(plain.bytes[marker]).toBe(0)
+    const unknown = Uint8Array.from(plain.bytes)
+    unknown[marker] = 2
+    expect(code(() => decodeBlock(unknown))).toBe('malformed')
   })
 })

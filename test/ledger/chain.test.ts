@@ -5,7 +5,7 @@ import { sha256 } from '../../src/core/crypto/hash.js'
 import { MAINNET, p2pkhAddress } from '../../src/core/identity/address.js'
 import { parseShells, TOTAL_SUPPLY } from '../../src/core/ledger/amount.js'
 import { buildDelegate, buildReceive, buildSend, type ChainContext, type Head } from '../../src/core/ledger/chain.js'
-import type { Certificate, Committee } from '../../src/core/ledger/certificate.js'
+import { signVote, type Certificate, type Committee } from '../../src/core/ledger/certificate.js'
 import { createGenesis, genesisCommittee } from '../../src/core/ledger/genesis.js'
 import { Representative } from '../../src/core/ledger/representative.js'
 import type { SignedBlock } from '../../src/core/ledger/block.js'
@@ -19,10 +19,10 @@ const committee: Committee = genesisCommittee(genesis)
 
 describe('the owner builds blocks the representatives take', () => {
   it('send, receive (opening the account), delegate: each voted by every representative and certified', () => {
-    const representatives = reps.map((r) => new Representative({ network: genesis.id, addressVersion: MAINNET.p2pkh }, r, { current: () => 0n, committee: (e) => (e === 0n ? committee : undefined) }))
+    const representatives = reps.map(() => new Representative({ network: genesis.id, addressVersion: MAINNET.p2pkh }, { current: () => 0n, committee: (e) => (e === 0n ? committee : undefined) }))
     for (const r of representatives) r.ledger.openTreasury(opening)
     const certify = (signed: SignedBlock, source?: { send: SignedBlock; certificate: Certificate }) => {
-      const certificate: Certificate = { network: genesis.id, epoch: 0n, account: signed.block.account, height: signed.block.height, block: signed.id, votes: representatives.map((r) => r.vote(signed, 0n, source)) }
+      const certificate: Certificate = { network: genesis.id, epoch: 0n, account: signed.block.account, height: signed.block.height, block: signed.id, votes: representatives.map((r, i) => signVote(r.vote(signed, 0n, source), reps[i]!)) }
       for (const r of representatives) r.apply(signed, certificate, source)
       return certificate
     }

@@ -60,7 +60,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 let certified = 0
 
 function run(steps: Step[]): void {
-  const honest = [0, 1, 2].map((i) => new Representative(params, repKeys[i]!, epochs))
+  const honest = [0, 1, 2].map(() => new Representative(params, epochs))
   const byzantineVote = (signed: SignedBlock): Vote =>
     signVote({ network: params.network, epoch: 1n, account: signed.block.account, height: signed.block.height, block: signed.id }, repKeys[BYZANTINE]!)
   const clients: Client[] = owners.map((key) => ({ key, inbox: [] }))
@@ -93,7 +93,7 @@ function run(steps: Step[]): void {
       if (i === BYZANTINE) votes.push(byzantineVote(signed))
       else {
         try {
-          votes.push(honest[i]!.vote(signed, 1n, source))
+          votes.push(signVote(honest[i]!.vote(signed, 1n, source), repKeys[i]!))
         } catch {
           // refused: behind, a conflicting vote, frozen …
         }

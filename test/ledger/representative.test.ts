@@ -10,7 +10,7 @@ import { bytesToHex } from '../../src/core/bytes.js'
 import { sha256 } from '../../src/core/crypto/hash.js'
 import { BASE_UNITS_PER_SHELL, TOTAL_SUPPLY } from '../../src/core/ledger/amount.js'
 import { signBlock, type SignedBlock, type UnsignedBlock } from '../../src/core/ledger/block.js'
-import { checkCertificate, decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../src/core/ledger/certificate.js'
+import { checkCertificate, decodeCertificate, encodeCertificate, signVote, type Certificate, type Committee } from '../../src/core/ledger/certificate.js'
 import { Representative, type LedgerParams, type Source } from '../../src/core/ledger/representative.js'
 import { testSigner } from '../helpers/keys.js'
 
@@ -21,9 +21,16 @@ const committee: Committee = { epoch: 1n, weights: new Map(reps.map((r) => [byte
 const treasury = testSigner('secp256k1')
 const alice = testSigner('secp256k1')
 
+/** Each representative's key (a representative signs its votes in batches: signVotes). */
+const signerOf = new Map<Representative, ReturnType<typeof testSigner>>()
+
 function make(epoch = 1n) {
   let current = epoch
-  const representatives = reps.map((r) => new Representative(params, r, { current: () => current, committee: (e) => (e === 1n || e === 2n ? { ...committee, epoch: e } : undefined) }))
+  const representatives = reps.map((key) => {
+    const r = new Representative(params, { current: () => current, committee: (e) => (e === 1n || e === 2n ? { ...committee, epoch: e } : undefined) })
+    signerOf.set(r, key)
+    return r
+  })
   const genesis = signBlock(block(treasury, { op: 'open', height: 0n, previous: new Uint8Array(32), source: new Uint8Array(32), amount: TOTAL_SUPPLY, balance: TOTAL_SUPPLY }), treasury)
   for (const r of representatives) r.ledger.openTreasury(genesis)
   return { representatives, genesis, setEpoch: (e: bigint) => void (current = e) }
@@ -37,7 +44,7 @@ const addressOf = (r: Representative, who: ReturnType<typeof testSigner>) => r.l
 
 /** Votes of the given representatives, as a certificate. */
 function certify(representatives: Representative[], signed: SignedBlock, source?: Source, epoch = 1n): Certificate {
-  const votes = representatives.map((r) => r.vote(signed, epoch, source))
+  const votes = representatives.map((r) => signVote(r.vote(signed, epoch, source), signerOf.get(r)!))
   return { network: params.network, epoch, account: signed.block.account, height: signed.block.height, block: signed.id, votes }
 }
 

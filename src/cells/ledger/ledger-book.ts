@@ -11,7 +11,7 @@ import { BorgError } from '../../core/errors.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../../core/bytes.js'
 import { SIGNATURE_BYTES, decodeBlock, type SignedBlock } from '../../core/ledger/block.js'
 import { sha256 } from '../../core/crypto/hash.js'
-import { checkCertificate, checkEquivocation, decodeCertificate, encodeCertificate, type Certificate, type Committee } from '../../core/ledger/certificate.js'
+import { checkCertificate, checkEquivocation, decodeCertificate, encodeCertificate, signVotes, type Certificate, type Committee, type VoteStatement } from '../../core/ledger/certificate.js'
 import { genesisCommittee, type Genesis } from '../../core/ledger/genesis.js'
 import { epochCommittee } from '../../core/ledger/committee.js'
 import { checkEpochCertificate, closeEnough, decodeEpochCertificate, decodeEpochStatement, encodeEpochStatement, epochProposer, sameCommittee, signEpoch } from '../../core/ledger/epoch.js'
@@ -50,7 +50,7 @@ export interface Signer {
 }
 
 /** `behind`: the block is above this node's view of its chain, which lacks heights from `from` (the caller may fetch them and ask again). */
-export type VoteResult = { signature: string } | { code: string; error: string; behind?: Gap }
+export type VoteResult = { voted: true } | { code: string; error: string; behind?: Gap }
 export interface Gap {
   account: string
   from: bigint
@@ -87,7 +87,7 @@ export class LedgerBook {
     this.network = genesis.id
     this.committees.set(0n, genesisCommittee(genesis))
     this.federation = { treasury: bytesToHex(genesis.treasury), genesisRepresentative: bytesToHex(genesisBlock.block.representative), representatives: genesis.representatives.map(bytesToHex) }
-    this.rep = new Representative({ network: genesis.id, addressVersion: genesis.addressVersion }, self, { current: () => this.epoch, committee: (e) => this.committees.get(e) })
+    this.rep = new Representative({ network: genesis.id, addressVersion: genesis.addressVersion }, { current: () => this.epoch, committee: (e) => this.committees.get(e) })
     this.rep.ledger.openTreasury(genesisBlock)
     this.genesisEntry = { signed: genesisBlock, text: { block: bytesToHex(genesisBlock.bytes), certificate: '' } }
     this.index(this.genesisEntry)
@@ -172,9 +172,14 @@ export class LedgerBook {
 
   // --------------------------------------------------------------- votes
 
-  /** A vote for each item, or why not; the records to make durable before answering. */
-  vote(items: readonly { block: string; source?: { send: string; certificate: string }; previous?: EntryText }[]): { results: VoteResult[]; records: StoredRecord[] } {
+  /**
+   * A vote for each item, or why not; the votes are signed as one batch (`signature`: over the
+   * root of the statements of the items voted for, in order). The records must be durable before
+   * the signature leaves.
+   */
+  vote(items: readonly { block: string; source?: { send: string; certificate: string }; previous?: EntryText }[]): { results: VoteResult[]; signature?: Uint8Array; records: StoredRecord[] } {
     const records: StoredRecord[] = []
+    const statements: VoteStatement[] = []
     const results = items.map((item): VoteResult => {
       try {
         if (!this.isRepresentative) throw new BorgError('refused', `this node is not a representative of epoch ${this.epoch}`)
@@ -190,9 +195,9 @@ export class LedgerBook {
         const frozenBefore = this.rep.frozen.has(account)
         try {
           const already = this.rep.votedAt(account, signed.block.height)
-          const vote = this.rep.vote(signed, this.epoch, source)
+          statements.push(this.rep.vote(signed, this.epoch, source))
           if (!already) records.push({ type: 'vote', block: signed.bytes })
-          return { signature: bytesToHex(vote.signature) }
+          return { voted: true }
         } catch (error) {
           const proof = this.rep.frozen.get(account)
           if (proof && !frozenBefore) records.push({ type: 'fork', blocks: [proof.blocks[0].bytes, proof.blocks[1].bytes] })
@@ -202,7 +207,8 @@ export class LedgerBook {
         return refusal(error)
       }
     })
-    return { results, records }
+    if (statements.length === 0) return { results, records }
+    return { results, signature: signVotes(statements, this.self)[0]!.signature, records }
   }
 
   // ----------------------------------------------------------- certified

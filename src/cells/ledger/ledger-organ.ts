@@ -27,8 +27,8 @@ import { readGenesisFile } from '../../core/ledger/genesis-file.js'
 import { LedgerBook, type Gap } from './ledger-book.js'
 import { LedgerStore, type StoredRecord } from './ledger-store.js'
 import { LEDGER_CODECS, LEDGER_KIND, MAX_ENTRIES, certificateEpoch, type LedgerStatus } from './messages.js'
-import { isQuorum, type Committee, type Vote } from '../../core/ledger/certificate.js'
-import { decodeEpochStatement, encodeEpochCertificate, epochProposer } from '../../core/ledger/epoch.js'
+import { isQuorum, type Committee } from '../../core/ledger/certificate.js'
+import { decodeEpochStatement, encodeEpochCertificate, epochProposer, type EpochVote } from '../../core/ledger/epoch.js'
 import type { SenderRule } from '../../core/wire/sender-rule.js'
 
 export interface LedgerOptions {
@@ -198,7 +198,7 @@ export class LedgerOrgan implements Organ {
     const book = this.book!
     // The votes of one reply are all of one epoch (vote() is synchronous): the one read here.
     let epoch = book.epoch
-    let { results, records } = book.vote(items)
+    let { results, signature, records } = book.vote(items)
     // Blocks above this node's view of their chains: fetch the missing blocks from peers, then vote again.
     const behind = results.flatMap((result, i) => ('behind' in result && result.behind ? [{ i, gap: result.behind }] : []))
     if (behind.length > 0) {
@@ -209,10 +209,17 @@ export class LedgerOrgan implements Organ {
       const again = book.vote(items)
       records.push(...again.records)
       results = again.results
+      signature = again.signature
     }
-    for (const result of results) 'signature' in result ? this.counters.votes++ : this.counters.votesRefused++
+    for (const result of results) 'voted' in result ? this.counters.votes++ : this.counters.votesRefused++
     await this.persist(records)
-    r.reply(LEDGER_CODECS.voteReply.encode({ epoch: epoch.toString(), results: results.map((result) => ('signature' in result ? result : { code: result.code, error: result.error })) }))
+    r.reply(
+      LEDGER_CODECS.voteReply.encode({
+        epoch: epoch.toString(),
+        ...(signature ? { signature: bytesToHex(signature) } : {}),
+        results: results.map((result) => ('voted' in result ? result : { code: result.code, error: result.error })),
+      }),
+    )
   }
 
   private async onConfirm(m: Incoming, r: Responder): Promise<void> {
@@ -327,7 +334,7 @@ export class LedgerOrgan implements Organ {
     const statement = book?.proposeEpoch()
     if (!book || !statement) return false
     const current = book.committee
-    const votes: Vote[] = []
+    const votes: EpochVote[] = []
     let weight = 0n
     await Promise.all(
       [...current.weights].map(async ([id, w]) => {

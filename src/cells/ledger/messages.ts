@@ -9,7 +9,7 @@ import { bool, hex, int, list, literal, nodeId, object, optional, text, type Che
 import { codecTable, emptyCodec, shapeCodec, type ValueOf } from '../../core/codec/codec.js'
 import { membersCodecs } from '../../core/tree/member-list.js'
 import { hexToBytes } from '../../core/bytes.js'
-import { decodeCertificate } from '../../core/ledger/certificate.js'
+import { MAX_BATCH, decodeCertificate } from '../../core/ledger/certificate.js'
 
 export const LEDGER_KIND = {
   members: 'ledger.members',
@@ -25,15 +25,15 @@ export const LEDGER_KIND = {
 } as const
 
 /** Blocks per `ledger.vote` / `ledger.confirm`. */
-export const MAX_ITEMS = 256
+export const MAX_ITEMS = MAX_BATCH
 /** Entries per `ledger.since` / `ledger.history` reply. */
 export const MAX_ENTRIES = 512
 /** Receivable sends listed per `ledger.account` reply (the rest come once these are received). */
 export const MAX_RECEIVABLE = 64
 /** Hex of a block (its largest form: a send with a 120-byte memo and two secp256k1 key ids is 362 bytes). */
 const blockHex = text({ max: 1024, min: 2, pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a block in lower-case hex' })
-/** Hex of a certificate (64 votes of 98 bytes and the statement). */
-const certificateHex = text({ max: 2 * (120 + 64 * 100), min: 2, pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a certificate in lower-case hex' })
+/** Hex of a certificate (the statement and 64 votes of up to 358 bytes: key id, position, 8 path hashes, signature). */
+const certificateHex = text({ max: 2 * (120 + 64 * 358), min: 2, pattern: /^(?:[0-9a-f]{2})+$/, describe: 'a certificate in lower-case hex' })
 /** A base-unit amount as a decimal string: at most 20 digits (the supply has 17). */
 export const units: Check<string> = text({ max: 20, pattern: /^(?:0|[1-9][0-9]*)$/, describe: 'base units as a decimal string' })
 /** An epoch statement or certificate: up to 1000 members of 42 bytes and 1000 votes of 98. */
@@ -88,10 +88,14 @@ export const LEDGER_CODECS = codecTable({
   vote: shapeCodec(LEDGER_KIND.vote, {
     items: list(object({ block: blockHex, source: optional(source), previous: optional(certified) }), MAX_ITEMS, 1),
   }),
-  /** One result per item, in order: the vote's signature (by the replying node's key), or why not. */
+  /**
+   * One result per item, in order: voted, or why not. `signature` (by the replying node's key) is
+   * over the batch root of the statements of the items voted for, in order (§11.1); present when any was.
+   */
   voteReply: shapeCodec(`${LEDGER_KIND.vote}.reply`, {
     epoch: units,
-    results: list(object({ signature: optional(hex(64)), ...optionalRefusal() }), MAX_ITEMS),
+    signature: optional(hex(64)),
+    results: list(object({ voted: optional(literal(true)), ...optionalRefusal() }), MAX_ITEMS),
   }),
   /** Certified blocks to apply. */
   confirm: shapeCodec(LEDGER_KIND.confirm, { items: list(certified, MAX_ITEMS, 1) }),

@@ -7,10 +7,14 @@
  * SHA-256 of everything before the signature.
  *
  * Layout:
- *   magic "BSHL" · version 1 · operation · network (32: the genesis hash) ·
+ *   magic "BSHL" · version 2 · operation · network (32: the genesis hash) ·
  *   account (key id) · height (u64) · previous (32) · balance (u64) ·
  *   representative (key id) · timestamp (u64 ms) · payload length (u16) ·
- *   payload · signature (64)
+ *   payload · signer (u8) · signature (64)
+ *
+ * Signer: 00 the account's key signs; 01 a spending key signs, followed by its
+ * Ed25519 key id (33) and the account identity's authorization (64,
+ * src/core/ledger/spending-key.ts).
  *
  * Operations and payloads:
  *   open     (height 0)  source send id (32) · amount received (u64); the genesis block opens the
@@ -25,11 +29,12 @@ import { BorgError } from '../errors.js'
 import { bytesToHex, equalBytes, utf8 } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
 import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
+import { isAuthorized, type Spending } from './spending-key.js'
 import { ByteReader } from './byte-reader.js'
 import { checkAmount } from './amount.js'
 
 export const BLOCK_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x4c) // "BSHL"
-export const BLOCK_VERSION = 1
+export const BLOCK_VERSION = 2
 export const HASH_BYTES = 32
 export const SIGNATURE_BYTES = 64
 export const DESTINATION_BYTES = 21
@@ -55,6 +60,8 @@ export type UnsignedBlock = {
   balance: bigint
   representative: Uint8Array
   timestamp: number
+  /** Absent: the account's own key signs. Present: this spending key signs, authorized by the account. */
+  spending?: Spending
 } & BlockPayload
 
 export type Block = UnsignedBlock & { signature: Uint8Array }
@@ -67,6 +74,8 @@ export interface SignedBlock {
 }
 
 const ZERO_HASH = new Uint8Array(HASH_BYTES)
+const SIGNER_ACCOUNT = 0
+const SIGNER_SPENDING_KEY = 1
 
 /** The bytes a block's owner signs (and whose SHA-256 is the block's id). */
 export function encodeUnsigned(block: UnsignedBlock): Uint8Array {
@@ -84,6 +93,7 @@ export function encodeUnsigned(block: UnsignedBlock): Uint8Array {
     u64(BigInt(block.timestamp)),
     u16(payload.length),
     payload,
+    ...(block.spending ? [Uint8Array.of(SIGNER_SPENDING_KEY), block.spending.key, block.spending.authorization] : [Uint8Array.of(SIGNER_ACCOUNT)]),
   ]
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
@@ -94,9 +104,10 @@ export function encodeUnsigned(block: UnsignedBlock): Uint8Array {
   return out
 }
 
-/** Sign a block with its account's key (the signer's key id must be the account). */
+/** Sign a block with its account's key, or with the spending key it names. */
 export function signBlock(block: UnsignedBlock, signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }): SignedBlock {
-  if (!equalBytes(signer.keyId, block.account)) throw new BorgError('invalid-input', 'a block is signed by its own account’s key')
+  const expected = block.spending ? block.spending.key : block.account
+  if (!equalBytes(signer.keyId, expected)) throw new BorgError('invalid-input', block.spending ? 'a block naming a spending key is signed by that key' : 'a block is signed by its own account’s key')
   const unsigned = encodeUnsigned(block)
   const signature = signer.sign(unsigned)
   const bytes = new Uint8Array(unsigned.length + SIGNATURE_BYTES)
@@ -129,14 +140,21 @@ export function decodeBlock(bytes: Uint8Array, checked?: (id: Uint8Array) => boo
   if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed('timestamp beyond 2^53-1')
   const payloadLength = r.u16('payload length')
   const payload = decodePayload(op, new ByteReader(r.take(payloadLength, 'payload'), 'ledger block'))
+  const signerKind = r.u8('signer')
+  let spending: Spending | undefined
+  if (signerKind === SIGNER_SPENDING_KEY) spending = { key: r.keyId('spending key'), authorization: r.take(SIGNATURE_BYTES, 'authorization') }
+  else if (signerKind !== SIGNER_ACCOUNT) throw malformed(`unknown signer ${signerKind}`)
   const signedLength = r.at
   const signature = r.take(SIGNATURE_BYTES, 'signature')
   if (r.at !== bytes.length) throw malformed(`${bytes.length - r.at} bytes after the signature`)
-  const block = { network, account, height, previous, balance, representative, timestamp: Number(timestamp), ...payload, signature } as Block
+  const block = { network, account, height, previous, balance, representative, timestamp: Number(timestamp), ...payload, ...(spending ? { spending } : {}), signature } as Block
   checkShape(block)
   const unsigned = bytes.subarray(0, signedLength)
   const id = sha256(unsigned)
-  if (!checked?.(id) && !verifyByKeyId(account, signature, unsigned)) throw new BorgError('bad-signature', `block ${bytesToHex(id).slice(0, 16)}… is not signed by its account`)
+  if (!checked?.(id)) {
+    if (spending && !isAuthorized(network, account, spending)) throw new BorgError('bad-signature', `block ${bytesToHex(id).slice(0, 16)}…: its spending key is not authorized by its account (an identity's Ed25519 key, signed for this network)`)
+    if (!verifyByKeyId(spending ? spending.key : account, signature, unsigned)) throw new BorgError('bad-signature', `block ${bytesToHex(id).slice(0, 16)}… is not signed by its ${spending ? 'spending key' : 'account'}`)
+  }
   return { block, id, bytes: Uint8Array.from(bytes) }
 }
 
@@ -151,6 +169,9 @@ function checkShape(block: UnsignedBlock): void {
   if (block.previous.length !== HASH_BYTES) throw malformed('previous must be 32 bytes')
   if (!isValidKeyId(block.account)) throw malformed('account is not a valid key id')
   if (!isValidKeyId(block.representative)) throw malformed('representative is not a valid key id')
+  if (block.spending && (block.spending.key.length !== 33 || block.spending.key[0] !== 0xed || block.spending.authorization.length !== SIGNATURE_BYTES)) {
+    throw malformed('a spending key is an Ed25519 key id (33 bytes) with a 64-byte authorization')
+  }
   if (block.height < 0n || block.height > 2n ** 64n - 1n) throw malformed('height outside u64')
   checkAmount(block.balance, 'balance')
   if (!Number.isSafeInteger(block.timestamp) || block.timestamp < 0) throw malformed('timestamp must be a non-negative integer of ms')

@@ -8,7 +8,8 @@
 import { BorgError } from '../errors.js'
 import { parseAddress, type Network } from '../identity/address.js'
 import { formatShells } from './amount.js'
-import { signBlock, type SignedBlock } from './block.js'
+import { signBlock, type SignedBlock, type UnsignedBlock } from './block.js'
+import type { Spending } from './spending-key.js'
 
 export interface Head {
   height: bigint
@@ -20,8 +21,16 @@ export interface Head {
 export interface ChainContext {
   network: Uint8Array
   addressNetwork: Network
+  /** The account's key (its identity). */
   signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }
+  /** When set, blocks are signed by this spending key, carrying the identity's authorization (spending-key.ts). */
+  spending?: { signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }; authorized: Spending }
   now: () => number
+}
+
+/** Sign `block` as the context says: by the spending key (naming it) or by the account's key. */
+function sign(ctx: ChainContext, block: UnsignedBlock): SignedBlock {
+  return ctx.spending ? signBlock({ ...block, spending: ctx.spending.authorized }, ctx.spending.signer) : signBlock(block, ctx.signer)
 }
 
 /** Where the next block goes: height and predecessor after `head` (an account with no head opens). */
@@ -34,7 +43,8 @@ export function buildSend(ctx: ChainContext, head: Head | undefined, to: string,
   if (amount <= 0n) throw new BorgError('invalid-input', 'send at least 0.000000001 Shells')
   if (amount > head.balance) throw new BorgError('refused', `insufficient balance: sending ${formatShells(amount)} Shells, the account has ${formatShells(head.balance)}`)
   const destination = parseAddress(to, ctx.addressNetwork)
-  return signBlock(
+  return sign(
+    ctx,
     {
       network: ctx.network,
       account: ctx.signer.keyId,
@@ -47,13 +57,13 @@ export function buildSend(ctx: ChainContext, head: Head | undefined, to: string,
       amount,
       memo,
     },
-    ctx.signer,
   )
 }
 
 /** Receive a certified send (`sendId`, `amount`); the first receive opens the account, delegating to `representative`. */
 export function buildReceive(ctx: ChainContext, head: Head | undefined, sendId: Uint8Array, amount: bigint, representative: Uint8Array): SignedBlock {
-  return signBlock(
+  return sign(
+    ctx,
     {
       network: ctx.network,
       account: ctx.signer.keyId,
@@ -65,14 +75,10 @@ export function buildReceive(ctx: ChainContext, head: Head | undefined, sendId: 
       source: sendId,
       amount,
     },
-    ctx.signer,
   )
 }
 
 export function buildDelegate(ctx: ChainContext, head: Head | undefined, representative: Uint8Array): SignedBlock {
   if (!head) throw new BorgError('not-found', 'an account delegates once it exists (after its first receive)')
-  return signBlock(
-    { network: ctx.network, account: ctx.signer.keyId, ...next(head), balance: head.balance, representative, timestamp: ctx.now(), op: 'delegate' },
-    ctx.signer,
-  )
+  return sign(ctx, { network: ctx.network, account: ctx.signer.keyId, ...next(head), balance: head.balance, representative, timestamp: ctx.now(), op: 'delegate' })
 }

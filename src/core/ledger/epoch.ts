@@ -17,19 +17,25 @@ import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../bytes.js'
 import { isValidKeyId, verifyByKeyId } from '../crypto/key-id.js'
 import { ByteReader } from './byte-reader.js'
 import { TOTAL_SUPPLY } from './amount.js'
-import { checkQuorum, totalWeight, type Committee, type Vote } from './certificate.js'
+import { checkQuorum, totalWeight, type Committee } from './certificate.js'
 
 export const EPOCH_MAGIC = Uint8Array.of(0x42, 0x53, 0x48, 0x45) // "BSHE"
 export const EPOCH_VERSION = 1
 /** Most members a committee can have (each holds at least 0.1 % of the weight). */
 export const MAX_MEMBERS = 1000
 
+/** A representative's signature over an epoch statement's bytes. */
+export interface EpochVote {
+  representative: Uint8Array
+  signature: Uint8Array
+}
+
 export interface EpochCertificate {
   network: Uint8Array
   committee: Committee
   /** The statement's bytes (what each vote signs). */
   statement: Uint8Array
-  votes: Vote[]
+  votes: EpochVote[]
 }
 
 export function encodeEpochStatement(network: Uint8Array, committee: Committee): Uint8Array {
@@ -92,13 +98,13 @@ export function decodeEpochCertificate(bytes: Uint8Array): EpochCertificate {
   const { network, committee } = readStatement(r)
   const statement = bytes.slice(0, r.at)
   const count = r.u16('vote count')
-  const votes: Vote[] = []
+  const votes: EpochVote[] = []
   for (let i = 0; i < count; i++) votes.push({ representative: r.keyId('representative'), signature: r.take(64, 'signature') })
   r.end('the votes')
   return { network, committee, statement, votes }
 }
 
-export function signEpoch(statement: Uint8Array, signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }): Vote {
+export function signEpoch(statement: Uint8Array, signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }): EpochVote {
   return { representative: signer.keyId, signature: signer.sign(statement) }
 }
 

@@ -16,7 +16,7 @@ import { bytesToHex, equalBytes } from '../bytes.js'
 import { hash160 } from '../crypto/hash.js'
 import { TOTAL_SUPPLY } from './amount.js'
 import type { SignedBlock } from './block.js'
-import { checkCertificate, signVote, type Certificate, type Committee, type Vote } from './certificate.js'
+import { checkCertificate, type Certificate, type Committee, type VoteStatement } from './certificate.js'
 
 export interface LedgerParams {
   /** The genesis hash: the `network` of every block. */
@@ -148,22 +148,23 @@ export class Representative {
   private readonly votedFor = new Map<string, string>()
   /** Ids of the blocks in `proposals` whose signatures this process checked (not those read back from the log). */
   private readonly pendingIds = new Set<string>()
-  /** `account:height:epoch` → this representative's vote signature there, until the block is applied. */
-  private readonly ownVotes = new Map<string, Uint8Array>()
   /** The first owner-signed block seen at each `account:height` not yet certified (fork detection). */
   private readonly proposals = new Map<string, SignedBlock>()
   readonly frozen = new Map<string, ForkProof>()
 
   constructor(
     params: LedgerParams,
-    private readonly signer: { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array },
     private readonly epochs: { current(): bigint; committee(epoch: bigint): Committee | undefined },
   ) {
     this.ledger = new LedgerState(params)
   }
 
-  /** Vote for `signed` in `epoch`, or throw why not (`refused`, `bad-signature`, `exists`). */
-  vote(signed: SignedBlock, epoch: bigint, source?: Source): Vote {
+  /**
+   * Vote for `signed` in `epoch`: the statement to sign (the caller signs a batch of them, see
+   * signVotes), or throw why not (`refused`, `bad-signature`, `exists`). The promise is made here:
+   * the caller makes it durable before the signature leaves.
+   */
+  vote(signed: SignedBlock, epoch: bigint, source?: Source): VoteStatement {
     const b = signed.block
     const account = bytesToHex(b.account)
     const current = this.epochs.current()
@@ -184,16 +185,7 @@ export class Representative {
     this.proposals.set(slot, signed)
     this.pendingIds.add(id)
     this.votedFor.set(slot, id)
-    const vote = signVote({ network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }, this.signer)
-    this.ownVotes.set(`${slot}:${epoch}`, vote.signature)
-    return vote
-  }
-
-  /** Whether `vote` is this representative's own vote for the block at `slot`, byte for byte (no need to verify it). */
-  private isOwnVote(slot: string, certificate: Certificate, vote: Vote): boolean {
-    if (!equalBytes(vote.representative, this.signer.keyId)) return false
-    const mine = this.ownVotes.get(`${slot}:${certificate.epoch}`)
-    return mine !== undefined && this.votedFor.get(slot) === bytesToHex(certificate.block) && equalBytes(mine, vote.signature)
+    return { network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }
   }
 
   /** A vote read back from this representative's own log at start (it keeps its promise across restarts). */
@@ -227,11 +219,10 @@ export class Representative {
     if (!equalBytes(certificate.block, signed.id) || !equalBytes(certificate.account, signed.block.account) || certificate.height !== signed.block.height) {
       throw new BorgError('refused', 'the certificate is for another block')
     }
-    checkCertificate(certificate, committee, this.ledger.params.network, (vote) => this.isOwnVote(slot, certificate, vote))
+    checkCertificate(certificate, committee, this.ledger.params.network)
     this.ledger.check(signed, source, (e) => this.epochs.committee(e))
     this.ledger.apply(signed, source)
     this.proposals.delete(slot)
     this.pendingIds.delete(bytesToHex(signed.id))
-    this.ownVotes.delete(`${slot}:${certificate.epoch}`)
   }
 }

@@ -4,7 +4,7 @@ import { bytesToHex } from '../../src/core/bytes.js'
 import { MAINNET, p2pkhAddress } from '../../src/core/identity/address.js'
 import { parseShells } from '../../src/core/ledger/amount.js'
 import { buildSend } from '../../src/core/ledger/chain.js'
-import { encodeCertificate, signVote } from '../../src/core/ledger/certificate.js'
+import { encodeCertificate, signVote, votesFromBatch } from '../../src/core/ledger/certificate.js'
 import type { SignedBlock } from '../../src/core/ledger/block.js'
 import { createGenesis } from '../../src/core/ledger/genesis.js'
 import { LedgerBook } from '../../src/cells/ledger/ledger-book.js'
@@ -44,5 +44,23 @@ describe('the ledger book', () => {
     for (const r of records) again.replay(r)
     expect(again.offenceCount).toBe(1)
     expect(again.account({ account: treasury.keyId }, () => '').head!.block).toBe(bytesToHex(a.bytes))
+  })
+
+  it('knows its own vote without checking it only for the block and epoch it gave it: copied onto another block it fails', () => {
+    const book = new LedgerBook(genesis, opening, reps[0]!)
+    const ctx = { network: genesis.id, addressNetwork: MAINNET, signer: treasury, now: () => 1_700_000_001_000 }
+    const head = { height: 0n, id: opening.id, balance: opening.block.balance, representative: opening.block.representative }
+    const a = buildSend(ctx, head, p2pkhAddress(testSigner('secp256k1').publicKey), parseShells('5'))
+    const b = buildSend(ctx, head, p2pkhAddress(testSigner('secp256k1').publicKey), parseShells('7'))
+    const { results, signature } = book.vote([{ block: bytesToHex(a.bytes) }])
+    expect(results).toEqual([{ voted: true }])
+    const statementOf = (s: SignedBlock) => ({ network: genesis.id, epoch: 0n, account: s.block.account, height: s.block.height, block: s.id })
+    const [own] = votesFromBatch([statementOf(a)], reps[0]!.keyId, signature!)!
+    // Its own vote for a, copied into a certificate for b with two honest votes for b: the copy is checked, and fails.
+    const forged = { ...statementOf(b), votes: [own!, signVote(statementOf(b), reps[1]!), signVote(statementOf(b), reps[2]!)] }
+    expect(() => book.confirm({ block: bytesToHex(b.bytes), certificate: bytesToHex(encodeCertificate(forged)) })).toThrow(/bad vote/)
+    // The certificate for a with that vote is taken (the vote known, byte for byte).
+    const real = { ...statementOf(a), votes: [own!, signVote(statementOf(a), reps[1]!), signVote(statementOf(a), reps[2]!)] }
+    expect(book.confirm({ block: bytesToHex(a.bytes), certificate: bytesToHex(encodeCertificate(real)) }).outcome).toBe('applied')
   })
 })

@@ -11,7 +11,7 @@ import { BorgError } from '../../core/errors.js'
 import { bytesToHex, equalBytes, hexToBytes } from '../../core/bytes.js'
 import { SIGNATURE_BYTES, decodeBlock, type SignedBlock } from '../../core/ledger/block.js'
 import { sha256 } from '../../core/crypto/hash.js'
-import { checkCertificate, checkEquivocation, decodeCertificate, encodeCertificate, signVotes, type Certificate, type Committee, type VoteStatement } from '../../core/ledger/certificate.js'
+import { checkCertificate, checkEquivocation, decodeCertificate, encodeCertificate, signVotes, type Certificate, type Committee, type Vote, type VoteStatement } from '../../core/ledger/certificate.js'
 import { genesisCommittee, type Genesis } from '../../core/ledger/genesis.js'
 import { epochCommittee } from '../../core/ledger/committee.js'
 import { checkEpochCertificate, closeEnough, decodeEpochCertificate, decodeEpochStatement, encodeEpochStatement, epochProposer, sameCommittee, signEpoch } from '../../core/ledger/epoch.js'
@@ -32,6 +32,14 @@ export type ChainEntryText = Omit<EntryText, 'certificate'> & { certificate?: st
 interface Entry {
   signed: SignedBlock
   text: EntryText
+}
+
+/** Own votes kept for blocks not applied yet (beyond it the oldest go: their certificates cost a path check). */
+const MAX_OWN_VOTES = 65_536
+
+/** `account:height` of a statement (hex key id). */
+function slotOf(s: { account: Uint8Array; height: bigint }): string {
+  return `${bytesToHex(s.account)}:${s.height}`
 }
 
 /** Most offences a node keeps to serve (each proof is two certificates). */
@@ -67,6 +75,8 @@ export class LedgerBook {
   /** The one statement this representative signed per epoch number. */
   private readonly epochVotes = new Map<bigint, string>()
   private readonly offences: Offence[] = []
+  /** This representative's votes (slot → vote) for blocks it has not applied yet. */
+  private readonly ownVotes = new Map<string, { statement: VoteStatement; vote: Vote }>()
   offenceCount = 0
   private readonly federation: { treasury: string; genesisRepresentative: string; representatives: string[] }
   /** Certified blocks after the genesis block, in the order this node applied them. */
@@ -208,7 +218,32 @@ export class LedgerBook {
       }
     })
     if (statements.length === 0) return { results, records }
-    return { results, signature: signVotes(statements, this.self)[0]!.signature, records }
+    const votes = signVotes(statements, this.self)
+    // Kept until the block is applied: its certificate then carries this vote, known without hashing its path.
+    votes.forEach((vote, i) => this.keepOwnVote(statements[i]!, vote))
+    return { results, signature: votes[0]!.signature, records }
+  }
+
+  private keepOwnVote(statement: VoteStatement, vote: Vote): void {
+    const slot = slotOf(statement)
+    this.ownVotes.delete(slot)
+    if (this.ownVotes.size >= MAX_OWN_VOTES) this.ownVotes.delete(this.ownVotes.keys().next().value!)
+    this.ownVotes.set(slot, { statement, vote })
+  }
+
+  /** Whether `vote` is the one this representative gave for `statement` (same block, same epoch), byte for byte. */
+  private isOwnVote(statement: VoteStatement, vote: Vote): boolean {
+    const own = this.ownVotes.get(slotOf(statement))
+    if (!own || own.statement.epoch !== statement.epoch || !equalBytes(own.statement.block, statement.block) || !equalBytes(own.statement.network, statement.network)) return false
+    const mine = own.vote
+    return (
+      mine.size === vote.size &&
+      mine.index === vote.index &&
+      mine.path.length === vote.path.length &&
+      equalBytes(mine.signature, vote.signature) &&
+      equalBytes(mine.representative, vote.representative) &&
+      mine.path.every((hash, i) => equalBytes(hash, vote.path[i]!))
+    )
   }
 
   // ----------------------------------------------------------- certified
@@ -217,15 +252,18 @@ export class LedgerBook {
   confirm(text: EntryText): { outcome: ConfirmOutcome; records: StoredRecord[] } {
     const bytes = hexToBytes(text.block)
     // Known already: answered without checking the owner's signature again (the id is the hash of the signed part).
-    if (bytes.length > SIGNATURE_BYTES && this.byId.has(bytesToHex(sha256(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))))) return { outcome: 'known', records: [] }
-    // The block this representative voted for had its signature checked then.
-    const signed = decodeBlock(bytes, (id) => this.rep.votedForId(id))
+    const idHex = bytes.length > SIGNATURE_BYTES ? bytesToHex(sha256(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))) : ''
+    if (this.byId.has(idHex)) return { outcome: 'known', records: [] }
+    // The block this representative voted for, byte for byte, was decoded and checked then.
+    const pending = this.rep.pendingBlock(idHex)
+    const signed = pending && equalBytes(pending.bytes, bytes) ? pending : decodeBlock(bytes)
     const certificateBytes = hexToBytes(text.certificate)
     const certificate = decodeCertificate(certificateBytes)
     const conflict = this.offenceAgainst(signed, certificate, certificateBytes)
     if (conflict) return conflict
     const source = text.source ? this.decodeSource(text.source) : undefined
-    this.rep.apply(signed, certificate, source)
+    this.rep.apply(signed, certificate, source, (vote) => this.isOwnVote(certificate, vote))
+    this.ownVotes.delete(slotOf(certificate))
     // The decoders accept one encoding only, so the texts received are the canonical ones.
     const entry: Entry = { signed, text: text.source ? { block: text.block, certificate: text.certificate, source: { send: text.source.send, certificate: text.source.certificate } } : { block: text.block, certificate: text.certificate } }
     this.entries.push(entry)

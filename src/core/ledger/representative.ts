@@ -16,7 +16,7 @@ import { bytesToHex, equalBytes } from '../bytes.js'
 import { hash160 } from '../crypto/hash.js'
 import { TOTAL_SUPPLY } from './amount.js'
 import type { SignedBlock } from './block.js'
-import { checkCertificate, type Certificate, type Committee, type VoteStatement } from './certificate.js'
+import { checkCertificate, type Certificate, type Committee, type Vote, type VoteStatement } from './certificate.js'
 
 export interface LedgerParams {
   /** The genesis hash: the `network` of every block. */
@@ -146,8 +146,8 @@ export class Representative {
   readonly ledger: LedgerState
   /** `account:height` → the id of the block this representative voted for there. */
   private readonly votedFor = new Map<string, string>()
-  /** Ids of the blocks in `proposals` whose signatures this process checked (not those read back from the log). */
-  private readonly pendingIds = new Set<string>()
+  /** The blocks in `proposals` whose signatures this process checked (not those read back from the log), by id hex. */
+  private readonly pending = new Map<string, SignedBlock>()
   /** The first owner-signed block seen at each `account:height` not yet certified (fork detection). */
   private readonly proposals = new Map<string, SignedBlock>()
   readonly frozen = new Map<string, ForkProof>()
@@ -183,7 +183,7 @@ export class Representative {
     if (voted !== undefined && voted !== id) throw new BorgError('refused', `this representative voted for another block at height ${b.height}`)
     this.ledger.check(signed, source, (e) => this.epochs.committee(e))
     this.proposals.set(slot, signed)
-    this.pendingIds.add(id)
+    this.pending.set(id, signed)
     this.votedFor.set(slot, id)
     return { network: this.ledger.params.network, epoch, account: b.account, height: b.height, block: signed.id }
   }
@@ -195,9 +195,9 @@ export class Representative {
     this.votedFor.set(slot, bytesToHex(signed.id))
   }
 
-  /** Whether this representative voted for the block with this id and has not applied it yet (its signature was checked then). */
-  votedForId(id: Uint8Array): boolean {
-    return this.pendingIds.has(bytesToHex(id))
+  /** The block with this id (hex) this representative voted for and has not applied yet (its signature was checked then). */
+  pendingBlock(id: string): SignedBlock | undefined {
+    return this.pending.get(id)
   }
 
   /** The block this representative voted for at (account, height), if any. */
@@ -208,21 +208,28 @@ export class Representative {
   /** A certified block read back from this node's own log (checked when it was first applied). */
   replay(signed: SignedBlock, source?: Source): void {
     this.ledger.apply(signed, source)
-    this.proposals.delete(`${bytesToHex(signed.block.account)}:${signed.block.height}`)
+    const slot = `${bytesToHex(signed.block.account)}:${signed.block.height}`
+    this.proposals.delete(slot)
+    this.votedFor.delete(slot)
   }
 
-  /** A certified block: checked against its committee, then applied (its slot's proposal is settled). */
-  apply(signed: SignedBlock, certificate: Certificate, source?: Source): void {
+  /**
+   * A certified block: checked against its committee, then applied (its slot's proposal is settled).
+   * `known`: votes the caller knows to be good without checking them (this representative's own).
+   */
+  apply(signed: SignedBlock, certificate: Certificate, source?: Source, known?: (vote: Vote) => boolean): void {
     const committee = this.epochs.committee(certificate.epoch)
     if (!committee) throw new BorgError('refused', `no committee known for epoch ${certificate.epoch}`)
     const slot = `${bytesToHex(signed.block.account)}:${signed.block.height}`
     if (!equalBytes(certificate.block, signed.id) || !equalBytes(certificate.account, signed.block.account) || certificate.height !== signed.block.height) {
       throw new BorgError('refused', 'the certificate is for another block')
     }
-    checkCertificate(certificate, committee, this.ledger.params.network)
+    checkCertificate(certificate, committee, this.ledger.params.network, known)
     this.ledger.check(signed, source, (e) => this.epochs.committee(e))
     this.ledger.apply(signed, source)
     this.proposals.delete(slot)
-    this.pendingIds.delete(bytesToHex(signed.id))
+    this.pending.delete(bytesToHex(signed.id))
+    // Below the certified head a vote is refused by height: the promise for this place needs no memory now.
+    this.votedFor.delete(slot)
   }
 }

@@ -8,7 +8,7 @@
  * are the ceiling.
  * Then the same load with one representative stopped (SIGSTOP).
  *
- *   npx tsx scripts/bench-ledger.ts [--accounts 400] [--seconds 10] [--keys identity|spending|ed25519|both]
+ *   npx tsx scripts/bench-ledger.ts [--accounts 250] [--seconds 10] [--keys identity|spending|ed25519|both]
  */
 import { parseArgs } from 'node:util'
 import { availableParallelism } from 'node:os'
@@ -25,7 +25,7 @@ import type { CertifiedBlock, LedgerClient } from '../src/client/ledger-client.j
 import { accountKey, addressOf, fund, identityWithSpendingKey, startLedgerLab } from './lib/ledger-lab.js'
 import { authorize } from '../src/core/ledger/spending-key.js'
 
-const { values } = parseArgs({ options: { accounts: { type: 'string', default: '400' }, seconds: { type: 'string', default: '10' }, keys: { type: 'string', default: 'both' }, 'base-port': { type: 'string', default: '41000' } } })
+const { values } = parseArgs({ options: { accounts: { type: 'string', default: '250' }, seconds: { type: 'string', default: '10' }, keys: { type: 'string', default: 'both' }, 'base-port': { type: 'string', default: '41000' } } })
 const ACCOUNTS = Number(values.accounts)
 const SECONDS = Number(values.seconds)
 const REPS = 4

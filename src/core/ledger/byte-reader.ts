@@ -34,6 +34,11 @@ export class ByteReader {
     return (b[0]! << 8) | b[1]!
   }
 
+  u32(what: string): number {
+    const b = this.take(4, what)
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0)
+  }
+
   u64(what: string): bigint {
     const b = this.take(8, what)
     return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0)

@@ -19,6 +19,7 @@ import { OS_ASSIGNED_PORTS } from '../../src/core/node/cell-instance.js'
 import { NODE_CODECS } from '../../src/core/node/messages.js'
 import { OrganismNode } from '../../src/core/node/organism-node.js'
 import { STREAM_CODECS } from '../../src/core/stream/messages.js'
+import { RECORDS_CODECS } from '../../src/core/records/messages.js'
 import { TREE_CODECS } from '../../src/core/tree/codec.js'
 
 /** Each table and the name its test gives it (test/codecs/<name>.test.ts). */
@@ -32,6 +33,7 @@ const TABLES: Record<string, { table: Record<string, AnyCodec>; exported: string
   fstream: { table: FSTREAM_CODECS, exported: 'FSTREAM_CODECS' },
   ledger: { table: LEDGER_CODECS, exported: 'LEDGER_CODECS' },
   bench: { table: BENCH_CODECS, exported: 'BENCH_CODECS' },
+  records: { table: RECORDS_CODECS, exported: 'RECORDS_CODECS' },
 }
 const kindsOf = (table: Record<string, AnyCodec>) => new Set(Object.values(table).map((c) => c.kind))
 const tested = new Set(Object.values(TABLES).flatMap(({ table }) => [...kindsOf(table)]))
@@ -66,7 +68,7 @@ describe('message codecs', () => {
     const missing: string[] = []
     for (const cell of node.cells) {
       const type = CELL_TYPES.find((c) => c.dna.name === cell.name)!
-      const known = new Set([...kindsOf(TREE_CODECS), ...kindsOf(NODE_CODECS), ...kindsOf(type.codecs)])
+      const known = new Set([...kindsOf(TREE_CODECS), ...kindsOf(NODE_CODECS), ...kindsOf(RECORDS_CODECS), ...kindsOf(type.codecs)])
       for (const router of [cell.netRouter, cell.receptorRouter]) {
         for (const [kind] of router.rules()) if (!known.has(kind)) missing.push(`${cell.name}: ${kind}`)
       }

@@ -30,6 +30,10 @@ import { DEFAULT_CONTACT_WAIT_MS, judgeContacts, parseContact, resolveContacts, 
 import { CONTROL, DIRECTORY_KIND, NODE_CODECS, type Directory } from './messages.js'
 import { addressInUse, describeHolder, listeningProcess } from './port-holder.js'
 import { hasIpv6, primaryAddress } from './local-address.js'
+import { cryptoRandom } from '../crypto/random.js'
+import { RecordsService } from '../records/records-service.js'
+import { ServicePublisher, servicesPolicy, DEFAULT_TTL_SECONDS } from '../records/service-registry.js'
+import type { Timer } from '../wire/clock.js'
 
 export { CONTROL, DIRECTORY_KIND } from './messages.js'
 
@@ -50,6 +54,12 @@ export interface NodeOptions {
   contactWaitMs?: number
   /** Found new trees when no contact can be reached, instead of failing. */
   alone?: boolean
+}
+
+/** A positive integer from the environment (tests shorten intervals), else the default. */
+function positiveEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name])
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::'
@@ -74,6 +84,10 @@ export class OrganismNode {
   /** `::` where the machine has IPv6 (dual-stack: IPv4 too), else `0.0.0.0`; or the given address. */
   private readonly bindHost: string
   private stopped = false
+  /** The node's collections (docs/records.md), the service registry among them. */
+  records?: RecordsService
+  private publisher?: ServicePublisher
+  private publishTimer?: Timer
 
   private constructor(private readonly options: NodeOptions) {
     this.bindHost = options.bindHost === '::' && !hasIpv6() ? '0.0.0.0' : options.bindHost
@@ -119,6 +133,22 @@ export class OrganismNode {
       this.registerNodeKinds(instance)
       this.cells.push(instance)
     }
+    const records = (this.records = new RecordsService({
+      dir: paths.recordsDir(home),
+      nodeId: this.nodeId,
+      clock: this.clock,
+      random: cryptoRandom,
+      transport: this.cells[0]!.net,
+      log: createLogger('records'),
+      // Any cell's tree neighbours: each of their envelope ports answers records.*.
+      neighbours: () => this.cells.flatMap((c) => this.treeNeighbours(c)),
+      syncEveryMs: positiveEnv('BORG_RECORDS_SYNC_MS', 10_000),
+    }))
+    for (const cell of this.cells) {
+      records.register(cell.netRouter)
+      records.register(cell.receptorRouter, { control: true })
+    }
+    this.publisher = new ServicePublisher(await records.open(servicesPolicy()), signer, positiveEnv('BORG_SERVICE_TTL', DEFAULT_TTL_SECONDS))
     try {
       for (const cell of this.cells) await cell.listen()
       this.warnings = await this.joinContacts(contacts)
@@ -131,6 +161,8 @@ export class OrganismNode {
     for (const warning of this.warnings) this.log.warn(warning)
     await writeRunning(home, this.running())
     if (this.learning) void this.mapPorts()
+    await this.publishService()
+    records.start()
     this.log.info(`node ${this.nodeId.slice(0, 18)}… up with cells ${this.cells.map((c) => `${c.name}@${c.endpoints.net}`).join(', ')}`)
   }
 
@@ -283,10 +315,42 @@ export class OrganismNode {
     return { nodeId: this.nodeId, version: BORG_VERSION, pid: process.pid, clock: { offsetMs: this.clock.offset }, cells: this.cells.map((c) => c.status()) }
   }
 
+  /** A cell's parent and children in its tree (none before it listens or joins). */
+  private treeNeighbours(cell: CellInstance): { id: string; endpoint: string }[] {
+    try {
+      const view = cell.tree.view
+      return view ? [...(view.parent ? [view.parent] : []), ...view.children] : []
+    } catch {
+      return [] // not listening yet
+    }
+  }
+
+  /** Sign this node's service record again (sequence + 1), every third of its TTL. */
+  private async publishService(): Promise<void> {
+    if (this.stopped || this.leaving || !this.publisher) return
+    try {
+      await this.publisher.publish(
+        {
+          version: BORG_VERSION,
+          cells: this.cells.map((c) => ({ type: c.name, net: c.endpoints.net, recp: c.endpoints.recp })),
+          services: this.cells.map((c) => ({ name: c.name, version: BORG_VERSION })),
+        },
+        Math.floor(this.clock.now() / 1000),
+      )
+    } catch (error) {
+      this.log.warn(`records: publishing this node's service record: ${(error as Error).message}`)
+    }
+    this.publishTimer = this.clock.after(this.publisher.refreshEveryMs, () => void this.publishService())
+  }
+
   /** Hand every position over (the last node of each tree fills it), then stop. */
   async leave(): Promise<void> {
     if (this.leaving) return
     this.leaving = true
+    // A signed leave: the service record is deleted here and pushed to the neighbours before the trees go.
+    this.publishTimer?.cancel()
+    await this.publisher?.leave(Math.floor(this.clock.now() / 1000)).catch(() => undefined)
+    await Promise.race([this.records?.syncRound(), new Promise((r) => setTimeout(r, 3_000))]).catch(() => undefined)
     this.log.info('leaving: handing positions over')
     await Promise.all(this.cells.map((c) => new Promise<void>((resolve) => c.tree.leave(() => resolve()))))
     await this.stop()
@@ -295,6 +359,8 @@ export class OrganismNode {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.publishTimer?.cancel()
+    await this.records?.close()
     await Promise.all(this.cells.map((c) => c.stop()))
     await this.portMapping?.close()
     await removeRunning(this.options.home)

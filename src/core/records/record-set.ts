@@ -64,6 +64,7 @@ export class RecordSet {
       if (held) {
         if (!equalBytes(held.record.author, r.author)) throw new BorgError('refused', 'only a record’s author deletes it')
         if (held.record.created > r.created) throw new BorgError('refused', 'a deletion is created after the record it deletes')
+        if (expiryOf(r, this.policy) < held.expiry) throw new BorgError('refused', 'a deletion lives at least as long as the record it deletes (else the record could come back)')
       }
     }
     // A deletion of a held record frees the place it takes (an author at its quota can still delete).

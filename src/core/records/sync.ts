@@ -40,8 +40,30 @@ export function answerReconcile(set: RecordSet, message: Uint8Array): Uint8Array
   return new Negentropy(set.items, FRAME_LIMIT).reconcile(message).message!
 }
 
-export async function syncWith(set: RecordSet, peer: SyncPeer, now: () => number, options: { push?: boolean } = {}): Promise<SyncStats> {
+/**
+ * `accept`: how fetched records are taken (checked and stored, durably for a node); returns how many
+ * it refused. By default they are offered to `set` at `now()`.
+ */
+export async function syncWith(
+  set: RecordSet,
+  peer: SyncPeer,
+  now: () => number,
+  options: { push?: boolean; accept?: (records: Uint8Array[]) => Promise<number> } = {},
+): Promise<SyncStats> {
   const stats: SyncStats = { roundTrips: 0, reconcileBytes: 0, fetched: 0, pushed: 0, refused: 0 }
+  const accept =
+    options.accept ??
+    (async (records: Uint8Array[]) => {
+      let refused = 0
+      for (const bytes of records) {
+        try {
+          set.offer(bytes, now())
+        } catch {
+          refused++
+        }
+      }
+      return refused
+    })
   const negentropy = new Negentropy(set.items, FRAME_LIMIT)
   const have: Uint8Array[] = []
   const need: Uint8Array[] = []
@@ -57,14 +79,9 @@ export async function syncWith(set: RecordSet, peer: SyncPeer, now: () => number
     message = r.message
   }
   for (let i = 0; i < need.length; i += SYNC_BATCH) {
-    for (const bytes of await peer.fetch(need.slice(i, i + SYNC_BATCH))) {
-      stats.fetched++
-      try {
-        set.offer(bytes, now())
-      } catch {
-        stats.refused++
-      }
-    }
+    const records = await peer.fetch(need.slice(i, i + SYNC_BATCH))
+    stats.fetched += records.length
+    stats.refused += await accept(records)
   }
   if (options.push !== false) {
     const records = have.map((id) => set.get(bytesToHex(id))?.bytes).filter((b): b is Uint8Array => b !== undefined)

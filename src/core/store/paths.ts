@@ -15,4 +15,5 @@ export const paths = {
   identity: (home: string) => join(home, 'identity.json'),
   nodeKey: (home: string) => join(home, 'node', 'node-key.json'),
   tlsDir: (home: string) => join(home, 'node', 'tls'),
+  recordsDir: (home: string) => join(home, 'node', 'records'),
 }

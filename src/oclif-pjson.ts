@@ -11,6 +11,8 @@ export const TOPICS = {
   stream: { description: 'Send files directly to a node and stream stored files to players' },
   ledger: { description: 'The Borg Shell ledger: a network\'s genesis, its representatives and epochs' },
   wallet: { description: 'Hold and send Borg shells on the signed ledger' },
+  records: { description: 'Signed records in collections, kept in sync between nodes (docs/records.md)' },
+  services: { description: 'The live service registry: which nodes run which cells, from the local synced set' },
   trade: { description: 'Place and match orders on the peer-to-peer exchange' },
   mail: { description: 'Send and read end-to-end sealed mail between identities' },
   agent: { description: 'Host and talk to agents running on the network' },

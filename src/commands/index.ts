@@ -10,6 +10,12 @@ import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
 import LedgerGenesis from './ledger/genesis.js'
 import LedgerStatus from './ledger/status.js'
+import RecordsGet from './records/get.js'
+import RecordsLs from './records/ls.js'
+import RecordsPut from './records/put.js'
+import RecordsRm from './records/rm.js'
+import RecordsSync from './records/sync.js'
+import Services from './services.js'
 import WalletBalance from './wallet/balance.js'
 import WalletDelegate from './wallet/delegate.js'
 import WalletHistory from './wallet/history.js'
@@ -46,6 +52,12 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:show': IdShow,
   'ledger:genesis': LedgerGenesis,
   'ledger:status': LedgerStatus,
+  'records:get': RecordsGet,
+  'records:ls': RecordsLs,
+  'records:put': RecordsPut,
+  'records:rm': RecordsRm,
+  'records:sync': RecordsSync,
+  services: Services,
   'wallet:balance': WalletBalance,
   'wallet:delegate': WalletDelegate,
   'wallet:history': WalletHistory,

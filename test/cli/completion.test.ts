@@ -55,9 +55,11 @@ describe('zsh and fish', () => {
     for (const topic of Object.keys(TOPICS)) expect(fish).toContain(`-n '__borg_typed' -a ${topic} `)
     for (const { id } of config.commands.filter((c) => !c.hidden)) {
       const [topic, command] = id.split(':')
+      if (command === undefined) continue // a topic that is itself a command (`borg services`): listed with the topics
       expect(fish).toContain(`-n '__borg_typed ${topic}' -a ${command} `)
     }
     expect(fish).toContain(`-n '__borg_after shard get' -l output -s o `)
+    expect(fish).toContain(`-n '__borg_after services' -l cell `)
     const fishBin = spawnSync('fish', ['--version'])
     if (fishBin.status === 0) expect(spawnSync('fish', ['--no-execute', '-c', fish]).status).toBe(0)
   })

@@ -32,7 +32,7 @@ import { addressInUse, describeHolder, listeningProcess } from './port-holder.js
 import { hasIpv6, primaryAddress } from './local-address.js'
 import { cryptoRandom } from '../crypto/random.js'
 import { RecordsService } from '../records/records-service.js'
-import { ServicePublisher, servicesPolicy, DEFAULT_TTL_SECONDS } from '../records/service-registry.js'
+import { liveServices, ServicePublisher, servicesPolicy, DEFAULT_TTL_SECONDS, SERVICES } from '../records/service-registry.js'
 import type { Timer } from '../wire/clock.js'
 
 export { CONTROL, DIRECTORY_KIND } from './messages.js'
@@ -142,6 +142,7 @@ export class OrganismNode {
       log: createLogger('records'),
       // Any cell's tree neighbours: each of their envelope ports answers records.*.
       neighbours: () => this.cells.flatMap((c) => this.treeNeighbours(c)),
+      holdersOf: (collection) => this.holdersOf(collection),
       syncEveryMs: positiveEnv('BORG_RECORDS_SYNC_MS', 10_000),
     }))
     for (const cell of this.cells) {
@@ -325,6 +326,15 @@ export class OrganismNode {
     }
   }
 
+  /** Other live nodes whose service record says they hold `collection` (their first cell's net endpoint). */
+  private holdersOf(collection: string): { id: string; endpoint: string }[] {
+    const services = this.records?.collection(SERVICES)
+    if (!services || collection === SERVICES) return []
+    return liveServices(services, Math.floor(this.clock.now() / 1000))
+      .filter((s) => s.node !== this.nodeId && s.collections?.includes(collection) && s.cells[0])
+      .map((s) => ({ id: s.node, endpoint: s.cells[0]!.net }))
+  }
+
   /** Sign this node's service record again (sequence + 1), every third of its TTL. */
   private async publishService(): Promise<void> {
     if (this.stopped || this.leaving || !this.publisher) return
@@ -334,6 +344,7 @@ export class OrganismNode {
           version: BORG_VERSION,
           cells: this.cells.map((c) => ({ type: c.name, net: c.endpoints.net, recp: c.endpoints.recp })),
           services: this.cells.map((c) => ({ name: c.name, version: BORG_VERSION })),
+          collections: this.records?.collections().map((c) => c.name).filter((name) => name !== SERVICES),
         },
         Math.floor(this.clock.now() / 1000),
       )

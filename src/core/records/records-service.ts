@@ -14,15 +14,24 @@ import type { Logger } from '../log.js'
 import { request } from '../messaging/requests.js'
 import { ANYONE, ownKey, type MessageRouter } from '../messaging/router.js'
 import { Periodic } from '../time/periodic.js'
-import type { Clock } from '../wire/clock.js'
+import type { Clock, Timer } from '../wire/clock.js'
 import type { Incoming } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, Responder, Transport } from '../wire/transport.js'
 import { policy as makePolicy, type CollectionPolicy } from './collection.js'
 import { CollectionStore } from './collection-store.js'
 import { MAX_LIST, RECORDS_CODECS, RECORDS_KIND } from './messages.js'
-import { answerReconcile, syncWith, type SyncPeer, type SyncStats } from './sync.js'
+import { answerReconcile, syncWith, SYNC_BATCH, type SyncPeer, type SyncStats } from './sync.js'
 
+/** Fresh records are pushed to the neighbours this long after they were stored (many share one message). */
+const EAGER_PUSH_MS = 100
+/** Without neighbours yet, an eager push is tried again this often, this many times. */
+const LONELY_RETRY_MS = 250
+const MAX_LONELY_PUSHES = 120
+/** Most fresh records waiting for an eager push per collection. */
+const MAX_FRESH = 1000
+/** Registry nodes holding a collection reconciled with per round, beside the tree neighbours. */
+const EXTRA_HOLDERS = 2
 /** Most collections one node holds (each is a file and a set in memory). */
 export const MAX_COLLECTIONS = 64
 const REQUEST_TIMEOUT_MS = 15_000
@@ -37,6 +46,8 @@ export interface RecordsServiceOptions {
   log: Logger
   /** Peers to reconcile with: this node's tree neighbours (any cell's net endpoint answers `records.*`). */
   neighbours: () => Peer[]
+  /** Other nodes known to hold a collection (from the service registry): reached beyond the tree neighbours. */
+  holdersOf?: (collection: string) => Peer[]
   /** Between two sync rounds, ms (BORG_RECORDS_SYNC_MS; default 10 s). */
   syncEveryMs?: number
   /** Neighbours reconciled with per round. */
@@ -53,6 +64,11 @@ export class RecordsService {
   private readonly opening = new Map<string, Promise<CollectionStore>>()
   private rounds?: Periodic
   private readonly syncEveryMs: number
+  /** Records stored since the last eager push, per collection (ids). */
+  private readonly fresh = new Map<string, Set<string>>()
+  private pushTimer?: Timer
+  private lonelyPushes = 0
+  private closed = false
 
   constructor(private readonly options: RecordsServiceOptions) {
     this.syncEveryMs = options.syncEveryMs ?? 10_000
@@ -71,6 +87,7 @@ export class RecordsService {
       await mkdir(this.options.dir, { recursive: true })
       const store = await CollectionStore.open(this.options.dir, policy, this.nowSeconds())
       this.stores.set(policy.name, store)
+      store.onStored((offered) => this.queuePush(policy.name, offered.id))
       return store
     })().finally(() => this.opening.delete(policy.name))
     this.opening.set(policy.name, opening)
@@ -174,6 +191,46 @@ export class RecordsService {
 
   // ---------------------------------------------------------------- sync
 
+  /**
+   * Gossip: a record this node just stored goes to all its tree neighbours at once (batched for
+   * EAGER_PUSH_MS); one that already has it answers `known` and pushes no further. The periodic
+   * reconciliation repairs whatever a push missed.
+   */
+  private queuePush(collection: string, id: string): void {
+    let ids = this.fresh.get(collection)
+    if (!ids) this.fresh.set(collection, (ids = new Set()))
+    if (ids.size >= MAX_FRESH) return // beyond this, reconciliation carries them
+    ids.add(id)
+    this.pushTimer ??= this.options.clock.after(EAGER_PUSH_MS, () => {
+      this.pushTimer = undefined
+      void this.pushFresh()
+    })
+  }
+
+  private async pushFresh(): Promise<void> {
+    if (this.closed) return
+    const neighbours = unique(this.options.neighbours())
+    if (neighbours.length === 0) {
+      // Not in a tree yet (a node publishes as it starts): try again shortly, for a while.
+      if (++this.lonelyPushes <= MAX_LONELY_PUSHES) this.pushTimer ??= this.options.clock.after(LONELY_RETRY_MS, () => ((this.pushTimer = undefined), void this.pushFresh()))
+      else this.fresh.clear() // reconciliation carries them once there are neighbours
+      return
+    }
+    this.lonelyPushes = 0
+    const batches = [...this.fresh].map(([collection, ids]) => ({ collection, ids: [...ids] }))
+    this.fresh.clear()
+    for (const { collection, ids } of batches) {
+      const store = this.stores.get(collection)
+      if (!store) continue
+      const records = ids.map((id) => store.set.get(id)?.bytes).filter((b): b is Uint8Array => b !== undefined)
+      const peers = unique([...neighbours, ...this.pick(this.options.holdersOf?.(collection) ?? [], EXTRA_HOLDERS)])
+      for (let i = 0; i < records.length; i += SYNC_BATCH) {
+        const batch = records.slice(i, i + SYNC_BATCH)
+        await Promise.all(peers.map((peer) => this.peer(peer, collection).push(batch).catch(() => undefined)))
+      }
+    }
+  }
+
   /** A peer's `records.*` kinds as the sync code's peer. */
   peer(peer: Peer, collection: string): SyncPeer {
     const t = this.options.transport
@@ -201,7 +258,9 @@ export class RecordsService {
     const neighbours = this.pick(this.options.neighbours(), this.options.fanout ?? 3)
     for (const store of this.collections()) {
       await store.gc(this.nowSeconds())
-      for (const peer of neighbours) {
+      // Holders that are not tree neighbours too, so a collection few nodes hold still converges.
+      const peers = unique([...neighbours, ...this.pick(this.options.holdersOf?.(store.name) ?? [], EXTRA_HOLDERS)])
+      for (const peer of peers) {
         try {
           reports.push(await this.syncWith(store.name, peer))
         } catch (error) {
@@ -214,12 +273,12 @@ export class RecordsService {
   }
 
   private pick(peers: Peer[], n: number): Peer[] {
-    const unique = [...new Map(peers.map((p) => [p.endpoint, p])).values()]
-    for (let i = unique.length - 1; i > 0; i--) {
+    const shuffled = unique(peers)
+    for (let i = shuffled.length - 1; i > 0; i--) {
       const j = this.options.random.int(i + 1)
-      ;[unique[i], unique[j]] = [unique[j]!, unique[i]!]
+      ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
     }
-    return unique.slice(0, n)
+    return shuffled.slice(0, n)
   }
 
   start(): void {
@@ -234,7 +293,13 @@ export class RecordsService {
   }
 
   async close(): Promise<void> {
+    this.closed = true
+    this.pushTimer?.cancel()
     this.rounds?.stop()
     await Promise.all(this.collections().map((c) => c.close()))
   }
+}
+
+function unique(peers: Peer[]): Peer[] {
+  return [...new Map(peers.map((p) => [p.endpoint, p])).values()]
 }

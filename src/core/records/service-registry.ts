@@ -13,7 +13,7 @@ import { bool, int, list, literal, nodeId, object, optional, text, type Infer } 
 import { policy } from './collection.js'
 import { jsonContent, signRecord, type UnsignedRecord } from './record.js'
 import type { CollectionStore } from './collection-store.js'
-import type { HeldRecord } from './record-set.js'
+import type { HeldRecord, RecordSet } from './record-set.js'
 
 export const SERVICES = 'services'
 /** The longest TTL a service record may claim (and so the collection's retention). */
@@ -29,6 +29,8 @@ const serviceShape = {
   cells: list(object({ type: text({ max: 64 }), net: endpoint, recp: optional(endpoint), reach: optional(literal('public', 'private', 'unknown')), via: optional(list(endpoint, 8)) }), 64),
   services: list(object({ name: text({ max: 64 }), version: text({ max: 64 }) }), 64),
   capacity: optional(object({ storageFreeBytes: optional(int()), ledgerRepresentative: optional(bool) })),
+  /** The record collections this node holds (other holders sync with it). */
+  collections: optional(list(text({ max: 64 }), 64)),
 }
 const serviceCheck = object(serviceShape)
 export type ServiceInfo = Infer<typeof serviceShape>
@@ -59,7 +61,7 @@ function checkServiceRecord(r: UnsignedRecord): string | undefined {
 }
 
 /** The live entry of each node: its latest (highest sequence) record that has not expired. */
-export function liveServices(store: CollectionStore, nowSeconds: number): (ServiceInfo & { created: number; expires: number; id: string })[] {
+export function liveServices(store: { set: RecordSet }, nowSeconds: number): (ServiceInfo & { created: number; expires: number; id: string })[] {
   const latest = new Map<string, { info: ServiceInfo; held: HeldRecord }>()
   for (const held of store.set.list()) {
     if (held.expiry <= nowSeconds) continue

@@ -13,6 +13,8 @@ import type { Delivery, TreeStanding } from '../tree/tree-node.js'
 import type { Member } from '../tree/types.js'
 import type { AnyCodec } from '../codec/codec.js'
 import type { Notary } from '../wire/notary.js'
+import type { CollectionPolicy } from '../records/collection.js'
+import type { CollectionStore } from '../records/collection-store.js'
 
 export interface CellDna {
   name: string
@@ -56,6 +58,15 @@ export interface OrganContext {
    * handler must end every response it is given.
    */
   httpGet(prefix: string, handler: PlainGetHandler): void
+  /**
+   * The node's record collections (docs/records.md): open one under a policy and use its set; the
+   * node stores, serves and syncs it with the other nodes that hold it.
+   */
+  records: RecordCollections
+}
+
+export interface RecordCollections {
+  open(policy: CollectionPolicy): Promise<CollectionStore>
 }
 
 export interface CellEndpoints {

@@ -6,7 +6,7 @@
  * (tests) and still tell everyone the endpoint it really has.
  */
 import { join } from 'node:path'
-import type { CellType, Organ, OrganContext } from '../cell/types.js'
+import type { CellType, Organ, OrganContext, RecordCollections } from '../cell/types.js'
 import { cellPorts, OS_ASSIGNED_PORTS, type PortBase } from '../cell/ports.js'
 import { BorgError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
@@ -48,6 +48,8 @@ export interface CellInstanceOptions {
   tls: TlsMaterial
   clock: SystemClock
   tree?: Partial<TreeConfig>
+  /** The node's record collections (made after the cells, before their organs). */
+  records?: () => RecordCollections | undefined
   /** The node's cells by name (each organ sees its siblings' endpoints). */
   siblings?: () => Record<string, RunningCell>
   /** The node's inbound budget, shared by every cell's net and receptor ports. */
@@ -236,6 +238,13 @@ export class CellInstance {
       dataDir: join(options.home, 'node', 'cells', this.name),
       onDelivery: (kind, handler) => void this.deliveries.set(kind, handler),
       siblings: () => options.siblings?.() ?? {},
+      records: {
+        open: async (policy) => {
+          const records = options.records?.()
+          if (!records) throw new BorgError('unavailable', 'this node keeps no record collections')
+          return records.open(policy)
+        },
+      },
       httpGet: (prefix, handler) => this.receptor.httpGet(prefix, (req, res) => handler(...plainExchange(req, res))),
     }
     return { tree, organs: cell.organs(context), reachability, relays, self }

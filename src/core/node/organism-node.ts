@@ -5,6 +5,7 @@
  * takes signed control requests (leave, broadcast, send) from its own key.
  */
 import { bytesToHex } from '../bytes.js'
+import { isKeyIdHex } from '../crypto/key-id.js'
 import { BorgError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { loadOrCreateNodeKey } from '../identity/node-key.js'
@@ -60,6 +61,13 @@ export interface NodeOptions {
 function positiveEnv(name: string, fallback: number): number {
   const value = Number(process.env[name])
   return Number.isSafeInteger(value) && value > 0 ? value : fallback
+}
+
+/** BORG_RECORDS_MODERATORS: key ids (hex, comma-separated) whose block-lists this node follows. */
+function moderatorsFromEnv(): string[] {
+  const ids = (process.env.BORG_RECORDS_MODERATORS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+  for (const id of ids) if (!isKeyIdHex(id)) throw new BorgError('usage', `BORG_RECORDS_MODERATORS: ${id} is not a key id in hex`)
+  return ids
 }
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::'
@@ -128,6 +136,7 @@ export class OrganismNode {
         clock: this.clock,
         tree: this.options.tree,
         siblings: () => this.directory().cells,
+        records: () => this.records,
         inboundBudget,
       })
       this.registerNodeKinds(instance)
@@ -143,12 +152,14 @@ export class OrganismNode {
       // Any cell's tree neighbours: each of their envelope ports answers records.*.
       neighbours: () => this.cells.flatMap((c) => this.treeNeighbours(c)),
       holdersOf: (collection) => this.holdersOf(collection),
+      moderators: moderatorsFromEnv(),
       syncEveryMs: positiveEnv('BORG_RECORDS_SYNC_MS', 10_000),
     }))
     for (const cell of this.cells) {
       records.register(cell.netRouter)
       records.register(cell.receptorRouter, { control: true })
     }
+    await records.openModeration()
     this.publisher = new ServicePublisher(await records.open(servicesPolicy()), signer, positiveEnv('BORG_SERVICE_TTL', DEFAULT_TTL_SECONDS))
     try {
       for (const cell of this.cells) await cell.listen()

@@ -19,6 +19,8 @@ import type { Incoming } from '../wire/message.js'
 import type { Random } from '../wire/random.js'
 import type { Peer, Responder, Transport } from '../wire/transport.js'
 import { policy as makePolicy, type CollectionPolicy } from './collection.js'
+import { MODERATION, moderationBlocks, moderationPolicy } from './moderation.js'
+import type { UnsignedRecord } from './record.js'
 import { CollectionStore } from './collection-store.js'
 import { MAX_LIST, RECORDS_CODECS, RECORDS_KIND } from './messages.js'
 import { answerReconcile, syncWith, SYNC_BATCH, type SyncPeer, type SyncStats } from './sync.js'
@@ -30,6 +32,8 @@ const LONELY_RETRY_MS = 250
 const MAX_LONELY_PUSHES = 120
 /** Most fresh records waiting for an eager push per collection. */
 const MAX_FRESH = 1000
+/** How often the neighbour set is compared with the last one (a new neighbour is synced with at once). */
+const NEIGHBOUR_CHECK_MS = 1000
 /** Registry nodes holding a collection reconciled with per round, beside the tree neighbours. */
 const EXTRA_HOLDERS = 2
 /** Most collections one node holds (each is a file and a set in memory). */
@@ -46,6 +50,11 @@ export interface RecordsServiceOptions {
   log: Logger
   /** Peers to reconcile with: this node's tree neighbours (any cell's net endpoint answers `records.*`). */
   neighbours: () => Peer[]
+  /**
+   * Moderator keys (key id hex) this node follows (BORG_RECORDS_MODERATORS): their records in the
+   * `moderation` collection block authors and record ids in the collections they name.
+   */
+  moderators?: readonly string[]
   /** Other nodes known to hold a collection (from the service registry): reached beyond the tree neighbours. */
   holdersOf?: (collection: string) => Peer[]
   /** Between two sync rounds, ms (BORG_RECORDS_SYNC_MS; default 10 s). */
@@ -67,6 +76,8 @@ export class RecordsService {
   /** Records stored since the last eager push, per collection (ids). */
   private readonly fresh = new Map<string, Set<string>>()
   private pushTimer?: Timer
+  private watcher?: Periodic
+  private knownNeighbours = new Set<string>()
   private lonelyPushes = 0
   private closed = false
 
@@ -88,10 +99,35 @@ export class RecordsService {
       const store = await CollectionStore.open(this.options.dir, policy, this.nowSeconds())
       this.stores.set(policy.name, store)
       store.onStored((offered) => this.queuePush(policy.name, offered.id))
+      if (policy.name === MODERATION) {
+        store.onStored((offered) => this.applyModeration(store.set.get(offered.id)?.record))
+        for (const held of store.set.list()) this.applyModeration(held.record)
+      } else {
+        const moderation = this.stores.get(MODERATION)
+        for (const held of moderation?.set.list() ?? []) this.applyModeration(held.record, policy.name)
+      }
       return store
     })().finally(() => this.opening.delete(policy.name))
     this.opening.set(policy.name, opening)
     return opening
+  }
+
+  /** Open the `moderation` collection when this node follows moderators (before the others, so their blocks apply as they open). */
+  async openModeration(): Promise<void> {
+    const moderators = this.options.moderators ?? []
+    if (moderators.length === 0) return
+    await this.open(moderationPolicy(moderators))
+  }
+
+  /** A followed moderator's blocks, applied to the collection they name (or only to `only`). */
+  private applyModeration(record: UnsignedRecord | undefined, only?: string): void {
+    if (!record || record.kind !== 'record') return
+    const blocks = moderationBlocks(record)
+    if (!blocks || (only !== undefined && blocks.collection !== only)) return
+    const target = this.stores.get(blocks.collection)
+    if (!target) return
+    for (const author of blocks.blockAuthors ?? []) target.set.blockAuthor(author)
+    for (const id of blocks.blockIds ?? []) target.set.blockId(id)
   }
 
   collection(name: string): CollectionStore | undefined {
@@ -281,7 +317,24 @@ export class RecordsService {
     return shuffled.slice(0, n)
   }
 
+  /**
+   * A neighbour this node did not have a second ago (it joined, or the tree healed around a loss):
+   * reconcile every collection with it now rather than at the next round.
+   */
+  private async greetNewNeighbours(): Promise<void> {
+    const current = unique(this.options.neighbours())
+    const fresh = current.filter((p) => !this.knownNeighbours.has(p.endpoint))
+    this.knownNeighbours = new Set(current.map((p) => p.endpoint))
+    for (const peer of fresh) {
+      for (const store of this.collections()) {
+        await this.syncWith(store.name, peer).catch((error: Error) => this.options.log.debug(`records: first sync of ${store.name} with ${peer.endpoint}: ${error.message}`))
+      }
+    }
+  }
+
   start(): void {
+    this.watcher ??= new Periodic({ clock: this.options.clock, everyMs: NEIGHBOUR_CHECK_MS, run: () => this.greetNewNeighbours(), onError: () => undefined })
+    this.watcher.start()
     this.rounds ??= new Periodic({
       clock: this.options.clock,
       everyMs: this.syncEveryMs,
@@ -294,6 +347,7 @@ export class RecordsService {
 
   async close(): Promise<void> {
     this.closed = true
+    this.watcher?.stop()
     this.pushTimer?.cancel()
     this.rounds?.stop()
     await Promise.all(this.collections().map((c) => c.close()))

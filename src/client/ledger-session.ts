@@ -23,6 +23,8 @@ import { NODE_CODECS } from '../core/node/messages.js'
 import type { Peer } from '../core/wire/transport.js'
 import { LedgerClient } from './ledger-client.js'
 import { Wallet } from './wallet.js'
+import { findLiveCell } from './records-client.js'
+import { withLocalNode } from '../core/node/local-client.js'
 
 export interface LedgerSession {
   client: LedgerClient
@@ -40,7 +42,12 @@ async function entryPeer(home: string, node: string | undefined, transport: Http
     throw new BorgError('not-found', `no node is running from ${home} (start one with "borg node join", or pass --node HOST:PORT): ${(error as Error).message}`)
   })
   const cell = localCell(running, 'ledger')
-  if (!cell) throw new BorgError('not-found', `the node running from ${home} has no ledger cell (start it with --cells all)`)
+  if (!cell) {
+    // The local node runs no ledger cell: a live one from its service registry (docs/records.md).
+    const found = await withLocalNode(home, (node) => findLiveCell(node, 'ledger')).catch(() => undefined)
+    if (found) return found
+    throw new BorgError('not-found', `the node running from ${home} has no ledger cell and its service registry lists none (start it with --cells all, or pass --node HOST:PORT)`)
+  }
   return { endpoint: cell.recp, id: running.nodeId }
 }
 

@@ -131,3 +131,17 @@ export async function services(node: LocalNode, options: { cell?: string; now?: 
   const live = liveServices({ set }, now)
   return options.cell ? live.filter((s) => s.cells.some((c) => c.type === options.cell)) : live
 }
+
+/**
+ * A live cell of `type` from the local registry, for a client whose usual cell is gone (or whose
+ * node runs no such cell): the most recently refreshed node running one, its receptor endpoint.
+ */
+export async function findLiveCell(node: LocalNode, type: string): Promise<{ endpoint: string; id: string } | undefined> {
+  const candidates = (await services(node, { cell: type })).filter((s) => s.node !== node.running.nodeId)
+  candidates.sort((a, b) => b.created - a.created)
+  for (const s of candidates) {
+    const cell = s.cells.find((c) => c.type === type)
+    if (cell?.recp) return { endpoint: cell.recp, id: s.node }
+  }
+  return undefined
+}

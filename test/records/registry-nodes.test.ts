@@ -23,6 +23,8 @@ import { signRecord } from '../../src/core/records/record.js'
 import { liveServices, SERVICES } from '../../src/core/records/service-registry.js'
 import { cronoCell } from '../../src/cells/crono/index.js'
 import { testSigner } from '../helpers/keys.js'
+import { withLocalNode } from '../../src/core/node/local-client.js'
+import { findLiveCell, services } from '../../src/client/records-client.js'
 import { waitUntil } from '../helpers/wait-until.js'
 
 const TTL = 6
@@ -100,5 +102,16 @@ describe('the service registry', () => {
     const reply = RECORDS_CODECS.pushReply.decode(await request(transport, peer, RECORDS_CODECS.push.encode({ collection: SERVICES, records: [claimingAnother.bytes, expired.bytes, forged].map(bytesToHex) }), 10_000))
     expect(reply.results.map((r) => r.code)).toEqual(['refused', 'expired', 'bad-signature'])
     expect(target.records!.collection(SERVICES)!.set.size).toBe(size)
+  }, 30_000)
+
+  it('lets a client find a live cell of a type from the local registry (its usual one gone, or none on its node)', async () => {
+    const home = homes[0]!
+    const found = await withLocalNode(home, (node) => findLiveCell(node, 'crono'))
+    const others = live().filter((n) => n !== nodes[0]).map((n) => n.cells[0]!.endpoints.recp)
+    expect(others).toContain(found!.endpoint)
+    expect(await withLocalNode(home, (node) => findLiveCell(node, 'ledger'))).toBeUndefined()
+    const listed = await withLocalNode(home, (node) => services(node, { cell: 'crono' }))
+    expect(listed.length).toBe(live().length)
+    expect(listed.every((s) => s.services.some((x) => x.name === 'crono') && s.cells[0]!.reach !== undefined)).toBe(true)
   }, 30_000)
 })

@@ -20,7 +20,8 @@ import { ANYONE } from '../../core/messaging/router.js'
 import { request } from '../../core/messaging/requests.js'
 import { answerMembers } from '../../core/tree/member-list.js'
 import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
-import type { Organ, OrganContext } from '../../core/cell/types.js'
+import type { Organ, OrganContext, ServiceOffer } from '../../core/cell/types.js'
+import { BORG_VERSION } from '../../core/version.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { addressFromHash160, parseAddress, regtestNetwork } from '../../core/identity/address.js'
 import { readGenesisFile } from '../../core/ledger/genesis-file.js'
@@ -141,6 +142,11 @@ export class LedgerOrgan implements Organ {
     this.epochTimer?.cancel()
     this.waiting?.cancel()
     void this.opened?.then(() => this.store?.close()).catch(() => undefined)
+  }
+
+  offers(): ServiceOffer {
+    const representative = this.book?.isRepresentative ?? false
+    return representative ? { services: [{ name: 'ledger-representative', version: BORG_VERSION }], capacity: { ledgerRepresentative: true } } : {}
   }
 
   status(): Record<string, unknown> {

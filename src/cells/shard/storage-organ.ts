@@ -20,7 +20,8 @@ import { answerMembers, treeEpochOf } from '../../core/tree/member-list.js'
 import { ownTreeMembers, type MemberView } from '../../core/tree/member-view.js'
 import { RecheckBudget, type RecheckBudgetOptions } from '../../core/storage/recheck-budget.js'
 import type { Member } from '../../core/tree/types.js'
-import type { Organ, OrganContext } from '../../core/cell/types.js'
+import type { Organ, OrganContext, ServiceOffer } from '../../core/cell/types.js'
+import { BORG_VERSION } from '../../core/version.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { ChunkStore } from './chunk-store.js'
 import { MAX_BATCH_REPLY_BYTES, MAX_REPLICAS, PUT_OUTCOMES, SHARD_CODECS, SHARD_KIND, bodyName } from './messages.js'
@@ -91,6 +92,10 @@ export class StorageOrgan implements Organ {
 
   stop(): void {
     this.keeper.stop()
+  }
+
+  offers(): ServiceOffer {
+    return { services: [{ name: 'storage', version: BORG_VERSION }], capacity: { storageFreeBytes: Math.max(0, this.chunks.quotaBytes - this.chunks.stats.usedBytes) } }
   }
 
   status(): Record<string, unknown> {

@@ -81,6 +81,13 @@ export interface Organ {
   stop(): void
   /** Shown in `borg node status`; must hold no secrets. */
   status?(): Record<string, unknown>
+  /** What this organ offers, for the node's service record (docs/records.md): named services and capacity hints. */
+  offers?(): ServiceOffer
+}
+
+export interface ServiceOffer {
+  services?: { name: string; version: string }[]
+  capacity?: { storageFreeBytes?: number; ledgerRepresentative?: boolean }
 }
 
 export interface CellType {

@@ -6,7 +6,7 @@
  * (tests) and still tell everyone the endpoint it really has.
  */
 import { join } from 'node:path'
-import type { CellType, Organ, OrganContext, RecordCollections } from '../cell/types.js'
+import type { CellType, Organ, OrganContext, RecordCollections, ServiceOffer } from '../cell/types.js'
 import { cellPorts, OS_ASSIGNED_PORTS, type PortBase } from '../cell/ports.js'
 import { BorgError } from '../errors.js'
 import { createLogger, type Logger } from '../log.js'
@@ -154,6 +154,22 @@ export class CellInstance {
 
   get tree(): TreeNode {
     return this.listening().tree
+  }
+
+  /**
+   * How others reach this cell, for the service registry: its net endpoint (through its relays when
+   * it is private and relayed), whether it is reachable directly, and what its organs offer.
+   */
+  reachableAs(): { net: string; reach: 'public' | 'private' | 'unknown'; relaying: boolean; offers: ServiceOffer[] } {
+    const grown = this.grown
+    if (!grown) return { net: this.endpoints.net, reach: 'unknown', relaying: false, offers: [] }
+    const state = grown.reachability.status().state
+    return {
+      net: grown.self.endpoint,
+      reach: state === 'public' || state === 'private' ? state : 'unknown',
+      relaying: this.relayDeclines() === undefined,
+      offers: grown.organs.map((o) => o.offers?.() ?? {}),
+    }
   }
 
   get organs(): Organ[] {

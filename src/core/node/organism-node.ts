@@ -346,17 +346,31 @@ export class OrganismNode {
       .map((s) => ({ id: s.node, endpoint: s.cells[0]!.net }))
   }
 
+  /** What this node's service record says (docs/protocol.md §12.4). */
+  private serviceInfo() {
+    const cells = this.cells.map((c) => ({ cell: c, seen: c.reachableAs() }))
+    const offers = cells.flatMap(({ seen }) => seen.offers)
+    const capacity = Object.assign({}, ...offers.map((o) => o.capacity ?? {})) as { storageFreeBytes?: number; ledgerRepresentative?: boolean }
+    const services = new Map<string, string>()
+    for (const { cell } of cells) services.set(cell.name, BORG_VERSION)
+    for (const o of offers) for (const s of o.services ?? []) services.set(s.name, s.version)
+    // A public cell with relaying on takes relay reservations from private ones (docs/networking.md).
+    if (cells.some(({ seen }) => seen.relaying)) services.set('relay', BORG_VERSION)
+    return {
+      version: BORG_VERSION,
+      cells: cells.map(({ cell, seen }) => ({ type: cell.name, net: seen.net, recp: cell.endpoints.recp, reach: seen.reach })),
+      services: [...services].map(([name, version]) => ({ name, version })),
+      ...(Object.keys(capacity).length > 0 ? { capacity } : {}),
+      collections: this.records?.collections().map((c) => c.name).filter((name) => name !== SERVICES),
+    }
+  }
+
   /** Sign this node's service record again (sequence + 1), every third of its TTL. */
   private async publishService(): Promise<void> {
     if (this.stopped || this.leaving || !this.publisher) return
     try {
       await this.publisher.publish(
-        {
-          version: BORG_VERSION,
-          cells: this.cells.map((c) => ({ type: c.name, net: c.endpoints.net, recp: c.endpoints.recp })),
-          services: this.cells.map((c) => ({ name: c.name, version: BORG_VERSION })),
-          collections: this.records?.collections().map((c) => c.name).filter((name) => name !== SERVICES),
-        },
+        this.serviceInfo(),
         Math.floor(this.clock.now() / 1000),
       )
     } catch (error) {

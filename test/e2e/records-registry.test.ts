@@ -166,3 +166,28 @@ describe('a flood from one author', () => {
     for (const n of holders.slice(1)) expect(await countOf(n, bytesToHex(flooder.keyId))).toBe(1000)
   }, 180_000)
 })
+
+describe('borg records', () => {
+  it('put, get, ls, rm and sync --with as a user runs them, with their exit statuses', async () => {
+    const [a, b] = [organism.nodes[0]!, organism.nodes[1]!]
+    const put = await organism.exec(a.home, ['records', 'put', 'notes', '-', '--json'], { input: JSON.stringify({ text: 'to be deleted' }) })
+    expect(put.code, put.stderr).toBe(0)
+    const id = (JSON.parse(put.stdout.toString()) as { id: string }).id
+    expect(JSON.parse(await organism.cli(a, 'records', 'get', id))).toEqual({ text: 'to be deleted' })
+    // One reconciliation now with b, printed per collection (round trips and bytes).
+    const synced = JSON.parse(await organism.cli(a, 'records', 'sync', 'notes', '--with', `127.0.0.1:${b.portBase + cronoCell.dna.netPort}`, '--json')) as { reports: { collection: string; roundTrips: number; reconcileBytes: number }[] }
+    expect(synced.reports[0]!.collection).toBe('notes')
+    expect(synced.reports[0]!.roundTrips).toBeGreaterThanOrEqual(1)
+    expect(synced.reports[0]!.reconcileBytes).toBeGreaterThan(0)
+    await waitUntil('b to hold the record', () => organism.exec(b.home, ['records', 'get', id]).then((r) => r.code), (code) => code === 0, { timeoutMs: 20_000, stepMs: 500 })
+    // Only its author deletes it: b's node key is refused (7); a's deletion removes it everywhere.
+    expect((await organism.exec(b.home, ['records', 'rm', id])).code).toBe(7)
+    const rm = await organism.exec(a.home, ['records', 'rm', id, '--json'])
+    expect(rm.code, rm.stderr).toBe(0)
+    await waitUntil('b to drop the deleted record', () => organism.exec(b.home, ['records', 'get', id]).then((r) => r.code), (code) => code === 3, { timeoutMs: 20_000, stepMs: 500 })
+    // Usage errors: a bad collection name (2), an id that is not 64 hex digits (2), content that is not JSON (2).
+    expect((await organism.exec(a.home, ['records', 'ls', 'Bad Name'])).code).toBe(2)
+    expect((await organism.exec(a.home, ['records', 'get', 'xyz'])).code).toBe(2)
+    expect((await organism.exec(a.home, ['records', 'put', 'notes', '-'], { input: 'not json' })).code).toBe(2)
+  }, 120_000)
+})

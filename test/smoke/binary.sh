@@ -257,6 +257,23 @@ grep -qE '"balance": *"2.5"' <<<"$OUT" || fail "the recipient's wallet did not r
 borg_in "$A" 2 wallet send --to "$ADDRESS" 1.0000000001 --node "$LEDGER2"
 ok "ledger: genesis, a send certified by node 1, received through node 2 by another identity; 10 decimals refused"
 unset BORG_PASSPHRASE
+
+# --- records and the service registry: both nodes listed; a record put on node 1 read back on node 2 ---
+for _ in $(seq 1 60); do
+  BORG_HOME=$N2 "$BIN" services --json >"$WORK/out" 2>"$WORK/err" </dev/null && [[ $(grep -o '"node"' "$WORK/out" | wc -l) -eq 2 ]] && break
+  sleep 1
+done
+[[ $(grep -o '"node"' "$WORK/out" | wc -l) -eq 2 ]] || fail "borg services on node 2 does not list both nodes: $(cat "$WORK/out" "$WORK/err")"
+for n in "$N1" "$N2"; do echo '{"smoke":"opens the collection"}' >"$WORK/note"; STDIN=$WORK/note borg_in "$n" 0 records put smoke -; done
+echo '{"smoke":"from node 1"}' >"$WORK/note"
+STDIN=$WORK/note borg_in "$N1" 0 records put smoke -
+RECORD_ID=$OUT
+for _ in $(seq 1 60); do
+  BORG_HOME=$N2 "$BIN" records get "$RECORD_ID" >"$WORK/out" 2>"$WORK/err" </dev/null && break
+  sleep 1
+done
+grep -q '"from node 1"' "$WORK/out" || fail "the record put on node 1 never reached node 2: $(cat "$WORK/out" "$WORK/err")"
+ok "records: borg services lists both nodes; a record put on node 1 is read on node 2"
 N3=$WORK/n3
 borg_in "$N3" 4 node join --host 127.0.0.1 --cells crono --port-base "$BASE"
 grep -q "port $((BASE + 13396)) (the crono cell's net port) on 127.0.0.1 is already in use by borg node" "$WORK/err" || fail "node join on taken ports did not say which port and by what"

@@ -16,6 +16,7 @@ import RecordsPut from './records/put.js'
 import RecordsRm from './records/rm.js'
 import RecordsSync from './records/sync.js'
 import Services from './services.js'
+import Conduit from './conduit.js'
 import WalletBalance from './wallet/balance.js'
 import WalletDelegate from './wallet/delegate.js'
 import WalletHistory from './wallet/history.js'
@@ -58,6 +59,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'records:rm': RecordsRm,
   'records:sync': RecordsSync,
   services: Services,
+  conduit: Conduit,
   'wallet:balance': WalletBalance,
   'wallet:delegate': WalletDelegate,
   'wallet:history': WalletHistory,

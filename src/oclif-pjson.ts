@@ -12,6 +12,7 @@ export const TOPICS = {
   ledger: { description: 'The Borg Shell ledger: a network\'s genesis, its representatives and epochs' },
   wallet: { description: 'Hold and send Borg shells on the signed ledger' },
   records: { description: 'Signed records in collections, kept in sync between nodes (docs/records.md)' },
+  ui: { description: 'Open borg in your browser: starts the conduit and hands the page its token' },
   conduit: { description: 'Serve borg to a browser on this machine; the keys stay in the conduit (docs/conduit.md)' },
   services: { description: 'The live service registry: which nodes run which cells, from the local synced set' },
   trade: { description: 'Place and match orders on the peer-to-peer exchange' },

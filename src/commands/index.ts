@@ -17,6 +17,7 @@ import RecordsRm from './records/rm.js'
 import RecordsSync from './records/sync.js'
 import Services from './services.js'
 import Conduit from './conduit.js'
+import Ui from './ui.js'
 import WalletBalance from './wallet/balance.js'
 import WalletDelegate from './wallet/delegate.js'
 import WalletHistory from './wallet/history.js'
@@ -60,6 +61,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'records:sync': RecordsSync,
   services: Services,
   conduit: Conduit,
+  ui: Ui,
   'wallet:balance': WalletBalance,
   'wallet:delegate': WalletDelegate,
   'wallet:history': WalletHistory,

@@ -1,21 +1,14 @@
 /** The record codec (src/core/records/record.ts): one encoding, the author's signature, strict limits. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { BorgError } from '../../src/core/errors.js'
 import { sha256 } from '../../src/core/crypto/hash.js'
 import { decodeRecord, encodeUnsignedRecord, isCollectionName, MAX_CONTENT_BYTES, signRecord, type UnsignedRecord } from '../../src/core/records/record.js'
 import { testSigner } from '../helpers/keys.js'
+import { codeOf } from '../helpers/refusal.js'
 
 const author = testSigner('ed25519')
 const identity = testSigner('secp256k1')
-const code = (f: () => unknown) => {
-  try {
-    f()
-  } catch (e) {
-    return (e as BorgError).code
-  }
-  return 'no error'
-}
+const code = (f: () => unknown) => codeOf(f) ?? 'no error'
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
 const base = (overrides: Partial<UnsignedRecord> = {}): UnsignedRecord => ({
   kind: 'record',

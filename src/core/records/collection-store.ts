@@ -17,7 +17,6 @@ import type { CollectionPolicy } from './collection.js'
 const COMPACT_SLACK_BYTES = 1024 * 1024
 
 export class CollectionStore {
-  private liveBytes = 0
   private compacting?: Promise<void>
   private readonly listeners: ((offered: Offered) => void)[] = []
 
@@ -39,7 +38,6 @@ export class CollectionStore {
         // expired, deleted or over a bound since it was written: it stays out
       }
     }
-    store.recount()
     await store.maybeCompact()
     return store
   }
@@ -68,7 +66,6 @@ export class CollectionStore {
       await this.compacting
       await this.log.appendAll(stored)
       await this.log.flush()
-      this.recount()
       for (const r of results) if (!(r instanceof Error) && r.outcome === 'stored') for (const l of this.listeners) l(r)
     }
     return results
@@ -77,15 +74,13 @@ export class CollectionStore {
   /** Drop what expired by `nowSeconds`; rewrite the log when it is mostly garbage. */
   async gc(nowSeconds: number): Promise<string[]> {
     const removed = this.set.gc(nowSeconds)
-    if (removed.length > 0) this.recount()
     await this.maybeCompact()
     return removed
   }
 
-  private recount(): void {
-    let n = 0
-    for (const h of this.set.list({ deletions: true })) n += h.bytes.length + 36
-    this.liveBytes = n
+  /** What the live records take in the log: their bytes and each frame's length and hash (36). */
+  private get liveBytes(): number {
+    return this.set.bytes + 36 * this.set.size
   }
 
   private async maybeCompact(): Promise<void> {

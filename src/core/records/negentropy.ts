@@ -12,6 +12,7 @@
  * the server lacks (`have`) and the other way round (`need`). The server
  * answers each message with `reconcile()`'s reply.
  */
+import { bytesToHex, concatBytes, equalBytes } from '../bytes.js'
 import { sha256 } from '../crypto/hash.js'
 
 export const PROTOCOL_VERSION = 0x61
@@ -242,13 +243,7 @@ class Writer {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.length)
-    let at = 0
-    for (const p of this.parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return concatBytes(...this.parts)
   }
 }
 
@@ -320,7 +315,7 @@ export class Negentropy {
         skip = true
       } else if (mode === Mode.fingerprint) {
         const theirs = input.take(FINGERPRINT_BYTES)
-        if (equal(theirs, this.storage.fingerprint(lower, upper))) skip = true
+        if (equalBytes(theirs, this.storage.fingerprint(lower, upper))) skip = true
         else {
           flushSkip()
           this.splitRange(lower, upper, bound, o)
@@ -332,12 +327,12 @@ export class Negentropy {
           const theirs = new Map<string, Uint8Array>()
           for (let i = 0; i < count; i++) {
             const id = input.take(ID_BYTES)
-            theirs.set(hex(id), id)
+            theirs.set(bytesToHex(id), id)
           }
           skip = true
           for (let i = lower; i < upper; i++) {
             const id = this.storage.at(i).id
-            const key = hex(id)
+            const key = bytesToHex(id)
             if (theirs.has(key)) theirs.delete(key)
             else have.push(id)
           }
@@ -412,14 +407,7 @@ export class Negentropy {
   }
 
   private encodeBound(bound: Bound): Uint8Array {
-    const parts = [this.encodeTimestampOut(bound.timestamp), encodeVarint(bound.prefix.length), bound.prefix]
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-    let at = 0
-    for (const p of parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return concatBytes(this.encodeTimestampOut(bound.timestamp), encodeVarint(bound.prefix.length), bound.prefix)
   }
 
   private encodeTimestampOut(timestamp: number): Uint8Array {
@@ -459,14 +447,4 @@ function minimalBound(prev: Item, curr: Item): Bound {
   let shared = 0
   while (shared < ID_BYTES && curr.id[shared] === prev.id[shared]) shared++
   return { timestamp: curr.timestamp, prefix: curr.id.subarray(0, shared + 1) }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }

@@ -32,11 +32,17 @@ export class RecordSet {
   private readonly deletedBy = new Map<string, string>()
   private readonly blockedAuthors = new Set<string>()
   private readonly blockedIds = new Set<string>()
+  private heldBytes = 0
 
   constructor(readonly policy: CollectionPolicy) {}
 
   get size(): number {
     return this.byId.size
+  }
+
+  /** Bytes of the records held (kept as they come and go: the store compares them with its log). */
+  get bytes(): number {
+    return this.heldBytes
   }
 
   /**
@@ -79,6 +85,7 @@ export class RecordSet {
       this.deletedBy.set(targetHex, id)
     }
     this.byId.set(id, { ...signed, expiry: expiryOf(r, this.policy) })
+    this.heldBytes += signed.bytes.length
     this.perAuthor.set(author, (this.perAuthor.get(author) ?? 0) + 1)
     this.items.add({ timestamp: r.created, id: signed.id })
     return { outcome: 'stored', id, removed }
@@ -132,6 +139,7 @@ export class RecordSet {
     const held = this.byId.get(id)
     if (!held) return
     this.byId.delete(id)
+    this.heldBytes -= held.bytes.length
     this.items.remove({ timestamp: held.record.created, id: held.id })
     const author = bytesToHex(held.record.author)
     const n = (this.perAuthor.get(author) ?? 1) - 1

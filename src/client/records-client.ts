@@ -15,7 +15,10 @@ import { RecordSet } from '../core/records/record-set.js'
 
 type Signer = { keyId: Uint8Array; sign(message: Uint8Array): Uint8Array }
 
-const ask = <K extends keyof typeof RECORDS_KIND>(node: LocalNode, kind: K, body: Record<string, unknown>) => node.ask(exchangeIn(RECORDS_CODECS, RECORDS_KIND[kind]), body)
+/** What a records request needs of a node: the local one (LocalNode), or any node's receptor (the conduit's). */
+export type RecordsPeer = Pick<LocalNode, 'ask'>
+
+const ask = <K extends keyof typeof RECORDS_KIND>(node: RecordsPeer, kind: K, body: Record<string, unknown>) => node.ask(exchangeIn(RECORDS_CODECS, RECORDS_KIND[kind]), body)
 
 export interface RecordView {
   id: string
@@ -48,7 +51,7 @@ function checkCollection(name: string): void {
 }
 
 /** Sign `content` into `collection` and store it at the local node (which opens the collection if it holds none). */
-export async function putRecord(node: LocalNode, signer: Signer, collection: string, content: Uint8Array, options: { json: boolean; ttlSeconds?: number; now?: number }): Promise<RecordView> {
+export async function putRecord(node: RecordsPeer, signer: Signer, collection: string, content: Uint8Array, options: { json: boolean; ttlSeconds?: number; now?: number }): Promise<RecordView> {
   checkCollection(collection)
   if (options.json) {
     try {
@@ -63,14 +66,14 @@ export async function putRecord(node: LocalNode, signer: Signer, collection: str
   return viewOf(signed)
 }
 
-async function push(node: LocalNode, collection: string, signed: SignedRecord): Promise<void> {
+async function push(node: RecordsPeer, collection: string, signed: SignedRecord): Promise<void> {
   const reply = (await ask(node, 'push', { collection, records: [bytesToHex(signed.bytes)] })) as { results: { outcome: string; code?: string; error?: string }[] }
   const result = reply.results[0]
   if (!result || result.outcome === 'refused') throw new BorgError(result?.code === 'expired' || result?.code === 'from-future' || result?.code === 'too-large' ? (result.code as 'expired') : 'refused', result?.error ?? 'refused')
 }
 
 /** Every record of a collection at the local node, oldest first (all pages). */
-export async function listRecords(node: LocalNode, collection: string, filter: { author?: string; since?: number; deletions?: boolean } = {}): Promise<SignedRecord[]> {
+export async function listRecords(node: RecordsPeer, collection: string, filter: { author?: string; since?: number; deletions?: boolean } = {}): Promise<SignedRecord[]> {
   checkCollection(collection)
   const out: SignedRecord[] = []
   let after: string | undefined
@@ -117,7 +120,7 @@ export async function syncNow(node: LocalNode, peer: string, collection?: string
 }
 
 /** The live registry as the local node holds it: each node's latest unexpired service record. */
-export async function services(node: LocalNode, options: { cell?: string; now?: number } = {}): Promise<(ServiceInfo & { created: number; expires: number; id: string })[]> {
+export async function services(node: RecordsPeer, options: { cell?: string; now?: number } = {}): Promise<(ServiceInfo & { created: number; expires: number; id: string })[]> {
   const now = Math.floor((options.now ?? Date.now()) / 1000)
   // Rebuilt through the collection's own rules, so a record this command would not accept is not shown.
   const set = new RecordSet(servicesPolicy())

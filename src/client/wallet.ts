@@ -95,6 +95,34 @@ export class Wallet {
     return { ...done, balance: signed.block.balance }
   }
 
+  /**
+   * The next send, signed but not submitted. Its id is its message id: `submit` may be retried with it
+   * through another entry (another Wallet on another node), and the network makes it one send.
+   */
+  async prepareSend(to: string, amount: bigint, memo = ''): Promise<SignedBlock> {
+    await this.settle()
+    return buildSend(await this.context(), this.head, to, amount, memo)
+  }
+
+  /**
+   * Certify and apply a block this account prepared (here or in another Wallet): done at once when it
+   * is already the certified head, finished when a representative already holds it, driven otherwise.
+   * Refused when another block of this account took its height (then it never happens).
+   */
+  async submit(signed: SignedBlock, options: { wait?: boolean } = {}): Promise<Finished & { balance: bigint }> {
+    const id = bytesToHex(signed.id)
+    const b = signed.block
+    const view = await this.client.account({ account: this.account })
+    this.noteHead(view)
+    const done = { id, height: b.height, op: b.op, amount: 'amount' in b ? b.amount : undefined, balance: b.balance }
+    const head = view.head?.signed
+    if (head && bytesToHex(head.id) === id) return { ...done, certifiedMs: 0 }
+    if (head && head.block.height >= b.height) throw new BorgError('refused', `another block of this account holds height ${b.height}: block ${id.slice(0, 16)}… was not applied`)
+    const held = view.proposals.find((p) => bytesToHex(p.id) === id)
+    if (view.proposals.length > 0 && !held) throw new BorgError('refused', `representatives hold another block of this account at height ${b.height}: block ${id.slice(0, 16)}… was not applied`)
+    return { ...(await this.drive(signed, undefined, options.wait !== false)), balance: b.balance }
+  }
+
   /** Delegate this account's weight to representative `keyIdHex` (a node id). */
   async delegate(keyIdHex: string, options: { wait?: boolean } = {}): Promise<Finished> {
     let representative: Uint8Array

@@ -9,20 +9,21 @@ export default class Conduit extends BorgCommand {
 
   static override examples = ['<%= config.bin %> conduit', '<%= config.bin %> conduit --port 8080']
 
-  static override flags = { port: Flags.integer({ description: 'The port (default: one the system picks).', default: 0, min: 0, max: 65535 }) }
+  static override flags = {
+    node: Flags.string({ description: 'HOST:PORT of any port of a node to start from (default: the node running from this BORG_HOME). The conduit then follows the service registry.' }),
+    port: Flags.integer({ description: 'The port (default: one the system picks).', default: 0, min: 0, max: 65535 }),
+  }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Conduit)
-    const [{ ConduitServer }, { conduitApi }, { createLogger }, { BorgError }] = await Promise.all([import('../conduit/conduit-server.js'), import('../conduit/conduit-api.js'), import('../core/log.js'), import('../core/errors.js')])
-    const home = borgHome()
-    const conduit = await ConduitServer.start({ port: flags.port, api: conduitApi(home), log: createLogger('conduit') }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? new BorgError('unavailable', `port ${flags.port} on 127.0.0.1 is in use`) : error
-    })
+    const [{ startConduit }, { createLogger }] = await Promise.all([import('../conduit/start.js'), import('../core/log.js')])
+    const running = await startConduit({ home: borgHome(), port: flags.port, node: flags.node, log: createLogger('conduit') })
+    const conduit = running.server
     this.emit({ url: conduit.url, port: conduit.port }, () => conduit.url)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
-    await conduit.close()
+    await running.close()
   }
 }

@@ -9,20 +9,16 @@ export default class Ui extends BorgCommand {
 
   static override examples = ['<%= config.bin %> ui', 'BROWSER=firefox <%= config.bin %> ui --port 8080']
 
-  static override flags = { port: Flags.integer({ description: 'The conduit\'s port (default: one the system picks).', default: 0, min: 0, max: 65535 }) }
+  static override flags = {
+    node: Flags.string({ description: 'HOST:PORT of any port of a node to start from (default: the node running from this BORG_HOME). The conduit then follows the service registry.' }),
+    port: Flags.integer({ description: 'The conduit\'s port (default: one the system picks).', default: 0, min: 0, max: 65535 }),
+  }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Ui)
-    const [{ ConduitServer }, { conduitApi }, { createLogger }, { BorgError }, { spawn }] = await Promise.all([
-      import('../conduit/conduit-server.js'),
-      import('../conduit/conduit-api.js'),
-      import('../core/log.js'),
-      import('../core/errors.js'),
-      import('node:child_process'),
-    ])
-    const conduit = await ConduitServer.start({ port: flags.port, api: conduitApi(borgHome()), log: createLogger('conduit') }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? new BorgError('unavailable', `port ${flags.port} on 127.0.0.1 is in use`) : error
-    })
+    const [{ startConduit }, { createLogger }, { spawn }] = await Promise.all([import('../conduit/start.js'), import('../core/log.js'), import('node:child_process')])
+    const running = await startConduit({ home: borgHome(), port: flags.port, node: flags.node, log: createLogger('conduit') })
+    const conduit = running.server
     // The address goes to the browser as an argument of its own process, not through a shell or a log.
     const browser = process.env.BROWSER?.trim() || 'xdg-open'
     const opened = await new Promise<boolean>((resolve) => {
@@ -38,6 +34,6 @@ export default class Ui extends BorgCommand {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
-    await conduit.close()
+    await running.close()
   }
 }

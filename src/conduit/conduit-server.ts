@@ -10,17 +10,29 @@ import { randomBytes } from 'node:crypto'
 import { BorgError } from '../core/errors.js'
 import { utf8 } from '../core/bytes.js'
 import type { Logger } from '../core/log.js'
+import type { PlainRequest, PlainResponse } from '../core/cell/plain-http.js'
+import { plainExchange } from '../core/net/plain-http-node.js'
 import { checkRequest } from './guard.js'
 import { CONDUIT_PAGE, PAGE_SCRIPT_HASH } from './page.js'
 
-/** Largest JSON body the API reads (the records it writes are at most 64 KiB of content). */
-export const MAX_BODY_BYTES = 256 * 1024
+/** Largest JSON body the API reads (an upload part of 512 KiB as base64, with room to spare). */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** An answer that writes itself (a file's bytes, with Range), instead of JSON. */
+export class Streamed {
+  constructor(readonly respond: (req: PlainRequest, res: PlainResponse) => Promise<unknown>) {}
+}
 
 export interface ConduitApi {
-  /** GET /api/<name> handlers. */
-  get: Record<string, () => Promise<unknown>>
+  /** GET /api/<name> handlers, given the query (never a secret: file ids, types). */
+  get: Record<string, (query: URLSearchParams) => Promise<unknown>>
   /** POST /api/<name> handlers, given the parsed JSON body. */
   post: Record<string, (body: unknown) => Promise<unknown>>
+  /**
+   * GET /media/<ticket>: a file for the page's audio and video elements, which cannot send a bearer
+   * header; the ticket is a capability the API issued for one file (docs/conduit.md "Media tickets").
+   */
+  media?: (ticket: string) => Streamed | undefined
 }
 
 export interface ConduitOptions {
@@ -72,18 +84,27 @@ export class ConduitServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!
+    const [path, queryText] = splitTarget(req.url ?? '/')
     const method = req.method ?? 'GET'
     const verdict = checkRequest({ method, path, headers: req.headers }, { port: this.port, token: this.token })
-    // The log line names method, path and status only: never a header, a query or a body.
-    const done = (status: number) => this.options.log.debug(`conduit: ${method} ${path} ${status}`)
+    // The log line names method, path and status only: never a header, a query, a body or a media ticket.
+    const logged = path.startsWith('/media/') ? '/media/…' : path
+    const done = (status: number) => this.options.log.debug(`conduit: ${method} ${logged} ${status}`)
     if (verdict.status !== 200) {
       done(verdict.status)
       return this.send(res, verdict.status, { error: { code: 'refused', message: verdict.reason } })
     }
     try {
+      if (path.startsWith('/media/')) {
+        const streamed = this.options.api.media?.(path.slice('/media/'.length))
+        if (!streamed) {
+          done(404)
+          return this.send(res, 404, { error: { code: 'not-found', message: 'no such media ticket (they last 30 minutes)' } })
+        }
+        return done(await this.stream(req, res, streamed))
+      }
       if (!path.startsWith('/api/')) {
-        if (path !== '/' && path !== '/index.html') return this.send(res, 404, { error: { code: 'not-found', message: `no page ${path}` } })
+        if (path !== '/' && path !== '/index.html') return this.send(res, 404, { error: { code: 'not-found', message: 'no such page' } })
         done(200)
         return this.sendPage(res, method === 'HEAD')
       }
@@ -93,15 +114,24 @@ export class ConduitServer {
         done(404)
         return this.send(res, 404, { error: { code: 'not-found', message: `no ${method} /api/${name}` } })
       }
-      const result = method === 'POST' ? await (handler as (b: unknown) => Promise<unknown>)(await this.readJson(req)) : await (handler as () => Promise<unknown>)()
+      const result = method === 'POST' ? await (handler as (b: unknown) => Promise<unknown>)(await this.readJson(req)) : await (handler as (q: URLSearchParams) => Promise<unknown>)(new URLSearchParams(queryText))
+      if (result instanceof Streamed) return done(await this.stream(req, res, result))
       done(200)
       this.send(res, 200, result)
     } catch (error) {
       const e = error instanceof BorgError ? error : new BorgError('internal', (error as Error).message)
       const status = e.code === 'not-found' ? 404 : e.code === 'usage' || e.code === 'invalid-input' || e.code === 'malformed' ? 400 : e.code === 'too-large' ? 413 : e.code === 'refused' ? 409 : e.retryable ? 503 : 500
       done(status)
-      this.send(res, status, { error: { code: e.code, message: e.message } })
+      if (res.headersSent) res.destroy()
+      else this.send(res, status, { error: { code: e.code, message: e.message } })
     }
+  }
+
+  private async stream(req: IncomingMessage, res: ServerResponse, streamed: Streamed): Promise<number> {
+    for (const [name, value] of Object.entries(this.headers('application/octet-stream'))) res.setHeader(name, value)
+    const [plainReq, plainRes] = plainExchange(req, res)
+    await streamed.respond(plainReq, plainRes)
+    return res.statusCode
   }
 
   private async readJson(req: IncomingMessage): Promise<unknown> {
@@ -136,7 +166,7 @@ export class ConduitServer {
       ...this.headers('text/html; charset=utf-8'),
       'content-length': String(bytes.length),
       // The page runs only its own inline script and talks only to this conduit.
-      'content-security-policy': `default-src 'none'; script-src '${PAGE_SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      'content-security-policy': `default-src 'none'; script-src '${PAGE_SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     })
     res.end(headOnly ? undefined : bytes)
   }
@@ -145,4 +175,10 @@ export class ConduitServer {
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
     for (const s of this.servers) s.closeAllConnections?.()
   }
+}
+
+/** Path and query of a request target. */
+function splitTarget(target: string): [string, string] {
+  const at = target.indexOf('?')
+  return at < 0 ? [target, ''] : [target.slice(0, at), target.slice(at + 1)]
 }

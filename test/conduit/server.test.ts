@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request as httpRequest } from 'node:http'
-import { ConduitServer } from '../../src/conduit/conduit-server.js'
+import { ConduitServer, Streamed } from '../../src/conduit/conduit-server.js'
 import type { Logger } from '../../src/core/log.js'
 
 const lines: string[] = []
@@ -18,7 +18,23 @@ beforeAll(async () => {
   conduit = await ConduitServer.start({
     port: 0,
     log,
-    api: { get: { hello: async () => ({ hello: 'page' }) }, post: { note: async (body) => (posted.push(body), { stored: true }) } },
+    api: {
+      get: {
+        hello: async () => ({ hello: 'page' }),
+        echo: async (query) => ({ id: query.get('id') }),
+        bytes: async () => new Streamed(async (_req, res) => {
+          res.head(200, { 'content-type': 'application/octet-stream', 'content-length': 3 })
+          await res.write(new Uint8Array([1, 2, 3]))
+          res.end()
+        }),
+      },
+      post: { note: async (body) => (posted.push(body), { stored: true }) },
+      media: (ticket) => (ticket === 'secret-ticket-123' ? new Streamed(async (_req, res) => {
+        res.head(200, { 'content-type': 'audio/wav', 'content-length': 2 })
+        await res.write(new Uint8Array([9, 9]))
+        res.end()
+      }) : undefined),
+    },
   })
 })
 afterAll(async () => conduit?.close())
@@ -69,6 +85,22 @@ describe('the conduit server', () => {
       expect(Object.keys(r.headers).filter((h) => h.startsWith('access-control-'))).toEqual([])
     }
     expect(posted.length).toBe(before)
+  })
+
+  it('hands GET handlers their query, streams answers that write themselves, and serves media by ticket without the token', async () => {
+    const host = `127.0.0.1:${conduit.port}`
+    const auth = { host, authorization: `Bearer ${conduit.token}` }
+    expect(JSON.parse((await send('GET', '/api/echo?id=abc', auth)).body)).toEqual({ id: 'abc' })
+    const bytes = await send('GET', '/api/bytes', auth)
+    expect([bytes.status, bytes.headers['content-type'], bytes.headers['cache-control'], Buffer.from(bytes.body, 'latin1').length]).toEqual([200, 'application/octet-stream', 'no-store', 3])
+    expect((await send('GET', '/api/bytes', { host })).status).toBe(401)
+    const media = await send('GET', '/media/secret-ticket-123', { host })
+    expect([media.status, media.headers['content-type']]).toEqual([200, 'audio/wav'])
+    expect((await send('GET', '/media/guessed', { host })).status).toBe(404)
+    expect((await send('POST', '/media/secret-ticket-123', { host, origin: `http://${host}`, 'content-type': 'application/json' }, '{}')).status).toBe(405)
+    expect((await send('GET', '/media/secret-ticket-123', { host: `evil.test:${conduit.port}` })).status).toBe(400)
+    expect(lines.some((l) => l.includes('secret-ticket'))).toBe(false)
+    expect(lines).toContain('conduit: GET /media/… 200')
   })
 
   it('writes no token, header or body into its log', async () => {

@@ -274,6 +274,20 @@ for _ in $(seq 1 60); do
 done
 grep -q '"from node 1"' "$WORK/out" || fail "the record put on node 1 never reached node 2: $(cat "$WORK/out" "$WORK/err")"
 ok "records: borg services lists both nodes; a record put on node 1 is read on node 2"
+# --- the conduit: its page and API from inside the binary, following node 1's registry ---
+BORG_HOME=$N2 "$BIN" conduit >"$WORK/conduit.out" 2>"$WORK/conduit.err" </dev/null &
+CONDUIT_PID=$!
+for _ in $(seq 1 100); do grep -q '#t=' "$WORK/conduit.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(head -n1 "$WORK/conduit.out")
+[[ $URL =~ ^http://127\.0\.0\.1:([0-9]+)/#t=([A-Za-z0-9_-]+)$ ]] || fail "borg conduit printed no address: $(cat "$WORK/conduit.out" "$WORK/conduit.err")"
+CPORT=${BASH_REMATCH[1]} CTOKEN=${BASH_REMATCH[2]}
+PAGE=$(node -e 'fetch(process.argv[1]).then(async (r) => console.log(r.status, (await r.text()).length))' "http://127.0.0.1:$CPORT/")
+[[ $PAGE =~ ^200\ [0-9]{4,}$ ]] || fail "the conduit page did not load: $PAGE"
+NODES=$(node -e 'fetch(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }).then(async (r) => console.log(r.status, (await r.json()).nodes.length))' "http://127.0.0.1:$CPORT/api/network" "$CTOKEN")
+[[ $NODES == "200 2" ]] || fail "the conduit does not know both nodes: $NODES"
+kill "$CONDUIT_PID"; wait "$CONDUIT_PID" 2>/dev/null || true
+grep -q "$CTOKEN" "$WORK/conduit.err" && fail "the conduit logged its token"
+ok "conduit: the page and its API from inside the binary, both nodes in its pool, no token logged"
 N3=$WORK/n3
 borg_in "$N3" 4 node join --host 127.0.0.1 --cells crono --port-base "$BASE"
 grep -q "port $((BASE + 13396)) (the crono cell's net port) on 127.0.0.1 is already in use by borg node" "$WORK/err" || fail "node join on taken ports did not say which port and by what"

@@ -70,6 +70,8 @@ export class ConduitNetwork {
   private timer?: NodeJS.Timeout
   private refreshing?: Promise<void>
   lastRefresh?: { at: number; from?: string; nodes: number; error?: string }
+  /** The node running from the conduit's own home (its key is the conduit's): the one it may pin on. */
+  ownNode?: string
 
   private constructor(
     readonly transport: HttpsTransport,
@@ -97,6 +99,7 @@ export class ConduitNetwork {
       return
     }
     const running = await readRunning(this.options.home)
+    this.ownNode = running.nodeId
     this.pool.pin(running.nodeId, Object.entries(running.cells).map(([type, c]) => ({ type, recp: c.recp })))
     this.monitors.set(running.nodeId, new Map(Object.entries(running.cells).map(([type, c]) => [type, c.mon])))
   }

@@ -64,8 +64,8 @@ async function borg(home: string, args: string[], env: Record<string, string> = 
 }
 
 /** `borg conduit` as a process: its URL is the one line it prints. */
-async function startConduit(home: string, node: NodeProcess, env: Record<string, string> = {}): Promise<Conduit> {
-  const child = spawn(process.execPath, [ensureBundle(), 'conduit', '--node', `127.0.0.1:${node.portBase + 13350}`], { env: { ...process.env, BORG_HOME: home, BORG_KDF_FAST: '1', BORG_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+async function startConduit(home: string, node: NodeProcess | undefined, env: Record<string, string> = {}): Promise<Conduit> {
+  const child = spawn(process.execPath, [ensureBundle(), 'conduit', ...(node ? ['--node', `127.0.0.1:${node.portBase + 13350}`] : [])], { env: { ...process.env, BORG_HOME: home, BORG_KDF_FAST: '1', BORG_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const conduit = { child, url: '', port: 0, token: '', stdout: '', stderr: '' }
   child.stdout!.on('data', (d: Buffer) => (conduit.stdout += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (conduit.stderr += d.toString()))
@@ -160,13 +160,15 @@ beforeAll(async () => {
   await borg(first.home, ['ledger', 'genesis', '--rep', firstId, '--name', 'conduit-net', '--out', genesis])
   first.env = { BORG_LEDGER_GENESIS: genesis }
   organism.launch(first, [])
-  for (let i = 1; i < 3; i++) await organism.add([0], 'all', { BORG_LEDGER_GENESIS: genesis })
+  // Alice runs node 1 and her conduit from its home (so she may pin on it); the user's conduit has a home of its own.
+  const second = await organism.prepare({ BORG_LEDGER_GENESIS: genesis })
+  aliceAddress = (JSON.parse(await borg(second.home, ['id', 'new', '--json'])) as { address: string }).address
+  organism.launch(second, [0])
+  await organism.add([0], 'all', { BORG_LEDGER_GENESIS: genesis })
   for (const n of organism.nodes) nodeIds.push(bytesToHex((await loadOrCreateNodeKey(n.home)).id))
   await organism.oneTreeEach(['shard', 'files', 'ledger', 'crono'])
-  const aliceHome = await mkdtemp(join(work, 'alice-'))
-  aliceAddress = (JSON.parse(await borg(aliceHome, ['id', 'new', '--json'])) as { address: string }).address
   user = await startConduit(await mkdtemp(join(work, 'user-')), organism.nodes[0]!)
-  alice = await startConduit(aliceHome, organism.nodes[1]!, { BORG_PASSPHRASE: PASS })
+  alice = await startConduit(second.home, undefined, { BORG_PASSPHRASE: PASS })
   // Every node in each conduit's pool (from the registry), so failover has somewhere to go.
   for (const c of [user, alice]) await waitFor('the conduit to know all three nodes', async () => ((await call<{ nodes: unknown[] }>(c, 'network')).body.nodes.length === 3 ? true : undefined), 60_000, 300)
   browser = await chromium.launch({
@@ -238,7 +240,7 @@ describe('the conduit in Chromium', () => {
     await shot(page, 'files')
   }, 240_000)
 
-  it('plays audio in the page while it streams from the network', async () => {
+  it('plays audio in the page while it streams from the network; a pin without an own node is refused with the reason; removes it after the conduit’s confirmation', async () => {
     await page.setInputFiles('[data-testid=file-input]', { name: 'tone.wav', mimeType: 'audio/wav', buffer: wavTone() })
     await page.waitForSelector('li.upload[data-name="tone.wav"][data-state=stored]', { timeout: 60_000 })
     const row = page.locator('[data-testid=file-row]', { hasText: 'tone.wav' })
@@ -251,6 +253,20 @@ describe('the conduit in Chromium', () => {
       return d ?? undefined
     }, 30_000, 100)
     expect(duration).toBeCloseTo(2, 1)
+    // A pin keeps a copy on one's own node: this conduit runs from a home without one, and says so.
+    await row.locator('[data-testid=file-pin]').click()
+    await page.waitForSelector('[data-testid=files-message] .error', { timeout: 30_000 })
+    expect(await page.textContent('[data-testid=files-message]')).toMatch(/your own node/)
+    await page.waitForTimeout(2500)
+    // The list refreshed meanwhile (every 2 s) without taking the player away.
+    expect(await player.count()).toBe(1)
+    await row.locator('[data-testid=file-remove]').click()
+    const summary = await page.locator('[data-testid=confirm-summary]').textContent({ timeout: 30_000 })
+    expect(summary).toMatch(/Remove "tone\.wav" \(32044 bytes/)
+    await shot(page, 'files-remove-confirm')
+    await page.click('[data-testid=confirm-yes]')
+    await waitFor('tone.wav to leave the list', async () => ((await page.locator('[data-testid=file-row]', { hasText: 'tone.wav' }).count()) === 0 ? true : undefined), 30_000, 300)
+    expect((await call<{ name: string }[]>(user, 'files')).body.map((f) => f.name)).toEqual(['big.bin'])
   }, 120_000)
 
   it('sends Shells to a second identity with the conduit’s confirmation; both balances change', async () => {
@@ -275,6 +291,25 @@ describe('the conduit in Chromium', () => {
     await shot(page, 'wallet')
     await shot(alicePage, 'wallet-phone')
   }, 180_000)
+
+  it('a program on the local API (Alice’s, run from her node’s home) uploads in parts and pins on her own node', async () => {
+    const bytes = pseudoRandom(300 * 1024, 7)
+    let u = (await call<{ id: string; state: string }>(alice, 'files/upload', { name: 'notes.bin', size: bytes.length, encrypt: false })).body
+    for (let offset = 0; offset < bytes.length; offset += 200 * 1024) u = (await call<{ id: string; state: string }>(alice, 'files/upload/part', { id: u.id, offset, data: bytes.subarray(offset, offset + 200 * 1024).toString('base64') })).body
+    const { value: stored } = await waitFor('the upload to be stored', async () => {
+      const s = (await call<{ state: string; fileId?: string; error?: string }>(alice, `files/upload?id=${u.id}`)).body
+      if (s.state === 'failed') throw new Error(s.error)
+      return s.state === 'stored' ? s : undefined
+    }, 60_000, 200)
+    const pinned = await call<{ pinned: boolean; node: string; missing: number; chunks: number }>(alice, 'files/pin', { id: stored.fileId })
+    expect(pinned.status).toBe(200)
+    expect(pinned.body).toMatchObject({ pinned: true, node: nodeIds[1], missing: 0 })
+    const unpinned = await call<{ pinned: boolean }>(alice, 'files/pin', { id: stored.fileId, pin: false })
+    expect(unpinned.body.pinned).toBe(false)
+    const content = await fetch(`http://127.0.0.1:${alice.port}/api/files/content?id=${stored.fileId}`, { headers: { authorization: `Bearer ${alice.token}`, range: 'bytes=1000-1999' } })
+    expect(content.status).toBe(206)
+    expect(Buffer.from(await content.arrayBuffer()).equals(bytes.subarray(1000, 2000))).toBe(true)
+  }, 120_000)
 
   it('draws the trees live; a node killed with kill -9 leaves the view and an upload started before the kill finishes through another node', async () => {
     await tab(page, 'network')

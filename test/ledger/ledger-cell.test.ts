@@ -128,6 +128,26 @@ describe('the ledger cell', () => {
     expect(await code(a.send('DNotAnAddress', 1n))).toBe('invalid-input')
   }, 60_000)
 
+  it('a prepared send is one send however often, and through whichever entry, it is submitted (the conduit’s failover)', async () => {
+    const at = (i: number) => new LedgerClient({ transport, entry: { endpoint: nodes[i]!.cells[0]!.endpoints.recp } })
+    const carol = p2pkhAddress(testSigner('secp256k1').publicKey)
+    const t = new Wallet(at(0), treasury)
+    const before = (await t.settle()).view.balance
+    const signed = await t.prepareSend(carol, parseShells('2'), 'once')
+    const first = await new Wallet(at(1), treasury).submit(signed)
+    expect(first.certifiedMs).toBeGreaterThan(0)
+    // Submitted again through another entry (a retry after a lost answer): already the head, nothing new.
+    const again = await new Wallet(at(2), treasury).submit(signed)
+    expect([again.id, again.certifiedMs]).toEqual([first.id, 0])
+    expect((await new Wallet(at(3), treasury).settle()).view.balance).toBe(before - parseShells('2'))
+    // A stale block for a height another block took is refused, and changes nothing.
+    const next = await t.prepareSend(carol, parseShells('1'))
+    await t.submit(next)
+    const other = buildSend({ network: signed.block.network, addressNetwork: MAINNET, signer: treasury, now: Date.now }, { height: signed.block.height, id: signed.id, balance: signed.block.balance, representative: signed.block.representative }, carol, parseShells('7'))
+    expect(await new Wallet(at(2), treasury).submit(other).then(() => 'applied', (e: BorgError) => e.code)).toBe('refused')
+    expect((await new Wallet(at(0), treasury).settle()).view.balance).toBe(before - parseShells('3'))
+  }, 60_000)
+
   it('refuses malformed blocks, wrong signatures and forged certificates on the wire, and stores nothing', async () => {
     const peer = { endpoint: nodes[0]!.cells[0]!.endpoints.recp }
     const book = organ(nodes[0]!).ledger!

@@ -88,16 +88,17 @@ export function filesApi(ctx: ApiContext) {
         await uploads.cancel((body as { id?: unknown })?.id)
         return { cancelled: true }
       },
+      /** {"id", "pin"?}: keep (or stop keeping) a full copy on this home's own node (a node pins only for its own key). */
       'files/pin': async (body: unknown) => {
         ctx.keyring.unlocked()
         const id = fileId(field(body, 'id'))
         const pin = (body as { pin?: unknown }).pin !== false
-        return ctx.network.pool.write('shard', async (cell) => {
-          const { client } = sessionAt(cell)
-          if (!pin) return { id, pinned: false, node: cell.node, removed: await client.unpin(id) }
-          const reply = await client.pin(id)
-          return { ...reply, id, pinned: true, node: cell.node }
-        })
+        const own = ctx.network.ownNode
+        const shard = own ? ctx.network.pool.cellOf(own, 'shard') : undefined
+        if (!own || !shard) throw new BorgError('refused', 'pinning keeps a full copy on your own node: run the conduit from the BORG_HOME of a running node with a shard cell (not with --node)')
+        const { client } = sessionAt({ node: own, endpoint: shard })
+        if (!pin) return { id, pinned: false, node: own, removed: await client.unpin(id) }
+        return { ...(await client.pin(id)), id, pinned: true, node: own }
       },
       /** {"id"}: a confirmation naming the file; the removal happens when it is confirmed. */
       'files/remove': async (body: unknown) => {

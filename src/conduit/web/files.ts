@@ -115,15 +115,33 @@ function actions(row: FileRow, out: HTMLElement): HTMLElement {
     player)
 }
 
+/** Rows by file id: a refresh updates health in place, so players and messages survive it. */
+const rows = new Map<string, HTMLTableRowElement>()
+
+function rowOf(r: FileRow): HTMLTableRowElement {
+  const health = h('td', { 'data-testid': 'file-health' })
+  const el = h('tr', { 'data-testid': 'file-row', 'data-id': r.id },
+    h('td', {}, r.name ?? short(r.id, 16)), h('td', { class: 'num' }, bytes(r.size)), health, actions(r, byId('files-message')))
+  return el
+}
+
 async function refresh(): Promise<void> {
   const out = byId('files-status')
   try {
-    const rows = await api<FileRow[]>('files')
-    byId('files-list').replaceChildren(...rows.map((r) => h('tr', { 'data-testid': 'file-row', 'data-id': r.id, 'data-health': r.health },
-      h('td', {}, r.name ?? short(r.id, 16)), h('td', { class: 'num' }, bytes(r.size)),
-      h('td', { class: r.health >= 2 ? 'ok' : 'error', 'data-testid': 'file-health' }, `${r.health} ${r.health === 1 ? 'copy' : 'copies'}`),
-      actions(r, out))))
-    if (rows.length === 0) byId('files-list').replaceChildren(h('tr', {}, h('td', { class: 'muted' }, 'No files yet: drop one above.')))
+    const list = await api<FileRow[]>('files')
+    const body = byId('files-list')
+    const ids = new Set(list.map((r) => r.id))
+    for (const [id, el] of rows) if (!ids.has(id)) (el.remove(), rows.delete(id))
+    for (const r of list) {
+      let el = rows.get(r.id)
+      if (!el) rows.set(r.id, (el = rowOf(r)))
+      el.dataset.health = String(r.health)
+      const health = el.querySelector('[data-testid=file-health]') as HTMLElement
+      health.className = r.health >= 2 ? 'ok' : 'error'
+      health.textContent = `${r.health} ${r.health === 1 ? 'copy' : 'copies'}`
+      body.append(el) // in the list's order (moving an element keeps its state)
+    }
+    byId('files-empty').hidden = list.length > 0
     out.replaceChildren()
   } catch (err) {
     const e = err as ApiError
@@ -142,7 +160,8 @@ export function startFiles(): () => Promise<void> {
     zone.classList.remove('over')
     for (const f of e.dataTransfer?.files ?? []) void upload(f, encrypt.checked)
   })
-  byId('files-body').replaceChildren(zone, h('label', { class: 'muted' }, encrypt, ' encrypt to my identity'), h('ul', { id: 'uploads', class: 'uploads' }), h('div', { id: 'files-status' }),
-    h('table', { class: 'files' }, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Size'), h('th', {}, 'Health'), h('th', {}, ''))), h('tbody', { id: 'files-list' })))
+  byId('files-body').replaceChildren(zone, h('label', { class: 'muted' }, encrypt, ' encrypt to my identity'), h('ul', { id: 'uploads', class: 'uploads' }), h('div', { id: 'files-status' }), h('div', { id: 'files-message', 'data-testid': 'files-message' }),
+    h('table', { class: 'files' }, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Size'), h('th', {}, 'Health'), h('th', {}, ''))), h('tbody', { id: 'files-list' })),
+    h('p', { id: 'files-empty', class: 'muted', hidden: true }, 'No files yet: drop one above.'))
   return refresh
 }

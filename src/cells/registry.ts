@@ -4,10 +4,11 @@ import { cronoCell } from './crono/index.js'
 import { filesCell } from './files/index.js'
 import { fstreamCell } from './fstream/index.js'
 import { ledgerCell } from './ledger/index.js'
+import { mailCell } from './mail/index.js'
 import { shardCell } from './shard/index.js'
 import type { CellType } from '../core/cell/types.js'
 
-export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, fstreamCell, cronoCell, ledgerCell]
+export const CELL_TYPES: readonly CellType[] = [shardCell, filesCell, fstreamCell, cronoCell, ledgerCell, mailCell]
 
 export function cellType(name: string): CellType {
   const found = CELL_TYPES.find((c) => c.dna.name === name)

@@ -165,12 +165,40 @@ export function makeRumor(input: SealInput): Rumor {
   return { ...unsigned, id: eventId(unsigned) }
 }
 
-/** Seal and wrap a rumor for its recipient: the one event a mailbox stores. */
-export function wrapRumor(rumor: Rumor, secretKey: Uint8Array, to: Uint8Array, nowSeconds: number): NostrEvent {
+/** Leading zero bits of an event id (NIP-13 difficulty). */
+export function leadingZeroBits(idHex: string): number {
+  let bits = 0
+  for (const ch of idHex) {
+    const nibble = parseInt(ch, 16)
+    if (nibble === 0) {
+      bits += 4
+      continue
+    }
+    return bits + Math.clz32(nibble) - 28
+  }
+  return bits
+}
+
+/** The most work a sender does for one wrap: 2^24 tries (a mailbox asking for more is not served). */
+export const MAX_POW_BITS = 24
+
+/**
+ * Seal and wrap a rumor for its recipient: the one event a mailbox stores. `powBits`: a NIP-13 proof of
+ * work on the wrap (a `nonce` tag varied until the id has that many leading zero bits), as a mailbox asks.
+ */
+export function wrapRumor(rumor: Rumor, secretKey: Uint8Array, to: Uint8Array, nowSeconds: number, powBits = 0): NostrEvent {
+  if (!Number.isInteger(powBits) || powBits < 0 || powBits > MAX_POW_BITS) throw new BorgError('invalid-input', `proof of work: 0 to ${MAX_POW_BITS} bits`)
   const recipient = hexToBytes(xOnly(to))
   const seal = finish({ created_at: blurred(nowSeconds), kind: KIND_SEAL, tags: [], content: encrypt(JSON.stringify(rumor), conversationKey(secretKey, recipient)) }, secretKey)
   const oneTime = secp256k1.utils.randomSecretKey()
-  const wrap = finish({ created_at: blurred(nowSeconds), kind: KIND_WRAP, tags: [['p', xOnly(to)]], content: encrypt(JSON.stringify(seal), conversationKey(oneTime, recipient)) }, oneTime)
+  const template = { created_at: blurred(nowSeconds), kind: KIND_WRAP, tags: [['p', xOnly(to)]], content: encrypt(JSON.stringify(seal), conversationKey(oneTime, recipient)) }
+  if (powBits > 0) {
+    const pubkey = bytesToHex(schnorr.getPublicKey(oneTime))
+    const nonce = ['nonce', '0', String(powBits)]
+    template.tags.push(nonce)
+    for (let n = 0; leadingZeroBits(eventId({ ...template, pubkey })) < powBits; n++) nonce[1] = String(n)
+  }
+  const wrap = finish(template, oneTime)
   oneTime.fill(0)
   const size = utf8.encode(JSON.stringify(wrap)).length
   if (size > MAX_WRAP_BYTES) throw new BorgError('too-large', `the sealed mail is ${size} bytes; at most ${MAX_WRAP_BYTES}: send a long body as an attachment`)
@@ -178,9 +206,9 @@ export function wrapRumor(rumor: Rumor, secretKey: Uint8Array, to: Uint8Array, n
 }
 
 /** Seal one mail to one recipient. */
-export function sealMail(input: SealInput): { rumor: Rumor; wrap: NostrEvent } {
+export function sealMail(input: SealInput & { powBits?: number }): { rumor: Rumor; wrap: NostrEvent } {
   const rumor = makeRumor(input)
-  return { rumor, wrap: wrapRumor(rumor, input.secretKey, input.to, input.now) }
+  return { rumor, wrap: wrapRumor(rumor, input.secretKey, input.to, input.now, input.powBits) }
 }
 
 /** What a mailbox checks of a wrap it is handed: its shape and signature, and the recipient it names. */

@@ -6,8 +6,15 @@
  * tests; the server's side is `answerReconcile`.
  */
 import { bytesToHex } from '../bytes.js'
-import { Negentropy } from './negentropy.js'
+import { Negentropy, type SortedItems } from './negentropy.js'
 import type { RecordSet } from './record-set.js'
+
+/** What one side reconciles: its (timestamp, id) items and the bytes of each (a RecordSet; a mailbox, src/cells/mail/). */
+export interface Reconcilable {
+  readonly items: SortedItems
+  readonly policy: { readonly name: string }
+  get(id: string): { bytes: Uint8Array } | undefined
+}
 
 /** Most records (or ids) per fetch or push message. */
 export const SYNC_BATCH = 100
@@ -36,7 +43,7 @@ export interface SyncStats {
 }
 
 /** The server's answer to one negentropy message (stateless: each message stands alone). */
-export function answerReconcile(set: RecordSet, message: Uint8Array): Uint8Array {
+export function answerReconcile(set: Pick<Reconcilable, 'items'>, message: Uint8Array): Uint8Array {
   return new Negentropy(set.items, FRAME_LIMIT).reconcile(message).message!
 }
 
@@ -45,7 +52,7 @@ export function answerReconcile(set: RecordSet, message: Uint8Array): Uint8Array
  * it refused. By default they are offered to `set` at `now()`.
  */
 export async function syncWith(
-  set: RecordSet,
+  set: Reconcilable & Partial<Pick<RecordSet, 'offer'>>,
   peer: SyncPeer,
   now: () => number,
   options: { push?: boolean; accept?: (records: Uint8Array[]) => Promise<number> } = {},
@@ -57,6 +64,7 @@ export async function syncWith(
       let refused = 0
       for (const bytes of records) {
         try {
+          if (!set.offer) throw new Error('no way to take records: pass accept')
           set.offer(bytes, now())
         } catch {
           refused++

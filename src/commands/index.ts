@@ -10,6 +10,10 @@ import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
 import LedgerGenesis from './ledger/genesis.js'
 import LedgerStatus from './ledger/status.js'
+import MailLs from './mail/ls.js'
+import MailRead from './mail/read.js'
+import MailRm from './mail/rm.js'
+import MailSend from './mail/send.js'
 import RecordsGet from './records/get.js'
 import RecordsLs from './records/ls.js'
 import RecordsPut from './records/put.js'
@@ -54,6 +58,10 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:show': IdShow,
   'ledger:genesis': LedgerGenesis,
   'ledger:status': LedgerStatus,
+  'mail:ls': MailLs,
+  'mail:read': MailRead,
+  'mail:rm': MailRm,
+  'mail:send': MailSend,
   'records:get': RecordsGet,
   'records:ls': RecordsLs,
   'records:put': RecordsPut,

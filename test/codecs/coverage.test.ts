@@ -12,6 +12,7 @@ import { CRONO_CODECS } from '../../src/cells/crono/messages.js'
 import { FILES_CODECS } from '../../src/cells/files/messages.js'
 import { FSTREAM_CODECS } from '../../src/cells/fstream/messages.js'
 import { LEDGER_CODECS } from '../../src/cells/ledger/messages.js'
+import { MAIL_CODECS } from '../../src/cells/mail/messages.js'
 import { SHARD_CODECS } from '../../src/cells/shard/messages.js'
 import type { AnyCodec } from '../../src/core/codec/codec.js'
 import { BENCH_CODECS } from '../../src/core/bench/bench-server.js'
@@ -34,6 +35,7 @@ const TABLES: Record<string, { table: Record<string, AnyCodec>; exported: string
   ledger: { table: LEDGER_CODECS, exported: 'LEDGER_CODECS' },
   bench: { table: BENCH_CODECS, exported: 'BENCH_CODECS' },
   records: { table: RECORDS_CODECS, exported: 'RECORDS_CODECS' },
+  mail: { table: MAIL_CODECS, exported: 'MAIL_CODECS' },
 }
 const kindsOf = (table: Record<string, AnyCodec>) => new Set(Object.values(table).map((c) => c.kind))
 const tested = new Set(Object.values(TABLES).flatMap(({ table }) => [...kindsOf(table)]))

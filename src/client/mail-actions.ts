@@ -10,10 +10,11 @@ import { BorgError } from '../core/errors.js'
 import { bytesToHex } from '../core/bytes.js'
 import { p2pkhAddress } from '../core/identity/address.js'
 import type { SecretInput } from '../core/identity/secret-input.js'
-import type { Attachment } from '../core/mail/gift-wrap.js'
-import { openAttachment, publishMailKey, readInbox, resolveRecipient, sealAttachment, sendMail, type Delivery, type Inbox } from './mail-client.js'
+import type { Attachment, NostrEvent } from '../core/mail/gift-wrap.js'
+import { deleteMail, openAttachment, publishMailKey, readInbox, resolveRecipient, sealAttachment, sealFor, sendMail, type Delivery, type Inbox } from './mail-client.js'
 import type { MailSession } from './mail-session.js'
 import { openSession } from './session.js'
+import { loadMailLists, verdictFor } from './mail-lists.js'
 
 /** Publish this identity's key under its address unless the directory already has it. */
 export async function ensureMailKey(session: MailSession): Promise<boolean> {
@@ -55,16 +56,32 @@ export async function send(session: MailSession, input: { to: string; subject: s
   return { ...delivery, to: recipient.address }
 }
 
-export async function inbox(session: MailSession): Promise<Inbox> {
-  await ensureMailKey(session).catch(() => undefined) // the directory is a convenience for senders; reading goes on without it
-  return readInbox(session.identity, session.members, session.secretKey)
+/** Seal once for the recipient (its key from the directory): the wrap a caller may deliver, and retry, through any mail cell. */
+export async function prepare(session: MailSession, input: { to: string; subject: string; body: string; attachments: Attachment[] }): Promise<{ id: string; wrap: NostrEvent; to: string }> {
+  const recipient = await resolveRecipient(session.directory, input.to)
+  const { rumor, wrap } = await sealFor(session.transport, session.members, { secretKey: session.secretKey, to: recipient.key, subject: input.subject, body: input.body, attachments: input.attachments })
+  return { id: rumor.id, wrap, to: recipient.address }
 }
 
-/** The mail whose wrap id (or rumor id) is `id` or starts with it (at least 8 hex digits, unambiguous). */
-export function findMail(box: Inbox, id: string): Inbox['mails'][number] {
+/**
+ * The inbox with the recipient's lists applied (`home`: where they are kept): mail from blocked senders
+ * is deleted from the mailboxes, mail held back by the allow list is returned apart.
+ */
+export async function inbox(session: MailSession, options: { publish?: boolean; home?: string } = {}): Promise<Inbox & { held: Inbox['mails']; blocked: number }> {
+  if (options.publish !== false) await ensureMailKey(session).catch(() => undefined) // the directory is a convenience for senders; reading goes on without it
+  const box = await readInbox(session.identity, session.members, session.secretKey)
+  const lists = options.home ? await loadMailLists(options.home) : { block: [], allow: [] }
+  const blocked = box.mails.filter((m) => verdictFor(lists, m) === 'block')
+  if (blocked.length > 0) await deleteMail(session.identity, session.members, session.secretKey, blocked.map((m) => m.wrap)).catch(() => undefined)
+  const held = box.mails.filter((m) => verdictFor(lists, m) === 'hold')
+  return { ...box, mails: box.mails.filter((m) => verdictFor(lists, m) === 'ok'), held, blocked: blocked.length }
+}
+
+/** The mail whose wrap id (or rumor id) is `id` or starts with it (at least 8 hex digits, unambiguous), listed or held. */
+export function findMail(box: Inbox & { held?: Inbox['mails'] }, id: string): Inbox['mails'][number] {
   const wanted = id.trim().toLowerCase()
   if (!/^[0-9a-f]{8,64}$/.test(wanted)) throw new BorgError('usage', 'a mail id is 8 to 64 hex digits (as `borg mail ls` prints it)')
-  const matches = box.mails.filter((m) => m.wrap.startsWith(wanted) || m.id.startsWith(wanted))
+  const matches = [...box.mails, ...(box.held ?? [])].filter((m) => m.wrap.startsWith(wanted) || m.id.startsWith(wanted))
   if (matches.length === 0) throw new BorgError('not-found', `no mail ${wanted} in your mailboxes`)
   if (matches.length > 1) throw new BorgError('usage', `${wanted} matches ${matches.length} mails: give more digits`)
   return matches[0]!

@@ -19,7 +19,7 @@ import type { Member } from '../core/tree/types.js'
 import type { Peer, Transport } from '../core/wire/transport.js'
 import type { Codec } from '../core/codec/codec.js'
 import { rankHolders } from '../core/storage/placement.js'
-import { openWrap, sealMail, xOnly, type Attachment, type Mail, type NostrEvent } from '../core/mail/gift-wrap.js'
+import { checkWrap, openWrap, sealMail, xOnly, type Attachment, type Mail, type NostrEvent, type Rumor } from '../core/mail/gift-wrap.js'
 import { identityKeyOf, MAIL_KEYS } from '../core/mail/mail-keys.js'
 import { decodeRecord, jsonContent } from '../core/records/record.js'
 import { MAIL_CODECS, MAIL_KIND, MAX_IDS } from '../cells/mail/messages.js'
@@ -114,19 +114,24 @@ export interface Delivery {
   ms: number
 }
 
-/**
- * Seal and deliver one mail: to the recipient's three mailboxes, moving down the ranking past those
- * that fail; delivered when stored on at least two (all there are, when fewer exist).
- */
-export async function sendMail(transport: Transport, members: Member[], input: SendInput): Promise<Delivery> {
-  const started = performance.now()
-  const recipient = xOnly(input.to)
-  const ranked = mailboxesOf(recipient, members)
+/** Seal one mail for the recipient, with the proof of work its first mailboxes ask for. */
+export async function sealFor(transport: Transport, members: Member[], input: SendInput): Promise<{ rumor: Rumor; wrap: NostrEvent; powBits: number }> {
+  const ranked = mailboxesOf(xOnly(input.to), members)
   if (ranked.length === 0) throw new BorgError('unavailable', 'no mail cell in the network')
-  // The proof of work the first mailboxes ask for (each advertises its own).
   const policies = await Promise.all(ranked.slice(0, MAILBOX_COPIES).map((m) => ask(transport, m, MAIL_CODECS.policy, MAIL_CODECS.policyReply, {}, 5_000).catch(() => undefined)))
   const powBits = Math.max(0, ...policies.map((p) => p?.powBits ?? 0))
   const { rumor, wrap } = sealMail({ secretKey: input.secretKey, to: input.to, subject: input.subject, body: input.body, attachments: input.attachments, now: Math.floor((input.now ?? Date.now()) / 1000), powBits })
+  return { rumor, wrap, powBits }
+}
+
+/**
+ * Hand a sealed wrap to its recipient's mailboxes, moving down the ranking past those that fail;
+ * delivered when stored on at least two (all there are, when fewer exist). The same wrap may be
+ * delivered again (a retry): a mailbox that holds it answers `known`.
+ */
+export async function deliverWrap(transport: Transport, members: Member[], wrap: NostrEvent): Promise<{ stored: string[]; failed: { node: string; error: string }[] }> {
+  const ranked = mailboxesOf(checkWrap(wrap).recipient, members)
+  if (ranked.length === 0) throw new BorgError('unavailable', 'no mail cell in the network')
   const want = Math.min(MAILBOX_COPIES, ranked.length)
   const stored: string[] = []
   const failed: { node: string; error: string }[] = []
@@ -150,6 +155,14 @@ export async function sendMail(transport: Transport, members: Member[], input: S
   await Promise.all(Array.from({ length: want }, worker))
   const needed = Math.min(DELIVERED_AT, ranked.length)
   if (stored.length < needed) throw new BorgError('unavailable', `mail not delivered: stored on ${stored.length} mailbox(es), ${needed} needed: ${failed.slice(0, 3).map((f) => `${f.node.slice(0, 12)}: ${f.error}`).join('; ')}`)
+  return { stored, failed }
+}
+
+/** Seal and deliver one mail. */
+export async function sendMail(transport: Transport, members: Member[], input: SendInput): Promise<Delivery> {
+  const started = performance.now()
+  const { rumor, wrap, powBits } = await sealFor(transport, members, input)
+  const { stored, failed } = await deliverWrap(transport, members, wrap)
   return { id: rumor.id, wrap: wrap.id, stored, failed, powBits, ms: performance.now() - started }
 }
 
@@ -202,10 +215,13 @@ export async function readInbox(identity: Transport, members: Member[], secretKe
   const lingering = [...deleted].filter((id) => wraps.has(id))
   if (lingering.length > 0) await deleteMail(identity, members, secretKey, lingering).catch(() => undefined)
   const inbox: Inbox = { mails: [], unreadable: [], asked }
+  const seen = new Set<string>()
   for (const [id, wrap] of wraps) {
     if (deleted.has(id)) continue
     try {
       const mail = openWrap(wrap, secretKey)
+      if (seen.has(mail.id)) continue // the same mail wrapped twice (a sender's retry): shown once
+      seen.add(mail.id)
       inbox.mails.push({ ...mail, wrap: id, received: wrap.created_at, ...(mail.fromKey ? { address: p2pkhAddress(hexToBytes(mail.fromKey)) } : {}) })
     } catch (error) {
       inbox.unreadable.push({ wrap: id, error: (error as Error).message })

@@ -10,6 +10,8 @@ import IdRestore from './id/restore.js'
 import IdShow from './id/show.js'
 import LedgerGenesis from './ledger/genesis.js'
 import LedgerStatus from './ledger/status.js'
+import MailAllow from './mail/allow.js'
+import MailBlock from './mail/block.js'
 import MailLs from './mail/ls.js'
 import MailRead from './mail/read.js'
 import MailRm from './mail/rm.js'
@@ -58,6 +60,8 @@ export const COMMANDS: Record<string, Command.Class> = {
   'id:show': IdShow,
   'ledger:genesis': LedgerGenesis,
   'ledger:status': LedgerStatus,
+  'mail:allow': MailAllow,
+  'mail:block': MailBlock,
   'mail:ls': MailLs,
   'mail:read': MailRead,
   'mail:rm': MailRm,

@@ -22,6 +22,7 @@ import { identityApi } from './api/identity-api.js'
 import { walletApi } from './api/wallet-api.js'
 import { filesApi } from './api/files-api.js'
 import { networkApi } from './api/network-api.js'
+import { mailApi } from './api/mail-api.js'
 
 export interface ConduitApiOptions {
   home: string
@@ -38,8 +39,9 @@ export async function conduitApi(options: ConduitApiOptions): Promise<ConduitApi
   if (env.BORG_PASSPHRASE !== undefined && (await keyring.state()).state === 'locked') await keyring.unlock(env.BORG_PASSPHRASE)
   const network = await ConduitNetwork.open({ home: options.home, node: options.node, log: options.log })
   const ctx: ApiContext = { home: options.home, keyring, network, confirmations: new Confirmations() }
-  const parts = [identityApi(ctx), walletApi(ctx), filesApi(ctx), networkApi(ctx)]
-  const files = parts[2] as ReturnType<typeof filesApi>
+  const files = filesApi(ctx)
+  const mail = mailApi(ctx)
+  const parts = [identityApi(ctx), walletApi(ctx), files, networkApi(ctx), mail]
   const api: ConduitApi = { get: {}, post: {}, media: files.media }
   for (const part of parts) {
     Object.assign(api.get, part.get)
@@ -61,6 +63,7 @@ export async function conduitApi(options: ConduitApiOptions): Promise<ConduitApi
     ...api,
     close: async () => {
       await files.close()
+      await mail.close()
       await network.close()
     },
   }

@@ -20,6 +20,9 @@ export interface Unlocked {
   spending: Signer
   keys: FileKeys
   address: string
+  /** The identity's secret key: mail is opened and sealed with it (NIP-44), here and nowhere else. */
+  secretKey: Uint8Array
+  publicKey: Uint8Array
 }
 
 export type IdentityState = { state: 'none' } | { state: 'locked' | 'unlocked'; address: string; publicKey: string }
@@ -70,13 +73,19 @@ export class Keyring {
     })
     unlocked.seed.fill(0)
     const secret = unlocked.key.secretKey
-    this.current = { signer: identitySigner(unlocked.key), spending: spendingSignerOf(secret), keys: fileKeysFromIdentity(secret), address: p2pkhAddress(unlocked.key.publicKey) }
+    this.current = { signer: identitySigner(unlocked.key), spending: spendingSignerOf(secret), keys: fileKeysFromIdentity(secret), address: p2pkhAddress(unlocked.key.publicKey), secretKey: Uint8Array.from(secret), publicKey: Uint8Array.from(unlocked.key.publicKey) }
+    this.generation++
     return this.state()
   }
 
   lock(): void {
+    this.current?.secretKey.fill(0)
     this.current = undefined
+    this.generation++
   }
+
+  /** Changes whenever the identity is unlocked or locked (what is cached for one unlocking goes with it). */
+  generation = 0
 
   private env4(passphrase: string): NodeJS.ProcessEnv {
     // The page supplies no BIP39 passphrase: the words alone, as `borg id new` makes them by default.

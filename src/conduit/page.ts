@@ -61,6 +61,9 @@ const STYLE = `
   .tree-node text { fill: var(--text); font-size: 13px; }
   .tree-node text.label { fill: var(--muted); font-size: 11px; }
   .attempts { font-size: 13px; font-family: ui-monospace, monospace; padding-left: 18px; }
+  .clickable { cursor: pointer; }
+  .clickable:hover { background: #1c2128; }
+  .mail-body { white-space: pre-wrap; font: inherit; background: var(--bg); padding: 10px; border-radius: 6px; }
   .modal { position: fixed; inset: 0; background: #000a; display: grid; place-items: center; padding: 16px; }
   .modal-box { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 18px; max-width: 520px; }
   @media (max-width: 600px) { main { padding: 8px; } section { padding: 10px; } .balance { font-size: 26px; } td, th { padding: 5px 4px; } .actions button { padding: 3px 6px; } }

@@ -311,6 +311,45 @@ describe('the conduit in Chromium', () => {
     expect(Buffer.from(await content.arrayBuffer()).equals(bytes.subarray(1000, 2000))).toBe(true)
   }, 120_000)
 
+  it('mails Alice from the page with an attachment; her phone-sized page reads it, saves the attachment, and deletes it after the conduit’s confirmation', async () => {
+    // Alice opens her mail first: her conduit publishes her mail key, so her address can be written to.
+    await tab(alicePage, 'mail')
+    await alicePage.waitForSelector('[data-testid=mail-list] td', { timeout: 60_000 })
+    await tab(page, 'mail')
+    await page.fill('[data-testid=mail-to]', aliceAddress)
+    await page.fill('[data-testid=mail-subject-input]', 'hello alice')
+    await page.fill('[data-testid=mail-body-input]', 'The keys are under the mat.')
+    await page.setInputFiles('[data-testid=mail-files]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('attached notes, sealed') })
+    const sentAt = performance.now()
+    await waitFor('the mail to be delivered (Alice’s key reaching the directory first)', async () => {
+      await page.click('form.compose button[type=submit]')
+      const result = page.locator('[data-testid=mail-send-result] p')
+      await result.waitFor({ timeout: 30_000 })
+      await page.waitForFunction(() => !/sealing/.test(document.querySelector('[data-testid=mail-send-result]')?.textContent ?? ''), undefined, { timeout: 30_000 })
+      const text = (await result.textContent()) ?? ''
+      if (/not published a mail key/.test(text)) return undefined
+      if (!/delivered/.test(text)) throw new Error(text)
+      return true
+    }, 60_000, 1000)
+    await shot(page, 'mail-compose')
+    const row = alicePage.locator('[data-testid=mail-row]')
+    await row.first().waitFor({ timeout: 60_000 })
+    figures['mail: sent in the page → listed in the recipient’s page'] = `${((performance.now() - sentAt) / 1000).toFixed(1)} s (the pane polls every 2 s)`
+    await row.first().click()
+    await alicePage.waitForSelector('[data-testid=mail-open]')
+    expect(await alicePage.textContent('[data-testid=mail-subject]')).toBe('hello alice')
+    expect(await alicePage.textContent('[data-testid=mail-body]')).toBe('The keys are under the mat.')
+    expect(await alicePage.textContent('[data-testid=mail-open]')).toContain(treasury.address)
+    const [saved] = await Promise.all([alicePage.waitForEvent('download'), alicePage.click('[data-testid=mail-attachment]')])
+    expect((await readFile((await saved.path())!)).toString()).toBe('attached notes, sealed')
+    await shot(alicePage, 'mail-phone')
+    await alicePage.click('[data-testid=mail-remove]')
+    expect(await alicePage.locator('[data-testid=confirm-summary]').textContent({ timeout: 30_000 })).toContain('hello alice')
+    await alicePage.click('[data-testid=confirm-yes]')
+    await alicePage.waitForFunction(() => document.querySelectorAll('[data-testid=mail-row]').length === 0, undefined, { timeout: 30_000 })
+    expect((await call<{ mails: unknown[] }>(alice, 'mail')).body.mails).toHaveLength(0)
+  }, 180_000)
+
   it('draws the trees live; a node killed with kill -9 leaves the view and an upload started before the kill finishes through another node', async () => {
     await tab(page, 'network')
     await waitFor('three nodes in the tree view', async () => ((await page.locator('[data-testid=tree-node]').count()) === 3 ? true : undefined), 60_000, 300)

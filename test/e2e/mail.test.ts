@@ -135,7 +135,8 @@ describe('mail across real processes', () => {
     const target = mailboxesOf(bobKey, liveIds.map((id, i) => ({ id, endpoint: `127.0.0.1:${live[i]!.portBase + MAIL_NET}` })))[0]!
     const targetNode = live[liveIds.indexOf(target.id)]!
     const flooder = new HttpsTransport({ signer: testSigner(), log: silentLogger, timeoutMs: 20_000 })
-    const spammer = generateKeyPair().secretKey
+    const spamKeys = generateKeyPair()
+    const spammer = spamKeys.secretKey
     const to = Buffer.from(bob.publicKey, 'hex')
     const wraps = Array.from({ length: 200 }, (_, i) => sealMail({ secretKey: spammer, to, subject: '', body: `buy now ${i}`, now: Math.floor(Date.now() / 1000) }).wrap)
     const outcomes = new Map<string, number>()
@@ -163,8 +164,27 @@ describe('mail across real processes', () => {
     figures.push(`flood: 10,000 wraps in ${seconds.toFixed(1)} s (${Math.round(10_000 / (seconds / 60))}/min) from one key and address: ${[...outcomes].map(([k, v]) => `${v} ${k}`).join(', ')}`)
     expect(outcomes.get('busy') ?? 0).toBeGreaterThan(9_000)
     expect(legit.mailboxes.length).toBeGreaterThanOrEqual(2)
-    const listed = await json<{ subject: string }[]>(bobHome, ['mail', 'ls', '--node', entry(live[1]!)])
+    const listed = await json<{ subject: string; from: string }[]>(bobHome, ['mail', 'ls', '--node', entry(live[1]!)])
     expect(listed.map((m) => m.subject)).toContain('during the flood')
+    // The spam that got past the limits: Bob blocks its sender; it is gone from his list and his mailboxes.
+    const spamAddress = p2pkhAddress(spamKeys.publicKey)
+    const spam = listed.filter((m) => m.from === spamAddress).length
+    expect(spam).toBeGreaterThan(0)
+    const wrapsOnTarget = async () => (await json<{ cells: { name: string; organs?: { mailboxes?: { wraps: number } } }[] }>(targetNode.home, ['node', 'status'])).cells.find((c) => c.name === 'mail')?.organs?.mailboxes?.wraps
+    const before = await wrapsOnTarget()
+    await json(bobHome, ['mail', 'block', spamAddress])
+    const clean = await json<{ from: string }[]>(bobHome, ['mail', 'ls', '--node', entry(live[1]!)])
+    expect(clean.every((m) => m.from === alice.address)).toBe(true)
+    // The flooded mailbox took every spam that got in; it holds none now.
+    expect(await wrapsOnTarget()).toBe(before! - spam)
+    // An allow list: mail from anyone else is held back, and listed with --all.
+    await json(bobHome, ['mail', 'allow', alice.address])
+    const carolHome = await mkdtemp(join(work, 'carol-'))
+    await json(carolHome, ['id', 'new'])
+    await json(carolHome, ['mail', 'send', '--to', bob.address, '--subject', 'from a stranger', '--node', entry(live[0]!)], PASS, 'hello?')
+    expect((await json<{ subject: string }[]>(bobHome, ['mail', 'ls', '--node', entry(live[1]!)])).map((m) => m.subject)).not.toContain('from a stranger')
+    const all = await json<{ subject: string; held: boolean }[]>(bobHome, ['mail', 'ls', '--all', '--node', entry(live[1]!)])
+    expect(all.find((m) => m.subject === 'from a stranger')?.held).toBe(true)
   }, 300_000)
 
   it('refuses bad input with a clear error and its exit status', async () => {

@@ -23,7 +23,7 @@ export default class MailRead extends BorgCommand {
     const input = terminal.open()
     const session = await openMail(home, input, flags.node)
     try {
-      const mail = findMail(await inbox(session), args.id)
+      const mail = findMail(await inbox(session, { home: borgHome() }), args.id)
       const saved = flags.save ? await saveAttachments(mail.attachments, flags.save, { home, node: flags.node, input }) : []
       const out = { id: mail.wrap, mail: mail.id, created: new Date(mail.created * 1000).toISOString(), from: mail.address ?? mail.from, fromKey: mail.fromKey ?? null, subject: mail.subject, body: mail.body, attachments: mail.attachments.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })), saved }
       this.emit(out, () => [`From:    ${out.from}`, `Date:    ${out.created}`, `Subject: ${out.subject}`, ...out.attachments.map((a, i) => `Attached: ${a.name} (${a.size} bytes)${saved[i] ? ` → ${saved[i]}` : ''}`), '', out.body])

@@ -19,7 +19,7 @@ export default class MailRm extends BorgCommand {
     const [{ openMail }, { inbox, findMail }, { deleteMail }] = await Promise.all([import('../../client/mail-session.js'), import('../../client/mail-actions.js'), import('../../client/mail-client.js')])
     const session = await openMail(borgHome(), terminal.open(), flags.node)
     try {
-      const box = await inbox(session)
+      const box = await inbox(session, { home: borgHome() })
       const wraps = (argv as string[]).map((id) => findMail(box, id).wrap)
       const done = await deleteMail(session.identity, session.members, session.secretKey, wraps)
       const out = { deleted: wraps, mailboxes: done.mailboxes }

@@ -1,6 +1,6 @@
 /**
- * The conduit's page: tabs for identity, wallet, files and network (mail,
- * memory and agents have their places, filled by later work), each pane
+ * The conduit's page: tabs for identity, wallet, files, network and mail
+ * (memory and agents have their places, filled by later work), each pane
  * refreshed while it is shown.
  */
 import { token } from './api.js'
@@ -9,10 +9,11 @@ import { startIdentity, onIdentityChange } from './identity.js'
 import { startWallet } from './wallet.js'
 import { startFiles } from './files.js'
 import { startNetwork } from './network.js'
+import { startMail } from './mail.js'
 
 const PANES = ['identity', 'wallet', 'files', 'network', 'mail', 'memory', 'agents'] as const
 type Pane = (typeof PANES)[number]
-const LATER: Partial<Record<Pane, string>> = { mail: 'Mail sealed to your identity arrives here.', memory: 'Search across what you stored.', agents: 'Chat with agents hosted on the network.' }
+const LATER: Partial<Record<Pane, string>> = { memory: 'Search across what you stored.', agents: 'Chat with agents hosted on the network.' }
 
 const refreshers: Partial<Record<Pane, () => Promise<void>>> = {}
 let shown: Pane = 'identity'
@@ -40,6 +41,7 @@ function start(): void {
   refreshers.wallet = startWallet()
   refreshers.files = startFiles()
   refreshers.network = startNetwork()
+  refreshers.mail = startMail()
   onIdentityChange((view) => { byId('who').textContent = view.state === 'none' ? 'no identity' : `${view.address} (${view.state})` })
   void startIdentity()
   // The shown pane refreshes every 2 s (balances, uploads, the tree), the others when shown.

@@ -165,12 +165,12 @@ borg_in "$N1" 0 node join --host 127.0.0.1 --cells all --port-base "$BASE" --jso
 borg_in "$N2" 0 node join --host 127.0.0.1 --cells all --port-base $((BASE + 100)) --contact "127.0.0.1:$((BASE + 13350))" --json
 for _ in $(seq 60); do # 30 s
   BORG_HOME=$N2 "$BIN" node status --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
-  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 5 ]] && break
+  [[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 6 ]] && break
   sleep 0.5
 done
 OUT=$(cat "$WORK/out")
-[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 5 ]] || fail "two nodes did not form a two-node tree in all five cells within 30 s"
-ok "node join: two background nodes formed one shard, one file-manager, one streaming, one crono and one ledger tree"
+[[ $(grep -c '"treeSize": 2' "$WORK/out") -eq 6 ]] || fail "two nodes did not form a two-node tree in all six cells within 30 s"
+ok "node join: two background nodes formed one shard, one file-manager, one streaming, one crono, one ledger and one mail tree"
 for _ in $(seq 40); do
   BORG_HOME=$N2 "$BIN" node time --json >"$WORK/out" 2>"$WORK/err" </dev/null || true
   grep -qE '"synced": *true' "$WORK/out" && break
@@ -256,6 +256,21 @@ BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 wallet balance --node "$LED
 grep -qE '"balance": *"2.5"' <<<"$OUT" || fail "the recipient's wallet did not receive 2.5 Shells: $OUT"
 borg_in "$A" 2 wallet send --to "$ADDRESS" 1.0000000001 --node "$LEDGER2"
 ok "ledger: genesis, a send certified by node 1, received through node 2 by another identity; 10 decimals refused"
+
+# --- mail: the identity of $A (no node of its own) publishes its key through node 2; node 1's identity writes to its address ---
+MAIL2="127.0.0.1:$((BASE + 100 + 13393))"
+borg_in "$A" 0 mail ls --node "$MAIL2" --json
+for _ in $(seq 1 40); do
+  echo "sealed in the smoke test" | BORG_HOME=$N1 "$BIN" mail send --to "$ADDRESS" --subject smoke --json >"$WORK/out" 2>"$WORK/err" && break
+  sleep 0.5
+done
+grep -qE '"mailboxes"' "$WORK/out" || fail "mail send from node 1: $(cat "$WORK/out" "$WORK/err")"
+borg_in "$A" 0 mail ls --node "$MAIL2" --json
+grep -qE '"subject": *"smoke"' <<<"$OUT" || fail "the recipient did not list the mail: $OUT"
+MAIL_ID=$(grep -oE '"id": *"[0-9a-f]{64}"' <<<"$OUT" | head -n1 | grep -oE '[0-9a-f]{64}')
+borg_in "$A" 0 mail read "${MAIL_ID:0:12}" --node "$MAIL2"
+grep -q "sealed in the smoke test" <<<"$OUT" || fail "mail read did not show the body: $OUT"
+ok "mail: sealed on node 1 to an address, listed and read by its identity through node 2"
 unset BORG_PASSPHRASE
 
 # --- records and the service registry: both nodes listed; a record put on node 1 read back on node 2 ---

@@ -313,6 +313,8 @@ describe('the conduit in Chromium', () => {
 
   it('mails Alice from the page with an attachment; her phone-sized page reads it, saves the attachment, and deletes it after the conduit’s confirmation', async () => {
     // Alice opens her mail first: her conduit publishes her mail key, so her address can be written to.
+    const direct = await call<unknown>(alice, 'mail')
+    expect(direct.status, JSON.stringify(direct.body)).toBe(200)
     await tab(alicePage, 'mail')
     await alicePage.waitForSelector('[data-testid=mail-list] td', { timeout: 60_000 })
     await tab(page, 'mail')

@@ -20,7 +20,7 @@ import { OrganismNode } from '../../src/core/node/organism-node.js'
 import { OS_ASSIGNED_PORTS } from '../../src/core/node/cell-instance.js'
 import { request } from '../../src/core/messaging/requests.js'
 import { p2pkhAddress } from '../../src/core/identity/address.js'
-import { sealMail } from '../../src/core/mail/gift-wrap.js'
+import { leadingZeroBits, sealMail } from '../../src/core/mail/gift-wrap.js'
 import { mailCell, type MailOrgan } from '../../src/cells/mail/index.js'
 import { MAIL_CODECS } from '../../src/cells/mail/messages.js'
 import { deleteMail, mailboxesOf, mailCells, publishMailKey, readInbox, resolveRecipient, sendMail } from '../../src/client/mail-client.js'
@@ -44,6 +44,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'borg-mail-cell-'))
   process.env.BORG_MAIL_SYNC_MS = '300'
   process.env.BORG_MAIL_PER_SENDER = '30'
+  process.env.BORG_MAIL_POW_BITS = '8'
   for (let i = 0; i < 4; i++) {
     const home = await mkdtemp(join(dir, `n${i}-`))
     homes.push(home)
@@ -61,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.BORG_MAIL_SYNC_MS
   delete process.env.BORG_MAIL_PER_SENDER
+  delete process.env.BORG_MAIL_POW_BITS
   await transport?.close()
   await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)))
   await rm(dir, { recursive: true, force: true, maxRetries: 5 })
@@ -70,6 +72,9 @@ describe('the mail cell', () => {
   it('delivers to the recipient’s three mailboxes; only the recipient lists, reads and deletes; nothing in clear on disk', async () => {
     const sent = await sendMail(transport, members, { secretKey: alice.secretKey, to: bob.publicKey, subject: 'quarterly figures', body: 'revenue is up 12 percent', now: Date.now() })
     expect(sent.stored).toHaveLength(3)
+    // The mailboxes ask for 8 bits of work (mail.policy); the sender did it.
+    expect(sent.powBits).toBe(8)
+    expect(leadingZeroBits(sent.wrap)).toBeGreaterThanOrEqual(8)
     expect(sent.stored.sort()).toEqual(mailboxesOf(bytesToHex(bob.publicKey.subarray(1)), members).slice(0, 3).map((m) => m.id).sort())
     const bobT = identityTransport(bob)
     try {
@@ -101,7 +106,7 @@ describe('the mail cell', () => {
   it('a mailbox that missed a mail gets it from the others by reconciliation', async () => {
     const to = carol.publicKey
     const [first, second, third] = mailboxesOf(bytesToHex(to.subarray(1)), members)
-    const { wrap } = sealMail({ secretKey: alice.secretKey, to, subject: 'to two only', body: 'x', now: Math.floor(Date.now() / 1000) })
+    const { wrap } = sealMail({ secretKey: alice.secretKey, to, subject: 'to two only', body: 'x', now: Math.floor(Date.now() / 1000), powBits: 8 })
     for (const m of [first!, second!]) await request(transport, m, MAIL_CODECS.deliver.encode({ wrap }), 5_000)
     const thirdNode = nodes.find((n) => n.nodeId === third!.id) ?? nodes.find((n) => organ(n).store.box(bytesToHex(to.subarray(1))) === undefined)!
     await waitUntil('the third mailbox to reconcile', () => organ(thirdNode).store.get(bytesToHex(to.subarray(1)), [wrap.id]).length, (n) => n === 1, { timeoutMs: 15_000 })
@@ -120,6 +125,7 @@ describe('the mail cell', () => {
       const busy = outcomes.filter((o) => o === 'busy').length
       expect(busy).toBeGreaterThanOrEqual(80)
       const legit = await sendMail(transport, members, { secretKey: alice.secretKey, to: bob.publicKey, subject: 'still here', body: 'hi', now: Date.now() })
+      expect(outcomes.filter((o) => o !== 'busy').every((o) => o === 'refused')).toBe(true) // those let through lacked the proof of work
       expect(legit.stored.length).toBeGreaterThanOrEqual(2)
       expect(organ(nodes.find((n) => n.nodeId === target.id)!).rates.throttled.sender).toBeGreaterThanOrEqual(80)
     } finally {
@@ -135,6 +141,10 @@ describe('the mail cell', () => {
     const codes = []
     for (const c of cases) codes.push(await code(request(transport, target, MAIL_CODECS.deliver.encode({ wrap: c }), 5_000)))
     expect(codes).toEqual(['malformed', 'bad-signature', 'malformed', 'malformed', 'malformed', 'malformed'])
+    // A valid wrap without the work the mailbox asks for.
+    let lazy = wrap
+    while (leadingZeroBits(lazy.id) >= 8) lazy = sealMail({ secretKey: alice.secretKey, to: bob.publicKey, subject: '', body: 'ok', now: Math.floor(Date.now() / 1000) }).wrap
+    expect(await code(request(transport, target, MAIL_CODECS.deliver.encode({ wrap: lazy }), 5_000))).toBe('refused')
     expect(nodes.reduce((n, x) => n + organ(x).store.wrapCount, 0)).toBe(before)
   })
 

@@ -11,7 +11,8 @@ import { h, byId, bytes, notice, short } from './dom.js'
 interface Row { id: string; created: number; from: string; subject: string; bytes: number; attachments: number }
 interface Opened { id: string; created: number; from: string; subject: string; body: string; attachments: { index: number; name: string; size: number }[] }
 
-let listed = ''
+/** The ids last drawn (undefined: nothing drawn yet). */
+let listed: string | undefined
 
 function base64(buffer: ArrayBuffer): string {
   const view = new Uint8Array(buffer)
@@ -51,7 +52,7 @@ async function remove(id: string): Promise<void> {
   const c = await api<Confirmation>('mail/remove', { id })
   if (await confirmWithConduit(c)) {
     byId('mail-view').replaceChildren(notice('deleted', 'ok'))
-    listed = ''
+    listed = undefined
     await refresh()
   }
 }
@@ -60,7 +61,8 @@ function compose(): HTMLElement {
   const to = h('input', { placeholder: 'to: address or public key', 'aria-label': 'to', required: true, 'data-testid': 'mail-to', autocomplete: 'off' })
   const subject = h('input', { placeholder: 'subject', 'aria-label': 'subject', maxLength: 256, 'data-testid': 'mail-subject-input' })
   const body = h('textarea', { rows: 5, placeholder: 'message', 'aria-label': 'message', 'data-testid': 'mail-body-input' })
-  const files = h('input', { type: 'file', multiple: true, 'data-testid': 'mail-files' })
+  const chosen = h('span', { class: 'muted' })
+  const files = h('input', { type: 'file', multiple: true, 'data-testid': 'mail-files', onchange: () => (chosen.textContent = [...(files.files ?? [])].map((f) => f.name).join(', ')) })
   const out = h('div', { 'data-testid': 'mail-send-result' })
   return h('form', { class: 'compose', onsubmit: (e: Event) => {
     e.preventDefault()
@@ -71,8 +73,9 @@ function compose(): HTMLElement {
       out.replaceChildren(notice(`delivered to ${r.to}: on ${r.mailboxes} mailboxes in ${r.ms} ms`, 'ok'))
       subject.value = body.value = ''
       files.value = ''
+      chosen.textContent = ''
     })().catch((err: Error) => out.replaceChildren(notice(err.message)))
-  } }, h('h3', {}, 'Write'), to, subject, body, h('label', { class: 'muted' }, 'Attach: ', files), h('button', { type: 'submit', class: 'primary' }, 'Send'), out)
+  } }, h('h3', {}, 'Write'), to, subject, body, h('p', {}, h('label', { class: 'link' }, 'Attach files…', files), ' ', chosen), h('button', { type: 'submit', class: 'primary' }, 'Send'), out)
 }
 
 async function refresh(): Promise<void> {
@@ -84,7 +87,7 @@ async function refresh(): Promise<void> {
     if (key === listed) return
     listed = key
     byId('mail-list').replaceChildren(...(mails.length === 0 ? [h('tr', {}, h('td', { class: 'muted' }, 'No mail.'))] : mails.map((m) => h('tr', { 'data-testid': 'mail-row', 'data-id': m.id, class: 'clickable', onclick: () => void open(m.id) },
-      h('td', {}, short(m.from, 18)), h('td', {}, m.subject || '(no subject)', m.attachments ? ` 📎${m.attachments}` : ''), h('td', { class: 'num' }, new Date(m.created * 1000).toLocaleDateString())))))
+      h('td', {}, short(m.from, 18)), h('td', {}, m.subject || '(no subject)', m.attachments ? ` (+${m.attachments} attached)` : ''), h('td', { class: 'num' }, new Date(m.created * 1000).toLocaleDateString())))))
   } catch (err) {
     const e = err as ApiError
     status.replaceChildren(notice(e.code === 'refused' && /locked/.test(e.message) ? 'Unlock your identity (Identity pane) to read your mail.' : e.message))

@@ -259,23 +259,23 @@ ok "ledger: genesis, a send certified by node 1, received through node 2 by anot
 
 # --- mail: the identity of $A (no node of its own) publishes its key through node 2; node 1's identity writes to its address ---
 MAIL2="127.0.0.1:$((BASE + 100 + 13393))"
-borg_in "$A" 0 mail ls --node "$MAIL2" --json
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 mail ls --node "$MAIL2" --json
 for _ in $(seq 1 40); do
   echo "sealed in the smoke test" | BORG_HOME=$N1 "$BIN" mail send --to "$ADDRESS" --subject smoke --json >"$WORK/out" 2>"$WORK/err" && break
   sleep 0.5
 done
 grep -qE '"mailboxes"' "$WORK/out" || fail "mail send from node 1: $(cat "$WORK/out" "$WORK/err")"
-borg_in "$A" 0 mail ls --node "$MAIL2" --json
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 mail ls --node "$MAIL2" --json
 grep -qE '"subject": *"smoke"' <<<"$OUT" || fail "the recipient did not list the mail: $OUT"
 MAIL_ID=$(grep -oE '"id": *"[0-9a-f]{64}"' <<<"$OUT" | head -n1 | grep -oE '[0-9a-f]{64}')
-borg_in "$A" 0 mail read "${MAIL_ID:0:12}" --node "$MAIL2"
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 mail read "${MAIL_ID:0:12}" --node "$MAIL2"
 grep -q "sealed in the smoke test" <<<"$OUT" || fail "mail read did not show the body: $OUT"
 head -c 300000 /dev/urandom >"$WORK/attached.bin"
 borg_in "$N1" 0 mail send --to "$ADDRESS" --subject attached --attach "$WORK/attached.bin" --json
-borg_in "$A" 0 mail ls --node "$MAIL2" --json
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 mail ls --node "$MAIL2" --json
 ATTACHED_ID=$(grep -B6 '"subject": *"attached"' <<<"$OUT" | grep -oE '"id": *"[0-9a-f]{64}"' | grep -oE '[0-9a-f]{64}' | tail -n1)
 mkdir -p "$WORK/saved"
-borg_in "$A" 0 mail read "$ATTACHED_ID" --save "$WORK/saved" --node "127.0.0.1:$((BASE + 100 + 13350))" --json
+BORG_PASSPHRASE=smoke-test-passphrase borg_in "$A" 0 mail read "$ATTACHED_ID" --save "$WORK/saved" --node "127.0.0.1:$((BASE + 100 + 13350))" --json
 cmp -s "$WORK/attached.bin" "$WORK/saved/attached.bin" || fail "the saved attachment differs from the one sent"
 ok "mail: sealed on node 1 to an address, listed and read by its identity through node 2; a 300 KB attachment saved bit-identical"
 unset BORG_PASSPHRASE

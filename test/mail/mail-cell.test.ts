@@ -45,6 +45,7 @@ beforeAll(async () => {
   process.env.BORG_MAIL_SYNC_MS = '300'
   process.env.BORG_MAIL_PER_SENDER = '30'
   process.env.BORG_MAIL_POW_BITS = '8'
+  process.env.BORG_MAIL_ACCEPT_RANK = '3'
   for (let i = 0; i < 4; i++) {
     const home = await mkdtemp(join(dir, `n${i}-`))
     homes.push(home)
@@ -63,6 +64,7 @@ afterAll(async () => {
   delete process.env.BORG_MAIL_SYNC_MS
   delete process.env.BORG_MAIL_PER_SENDER
   delete process.env.BORG_MAIL_POW_BITS
+  delete process.env.BORG_MAIL_ACCEPT_RANK
   await transport?.close()
   await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)))
   await rm(dir, { recursive: true, force: true, maxRetries: 5 })
@@ -141,11 +143,22 @@ describe('the mail cell', () => {
     const codes = []
     for (const c of cases) codes.push(await code(request(transport, target, MAIL_CODECS.deliver.encode({ wrap: c }), 5_000)))
     expect(codes).toEqual(['malformed', 'bad-signature', 'malformed', 'malformed', 'malformed', 'malformed'])
+    // A valid wrap handed to a mail cell that is not one of the recipient's mailboxes (the fourth of four here).
+    const fourth = mailboxesOf(bytesToHex(bob.publicKey.subarray(1)), members)[3]!
+    const mined = sealMail({ secretKey: alice.secretKey, to: bob.publicKey, subject: '', body: 'elsewhere', now: Math.floor(Date.now() / 1000), powBits: 8 }).wrap
+    expect(await code(request(transport, fourth, MAIL_CODECS.deliver.encode({ wrap: mined }), 5_000))).toBe('wrong-recipient')
+    // The same wrap delivered twice (a replay) is stored once.
+    const home = mailboxesOf(bytesToHex(bob.publicKey.subarray(1)), members)[0]!
+    const first = MAIL_CODECS.deliverReply.decode(await request(transport, home, MAIL_CODECS.deliver.encode({ wrap: mined }), 5_000))
+    const again = MAIL_CODECS.deliverReply.decode(await request(transport, home, MAIL_CODECS.deliver.encode({ wrap: mined }), 5_000))
+    expect([first.outcome, again.outcome]).toEqual(['stored', 'known'])
+    await deleteMail(identityTransport(bob), members, bob.secretKey, [mined.id])
     // A valid wrap without the work the mailbox asks for.
     let lazy = wrap
     while (leadingZeroBits(lazy.id) >= 8) lazy = sealMail({ secretKey: alice.secretKey, to: bob.publicKey, subject: '', body: 'ok', now: Math.floor(Date.now() / 1000) }).wrap
     expect(await code(request(transport, target, MAIL_CODECS.deliver.encode({ wrap: lazy }), 5_000))).toBe('refused')
     expect(nodes.reduce((n, x) => n + organ(x).store.wrapCount, 0)).toBe(before)
+    void mailboxesOf
   })
 
   it('publishes and resolves mail keys by address; refuses a key published for someone else’s address', async () => {

@@ -29,6 +29,7 @@ export function mailOptions(env: NodeJS.ProcessEnv): MailOptions {
   const days = whole(env, 'BORG_MAIL_RETENTION_DAYS', 1, 3650)
   return {
     syncMs: envMs(env, 'BORG_MAIL_SYNC_MS') ?? DEFAULT_MAIL.syncMs,
+    acceptRank: whole(env, 'BORG_MAIL_ACCEPT_RANK', 3, 1000) ?? DEFAULT_MAIL.acceptRank,
     powBits: whole(env, 'BORG_MAIL_POW_BITS', 0, MAX_POW_BITS) ?? DEFAULT_MAIL.powBits,
     limits: { ...DEFAULT_MAIL.limits, ...(days ? { retentionMs: days * 86_400_000 } : {}) },
     rates: {

@@ -16,7 +16,7 @@
  * BORG_MAIL_SYNC_MS (default 10 s), BORG_MAIL_POW_BITS (default 0),
  * BORG_MAIL_PER_SENDER (wraps a minute per sender key, default 60),
  * BORG_MAIL_PER_SOURCE (per source address, default 1200),
- * BORG_MAIL_RETENTION_DAYS (default 30).
+ * BORG_MAIL_RETENTION_DAYS (default 30), BORG_MAIL_ACCEPT_RANK (default 5).
  */
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, utf8 } from '../../core/bytes.js'
@@ -50,12 +50,17 @@ const RECIPIENTS_PER_ROUND = 200
 
 export interface MailOptions {
   syncMs: number
+  /**
+   * A cell takes mail (from outside the mail tree) only for recipients it ranks among the first this
+   * many for: their three and a margin for views that differ while the tree changes.
+   */
+  acceptRank: number
   powBits: number
   limits: MailboxLimits
   rates: RateLimitOptions
 }
 
-export const DEFAULT_MAIL: MailOptions = { syncMs: 10_000, powBits: 0, limits: DEFAULT_MAILBOX_LIMITS, rates: DEFAULT_RATE_LIMITS }
+export const DEFAULT_MAIL: MailOptions = { syncMs: 10_000, acceptRank: MAILBOX_COPIES + 2, powBits: 0, limits: DEFAULT_MAILBOX_LIMITS, rates: DEFAULT_RATE_LIMITS }
 
 /** Where a recipient's mail lives: the key the mail cells are ranked by. */
 export function mailboxKey(recipient: string): string {
@@ -149,6 +154,10 @@ export class MailOrgan implements Organ {
       if (verdict !== 'ok') throw new BorgError('busy', verdict === 'sender' ? `too many mails from this sender: at most ${this.options.rates.perSenderPerMinute} a minute` : 'too many mails from this address: try again later')
     }
     const { wrap, recipient } = checkWrap(MAIL_CODECS.deliver.decode(m).wrap)
+    if (!this.mailCells.byId(m.fromHex) && !this.mayHold(recipient)) {
+      this.counters.refused++
+      throw new BorgError('wrong-recipient', `this mail cell is not one of that recipient's mailboxes (it takes mail for recipients it ranks among the first ${this.options.acceptRank} for): deliver to the recipient's mailboxes (mail.members, docs/mail.md)`)
+    }
     if (leadingZeroBits(wrap.id) < this.options.powBits) {
       this.counters.powRefused++
       throw new BorgError('refused', `this mailbox asks for a proof of work of ${this.options.powBits} bits (mail.policy)`)
@@ -195,12 +204,19 @@ export class MailOrgan implements Organ {
     r.reply(MAIL_CODECS.copyReply.encode({ wraps: this.store.get(recipient, ids) }))
   }
 
+  /** Whether this cell ranks among the first `acceptRank` for the recipient in its view (any, before it has a view). */
+  private mayHold(recipient: string): boolean {
+    const members = this.mailCells.current?.members
+    if (!members || members.length <= this.options.acceptRank) return true
+    return this.holdersOf(recipient, members, this.options.acceptRank).some((m) => m.id === this.ctx.self.id)
+  }
+
   /** The mail cells a recipient's mail belongs on, best first. */
-  holdersOf(recipient: string, members: Member[]): Member[] {
+  holdersOf(recipient: string, members: Member[], count = MAILBOX_COPIES): Member[] {
     const byId = new Map(members.map((x) => [x.id, x]))
     byId.set(this.ctx.self.id, this.ctx.self)
     return rankHolders(mailboxKey(recipient), byId.keys())
-      .slice(0, MAILBOX_COPIES)
+      .slice(0, count)
       .map((id) => byId.get(id)!)
   }
 

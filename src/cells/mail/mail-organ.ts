@@ -230,6 +230,9 @@ export class MailOrgan implements Organ {
     if (this.syncing) return
     this.syncing = true
     try {
+      // The member list at most one round old (an unchanged tree costs one small answer): who may
+      // reconcile here, and where each recipient's mail belongs, follow the tree closely.
+      await this.mailCells.refreshIfOlder(this.options.syncMs)
       const members = await this.mailCells.list().catch(() => [])
       if (members.length === 0) return
       const recipients = this.store.recipients()

@@ -148,7 +148,14 @@ export class MailboxStore {
     const size = utf8.encode(JSON.stringify(wrap)).length
     if (box.wraps.size >= this.limits.perRecipientWraps || box.size + size > this.limits.perRecipientBytes) throw new BorgError('refused', `this mailbox is full for that recipient (at most ${this.limits.perRecipientWraps} mails, ${this.limits.perRecipientBytes} bytes)`)
     if (this.used + size > this.limits.totalBytes) throw new BorgError('refused', 'this mail cell has no room left')
-    await writeFileAtomic(join(this.dir, recipient, `${wrap.id}.json`), JSON.stringify({ storedAt: now, wrap }))
+    const path = join(this.dir, recipient, `${wrap.id}.json`)
+    await writeFileAtomic(path, JSON.stringify({ storedAt: now, wrap }))
+    // Deleted, or stored by a concurrent put, while the file was written: the tombstone wins, and a wrap is held once.
+    if (box.deleted.has(wrap.id)) {
+      await rm(path, { force: true })
+      throw new BorgError('refused', 'the recipient deleted this mail')
+    }
+    if (box.wraps.has(wrap.id)) return 'known'
     this.hold(recipient, wrap, now)
     return 'stored'
   }

@@ -16,7 +16,9 @@
  *   churn       crash --churn of the nodes (the root among them) at once; until healed
  * then memory per simulated node (heap and RSS after GC; peak RSS) and wall time.
  *
- * Large runs need heap: the npm script passes --max-old-space-size.
+ * Large runs need heap: the npm script passes --max-old-space-size, and a 256 MB young generation
+ * (--max-semi-space-size=256: 13 % less wall time at 30,000 nodes than 64 MB, the same digest; fewer
+ * scavenges of the many short-lived message objects).
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'

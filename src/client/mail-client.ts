@@ -18,27 +18,21 @@ import { fetchMemberList } from '../core/tree/member-list.js'
 import type { Member } from '../core/tree/types.js'
 import type { Peer, Transport } from '../core/wire/transport.js'
 import type { Codec } from '../core/codec/codec.js'
-import { rankHolders } from '../core/storage/placement.js'
+import { MAILBOX_COPIES, rankMailboxes } from '../core/mail/mailbox-placement.js'
 import { checkWrap, openWrap, sealMail, xOnly, type Attachment, type Mail, type NostrEvent, type Rumor } from '../core/mail/gift-wrap.js'
 import { identityKeyOf, MAIL_KEYS } from '../core/mail/mail-keys.js'
-import { decodeRecord, jsonContent } from '../core/records/record.js'
+import { jsonContent } from '../core/records/record.js'
 import { MAIL_CODECS, MAIL_KIND, MAX_IDS } from '../cells/mail/messages.js'
 import { listRecords, putRecord, type RecordsPeer } from './records-client.js'
 
-export const MAILBOX_COPIES = 3
 /** Delivered: stored on at least this many of the recipient's mailboxes (or on all there are, when fewer). */
 export const DELIVERED_AT = 2
 /** An attachment is read into memory to seal it: at most this large. */
 export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
 
-export function mailboxKey(recipient: string): string {
-  return bytesToHex(sha256(new TextEncoder().encode(`borg/mailbox/${recipient}`)))
-}
-
-/** The mail cells, best first for this recipient (the same rule every mail cell uses). */
+/** The mail cells, best first for this recipient (the rule every mail cell uses). */
 export function mailboxesOf(recipient: string, members: Member[]): Member[] {
-  const byId = new Map(members.map((m) => [m.id, m]))
-  return rankHolders(mailboxKey(recipient), byId.keys()).map((id) => byId.get(id)!)
+  return rankMailboxes(recipient, members)
 }
 
 async function ask<Q, A>(transport: Transport, peer: Peer, codec: Codec<Q>, reply: Codec<A>, value: Q, timeoutMs = 15_000): Promise<A> {
@@ -87,9 +81,6 @@ export async function resolveRecipient(node: RecordsPeer, to: string): Promise<{
   }
   throw new BorgError('not-found', `${text} has not published a mail key yet (it does when its owner first runs "borg mail ls"); ask them for their public key and send with --to PUBKEY`)
 }
-
-/** Decode a directory reply record (for tests and the conduit). */
-export { decodeRecord }
 
 // ----------------------------------------------------------------------- send
 

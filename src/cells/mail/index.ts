@@ -40,5 +40,6 @@ export function mailOptions(env: NodeJS.ProcessEnv): MailOptions {
   }
 }
 
-export { MailOrgan, mailboxKey, MAILBOX_COPIES } from './mail-organ.js'
+export { MailOrgan } from './mail-organ.js'
+export { mailboxKey, MAILBOX_COPIES } from '../../core/mail/mailbox-placement.js'
 export { MAIL_KIND, MAIL_CODECS } from './messages.js'

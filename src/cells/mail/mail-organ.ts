@@ -20,7 +20,6 @@
  */
 import { BorgError } from '../../core/errors.js'
 import { bytesToHex, utf8 } from '../../core/bytes.js'
-import { sha256 } from '../../core/crypto/hash.js'
 import { ALG_SECP256K1 } from '../../core/crypto/key-id.js'
 import type { Incoming } from '../../core/wire/message.js'
 import type { Codec } from '../../core/codec/codec.js'
@@ -31,7 +30,7 @@ import type { Member } from '../../core/tree/types.js'
 import type { Responder } from '../../core/wire/transport.js'
 import { answerMembers } from '../../core/tree/member-list.js'
 import { MemberView, ownTreeMembers } from '../../core/tree/member-view.js'
-import { rankHolders } from '../../core/storage/placement.js'
+import { MAILBOX_COPIES, rankMailboxes } from '../../core/mail/mailbox-placement.js'
 import type { Organ, OrganContext } from '../../core/cell/types.js'
 import { answerWhenReady } from '../../core/cell/answer.js'
 import { answerReconcile, syncWith } from '../../core/records/sync.js'
@@ -42,8 +41,6 @@ import { MailboxStore, DEFAULT_MAILBOX_LIMITS, type MailboxLimits } from './mail
 import { RateLimits, DEFAULT_RATE_LIMITS, type RateLimitOptions } from './rate-limits.js'
 import { MAIL_CODECS, MAIL_KIND, MAX_IDS } from './messages.js'
 
-/** How many mail cells hold each recipient's mail. */
-export const MAILBOX_COPIES = 3
 const EMPTY = new SortedItems()
 /** Recipients reconciled per sync round at most (the rest in later rounds). */
 const RECIPIENTS_PER_ROUND = 200
@@ -61,11 +58,6 @@ export interface MailOptions {
 }
 
 export const DEFAULT_MAIL: MailOptions = { syncMs: 10_000, acceptRank: MAILBOX_COPIES + 2, powBits: 0, limits: DEFAULT_MAILBOX_LIMITS, rates: DEFAULT_RATE_LIMITS }
-
-/** Where a recipient's mail lives: the key the mail cells are ranked by. */
-export function mailboxKey(recipient: string): string {
-  return bytesToHex(sha256(utf8.encode(`borg/mailbox/${recipient}`)))
-}
 
 /** The x-only key of a secp256k1 sender (its identity), or undefined for any other key. */
 export function recipientOf(m: Incoming): string | undefined {
@@ -213,11 +205,7 @@ export class MailOrgan implements Organ {
 
   /** The mail cells a recipient's mail belongs on, best first. */
   holdersOf(recipient: string, members: Member[], count = MAILBOX_COPIES): Member[] {
-    const byId = new Map(members.map((x) => [x.id, x]))
-    byId.set(this.ctx.self.id, this.ctx.self)
-    return rankHolders(mailboxKey(recipient), byId.keys())
-      .slice(0, count)
-      .map((id) => byId.get(id)!)
+    return rankMailboxes(recipient, [...members, this.ctx.self]).slice(0, count)
   }
 
   /**

@@ -17,44 +17,19 @@ import { addressFromHash160, parseAddress, regtestNetwork } from '../core/identi
 import { hash160 } from '../core/crypto/hash.js'
 import { silentLogger } from '../core/log.js'
 import { HttpsTransport } from '../core/net/https-transport.js'
-import { request } from '../core/messaging/requests.js'
-import { localCell, readRunning } from '../core/node/running-file.js'
-import { NODE_CODECS } from '../core/node/messages.js'
-import type { Peer } from '../core/wire/transport.js'
 import { LedgerClient } from './ledger-client.js'
 import { Wallet } from './wallet.js'
-import { findLiveCell } from './records-client.js'
-import { withLocalNode } from '../core/node/local-client.js'
+import { cellEntry } from './cell-entry.js'
 
 export interface LedgerSession {
   client: LedgerClient
   close(): Promise<void>
 }
 
-async function entryPeer(home: string, node: string | undefined, transport: HttpsTransport): Promise<Peer> {
-  if (node) {
-    const reply = NODE_CODECS.directoryReply.decode(await request(transport, { endpoint: node }, NODE_CODECS.directory.encode({}), 10_000))
-    const recp = reply.cells.ledger?.recp
-    if (!recp) throw new BorgError('not-found', `the node at ${node} runs no ledger cell (start it with --cells all)`)
-    return { endpoint: recp, id: reply.nodeId }
-  }
-  const running = await readRunning(home).catch((error: unknown) => {
-    throw new BorgError('not-found', `no node is running from ${home} (start one with "borg node join", or pass --node HOST:PORT): ${(error as Error).message}`)
-  })
-  const cell = localCell(running, 'ledger')
-  if (!cell) {
-    // The local node runs no ledger cell: a live one from its service registry (docs/records.md).
-    const found = await withLocalNode(home, (node) => findLiveCell(node, 'ledger')).catch(() => undefined)
-    if (found) return found
-    throw new BorgError('not-found', `the node running from ${home} has no ledger cell and its service registry lists none (start it with --cells all, or pass --node HOST:PORT)`)
-  }
-  return { endpoint: cell.recp, id: running.nodeId }
-}
-
 export async function openLedger(home: string, node?: string): Promise<LedgerSession> {
   const transport = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(home)), log: silentLogger, timeoutMs: 15_000 })
   try {
-    const entry = await entryPeer(home, node, transport)
+    const entry = await cellEntry(home, node, transport, 'ledger')
     return { client: new LedgerClient({ transport, entry }), close: () => transport.close() }
   } catch (error) {
     await transport.close()

@@ -5,21 +5,18 @@
  * — unlocked with BORG_PASSPHRASE or a prompt — the identity, whose key seals,
  * opens and signs the mailbox requests.
  */
-import { BorgError } from '../core/errors.js'
 import { silentLogger } from '../core/log.js'
 import { HttpsTransport } from '../core/net/https-transport.js'
 import { request } from '../core/messaging/requests.js'
-import { NODE_CODECS } from '../core/node/messages.js'
-import { localCell, readRunning } from '../core/node/running-file.js'
-import { withLocalNode, type Exchange } from '../core/node/local-client.js'
+import type { Exchange } from '../core/node/local-client.js'
 import { loadOrCreateNodeKey } from '../core/identity/node-key.js'
 import { nodeSigner, signerFromSecretKey, type Signer } from '../core/identity/signer.js'
 import { unlockIdentity } from '../core/identity/identity.js'
 import { keystorePassphrase, type SecretInput } from '../core/identity/secret-input.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { Member } from '../core/tree/types.js'
-import type { Peer } from '../core/wire/transport.js'
-import { findLiveCell, type RecordsPeer } from './records-client.js'
+import type { RecordsPeer } from './records-client.js'
+import { cellEntry } from './cell-entry.js'
 import { mailCells } from './mail-client.js'
 
 export interface MailSession {
@@ -36,28 +33,11 @@ export interface MailSession {
   close(): Promise<void>
 }
 
-async function entryOf(home: string, node: string | undefined, transport: HttpsTransport): Promise<Peer> {
-  if (node) {
-    const reply = NODE_CODECS.directoryReply.decode(await request(transport, { endpoint: node }, NODE_CODECS.directory.encode({}), 10_000))
-    const recp = reply.cells.mail?.recp
-    if (!recp) throw new BorgError('not-found', `the node at ${node} runs no mail cell (start it with --cells all)`)
-    return { endpoint: recp, id: reply.nodeId }
-  }
-  const running = await readRunning(home).catch((error: unknown) => {
-    throw new BorgError('not-found', `no node is running from ${home} (start one with "borg node join", or pass --node HOST:PORT): ${(error as Error).message}`)
-  })
-  const cell = localCell(running, 'mail')
-  if (cell) return { endpoint: cell.recp, id: running.nodeId }
-  const found = await withLocalNode(home, (n) => findLiveCell(n, 'mail')).catch(() => undefined)
-  if (found) return found
-  throw new BorgError('not-found', `the node running from ${home} has no mail cell and its service registry lists none (start it with --cells all, or pass --node HOST:PORT)`)
-}
-
 export async function openMail(home: string, input: SecretInput, node?: string, env: NodeJS.ProcessEnv = process.env): Promise<MailSession> {
   const transport = new HttpsTransport({ signer: nodeSigner(await loadOrCreateNodeKey(home)), log: silentLogger, timeoutMs: 15_000 })
   let identity: HttpsTransport | undefined
   try {
-    const entry = await entryOf(home, node, transport)
+    const entry = await cellEntry(home, node, transport, 'mail')
     const passphrase = await keystorePassphrase(input, env, { confirm: false })
     const unlocked = await unlockIdentity(home, passphrase)
     unlocked.seed.fill(0)

@@ -87,7 +87,7 @@ export class Keyring {
   /** Changes whenever the identity is unlocked or locked (what is cached for one unlocking goes with it). */
   generation = 0
 
-  private env4(passphrase: string): NodeJS.ProcessEnv {
+  private envWith(passphrase: string): NodeJS.ProcessEnv {
     // The page supplies no BIP39 passphrase: the words alone, as `borg id new` makes them by default.
     const { BORG_MNEMONIC_PASSPHRASE: _ignored, ...rest } = this.env
     return { ...rest, BORG_PASSPHRASE: passphrase }
@@ -96,7 +96,7 @@ export class Keyring {
   /** Fresh 24 words: returned once for the person to write down, never stored in clear. */
   async create(passphrase: unknown, replace = false): Promise<{ words: string; identity: IdentityState }> {
     const pass = checkPassphrase(passphrase)
-    const made = await createIdentity({ home: this.home, input: pageInput(), env: this.env4(pass), force: replace })
+    const made = await createIdentity({ home: this.home, input: pageInput(), env: this.envWith(pass), force: replace })
     await this.unlock(pass)
     return { words: made.mnemonic, identity: await this.state() }
   }
@@ -105,7 +105,7 @@ export class Keyring {
   async restore(words: unknown, passphrase: unknown, replace = false): Promise<IdentityState> {
     if (typeof words !== 'string' || words.length > 1024) throw new BorgError('invalid-input', 'send the 24 words as one string')
     const pass = checkPassphrase(passphrase)
-    await restoreIdentity({ home: this.home, input: pageInput(words), env: this.env4(pass), force: replace })
+    await restoreIdentity({ home: this.home, input: pageInput(words), env: this.envWith(pass), force: replace })
     await this.unlock(pass)
     return this.state()
   }

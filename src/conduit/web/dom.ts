@@ -39,3 +39,11 @@ export function bytes(n: number): string {
 export function notice(text: string, kind: 'error' | 'ok' = 'error'): HTMLElement {
   return h('p', { class: kind === 'error' ? 'error' : 'ok', role: kind === 'error' ? 'alert' : 'status' }, text)
 }
+
+/** Bytes as base64 (the conduit takes uploads and attachments as JSON). */
+export function base64(buffer: ArrayBuffer): string {
+  const view = new Uint8Array(buffer)
+  let text = ''
+  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000))
+  return btoa(text)
+}

@@ -6,7 +6,7 @@
  */
 import { api, download, ApiError } from './api.js'
 import { confirmWithConduit, type Confirmation } from './confirm.js'
-import { h, byId, bytes, notice, short } from './dom.js'
+import { h, byId, base64, bytes, notice, short } from './dom.js'
 
 const PART = 512 * 1024
 
@@ -30,13 +30,6 @@ interface FileRow {
   created: string
   encrypted: boolean
   health: number
-}
-
-function base64(buffer: ArrayBuffer): string {
-  const view = new Uint8Array(buffer)
-  let text = ''
-  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000))
-  return btoa(text)
 }
 
 function uploadRow(file: File): { el: HTMLElement; update(u: Partial<Upload>): void } {

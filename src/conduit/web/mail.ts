@@ -6,20 +6,13 @@
  */
 import { api, download, ApiError } from './api.js'
 import { confirmWithConduit, type Confirmation } from './confirm.js'
-import { h, byId, bytes, notice, short } from './dom.js'
+import { h, byId, base64, bytes, notice, short } from './dom.js'
 
 interface Row { id: string; created: number; from: string; subject: string; bytes: number; attachments: number }
 interface Opened { id: string; created: number; from: string; subject: string; body: string; attachments: { index: number; name: string; size: number }[] }
 
 /** The ids last drawn (undefined: nothing drawn yet). */
 let listed: string | undefined
-
-function base64(buffer: ArrayBuffer): string {
-  const view = new Uint8Array(buffer)
-  let text = ''
-  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000))
-  return btoa(text)
-}
 
 async function open(id: string): Promise<void> {
   const view = byId('mail-view')

@@ -143,7 +143,7 @@ describe('the mail cell', () => {
     const cases: unknown[] = ['text', { ...wrap, sig: '00'.repeat(64) }, { ...wrap, created_at: wrap.created_at + 1 }, { ...wrap, kind: 1 }, { ...wrap, tags: [] }, { ...wrap, content: 'A'.repeat(120_000) }]
     const codes = []
     for (const c of cases) codes.push(await code(deliverAs(target, MAIL_CODECS.deliver.encode({ wrap: c }))))
-    expect(codes).toEqual(['malformed', 'bad-signature', 'malformed', 'malformed', 'malformed', 'malformed'])
+    expect(codes).toEqual(['malformed', 'bad-signature', 'malformed', 'malformed', 'malformed', 'too-large'])
     // A valid wrap handed to a mail cell that is not one of the recipient's mailboxes (the fourth of four here).
     const fourth = mailboxesOf(bytesToHex(bob.publicKey.subarray(1)), members)[3]!
     const mined = sealMail({ secretKey: alice.secretKey, to: bob.publicKey, subject: '', body: 'elsewhere', now: Math.floor(Date.now() / 1000), powBits: 8 }).wrap

@@ -39,7 +39,7 @@ import { checkWrap, leadingZeroBits, MAX_WRAP_BYTES } from '../../core/mail/gift
 import { mailKeysPolicy } from '../../core/mail/mail-keys.js'
 import { MailboxStore, DEFAULT_MAILBOX_LIMITS, type MailboxLimits } from './mailbox-store.js'
 import { RateLimits, DEFAULT_RATE_LIMITS, type RateLimitOptions } from './rate-limits.js'
-import { MAIL_CODECS, MAIL_KIND, MAX_IDS } from './messages.js'
+import { MAIL_CODECS, MAIL_KIND, MAX_DELIVER_BYTES, MAX_IDS } from './messages.js'
 
 const EMPTY = new SortedItems()
 /** Recipients reconciled per sync round at most (the rest in later rounds). */
@@ -145,6 +145,7 @@ export class MailOrgan implements Organ {
       const verdict = this.rates.admit(m.fromHex, m.remote?.address)
       if (verdict !== 'ok') throw new BorgError('busy', verdict === 'sender' ? `too many mails from this sender: at most ${this.options.rates.perSenderPerMinute} a minute` : 'too many mails from this address: try again later')
     }
+    if (m.body.length > MAX_DELIVER_BYTES) throw new BorgError('too-large', `a delivery holds one wrap of at most ${MAX_WRAP_BYTES} bytes`)
     const { wrap, recipient } = checkWrap(MAIL_CODECS.deliver.decode(m).wrap)
     if (!this.mailCells.byId(m.fromHex) && !this.mayHold(recipient)) {
       this.counters.refused++
@@ -262,6 +263,7 @@ export class MailOrgan implements Organ {
           let refused = 0
           for (const bytes of records) {
             try {
+              if (bytes.length > MAX_WRAP_BYTES) throw new BorgError('too-large', 'a wrap too large')
               const { wrap, recipient: named } = checkWrap(JSON.parse(utf8.decode(bytes)))
               if (named !== recipient) throw new BorgError('refused', 'a wrap for another recipient')
               await this.store.put(recipient, wrap, this.ctx.clock.now())

@@ -19,6 +19,9 @@ export const MAIL_KIND = {
   copy: 'mail.copy',
 } as const
 
+/** A `mail.deliver` body at most: one wrap and its field name (checked before the body is parsed). */
+export const MAX_DELIVER_BYTES = 96 * 1024 + 64
+
 /** Ids per fetch, delete or copy at most; wraps per list page. */
 export const MAX_IDS = 100
 /** A Negentropy frame (base64) at most: 60 KB of frame. */

@@ -164,10 +164,18 @@ export class ConduitNetwork {
   private async statusOf(node: string, anyRecp: string, type: string): Promise<CellStatus | undefined> {
     const mon = (await this.monitorsOf(node, anyRecp)).get(type)
     if (!mon) return undefined
-    return Promise.race([
-      this.transport.client.getJson<CellStatus>(mon, '/status', node),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new BorgError('timeout', 'monitor too slow')), STATUS_TIMEOUT_MS).unref()),
-    ])
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        this.transport.client.getJson<CellStatus>(mon, '/status', node),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BorgError('timeout', 'monitor too slow')), STATUS_TIMEOUT_MS))),
+      ])
+    } catch (error) {
+      this.monitors.delete(node) // a node restarted on other ports is asked for its directory again
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /**
@@ -176,8 +184,8 @@ export class ConduitNetwork {
    * left out (that is how a dead node leaves the picture).
    */
   async tree(type: string): Promise<{ type: string; nodes: TreeNode[]; current?: string }> {
-    const current = this.pool.ranked(type)[0]?.node
     const cells = this.pool.ranked(type).slice(0, MAX_TREE_NODES)
+    const current = cells[0]?.node
     const answers = await Promise.all(
       cells.map(async (cell): Promise<TreeNode | undefined> => {
         const status = await this.statusOf(cell.node, cell.endpoint, type).catch(() => undefined)

@@ -110,11 +110,6 @@ export class EndpointPool {
     for (const [id, score] of this.nodes) if (!listed.has(id) && !score.pinned) this.nodes.delete(id)
   }
 
-  /** Drop a node (it left, or the conduit learned it is gone). */
-  forget(node: string): void {
-    this.nodes.delete(node)
-  }
-
   private score(node: string): NodeScore {
     let score = this.nodes.get(node)
     if (!score) {

@@ -251,8 +251,3 @@ export function openWrap(value: unknown, secretKey: Uint8Array): Mail {
   })
   return { id: rumor.id, from: rumor.pubkey, ...(fromKey ? { fromKey } : {}), to, subject: tagValues(rumor.tags, 'subject')[0]?.[0] ?? '', body: rumor.content, attachments, created: rumor.created_at }
 }
-
-/** The wrap's id as bytes (mailboxes name wraps by it). */
-export function wrapIdBytes(wrap: NostrEvent): Uint8Array {
-  return hexToBytes(wrap.id)
-}

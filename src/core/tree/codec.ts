@@ -148,6 +148,15 @@ export function treeDecoder(table?: MemberTable) {
       known: b.known === undefined ? undefined : asEpoch(b.known, 'known'),
     }
   }
+  const heartbeatReply = (m: Incoming): HeartbeatReply => {
+    const b = body(m)
+    return {
+      childOk: b.childOk === true,
+      epoch: asEpoch(b.epoch),
+      info: b.info === undefined ? undefined : asInfo(b.info),
+      contacts: members(b.contacts ?? [], 'contacts', 64),
+    }
+  }
   const nodeId = (v: unknown, what: string): string => {
     const id = str(v, what, 130)
     return table ? table.id(id) : id
@@ -190,13 +199,7 @@ export function treeDecoder(table?: MemberTable) {
       return memo(m, heartbeat)
     },
     heartbeatReply(m: Incoming): HeartbeatReply {
-      const b = body(m)
-      return {
-        childOk: b.childOk === true,
-        epoch: asEpoch(b.epoch),
-        info: b.info === undefined ? undefined : asInfo(b.info),
-        contacts: members(b.contacts ?? [], 'contacts', 64),
-      }
+      return memo(m, heartbeatReply)
     },
     probeReply(m: Incoming): ProbeReply {
       const b = body(m)

@@ -139,6 +139,8 @@ export class TreeCore {
     return (this.suspectSentAtMap ??= new Map())
   }
   hbCache?: { view: View; known: Epoch | undefined; message: Outgoing | undefined }
+  /** The plain "yes, my child" answer to heartbeats at this placement epoch (heartbeat.ts): the same bytes for every child. */
+  hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined }
   /**
    * Term certificates of the last few terms (codec.ts TermCert): a root's own, sent with its
    * assignments; a deputy's copy of its root's, extended when it promotes a new root.

@@ -28,7 +28,7 @@ function jsonMembers(list: readonly Member[]): string {
 export function heartbeatReplyMessage(reply: HeartbeatReply): Outgoing {
   let json = `{"childOk":${reply.childOk},"epoch":${jsonEpoch(reply.epoch)}`
   if (reply.info !== undefined) json += `,"info":${JSON.stringify(reply.info)}`
-  json += `,"contacts":${jsonMembers(reply.contacts)}`
+  if (reply.contacts !== undefined) json += `,"contacts":${jsonMembers(reply.contacts)}`
   return jsonBody(KIND.hbReply, json + '}')
 }
 

@@ -17,7 +17,7 @@ import { firstChildOf, parentOf } from './position.js'
 import { handleSuspect } from './repair.js'
 import { orphanCheck, refreshView, whereami } from './root-finder.js'
 import { flushPosition } from './routing.js'
-import { compareEpoch, type Placed, type View } from './types.js'
+import { compareEpoch, type Epoch, type Placed, type View } from './types.js'
 
 export function heartbeatParent(t: TreeCore, view: View, now: number): void {
   const parent = view.parent!
@@ -53,7 +53,7 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
 }
 
 function onHeartbeatReply(t: TreeCore, view: View, reply: HeartbeatReply): void {
-  for (const c of reply.contacts) t.contacts.add(c, t.self.id)
+  for (const c of reply.contacts ?? []) t.contacts.add(c, t.self.id)
   const info = reply.info
   if (info && info.treeId !== view.treeId) {
     // The parent now belongs to another tree (ours dissolved or it was orphaned): follow it.
@@ -87,8 +87,23 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
   const treeId = t.state === 'root' && t.roster ? t.roster.treeId : t.info?.treeId
   const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
   const info = !stale ? undefined : t.state === 'root' && t.roster ? t.infoFromRoster() : t.info
+  if (!r) return
+  if (childOk && info === undefined) return r.reply(plainReply(t, view!.epoch))
+  // A child that is behind (new, or the tree changed) also gets a few contacts; peer sampling (shuffle) keeps them fresh after that.
   const contacts = t.contacts.random(t.random, 3, from)
-  r?.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+  r.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+}
+
+/**
+ * The answer a child up to date gets at every beat: `{"childOk":true,"epoch":…}`, the same bytes for
+ * all children while this node's placement stands, kept for reuse from its second use on (receivers
+ * then decode it once), as the heartbeat itself is.
+ */
+function plainReply(t: TreeCore, epoch: Epoch): Outgoing {
+  const cached = t.hbReplyCache
+  if (cached?.epoch === epoch) return (cached.message ??= reuse(TREE_CODECS.hbReply.encode({ childOk: true, epoch })))
+  t.hbReplyCache = { epoch, message: undefined }
+  return TREE_CODECS.hbReply.encode({ childOk: true, epoch })
 }
 
 /** A silent neighbour: the root probes it (this node, when it is the root). */

@@ -80,7 +80,8 @@ export interface HeartbeatReply {
   /** The parent's own placement epoch, so a stale side can tell. */
   epoch: Epoch
   info?: TreeInfo
-  contacts: Member[]
+  /** Sent to a child that was behind (with `info`) or not placed here; absent (decoded as []) otherwise. */
+  contacts?: Member[]
 }
 export interface ProbeReply {
   state: string

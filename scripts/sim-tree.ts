@@ -1,19 +1,25 @@
 /**
  * The tree protocol at scale on the deterministic simulator:
  *
- *   npm run sim -- --nodes 100000 [--seed 1] [--max-children 10] [--latency 10] [--jitter 5] [--loss 0] [--churn 0.01] [--json]
+ *   npm run sim -- --nodes 100000 [--seed 1] [--max-children 10] [--latency 10] [--jitter 5] [--loss 0] [--churn 0.01[,0.1…]] [--json]
  *
- * --rounds-per-tick R overrides how many parents' free slots the root fills per
- * join tick (default 50: 500 joiners per 100 ms with maxChildren 10), which is
- * what bounds a join storm's length (N / 5,000 s by default). --steady-ms sets
- * the quiet window (default 5000: one shuffle period).
+ * --rounds-per-tick R sets how many parents' free slots the root fills per join
+ * tick (100 ms), which is what bounds a join storm's length: N / (R·maxChildren·10)
+ * virtual seconds. The protocol's default is 50 (5,000 joiners a second); by
+ * default the simulator uses max(50, ⌈N/200⌉), so a storm of any size is
+ * admitted in about 2 s (a million nodes at the default pace would take 200 s of
+ * virtual time, most of it heartbeats of those already placed). Messages per
+ * joiner do not depend on the pace. --steady-ms sets the quiet window (default
+ * 5000: one shuffle period).
  *
  * Phases, each with its virtual time, wall time and messages:
- *   join storm  N nodes start at once, each knowing one random earlier node;
- *               until the invariants hold (checked every --check-ms of virtual time)
- *   broadcast   from a random node: copies sent, depth (most hops to any node), time to reach all
- *   steady      a few quiet virtual seconds: background traffic per node per second
- *   churn       crash --churn of the nodes (the root among them) at once; until healed
+ *   join storm   N nodes start at once, each knowing one random earlier node;
+ *                until the invariants hold (checked every --check-ms of virtual time)
+ *   broadcast    from the root, then from a random node: copies sent, depth (most
+ *                hops to any node), time to reach all
+ *   steady       a few quiet virtual seconds: background traffic per node per second
+ *   churn        crash --churn of the nodes (the root among them) at once; until
+ *                healed; again for each further fraction given (of the survivors)
  * then memory per simulated node (heap and RSS after GC; peak RSS) and wall time.
  *
  * Large runs need heap: the npm script passes --max-old-space-size, and a 256 MB young generation
@@ -37,6 +43,7 @@ const { values: args } = parseArgs({
     jitter: { type: 'string' },
     loss: { type: 'string', default: '0' },
     churn: { type: 'string', default: '0.01' },
+    'stray-ms': { type: 'string', default: '300' },
     'rounds-per-tick': { type: 'string' },
     'steady-ms': { type: 'string', default: '5000' },
     'check-ms': { type: 'string' },
@@ -48,7 +55,7 @@ const { values: args } = parseArgs({
 })
 
 if (args.help) {
-  console.log('usage: npm run sim -- --nodes N [--seed S] [--max-children 10] [--latency ms] [--jitter ms] [--loss p] [--churn 0.01] [--rounds-per-tick 50] [--steady-ms 5000] [--check-ms ms] [--json] [--quiet]')
+  console.log('usage: npm run sim -- --nodes N [--seed S] [--max-children 10] [--latency ms] [--jitter ms] [--loss p] [--churn 0.01[,0.1…]] [--rounds-per-tick max(50,N/200)] [--steady-ms 5000] [--stray-ms 300] [--check-ms ms] [--json] [--quiet]')
   process.exit(0)
 }
 
@@ -66,14 +73,19 @@ function num(text: string, what: string, min = 0, max = Infinity): number {
 }
 
 const N = count(args.nodes!, '--nodes')
+/** The command line that replays this run (the seed always named). */
+const replayArgs = [...process.argv.slice(2).filter((a) => a !== '--json' && a !== '--quiet'), ...(process.argv.includes('--seed') ? [] : ['--seed', args.seed!])]
 const seedText = args.seed!
 const seed = /^-?\d+$/.test(seedText) ? Number(seedText) : seedText
 const maxChildren = count(args['max-children']!, '--max-children')
 const latencyMs = num(args.latency!, '--latency')
 const jitterMs = args.jitter === undefined ? latencyMs / 2 : num(args.jitter, '--jitter')
 const loss = num(args.loss!, '--loss', 0, 0.5)
-const churn = num(args.churn!, '--churn', 0, 0.5)
-const roundsPerTick = args['rounds-per-tick'] === undefined ? undefined : count(args['rounds-per-tick'], '--rounds-per-tick')
+const churns = args.churn!.split(',').map((text) => num(text, '--churn', 0.000_001, 0.5))
+const strayMs = num(args['stray-ms']!, '--stray-ms', 0)
+const PROTOCOL_ROUNDS_PER_TICK = 50
+const autoRoundsPerTick = Math.max(PROTOCOL_ROUNDS_PER_TICK, Math.ceil(N / 200))
+const roundsPerTick = args['rounds-per-tick'] === undefined ? autoRoundsPerTick : count(args['rounds-per-tick'], '--rounds-per-tick')
 const steadyMs = num(args['steady-ms']!, '--steady-ms', 1)
 /**
  * Convergence is checked every checkMs of virtual time: first a cheap O(N)
@@ -107,7 +119,7 @@ function sampleMemory(): Memory {
   return m
 }
 
-const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss }, config: roundsPerTick === undefined ? {} : { roundsPerTick } })
+const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss }, config: { roundsPerTick } })
 const sim = organism.sim
 const metrics = sim.metrics
 
@@ -236,28 +248,42 @@ const join = phase('join storm', () => N, () => {
 })
 const afterJoin = sampleMemory()
 
-const broadcast = phase('broadcast', () => N, () => {
-  const live = organism.live()
-  const origin = live[sim.random.int(live.length)]!
-  const copiesBefore = metrics.kind('tree.bcast').sent
-  const start = sim.now
-  const bid = origin.tree.broadcast('sim.note', new Uint8Array([1, 2, 3]))
-  const record = () => organism.broadcasts.get(bid)
-  sim.run({ until: start + 60_000, stopWhen: () => (record()?.delivered ?? 0) >= live.length })
-  // A little longer, so stray duplicates or extra copies would show.
-  sim.runFor(2_000)
-  const r = record()
-  let wrong = 0
-  for (const n of live) if (n.deliveriesOf(bid) !== 1) wrong++
-  return {
-    origin: origin.tree.view?.position ?? 0,
-    copies: metrics.kind('tree.bcast').sent - copiesBefore,
-    expectedCopies: live.length - 1,
-    nodesNotExactlyOnce: wrong,
-    depth: r?.maxHops ?? 0,
-    allDeliveredMs: r ? r.lastAt - start : Infinity,
-  }
-})
+/**
+ * One broadcast: copies, depth, time to reach every live node; then --stray-ms more (at least as long as
+ * the delivery took), so stray duplicates or extra copies would show.
+ */
+function broadcastFrom(name: string, pick: (live: ReturnType<typeof organism.live>) => ReturnType<typeof organism.live>[number]) {
+  return phase(name, () => N, () => {
+    const live = organism.live()
+    const origin = pick(live)
+    const copiesBefore = metrics.kind('tree.bcast').sent
+    const start = sim.now
+    const bid = origin.tree.broadcast('sim.note', new Uint8Array([1, 2, 3]))
+    const record = () => organism.broadcasts.get(bid)
+    sim.run({ until: start + 60_000, stopWhen: () => (record()?.delivered ?? 0) >= live.length })
+    sim.runFor(Math.max(strayMs, sim.now - start))
+    const r = record()
+    let wrong = 0
+    for (const n of live) if (n.deliveriesOf(bid) !== 1) wrong++
+    return {
+      origin: origin.tree.view?.position ?? 0,
+      copies: metrics.kind('tree.bcast').sent - copiesBefore,
+      expectedCopies: live.length - 1,
+      nodesNotExactlyOnce: wrong,
+      depth: r?.maxHops ?? 0,
+      allDeliveredMs: r ? r.lastAt - start : Infinity,
+    }
+  })
+}
+/** The invariants must hold at the end of every phase: fail loudly (with the seed) when they do not. */
+function assertValid(what: string): void {
+  const problems = organism.violations()
+  if (problems.length > 0) throw new Error(`${what}: ${problems.length} invariant violations (seed ${seedText}), first: ${problems.slice(0, 5).join('; ')}`)
+}
+const fromRoot = broadcastFrom('broadcast from the root', () => rootNode()!)
+assertValid('after the broadcast from the root')
+const broadcast = broadcastFrom('broadcast from a random node', (live) => live[sim.random.int(live.length)]!)
+assertValid('after the broadcast from a random node')
 
 const steady = phase('steady', () => N, () => {
   const kinds = sentByKind()
@@ -265,33 +291,39 @@ const steady = phase('steady', () => N, () => {
   const rate = perNode(kinds, sentByKind(), N, steadyMs)
   return { perNodePerSecond: round(total(rate), 3), perNodePerSecondByKind: rate }
 })
+assertValid('after the steady state')
 
-const victims = Math.max(1, Math.round(N * churn))
 let survivors = N
-const heal = phase('churn', () => survivors, () => {
-  const root = rootNode()!
-  const pool = organism.live().filter((n) => n !== root)
-  const dead = [root]
-  while (dead.length < victims && pool.length > 0) {
-    // Swap-remove: O(1) per pick, still a uniform sample.
-    const i = sim.random.int(pool.length)
-    dead.push(pool[i]!)
-    pool[i] = pool[pool.length - 1]!
-    pool.pop()
-  }
-  for (const v of dead) organism.crash(v.index)
-  survivors = N - dead.length
-  const healedMs = converge(300_000 + N / 10, 'churn')
-  const newRoot = rootNode()!
-  return {
-    crashed: dead.length,
-    healedMs,
-    treeSize: newRoot.tree.roster!.size,
-    failovers: organism.nodes.reduce((a, n) => a + n.tree.events.failovers, 0),
-    repairs: newRoot.tree.events.repairs,
-  }
+const heals = churns.map((fraction) => {
+  const before = survivors
+  const victims = Math.max(1, Math.round(before * fraction))
+  const heal = phase(`churn ${round(fraction * 100, 2)} %`, () => survivors, () => {
+    const root = rootNode()!
+    const pool = organism.live().filter((n) => n !== root)
+    const dead = [root]
+    while (dead.length < victims && pool.length > 0) {
+      // Swap-remove: O(1) per pick, still a uniform sample.
+      const i = sim.random.int(pool.length)
+      dead.push(pool[i]!)
+      pool[i] = pool[pool.length - 1]!
+      pool.pop()
+    }
+    for (const v of dead) organism.crash(v.index)
+    survivors = before - dead.length
+    const failoversBefore = organism.nodes.reduce((a, n) => a + n.tree.events.failovers, 0)
+    const healedMs = converge(300_000 + before / 10, 'churn')
+    const newRoot = rootNode()!
+    return {
+      fraction,
+      crashed: dead.length,
+      healedMs,
+      treeSize: newRoot.tree.roster!.size,
+      failovers: organism.nodes.reduce((a, n) => a + n.tree.events.failovers, 0) - failoversBefore,
+      repairs: newRoot.tree.events.repairs,
+    }
+  })
+  return { ...heal, messagesPerSurvivorAboveSteady: round(heal.messagesPerNode - (steady.perNodePerSecond * heal.virtualMs) / 1000, 2) }
 })
-const healExcess = round(heal.messagesPerNode - (steady.perNodePerSecond * heal.virtualMs) / 1000, 2)
 const afterChurn = sampleMemory()
 const maxRss = process.resourceUsage().maxRSS * 1024
 
@@ -300,12 +332,14 @@ const result = {
   seed: seedText,
   maxChildren,
   roundsPerTick: cfg.roundsPerTick,
+  protocolRoundsPerTick: PROTOCOL_ROUNDS_PER_TICK,
   link: { latencyMs, jitterMs, loss },
   build: { wallMs: build.wallMs },
   join,
+  broadcastFromRoot: fromRoot,
   broadcast,
   steady,
-  churn: { ...heal, messagesPerSurvivorAboveSteady: healExcess },
+  churn: heals,
   memory: {
     heapPerNode: Math.round((peak.heapUsed - baseline.heapUsed) / N),
     rssPerNode: Math.round((peak.rss - baseline.rss) / N),
@@ -331,21 +365,31 @@ if (args.json) {
       .slice(0, limit)
       .map(([kind, v]) => `${kind.replace(/^tree\./, '')} ${v}`)
       .join(', ')
+  const bcastRows = (name: string, b: typeof broadcast): [string, string][] => [
+    [`${name}: copies`, `${b.copies.toLocaleString('en')} (N-1 = ${b.expectedCopies.toLocaleString('en')}; nodes not reached exactly once: ${b.nodesNotExactlyOnce})`],
+    [`${name}: depth`, `${b.depth} hops (origin at position ${b.origin}), all delivered in ${round(b.allDeliveredMs, 1)} ms virtual`],
+  ]
   const rows: [string, string][] = [
-    ['nodes', `${N.toLocaleString('en')} (maxChildren ${maxChildren}, link ${latencyMs}±${jitterMs} ms, loss ${loss}, seed ${seedText}${roundsPerTick === undefined ? '' : `, roundsPerTick ${roundsPerTick} (default 50)`})`],
+    ['nodes', `${N.toLocaleString('en')} (maxChildren ${maxChildren}, link ${latencyMs}±${jitterMs} ms, loss ${loss}, seed ${seedText})`],
+    ['join pace', `${cfg.roundsPerTick} rounds per tick${args['rounds-per-tick'] === undefined ? ' (auto: max(50, N/200))' : ''}, ${(cfg.roundsPerTick * maxChildren * 1000) / cfg.joinTickMs} joiners/s at most (the protocol's default: ${PROTOCOL_ROUNDS_PER_TICK})`],
     ['join storm: converged', `${s(join.convergedMs)} virtual (checked every ${checkMs} ms)`],
     ['join storm: rounds at the root', `${join.joinRounds.toLocaleString('en')} (all roots: ${join.joinRoundsAllRoots.toLocaleString('en')}, merges ${join.merges})`],
     ['join storm: messages per node', `${join.messagesPerNode} (${kinds(join.byKind)})`],
-    ['broadcast: copies', `${broadcast.copies.toLocaleString('en')} (N-1 = ${broadcast.expectedCopies.toLocaleString('en')}; nodes not reached exactly once: ${broadcast.nodesNotExactlyOnce})`],
-    ['broadcast: depth', `${broadcast.depth} hops (origin at position ${broadcast.origin})`],
-    ["broadcast: all delivered", `${round(broadcast.allDeliveredMs, 1)} ms virtual`],
+    ...bcastRows('broadcast from the root', fromRoot),
+    ...bcastRows('broadcast from a random node', broadcast),
     [`steady (${steadyMs / 1000} s): msgs/node/s`, `${steady.perNodePerSecond} (${kinds(steady.perNodePerSecondByKind)})`],
-    ['churn: crashed', `${heal.crashed.toLocaleString('en')} (${churn * 100} %, root included)`],
-    ['churn: healed', `${s(heal.healedMs)} virtual (tree of ${heal.treeSize.toLocaleString('en')}, failovers ${heal.failovers}, repairs ${heal.repairs})`],
-    ['churn: messages per survivor', `${heal.messagesPerNode}, ${healExcess} above steady (${kinds(heal.byKind)})`],
+    ...heals.flatMap((h): [string, string][] => {
+      const name = `churn ${round(h.fraction * 100, 2)} %`
+      return [
+        [`${name}: crashed`, `${h.crashed.toLocaleString('en')} (root included)`],
+        [`${name}: healed`, `${s(h.healedMs)} virtual (tree of ${h.treeSize.toLocaleString('en')}, failovers ${h.failovers}, repairs ${h.repairs})`],
+        [`${name}: msgs per survivor`, `${h.messagesPerNode}, ${h.messagesPerSurvivorAboveSteady} above steady (${kinds(h.byKind)})`],
+      ]
+    }),
     ['memory per node', `heap ${result.memory.heapPerNode} B, RSS ${result.memory.rssPerNode} B after GC (peak RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB, ${result.memory.peakRssPerNode} B/node)`],
-    ['wall time', `build ${s(build.wallMs)}, join ${s(join.wallMs)}, broadcast ${s(broadcast.wallMs)}, steady ${s(steady.wallMs)}, churn ${s(heal.wallMs)}; total ${s(result.wallMs)} (CPU ${s(result.cpuMs)})`],
-    ['events', `${result.events.toLocaleString('en')} (digest ${result.digest})`],
+    ['wall time', `build ${s(build.wallMs)}, join ${s(join.wallMs)}, broadcasts ${s(fromRoot.wallMs + broadcast.wallMs)}, steady ${s(steady.wallMs)}, churn ${heals.map((h) => s(h.wallMs)).join(' + ')}; total ${s(result.wallMs)} (CPU ${s(result.cpuMs)})`],
+    ['events', `${result.events.toLocaleString('en')}, ${Math.round(result.events / (result.wallMs / 1000)).toLocaleString('en')} per wall second (digest ${result.digest})`],
+    ['replay', `npm run sim -- ${replayArgs.join(' ')}`],
   ]
   const width = Math.max(...rows.map((r) => r[0].length))
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`)

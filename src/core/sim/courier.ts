@@ -101,7 +101,9 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
       }
       return
     }
-    if (expectsReply && onResult !== undefined) flight.timeoutRef = this.sim.schedule(timeoutMs, this, TIMEOUT, flight)
+    // No timeout is scheduled yet: most requests are answered in time, and a timeout event per request
+    // (cancelled a few ms later) would double the agenda. Every path on which the answer may miss the
+    // deadline schedules it (awaitTimeout), at the same virtual time.
 
     const link = this.net.link(from, to)
     const defaults = this.net.defaultLink
@@ -146,8 +148,12 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
     // Already answered or timed out: it could only arrive late, so skip the trip.
     if (flight.done) return this.dropReply(flight, reply, 'late')
     const delay = this.backDelay(flight, copy)
-    if (delay < 0) return this.dropReply(flight, reply, 'loss')
+    if (delay < 0) {
+      this.dropReply(flight, reply, 'loss')
+      return this.awaitTimeout(flight)
+    }
     // A reply due after the deadline still travels: it arrives late and is counted so.
+    if (this.sim.elapsed + delay >= flight.deadline) this.awaitTimeout(flight)
     this.sim.schedule(delay, this, REPLY, flight, reply)
   }
 
@@ -193,8 +199,8 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
   }
 
   private launch(flight: Flight, copy: number, delay: number): void {
-    // A one-way sender whose deadline falls before arrival stops waiting; the message still lands.
-    if (!flight.message.expectsReply && this.sim.elapsed + delay >= flight.deadline) this.awaitTimeout(flight)
+    // A sender whose deadline falls before arrival stops waiting; the message still lands.
+    if (this.sim.elapsed + delay >= flight.deadline) this.awaitTimeout(flight)
     this.sim.schedule(delay, this, ARRIVE, flight, copy)
   }
 
@@ -244,6 +250,8 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
       this.handlerFailed(message, error)
       if (!responder.used) responder.fail('internal', `handler for '${message.kind}' threw: ${describeError(error)}`)
     }
+    // Answered later (or never): the sender may have to give up at its deadline.
+    if (!responder.used) this.awaitTimeout(flight)
   }
 
   /** Send an ack or error back over the reverse link, unless nobody waits or it would be too late. */
@@ -281,7 +289,10 @@ export class Courier implements EventSink, SendCarrier, AnswerCarrier {
   }
 
   private replyArrived(flight: Flight, reply: Incoming): void {
-    if (this.net.separated(flight.to!, flight.from)) return this.dropReply(flight, reply, 'partition')
+    if (this.net.separated(flight.to!, flight.from)) {
+      this.dropReply(flight, reply, 'partition')
+      return this.awaitTimeout(flight)
+    }
     if (flight.done) return this.dropReply(flight, reply, 'late')
     if (!flight.sender.alive) return this.dropReply(flight, reply, 'down')
     this.sim.metrics.countDelivered(this.sim.metrics.kind(reply.kind), reply.body.length)

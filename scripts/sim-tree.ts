@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     loss: { type: 'string', default: '0' },
     churn: { type: 'string', default: '0.01' },
     'stray-ms': { type: 'string', default: '300' },
+    'stop-after': { type: 'string' },
     'rounds-per-tick': { type: 'string' },
     'steady-ms': { type: 'string', default: '5000' },
     'check-ms': { type: 'string' },
@@ -83,6 +84,8 @@ const jitterMs = args.jitter === undefined ? latencyMs / 2 : num(args.jitter, '-
 const loss = num(args.loss!, '--loss', 0, 0.5)
 const churns = args.churn!.split(',').map((text) => num(text, '--churn', 0.000_001, 0.5))
 const strayMs = num(args['stray-ms']!, '--stray-ms', 0)
+const stopAfter = args['stop-after']
+if (stopAfter !== undefined && stopAfter !== 'join') throw new Error(`--stop-after: only 'join' is supported, got ${stopAfter}`)
 const PROTOCOL_ROUNDS_PER_TICK = 50
 const autoRoundsPerTick = Math.max(PROTOCOL_ROUNDS_PER_TICK, Math.ceil(N / 200))
 const roundsPerTick = args['rounds-per-tick'] === undefined ? autoRoundsPerTick : count(args['rounds-per-tick'], '--rounds-per-tick')
@@ -138,6 +141,10 @@ function perNode(before: KindCounts, after: KindCounts, nodes: number, perMs?: n
   return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]))
 }
 const total = (counts: KindCounts) => Object.values(counts).reduce((a, b) => a + b, 0)
+/** Background traffic every placed node sends whatever else happens: heartbeats and peer sampling. */
+const BACKGROUND = new Set(['tree.hb', 'tree.hb.reply', 'tree.shuffle', 'tree.shuffle.reply'])
+/** Messages of a phase minus the background (what joining, or healing, itself cost). */
+const foreground = (counts: KindCounts) => Object.entries(counts).reduce((a, [kind, v]) => (BACKGROUND.has(kind) ? a : a + v), 0)
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits
 
 interface Phase {
@@ -235,7 +242,7 @@ const afterBuild = sampleMemory()
 // The root admits joinTickMs·roundsPerTick·maxChildren joiners per tick at most: allow three times that pace, plus a minute.
 const cfg = organism.config
 const joinBudgetMs = 60_000 + (3 * N * cfg.joinTickMs) / (cfg.roundsPerTick * maxChildren)
-const join = phase('join storm', () => N, () => {
+const joinPhase = phase('join storm', () => N, () => {
   const convergedMs = converge(joinBudgetMs, 'join storm')
   const root = rootNode()!
   return {
@@ -246,7 +253,14 @@ const join = phase('join storm', () => N, () => {
     treeSize: root.tree.roster!.size,
   }
 })
+/** Join, redirect, assignment and deputy-sync messages per joiner: without heartbeats and shuffles. */
+const join = { ...joinPhase, joinMessagesPerNode: round(foreground(joinPhase.byKind), 2) }
 const afterJoin = sampleMemory()
+if (stopAfter === 'join') {
+  const result = { nodes: N, seed: seedText, maxChildren, roundsPerTick: cfg.roundsPerTick, join, digest: sim.digest, events: metrics.events }
+  console.log(args.json ? JSON.stringify(result, null, 2) : result)
+  process.exit(0)
+}
 
 /**
  * One broadcast: copies, depth, time to reach every live node; then --stray-ms more (at least as long as
@@ -293,7 +307,21 @@ const steady = phase('steady', () => N, () => {
 })
 assertValid('after the steady state')
 
-let survivors = N
+/** One more node joins the quiet tree through a random member: what a single join costs, for the storm to be compared with. */
+const singleJoin = phase('single join', () => 1, () => {
+  const live = organism.live()
+  const via = live[sim.random.int(live.length)]!
+  const joiner = organism.add([via.index])
+  const start = sim.elapsed
+  sim.run({ until: sim.now + 60_000, stopWhen: () => joiner.tree.state === 'member' && (rootNode()?.tree.roster?.size ?? 0) === N + 1 })
+  const placedMs = sim.elapsed - start
+  converge(60_000, 'single join') // its parent's assignment may still be on the way
+  return { placedMs, position: joiner.tree.view?.position ?? 0 }
+})
+const single = { ...singleJoin, joinMessages: foreground(singleJoin.byKind) }
+assertValid('after the single join')
+
+let survivors = N + 1
 const heals = churns.map((fraction) => {
   const before = survivors
   const victims = Math.max(1, Math.round(before * fraction))
@@ -339,6 +367,7 @@ const result = {
   broadcastFromRoot: fromRoot,
   broadcast,
   steady,
+  singleJoin: single,
   churn: heals,
   memory: {
     heapPerNode: Math.round((peak.heapUsed - baseline.heapUsed) / N),
@@ -374,10 +403,11 @@ if (args.json) {
     ['join pace', `${cfg.roundsPerTick} rounds per tick${args['rounds-per-tick'] === undefined ? ' (auto: max(50, N/200))' : ''}, ${(cfg.roundsPerTick * maxChildren * 1000) / cfg.joinTickMs} joiners/s at most (the protocol's default: ${PROTOCOL_ROUNDS_PER_TICK})`],
     ['join storm: converged', `${s(join.convergedMs)} virtual (checked every ${checkMs} ms)`],
     ['join storm: rounds at the root', `${join.joinRounds.toLocaleString('en')} (all roots: ${join.joinRoundsAllRoots.toLocaleString('en')}, merges ${join.merges})`],
-    ['join storm: messages per node', `${join.messagesPerNode} (${kinds(join.byKind)})`],
+    ['join storm: messages per node', `${join.messagesPerNode}, of which joining ${join.joinMessagesPerNode} (${kinds(join.byKind)})`],
     ...bcastRows('broadcast from the root', fromRoot),
     ...bcastRows('broadcast from a random node', broadcast),
     [`steady (${steadyMs / 1000} s): msgs/node/s`, `${steady.perNodePerSecond} (${kinds(steady.perNodePerSecondByKind)})`],
+    ['single join: messages', `${single.joinMessages} joining, placed at ${single.position} in ${round(single.placedMs, 1)} ms virtual (${kinds(single.byKind, 8)})`],
     ...heals.flatMap((h): [string, string][] => {
       const name = `churn ${round(h.fraction * 100, 2)} %`
       return [

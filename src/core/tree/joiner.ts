@@ -113,6 +113,16 @@ export function attemptJoin(t: TreeCore): void {
       t.guard(() => {
         j.inFlight = false
         if (t.state !== 'joining') return
+        if (error?.code === 'busy' && j.rootHint && target.endpoint === j.rootHint.endpoint) {
+          // The root's join queue is full: it is there and admitting, so keep it and ask again (joinTick) once
+          // some of the queue has gone, at a random point from one to one and a half retry periods on. Asking
+          // again (or asking around, which only redirects here) every tick made a storm of a million joiners
+          // hammer the root with ten requests each a second.
+          reportJoinFailure(t, target.endpoint, error)
+          j.lastProgressAt = j.queuedAt = t.now()
+          j.waitMs = t.config.joinRetryMs * (1 + 0.5 * t.random.float())
+          return
+        }
         if (error || !reply) {
           reportJoinFailure(t, target.endpoint, error)
           if (j.rootHint && target.endpoint === j.rootHint.endpoint) {

@@ -58,8 +58,9 @@ interface SimTree {
 }
 
 async function simTree(extra: string[]): Promise<SimTree> {
-  const node = ['--max-old-space-size=16384', '--max-semi-space-size=256', '--import', 'tsx', 'scripts/sim-tree.ts']
-  const { stdout } = await run(process.execPath, [...node, '--seed', args.seed!, '--json', '--quiet', ...extra], { maxBuffer: 1 << 24 })
+  // The engine this script runs on (bun for npm run sim:claims, as npm run sim).
+  const engine = 'Bun' in globalThis ? ['scripts/sim-tree.ts'] : ['--max-old-space-size=16384', '--max-semi-space-size=256', '--import', 'tsx', 'scripts/sim-tree.ts']
+  const { stdout } = await run(process.execPath, [...engine, '--seed', args.seed!, '--json', '--quiet', ...extra], { maxBuffer: 1 << 24 })
   return JSON.parse(stdout) as SimTree
 }
 

@@ -159,9 +159,10 @@ interface Phase {
   messagesPerNode: number
   byKind: KindCounts
 }
-function phase<T extends object>(name: string, nodes: () => number, body: () => T): Phase & T {
+/** `messagesSince`: count messages from that snapshot on rather than from the phase's start. */
+function phase<T extends object>(name: string, nodes: () => number, body: () => T, messagesSince?: KindCounts): Phase & T {
   progress(`${name}…`)
-  const kinds = sentByKind()
+  const kinds = messagesSince ?? sentByKind()
   const events = metrics.events
   const startVirtual = sim.elapsed
   const startWall = performance.now()
@@ -235,6 +236,8 @@ function converge(maxMs: number, what: string): number {
 const wallStart = performance.now()
 const cpuStart = process.cpuUsage()
 
+// Nodes send their first join request as they start (during the build): the storm's messages count from before it.
+const beforeBuild = sentByKind()
 const build = phase('build', () => N, () => {
   organism.add([])
   for (let i = 1; i < N; i++) organism.add([sim.random.int(i)])
@@ -255,7 +258,7 @@ const joinPhase = phase('join storm', () => N, () => {
     merges: organism.nodes.reduce((a, n) => a + n.tree.events.merges, 0),
     treeSize: root.tree.roster!.size,
   }
-})
+}, beforeBuild)
 /** Join, redirect, assignment and deputy-sync messages per joiner: without heartbeats and shuffles. */
 const join = { ...joinPhase, joinMessagesPerNode: round(foreground(joinPhase.byKind), 2) }
 const afterJoin = sampleMemory()

@@ -39,6 +39,7 @@ describeCodecs('tree', TREE_CODECS, {
   joinReply: fc.oneof(
     fc.record({ status: fc.constant('try' as const), endpoints: fc.array(text(300), { maxLength: 8 }) }),
     fc.record({ status: fc.constantFrom('queued' as const, 'redirect' as const), treeId, root: member, size: whole(1), wait: whole() }, { requiredKeys: ['status', 'treeId', 'root', 'size'] }),
+    fc.record({ status: fc.constant('later' as const), treeId, root: member, size: whole(1), wait: whole() }),
   ),
   hb: fc.record({ treeId, epoch, position: whole(1), known: epoch }, { requiredKeys: ['treeId', 'epoch', 'position'] }),
   hbReply: fc.record({ childOk: fc.boolean(), epoch, info, contacts: fc.array(member, { maxLength: 8 }) }, { requiredKeys: ['childOk', 'epoch', 'contacts'] }),

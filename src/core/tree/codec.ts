@@ -136,7 +136,8 @@ export function treeDecoder(table?: MemberTable) {
   const joinReply = (m: Incoming): JoinReply => {
     const b = body(m)
     if (b.status === 'try') return { status: 'try', endpoints: arr(b.endpoints ?? [], 'endpoints', 32).map((e) => str(e, 'endpoint', 300)) }
-    if (b.status !== 'queued' && b.status !== 'redirect') bad('status')
+    if (b.status !== 'queued' && b.status !== 'later' && b.status !== 'redirect') bad('status')
+    if (b.status === 'later' && b.wait === undefined) bad('wait')
     return { status: b.status, treeId: treeId(b.treeId), root: asMember(b.root, 'root'), size: int(b.size, 'size', 1), wait: b.wait === undefined ? undefined : int(b.wait, 'wait') }
   }
   const heartbeat = (m: Incoming): Heartbeat => {

@@ -157,7 +157,7 @@ export class TreeCore {
   lastRefreshAt = -Infinity
   lastShuffleAt = 0
   /** The last 'queued' (root: keyed by roster epoch) or 'redirect' (member: keyed by info or view) answer to a joiner. */
-  joinAnswer?: { key: object; treeId: string; wait?: number; message: Outgoing }
+  joinAnswer?: { key: object; treeId: string; wait?: number; status?: string; message: Outgoing }
   /** The largest tree heard of lately (whois rumours), so small trees left by a split dissolve straight into it. */
   best?: Rumour
 

@@ -24,6 +24,8 @@ export class JoinState {
   queuedAt = -Infinity
   /** How long the root said the queue would take (clamped): no repeated request before that. */
   waitMs = 0
+  /** Told 'later' (the root's queue was full): when the root booked this joiner's next request. */
+  askAgainAt?: number
   lastProgressAt = 0
   /** Turns taken over the candidates (never reset: successive attempts keep rotating). */
   attempt = 0
@@ -52,6 +54,7 @@ export class JoinState {
     this.nextHint = undefined
     this.queuedAt = -Infinity
     this.waitMs = 0
+    this.askAgainAt = undefined
     this.lastProgressAt = now
   }
 

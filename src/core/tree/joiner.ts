@@ -14,20 +14,24 @@ import type { JoinReply } from './messages.js'
 import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
 import { WHOIS } from './root-finder.js'
-import { enqueueJoiner } from './sequencer.js'
+import { duties as rootDuties, enqueueJoiner } from './sequencer.js'
 import { vacateForLeaf } from './repair.js'
 import type { Member } from './types.js'
 
 /** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
 const MAX_JOIN_WAIT_RETRIES = 10
 
+/** A joiner turned away by a full queue comes back at its booked slot, but at most this much later. */
+const MAX_LATER_MS = 10 * 60_000
+
 export function joinTick(t: TreeCore, now: number): void {
   const j = t.join
-  const retryMs = Math.max(t.config.joinRetryMs, j.waitMs)
+  // Sent away until a booked slot: exactly that long; queued: the root's estimate, at least a retry period.
+  const retryMs = j.askAgainAt !== undefined ? j.waitMs : Math.max(t.config.joinRetryMs, j.waitMs)
   const waitingForAssignment = now - j.queuedAt < retryMs
   if (!j.inFlight && !waitingForAssignment) attemptJoin(t)
   // Told to wait longer than joinRetryMs: that much more patience before seeking another tree.
-  if (now - j.lastProgressAt > t.config.aloneAfterMs + (retryMs - t.config.joinRetryMs)) {
+  if (now - j.lastProgressAt > t.config.aloneAfterMs + Math.max(0, retryMs - t.config.joinRetryMs)) {
     j.lastProgressAt = now
     seekRootOrFound(t, `no contact admitted us for ${t.config.aloneAfterMs} ms`)
   }
@@ -112,12 +116,12 @@ export function attemptJoin(t: TreeCore): void {
     onResult: (error, reply) =>
       t.guard(() => {
         j.inFlight = false
+        j.askAgainAt = undefined
         if (t.state !== 'joining') return
         if (error?.code === 'busy' && j.rootHint && target.endpoint === j.rootHint.endpoint) {
-          // The root's join queue is full: it is there and admitting, so keep it and ask again (joinTick) once
-          // some of the queue has gone, at a random point from one to one and a half retry periods on. Asking
-          // again (or asking around, which only redirects here) every tick made a storm of a million joiners
-          // hammer the root with ten requests each a second.
+          // The root is overloaded (a root of this version answers a full join queue with 'later' and a slot;
+          // 'busy' is any node's answer to overload): it is there, so keep it and ask again (joinTick) at a random
+          // point from one to one and a half retry periods on, not every tick, nor around (which leads back here).
           reportJoinFailure(t, target.endpoint, error)
           j.lastProgressAt = j.queuedAt = t.now()
           j.waitMs = t.config.joinRetryMs * (1 + 0.5 * t.random.float())
@@ -157,6 +161,11 @@ export function attemptJoin(t: TreeCore): void {
           j.queued(r.root!.id)
           j.queuedAt = t.now()
           j.waitMs = Math.min(r.wait ?? 0, MAX_JOIN_WAIT_RETRIES * t.config.joinRetryMs)
+        } else if (r.status === 'later') {
+          // The root's queue is full: it booked us a slot; ask it again then (no sooner, and no one else).
+          j.queuedAt = t.now()
+          j.waitMs = Math.min(r.wait!, MAX_LATER_MS)
+          j.askAgainAt = j.queuedAt + j.waitMs
         } else if (r.root!.id !== t.self.id) attemptJoin(t) // redirected: ask the root itself now
       }),
   })
@@ -174,23 +183,42 @@ function reportJoinFailure(t: TreeCore, endpoint: string, error: BorgError | nul
 /** Another node asks to join (for itself: sender-rules): a root queues it, a member redirects it to its root, a joiner points it onwards. */
 export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): void {
   if (t.state === 'root' && t.roster && t.view) {
-    const queue = t.root?.joinQueue
-    if (queue && queue.size >= t.config.maxJoinQueue && !queue.has(member.id)) {
-      throw new BorgError('busy', `the join queue is full (${queue.size} waiting): ask again later`)
-    }
-    if (t.deps.leafOnly?.(member)) vacateForLeaf(t, member)
-    enqueueJoiner(t, member)
-    // The wait: whole ticks until the queue (this joiner included) is admitted.
+    const duties = rootDuties(t)
     const perTick = t.config.roundsPerTick * t.config.maxChildren
-    const wait = Math.ceil(t.root!.joinQueueSize / perTick) * t.config.joinTickMs
+    let status: 'queued' | 'later' = 'queued'
+    let wait: number
+    if (duties.joinQueueSize >= t.config.maxJoinQueue && !duties.joinQueue.has(member.id)) {
+      // Full: book this joiner a slot after the queue and the slots booked before it, perTick to a tick, so
+      // the turned-away come back spread at the pace the root admits (one more request each) rather than
+      // all together after a fixed pause, again and again.
+      status = 'later'
+      // On the tick grid, so every joiner turned away within one tick is booked after the same point.
+      const tick = t.config.joinTickMs
+      const drainedAt = (Math.ceil(t.now() / tick) + Math.ceil(duties.joinQueueSize / perTick)) * tick
+      if (duties.laterAt < drainedAt) {
+        duties.laterAt = drainedAt
+        duties.laterBooked = 0
+      } else if (duties.laterBooked >= perTick) {
+        duties.laterAt += tick
+        duties.laterBooked = 0
+      }
+      duties.laterBooked++
+      wait = Math.ceil(duties.laterAt - t.now())
+    } else {
+      if (t.deps.leafOnly?.(member)) vacateForLeaf(t, member)
+      enqueueJoiner(t, member)
+      // The wait: whole ticks until the queue (this joiner included) is admitted.
+      wait = Math.ceil(duties.joinQueueSize / perTick) * t.config.joinTickMs
+    }
     // The same answer for every joiner until the roster or the wait changes: encoded once for all of them.
     const { epoch, size } = t.roster
     const treeId = t.view.treeId
-    if (t.joinAnswer?.key !== epoch || t.joinAnswer.treeId !== treeId || t.joinAnswer.wait !== wait) {
-      const body: JoinReply = { status: 'queued', treeId, root: t.self, size, wait }
-      t.joinAnswer = { key: epoch, treeId, wait, message: reuse(TREE_CODECS.joinReply.encode(body)) }
+    const a = t.joinAnswer
+    if (a?.key !== epoch || a.treeId !== treeId || a.wait !== wait || a.status !== status) {
+      const body: JoinReply = { status, treeId, root: t.self, size, wait }
+      t.joinAnswer = { key: epoch, treeId, wait, status, message: reuse(TREE_CODECS.joinReply.encode(body)) }
     }
-    return r?.reply(t.joinAnswer.message)
+    return r?.reply(t.joinAnswer!.message)
   }
   const root = t.info?.root ?? t.view?.root
   if (t.state === 'member' && root && t.view) {

@@ -48,8 +48,11 @@ export interface JoinRequest {
   member: Member
 }
 export interface JoinReply {
-  /** queued: wait for an assignment; redirect: ask `root`; try: the contact is joining too, ask these. */
-  status: 'queued' | 'redirect' | 'try'
+  /**
+   * queued: wait for an assignment; later: the root's queue is full, ask it again in `wait` ms (a slot
+   * booked for this joiner); redirect: ask `root`; try: the contact is joining too, ask these.
+   */
+  status: 'queued' | 'later' | 'redirect' | 'try'
   treeId?: string
   root?: Member
   size?: number
@@ -59,6 +62,7 @@ export interface JoinReply {
    * length over its admission rate). A wire addition: the joiner asks again no
    * sooner than this (capped), instead of every joinRetryMs, so a long join
    * storm does not flood the root with repeated requests. Absent: as before.
+   * later: ms until the slot the root booked for this joiner (required).
    */
   wait?: number
 }

@@ -20,6 +20,12 @@ export class RootDuties {
     return this.joinQueueMap?.size ?? 0
   }
   joinTimer?: Timer
+  /**
+   * Joiners turned away while the queue is full are each told to come back at a booked slot, a tick's
+   * admissions per tick after the queue has drained: the tick of the last slot booked and how many it holds.
+   */
+  laterAt = -Infinity
+  laterBooked = 0
 
   private pendingDeadSet?: Set<number>
   /** Positions found dead, repaired in one batch. */

@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     loss: { type: 'string', default: '0' },
     churn: { type: 'string', default: '0.01' },
     'stray-ms': { type: 'string', default: '300' },
+    'max-body': { type: 'string', default: String(64 * 2 ** 20) },
     'stop-after': { type: 'string' },
     'rounds-per-tick': { type: 'string' },
     'steady-ms': { type: 'string', default: '5000' },
@@ -87,6 +88,7 @@ const jitterMs = args.jitter === undefined ? latencyMs / 2 : num(args.jitter, '-
 const loss = num(args.loss!, '--loss', 0, 0.5)
 const churns = args.churn!.split(',').map((text) => num(text, '--churn', 0.000_001, 0.5))
 const strayMs = num(args['stray-ms']!, '--stray-ms', 0)
+const maxBodyBytes = num(args['max-body']!, '--max-body', 1024)
 const stopAfter = args['stop-after']
 if (stopAfter !== undefined && stopAfter !== 'join') throw new Error(`--stop-after: only 'join' is supported, got ${stopAfter}`)
 const PROTOCOL_ROUNDS_PER_TICK = 50
@@ -125,7 +127,7 @@ function sampleMemory(): Memory {
   return m
 }
 
-const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss }, config: { roundsPerTick } })
+const organism = new SimOrganism({ seed, nodes: N, maxChildren, link: { latencyMs, jitterMs, loss }, config: { roundsPerTick }, maxBodyBytes })
 const sim = organism.sim
 const metrics = sim.metrics
 

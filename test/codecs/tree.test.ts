@@ -32,6 +32,8 @@ const view = fc.record(
 const info = fc.record({ treeId, epoch, size: whole(1), root: member, deputies: fc.array(placed, { maxLength: 4 }), last: placed })
 const op = fc.oneof(fc.record({ op: fc.constant('set' as const), position: whole(1), member }), fc.record({ op: fc.constant('truncate' as const), size: whole() }))
 const bodyType = fc.constantFrom(0 as const, 1 as const)
+/** [index, count] of a snapshot in parts: 0 ≤ index < count, 2 ≤ count ≤ 500. */
+const part = fc.integer({ min: 2, max: 500 }).chain((count) => fc.tuple(fc.integer({ min: 0, max: count - 1 }), fc.constant(count)))
 const contacts = (max: number) => fc.record({ contacts: fc.array(member, { maxLength: max }) })
 
 describeCodecs('tree', TREE_CODECS, {
@@ -61,16 +63,19 @@ describeCodecs('tree', TREE_CODECS, {
     },
     { requiredKeys: ['state', 'contacts'] },
   ),
-  sync: fc.record(
-    { treeId, epoch, base: epoch, ops: fc.array(op, { maxLength: 6 }), snapshot: fc.array(member, { maxLength: 6 }), maxChildren: whole(1), chain: chain(), deputyCert },
-    { requiredKeys: ['treeId', 'epoch', 'maxChildren'] },
+  sync: fc.oneof(
+    fc.record(
+      { treeId, epoch, base: epoch, ops: fc.array(op, { maxLength: 6 }), snapshot: fc.array(member, { maxLength: 6 }), maxChildren: whole(1), chain: chain(), deputyCert },
+      { requiredKeys: ['treeId', 'epoch', 'maxChildren'] },
+    ),
+    fc.record({ treeId, epoch, snapshot: fc.array(member, { maxLength: 6 }), maxChildren: whole(1), deputyCert, part }, { requiredKeys: ['treeId', 'epoch', 'snapshot', 'maxChildren', 'part'] }),
   ),
   syncReply: fc.record({ ok: fc.boolean() }),
   leave: fc.record({ treeId, member, position: whole(1) }),
   leaveReply: fc.constant({}),
   assign: fc.record({ view, chain: chain() }, { requiredKeys: ['view'] }),
   suspect: fc.record({ treeId, position: whole(1), id: text(130) }),
-  promote: fc.record({ treeId, epoch, snapshot: fc.array(member, { maxLength: 6 }), chain: chain(1) }),
+  promote: fc.record({ treeId, epoch, snapshot: fc.array(member, { maxLength: 6 }), chain: chain(1), part }, { requiredKeys: ['treeId', 'epoch', 'snapshot', 'chain'] }),
   merge: fc.record({ treeId, epoch, root: member, size: whole(1) }, { requiredKeys: ['treeId', 'root', 'size'] }),
   shuffle: contacts(16),
   shuffleReply: contacts(16),

@@ -24,6 +24,8 @@ export interface SimOrganismOptions {
   maxChildren: number
   link?: LinkOptions
   config?: Partial<TreeConfig>
+  /** The largest body a node takes (default: the network's, 64 MiB as over HTTPS). */
+  maxBodyBytes?: number
   /** Members that only ever take leaf positions (TreeNodeDeps.leafOnly). */
   leafOnly?: (member: { id: string; endpoint: string }) => boolean
 }
@@ -95,7 +97,7 @@ export class SimOrganism {
 
   constructor(readonly options: SimOrganismOptions) {
     this.sim = new Simulator({ seed: options.seed })
-    this.net = new SimNetwork(this.sim, { link: options.link ?? { latencyMs: 5, jitterMs: 2 } })
+    this.net = new SimNetwork(this.sim, { link: options.link ?? { latencyMs: 5, jitterMs: 2 }, maxBodyBytes: options.maxBodyBytes })
     this.config = treeConfig({ maxChildren: options.maxChildren, ...options.config })
     this.notaries = new SimNotaries(`organism:${String(options.seed)}`)
   }

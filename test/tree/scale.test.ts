@@ -46,3 +46,33 @@ describe('a join storm beyond the root join queue', () => {
     )
   })
 })
+
+describe('rosters larger than one message', () => {
+  // 3,000 members are ~285 kB of snapshot; the network takes bodies up to 100 kB, as 64 MiB bounds a
+  // million-member roster (~95 MB) over HTTPS. Deputy syncs and the promotion after the root's crash go in parts.
+  const heal = (snapshotPartMembers: number) => {
+    const seed = simSeed(23)
+    const o = new SimOrganism({ seed, nodes: 3000, maxChildren: 10, link: { latencyMs: 10, jitterMs: 5 }, maxBodyBytes: 100_000, config: { snapshotPartMembers } })
+    o.add([])
+    for (let i = 1; i < 3000; i++) o.add([o.sim.random.int(i)])
+    expect(o.runUntilConverged(60_000, undefined, 500)).toBeLessThan(60_000)
+    const root = o.live().find((n) => n.tree.view?.position === 1)!
+    o.crash(root.index)
+    const healed = o.runUntilConverged(60_000, undefined, 100)
+    return { o, healed, roots: o.live().filter((n) => n.tree.view?.position === 1).length }
+  }
+
+  it('go in parts: a deputy promotes the last node and the tree heals as a small one does', () => {
+    const { o, healed, roots } = heal(500)
+    expect(o.violations()).toEqual([])
+    expect(roots).toBe(1)
+    expect(healed).toBeLessThan(8_000)
+    expect(o.sim.metrics.drops['too-large']).toBe(0)
+  })
+
+  it('in one message each, they are refused, and the tree falls apart before it heals', () => {
+    const { o, healed } = heal(1_000_000)
+    expect(o.sim.metrics.drops['too-large']).toBeGreaterThan(0)
+    expect(healed).toBeGreaterThan(8_000)
+  })
+})

@@ -13,6 +13,7 @@ import { plainMember, type Canon, type MemberTable } from './members.js'
 import {
   KIND,
   MAX_CHAIN,
+  MAX_SNAPSHOT_PARTS,
   type Assign,
   type Broadcast,
   type DeputyCert,
@@ -49,6 +50,13 @@ const str = (v: unknown, what: string, max = 512, pattern?: RegExp): string =>
 const TEXT = /^[\x21-\x7e]+$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const int = (v: unknown, what: string, min = 0): number => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : bad(what))
+/** [index, count] of a snapshot sent in parts: only with a snapshot, 0 ≤ index < count ≤ MAX_SNAPSHOT_PARTS. */
+const asPart = (v: unknown, snapshot: unknown): [number, number] => {
+  if (!Array.isArray(v) || v.length !== 2 || snapshot === undefined) return bad('part')
+  const count = int(v[1], 'part', 2)
+  const index = int(v[0], 'part')
+  return index < count && count <= MAX_SNAPSHOT_PARTS ? [index, count] : bad('part')
+}
 const arr = (v: unknown, what: string, max = 100_000): unknown[] => (Array.isArray(v) && v.length <= max ? v : bad(what))
 
 function asEpochWith(v: unknown, what: string, make: (term: number, seq: number) => Epoch): Epoch {
@@ -251,6 +259,7 @@ export function treeDecoder(table?: MemberTable) {
         maxChildren: int(b.maxChildren, 'maxChildren', 1),
         chain: b.chain === undefined ? undefined : asChain(b.chain),
         deputyCert: b.deputyCert === undefined ? undefined : asDeputyCert(b.deputyCert),
+        part: b.part === undefined ? undefined : asPart(b.part, b.snapshot),
       }
     },
     syncReply(m: Incoming): { ok: boolean } {
@@ -266,7 +275,13 @@ export function treeDecoder(table?: MemberTable) {
     },
     promote(m: Incoming): Promote {
       const b = body(m)
-      return { treeId: treeId(b.treeId), epoch: asEpoch(b.epoch), snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)), chain: asChain(b.chain, 1) }
+      return {
+        treeId: treeId(b.treeId),
+        epoch: asEpoch(b.epoch),
+        snapshot: arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
+        chain: asChain(b.chain, 1),
+        part: b.part === undefined ? undefined : asPart(b.part, b.snapshot),
+      }
     },
     merge(m: Incoming): MergeHint {
       const b = body(m)

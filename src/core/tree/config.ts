@@ -11,7 +11,9 @@ export interface TreeConfig {
   maxFailTimeoutMs: number
   /** Tree requests (join, probe, whereami, sync) time out after this. */
   requestTimeoutMs: number
-  /** The root queues at most this many joiners; more are told to come back later (busy). */
+  /** A deputy snapshot of more members than this goes in parts of this many (tree.sync `part`). */
+  snapshotPartMembers: number
+  /** The root queues at most this many joiners; more are told when to come back (a 'later' slot). */
   maxJoinQueue: number
   /** The root admits queued joiners this often … */
   joinTickMs: number
@@ -46,6 +48,7 @@ export function treeConfig(overrides: Partial<TreeConfig> & { maxChildren: numbe
     minFailTimeoutMs: 3 * heartbeatMs,
     maxFailTimeoutMs: 15 * heartbeatMs,
     requestTimeoutMs: 2 * heartbeatMs,
+    snapshotPartMembers: 20_000,
     maxJoinQueue: 100_000,
     joinTickMs: 100,
     roundsPerTick: 50,

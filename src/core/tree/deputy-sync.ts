@@ -5,7 +5,7 @@
  * when that snapshot places it among the deputies.
  */
 import type { Responder } from '../wire/transport.js'
-import type { SyncRequest } from './messages.js'
+import { MAX_SNAPSHOT_MEMBERS, type SyncRequest } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { Roster } from './roster.js'
@@ -21,20 +21,33 @@ function keepCertificates(t: TreeCore, s: SyncRequest, from: string): void {
   t.deputyCert = s.deputyCert?.root === from && s.deputyCert.term === s.epoch.term ? s.deputyCert : undefined
 }
 
-export function onSync(t: TreeCore, s: SyncRequest, r: Responder | undefined, from: string): void {
+export function onSync(t: TreeCore, sync: SyncRequest, r: Responder | undefined, from: string): void {
+  let s = sync
+  if (s.part) {
+    // A snapshot in parts: the first must be one this node would take whole; the rest follow it in order.
+    const [index, count] = s.part
+    if (index === 0) t.snapshotParts = takesSnapshot(t, s, from) ? { from, treeId: s.treeId, epoch: s.epoch, count, next: 0, members: [] } : undefined
+    const p = t.snapshotParts
+    if (!p || p.from !== from || p.treeId !== s.treeId || compareEpoch(p.epoch, s.epoch) !== 0 || p.count !== count || p.next !== index) {
+      t.snapshotParts = undefined
+      return r?.reply(SYNC_NOT_OK)
+    }
+    if (p.members.length + s.snapshot!.length > MAX_SNAPSHOT_MEMBERS) {
+      t.snapshotParts = undefined
+      return r?.reply(SYNC_NOT_OK)
+    }
+    for (const m of s.snapshot!) p.members.push(m)
+    if (++p.next < count) return r?.reply(SYNC_OK)
+    t.snapshotParts = undefined
+    s = { ...s, snapshot: p.members, part: undefined }
+  }
   const view = t.view
-  const knownRoot = t.info?.root.id ?? view?.root.id
-  const newerTerm = !!t.info && s.epoch.term > t.info.epoch.term
-  // The first sync of a new deputy can overtake its assignment: a joiner takes a snapshot that the
-  // root itself sends and that places the joiner among the deputies (its assignment follows).
-  const deputyToBe =
-    !view && t.state === 'joining' && !!s.snapshot && s.snapshot[0]?.id === from && s.snapshot.slice(1, 1 + t.config.deputies).some((m) => m.id === t.self.id)
-  if (deputyToBe) {
+  if (isDeputyToBe(t, s, from)) {
     t.roster = Roster.fromSnapshot(s.treeId, s.epoch, s.maxChildren, t.config.deputies, s.snapshot!, t.canon)
     keepCertificates(t, s, from)
     return r?.reply(SYNC_OK)
   }
-  if (!view || view.treeId !== s.treeId || (from !== knownRoot && !newerTerm)) {
+  if (!view || view.treeId !== s.treeId || !fromItsRoot(t, s, from)) {
     return r?.reply(SYNC_NOT_OK)
   }
   if (s.snapshot) {
@@ -47,4 +60,23 @@ export function onSync(t: TreeCore, s: SyncRequest, r: Responder | undefined, fr
   for (const op of s.ops) replica.apply(op)
   replica.epoch = s.epoch
   r?.reply(SYNC_OK)
+}
+
+/**
+ * The first sync of a new deputy can overtake its assignment: a joiner takes a snapshot that the
+ * root itself sends and that places the joiner among the deputies (its assignment follows).
+ */
+function isDeputyToBe(t: TreeCore, s: SyncRequest, from: string): boolean {
+  return !t.view && t.state === 'joining' && !!s.snapshot && s.snapshot[0]?.id === from && s.snapshot.slice(1, 1 + t.config.deputies).some((m) => m.id === t.self.id)
+}
+
+/** The sender is the root this node knows, or the sync is of a newer term (sender-rules checked its chain). */
+function fromItsRoot(t: TreeCore, s: SyncRequest, from: string): boolean {
+  const knownRoot = t.info?.root.id ?? t.view?.root.id
+  return from === knownRoot || (!!t.info && s.epoch.term > t.info.epoch.term)
+}
+
+/** Whether this node would take `s` (a snapshot) as it stands: the test its first part passes. */
+function takesSnapshot(t: TreeCore, s: SyncRequest, from: string): boolean {
+  return isDeputyToBe(t, s, from) || (!!t.view && t.view.treeId === s.treeId && fromItsRoot(t, s, from))
 }

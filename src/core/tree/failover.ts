@@ -7,7 +7,7 @@
  * sweeps the tree to find any other casualty at once.
  */
 import type { BorgError } from '../errors.js'
-import type { Promote } from './messages.js'
+import { MAX_SNAPSHOT_MEMBERS, type Promote } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import { extendChain } from './origin.js'
 import type { TreeCore } from './core.js'
@@ -16,7 +16,7 @@ import { sweep } from './repair.js'
 import { PROBE, anyAlive } from './root-finder.js'
 import { Roster } from './roster.js'
 import { commit } from './sequencer.js'
-import { compareEpoch, type View } from './types.js'
+import { compareEpoch, type Member, type View } from './types.js'
 
 /** A deputy whose parent (the root) went silent: the lowest live deputy replaces the root. */
 export function considerFailover(t: TreeCore, view: View): void {
@@ -50,7 +50,7 @@ function promoteLast(t: TreeCore, view: View, attempt: number): void {
     const chain = extendChain(t.deps.notary, t.self.id, replica.treeId, t.chain, epoch.term, last.id, t.deputyCert)
     const body = { treeId: replica.treeId, epoch, snapshot, chain }
     if (last.id === t.self.id) onPromoteBody(t, body)
-    else t.send(last, TREE_CODECS.promote.encode(body))
+    else sendPromote(t, last, body)
     t.after(t.config.requestTimeoutMs * 2, () => (t.failoverInFlight = false))
   }
   if (last.id === t.self.id) return promote()
@@ -66,10 +66,31 @@ function promoteLast(t: TreeCore, view: View, attempt: number): void {
 }
 
 /** A promotion from a deputy or the leaving root (sender-rules.ts checked who sent it and its certificate). */
-export function onPromote(t: TreeCore, body: Promote): void {
+export function onPromote(t: TreeCore, promote: Promote, from: string): void {
   const known = t.info ?? t.view
-  if (known && known.treeId === body.treeId && compareEpoch(body.epoch, known.epoch) <= 0) return // stale promote
-  onPromoteBody(t, body)
+  if (known && known.treeId === promote.treeId && compareEpoch(promote.epoch, known.epoch) <= 0) return // stale promote
+  const body = promote.part ? assemble(t, promote, from) : promote
+  if (body) onPromoteBody(t, body)
+}
+
+/** One part of a promotion in parts: the whole promotion once every part of it is here. */
+function assemble(t: TreeCore, p: Promote, from: string): Promote | undefined {
+  const [index, count] = p.part!
+  let parts = t.promoteParts
+  if (!parts || parts.from !== from || parts.treeId !== p.treeId || compareEpoch(parts.epoch, p.epoch) !== 0 || parts.snapshots.length !== count) {
+    parts = t.promoteParts = { from, treeId: p.treeId, epoch: p.epoch, snapshots: new Array<Member[] | undefined>(count).fill(undefined), have: 0, members: 0 }
+  }
+  if (parts.snapshots[index] !== undefined) return undefined
+  if ((parts.members += p.snapshot.length) > MAX_SNAPSHOT_MEMBERS) {
+    t.promoteParts = undefined
+    return undefined
+  }
+  parts.snapshots[index] = p.snapshot
+  if (++parts.have < count) return undefined
+  t.promoteParts = undefined
+  const snapshot: Member[] = []
+  for (const s of parts.snapshots) for (const m of s!) snapshot.push(m)
+  return { ...p, snapshot, part: undefined }
 }
 
 function onPromoteBody(t: TreeCore, body: Promote): void {
@@ -105,5 +126,25 @@ export function rootLeave(t: TreeCore, done?: (error: BorgError | null) => void)
   // Stop at once: a root that goes on committing (a member's leave arriving meanwhile) would hand out
   // views of its old term that its successor knows nothing of.
   t.transitions.stop(t)
-  t.send(last, TREE_CODECS.promote.encode({ treeId: roster.treeId, epoch, snapshot, chain }), (error) => done?.(error))
+  sendPromote(t, last, { treeId: roster.treeId, epoch, snapshot, chain }, (error) => done?.(error))
+}
+
+/**
+ * A promotion whose snapshot is more than snapshotPartMembers goes in parts, all at once (the receiver
+ * puts them together in any order; a lost one fails this promotion, which the promoter tries again).
+ * `done` hears once: after the last part, with the first error.
+ */
+function sendPromote(t: TreeCore, to: Member, body: Promote, done?: (error: BorgError | null) => void): void {
+  const size = t.config.snapshotPartMembers
+  if (body.snapshot.length <= size) return t.send(to, TREE_CODECS.promote.encode(body), done)
+  const count = Math.ceil(body.snapshot.length / size)
+  let pending = count
+  let first: BorgError | null = null
+  for (let index = 0; index < count; index++) {
+    const part: Promote = { ...body, snapshot: body.snapshot.slice(index * size, (index + 1) * size), part: [index, count] }
+    t.send(to, TREE_CODECS.promote.encode(part), (error) => {
+      first ??= error
+      if (--pending === 0) done?.(first)
+    })
+  }
 }

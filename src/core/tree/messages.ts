@@ -107,6 +107,15 @@ export interface WhoisReply {
   root?: Member
   size?: number
 }
+/**
+ * At most this many parts to a deputy snapshot sent in parts (config snapshotPartMembers, 20,000 by
+ * default: a member's JSON is at most ~450 bytes, so a part stays under 9 MB, ~2 MB with typical
+ * members; a million-member roster is 50 parts). 10,000,000 members, as a snapshot in one message.
+ */
+export const MAX_SNAPSHOT_PARTS = 500
+/** A snapshot put together from parts holds at most as many members as one in a single message may. */
+export const MAX_SNAPSHOT_MEMBERS = 10_000_000
+
 export interface SyncRequest {
   treeId: string
   epoch: Epoch
@@ -118,6 +127,11 @@ export interface SyncRequest {
   chain?: TermCert[]
   /** Snapshots: the root's word that the receiver is one of its deputies this term (it may then promote a new root). */
   deputyCert?: DeputyCert
+  /**
+   * A snapshot of more than snapshotPartMembers goes in parts of that many, [index, count], in order,
+   * each answered before the next: the deputy installs the roster with the last part.
+   */
+  part?: [number, number]
 }
 /**
  * "`root` is the root of this tree from `term` on", signed by `by`: the deputy
@@ -156,6 +170,8 @@ export interface Promote {
   snapshot: Member[]
   /** The promoter's chain, ending with the certificate that makes the receiver root. */
   chain: TermCert[]
+  /** A snapshot of more than snapshotPartMembers: this part, [index, count] (all sent at once, any order). */
+  part?: [number, number]
 }
 export interface MergeHint {
   treeId: string

@@ -53,6 +53,8 @@ export class RootDuties {
 }
 
 export class TermLog {
+  /** Deputies a snapshot in parts is going to (sequencer.ts): no other sync to them until it is done. */
+  snapshotting?: Set<string>
   private opLogList?: { epoch: Epoch; ops: RosterOp[] }[]
   /** Roster changes by epoch, so a deputy that is one step behind gets a delta, not a snapshot. */
   get opLog(): { epoch: Epoch; ops: RosterOp[] }[] {

@@ -95,7 +95,8 @@ export function refuseSync(t: TreeCore, from: string, s: SyncRequest): string | 
 export function refusePromote(t: TreeCore, from: string, p: Promote): string | undefined {
   const known = knownRoot(t)
   if (!known || known.treeId !== p.treeId) return 'a promotion in a tree this node is not in'
-  if (p.snapshot[0]?.id !== t.self.id) return 'a promotion of another node'
+  // Part 0 of a snapshot in parts begins with the new root; refuseTerm checks every part's chain names this node.
+  if ((p.part?.[0] ?? 0) === 0 && p.snapshot[0]?.id !== t.self.id) return 'a promotion of another node'
   if (p.chain[p.chain.length - 1]!.by !== from) return 'the last term certificate is not the promoter’s'
   return refuseTerm(t, p.treeId, p.chain, t.self.id, p.epoch.term)
 }

@@ -186,10 +186,15 @@ function adoptOwnView(t: TreeCore, view: View): void {
 /** Bring every deputy's replica up to the roster's epoch. */
 export function syncDeputies(t: TreeCore): void {
   const roster = t.roster!
+  const log = termLog(t)
   for (const deputy of roster.deputies()) {
-    if (deputy.id === t.self.id) continue
-    const synced = termLog(t).deputySynced.get(deputy.id)
+    if (deputy.id === t.self.id || log.snapshotting?.has(deputy.id)) continue // a snapshot in parts first
+    const synced = log.deputySynced.get(deputy.id)
     const body = withChain(t, deputySyncBody(t, synced, deputy.id))
+    if (body.snapshot && body.snapshot.length > t.config.snapshotPartMembers) {
+      sendSnapshotInParts(t, deputy, body)
+      continue
+    }
     const epoch = { ...roster.epoch }
     t.request(deputy, TREE_CODECS.sync.encode(body), (error, reply) => {
       const acknowledged = termLog(t).deputySynced
@@ -198,6 +203,33 @@ export function syncDeputies(t: TreeCore): void {
       else acknowledged.delete(deputy.id) // next commit sends a snapshot
     })
   }
+}
+
+/**
+ * A snapshot larger than one part goes as parts, one at a time, each after the last was taken (the
+ * root keeps the array it sent from, so every part is of the same epoch). No other sync goes to that
+ * deputy meanwhile; once it has them all, the next sync (rootTick: deputiesBehind) is a delta from there.
+ */
+function sendSnapshotInParts(t: TreeCore, deputy: Member, body: SyncRequest): void {
+  const log = termLog(t)
+  const sending = (log.snapshotting ??= new Set())
+  sending.add(deputy.id)
+  const members = body.snapshot!
+  const size = t.config.snapshotPartMembers
+  const count = Math.ceil(members.length / size)
+  const epoch = { ...body.epoch }
+  const send = (index: number): void => {
+    const part: SyncRequest = { ...body, snapshot: members.slice(index * size, (index + 1) * size), part: [index, count] }
+    t.request(deputy, TREE_CODECS.sync.encode(part), (error, reply) => {
+      if (t.termLog !== log) return // no longer root of this term: nothing to finish
+      const ok = !error && !!reply && t.codecs.syncReply.decode(reply).ok
+      if (ok && index + 1 < count) return send(index + 1)
+      sending.delete(deputy.id)
+      if (ok) log.deputySynced.set(deputy.id, epoch)
+      else log.deputySynced.delete(deputy.id)
+    })
+  }
+  send(0)
 }
 
 /** A delta from the deputy's acknowledged epoch when the op log still holds it contiguously, else a snapshot. */

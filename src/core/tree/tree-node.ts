@@ -336,7 +336,7 @@ export class TreeNode {
       case KIND.suspect:
         return onSuspect(t, decodedOnce(m, c.suspect.decode))
       case KIND.promote:
-        return onPromote(t, decodedOnce(m, c.promote.decode))
+        return onPromote(t, decodedOnce(m, c.promote.decode), from)
       case KIND.merge:
         return onMergeHint(t, decodedOnce(m, c.merge.decode))
       case KIND.bcast:

@@ -29,6 +29,7 @@ import { Outbox, type OutboxPersistence } from './outbox.js'
 import { parentOf } from './position.js'
 import type { RootDuties, TermLog } from './root-duties.js'
 import type { Roster } from './roster.js'
+import type { PartsInTransit } from './snapshot-parts.js'
 import type { Epoch, Member, NodeState, Placed, View } from './types.js'
 
 /** Where a TreeNode registers its message kinds: a MessageRouter (src/core/wire/router.ts), or anything alike. */
@@ -156,11 +157,11 @@ export class TreeCore {
   failoverInFlight = false
   lastRefreshAt = -Infinity
   lastShuffleAt = 0
-  /** The last 'queued' (root: keyed by roster epoch) or 'redirect' (member: keyed by info or view) answer to a joiner. */
-  /** A deputy snapshot arriving in parts (deputy-sync.ts): only from the root, bounded as a snapshot in one message (MAX_SNAPSHOT_PARTS parts of sane size: the codec bounds each). */
-  snapshotParts?: { from: string; treeId: string; epoch: Epoch; count: number; next: number; members: Member[] }
-  /** A promotion arriving in parts (failover.ts): only with a chain that makes this node root, bounded as snapshotParts. */
-  promoteParts?: { from: string; treeId: string; epoch: Epoch; snapshots: (Member[] | undefined)[]; have: number; members: number }
+  /** A deputy snapshot arriving in parts (deputy-sync.ts), from the root only. */
+  snapshotParts?: PartsInTransit
+  /** A promotion arriving in parts (failover.ts), only with a chain that makes this node root. */
+  promoteParts?: PartsInTransit
+  /** The last 'queued' or 'later' (root: keyed by roster epoch) or 'redirect' (member: keyed by info or view) answer to a joiner. */
   joinAnswer?: { key: object; treeId: string; wait?: number; status?: string; message: Outgoing }
   /** The largest tree heard of lately (whois rumours), so small trees left by a split dissolve straight into it. */
   best?: Rumour

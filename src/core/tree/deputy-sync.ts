@@ -5,10 +5,11 @@
  * when that snapshot places it among the deputies.
  */
 import type { Responder } from '../wire/transport.js'
-import { MAX_SNAPSHOT_MEMBERS, type SyncRequest } from './messages.js'
+import type { SyncRequest } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import type { TreeCore } from './core.js'
 import { Roster } from './roster.js'
+import { PartsInTransit } from './snapshot-parts.js'
 import { compareEpoch } from './types.js'
 
 const SYNC_OK = TREE_CODECS.syncReply.encode({ ok: true })
@@ -26,20 +27,15 @@ export function onSync(t: TreeCore, sync: SyncRequest, r: Responder | undefined,
   if (s.part) {
     // A snapshot in parts: the first must be one this node would take whole; the rest follow it in order.
     const [index, count] = s.part
-    if (index === 0) t.snapshotParts = takesSnapshot(t, s, from) ? { from, treeId: s.treeId, epoch: s.epoch, count, next: 0, members: [] } : undefined
+    if (index === 0) t.snapshotParts = takesSnapshot(t, s, from) ? new PartsInTransit(from, s.treeId, s.epoch, count) : undefined
     const p = t.snapshotParts
-    if (!p || p.from !== from || p.treeId !== s.treeId || compareEpoch(p.epoch, s.epoch) !== 0 || p.count !== count || p.next !== index) {
+    if (!p || !p.matches(from, s.treeId, s.epoch, count) || p.received !== index || !p.add(index, s.snapshot!)) {
       t.snapshotParts = undefined
       return r?.reply(SYNC_NOT_OK)
     }
-    if (p.members.length + s.snapshot!.length > MAX_SNAPSHOT_MEMBERS) {
-      t.snapshotParts = undefined
-      return r?.reply(SYNC_NOT_OK)
-    }
-    for (const m of s.snapshot!) p.members.push(m)
-    if (++p.next < count) return r?.reply(SYNC_OK)
+    if (!p.complete) return r?.reply(SYNC_OK)
     t.snapshotParts = undefined
-    s = { ...s, snapshot: p.members, part: undefined }
+    s = { ...s, snapshot: p.whole(), part: undefined }
   }
   const view = t.view
   if (isDeputyToBe(t, s, from)) {

@@ -7,7 +7,7 @@
  * sweeps the tree to find any other casualty at once.
  */
 import type { BorgError } from '../errors.js'
-import { MAX_SNAPSHOT_MEMBERS, type Promote } from './messages.js'
+import type { Promote } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import { extendChain } from './origin.js'
 import type { TreeCore } from './core.js'
@@ -15,6 +15,7 @@ import { childrenOf, parentOf } from './position.js'
 import { sweep } from './repair.js'
 import { PROBE, anyAlive } from './root-finder.js'
 import { Roster } from './roster.js'
+import { PartsInTransit, partsOf } from './snapshot-parts.js'
 import { commit } from './sequencer.js'
 import { compareEpoch, type Member, type View } from './types.js'
 
@@ -77,20 +78,10 @@ export function onPromote(t: TreeCore, promote: Promote, from: string): void {
 function assemble(t: TreeCore, p: Promote, from: string): Promote | undefined {
   const [index, count] = p.part!
   let parts = t.promoteParts
-  if (!parts || parts.from !== from || parts.treeId !== p.treeId || compareEpoch(parts.epoch, p.epoch) !== 0 || parts.snapshots.length !== count) {
-    parts = t.promoteParts = { from, treeId: p.treeId, epoch: p.epoch, snapshots: new Array<Member[] | undefined>(count).fill(undefined), have: 0, members: 0 }
-  }
-  if (parts.snapshots[index] !== undefined) return undefined
-  if ((parts.members += p.snapshot.length) > MAX_SNAPSHOT_MEMBERS) {
-    t.promoteParts = undefined
-    return undefined
-  }
-  parts.snapshots[index] = p.snapshot
-  if (++parts.have < count) return undefined
+  if (!parts?.matches(from, p.treeId, p.epoch, count)) parts = t.promoteParts = new PartsInTransit(from, p.treeId, p.epoch, count)
+  if (!parts.add(index, p.snapshot) || !parts.complete) return undefined
   t.promoteParts = undefined
-  const snapshot: Member[] = []
-  for (const s of parts.snapshots) for (const m of s!) snapshot.push(m)
-  return { ...p, snapshot, part: undefined }
+  return { ...p, snapshot: parts.whole(), part: undefined }
 }
 
 function onPromoteBody(t: TreeCore, body: Promote): void {
@@ -137,11 +128,11 @@ export function rootLeave(t: TreeCore, done?: (error: BorgError | null) => void)
 function sendPromote(t: TreeCore, to: Member, body: Promote, done?: (error: BorgError | null) => void): void {
   const size = t.config.snapshotPartMembers
   if (body.snapshot.length <= size) return t.send(to, TREE_CODECS.promote.encode(body), done)
-  const count = Math.ceil(body.snapshot.length / size)
-  let pending = count
+  const parts = partsOf(body.snapshot, size)
+  let pending = parts.length
   let first: BorgError | null = null
-  for (let index = 0; index < count; index++) {
-    const part: Promote = { ...body, snapshot: body.snapshot.slice(index * size, (index + 1) * size), part: [index, count] }
+  for (const [index, snapshot] of parts.entries()) {
+    const part: Promote = { ...body, snapshot, part: [index, parts.length] }
     t.send(to, TREE_CODECS.promote.encode(part), (error) => {
       first ??= error
       if (--pending === 0) done?.(first)

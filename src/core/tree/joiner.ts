@@ -195,15 +195,7 @@ export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): v
       // On the tick grid, so every joiner turned away within one tick is booked after the same point.
       const tick = t.config.joinTickMs
       const drainedAt = (Math.ceil(t.now() / tick) + Math.ceil(duties.joinQueueSize / perTick)) * tick
-      if (duties.laterAt < drainedAt) {
-        duties.laterAt = drainedAt
-        duties.laterBooked = 0
-      } else if (duties.laterBooked >= perTick) {
-        duties.laterAt += tick
-        duties.laterBooked = 0
-      }
-      duties.laterBooked++
-      wait = Math.ceil(duties.laterAt - t.now())
+      wait = Math.ceil(duties.bookSlot(drainedAt, perTick, tick) - t.now())
     } else {
       if (t.deps.leafOnly?.(member)) vacateForLeaf(t, member)
       enqueueJoiner(t, member)

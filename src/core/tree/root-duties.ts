@@ -20,12 +20,25 @@ export class RootDuties {
     return this.joinQueueMap?.size ?? 0
   }
   joinTimer?: Timer
+  /** The tick of the last slot booked for a joiner turned away (bookSlot), and how many it holds. */
+  private laterAt = -Infinity
+  private laterBooked = 0
+
   /**
-   * Joiners turned away while the queue is full are each told to come back at a booked slot, a tick's
-   * admissions per tick after the queue has drained: the tick of the last slot booked and how many it holds.
+   * Book a joiner turned away by the full queue a slot: the tick after the queue drains, or after the
+   * slots booked before it, `perTick` to a tick (what the root admits in one). Returns the slot's time.
    */
-  laterAt = -Infinity
-  laterBooked = 0
+  bookSlot(drainedAt: number, perTick: number, tickMs: number): number {
+    if (this.laterAt < drainedAt) {
+      this.laterAt = drainedAt
+      this.laterBooked = 0
+    } else if (this.laterBooked >= perTick) {
+      this.laterAt += tickMs
+      this.laterBooked = 0
+    }
+    this.laterBooked++
+    return this.laterAt
+  }
 
   private pendingDeadSet?: Set<number>
   /** Positions found dead, repaired in one batch. */

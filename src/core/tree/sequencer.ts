@@ -14,6 +14,7 @@ import { issueDeputyCert } from './origin.js'
 import { RootDuties, TermLog } from './root-duties.js'
 import type { RosterOp } from './roster.js'
 import { flushNode, flushPosition } from './routing.js'
+import { partsOf } from './snapshot-parts.js'
 import { compareEpoch, type Member, type View } from './types.js'
 
 const OP_LOG_LIMIT = 4096
@@ -214,16 +215,14 @@ function sendSnapshotInParts(t: TreeCore, deputy: Member, body: SyncRequest): vo
   const log = termLog(t)
   const sending = (log.snapshotting ??= new Set())
   sending.add(deputy.id)
-  const members = body.snapshot!
-  const size = t.config.snapshotPartMembers
-  const count = Math.ceil(members.length / size)
+  const parts = partsOf(body.snapshot!, t.config.snapshotPartMembers)
   const epoch = { ...body.epoch }
   const send = (index: number): void => {
-    const part: SyncRequest = { ...body, snapshot: members.slice(index * size, (index + 1) * size), part: [index, count] }
+    const part: SyncRequest = { ...body, snapshot: parts[index]!, part: [index, parts.length] }
     t.request(deputy, TREE_CODECS.sync.encode(part), (error, reply) => {
       if (t.termLog !== log) return // no longer root of this term: nothing to finish
       const ok = !error && !!reply && t.codecs.syncReply.decode(reply).ok
-      if (ok && index + 1 < count) return send(index + 1)
+      if (ok && index + 1 < parts.length) return send(index + 1)
       sending.delete(deputy.id)
       if (ok) log.deputySynced.set(deputy.id, epoch)
       else log.deputySynced.delete(deputy.id)

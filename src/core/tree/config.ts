@@ -4,8 +4,10 @@ export interface TreeConfig {
   maxChildren: number
   /** How many nodes after the root (positions 2 …) hold a replica of its roster. */
   deputies: number
-  /** A child pings its parent this often. */
+  /** A child pings its parent this often … */
   heartbeatMs: number
+  /** … or this often when it is a quiet leaf: no children, no deputy, its last beat answered plainly (heartbeat.ts quietLeaf). */
+  quietHeartbeatMs: number
   /** Bounds of the adaptive failure timeout. */
   minFailTimeoutMs: number
   maxFailTimeoutMs: number
@@ -45,6 +47,7 @@ export function treeConfig(overrides: Partial<TreeConfig> & { maxChildren: numbe
   return {
     deputies: 3,
     heartbeatMs,
+    quietHeartbeatMs: 2 * heartbeatMs,
     minFailTimeoutMs: 3 * heartbeatMs,
     maxFailTimeoutMs: 15 * heartbeatMs,
     requestTimeoutMs: 2 * heartbeatMs,

@@ -44,12 +44,26 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
     t.liveness.heard(parent.id, t.now())
     onHeartbeatReply(t, view, answer)
     flushPosition(t, { ...parent, position: parentPosition })
+    // Answered plainly: in place and up to date, so a leaf may beat at the quiet pace (quietLeaf).
+    if (t.view === view) t.quietView = answer.childOk && !answer.info ? view : undefined
   })
   if (!t.liveness.isSuspected(parent.id, now)) return
   const placedParent = { ...parent, position: parentPosition }
   if (parentPosition === 1 && t.isDeputy()) considerFailover(t, view)
   else reportSuspect(t, placedParent, now)
   if (t.liveness.silence(parent.id, now) > t.config.orphanAfterMs) orphanCheck(t, view)
+}
+
+/**
+ * Whether this node ticks (and so beats) at the quiet pace, quietHeartbeatMs: a leaf in place whose
+ * last beat was answered plainly (nothing new for it), that is no deputy and holds nothing to
+ * reroute. Most nodes of a large tree are such leaves. Inner nodes keep beating every heartbeatMs:
+ * their silence is what starts the repair of a subtree. A leaf that gains a child, moves, or is told
+ * something new by its parent is back at heartbeatMs from its next tick on.
+ */
+export function quietLeaf(t: TreeCore): boolean {
+  const view = t.view
+  return t.state === 'member' && view !== undefined && t.quietView === view && view.children.length === 0 && !t.isDeputy() && t.outbox.depth === 0
 }
 
 function onHeartbeatReply(t: TreeCore, view: View, reply: HeartbeatReply): void {

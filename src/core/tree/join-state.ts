@@ -6,7 +6,15 @@
  * `joined` say which fields each event resets.
  */
 import type { Outgoing } from '../wire/message.js'
+import type { Responder } from '../wire/transport.js'
 import type { Member } from './types.js'
+
+/** Other joiners' requests held until this node knows a root (joiner.ts parkAsker). */
+export interface ParkedAsker {
+  member: Member
+  r: Responder
+  at: number
+}
 
 export class JoinState {
   /** Endpoints other joiners pointed us to. */
@@ -29,6 +37,8 @@ export class JoinState {
   lastProgressAt = 0
   /** Turns taken over the candidates (never reset: successive attempts keep rotating). */
   attempt = 0
+  /** Other joiners' requests held while this node knows no root yet (at most MAX_PARKED_ASKERS). */
+  parked?: ParkedAsker[]
   /** A whois round (seekRootOrFound) is under way. */
   seeking = false
   /** The last two roots asked to admit this node or that queued it: their assignment (or first deputy sync) is expected. */

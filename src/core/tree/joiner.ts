@@ -157,6 +157,7 @@ export function attemptJoin(t: TreeCore): void {
         t.contacts.add(r.root!, t.self.id)
         j.rootHint = r.root
         j.rootHintTree = { treeId: r.treeId!, size: r.size! }
+        releaseParked(t, true) // the joiners held here learn the root now
         if (r.status === 'queued') {
           j.queued(r.root!.id)
           j.queuedAt = t.now()
@@ -181,7 +182,7 @@ function reportJoinFailure(t: TreeCore, endpoint: string, error: BorgError | nul
 }
 
 /** Another node asks to join (for itself: sender-rules): a root queues it, a member redirects it to its root, a joiner points it onwards. */
-export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): void {
+export function onJoin(t: TreeCore, member: Member, r: Responder | undefined, mayPark = true): void {
   if (t.state === 'root' && t.roster && t.view) {
     const duties = rootDuties(t)
     const perTick = t.config.roundsPerTick * t.config.maxChildren
@@ -226,7 +227,39 @@ export function onJoin(t: TreeCore, member: Member, r: Responder | undefined): v
   if (t.state === 'joining' && j.rootHint && j.rootHintTree && j.rootHint.id !== member.id) {
     return r?.reply(TREE_CODECS.joinReply.encode({ status: 'redirect', treeId: j.rootHintTree.treeId, root: j.rootHint, size: j.rootHintTree.size }))
   }
+  // No root known yet: hold the asker until one is (a redirect then), rather than send it along the same
+  // chain of contacts this node is following (a 'try' per link of it).
+  if (mayPark && r && t.state === 'joining' && parkAsker(t, member, r)) return
   // Otherwise point the asker where we are looking (towards a root).
   const endpoints = [...(j.rootHint ? [j.rootHint.endpoint] : []), ...j.hints.slice(0, 4), ...t.seeds, ...t.contacts.random(t.random, 4).map((c) => c.endpoint)]
   r?.reply(TREE_CODECS.joinReply.encode({ status: 'try', endpoints: [...new Set(endpoints)].filter((e) => e !== member.endpoint).slice(0, 8) }))
+}
+
+/**
+ * A joining node that knows no root holds at most this many other joiners' requests, each until it
+ * learns a root (answered 'redirect' then) or for half a heartbeat to a heartbeat and a half (its next
+ * ticks; answered 'try' then): under the requester's timeout, two heartbeats. Beyond the bound, 'try' at once.
+ */
+export const MAX_PARKED_ASKERS = 64
+
+function parkAsker(t: TreeCore, member: Member, r: Responder): boolean {
+  const parked = (t.join.parked ??= [])
+  if (parked.length >= MAX_PARKED_ASKERS || parked.some((p) => p.member.id === member.id)) return false
+  parked.push({ member, r, at: t.now() })
+  return true
+}
+
+/**
+ * Answer held joiners: all of them when `all` (a root is known now) or this node is no longer joining;
+ * otherwise (every tick) those held at least half a heartbeat.
+ */
+export function releaseParked(t: TreeCore, all = false): void {
+  const parked = t.join.parked
+  if (!parked) return
+  const everyone = all || t.state !== 'joining'
+  const oldest = t.now() - t.config.heartbeatMs / 2
+  const due = everyone ? parked : parked.filter((p) => p.at <= oldest)
+  if (due.length === 0) return
+  t.join.parked = everyone || due.length === parked.length ? undefined : parked.filter((p) => p.at > oldest)
+  for (const p of due) onJoin(t, p.member, p.r, false)
 }

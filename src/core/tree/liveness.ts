@@ -1,7 +1,8 @@
 /**
  * Adaptive failure detection: per peer, an exponentially weighted mean and
  * deviation of the gaps between messages heard; a peer is suspected once the
- * silence exceeds mean + 4·deviation (clamped), so a slow link or a busy peer
+ * silence exceeds mean + 4·deviation, or two mean gaps and a half of the expected
+ * gap if that is longer (one missed beat of a quiet leaf), clamped; so a slow link or a busy peer
  * gets a longer timeout than a fast, regular one.
  *
  * A node watches its parent and children only (a dozen peers), so they sit in
@@ -44,7 +45,11 @@ export class Liveness {
 
   timeoutOf(id: string): number {
     const i = this.indexOf(id)
-    const raw = i >= 0 ? this.values![i * STRIDE + 1]! + 4 * this.values![i * STRIDE + 2]! : this.minTimeoutMs
+    if (i < 0) return this.minTimeoutMs
+    const mean = this.values![i * STRIDE + 1]!
+    // A peer that beats every 2 s (a quiet leaf) may miss one beat without being suspected: at least two
+    // mean gaps and half the expected one (which stays under the minimum for peers beating every second).
+    const raw = Math.max(mean + 4 * this.values![i * STRIDE + 2]!, 2 * mean + this.expectedGapMs / 2)
     return Math.min(this.maxTimeoutMs, Math.max(this.minTimeoutMs, raw))
   }
 

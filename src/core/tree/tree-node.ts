@@ -24,8 +24,8 @@ import { onSync } from './deputy-sync.js'
 import { TRANSITIONS } from './transitions.js'
 import { onPromote, rootLeave } from './failover.js'
 import { handleBroadcast, originate } from './flood.js'
-import { heartbeatParent, onHeartbeat, reportSuspect } from './heartbeat.js'
-import { joinTick, onJoin } from './joiner.js'
+import { heartbeatParent, onHeartbeat, quietLeaf, reportSuspect } from './heartbeat.js'
+import { joinTick, onJoin, releaseParked } from './joiner.js'
 import { mergeProbe, onMergeHint } from './merge.js'
 import { onLeave, onSuspect, runRepairs } from './repair.js'
 import { onWhereami, whois } from './root-finder.js'
@@ -351,8 +351,9 @@ export class TreeNode {
   private scheduleTick(): void {
     const t = this.t
     const jitter = 0.9 + 0.2 * t.random.float()
+    const period = quietLeaf(t) ? t.config.quietHeartbeatMs : t.config.heartbeatMs
     // One callback for the node's life, not a closure per beat.
-    t.tickTimer = t.deps.clock.after(t.config.heartbeatMs * jitter, (this.onTick ??= () => this.ticked()))
+    t.tickTimer = t.deps.clock.after(period * jitter, (this.onTick ??= () => this.ticked()))
   }
 
   private ticked(): void {
@@ -370,6 +371,7 @@ export class TreeNode {
     const t = this.t
     const now = t.now()
     t.broadcasts.prune(now)
+    if (t.join.parked) releaseParked(t)
     shuffle(t, now)
     if (t.state === 'joining') return joinTick(t, now)
     const view = t.view

@@ -114,7 +114,7 @@ interface Memory {
   rss: number
 }
 function memory(): Memory {
-  gc()
+  // One full collection (at 10^6 nodes each takes ~8 s; a second one found little more).
   gc()
   const m = process.memoryUsage()
   return { heapUsed: m.heapUsed, rss: m.rss }
@@ -245,7 +245,6 @@ const build = phase('build', () => N, () => {
   for (let i = 1; i < N; i++) organism.add([sim.random.int(i)])
   return {}
 })
-const afterBuild = sampleMemory()
 
 // The root admits joinTickMs·roundsPerTick·maxChildren joiners per tick at most: allow three times that pace, plus a minute.
 const cfg = organism.config
@@ -381,7 +380,6 @@ const result = {
     heapPerNode: Math.round((peak.heapUsed - baseline.heapUsed) / N),
     rssPerNode: Math.round((peak.rss - baseline.rss) / N),
     peakRssPerNode: Math.round((maxRss - baseline.rss) / N),
-    afterBuild: { heapPerNode: Math.round((afterBuild.heapUsed - baseline.heapUsed) / N) },
     afterJoin: { heapPerNode: Math.round((afterJoin.heapUsed - baseline.heapUsed) / N) },
     afterChurn: { heapPerNode: Math.round((afterChurn.heapUsed - baseline.heapUsed) / N) },
     peakRss: maxRss,

@@ -147,6 +147,9 @@ export class TreeNode {
     const t = this.t
     t.seeds = [...new Set(bootstrap.filter((e) => e !== t.self.endpoint))]
     for (const m of known) t.contacts.add(m, t.self.id)
+    // The first shuffle at a random point of the first period: nodes started together (a restart of many,
+    // a simulated storm) do not all shuffle in the same second, period after period.
+    t.lastShuffleAt = t.now() - t.random.float() * t.config.shuffleMs
     this.scheduleTick()
     if (t.seeds.length === 0 && t.contacts.size === 0) TRANSITIONS.foundTree(t)
     else TRANSITIONS.resetToJoin(t, undefined)

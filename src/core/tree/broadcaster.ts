@@ -12,13 +12,16 @@ interface Recent {
   at: number
 }
 
+/** Ids remembered in two small arrays up to this many, in a Map beyond (an empty Map alone is ~800 B per node here). */
+const SMALL_SEEN = 16
+
 export class BroadcastMemory {
-  // Allocated with the first broadcast: most simulated nodes never see one.
+  // Allocated with the first broadcast: most simulated nodes never see one. Ids and expiries in insertion
+  // order (which is expiry order) while few, scanned linearly; a Map once there are more than SMALL_SEEN.
+  private seenIds?: string[]
+  private seenExpiries?: number[]
   private seenMap?: Map<string, number>
   private recentList?: Recent[]
-  private get seen(): Map<string, number> {
-    return (this.seenMap ??= new Map())
-  }
   private get recent(): Recent[] {
     return (this.recentList ??= [])
   }
@@ -31,11 +34,11 @@ export class BroadcastMemory {
 
   /** True the first time a broadcast id is seen (and remembers it). */
   firstSight(broadcast: Broadcast, now: number): boolean {
-    if (this.seen.has(broadcast.bid)) {
+    if (this.has(broadcast.bid)) {
       this.stats.duplicates++
       return false
     }
-    this.seen.set(broadcast.bid, now + this.memoryMs)
+    this.remember(broadcast.bid, now + this.memoryMs)
     this.recent.push({ broadcast, at: now })
     if (this.recent.length > this.keepRecent) this.recent.shift()
     return true
@@ -50,7 +53,21 @@ export class BroadcastMemory {
   }
 
   has(bid: string): boolean {
-    return this.seenMap?.has(bid) ?? false
+    return this.seenMap ? this.seenMap.has(bid) : (this.seenIds?.includes(bid) ?? false)
+  }
+
+  private remember(bid: string, expires: number): void {
+    if (this.seenMap) return void this.seenMap.set(bid, expires)
+    const ids = (this.seenIds ??= [])
+    const expiries = (this.seenExpiries ??= [])
+    if (ids.length < SMALL_SEEN) {
+      ids.push(bid)
+      expiries.push(expires)
+      return
+    }
+    this.seenMap = new Map(ids.map((id, i) => [id, expiries[i]!]))
+    this.seenMap.set(bid, expires)
+    this.seenIds = this.seenExpiries = undefined
   }
 
   /** Broadcasts worth resending over a new link. */
@@ -61,7 +78,19 @@ export class BroadcastMemory {
 
   prune(now: number): void {
     const seen = this.seenMap
-    if (!seen) return
+    if (!seen) {
+      const expiries = this.seenExpiries
+      if (!expiries) return
+      let expired = 0
+      while (expired < expiries.length && expiries[expired]! <= now) expired++ // insertion order is expiry order
+      if (expired === 0) return
+      if (expired === expiries.length) this.seenIds = this.seenExpiries = undefined
+      else {
+        expiries.splice(0, expired)
+        this.seenIds!.splice(0, expired)
+      }
+      return
+    }
     for (const [bid, expires] of seen) {
       if (expires > now) break // insertion order is expiry order
       seen.delete(bid)

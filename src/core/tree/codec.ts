@@ -187,6 +187,23 @@ export function treeDecoder(table?: MemberTable) {
   }
   const members = (v: unknown, what: string, max: number): Member[] => arr(v, what, max).map((c) => asMember(c, what.replace(/s$/, '')))
 
+  const broadcast = (m: Incoming): Broadcast => {
+    const b = body(m)
+    const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
+    // Every node keeps the broadcast it saw (for resends): share its id strings.
+    return {
+      treeId: treeId(b.treeId),
+      bid: text(str(b.bid, 'bid', 200, TEXT)),
+      origin: nodeId(b.origin, 'origin'),
+      kind: text(str(b.kind, 'kind', 64, TEXT)),
+      body: base64(b.body, 'body', Infinity),
+      bodyType,
+      hops: int(b.hops, 'hops', 1),
+      at: int(b.at, 'at'),
+      sig: base64(b.sig, 'sig', 100),
+    }
+  }
+
   const dissolve = (m: Incoming): Dissolve => {
     const b = body(m)
     return { treeId: treeId(b.treeId), root: asMember(b.root, 'root'), term: int(b.term, 'term'), chain: b.chain === undefined ? undefined : asChain(b.chain) }
@@ -293,20 +310,7 @@ export function treeDecoder(table?: MemberTable) {
       }
     },
     broadcast(m: Incoming): Broadcast {
-      const b = body(m)
-      const bodyType = b.bodyType === BodyType.json ? BodyType.json : b.bodyType === BodyType.binary ? BodyType.binary : bad('bodyType')
-      // Every node keeps the broadcast it saw (for resends): share its id strings.
-      return {
-        treeId: treeId(b.treeId),
-        bid: text(str(b.bid, 'bid', 200, TEXT)),
-        origin: nodeId(b.origin, 'origin'),
-        kind: text(str(b.kind, 'kind', 64, TEXT)),
-        body: base64(b.body, 'body', Infinity),
-        bodyType,
-        hops: int(b.hops, 'hops', 1),
-        at: int(b.at, 'at'),
-        sig: base64(b.sig, 'sig', 100),
-      }
+      return memo(m, broadcast)
     },
     route(m: Incoming): Route {
       const b = body(m)

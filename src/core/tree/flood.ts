@@ -9,9 +9,10 @@
  * another tree carries them along, ids kept, so nobody delivers twice.
  */
 import { bytesToHex } from '../bytes.js'
-import { BodyType } from '../wire/message.js'
+import { BodyType, type Outgoing } from '../wire/message.js'
 import { KIND, type Broadcast, type Dissolve } from './messages.js'
 import { TREE_CODECS } from './codec.js'
+import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
 import { broadcastSignedBytes, signature } from './origin.js'
 import { positionDestination } from './outbox.js'
@@ -40,13 +41,15 @@ export function handleBroadcast(t: TreeCore, b: Broadcast, fromId: string | unde
     t.broadcasts.stats.delivered++
     t.deliver({ kind: b.kind, body: Buffer.from(b.body, 'base64'), bodyType: b.bodyType, origin: b.origin, via: 'broadcast', bid: b.bid, hops: b.hops })
   }
-  for (const n of t.placedNeighbours()) if (n.id !== fromId) forwardBroadcast(t, n, b)
+  // Every neighbour gets the same bytes (hops + 1): encoded once, and kept apart (reuse) so receivers
+  // that get this very body (the simulator passes it by reference) share what it decodes to.
+  let msg: Outgoing | undefined
+  for (const n of t.placedNeighbours()) if (n.id !== fromId) forwardBroadcast(t, n, (msg ??= reuse(TREE_CODECS.bcast.encode({ ...b, hops: b.hops + 1 }))))
   if (b.kind === KIND.dissolve) onDissolve(t, b)
 }
 
-function forwardBroadcast(t: TreeCore, to: Placed, b: Broadcast): void {
+function forwardBroadcast(t: TreeCore, to: Placed, msg: Outgoing): void {
   t.broadcasts.stats.forwarded++
-  const msg = TREE_CODECS.bcast.encode({ ...b, hops: b.hops + 1 })
   t.send(to, msg, (error) => {
     // Kept for that position: handed to the neighbour when it answers again, or to whoever fills its place.
     if (error) queue(t, positionDestination(to.position), msg)

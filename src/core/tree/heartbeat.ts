@@ -43,7 +43,7 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
     if (!answer.childOk && answer.epoch.term === 0 && !answer.info) return
     t.liveness.heard(parent.id, t.now())
     onHeartbeatReply(t, view, answer)
-    flushPosition(t, { ...parent, position: parentPosition })
+    if (t.outbox.depth > 0) flushPosition(t, { ...parent, position: parentPosition }) // no object per beat when nothing waits
     // Answered plainly: in place and up to date, so a leaf may beat at the quiet pace (quietLeaf).
     if (t.view === view) t.quietView = answer.childOk && !answer.info ? view : undefined
   })

@@ -262,7 +262,6 @@ const joinPhase = phase('join storm', () => N, () => {
 }, beforeBuild)
 /** Join, redirect, assignment and deputy-sync messages per joiner: without heartbeats and shuffles. */
 const join = { ...joinPhase, joinMessagesPerNode: round(foreground(joinPhase.byKind), 2) }
-const afterJoin = sampleMemory()
 if (stopAfter === 'join') {
   const result = { nodes: N, seed: seedText, maxChildren, roundsPerTick: cfg.roundsPerTick, join, digest: sim.digest, events: metrics.events }
   console.log(args.json ? JSON.stringify(result, null, 2) : result)
@@ -380,7 +379,6 @@ const result = {
     heapPerNode: Math.round((peak.heapUsed - baseline.heapUsed) / N),
     rssPerNode: Math.round((peak.rss - baseline.rss) / N),
     peakRssPerNode: Math.round((maxRss - baseline.rss) / N),
-    afterJoin: { heapPerNode: Math.round((afterJoin.heapUsed - baseline.heapUsed) / N) },
     afterChurn: { heapPerNode: Math.round((afterChurn.heapUsed - baseline.heapUsed) / N) },
     peakRss: maxRss,
   },

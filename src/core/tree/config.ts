@@ -6,7 +6,7 @@ export interface TreeConfig {
   deputies: number
   /** A child pings its parent this often … */
   heartbeatMs: number
-  /** … or this often when it is a quiet leaf: no children, no deputy, its last beat answered plainly (heartbeat.ts quietLeaf). */
+  /** … or this often when it is a quiet leaf: no children, no deputy, its last beat answered `childOk` (heartbeat.ts quietLeaf). */
   quietHeartbeatMs: number
   /** Bounds of the adaptive failure timeout. */
   minFailTimeoutMs: number

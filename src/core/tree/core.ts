@@ -140,7 +140,7 @@ export class TreeCore {
     return (this.suspectSentAtMap ??= new Map())
   }
   hbCache?: { view: View; known: Epoch | undefined; message: Outgoing | undefined }
-  /** The view whose last heartbeat the parent answered plainly (heartbeat.ts quietLeaf). */
+  /** The view whose last heartbeat the parent answered `childOk` (heartbeat.ts quietLeaf). */
   quietView?: View
   /** The plain "yes, my child" answer to heartbeats at this placement epoch (heartbeat.ts): the same bytes for every child. */
   hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined }

@@ -44,8 +44,9 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
     t.liveness.heard(parent.id, t.now())
     onHeartbeatReply(t, view, answer)
     if (t.outbox.depth > 0) flushPosition(t, { ...parent, position: parentPosition }) // no object per beat when nothing waits
-    // Answered plainly: in place and up to date, so a leaf may beat at the quiet pace (quietLeaf).
-    if (t.view === view) t.quietView = answer.childOk && !answer.info ? view : undefined
+    // In place: a leaf may beat at the quiet pace (quietLeaf). Tree info that changed reaches it at that
+    // pace too; it has no children to pass it on to.
+    if (t.view === view) t.quietView = answer.childOk ? view : undefined
   })
   if (!t.liveness.isSuspected(parent.id, now)) return
   const placedParent = { ...parent, position: parentPosition }
@@ -55,11 +56,12 @@ export function heartbeatParent(t: TreeCore, view: View, now: number): void {
 }
 
 /**
- * Whether this node ticks (and so beats) at the quiet pace, quietHeartbeatMs: a leaf in place whose
- * last beat was answered plainly (nothing new for it), that is no deputy and holds nothing to
- * reroute. Most nodes of a large tree are such leaves. Inner nodes keep beating every heartbeatMs:
- * their silence is what starts the repair of a subtree. A leaf that gains a child, moves, or is told
- * something new by its parent is back at heartbeatMs from its next tick on.
+ * Whether this node ticks (and so beats) at the quiet pace, quietHeartbeatMs: a leaf whose last beat
+ * its parent answered `childOk` (in place at its current placement), that is no deputy and holds
+ * nothing to reroute. Most nodes of a large tree are such leaves. Inner nodes keep beating every
+ * heartbeatMs: their silence is what starts the repair of a subtree, and tree info passes through
+ * them. A leaf that gains a child, moves, or is told it is not in place is back at heartbeatMs from
+ * its next tick on.
  */
 export function quietLeaf(t: TreeCore): boolean {
   const view = t.view

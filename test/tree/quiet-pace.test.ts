@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { simSeed, withSeedOnFailure } from '../../src/core/sim/seed.js'
 import { Liveness } from '../../src/core/tree/liveness.js'
-import { SimOrganism } from '../helpers/tree-sim.js'
+import { atPosition, joinStorm, type SimOrganism } from '../helpers/tree-sim.js'
 
 describe('failure timeout', () => {
   it('tolerates one missed beat: at 1 s gaps suspected after 3 s (the minimum), at 2 s gaps only after 4.5 s', () => {
@@ -28,10 +28,9 @@ describe('quiet leaves', () => {
     withSeedOnFailure(
       seed,
       () => {
-        o = new SimOrganism({ seed, nodes: 1000, maxChildren: 10, link: { latencyMs: 10, jitterMs: 5 } })
-        o.add([])
-        for (let i = 1; i < 1000; i++) o.add([o.sim.random.int(i)])
-        expect(o.runUntilConverged(60_000, undefined, 500)).toBeLessThan(60_000)
+        const storm = joinStorm({ seed, nodes: 1000, maxChildren: 10, link: { latencyMs: 10, jitterMs: 5 } })
+        o = storm.organism
+        expect(storm.convergedMs).toBeLessThan(60_000)
         o.sim.runFor(15_000) // info settles down the tree: every leaf's beats are answered plainly
         const beats = () => o!.sim.metrics.kind('tree.hb').sent
         const suspects = () => o!.sim.metrics.kind('tree.suspect').sent
@@ -43,8 +42,7 @@ describe('quiet leaves', () => {
         expect(perSecond).toBeLessThan(600)
         expect(suspects() - suspectsBefore).toBe(0)
         // A leaf dies: its parent's timeout (4.5 s at 2 s gaps) and a repair.
-        const leaf = o.live().find((n) => n.tree.view?.position === 700)!
-        o.crash(leaf.index)
+        o.crash(atPosition(o, 700).index)
         const healed = o.runUntilConverged(30_000, undefined, 100)
         expect(healed).toBeGreaterThan(2_000)
         expect(healed).toBeLessThan(7_000)
@@ -65,10 +63,9 @@ describe('a join storm through chains of joining contacts', () => {
     withSeedOnFailure(
       seed,
       () => {
-        o = new SimOrganism({ seed, nodes: 3000, maxChildren: 10, link: { latencyMs: 10, jitterMs: 5 } })
-        o.add([])
-        for (let i = 1; i < 3000; i++) o.add([o.sim.random.int(i)])
-        expect(o.runUntilConverged(60_000, undefined, 500)).toBeLessThan(60_000)
+        const storm = joinStorm({ seed, nodes: 3000, maxChildren: 10, link: { latencyMs: 10, jitterMs: 5 } })
+        o = storm.organism
+        expect(storm.convergedMs).toBeLessThan(60_000)
         expect(o.violations()).toEqual([])
         const joins = o.sim.metrics.kind('tree.join').sent
         expect(joins / 2999).toBeLessThan(2.3)

@@ -16,6 +16,7 @@ import type { TreeCore } from './core.js'
 import { WHOIS } from './root-finder.js'
 import { duties as rootDuties, enqueueJoiner } from './sequencer.js'
 import { vacateForLeaf } from './repair.js'
+import type { ParkedAsker } from './join-state.js'
 import type { Member } from './types.js'
 
 /** A queued joiner asks again after the root's estimated wait, but at most this many joinRetryMs later. */
@@ -258,8 +259,10 @@ export function releaseParked(t: TreeCore, all = false): void {
   if (!parked) return
   const everyone = all || t.state !== 'joining'
   const oldest = t.now() - t.config.heartbeatMs / 2
-  const due = everyone ? parked : parked.filter((p) => p.at <= oldest)
+  const due: ParkedAsker[] = []
+  const kept: ParkedAsker[] = []
+  for (const p of parked) (everyone || p.at <= oldest ? due : kept).push(p)
   if (due.length === 0) return
-  t.join.parked = everyone || due.length === parked.length ? undefined : parked.filter((p) => p.at > oldest)
+  t.join.parked = kept.length > 0 ? kept : undefined
   for (const p of due) onJoin(t, p.member, p.r, false)
 }

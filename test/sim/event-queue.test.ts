@@ -38,4 +38,26 @@ describe('EventQueue', () => {
     }
     expect(popped).toEqual(expected)
   })
+  it('keeps the order through a compaction (more than half the entries cancelled)', () => {
+    const random = new SeededRandom(12)
+    const queue = new EventQueue(4)
+    const kept: number[] = []
+    for (let id = 0; id < 6_000; id++) {
+      const ref = queue.push(random.int(500), sink, id, undefined, undefined)
+      if (random.int(10) < 6) expect(queue.cancel(ref)).toBe(true)
+      else kept.push(id)
+    }
+    const popped: { time: number; id: number }[] = []
+    while (queue.size > 0) {
+      const slot = queue.pop()
+      popped.push({ time: queue.poppedTime, id: queue.code(slot) })
+      queue.release(slot)
+    }
+    expect(popped.map((p) => p.id).sort((a, b) => a - b)).toEqual(kept)
+    // Pushed in id order: equal times pop in id order.
+    for (let i = 1; i < popped.length; i++) {
+      const [a, b] = [popped[i - 1]!, popped[i]!]
+      expect(a.time < b.time || (a.time === b.time && a.id < b.id)).toBe(true)
+    }
+  })
 })

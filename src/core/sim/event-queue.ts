@@ -1,10 +1,13 @@
 /**
- * The simulator's agenda: a binary min-heap keyed by (time, sequence number).
+ * The simulator's agenda: a 4-ary min-heap keyed by (time, sequence number).
  * The sequence number makes equal-time events fire in scheduling order, which
  * is what makes runs reproducible.
  *
  * Layout: the heap is one Float64Array of (time, seq, slot) triples, so a sift
- * step reads both children from one or two cache lines and touches no objects.
+ * step reads all four children from one or two cache lines and touches no
+ * objects. Four children per entry halve the depth of a binary heap: at a
+ * million simulated nodes (a million pending ticks) a pop sifts through 10
+ * levels instead of 20, and most of those levels miss the cache.
  * Each slot keeps (sink, a, b) side by side in one array and (code,
  * generation, live) in one Int32Array, so an event's data sits together.
  * Callers pass a long-lived sink plus data instead of a fresh closure, so
@@ -182,7 +185,7 @@ export class EventQueue {
     }
     this.entries = kept
     this.cancelled = 0
-    for (let i = (kept >> 1) - 1; i >= 0; i--) {
+    for (let i = (kept - 2) >> 2; i >= 0; i--) {
       const base = i * STRIDE
       this.siftDown(i, heap[base]!, heap[base + 1]!, heap[base + 2]!)
     }
@@ -198,7 +201,7 @@ export class EventQueue {
   private siftUp(position: number, time: number, seq: number, slot: number): void {
     const heap = this.heap
     while (position > 0) {
-      const parent = (position - 1) >> 1
+      const parent = (position - 1) >> 2
       const p = parent * STRIDE
       const parentTime = heap[p]!
       if (!(time < parentTime || (time === parentTime && seq < heap[p + 1]!))) break
@@ -218,17 +221,20 @@ export class EventQueue {
     const heap = this.heap
     const size = this.entries
     for (;;) {
-      let child = 2 * position + 1
-      if (child >= size) break
-      let c = child * STRIDE
+      // Four children side by side (96 bytes): the smallest of them, in one or two cache lines.
+      const first = 4 * position + 1
+      if (first >= size) break
+      let child = first
+      let c = first * STRIDE
       let childTime = heap[c]!
-      if (child + 1 < size) {
-        const r = c + STRIDE
-        const rightTime = heap[r]!
-        if (rightTime < childTime || (rightTime === childTime && heap[r + 1]! < heap[c + 1]!)) {
-          child++
+      const last = Math.min(first + 4, size)
+      for (let k = first + 1; k < last; k++) {
+        const r = k * STRIDE
+        const t = heap[r]!
+        if (t < childTime || (t === childTime && heap[r + 1]! < heap[c + 1]!)) {
+          child = k
           c = r
-          childTime = rightTime
+          childTime = t
         }
       }
       if (!(childTime < time || (childTime === time && heap[c + 1]! < seq))) break

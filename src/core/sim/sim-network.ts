@@ -9,6 +9,7 @@
  *   sim.run()
  */
 import { BorgError } from '../errors.js'
+import { internalized } from '../strings.js'
 import type { EventRef } from './event-queue.js'
 import { Courier, type CourierNetwork } from './courier.js'
 import { DEFAULT_LINK, checkLink, type LinkFunction, type LinkModel, type LinkOptions } from './link-model.js'
@@ -100,7 +101,8 @@ export class SimNetwork implements CourierNetwork {
       if (defaultEndpointIndex(custom) >= 0) throw new BorgError('invalid-input', `endpoint ${custom}: names n<digits> are reserved for default endpoints`)
       if (this.byCustomEndpoint.has(custom)) throw new BorgError('exists', `endpoint ${custom} already in use`)
     }
-    const record = new SimNodeRecord(index, nodeId, custom ?? `n${index}`, options.offsetMs ?? 0, options.driftPpm ?? 0)
+    // The id as the engine's one shared copy: tree code compares it with the ids it decoded (also shared copies) by pointer.
+    const record = new SimNodeRecord(index, internalized(nodeId), custom ?? `n${index}`, options.offsetMs ?? 0, options.driftPpm ?? 0)
     this.records.push(record)
     this.byId.set(nodeId, record)
     if (custom !== undefined) this.byCustomEndpoint.set(custom, record)

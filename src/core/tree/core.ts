@@ -144,6 +144,10 @@ export class TreeCore {
   quietView?: View
   /** The plain "yes, my child" answer to heartbeats at this placement epoch (heartbeat.ts): the same bytes for every child. */
   hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined }
+  /** The same for children in place that are behind on tree info (heartbeat.ts infoReply). */
+  hbInfoReplyCache?: { epoch: Epoch; info: TreeInfo; message: Outgoing | undefined }
+  /** A root's tree info for its roster's current epoch (heartbeat.ts rootInfo). */
+  rootInfoCache?: TreeInfo
   /**
    * Term certificates of the last few terms (codec.ts TermCert): a root's own, sent with its
    * assignments; a deputy's copy of its root's, extended when it promotes a new root.

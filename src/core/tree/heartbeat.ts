@@ -8,7 +8,7 @@
  */
 import type { Incoming, Outgoing } from '../wire/message.js'
 import type { Responder } from '../wire/transport.js'
-import type { HeartbeatReply } from './messages.js'
+import type { HeartbeatReply, TreeInfo } from './messages.js'
 import { TREE_CODECS } from './codec.js'
 import { reuse } from './body-pool.js'
 import type { TreeCore } from './core.js'
@@ -95,19 +95,42 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
     refreshView(t, view)
   }
   if (childOk) {
-    t.liveness.heard(from, t.now())
+    t.liveness.heard(child!.id, t.now()) // the view's copy of the id: `from` may be the message's own string
     flushPosition(t, child!)
   }
   // Tree-wide info only when the child lacks it (same content as before: it ignores what is not newer).
   const known = t.state === 'root' && t.roster ? t.roster.epoch : t.info?.epoch
   const treeId = t.state === 'root' && t.roster ? t.roster.treeId : t.info?.treeId
   const stale = !hb.known || treeId !== hb.treeId || (known !== undefined && compareEpoch(known, hb.known) > 0)
-  const info = !stale ? undefined : t.state === 'root' && t.roster ? t.infoFromRoster() : t.info
+  const info = !stale ? undefined : t.state === 'root' && t.roster ? rootInfo(t) : t.info
   if (!r) return
   if (childOk && info === undefined) return r.reply(plainReply(t, view!.epoch))
-  // A child that is behind (new, or the tree changed) also gets a few contacts; peer sampling (shuffle) keeps them fresh after that.
+  // A child of this tree that is only behind (the tree changed) gets the info alone: the same bytes for every
+  // such child while the info stands. A child new to the tree, or not in place, also gets a few contacts;
+  // peer sampling (shuffle) keeps them fresh after that.
+  if (childOk && hb.known && hb.treeId === treeId) return r.reply(infoReply(t, view!.epoch, info!))
   const contacts = t.contacts.random(t.random, 3, from)
   r.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
+}
+
+/** A root's tree info, built once per roster epoch (every child behind gets the same object, and so the same bytes). */
+function rootInfo(t: TreeCore): TreeInfo {
+  const roster = t.roster!
+  const cached = t.rootInfoCache
+  if (cached && cached.treeId === roster.treeId && cached.epoch.term === roster.epoch.term && cached.epoch.seq === roster.epoch.seq && cached.size === roster.size) return cached
+  return (t.rootInfoCache = t.infoFromRoster())
+}
+
+/**
+ * The answer to a child in place that is behind on tree info: `{"childOk":true,"epoch","info"}`, the
+ * same bytes for all such children while this node's placement and info stand, kept for reuse from
+ * its second use on (receivers then decode it once), as the plain answer is.
+ */
+function infoReply(t: TreeCore, epoch: Epoch, info: TreeInfo): Outgoing {
+  const cached = t.hbInfoReplyCache
+  if (cached?.epoch === epoch && cached.info === info) return (cached.message ??= reuse(TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })))
+  t.hbInfoReplyCache = { epoch, info, message: undefined }
+  return TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })
 }
 
 /**

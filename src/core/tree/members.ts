@@ -10,6 +10,7 @@
  * organism. A real node does without (TreeNodeDeps.members unset) and keeps
  * plain copies.
  */
+import { internalized } from '../strings.js'
 import type { Epoch, Member, Placed } from './types.js'
 
 export class MemberTable {
@@ -87,15 +88,4 @@ export function idTag(id: string): number {
   let h = id.length
   for (let i = Math.max(0, id.length - 8); i < id.length; i++) h = (Math.imul(h, 31) + id.charCodeAt(i)) | 0
   return h & 0x3fffffff // a small integer: stored unboxed
-}
-
-/**
- * The engine's internalized copy of a string (property names are kept in its
- * string table). Two different internalized strings are unequal at a glance,
- * so comparing two table ids costs a pointer comparison; two ordinary 66-char
- * ids that share their "ed" prefix cost a call and a character loop. Only a
- * speed-up: equality means the same either way.
- */
-function internalized(value: string): string {
-  return Object.keys({ [value]: 0 })[0] ?? value
 }

@@ -262,9 +262,12 @@ export class TreeNode {
   refuse(m: Incoming): string | undefined {
     const t = this.t
     if (t.state === 'stopped') return undefined // answered 'unavailable' by dispatch
+    const kind = m.kind
+    // Most messages (beats, peer sampling) anyone may send: no table lookup of the sender for them.
+    if (kind === KIND.hb || kind === KIND.shuffle || kind === KIND.probe || kind === KIND.whois) return undefined
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
     const c = t.codecs
-    switch (m.kind) {
+    switch (kind) {
       case KIND.join:
         return decodedOnce(m, c.join.decode).member.id === from ? undefined : 'a node can only ask to join for itself'
       case KIND.whereami:
@@ -312,20 +315,20 @@ export class TreeNode {
 
   private handle(m: Incoming, r: Responder | undefined): void {
     const t = this.t
+    const kind = m.kind
+    // Beats and peer sampling only compare the sender's id (and keep the table's copies they find by it).
+    if (kind === KIND.hb) return onHeartbeat(t, m, r, m.fromHex)
+    if (kind === KIND.shuffle) return onShuffle(t, m, r, m.fromHex)
     // The sender's id as the member table spells it: ids compared in hot loops are then the same string object.
     const from = t.deps.members?.id(m.fromHex) ?? m.fromHex
     const c = t.codecs
-    switch (m.kind) {
+    switch (kind) {
       case KIND.join:
         return onJoin(t, decodedOnce(m, c.join.decode).member, r)
-      case KIND.hb:
-        return onHeartbeat(t, m, r, from)
       case KIND.probe:
         return r?.reply(TREE_CODECS.probeReply.encode({ state: t.state, treeId: t.view?.treeId, position: t.view?.position, epoch: t.info?.epoch, root: t.info?.root }))
       case KIND.whereami:
         return onWhereami(t, decodedOnce(m, c.whereami.decode).member, r)
-      case KIND.shuffle:
-        return onShuffle(t, m, r, from)
       case KIND.whois:
         return r?.reply(TREE_CODECS.whoisReply.encode({ ...whois(t), contacts: t.contacts.random(t.random, 4, from) }))
       case KIND.sync:

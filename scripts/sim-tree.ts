@@ -182,7 +182,7 @@ function phase<T extends object>(name: string, nodes: () => number, body: () => 
     byKind,
     ...extra,
   }
-  progress(`${name}: ${(result.virtualMs / 1000).toFixed(1)} s virtual in ${(wallMs / 1000).toFixed(1)} s wall (${(result.cpuMs / 1000).toFixed(1)} s CPU), ${result.events.toLocaleString('en')} events`)
+  progress(`${name}: ${(result.virtualMs / 1000).toFixed(1)} s virtual in ${(wallMs / 1000).toFixed(1)} s wall (${(result.cpuMs / 1000).toFixed(1)} s CPU), ${result.events.toLocaleString('en')} events, peak RSS so far ${Math.round(process.resourceUsage().maxRSS / 1024).toLocaleString('en')} MiB`)
   return result
 }
 

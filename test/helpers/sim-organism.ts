@@ -119,7 +119,7 @@ export class SimOrganism {
       router,
       clock: node.sim.clock,
       random: node.sim.random,
-      self: { id: node.sim.id, endpoint: node.sim.endpoint },
+      self: this.members.member(node.sim.id, node.sim.endpoint), // the table's object: no copy per node
       config: this.config,
       log: silentLogger,
       members: this.members,

@@ -16,9 +16,11 @@ export interface ParkedAsker {
   at: number
 }
 
+const NO_HINTS: readonly string[] = Object.freeze([])
+
 export class JoinState {
-  /** Endpoints other joiners pointed us to. */
-  hints: string[] = []
+  /** Endpoints other joiners pointed us to (one shared empty list while there are none). */
+  hints: readonly string[] = NO_HINTS
   rootHint?: Member
   /** The tree of `rootHint` when an answer named it (queued, redirect): other joiners are redirected there. */
   rootHintTree?: { treeId: string; size: number }
@@ -72,7 +74,7 @@ export class JoinState {
   joined(): void {
     this.lastQueuedBy = undefined
     this.earlierQueuedBy = undefined
-    this.hints = []
+    this.hints = NO_HINTS
     this.rootHintTree = undefined
     this.recentTargets = undefined
     this.nextHint = undefined

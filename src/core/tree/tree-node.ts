@@ -19,7 +19,7 @@ import type { Responder } from '../wire/transport.js'
 import type { SenderRule } from '../wire/sender-rule.js'
 import { KIND, type TreeInfo } from './messages.js'
 import { TREE_CODECS } from './codec.js'
-import { TreeCore, type Delivery, type TreeNodeDeps } from './core.js'
+import { TreeCore, type Delivery, type RoutedCounts, type TreeEvents, type TreeNodeDeps } from './core.js'
 import { onSync } from './deputy-sync.js'
 import { TRANSITIONS } from './transitions.js'
 import { onPromote, rootLeave } from './failover.js'
@@ -133,11 +133,11 @@ export class TreeNode {
   get broadcasts(): BroadcastMemory {
     return this.t.broadcasts
   }
-  get routed(): TreeCore['routed'] {
-    return this.t.routed
+  get routed(): Readonly<RoutedCounts> {
+    return this.t.routedSoFar
   }
-  get events(): TreeCore['events'] {
-    return this.t.events
+  get events(): Readonly<TreeEvents> {
+    return this.t.eventsSoFar
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -235,8 +235,8 @@ export class TreeNode {
       },
       peersKnown: t.contacts.size,
       broadcasts: { ...t.broadcasts.stats },
-      routed: { ...t.routed },
-      events: { ...t.events },
+      routed: { ...t.routedSoFar },
+      events: { ...t.eventsSoFar },
     }
   }
 

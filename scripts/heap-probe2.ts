@@ -27,6 +27,28 @@ for (let e = 0; e < snap.edges.length; e += 4) {
   const name = type === 'Property' || type === 'Variable' ? snap.edgeNames[data] : type === 'Index' ? '[i]' : type
   parentOf.set(to, `${cls(fi)}.${name}`)
 }
+// Map storage by the Map's own owner
+const parentIdOf = new Map<number, number>()
+const edgeNameOf = new Map<number, string>()
+for (let e = 0; e < snap.edges.length; e += 4) {
+  const to = snap.edges[e + 1]
+  if (parentIdOf.has(to)) continue
+  parentIdOf.set(to, snap.edges[e])
+  const type = snap.edgeTypes[snap.edges[e + 2]]
+  edgeNameOf.set(to, type === 'Property' || type === 'Variable' ? snap.edgeNames[snap.edges[e + 3]] : type)
+}
+const mapAgg = new Map<string, number>()
+for (let i = 0; i < snap.nodes.length; i += stride) {
+  if (cls(i) !== 'Cell Butterfly') continue
+  const ownerId = parentIdOf.get(snap.nodes[i])
+  if (ownerId === undefined) continue
+  const oi = idToIdx.get(ownerId)!
+  if (cls(oi) !== 'Map') continue
+  const grand = parentIdOf.get(ownerId)
+  const key = `Map ${grand !== undefined ? cls(idToIdx.get(grand)!) : '?'}.${edgeNameOf.get(ownerId)}`
+  mapAgg.set(key, (mapAgg.get(key) ?? 0) + size(i))
+}
+for (const [k, v] of [...mapAgg].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log('MAPSTORE', k.padEnd(50), (v / N).toFixed(0), 'B/node')
 const agg = new Map<string, [number, number]>()
 for (let i = 0; i < snap.nodes.length; i += stride) {
   const key = `${cls(i)} <- ${parentOf.get(snap.nodes[i]) ?? '?'}`

@@ -158,13 +158,13 @@ export class SimOrganism {
   crash(index: number): void {
     const node = this.nodes[index]!
     node.tree.stop()
-    this.net.crash(node.sim.id)
+    this.net.crash(node.sim.endpoint) // by endpoint: the network keeps no id index unless asked by id
     node.alive = false
   }
 
   restart(index: number, contacts: number[]): void {
     const node = this.nodes[index]!
-    node.sim = this.net.restart(node.sim.id)
+    node.sim = this.net.restart(node.sim.endpoint)
     node.alive = true
     node.since = this.sim.now
     node.tree = this.makeTree(node)

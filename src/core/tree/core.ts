@@ -163,11 +163,7 @@ export class TreeCore {
   /** The view whose last heartbeat the parent answered `childOk` (heartbeat.ts quietLeaf). */
   quietView?: View
   /** The plain "yes, my child" answer to heartbeats at this placement epoch (heartbeat.ts): the same bytes for every child. */
-  hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined }
-  /** The same for children in place that are behind on tree info (heartbeat.ts infoReply). */
-  hbInfoReplyCache?: { epoch: Epoch; info: TreeInfo; message: Outgoing | undefined }
-  /** A root's tree info for its roster's current epoch (heartbeat.ts rootInfo). */
-  rootInfoCache?: TreeInfo
+  hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined; info?: TreeInfo; infoMessage?: Outgoing }
   /**
    * Term certificates of the last few terms (codec.ts TermCert): a root's own, sent with its
    * assignments; a deputy's copy of its root's, extended when it promotes a new root.
@@ -224,9 +220,7 @@ export class TreeCore {
     this.contacts = new ContactBook(deps.config.maxContacts, this.canon)
     this.broadcasts = new BroadcastMemory(deps.config.broadcastMemoryMs, deps.config.recentBroadcasts)
     this.liveness = new Liveness(deps.config.heartbeatMs, deps.config.minFailTimeoutMs, deps.config.maxFailTimeoutMs)
-    this.outbox = new Outbox(deps.config.outboxPerDestination, deps.config.outboxTotal, deps.outboxPersistence, (destination) =>
-      this.log.warn(`outbox for ${destination} overflowed: oldest message dropped (${this.outbox.overflowed} so far)`, 'outbox-overflow'),
-    )
+    this.outbox = new Outbox(deps.config.outboxPerDestination, deps.config.outboxTotal, deps.outboxPersistence, this.log)
   }
 
   // --------------------------------------------------------------------- I/O

@@ -116,9 +116,12 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
 /** A root's tree info, built once per roster epoch (every child behind gets the same object, and so the same bytes). */
 function rootInfo(t: TreeCore): TreeInfo {
   const roster = t.roster!
-  const cached = t.rootInfoCache
+  const duties = t.root
+  const cached = duties?.info
   if (cached && cached.treeId === roster.treeId && cached.epoch.term === roster.epoch.term && cached.epoch.seq === roster.epoch.seq && cached.size === roster.size) return cached
-  return (t.rootInfoCache = t.infoFromRoster())
+  const info = t.infoFromRoster()
+  if (duties) duties.info = info
+  return info
 }
 
 /**
@@ -127,10 +130,13 @@ function rootInfo(t: TreeCore): TreeInfo {
  * its second use on (receivers then decode it once), as the plain answer is.
  */
 function infoReply(t: TreeCore, epoch: Epoch, info: TreeInfo): Outgoing {
-  const cached = t.hbInfoReplyCache
-  if (cached?.epoch === epoch && cached.info === info) return (cached.message ??= reuse(TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })))
-  t.hbInfoReplyCache = { epoch, info, message: undefined }
-  return TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })
+  const cached = t.hbReplyCache?.epoch === epoch ? t.hbReplyCache : (t.hbReplyCache = { epoch, message: undefined })
+  if (cached.info === info && cached.infoMessage) return cached.infoMessage
+  const message = TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })
+  if (cached.info === info) return (cached.infoMessage = reuse(message))
+  cached.info = info
+  cached.infoMessage = undefined
+  return message
 }
 
 /**

@@ -13,6 +13,9 @@
 import { internalized } from '../strings.js'
 import type { Epoch, Member, Placed } from './types.js'
 
+/** Positions below this share Placed objects through an array (up to 32 MB of slots); beyond, a Map (any number a message names). */
+const NEAR_POSITIONS = 2 ** 22
+
 export class MemberTable {
   private readonly byId = new Map<string, Member>()
   private readonly texts = new Map<string, string>()
@@ -26,7 +29,9 @@ export class MemberTable {
     return fresh
   }
 
-  private readonly byPosition = new Map<number, Placed>()
+  /** Placed objects by position: an array while positions are small (a Map entry costs ~170 B here, a slot 8). */
+  private readonly byPosition: (Placed | undefined)[] = []
+  private byFarPosition?: Map<number, Placed>
   private readonly epochs = new Map<number, Epoch>()
 
   /**
@@ -36,10 +41,16 @@ export class MemberTable {
    * holder. (Keyed by position; another occupant replaces the entry.)
    */
   placed(member: Member, position: number): Placed {
-    const known = this.byPosition.get(position)
+    const near = position < NEAR_POSITIONS
+    const known = near ? this.byPosition[position] : this.byFarPosition?.get(position)
     if (known !== undefined && known.id === member.id && known.endpoint === member.endpoint) return known
     const fresh: Placed = Object.freeze({ id: member.id, endpoint: member.endpoint, position })
-    this.byPosition.set(position, fresh)
+    if (!near) (this.byFarPosition ??= new Map()).set(position, fresh)
+    else {
+      const list = this.byPosition
+      while (list.length < position) list.push(undefined) // dense: no holes for the engine to turn sparse
+      list[position] = fresh
+    }
     return fresh
   }
 

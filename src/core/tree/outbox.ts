@@ -7,6 +7,7 @@
  * across restarts.
  */
 import { BodyType } from '../wire/message.js'
+import type { Logger } from '../log.js'
 
 export interface QueuedMessage {
   kind: string
@@ -34,7 +35,8 @@ export class Outbox {
     private readonly perDestination: number,
     private readonly maxTotal: number,
     private readonly persistence?: OutboxPersistence,
-    private readonly onOverflow?: (destination: string, dropped: QueuedMessage) => void,
+    /** Where an overflow is reported (a logger, not a callback: no closure per node). */
+    private readonly log?: Pick<Logger, 'warn'>,
   ) {
     for (const [destination, items] of Object.entries(persistence?.load() ?? {})) {
       for (const item of items) this.push(destination, item)
@@ -94,11 +96,11 @@ export class Outbox {
   }
 
   private dropOldest(destination: string, queue: QueuedMessage[]): void {
-    const dropped = queue.shift()!
+    queue.shift()
     this.total--
     this.overflowed++
     if (queue.length === 0) this.queues.delete(destination)
-    this.onOverflow?.(destination, dropped)
+    this.log?.warn(`outbox for ${destination} overflowed: oldest message dropped (${this.overflowed} so far)`, 'outbox-overflow')
   }
 }
 

@@ -99,12 +99,15 @@ export interface TreeStatus {
 
 export class TreeNode {
   private readonly t: TreeCore
-  private onTick?: () => void
+  /** One callback for the node's life, not a closure per beat. */
+  private readonly onTick: () => void
 
   constructor(deps: TreeNodeDeps) {
     this.t = new TreeCore(deps, TRANSITIONS)
     // One function and one rule for every kind: per-kind closures cost ~2 KB per node, which adds up in a simulated million.
+    // Made in the same scope as onTick, so the two share one captured environment.
     const dispatcher = (m: Incoming, r: Responder | undefined) => this.dispatch(m, r)
+    this.onTick = () => this.ticked()
     const rule = new TreeSenderRule(this)
     for (const kind of HANDLED) deps.router.on(kind, rule, dispatcher)
   }
@@ -358,8 +361,7 @@ export class TreeNode {
     const t = this.t
     const jitter = 0.9 + 0.2 * t.random.float()
     const period = quietLeaf(t) ? t.config.quietHeartbeatMs : t.config.heartbeatMs
-    // One callback for the node's life, not a closure per beat.
-    t.tickTimer = t.deps.clock.after(period * jitter, (this.onTick ??= () => this.ticked()))
+    t.tickTimer = t.deps.clock.after(period * jitter, this.onTick)
   }
 
   private ticked(): void {

@@ -39,16 +39,22 @@ function utf8Bytes(json: string): Uint8Array {
 
 /**
  * Bodies senders keep and send again unchanged (a join request, a heartbeat
- * while nothing changed, the root's "queued" answer). Decoders remember what
- * such a body decoded to, so where the same bytes object arrives again (the
+ * while nothing changed, the root's "queued" answer). Such a body remembers
+ * what it decoded to, so where the same bytes object arrives again (the
  * simulator passes bodies by reference; a real transport never does) it is
- * not parsed again. Weak: a body nobody holds any more is forgotten.
+ * not parsed again. On the body itself rather than in a WeakMap: a million
+ * simulated nodes keep a million such bodies, and a weak table that size is
+ * slow to look up and costly for the collector to trace.
  */
-const reusedBodies = new WeakSet<Uint8Array>()
+export class ReusedBody extends Uint8Array {
+  /** The decoder that decoded this body last (codec.ts memo), and what it made: shared by every receiver, never mutated. */
+  decodedBy: object | undefined = undefined
+  decoded: unknown = undefined
+}
 
 /** Whether `body` is one of the bodies kept for reuse (decoders may remember what it decoded to). */
-export function isReused(body: Uint8Array): boolean {
-  return reusedBodies.has(body)
+export function isReused(body: Uint8Array): body is ReusedBody {
+  return body instanceof ReusedBody
 }
 
 /**
@@ -59,17 +65,19 @@ export function isReused(body: Uint8Array): boolean {
  */
 export function reuse(message: Outgoing): Outgoing {
   const bytes = message.body!
-  let body: Uint8Array
-  if (bytes.length > REUSE_SLAB / 8) body = bytes.slice()
-  else {
+  let body: ReusedBody
+  if (bytes.length > REUSE_SLAB / 8) {
+    body = new ReusedBody(bytes.length)
+    body.set(bytes)
+  } else {
     if (reuseSlabUsed + bytes.length > reuseSlab.length) {
       reuseSlab = new Uint8Array(REUSE_SLAB)
       reuseSlabUsed = 0
     }
     reuseSlab.set(bytes, reuseSlabUsed)
-    body = reuseSlab.subarray(reuseSlabUsed, (reuseSlabUsed += bytes.length))
+    body = new ReusedBody(reuseSlab.buffer, reuseSlab.byteOffset + reuseSlabUsed, bytes.length)
+    reuseSlabUsed += bytes.length
   }
-  reusedBodies.add(body)
   return { kind: message.kind, body, bodyType: message.bodyType }
 }
 const REUSE_SLAB = 16_384

@@ -132,12 +132,15 @@ export function treeDecoder(table?: MemberTable) {
     }
   }
   const asOp = (v: unknown): RosterOp => asOpWith(v, asMember)
-  /** What reused bodies decoded to (see reuse() in body-pool.ts): shared by every receiver, never mutated. */
-  const decoded = new WeakMap<Uint8Array, unknown>()
+  /** Reused bodies (see reuse() in body-pool.ts) keep what this decoder made of them: shared by every receiver, never mutated. */
+  const owner = {}
   const memo = <T>(m: Incoming, decode: (m: Incoming) => T): T => {
-    if (!isReused(m.body)) return decode(m)
-    let value = decoded.get(m.body) as T | undefined
-    if (value === undefined) decoded.set(m.body, (value = decode(m)))
+    const body = m.body
+    if (!isReused(body)) return decode(m)
+    if (body.decodedBy === owner) return body.decoded as T
+    const value = decode(m)
+    body.decodedBy = owner
+    body.decoded = value
     return value
   }
   const join = (m: Incoming): JoinRequest => ({ member: asMember(body(m).member) })

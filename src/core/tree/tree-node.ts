@@ -43,15 +43,18 @@ export type { Delivery, TreeNodeDeps, TreeRouter } from './core.js'
  * The body a sender rule decoded, for the handler that runs right after it (the router calls both
  * synchronously for one message; dispatch forgets it afterwards). One slot for every node.
  */
-let decoded: { m: Incoming; value: unknown } | undefined
+let decodedMessage: Incoming | undefined
+let decodedValue: unknown
 function decodedOnce<T>(m: Incoming, decode: (m: Incoming) => T): T {
-  if (decoded?.m === m) return decoded.value as T
+  if (decodedMessage === m) return decodedValue as T
   const value = decode(m)
-  decoded = { m, value }
+  decodedMessage = m
+  decodedValue = value
   return value
 }
 function forgetDecoded(): void {
-  decoded = undefined
+  decodedMessage = undefined
+  decodedValue = undefined
 }
 
 /**

@@ -143,6 +143,20 @@ export function treeDecoder(table?: MemberTable) {
     body.decoded = value
     return value
   }
+  const sync = (m: Incoming): SyncRequest => {
+    const b = body(m)
+    return {
+      treeId: treeId(b.treeId),
+      epoch: asEpoch(b.epoch),
+      base: b.base === undefined ? undefined : asEpoch(b.base, 'base'),
+      ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
+      snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
+      maxChildren: int(b.maxChildren, 'maxChildren', 1),
+      chain: b.chain === undefined ? undefined : asChain(b.chain),
+      deputyCert: b.deputyCert === undefined ? undefined : asDeputyCert(b.deputyCert),
+      part: b.part === undefined ? undefined : asPart(b.part, b.snapshot),
+    }
+  }
   const join = (m: Incoming): JoinRequest => ({ member: asMember(body(m).member) })
   const joinReply = (m: Incoming): JoinReply => {
     const b = body(m)
@@ -269,18 +283,7 @@ export function treeDecoder(table?: MemberTable) {
       }
     },
     sync(m: Incoming): SyncRequest {
-      const b = body(m)
-      return {
-        treeId: treeId(b.treeId),
-        epoch: asEpoch(b.epoch),
-        base: b.base === undefined ? undefined : asEpoch(b.base, 'base'),
-        ops: b.ops === undefined ? undefined : arr(b.ops, 'ops').map(asOp),
-        snapshot: b.snapshot === undefined ? undefined : arr(b.snapshot, 'snapshot', 10_000_000).map((x) => asMember(x)),
-        maxChildren: int(b.maxChildren, 'maxChildren', 1),
-        chain: b.chain === undefined ? undefined : asChain(b.chain),
-        deputyCert: b.deputyCert === undefined ? undefined : asDeputyCert(b.deputyCert),
-        part: b.part === undefined ? undefined : asPart(b.part, b.snapshot),
-      }
+      return memo(m, sync)
     },
     syncReply(m: Incoming): { ok: boolean } {
       return { ok: body(m).ok === true }

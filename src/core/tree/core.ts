@@ -163,7 +163,7 @@ export class TreeCore {
   /** The view whose last heartbeat the parent answered `childOk` (heartbeat.ts quietLeaf). */
   quietView?: View
   /** The plain "yes, my child" answer to heartbeats at this placement epoch (heartbeat.ts): the same bytes for every child. */
-  hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined; info?: TreeInfo; infoMessage?: Outgoing }
+  hbReplyCache?: { epoch: Epoch; message: Outgoing | undefined }
   /**
    * Term certificates of the last few terms (codec.ts TermCert): a root's own, sent with its
    * assignments; a deputy's copy of its root's, extended when it promotes a new root.

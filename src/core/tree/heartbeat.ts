@@ -105,10 +105,7 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
   const info = !stale ? undefined : t.state === 'root' && t.roster ? rootInfo(t) : t.info
   if (!r) return
   if (childOk && info === undefined) return r.reply(plainReply(t, view!.epoch))
-  // A child of this tree that is only behind (the tree changed) gets the info alone: the same bytes for every
-  // such child while the info stands. A child new to the tree, or not in place, also gets a few contacts;
-  // peer sampling (shuffle) keeps them fresh after that.
-  if (childOk && hb.known && hb.treeId === treeId) return r.reply(infoReply(t, view!.epoch, info!))
+  // A child that is behind (new, or the tree changed) also gets a few contacts; peer sampling (shuffle) keeps them fresh after that.
   const contacts = t.contacts.random(t.random, 3, from)
   r.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
 }
@@ -122,21 +119,6 @@ function rootInfo(t: TreeCore): TreeInfo {
   const info = t.infoFromRoster()
   if (duties) duties.info = info
   return info
-}
-
-/**
- * The answer to a child in place that is behind on tree info: `{"childOk":true,"epoch","info"}`, the
- * same bytes for all such children while this node's placement and info stand, kept for reuse from
- * its second use on (receivers then decode it once), as the plain answer is.
- */
-function infoReply(t: TreeCore, epoch: Epoch, info: TreeInfo): Outgoing {
-  const cached = t.hbReplyCache?.epoch === epoch ? t.hbReplyCache : (t.hbReplyCache = { epoch, message: undefined })
-  if (cached.info === info && cached.infoMessage) return cached.infoMessage
-  const message = TREE_CODECS.hbReply.encode({ childOk: true, epoch, info })
-  if (cached.info === info) return (cached.infoMessage = reuse(message))
-  cached.info = info
-  cached.infoMessage = undefined
-  return message
 }
 
 /**

@@ -110,15 +110,15 @@ export function onHeartbeat(t: TreeCore, m: Incoming, r: Responder | undefined, 
   r.reply(TREE_CODECS.hbReply.encode({ childOk, epoch: view?.epoch ?? { term: 0, seq: 0 }, info, contacts }))
 }
 
-/** A root's tree info, built once per roster epoch (every child behind gets the same object, and so the same bytes). */
+/**
+ * A root's tree info: the one its last commit made (sequencer.ts sets t.info), while it still matches the
+ * roster, so every child behind gets the same object; built afresh only if the roster moved without one.
+ */
 function rootInfo(t: TreeCore): TreeInfo {
   const roster = t.roster!
-  const duties = t.root
-  const cached = duties?.info
-  if (cached && cached.treeId === roster.treeId && cached.epoch.term === roster.epoch.term && cached.epoch.seq === roster.epoch.seq && cached.size === roster.size) return cached
-  const info = t.infoFromRoster()
-  if (duties) duties.info = info
-  return info
+  const info = t.info
+  if (info && info.treeId === roster.treeId && compareEpoch(info.epoch, roster.epoch) === 0 && info.size === roster.size) return info
+  return t.infoFromRoster()
 }
 
 /**

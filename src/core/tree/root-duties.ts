@@ -7,7 +7,7 @@
  * allocated on first use.
  */
 import type { Timer } from '../wire/clock.js'
-import type { DeputyCert, TreeInfo } from './messages.js'
+import type { DeputyCert } from './messages.js'
 import type { RosterOp } from './roster.js'
 import type { Epoch, Member } from './types.js'
 
@@ -20,8 +20,6 @@ export class RootDuties {
     return this.joinQueueMap?.size ?? 0
   }
   joinTimer?: Timer
-  /** This root's tree info for its roster's current epoch, built once (heartbeat.ts rootInfo). */
-  info?: TreeInfo
   /** The tick of the last slot booked for a joiner turned away (bookSlot), and how many it holds. */
   private laterAt = -Infinity
   private laterBooked = 0

@@ -28,9 +28,25 @@ const { organism, work } = await processOrganismForFile('storage', {
 const CELLS = 'shard,files'
 let mnemonic = ''
 
-/** The CLI as a child process the test can kill. */
+/** The CLI as a child process the test can kill; what it wrote to stderr is kept for the failure message. */
 function spawnCli(home: string, args: string[]) {
-  return spawn(process.execPath, [ensureBundle(), ...args], { env: { ...process.env, BORG_HOME: home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'warn' }, stdio: 'ignore' })
+  const child = spawn(process.execPath, [ensureBundle(), ...args], { env: { ...process.env, BORG_HOME: home, BORG_PASSPHRASE: PASS, BORG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()).length > 20_000 && (stderr = stderr.slice(-10_000)))
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve))
+  return { child, closed, stderr: () => stderr }
+}
+
+/** Wait until the get writing `out` has more than `bytes` in its part file; a get that ended first fails at once with its exit status and stderr. */
+async function partOver(get: ReturnType<typeof spawnCli>, out: string, bytes: number, what: string) {
+  const probe = async () => {
+    if (get.child.exitCode !== null || get.child.signalCode !== null) return 'ended'
+    return ((await fileStat(`${out}.borg-part`).catch(() => undefined))?.size ?? 0) > bytes ? 'over' : undefined
+  }
+  const { value } = await waitFor(what, probe, 60_000, 20).catch((e: Error) => {
+    throw new Error(`${e.message}; the get so far wrote to stderr: ${get.stderr().trim() || 'nothing'}`)
+  })
+  if (value === 'ended') throw new Error(`the get ended before ${what} (exit ${await get.closed}): ${get.stderr().trim()}`)
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
@@ -106,9 +122,9 @@ describe('storage across five node processes', () => {
     const bigOut = join(work, 'big-back.bin')
     const reader = organism.nodes[1]!
     const interrupted = spawnCli(reader.home, ['shard', 'get', bigId, '-o', bigOut])
-    await waitFor('part of the file on disk', async () => ((await fileStat(`${bigOut}.borg-part`).catch(() => undefined))?.size ?? 0) > 4 * 1024 * 1024 || undefined, 60_000, 20)
-    interrupted.kill('SIGKILL')
-    await new Promise((r) => interrupted.once('close', r))
+    await partOver(interrupted, bigOut, 4 * 1024 * 1024, 'part of the file on disk')
+    interrupted.child.kill('SIGKILL')
+    await interrupted.closed
     const bigGot = await borg(reader, 'shard', 'get', bigId, '-o', bigOut, '--json')
     expect(bigGot.code, bigGot.stderr).toBe(0)
     expect(JSON.parse(bigGot.stdout.toString()).resumedFrom).toBeGreaterThan(0)
@@ -117,11 +133,10 @@ describe('storage across five node processes', () => {
     // A holder killed while a get is under way: the get moves on to the other holders.
     const duringOut = join(work, 'during.bin')
     const during = spawnCli(reader.home, ['shard', 'get', bigId, '-o', duringOut])
-    const finished = new Promise<number | null>((r) => during.once('close', r))
-    await waitFor('the get under way', async () => ((await fileStat(`${duringOut}.borg-part`).catch(() => undefined))?.size ?? 0) > 2 * 1024 * 1024 || undefined, 60_000, 20)
+    await partOver(during, duringOut, 2 * 1024 * 1024, 'the get under way')
     const holderVictim = organism.alive().find((n) => n !== owner() && n !== reader && n !== midVictim)!
     organism.kill9(holderVictim)
-    expect(await finished).toBe(0)
+    expect(await during.closed, during.stderr()).toBe(0)
     expect(sha(await readFile(duringOut))).toBe(sha(big))
     organism.launch(holderVictim, [0], CELLS)
     organism.launch(midVictim, [0], CELLS)

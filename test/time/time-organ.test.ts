@@ -152,6 +152,10 @@ describe('the time organ', () => {
     sim.runFor(1_000)
     expect(member.organ.timeStatus().counters.localSteps).toBe(1)
     expect(root.organ.timeStatus().counters.localSteps).toBe(1)
+    expect(member.organ.timeStatus().counters.localStepsMs).toBeCloseTo(3_600_000, 0)
+    expect(root.organ.timeStatus().counters.localStepsMs).toBeCloseTo(-90_000, 0)
+    // A root that never took over runs on its own clock: its offset is exactly what the steps cancelled.
+    expect(root.organ.timeStatus().offsetMs).toBe(-root.organ.timeStatus().counters.localStepsMs)
     expect(Math.abs(root.clock.error() - rootTime)).toBeLessThan(1) // network time at the root kept running
     const { error, bound } = compare(member, root)
     expect(error).toBeLessThanOrEqual(bound)

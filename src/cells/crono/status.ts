@@ -40,6 +40,8 @@ export interface TimeCounters {
   refused: number
   /** Steps of the local clock detected and cancelled. */
   localSteps: number
+  /** Their sum, ms: the local clock moved this far and network time did not (the offset moved the other way). */
+  localStepsMs: number
 }
 
 /** The time organ's status among a node's organs (the crono cell's 'time' organ). */
@@ -86,6 +88,6 @@ export function formatTimeStatus(s: TimeStatus): string {
   }
   if (s.inherited) lines.push(`took over     from root ${short(s.inherited.root)} within ±${ms(s.inherited.boundMs)}`)
   const c = s.counters
-  lines.push(`exchanges     ${c.exchanges} (${c.failures} failed, ${c.unsyncedParent} parent unsynced, ${c.outliers} outliers, ${c.refused} refused, ${c.localSteps} local clock steps)`)
+  lines.push(`exchanges     ${c.exchanges} (${c.failures} failed, ${c.unsyncedParent} parent unsynced, ${c.outliers} outliers, ${c.refused} refused, ${c.localSteps} local clock steps${c.localSteps ? ` of ${signed(c.localStepsMs ?? 0)} in all` : ''})`)
   return lines.join('\n')
 }

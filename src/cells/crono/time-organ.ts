@@ -117,7 +117,7 @@ export class TimeOrgan implements Organ {
   private everSynced = false
   /** Monotonic time of the last sample taken into the filter. */
   private lastSampleAt: number | undefined
-  private readonly counters: TimeCounters = { exchanges: 0, failures: 0, unsyncedParent: 0, outliers: 0, refused: 0, localSteps: 0 }
+  private readonly counters: TimeCounters = { exchanges: 0, failures: 0, unsyncedParent: 0, outliers: 0, refused: 0, localSteps: 0, localStepsMs: 0 }
 
   constructor(
     private readonly ctx: TimeOrganContext,
@@ -366,6 +366,7 @@ export class TimeOrgan implements Organ {
     const step = this.localSteps.check(this.local(), this.ctx.clock.monotonic())
     if (step === 0) return 0
     this.counters.localSteps++
+    this.counters.localStepsMs += step
     const from = this.ctx.clock.offset
     this.filter.shift(step)
     this.ctx.clock.setOffset(from - step)

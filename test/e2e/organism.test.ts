@@ -56,8 +56,8 @@ describe('seven node processes', () => {
     // reports of network time, and every node gets within 1 ms of it. (On a busy machine its first samples
     // have long, lopsided round trips, so that takes a while: the filter keeps the best of its last 8
     // samples, and better ones come.) The root's own offset from the OS clock is what it cancelled of steps
-    // of that clock (some virtual machines step it a few ms at a time: 20 steps, -114 ms in 150 s in one CI
-    // run), and nothing else while it never took over from another root.
+    // of that clock against the monotonic one (in one CI run -114 ms in 150 s, seen as 20 steps of over
+    // 5 ms), and nothing else while it never took over from another root.
     type Time = { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null; inherited: object | null; counters: { localStepsMs: number } }
     const outOfBound: string[] = []
     const rootOf = (all: Time[]) => all.find((t) => t.stratum === 0)

@@ -57,6 +57,7 @@ async function getCaughtMidway(home: string, id: string, out: string, bytes: num
     if (value === 'midway') return get
     const code = await get.closed
     if (code !== 0) throw new Error(`the get ended before ${what} (exit ${code}): ${get.stderr().trim()}`)
+    console.log(`get ${attempt} of ${id.slice(0, 12)}… finished before ${what}: running it again`)
   }
   throw new Error(`${attempts} gets of ${id} all finished before ${what}`)
 }

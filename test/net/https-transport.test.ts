@@ -132,18 +132,41 @@ describe('replies and the kind filter', () => {
 })
 
 describe('a node whose clock is far off', () => {
-  it('is told so by the first refusal, adopts the peer\'s time once, and is understood from then on', async () => {
+  it('is told so by the first refusal, adopts the peer\'s time once, sends that message again, and is understood from then on', async () => {
     const { SystemClock } = await import('../../src/core/time/system-clock.js')
     const server = await startNode()
-    server.transport.onMessage((_, responder) => responder!.reply(jsonMessage('test.pong', {})))
+    let handled = 0
+    server.transport.onMessage((_, responder) => {
+      handled++
+      responder!.reply(jsonMessage('test.pong', {}))
+    })
     const skewed = new SystemClock()
     skewed.setOffset(-5 * 60_000) // five minutes slow
     const client = startClient({ clock: skewed })
     closers.push(() => server.transport.close(), () => client.transport.close())
     const peer = { endpoint: server.endpoint }
-    const first = await request(client.transport, peer, jsonMessage('test.ping', {})).catch((e) => e)
-    expect(first.code).toBe('expired')
+    // Refused as expired before any handler ran, the adopted time learnt, the message sealed again: the caller sees the answer.
+    expect((await request(client.transport, peer, jsonMessage('test.ping', {}))).kind).toBe('test.pong')
+    expect(handled).toBe(1)
     expect(Math.abs(skewed.offset)).toBeLessThan(2_000) // adopted the peer's time (it was -300 000)
     expect((await request(client.transport, peer, jsonMessage('test.ping', {}))).kind).toBe('test.pong')
+    expect(handled).toBe(2)
+
+    // Once per process: a second peer whose network time is ten minutes ahead refuses it, and nothing is adopted or sent again.
+    const ahead = new SystemClock()
+    ahead.setOffset(10 * 60_000)
+    const other = await startNode({ clock: ahead })
+    let otherHandled = 0
+    other.transport.onMessage((_, responder) => {
+      otherHandled++
+      responder!.reply(jsonMessage('test.pong', {}))
+    })
+    closers.push(() => other.transport.close())
+    const adopted = skewed.offset
+    const refused = await request(client.transport, { endpoint: other.endpoint }, jsonMessage('test.ping', {})).catch((e) => e)
+    expect(refused).toBeInstanceOf(BorgError)
+    expect(refused.code).toBe('expired')
+    expect(otherHandled).toBe(0)
+    expect(skewed.offset).toBe(adopted)
   })
 })

@@ -91,6 +91,20 @@ export class WireClient {
   async exchange(peer: Peer, message: Outgoing, options: SendOptions = {}): Promise<Incoming | undefined> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const deadline = this.options.clock.monotonic() + timeoutMs
+    const adoptedBefore = this.skewAdopted
+    try {
+      return await this.exchangeBy(peer, message, options, deadline)
+    } catch (error) {
+      // Refused for this process's clock, which the refusal (or another one meanwhile) has just set to
+      // the network's time: the message was turned away before any handler saw it, so it goes again,
+      // sealed anew. Once per process, like the adoption itself: a CLI command on a machine whose clock
+      // is far from network time then works on its first request instead of failing it.
+      if (adoptedBefore || !this.skewAdopted || !isClockRefusal(error)) throw error
+      return await this.exchangeBy(peer, message, options, deadline)
+    }
+  }
+
+  private async exchangeBy(peer: Peer, message: Outgoing, options: SendOptions, deadline: number): Promise<Incoming | undefined> {
     if (isRelayed(peer.endpoint)) return this.exchangeRelayed(peer, message, options, deadline)
     try {
       return await this.attempt(peer, message, options, deadline)
@@ -469,4 +483,9 @@ export function toBorgError(error: unknown, endpoint: string): BorgError {
   }
   if ((error as Error).name === 'AbortError') return new BorgError('timeout', `${endpoint}: request timed out`, { cause: error })
   return new BorgError('unavailable', `${endpoint}: ${(error as Error).message ?? String(error)}`, { cause: error })
+}
+
+/** A refusal of a message's timestamp (the sender's clock is off the receiver's network time). */
+function isClockRefusal(error: unknown): boolean {
+  return error instanceof BorgError && (error.code === 'expired' || error.code === 'from-future')
 }

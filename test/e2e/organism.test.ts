@@ -11,6 +11,7 @@ import { ProcessOrganism, treeProblems, type NodeProcess } from '../../scripts/l
 import { reservePortSlot } from '../helpers/port-slots.js'
 import { waitUntil } from '../helpers/wait-until.js'
 import { CELL_TYPES } from '../../src/cells/registry.js'
+import type { TimeStatus } from '../../src/cells/crono/status.js'
 
 const CELLS = ['shard', 'crono']
 // Seven nodes 100 ports apart, in a slot of ports no other test run holds. The trees keep the product's
@@ -58,13 +59,12 @@ describe('seven node processes', () => {
     // samples, and better ones come.) The root's own offset from the OS clock is what it cancelled of steps
     // of that clock against the monotonic one (in one CI run -114 ms in 150 s, seen as 20 steps of over
     // 5 ms), and nothing else while it never took over from another root.
-    type Time = { synced: boolean; offsetMs: number; boundMs: number | null; samples: number; stratum: number | null; inherited: object | null; counters: { localStepsMs: number } }
     const outOfBound: string[] = []
-    const rootOf = (all: Time[]) => all.find((t) => t.stratum === 0)
+    const rootOf = (all: TimeStatus[]) => all.find((t) => t.stratum === 0)
     const times = await waitUntil(
       'every node synchronised to network time within 1 ms, from 16 samples or more',
       async () => {
-        const all = await Promise.all(organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as Time))
+        const all = await Promise.all(organism.nodes.map(async (n) => JSON.parse(await organism.cli(n, 'node', 'time', '--json')) as TimeStatus))
         const root = rootOf(all)
         for (const t of all) {
           if (root && t.synced && Math.abs(t.offsetMs - root.offsetMs) > t.boundMs!) outOfBound.push(`${t.offsetMs - root.offsetMs} ms from network time, beyond its bound ${t.boundMs} ms`)
